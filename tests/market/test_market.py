@@ -1,0 +1,53 @@
+"""Simulated prices: statistics against the configured model, quotes on the tick grid."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tradeflow.config import FxRateConfig, InstrumentConfig, MarketConfig
+from tradeflow.market import simulate_market
+from tradeflow.market.paths import TRADING_DAYS_PER_YEAR
+
+
+def test_gbm_volatility_and_correlation_match_config():
+    insts = (InstrumentConfig(symbol="A", volatility=0.2), InstrumentConfig(symbol="B", volatility=0.4),
+             InstrumentConfig(symbol="C", currency="EUR", volatility=0.3, tick_size=0.05))
+    corr = ((1.0, 0.6, 0.2), (0.6, 1.0, -0.3), (0.2, -0.3, 1.0))
+    cfg = MarketConfig(instruments=insts, correlation=corr, step_seconds=1.0,
+                       fx_rates=(FxRateConfig(pair="EURUSD", rate=1.1, volatility=0.1),))
+    m = simulate_market(cfg, np.random.default_rng(42))
+    r = np.diff(np.log(m.mid), axis=1)
+    n = r.shape[1]
+    dt = 1.0 / (6.5 * 3600 * TRADING_DAYS_PER_YEAR)
+    ann_vol = r.std(axis=1, ddof=1) / np.sqrt(dt)
+    # sample variance of n normals: chi-square with n-1 dof; 5-sigma band on the vol estimate
+    tol = 5 * np.array([0.2, 0.4, 0.3]) / np.sqrt(2 * n)
+    np.testing.assert_allclose(ann_vol, [0.2, 0.4, 0.3], atol=tol.max())
+    rho = np.corrcoef(r)
+    # Fisher z: standard error 1/sqrt(n-3)
+    z_err = np.abs(np.arctanh(rho[np.triu_indices(3, 1)]) - np.arctanh(np.array([0.6, 0.2, -0.3])))
+    assert (z_err * np.sqrt(n - 3) < 5).all()
+    # log-returns are normal (GBM), as a sanity check on the generator
+    assert stats.normaltest(r[0]).pvalue > 1e-4
+    # FX row 0 is the base currency; EUR is the configured pair's path
+    assert m.currencies == ("USD", "EUR")
+    assert (m.fx[0] == 1.0).all() and m.fx[1, 0] == pytest.approx(1.1)
+
+
+def test_quotes_sit_on_the_tick_grid_at_least_one_tick_apart():
+    insts = (InstrumentConfig(symbol="A", price=3.0, tick_size=0.05, spread_bps=0.0),
+             InstrumentConfig(symbol="B", price=500.0, spread_bps=10.0))
+    m = simulate_market(MarketConfig(instruments=insts, fx_rates=()), np.random.default_rng(1))
+    for i, tick in enumerate([0.05, 0.01]):
+        assert (m.ask[i] - m.bid[i] >= tick - 1e-9).all()
+        for q in (m.bid[i], m.ask[i]):
+            np.testing.assert_allclose(q / tick, np.rint(q / tick), atol=1e-6)
+        assert (m.bid[i] <= m.mid[i] + 1e-12).all() and (m.ask[i] >= m.mid[i] - 1e-12).all()
+
+
+def test_session_grid():
+    cfg = MarketConfig(session_open="14:30", session_close="21:00", step_seconds=5.0)
+    m = simulate_market(cfg, np.random.default_rng(0))
+    assert m.n_steps == 6.5 * 3600 / 5
+    assert np.all(np.diff(m.times) == 5_000_000_000)
+    assert str(m.prices_frame().index[0]) == "2026-11-25 14:30:00+00:00"

@@ -1,0 +1,37 @@
+"""tradeflow: a trading desk end to end.
+
+A front office that generates client order flow and executes it against a simulated
+market, a numba-accelerated middle-office risk engine, and a back office that books,
+settles and reconciles what was traded.
+
+Examples
+--------
+>>> import tradeflow
+>>> result = tradeflow.simulate(seed=0)          # doctest: +SKIP
+>>> print(result.summary())                      # doctest: +SKIP
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from tradeflow.config import (
+    BackOfficeConfig,
+    ExecutionConfig,
+    FlowConfig,
+    FxRateConfig,
+    InstrumentConfig,
+    MarketConfig,
+    PreTradeConfig,
+    SimulationConfig,
+)
+from tradeflow.results import RunResult
+from tradeflow.sim import simulate, warmup
+
+try:
+    __version__ = version("tradeflow")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0+local"
+
+__all__ = [
+    "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
+    "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
+]

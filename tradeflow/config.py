@@ -1,0 +1,574 @@
+"""Typed, validated configuration for a desk-day.
+
+Every config is a frozen, keyword-only dataclass validated in ``__post_init__``; a bad
+value raises ``ValueError`` naming the class, the field and the value. Configs nest into
+one :class:`SimulationConfig`, which loads from TOML (:meth:`SimulationConfig.from_toml`)
+or a plain dict (:meth:`SimulationConfig.from_dict`), rejecting unknown keys by name.
+
+Examples
+--------
+>>> from tradeflow.config import SimulationConfig
+>>> cfg = SimulationConfig.from_dict({"flow": {"orders_per_day": 5_000}})
+>>> cfg.flow.orders_per_day
+5000.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "InstrumentConfig", "FxRateConfig", "MarketConfig", "FlowConfig", "ExecutionConfig",
+    "PreTradeConfig", "BackOfficeConfig", "SimulationConfig",
+]
+
+
+# --------------------------------------------------------------------------- validation helpers
+def _fail(obj: object, name: str, what: str, value: object) -> None:
+    raise ValueError(
+        f"The {name!r} parameter of {type(obj).__name__} must be {what}. Got {value!r} instead."
+    )
+
+
+def _positive(obj: object, name: str, *, allow_zero: bool = False) -> None:
+    v = getattr(obj, name)
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    ok = ok and (v >= 0 if allow_zero else v > 0)
+    if not ok:
+        _fail(obj, name, "a finite non-negative number" if allow_zero else "a finite positive number", v)
+
+
+def _finite(obj: object, name: str) -> None:
+    v = getattr(obj, name)
+    if not (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)):
+        _fail(obj, name, "a finite number", v)
+
+
+def _positive_int(obj: object, name: str, *, allow_zero: bool = False) -> None:
+    v = getattr(obj, name)
+    ok = isinstance(v, int | np.integer) and not isinstance(v, bool) and (v >= 0 if allow_zero else v > 0)
+    if not ok:
+        _fail(obj, name, "a non-negative int" if allow_zero else "a positive int", v)
+
+
+def _probability(obj: object, name: str) -> None:
+    v = getattr(obj, name)
+    if not (isinstance(v, int | float) and not isinstance(v, bool) and 0.0 <= v <= 1.0):
+        _fail(obj, name, "a probability in [0, 1]", v)
+
+
+def _coerce_float(obj: object, *names: str) -> None:
+    # Frozen dataclasses: coerce ints from TOML (e.g. ``price = 100``) to float in place.
+    for n in names:
+        v = getattr(obj, n)
+        if isinstance(v, int) and not isinstance(v, bool):
+            object.__setattr__(obj, n, float(v))
+
+
+def _parse_hhmm(obj: object, name: str) -> int:
+    v = getattr(obj, name)
+    try:
+        t = _dt.time.fromisoformat(v)
+    except (TypeError, ValueError):
+        _fail(obj, name, "a time of day 'HH:MM' (UTC)", v)
+    return (t.hour * 3600 + t.minute * 60 + t.second) * 1_000_000_000
+
+
+def _parse_date(obj: object, name: str, v: object) -> np.datetime64:
+    try:
+        return np.datetime64(_dt.date.fromisoformat(str(v)), "D")
+    except ValueError:
+        _fail(obj, name, "an ISO date 'YYYY-MM-DD'", v)
+    raise AssertionError  # unreachable
+
+
+# --------------------------------------------------------------------------- market
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstrumentConfig:
+    """One listed instrument.
+
+    Parameters
+    ----------
+    symbol : str
+        Unique ticker.
+    currency : str, default="USD"
+        ISO currency the instrument trades and settles in.
+    price : float, default=100.0
+        Opening mid price.
+    volatility : float, default=0.25
+        Annualised volatility of log returns (0.25 = 25%).
+    drift : float, default=0.0
+        Annualised drift of log returns.
+    tick_size : float, default=0.01
+        Minimum price increment; must be a whole number of the currency's minor units.
+    lot_size : int, default=1
+        Order quantities are rounded to multiples of this.
+    settlement_lag : int, default=1
+        Business days from trade date to settlement date (T+1 in the US since May 2024).
+    spread_bps : float, default=2.0
+        Quoted bid/ask spread in basis points of the mid (at least one tick is enforced).
+    weight : float, default=1.0
+        Relative share of client order flow.
+    """
+
+    symbol: str
+    currency: str = "USD"
+    price: float = 100.0
+    volatility: float = 0.25
+    drift: float = 0.0
+    tick_size: float = 0.01
+    lot_size: int = 1
+    settlement_lag: int = 1
+    spread_bps: float = 2.0
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or not self.symbol:
+            _fail(self, "symbol", "a non-empty str", self.symbol)
+        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper()):
+            _fail(self, "currency", "a 3-letter ISO currency code", self.currency)
+        _coerce_float(self, "price", "volatility", "drift", "tick_size", "spread_bps", "weight")
+        _positive(self, "price")
+        _positive(self, "volatility", allow_zero=True)
+        _finite(self, "drift")
+        _positive(self, "tick_size")
+        _positive_int(self, "lot_size")
+        _positive_int(self, "settlement_lag", allow_zero=True)
+        _positive(self, "spread_bps", allow_zero=True)
+        _positive(self, "weight", allow_zero=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FxRateConfig:
+    """An FX rate path, quoted as units of ``pair[3:]`` per one ``pair[:3]`` (EURUSD = USD per EUR)."""
+
+    pair: str
+    rate: float
+    volatility: float = 0.08
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.pair, str) and len(self.pair) == 6 and self.pair.isupper()):
+            _fail(self, "pair", "a 6-letter currency pair such as 'EURUSD'", self.pair)
+        if self.pair[:3] == self.pair[3:]:
+            _fail(self, "pair", "two different currencies", self.pair)
+        _coerce_float(self, "rate", "volatility")
+        _positive(self, "rate")
+        _positive(self, "volatility", allow_zero=True)
+
+    @property
+    def base(self) -> str:
+        return self.pair[:3]
+
+    @property
+    def quote(self) -> str:
+        return self.pair[3:]
+
+
+def _default_instruments() -> tuple[InstrumentConfig, ...]:
+    us = [("AAPL", 230.0, 0.25), ("MSFT", 420.0, 0.22), ("AMZN", 190.0, 0.30), ("JPM", 210.0, 0.20),
+          ("XOM", 115.0, 0.24), ("NVDA", 140.0, 0.45)]
+    eu = [("SAP", 230.0, 0.24), ("ASML", 680.0, 0.32), ("SIE", 180.0, 0.22), ("TTE", 58.0, 0.21)]
+    return tuple(
+        [InstrumentConfig(symbol=s, currency="USD", price=p, volatility=v, settlement_lag=1) for s, p, v in us]
+        + [InstrumentConfig(symbol=s, currency="EUR", price=p, volatility=v, settlement_lag=2,
+                            spread_bps=3.0) for s, p, v in eu]
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketConfig:
+    """Instruments, FX and the calendar of the simulated market.
+
+    Parameters
+    ----------
+    instruments : tuple of InstrumentConfig
+        Ten equities in USD and EUR by default.
+    fx_rates : tuple of FxRateConfig
+        Paths that convert every instrument currency into ``base_currency``.
+    correlation : float or square matrix, default=0.3
+        Correlation of the instruments' log returns: one number for all pairs, or an
+        ``n_instruments x n_instruments`` matrix that must be positive semi-definite.
+    trade_date : str, default="2026-11-25"
+        The (business) day simulated.
+    session_open, session_close : str, default="14:30", "21:00"
+        Continuous trading session in UTC (09:30-16:00 New York).
+    step_seconds : float, default=1.0
+        Spacing of the simulated quote grid.
+    base_currency : str, default="USD"
+        Currency P&L and exposures are reported in.
+    holidays : dict of str to list of str
+        Non-business days per currency (ISO dates); weekends are always closed.
+    """
+
+    instruments: tuple[InstrumentConfig, ...] = field(default_factory=_default_instruments)
+    fx_rates: tuple[FxRateConfig, ...] = (FxRateConfig(pair="EURUSD", rate=1.08, volatility=0.07),)
+    correlation: float | tuple[tuple[float, ...], ...] = 0.3
+    trade_date: str = "2026-11-25"
+    session_open: str = "14:30"
+    session_close: str = "21:00"
+    step_seconds: float = 1.0
+    base_currency: str = "USD"
+    holidays: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {
+            "USD": ("2026-11-26", "2026-12-25", "2027-01-01"),
+            "EUR": ("2026-12-25", "2026-12-26", "2027-01-01"),
+        }
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "instruments", tuple(self.instruments))
+        object.__setattr__(self, "fx_rates", tuple(self.fx_rates))
+        if len(self.instruments) == 0:
+            _fail(self, "instruments", "a non-empty sequence of InstrumentConfig", self.instruments)
+        for i, inst in enumerate(self.instruments):
+            if not isinstance(inst, InstrumentConfig):
+                _fail(self, "instruments", f"InstrumentConfig entries (entry {i} is not)", inst)
+        symbols = [i.symbol for i in self.instruments]
+        dupes = sorted({s for s in symbols if symbols.count(s) > 1})
+        if dupes:
+            _fail(self, "instruments", "instruments with unique symbols", dupes)
+        _coerce_float(self, "step_seconds")
+        _positive(self, "step_seconds")
+        open_ns = _parse_hhmm(self, "session_open")
+        close_ns = _parse_hhmm(self, "session_close")
+        if close_ns <= open_ns:
+            _fail(self, "session_close", f"after session_open ({self.session_open})", self.session_close)
+        if (close_ns - open_ns) / 1e9 < self.step_seconds:
+            _fail(self, "step_seconds", "shorter than the session", self.step_seconds)
+        td = _parse_date(self, "trade_date", self.trade_date)
+        object.__setattr__(self, "holidays", {k: tuple(v) for k, v in dict(self.holidays).items()})
+        for ccy, days in self.holidays.items():
+            # calendars of currencies not traded are allowed: one holiday file can serve many markets
+            if not (isinstance(ccy, str) and len(ccy) == 3 and ccy.isupper()):
+                _fail(self, "holidays", "keyed by 3-letter ISO currency codes", ccy)
+            for d in days:
+                _parse_date(self, "holidays", d)
+        if not np.is_busday(td, holidays=list(self.holidays.get(self.base_currency, ()))):
+            _fail(self, "trade_date", "a business day (not a weekend or holiday)", self.trade_date)
+        # Every currency must convert to the base currency through one configured pair.
+        pairs = {fx.pair for fx in self.fx_rates}
+        if len(pairs) != len(self.fx_rates):
+            _fail(self, "fx_rates", "pairs without duplicates", [fx.pair for fx in self.fx_rates])
+        for ccy in self.currencies:
+            if ccy != self.base_currency and ccy + self.base_currency not in pairs \
+                    and self.base_currency + ccy not in pairs:
+                _fail(self, "fx_rates", f"a rate converting {ccy} into {self.base_currency}",
+                      sorted(pairs))
+        self.correlation_matrix()  # validates
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """Currencies in use: the base currency first, then instrument currencies in order."""
+        out = [self.base_currency]
+        for inst in self.instruments:
+            if inst.currency not in out:
+                out.append(inst.currency)
+        return tuple(out)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(i.symbol for i in self.instruments)
+
+    def correlation_matrix(self) -> np.ndarray:
+        """The instruments' correlation matrix, validated.
+
+        Raises
+        ------
+        ValueError
+            If it is not square of the right size, not symmetric, has entries outside
+            [-1, 1] or a diagonal other than 1, or is not positive semi-definite.
+        """
+        n = len(self.instruments)
+        c = self.correlation
+        if isinstance(c, int | float) and not isinstance(c, bool):
+            if not (-1.0 / max(n - 1, 1) <= c <= 1.0):
+                raise ValueError(
+                    f"The 'correlation' parameter of MarketConfig must be in [{-1.0 / max(n - 1, 1):.4g}, 1] "
+                    f"for {n} instruments to be positive semi-definite. Got {c!r} instead."
+                )
+            m = np.full((n, n), float(c))
+            np.fill_diagonal(m, 1.0)
+            return m
+        try:
+            m = np.array(c, dtype=np.float64)
+        except (TypeError, ValueError):
+            _fail(self, "correlation", "a number or a square matrix of numbers", c)
+        if m.shape != (n, n):
+            _fail(self, "correlation", f"a {n}x{n} matrix (one row per instrument)", f"shape {m.shape}")
+        if not np.all(np.isfinite(m)) or np.any(np.abs(m) > 1.0):
+            _fail(self, "correlation", "a matrix of finite entries in [-1, 1]", c)
+        if not np.allclose(np.diag(m), 1.0):
+            _fail(self, "correlation", "a matrix with ones on the diagonal", c)
+        if not np.allclose(m, m.T):
+            _fail(self, "correlation", "a symmetric matrix", c)
+        min_eig = float(np.linalg.eigvalsh(m).min())
+        if min_eig < -1e-10:
+            raise ValueError(
+                "The 'correlation' parameter of MarketConfig is not valid: correlation matrix is not "
+                f"positive semi-definite (smallest eigenvalue {min_eig:.6g})."
+            )
+        return m
+
+    @property
+    def session_open_ns(self) -> int:
+        return _parse_hhmm(self, "session_open")
+
+    @property
+    def session_close_ns(self) -> int:
+        return _parse_hhmm(self, "session_close")
+
+
+# --------------------------------------------------------------------------- front office
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowConfig:
+    """Client order flow.
+
+    Parameters
+    ----------
+    orders_per_day : float, default=100_000
+        Expected number of client orders in the session (Poisson arrivals).
+    n_clients, n_traders, n_books, n_counterparties : int
+        Clients send orders; each client is covered by one trader; each trader books
+        into one book; executions face one of the street counterparties.
+    market_order_share : float, default=0.4
+        Probability an order is a market order (otherwise a day limit order).
+    limit_offset_bps : float, default=15.0
+        Mean distance of a limit price behind the mid, in bps; the offset is normal
+        with this mean and standard deviation, so some limits are marketable.
+    median_qty : float, default=200
+        Median order size in shares (log-normal), rounded to lots.
+    qty_sigma : float, default=1.0
+        Log-normal shape of order sizes.
+    fat_finger_rate : float, default=0.001
+        Share of orders keyed wrong (size x100 or price 10% off), which the pre-trade
+        checks should stop.
+    """
+
+    orders_per_day: float = 100_000.0
+    n_clients: int = 20
+    n_traders: int = 8
+    n_books: int = 4
+    n_counterparties: int = 5
+    market_order_share: float = 0.4
+    limit_offset_bps: float = 15.0
+    median_qty: float = 200.0
+    qty_sigma: float = 1.0
+    fat_finger_rate: float = 0.001
+
+    def __post_init__(self) -> None:
+        _coerce_float(self, "orders_per_day", "limit_offset_bps", "median_qty", "qty_sigma",
+                      "market_order_share", "fat_finger_rate")
+        _positive(self, "orders_per_day")
+        for n in ("n_clients", "n_traders", "n_books", "n_counterparties"):
+            _positive_int(self, n)
+        if self.n_traders < self.n_books:
+            _fail(self, "n_traders", f"at least n_books ({self.n_books}) so every book has a trader",
+                  self.n_traders)
+        _probability(self, "market_order_share")
+        _finite(self, "limit_offset_bps")
+        _positive(self, "median_qty")
+        _positive(self, "qty_sigma", allow_zero=True)
+        _probability(self, "fat_finger_rate")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionConfig:
+    """Fill model: market orders take the quote, limit orders rest until traded through.
+
+    Fees are charged in bps of notional and rounded to the currency's minor unit.
+    """
+
+    taker_fee_bps: float = 0.3
+    maker_fee_bps: float = 0.1
+
+    def __post_init__(self) -> None:
+        _coerce_float(self, "taker_fee_bps", "maker_fee_bps")
+        _positive(self, "taker_fee_bps", allow_zero=True)
+        _positive(self, "maker_fee_bps", allow_zero=True)
+
+
+# --------------------------------------------------------------------------- middle office
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreTradeConfig:
+    """Pre-trade risk limits checked on every order before it goes out.
+
+    Parameters
+    ----------
+    price_collar_bps : float, default=500
+        A limit price further than this from the reference mid is rejected.
+    max_order_qty : int, default=50_000
+        Largest order size in shares.
+    max_order_notional : float, default=5_000_000
+        Largest order notional in the base currency.
+    max_position_qty : int, default=60_000
+        Largest absolute position per book and instrument, counting the order and the
+        book's working orders on the same side.
+    max_position_qty_by_symbol : dict of str to int
+        Overrides of ``max_position_qty`` for named instruments.
+    """
+
+    price_collar_bps: float = 500.0
+    max_order_qty: int = 50_000
+    max_order_notional: float = 5_000_000.0
+    max_position_qty: int = 60_000
+    max_position_qty_by_symbol: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _coerce_float(self, "price_collar_bps", "max_order_notional")
+        _positive(self, "price_collar_bps")
+        _positive_int(self, "max_order_qty")
+        _positive(self, "max_order_notional")
+        _positive_int(self, "max_position_qty")
+        object.__setattr__(self, "max_position_qty_by_symbol", dict(self.max_position_qty_by_symbol))
+        for sym, q in self.max_position_qty_by_symbol.items():
+            if not (isinstance(q, int) and not isinstance(q, bool) and q > 0):
+                _fail(self, "max_position_qty_by_symbol", f"positive ints (entry {sym!r})", q)
+
+
+# --------------------------------------------------------------------------- back office
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackOfficeConfig:
+    """Ledger conventions.
+
+    Parameters
+    ----------
+    minor_units : dict of str to int
+        Decimal places of each currency's minor unit (USD 2: cents; JPY 0).
+    pnl_tolerance_minor : float, default=0.5
+        Front- vs back-office P&L differences below this many minor units are rounding,
+        not a break (the front office keeps float P&L, the ledger exact cents).
+    """
+
+    minor_units: dict[str, int] = field(
+        default_factory=lambda: {"USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "CAD": 2, "JPY": 0}
+    )
+    pnl_tolerance_minor: float = 0.5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "minor_units", dict(self.minor_units))
+        for ccy, d in self.minor_units.items():
+            if not (isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 4):
+                _fail(self, "minor_units", f"ints in [0, 4] (entry {ccy!r})", d)
+        _coerce_float(self, "pnl_tolerance_minor")
+        _positive(self, "pnl_tolerance_minor")
+
+
+# --------------------------------------------------------------------------- the whole run
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationConfig:
+    """Everything a desk-day needs; ``SimulationConfig()`` is the default 100,000-order day.
+
+    Parameters
+    ----------
+    market, flow, execution, pretrade, back : the rooms' configs
+    pnl_interval_seconds : float, default=300
+        Spacing of the P&L and exposure snapshots.
+    """
+
+    market: MarketConfig = field(default_factory=MarketConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    pretrade: PreTradeConfig = field(default_factory=PreTradeConfig)
+    back: BackOfficeConfig = field(default_factory=BackOfficeConfig)
+    pnl_interval_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        _coerce_float(self, "pnl_interval_seconds")
+        _positive(self, "pnl_interval_seconds")
+        for name, cls in (("market", MarketConfig), ("flow", FlowConfig), ("execution", ExecutionConfig),
+                          ("pretrade", PreTradeConfig), ("back", BackOfficeConfig)):
+            if not isinstance(getattr(self, name), cls):
+                _fail(self, name, f"a {cls.__name__}", getattr(self, name))
+        for sym in self.pretrade.max_position_qty_by_symbol:
+            if sym not in self.market.symbols:
+                raise ValueError(
+                    f"The 'max_position_qty_by_symbol' parameter of PreTradeConfig names an unknown "
+                    f"instrument {sym!r}; known instruments: {list(self.market.symbols)}."
+                )
+        for inst in self.market.instruments:
+            if inst.currency not in self.back.minor_units:
+                raise ValueError(
+                    f"The 'minor_units' parameter of BackOfficeConfig has no entry for currency "
+                    f"{inst.currency!r} (instrument {inst.symbol!r})."
+                )
+            scale = 10 ** self.back.minor_units[inst.currency]
+            ticks = inst.tick_size * scale
+            if abs(ticks - round(ticks)) > 1e-9:
+                raise ValueError(
+                    f"The 'tick_size' parameter of InstrumentConfig {inst.symbol!r} must be a whole number "
+                    f"of {inst.currency} minor units (1/{scale}). Got {inst.tick_size!r} instead."
+                )
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimulationConfig:
+        """Build a config from nested dicts (missing keys take defaults; unknown keys raise)."""
+        return _build(cls, data, "")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> SimulationConfig:
+        """Load a config from a TOML file.
+
+        Tables are ``[market]``, ``[[market.instruments]]``, ``[[market.fx_rates]]``,
+        ``[flow]``, ``[execution]``, ``[pretrade]``, ``[back]``.
+        """
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (round-trips through :meth:`from_dict`)."""
+        return _to_plain(self)
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, tuple | list):
+        return [_to_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    return obj
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise ValueError(f"{where or cls.__name__} must be a table of {cls.__name__} fields. Got {data!r}.")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(
+            f"Unknown key(s) {unknown} for {cls.__name__}{' at ' + where if where else ''}; "
+            f"valid keys: {sorted(names)}."
+        )
+    kwargs = {}
+    for key, value in data.items():
+        kwargs[key] = _convert(hints[key], value, f"{where}.{key}" if where else key)
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and dataclasses.is_dataclass(args[0]):
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where} must be an array of tables. Got {value!r}.")
+        return tuple(_build(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (types.UnionType, typing.Union) and isinstance(value, list):
+        return tuple(tuple(row) if isinstance(row, list) else row for row in value)
+    return value

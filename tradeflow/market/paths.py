@@ -1,0 +1,154 @@
+"""Simulated intraday prices: correlated GBM on a fixed quote grid, FX paths, bid/ask quotes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradeflow.config import MarketConfig
+from tradeflow.schema import NS_PER_DAY
+
+__all__ = ["MarketData", "simulate_market", "instrument_table", "correlated_normals"]
+
+# Annualised volatility refers to trading time: 252 sessions a year.
+TRADING_DAYS_PER_YEAR = 252
+
+
+@dataclass(frozen=True, slots=True)
+class MarketData:
+    """Prices of one session on a regular grid.
+
+    Attributes
+    ----------
+    times : int64 ndarray of shape (n_steps,)
+        Grid timestamps, ns since epoch (UTC).
+    mid, bid, ask : float64 ndarray of shape (n_instruments, n_steps)
+        Quotes; bid and ask sit on the tick grid, at least one tick apart.
+    fx : float64 ndarray of shape (n_currencies, n_steps)
+        Value of one unit of each currency in the base currency (row 0 is the base: 1.0).
+    instruments : DataFrame
+        The instrument table (see :func:`instrument_table`).
+    currencies : tuple of str
+        Currency of each ``fx`` row; ``instruments.currency_id`` indexes it.
+    trade_date : numpy.datetime64
+    """
+
+    times: np.ndarray
+    mid: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    fx: np.ndarray
+    instruments: pd.DataFrame
+    currencies: tuple[str, ...]
+    trade_date: np.datetime64
+
+    @property
+    def n_steps(self) -> int:
+        return self.times.shape[0]
+
+    @property
+    def n_instruments(self) -> int:
+        return self.mid.shape[0]
+
+    def step_of(self, ts: np.ndarray) -> np.ndarray:
+        """Index of the last grid point at or before each timestamp."""
+        return np.clip(np.searchsorted(self.times, ts, side="right") - 1, 0, self.n_steps - 1)
+
+    def prices_frame(self, field: str = "mid") -> pd.DataFrame:
+        """Quotes as a DataFrame indexed by UTC time, one column per symbol."""
+        return pd.DataFrame(
+            getattr(self, field).T,
+            index=pd.to_datetime(self.times, unit="ns", utc=True),
+            columns=list(self.instruments["symbol"]),
+        )
+
+
+def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
+    """The instrument table: one row per instrument, ``instrument`` is its int32 id."""
+    ccys = cfg.currencies
+    rows = [
+        {
+            "instrument": i, "symbol": inst.symbol, "asset_class": "equity", "currency": inst.currency,
+            "currency_id": ccys.index(inst.currency), "tick_size": inst.tick_size,
+            "lot_size": inst.lot_size, "multiplier": 1.0, "settlement_lag": inst.settlement_lag,
+            "price": inst.price, "volatility": inst.volatility, "spread_bps": inst.spread_bps,
+            "weight": inst.weight,
+        }
+        for i, inst in enumerate(cfg.instruments)
+    ]
+    df = pd.DataFrame(rows)
+    return df.astype({"instrument": np.int32, "currency_id": np.int32, "lot_size": np.int64,
+                      "settlement_lag": np.int64})
+
+
+def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int) -> np.ndarray:
+    """Standard normals of shape (n, n_steps) with correlation ``corr`` across rows.
+
+    Uses Cholesky when ``corr`` is positive definite, and a symmetric square root
+    from the eigen-decomposition when it is only semi-definite (e.g. two identical names).
+    """
+    n = corr.shape[0]
+    try:
+        root = np.linalg.cholesky(corr)
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh(corr)
+        root = v * np.sqrt(np.clip(w, 0.0, None))
+    z = rng.standard_normal((n, n_steps))
+    return root @ z
+
+
+def _quote(mid: np.ndarray, tick: np.ndarray, spread_bps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    half = np.maximum(mid * spread_bps[:, None] * 0.5e-4, tick[:, None] * 0.5)
+    bid_t = np.floor((mid - half) / tick[:, None] + 1e-9)
+    ask_t = np.ceil((mid + half) / tick[:, None] - 1e-9)
+    ask_t = np.maximum(ask_t, bid_t + 1.0)  # the spread is never below one tick
+    bid_t = np.maximum(bid_t, 1.0)
+    ask_t = np.maximum(ask_t, bid_t + 1.0)
+    return bid_t * tick[:, None], ask_t * tick[:, None]
+
+
+def simulate_market(cfg: MarketConfig, rng: np.random.Generator) -> MarketData:
+    """Simulate one session of correlated GBM mids, quotes and FX rates.
+
+    Parameters
+    ----------
+    cfg : MarketConfig
+    rng : numpy.random.Generator
+        The market's own stream.
+
+    Returns
+    -------
+    MarketData
+    """
+    table = instrument_table(cfg)
+    trade_date = np.datetime64(cfg.trade_date, "D")
+    day_ns = trade_date.astype(np.int64) * NS_PER_DAY
+    step_ns = int(round(cfg.step_seconds * 1e9))
+    open_ns, close_ns = cfg.session_open_ns, cfg.session_close_ns
+    times = day_ns + np.arange(open_ns, close_ns, step_ns, dtype=np.int64)
+    n_steps = times.shape[0]
+    session_seconds = (close_ns - open_ns) / 1e9
+    dt = cfg.step_seconds / (session_seconds * TRADING_DAYS_PER_YEAR)
+
+    vol = table["volatility"].to_numpy(np.float64)
+    drift = np.array([i.drift for i in cfg.instruments])
+    z = correlated_normals(rng, cfg.correlation_matrix(), n_steps - 1)
+    incr = (drift - 0.5 * vol**2)[:, None] * dt + vol[:, None] * np.sqrt(dt) * z
+    logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
+    mid = table["price"].to_numpy(np.float64)[:, None] * np.exp(logp)
+    bid, ask = _quote(mid, table["tick_size"].to_numpy(np.float64), table["spread_bps"].to_numpy(np.float64))
+
+    ccys = cfg.currencies
+    fx = np.ones((len(ccys), n_steps))
+    zf = rng.standard_normal((len(cfg.fx_rates), n_steps - 1))
+    for k, pair in enumerate(cfg.fx_rates):
+        path = pair.rate * np.exp(np.concatenate([[0.0], np.cumsum(
+            -0.5 * pair.volatility**2 * dt + pair.volatility * np.sqrt(dt) * zf[k])]))
+        if pair.quote == cfg.base_currency and pair.base in ccys:
+            fx[ccys.index(pair.base)] = path
+        elif pair.base == cfg.base_currency and pair.quote in ccys:
+            fx[ccys.index(pair.quote)] = 1.0 / path
+    return MarketData(times=times, mid=mid, bid=bid, ask=ask, fx=fx, instruments=table,
+                      currencies=ccys, trade_date=trade_date)

@@ -1,0 +1,233 @@
+"""The result of a run: record arrays underneath, readable DataFrames on top, and a summary."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradeflow.config import SimulationConfig
+from tradeflow.market.paths import MarketData
+from tradeflow.schema import (
+    ENUM_FIELDS,
+    AccountKind,
+    BreakKind,
+    EventKind,
+    OrderStatus,
+    RejectReason,
+    SettlementStatus,
+    enum_labels,
+    records_to_frame,
+)
+
+__all__ = ["RunResult"]
+
+
+class RunResult:
+    """Everything a desk-day produced.
+
+    The record arrays (``result.records["fills"]`` …) are what the kernels wrote; the
+    properties below are readable DataFrames built from them on first access, with
+    instrument symbols, currency codes and enum labels instead of codes.
+
+    Attributes
+    ----------
+    config : SimulationConfig
+    seed : int
+    market : MarketData
+    records : dict of str to ndarray
+        ``orders``, ``events``, ``fills``, ``positions``, ``pnl``, ``settlements``,
+        ``ledger`` and ``breaks`` record arrays.
+    timings : dict of str to float
+        Seconds spent in each stage of the run.
+    """
+
+    def __init__(self, *, config: SimulationConfig, seed: int, market: MarketData,
+                 records: dict[str, np.ndarray], timings: dict[str, float] | None = None) -> None:
+        self.config = config
+        self.seed = seed
+        self.market = market
+        self.records = records
+        self.timings = dict(timings or {})
+
+    def __repr__(self) -> str:
+        r = self.records
+        return (f"<RunResult trade_date={self.market.trade_date} seed={self.seed} orders={len(r['orders'])} "
+                f"fills={len(r['fills'])} breaks={len(r['breaks'])}>")
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def instruments(self) -> pd.DataFrame:
+        """The instrument table."""
+        return self.market.instruments
+
+    @property
+    def base_currency(self) -> str:
+        return self.config.market.base_currency
+
+    def _symbols(self, ids: np.ndarray) -> pd.Categorical:
+        symbols = list(self.market.instruments["symbol"])
+        return pd.Categorical.from_codes(np.asarray(ids, np.int64), categories=symbols)
+
+    def _currencies(self, ids: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(np.asarray(ids, np.int64), categories=list(self.market.currencies))
+
+    def _frame(self, name: str, **enum_overrides) -> pd.DataFrame:
+        df = records_to_frame(self.records[name], enum_fields={**ENUM_FIELDS, **enum_overrides})
+        if "instrument" in df:
+            df["instrument"] = self._symbols(df["instrument"].to_numpy())
+        return df
+
+    # ----------------------------------------------------------------- tables
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """Every client order with its final status and reject reason."""
+        return self._frame("orders")
+
+    @cached_property
+    def order_events(self) -> pd.DataFrame:
+        """Order lifecycle events (accepted, rejected, filled, expired) in time order."""
+        return self._frame("events", kind=EventKind)
+
+    @cached_property
+    def fills(self) -> pd.DataFrame:
+        """Executions: ``fill_id, order_id, ts, book, instrument, side, qty, price, fee`` and more."""
+        df = self._frame("fills")
+        ccy = self.market.instruments["currency_id"].to_numpy()[self.records["fills"]["instrument"]]
+        df["currency"] = self._currencies(ccy)
+        return df
+
+    @cached_property
+    def positions(self) -> pd.DataFrame:
+        """Closing positions per book and instrument that traded, in the instrument's currency."""
+        rec = self.records["positions"]
+        rec = rec[rec["n_fills"] > 0]
+        df = records_to_frame(rec)
+        df["instrument"] = self._symbols(rec["instrument"])
+        df["currency"] = self._currencies(self.market.instruments["currency_id"].to_numpy()[rec["instrument"]])
+        df["total_pnl"] = df["realized_pnl"] + df["unrealized_pnl"] - df["fees"]
+        return df.reset_index(drop=True)
+
+    @cached_property
+    def pnl(self) -> pd.DataFrame:
+        """P&L and exposure snapshots per book in the base currency, indexed by UTC time."""
+        df = records_to_frame(self.records["pnl"])
+        return df.set_index("ts")
+
+    @cached_property
+    def settlements(self) -> pd.DataFrame:
+        """Settlement instructions: ``fill_id, settle_date, status`` and the cash and securities legs."""
+        df = self._frame("settlements", status=SettlementStatus)
+        df["currency"] = self._currencies(self.records["settlements"]["currency"])
+        return df
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        """Ledger postings: ``txn_id, account, asset, amount`` (cash in minor units)."""
+        rec = self.records["ledger"]
+        df = records_to_frame(rec)
+        symbols = np.asarray(self.market.instruments["symbol"], dtype=object)
+        ccys = np.asarray(self.market.currencies, dtype=object)
+        asset = np.where(rec["asset_is_cash"], ccys[np.where(rec["asset_is_cash"], rec["asset"], 0)],
+                         symbols[np.where(rec["asset_is_cash"], 0, rec["asset"])])
+        owner_prefix = np.where(np.isin(rec["account_kind"], [AccountKind.CPTY_CASH, AccountKind.CPTY_SECURITIES]),
+                                "cpty", "book")
+        kind_names = np.array([k.name for k in AccountKind], dtype=object)
+        df["account"] = (kind_names[rec["account_kind"]] + ":" + owner_prefix.astype(object)
+                         + rec["owner"].astype(str).astype(object))
+        df["asset"] = pd.Categorical(asset)
+        return df[["posting_id", "txn_id", "fill_id", "ts", "account", "account_kind", "owner", "asset",
+                   "asset_is_cash", "amount"]]
+
+    @cached_property
+    def breaks(self) -> pd.DataFrame:
+        """Reconciliation breaks: ``kind, fill_id`` and both offices' values."""
+        rec = self.records["breaks"]
+        df = records_to_frame(rec, enum_fields={"kind": BreakKind})
+        symbols = np.asarray(self.market.instruments["symbol"], dtype=object)
+        df["instrument"] = np.where(rec["instrument"] >= 0, symbols[np.maximum(rec["instrument"], 0)], None)
+        ccys = np.asarray(self.market.currencies, dtype=object)
+        df["currency"] = np.where(rec["currency"] >= 0, ccys[np.maximum(rec["currency"], 0)], None)
+        return df
+
+    def prices(self, field: str = "mid") -> pd.DataFrame:
+        """Simulated quotes (``mid``, ``bid`` or ``ask``), one column per symbol."""
+        return self.market.prices_frame(field)
+
+    # ----------------------------------------------------------------- summary
+    def summary_tables(self) -> dict[str, pd.DataFrame | pd.Series]:
+        """The summary as tables: orders by status, rejects by reason, P&L by book,
+        settlements by status, breaks by kind."""
+        def count(codes: np.ndarray, enum) -> pd.Series:
+            s = pd.Series(enum_labels(codes, enum)).value_counts(sort=False)
+            return s.rename("count")
+
+        rec = self.records
+        orders = rec["orders"]
+        rejected = orders[orders["status"] == OrderStatus.REJECTED]
+        reasons = count(rejected["reject_reason"], RejectReason).drop("NONE", errors="ignore")
+        last = rec["pnl"][rec["pnl"]["ts"] == rec["pnl"]["ts"].max()] if len(rec["pnl"]) else rec["pnl"]
+        pnl = pd.DataFrame({c: last[c] for c in ("book", "realized_pnl", "unrealized_pnl", "fees", "total_pnl",
+                                                 "gross_exposure")}).set_index("book")
+        if len(pnl):
+            pnl.loc["desk"] = pnl.sum()
+        return {
+            "orders_by_status": count(orders["status"], OrderStatus),
+            "rejects_by_reason": reasons[reasons > 0],
+            "pnl_by_book": pnl,
+            "settlements_by_status": count(rec["settlements"]["status"], SettlementStatus),
+            "breaks_by_kind": count(rec["breaks"]["kind"], BreakKind),
+        }
+
+    def summary(self) -> str:
+        """A short text report of the run."""
+        t = self.summary_tables()
+        rec = self.records
+        lines = [
+            f"tradeflow desk-day {self.market.trade_date}  seed={self.seed}  "
+            f"instruments={self.market.n_instruments}  books={self.config.flow.n_books}",
+            f"orders {len(rec['orders']):,}   fills {len(rec['fills']):,}   "
+            f"ledger postings {len(rec['ledger']):,}   breaks {len(rec['breaks']):,}",
+            "",
+            "Orders by status",
+            _indent(t["orders_by_status"].to_string()),
+            "",
+            "Rejects by reason",
+            _indent(t["rejects_by_reason"].to_string() if len(t["rejects_by_reason"]) else "none"),
+            "",
+            f"P&L by book ({self.base_currency}, at the close)",
+            _indent(t["pnl_by_book"].to_string(float_format=lambda v: f"{v:,.2f}")),
+            "",
+            "Settlements by status",
+            _indent(t["settlements_by_status"].to_string()),
+            "",
+            "Breaks by kind",
+            _indent(_nonzero(t["breaks_by_kind"])),
+        ]
+        if self.timings:
+            lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in self.timings.items())]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Headline numbers of the run, for logs and comparisons."""
+        t = self.summary_tables()
+        pnl = t["pnl_by_book"]
+        return {
+            "seed": self.seed,
+            "orders": int(len(self.records["orders"])),
+            "fills": int(len(self.records["fills"])),
+            "rejects": int(t["rejects_by_reason"].sum()),
+            "breaks": int(len(self.records["breaks"])),
+            "desk_pnl": float(pnl.loc["desk", "total_pnl"]) if len(pnl) else 0.0,
+        }
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _nonzero(s: pd.Series) -> str:
+    s = s[s > 0]
+    return s.to_string() if len(s) else "none"

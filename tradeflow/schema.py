@@ -1,0 +1,328 @@
+"""The data model: record dtypes and enums shared by every office.
+
+This is the one place record layouts and codes are defined. Kernels read and write
+numpy structured arrays of these dtypes; the Python face turns them into DataFrames
+with readable enum labels (see :func:`records_to_frame`).
+
+Conventions
+-----------
+* Time is ``int64`` nanoseconds since the UNIX epoch, UTC (``ts`` fields).
+* Dates (trade date, settlement date) are ``int64`` days since the epoch.
+* Side is ``+1`` (buy) / ``-1`` (sell).
+* Risk and P&L are ``float64`` in the instrument's currency unless named ``*_base``.
+* Ledger cash is ``int64`` minor units (cents); securities are ``int64`` units.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
+    "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
+    "ORDER_DT", "ORDER_EVENT_DT", "FILL_DT", "POSITION_DT", "PNL_DT",
+    "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
+    "NS_PER_SECOND", "NS_PER_DAY",
+]
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_DAY = 86_400 * NS_PER_SECOND
+
+
+class Side(IntEnum):
+    """Direction of an order or fill; the sign of the quantity it adds."""
+
+    BUY = 1
+    SELL = -1
+
+
+class OrderType(IntEnum):
+    MARKET = 0
+    LIMIT = 1
+
+
+class TimeInForce(IntEnum):
+    DAY = 0
+    IOC = 1
+    FOK = 2
+
+
+class OrderStatus(IntEnum):
+    """FIX-style order status (tag 39). Terminal states are >= FILLED."""
+
+    NEW = 0
+    PARTIALLY_FILLED = 1
+    FILLED = 2
+    CANCELLED = 3
+    EXPIRED = 4
+    REJECTED = 5
+
+    @classmethod
+    def terminal(cls) -> tuple[OrderStatus, ...]:
+        return (cls.FILLED, cls.CANCELLED, cls.EXPIRED, cls.REJECTED)
+
+
+class RejectReason(IntEnum):
+    """Why the pre-trade check refused an order (0 means accepted)."""
+
+    NONE = 0
+    PRICE_COLLAR = 1
+    MAX_ORDER_QTY = 2
+    MAX_ORDER_NOTIONAL = 3
+    MAX_POSITION = 4
+    INVALID_QTY = 5
+    INVALID_PRICE = 6
+    UNKNOWN_INSTRUMENT = 7
+    UNKNOWN_BOOK = 8
+
+
+class EventKind(IntEnum):
+    """Order lifecycle events, past tense as in FIX ExecType."""
+
+    ACCEPTED = 0
+    REJECTED = 1
+    FILLED = 2
+    PARTIALLY_FILLED = 3
+    CANCELLED = 4
+    EXPIRED = 5
+
+
+class Liquidity(IntEnum):
+    """Whether a fill added liquidity (maker) or took it (taker)."""
+
+    MAKER = 0
+    TAKER = 1
+
+
+class SettlementStatus(IntEnum):
+    PENDING = 0
+    SETTLED = 1
+    PARTIALLY_SETTLED = 2
+    FAILED = 3
+
+
+class AccountKind(IntEnum):
+    """Ledger account families; an account is (kind, owner) where owner is a book or counterparty."""
+
+    SECURITIES = 0  # a book's securities position (trade-date accounting)
+    CASH = 1  # a book's cash
+    CPTY_SECURITIES = 2  # securities due to/from a counterparty, unsettled
+    CPTY_CASH = 3  # cash due to/from a counterparty, unsettled
+    FEES = 4  # fees paid (expense), per book
+    CUSTODY = 5  # securities held at the custodian (settled)
+    NOSTRO = 6  # cash at the nostro bank (settled)
+
+
+class BreakKind(IntEnum):
+    """Classified reconciliation differences."""
+
+    POSITION_MISMATCH = 0  # front-office position != ledger securities balance
+    PNL_MISMATCH = 1  # front-office P&L != P&L derived from the ledger
+    MISSING_BOOKING = 2  # a fill with no ledger transaction
+    MISSING_SETTLEMENT = 3  # a fill with no (or more than one) settlement instruction
+    UNBALANCED_TXN = 4  # a ledger transaction that does not sum to zero per asset
+    UNKNOWN_BOOKING = 5  # a ledger transaction that matches no fill
+    DUPLICATE_BOOKING = 6  # a fill booked in more than one ledger transaction
+
+
+ORDER_DT = np.dtype(
+    [
+        ("order_id", np.int64),
+        ("ts", np.int64),
+        ("instrument", np.int32),
+        ("client", np.int32),
+        ("trader", np.int32),
+        ("book", np.int32),
+        ("counterparty", np.int32),
+        ("side", np.int8),
+        ("order_type", np.int8),
+        ("tif", np.int8),
+        ("status", np.int8),
+        ("reject_reason", np.int8),
+        ("qty", np.int64),
+        ("limit_price", np.float64),  # NaN for market orders
+        ("ref_price", np.float64),  # mid at arrival, the collar's reference
+        ("filled_qty", np.int64),
+        ("avg_fill_price", np.float64),
+        ("ts_done", np.int64),  # when the order reached its terminal status
+    ],
+    align=True,
+)
+
+ORDER_EVENT_DT = np.dtype(
+    [
+        ("event_id", np.int64),
+        ("order_id", np.int64),
+        ("ts", np.int64),
+        ("kind", np.int8),
+        ("reason", np.int8),
+        ("qty", np.int64),  # last qty for fills; order qty otherwise
+        ("price", np.float64),
+        ("cum_qty", np.int64),
+        ("leaves_qty", np.int64),
+    ],
+    align=True,
+)
+
+FILL_DT = np.dtype(
+    [
+        ("fill_id", np.int64),
+        ("order_id", np.int64),
+        ("ts", np.int64),
+        ("book", np.int32),
+        ("instrument", np.int32),
+        ("counterparty", np.int32),
+        ("side", np.int8),
+        ("liquidity", np.int8),
+        ("qty", np.int64),
+        ("price", np.float64),
+        ("fee", np.float64),  # in the instrument's currency, already rounded to minor units
+    ],
+    align=True,
+)
+
+POSITION_DT = np.dtype(
+    [
+        ("book", np.int32),
+        ("instrument", np.int32),
+        ("qty", np.int64),
+        ("avg_price", np.float64),
+        ("realized_pnl", np.float64),
+        ("unrealized_pnl", np.float64),
+        ("fees", np.float64),
+        ("mark", np.float64),
+        ("n_fills", np.int64),
+    ],
+    align=True,
+)
+
+PNL_DT = np.dtype(
+    [
+        ("ts", np.int64),
+        ("book", np.int32),
+        ("realized_pnl", np.float64),  # base currency
+        ("unrealized_pnl", np.float64),
+        ("fees", np.float64),
+        ("total_pnl", np.float64),
+        ("gross_exposure", np.float64),
+        ("net_exposure", np.float64),
+    ],
+    align=True,
+)
+
+LEDGER_DT = np.dtype(
+    [
+        ("posting_id", np.int64),
+        ("txn_id", np.int64),
+        ("fill_id", np.int64),
+        ("ts", np.int64),
+        ("account_kind", np.int8),
+        ("owner", np.int32),  # book for book accounts, counterparty for CPTY_* accounts
+        ("asset_is_cash", np.bool_),
+        ("asset", np.int32),  # instrument id, or currency id when asset_is_cash
+        ("amount", np.int64),  # minor units for cash, units for securities
+    ],
+    align=True,
+)
+
+SETTLEMENT_DT = np.dtype(
+    [
+        ("instruction_id", np.int64),
+        ("fill_id", np.int64),
+        ("book", np.int32),
+        ("instrument", np.int32),
+        ("counterparty", np.int32),
+        ("currency", np.int32),
+        ("side", np.int8),
+        ("status", np.int8),
+        ("trade_date", np.int64),  # days since epoch
+        ("settle_date", np.int64),  # days since epoch
+        ("qty", np.int64),
+        ("cash_amount", np.int64),  # minor units the book pays (>0) or receives (<0), fees excluded
+    ],
+    align=True,
+)
+
+BREAK_DT = np.dtype(
+    [
+        ("break_id", np.int64),
+        ("kind", np.int8),
+        ("fill_id", np.int64),  # -1 for aggregate breaks
+        ("book", np.int32),
+        ("instrument", np.int32),  # -1 when not instrument-level
+        ("currency", np.int32),  # -1 when not currency-level
+        ("front_value", np.float64),
+        ("back_value", np.float64),
+        ("difference", np.float64),
+    ],
+    align=True,
+)
+
+# Which integer fields hold which enum, so frames show labels instead of codes.
+ENUM_FIELDS: dict[str, type[IntEnum]] = {
+    "side": Side,
+    "order_type": OrderType,
+    "tif": TimeInForce,
+    "status": OrderStatus,
+    "reject_reason": RejectReason,
+    "reason": RejectReason,
+    "liquidity": Liquidity,
+    "account_kind": AccountKind,
+}
+
+
+def enum_labels(codes: np.ndarray, enum: type[IntEnum]) -> pd.Categorical:
+    """Turn an array of enum codes into a categorical of member names.
+
+    Parameters
+    ----------
+    codes : integer ndarray
+        Codes of ``enum``; a code that is not a member raises ``ValueError``.
+    enum : IntEnum subclass
+
+    Returns
+    -------
+    pandas.Categorical
+        With every member of ``enum`` as a category, in definition order.
+    """
+    codes = np.asarray(codes)
+    members = list(enum)
+    values = np.array([int(m) for m in members], dtype=np.int64)
+    order = np.argsort(values)
+    pos = np.searchsorted(values[order], codes)
+    pos = np.clip(pos, 0, len(values) - 1)
+    ok = values[order][pos] == codes
+    if not np.all(ok):
+        bad = np.asarray(codes)[~ok][0]
+        raise ValueError(f"{bad!r} is not a valid {enum.__name__} code")
+    return pd.Categorical.from_codes(order[pos], categories=[m.name for m in members])
+
+
+def records_to_frame(
+    records: np.ndarray,
+    *,
+    enum_fields: dict[str, type[IntEnum]] | None = None,
+    ts_fields: tuple[str, ...] = ("ts", "ts_done"),
+    date_fields: tuple[str, ...] = ("trade_date", "settle_date"),
+) -> pd.DataFrame:
+    """Readable DataFrame view of a record array.
+
+    Enum codes become categoricals of member names, ``ts`` fields become UTC
+    timestamps and date fields become ``datetime64`` dates.
+    """
+    enum_fields = ENUM_FIELDS if enum_fields is None else enum_fields
+    cols: dict[str, object] = {}
+    for name in records.dtype.names:
+        col = records[name]
+        if name in enum_fields:
+            cols[name] = enum_labels(col, enum_fields[name])
+        elif name in ts_fields:
+            cols[name] = pd.to_datetime(col, unit="ns", utc=True)
+        elif name in date_fields:
+            cols[name] = pd.to_datetime(col, unit="D")
+        else:
+            cols[name] = np.ascontiguousarray(col)
+    return pd.DataFrame(cols)
