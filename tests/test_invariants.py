@@ -12,11 +12,11 @@ from tradeflow.market import BusinessCalendar
 from tradeflow.schema import OrderStatus
 
 configs = st.builds(
-    lambda orders, books, mkt, max_pos, fee: small_config(
+    lambda orders, books, mkt, max_pos, fee, days: small_config(
         orders, flow={"n_books": books, "n_traders": max(books, 4), "market_order_share": mkt},
-        pretrade={"max_position_qty": max_pos}, execution={"taker_fee_bps": fee}),
+        pretrade={"max_position_qty": max_pos}, execution={"taker_fee_bps": fee}, days=days),
     orders=st.integers(1, 3_000), books=st.integers(1, 5), mkt=st.floats(0.0, 1.0),
-    max_pos=st.integers(100, 50_000), fee=st.sampled_from([0.0, 0.3, 2.5]),
+    max_pos=st.integers(100, 50_000), fee=st.sampled_from([0.0, 0.3, 2.5]), days=st.integers(1, 3),
 )
 
 
@@ -25,11 +25,16 @@ def check_invariants(r):
     orders, fills, ledger, settlements = rec["orders"], rec["fills"], rec["ledger"], rec["settlements"]
     # every order ends in a terminal status; only filled orders have fills, each exactly one
     assert np.isin(orders["status"], [int(s) for s in OrderStatus.terminal()]).all()
-    filled = orders["order_id"][orders["status"] == OrderStatus.FILLED]
-    np.testing.assert_array_equal(np.sort(fills["order_id"]), np.sort(filled))
-    # no fill exceeds its order's quantity; limit orders never fill through their limit
+    filled_qty = np.zeros(len(orders), np.int64)
+    np.add.at(filled_qty, fills["order_id"], fills["qty"])
+    np.testing.assert_array_equal(filled_qty, orders["filled_qty"])
+    assert (orders["filled_qty"][orders["status"] == OrderStatus.FILLED] == orders["qty"][
+        orders["status"] == OrderStatus.FILLED]).all()
+    assert (orders["filled_qty"][orders["status"] == OrderStatus.REJECTED] == 0).all()
+    # no order fills beyond its quantity; limit orders never fill through their limit
+    np.testing.assert_array_equal(orders["order_id"], np.arange(len(orders)))
+    assert (filled_qty <= orders["qty"]).all()
     o = orders[fills["order_id"]]
-    assert (fills["qty"] <= o["qty"]).all()
     lim = o["order_type"] == 1
     assert (fills["side"][lim] * (fills["price"][lim] - o["limit_price"][lim]) <= 1e-12).all()
     # position = signed sum of fills, per book x instrument
@@ -37,6 +42,7 @@ def check_invariants(r):
                        "q": fills["side"].astype(np.int64) * fills["qty"]})
     expected = df.groupby(["book", "instrument"])["q"].sum()
     pos = rec["positions"]
+    assert (pos["trade_date"] == int(r.trade_dates[-1].astype(np.int64))).all()
     got = pd.Series(pos["qty"], index=pd.MultiIndex.from_arrays([pos["book"], pos["instrument"]]))
     for key, q in expected.items():
         assert got[key] == q
@@ -49,8 +55,10 @@ def check_invariants(r):
     # every fill has exactly one settlement instruction and its ledger transaction
     assert np.array_equal(np.sort(settlements["fill_id"]), np.sort(fills["fill_id"]))
     assert np.array_equal(np.unique(ledger["fill_id"]), np.sort(fills["fill_id"]))
-    # settlement dates are business days after the trade date
+    # settlement dates are business days after the trade date; due ones have settled
     assert (settlements["settle_date"] > settlements["trade_date"]).all()
+    last = int(r.trade_dates[-1].astype(np.int64))
+    np.testing.assert_array_equal(settlements["status"] == 1, settlements["settle_date"] <= last)
     cal = BusinessCalendar(r.config.market.holidays)
     for cid, ccy in enumerate(r.market.currencies):
         days = settlements["settle_date"][settlements["currency"] == cid].astype("datetime64[D]")

@@ -471,6 +471,9 @@ class SimulationConfig:
     Parameters
     ----------
     market, flow, execution, pretrade, back : the rooms' configs
+    days : int, default=1
+        Business days to simulate from ``market.trade_date`` (base-currency calendar);
+        positions, P&L and unsettled trades carry over from one day to the next.
     pnl_interval_seconds : float, default=300
         Spacing of the P&L and exposure snapshots.
     """
@@ -480,9 +483,11 @@ class SimulationConfig:
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     pretrade: PreTradeConfig = field(default_factory=PreTradeConfig)
     back: BackOfficeConfig = field(default_factory=BackOfficeConfig)
+    days: int = 1
     pnl_interval_seconds: float = 300.0
 
     def __post_init__(self) -> None:
+        _positive_int(self, "days")
         _coerce_float(self, "pnl_interval_seconds")
         _positive(self, "pnl_interval_seconds")
         for name, cls in (("market", MarketConfig), ("flow", FlowConfig), ("execution", ExecutionConfig),

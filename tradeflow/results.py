@@ -38,15 +38,20 @@ class RunResult:
     seed : int
     market : MarketData
     records : dict of str to ndarray
-        ``orders``, ``events``, ``fills``, ``positions``, ``pnl``, ``settlements``,
-        ``ledger`` and ``breaks`` record arrays.
+        ``orders``, ``events``, ``fills``, ``positions`` (at the last close),
+        ``eod_positions`` (every day's close), ``pnl``, ``settlements``, ``ledger`` and
+        ``breaks`` record arrays.
+    trade_dates : datetime64[D] ndarray
+        The business days the run covered.
     timings : dict of str to float
         Seconds spent in each stage of the run.
     """
 
     def __init__(self, *, config: SimulationConfig, seed: int, market: MarketData,
-                 records: dict[str, np.ndarray], timings: dict[str, float] | None = None) -> None:
+                 records: dict[str, np.ndarray], timings: dict[str, float] | None = None,
+                 trade_dates: np.ndarray | None = None) -> None:
         self.config = config
+        self.trade_dates = np.atleast_1d(market.trade_date if trade_dates is None else trade_dates)
         self.seed = seed
         self.market = market
         self.records = records
@@ -54,7 +59,7 @@ class RunResult:
 
     def __repr__(self) -> str:
         r = self.records
-        return (f"<RunResult trade_date={self.market.trade_date} seed={self.seed} orders={len(r['orders'])} "
+        return (f"<RunResult trade_dates={self.trade_dates[0]}..{self.trade_dates[-1]} seed={self.seed} orders={len(r['orders'])} "
                 f"fills={len(r['fills'])} breaks={len(r['breaks'])}>")
 
     # ----------------------------------------------------------------- helpers
@@ -101,8 +106,16 @@ class RunResult:
 
     @cached_property
     def positions(self) -> pd.DataFrame:
-        """Closing positions per book and instrument that traded, in the instrument's currency."""
-        rec = self.records["positions"]
+        """Positions at the last close per book and instrument that traded, in the instrument's currency."""
+        return self._positions("positions")
+
+    @cached_property
+    def eod_positions(self) -> pd.DataFrame:
+        """Positions at every day's close (``trade_date`` column), cumulative P&L since the run began."""
+        return self._positions("eod_positions")
+
+    def _positions(self, name: str) -> pd.DataFrame:
+        rec = self.records[name]
         rec = rec[rec["n_fills"] > 0]
         df = records_to_frame(rec)
         df["instrument"] = self._symbols(rec["instrument"])
@@ -186,7 +199,7 @@ class RunResult:
         t = self.summary_tables()
         rec = self.records
         lines = [
-            f"tradeflow desk-day {self.market.trade_date}  seed={self.seed}  "
+            f"tradeflow desk {_dates(self.trade_dates)}  seed={self.seed}  "
             f"instruments={self.market.n_instruments}  books={self.config.flow.n_books}",
             f"orders {len(rec['orders']):,}   fills {len(rec['fills']):,}   "
             f"ledger postings {len(rec['ledger']):,}   breaks {len(rec['breaks']):,}",
@@ -222,6 +235,10 @@ class RunResult:
             "breaks": int(len(self.records["breaks"])),
             "desk_pnl": float(pnl.loc["desk", "total_pnl"]) if len(pnl) else 0.0,
         }
+
+
+def _dates(days: np.ndarray) -> str:
+    return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)} business days)"
 
 
 def _indent(text: str) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 __all__ = [
     "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
     "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
-    "ORDER_DT", "ORDER_EVENT_DT", "FILL_DT", "POSITION_DT", "PNL_DT",
+    "ORDER_DT", "ORDER_EVENT_DT", "EXECUTION_DT", "FILL_DT", "POSITION_DT", "PNL_DT",
     "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
     "NS_PER_SECOND", "NS_PER_DAY",
 ]
@@ -167,6 +167,20 @@ ORDER_EVENT_DT = np.dtype(
     align=True,
 )
 
+# What the venue reports for an order, before the middle office decides: an order may have
+# several (partial fills); executions of orders the pre-trade check rejects are discarded.
+EXECUTION_DT = np.dtype(
+    [
+        ("order_id", np.int64),
+        ("ts", np.int64),
+        ("qty", np.int64),
+        ("price", np.float64),
+        ("fee", np.float64),  # in the instrument's currency, rounded to minor units
+        ("liquidity", np.int8),
+    ],
+    align=True,
+)
+
 FILL_DT = np.dtype(
     [
         ("fill_id", np.int64),
@@ -186,6 +200,7 @@ FILL_DT = np.dtype(
 
 POSITION_DT = np.dtype(
     [
+        ("trade_date", np.int64),  # the end of day the position is as of (days since epoch)
         ("book", np.int32),
         ("instrument", np.int32),
         ("qty", np.int64),
@@ -249,6 +264,7 @@ SETTLEMENT_DT = np.dtype(
 BREAK_DT = np.dtype(
     [
         ("break_id", np.int64),
+        ("as_of", np.int64),  # the end of day the reconciliation ran (days since epoch)
         ("kind", np.int8),
         ("fill_id", np.int64),  # -1 for aggregate breaks
         ("book", np.int32),
@@ -306,7 +322,7 @@ def records_to_frame(
     *,
     enum_fields: dict[str, type[IntEnum]] | None = None,
     ts_fields: tuple[str, ...] = ("ts", "ts_done"),
-    date_fields: tuple[str, ...] = ("trade_date", "settle_date"),
+    date_fields: tuple[str, ...] = ("trade_date", "settle_date", "as_of"),
 ) -> pd.DataFrame:
     """Readable DataFrame view of a record array.
 

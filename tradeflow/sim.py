@@ -1,4 +1,4 @@
-"""Wires the rooms into one desk-day: market -> front -> middle -> back -> results."""
+"""Wires the rooms into a run: market -> front -> middle -> back -> results, one business day at a time."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 
-from tradeflow.back import book_fills, reconcile, settlement_instructions
+from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instructions
 from tradeflow.config import SimulationConfig
-from tradeflow.front import candidate_fills, generate_orders
-from tradeflow.market import BusinessCalendar, simulate_market
-from tradeflow.middle import run_desk
+from tradeflow.front import execute_orders, generate_orders
+from tradeflow.market import BusinessCalendar, MarketData, simulate_market
+from tradeflow.middle import DeskState, run_desk
 from tradeflow.results import RunResult
 from tradeflow.schema import NS_PER_DAY
 
@@ -30,16 +30,36 @@ def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence
     return np.random.SeedSequence(int(seed))
 
 
+def _concat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self._t
+        self._t = now
+
+
 def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0) -> RunResult:
-    """Simulate one desk-day end to end.
+    """Simulate a desk end to end over ``config.days`` business days.
+
+    Each day the market opens where it closed, clients send orders, the middle office
+    checks, fills and marks them, and the back office books the day's fills, settles
+    what falls due and reconciles at the end of the day. Positions, P&L and unsettled
+    trades carry over.
 
     Parameters
     ----------
     config : SimulationConfig, optional
-        Defaults to ``SimulationConfig()``: ten equities in USD and EUR and about
-        100,000 client orders.
+        Defaults to ``SimulationConfig()``: one day, ten equities in USD and EUR,
+        about 100,000 client orders.
     seed : int or numpy.random.SeedSequence, default=0
-        Same seed, same config => bit-for-bit the same result.
+        Same seed and config => bit-for-bit the same result.
 
     Returns
     -------
@@ -48,9 +68,9 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     Examples
     --------
     >>> import tradeflow
-    >>> cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 2_000}})
+    >>> cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 2_000}, "days": 2})
     >>> result = tradeflow.simulate(cfg, seed=1)
-    >>> int((result.breaks["kind"] != "NONE").sum())
+    >>> len(result.breaks)
     0
     """
     cfg = SimulationConfig() if config is None else config
@@ -58,46 +78,67 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         raise ValueError(f"The 'config' parameter of simulate must be a SimulationConfig. Got {type(cfg)!r}.")
     ss = _seed_sequence(seed)
     rngs = {name: np.random.default_rng(child) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)), strict=True)}
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    clock = _Clock()
 
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = now - clock
-        clock = now
+    mcfg = cfg.market
+    calendar = BusinessCalendar(mcfg.holidays)
+    days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
+    n_books, n_inst = cfg.flow.n_books, len(mcfg.instruments)
+    state = DeskState.flat(n_books, n_inst)
+    out: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks")}
+    sessions: list[MarketData] = []
+    n_orders = n_events = n_postings = 0
+    market = None
+    for day in days:
+        market = simulate_market(mcfg, rngs["market"], trade_date=day,
+                                 open_mid=None if market is None else market.mid[:, -1],
+                                 open_fx=None if market is None else market.fx[:, -1])
+        sessions.append(market)
+        ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
+        inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
+        inst_scale = ccy_scale[inst_ccy]
+        clock.lap("market")
 
-    market = simulate_market(cfg.market, rngs["market"])
-    lap("market")
-    ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
-    inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
-    inst_scale = ccy_scale[inst_ccy]
+        orders = generate_orders(cfg.flow, market, rngs["flow"], first_order_id=n_orders)
+        executions = execute_orders(orders, market, cfg.execution, inst_scale)
+        clock.lap("front")
 
-    orders = generate_orders(cfg.flow, market, rngs["flow"])
-    candidates = candidate_fills(orders, market, cfg.execution, inst_scale)
-    lap("front")
+        day_int = int(day.astype(np.int64))
+        close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
+        desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
+                        pnl_interval_s=cfg.pnl_interval_seconds)
+        desk.events["event_id"] += n_events
+        n_orders += len(orders)
+        n_events += len(desk.events)
+        clock.lap("middle")
 
-    day_ns = int(market.trade_date.astype(np.int64)) * NS_PER_DAY
-    close_ts = day_ns + cfg.market.session_close_ns
-    desk = run_desk(orders, candidates, market, cfg.pretrade, n_books=cfg.flow.n_books, close_ts=close_ts,
-                    pnl_interval_s=cfg.pnl_interval_seconds)
-    lap("middle")
+        n_settled = sum(len(s) for s in out["settlements"])
+        settlements = settlement_instructions(desk.fills, market.instruments, market.currencies, calendar, day,
+                                              inst_scale, first_instruction_id=n_settled)
+        ledger = book_fills(desk.fills, inst_ccy, inst_scale, first_txn_id=n_settled, first_posting_id=n_postings)
+        n_postings += len(ledger)
+        for name, rec in (("orders", desk.orders), ("events", desk.events), ("fills", desk.fills),
+                          ("eod_positions", desk.positions), ("pnl", desk.pnl), ("settlements", settlements),
+                          ("ledger", ledger)):
+            out[name].append(rec)
+        all_settlements = np.concatenate(out["settlements"])
+        settle_as_of(all_settlements, day_int)
+        out["settlements"] = [all_settlements]
+        breaks = reconcile(np.concatenate(out["fills"]), desk.positions, np.concatenate(out["ledger"]),
+                           all_settlements, n_books=n_books, instrument_ccy=inst_ccy, minor_scale_ccy=ccy_scale,
+                           marks=market.mid[:, -1], tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=day_int)
+        out["breaks"].append(breaks)
+        clock.lap("back")
 
-    calendar = BusinessCalendar(cfg.market.holidays)
-    settlements = settlement_instructions(desk.fills, market.instruments, market.currencies, calendar,
-                                          market.trade_date, inst_scale)
-    ledger = book_fills(desk.fills, inst_ccy, inst_scale)
-    breaks = reconcile(desk.fills, desk.positions, ledger, settlements, n_books=cfg.flow.n_books,
-                       instrument_ccy=inst_ccy, minor_scale_ccy=ccy_scale, marks=market.mid[:, -1],
-                       tolerance_minor=cfg.back.pnl_tolerance_minor)
-    lap("back")
-
-    records = {"orders": desk.orders, "events": desk.events, "fills": desk.fills, "positions": desk.positions,
-               "pnl": desk.pnl, "settlements": settlements, "ledger": ledger, "breaks": breaks}
-    return RunResult(config=cfg, seed=int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed),
-                     market=market, records=records, timings=timings)
+    records = {k: np.concatenate(v) for k, v in out.items()}
+    records["breaks"]["break_id"] = np.arange(len(records["breaks"]))
+    records["positions"] = records["eod_positions"][records["eod_positions"]["trade_date"] == int(days[-1].astype(np.int64))]
+    seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)
+    return RunResult(config=cfg, seed=seed_value, market=MarketData.concat(sessions), records=records,
+                     timings=clock.timings, trade_dates=days)
 
 
 def warmup() -> None:
-    """Compile (or load from cache) every numba kernel with a tiny run."""
+    """Compile (or load from the on-disk cache) every numba kernel with a tiny run."""
     simulate(SimulationConfig.from_dict({"flow": {"orders_per_day": 200}}), seed=0)

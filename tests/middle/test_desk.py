@@ -6,97 +6,152 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import small_config
-from tradeflow.front import candidate_fills, generate_orders
+from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import simulate_market
-from tradeflow.middle import run_desk
-from tradeflow.schema import NS_PER_DAY, OrderStatus, RejectReason
+from tradeflow.middle import DeskState, run_desk
+from tradeflow.schema import EXECUTION_DT, NS_PER_DAY, EventKind, Liquidity, OrderStatus, RejectReason
 
 
-def reference_desk(orders, cand, order_fx, limits, n_books, n_inst):
-    """Events in (ts, fills-before-arrivals, order id) order; dicts instead of arrays."""
-    events = [(orders["ts"][k], 1, k) for k in range(len(orders))]
-    events += [(cand.ts[k], 0, k) for k in range(len(orders)) if not cand.taker[k] and cand.ts[k] >= 0]
+def reference_desk(orders, execs, order_fx, limits):
+    """Arrivals before executions at equal times; dicts instead of arrays; partial fills allowed."""
+    row = {int(o): k for k, o in enumerate(orders["order_id"])}
+    events = [(orders["ts"][k], 0, k) for k in range(len(orders))]
+    events += [(execs["ts"][x], 1, x) for x in range(len(execs))]
     events.sort()
-    pos = {}
-    working = {}
-    status = {}
-    reason = {}
-    fills = []
-    for _, kind, k in events:
+    pos, working, status, reason, filled, fills = {}, {}, {}, {}, {}, []
+    for _, kind, ref in events:
+        k = ref if kind == 0 else row[int(execs["order_id"][ref])]
         o = orders[k]
         key = (int(o["book"]), int(o["instrument"]))
-        side = int(o["side"])
-        if kind == 1:
+        side, qty = int(o["side"]), int(o["qty"])
+        if kind == 0:
             p = pos.get(key, 0)
             w = working.get(key + (side,), 0)
-            qty = int(o["qty"])
             is_limit = o["order_type"] == 1
-            r = RejectReason.NONE
+            px = o["limit_price"] if is_limit else o["ref_price"]
             if is_limit and abs(o["limit_price"] / o["ref_price"] - 1) * 1e4 > limits.price_collar_bps:
                 r = RejectReason.PRICE_COLLAR
             elif qty > limits.max_order_qty:
                 r = RejectReason.MAX_ORDER_QTY
-            elif qty * (o["limit_price"] if is_limit else o["ref_price"]) * order_fx[k] > limits.max_order_notional:
+            elif qty * px * order_fx[k] > limits.max_order_notional:
                 r = RejectReason.MAX_ORDER_NOTIONAL
             elif abs(p + side * (w + qty)) > limits.max_position_qty:
                 r = RejectReason.MAX_POSITION
-            reason[k] = r
-            if r != RejectReason.NONE:
-                status[k] = OrderStatus.REJECTED
-                continue
-            if cand.taker[k]:
-                pos[key] = p + side * qty
-                status[k] = OrderStatus.FILLED
-                fills.append(k)
             else:
+                r = RejectReason.NONE
+            reason[k] = r
+            status[k] = OrderStatus.REJECTED if r else OrderStatus.NEW
+            filled[k] = 0
+            if not r:
                 working[key + (side,)] = w + qty
-                status[k] = OrderStatus.NEW
-        elif status[k] == OrderStatus.NEW:
-            working[key + (side,)] -= int(o["qty"])
-            pos[key] = pos.get(key, 0) + side * int(o["qty"])
-            status[k] = OrderStatus.FILLED
-            fills.append(k)
-    final = [status[k] if status[k] != OrderStatus.NEW else OrderStatus.EXPIRED for k in range(len(orders))]
-    return np.array(final), np.array([reason[k] for k in range(len(orders))]), fills, pos
+        elif status[k] in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+            q = min(int(execs["qty"][ref]), qty - filled[k])
+            if q <= 0:
+                continue
+            working[key + (side,)] -= q
+            pos[key] = pos.get(key, 0) + side * q
+            filled[k] += q
+            status[k] = OrderStatus.FILLED if filled[k] == qty else OrderStatus.PARTIALLY_FILLED
+            fills.append((int(o["order_id"]), q))
+    final = [OrderStatus.EXPIRED if status[k] in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED) else status[k]
+             for k in range(len(orders))]
+    return np.array(final), np.array([reason[k] for k in range(len(orders))]), fills, pos, filled
 
 
-@given(seed=st.integers(0, 10_000), max_pos=st.integers(500, 20_000), collar=st.sampled_from([20.0, 500.0]))
-def test_desk_loop_matches_reference(seed, max_pos, collar):
-    cfg = small_config(800, pretrade={"max_position_qty": max_pos, "price_collar_bps": collar,
-                                      "max_order_qty": 5_000},
-                       flow={"fat_finger_rate": 0.05})
+def _session(cfg, seed):
     rng = np.random.default_rng(seed)
     market = simulate_market(cfg.market, rng)
-    orders = generate_orders(cfg.flow, market, rng)
-    scale = np.full(market.n_instruments, 100.0)
-    cand = candidate_fills(orders, market, cfg.execution, scale)
+    orders = generate_orders(cfg.flow, market, rng, first_order_id=1_000)
     close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
-    out = run_desk(orders, cand, market, cfg.pretrade, n_books=cfg.flow.n_books, close_ts=close,
-                   pnl_interval_s=600)
+    return market, orders, close
+
+
+@given(seed=st.integers(0, 10_000), max_pos=st.integers(500, 20_000), collar=st.sampled_from([20.0, 500.0]),
+       split=st.booleans())
+def test_desk_loop_matches_reference(seed, max_pos, collar, split):
+    cfg = small_config(800, pretrade={"max_position_qty": max_pos, "price_collar_bps": collar,
+                                      "max_order_qty": 5_000}, flow={"fat_finger_rate": 0.05})
+    market, orders, close = _session(cfg, seed)
+    execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
+    if split:  # the venue may fill in parts, and over-report: the loop must cap at the order size
+        a, b = execs.copy(), execs.copy()
+        a["qty"] = np.maximum(execs["qty"] // 3, 1)
+        b["ts"] += 1
+        execs = np.concatenate([a, b])
+        execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
+    out = run_desk(orders, execs, market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
+                   close_ts=close, pnl_interval_s=600)
     inst_ccy = market.instruments["currency_id"].to_numpy()
     order_fx = market.fx[inst_ccy[orders["instrument"]], market.step_of(orders["ts"])]
-    status, reason, fills, pos = reference_desk(orders, cand, order_fx, cfg.pretrade, cfg.flow.n_books,
-                                                market.n_instruments)
+    status, reason, fills, pos, filled = reference_desk(orders, execs, order_fx, cfg.pretrade)
     np.testing.assert_array_equal(out.orders["status"], status)
     np.testing.assert_array_equal(out.orders["reject_reason"], reason)
-    np.testing.assert_array_equal(out.fills["order_id"], fills)
+    assert list(zip(out.fills["order_id"].tolist(), out.fills["qty"].tolist(), strict=True)) == fills
+    np.testing.assert_array_equal(out.orders["filled_qty"], [filled[k] for k in range(len(orders))])
     for (b, i), q in pos.items():
         row = out.positions[(out.positions["book"] == b) & (out.positions["instrument"] == i)]
         assert row["qty"][0] == q
-    # nobody breaches the position limit, even counting working orders
     assert np.abs(out.positions["qty"]).max(initial=0) <= max_pos
+
+
+def test_partial_fills_follow_fix_semantics():
+    cfg = small_config(50, flow={"market_order_share": 1.0, "fat_finger_rate": 0.0})
+    market, orders, close = _session(cfg, 3)
+    o = orders[:1].copy()
+    o["qty"] = 100
+    execs = np.zeros(3, dtype=EXECUTION_DT)
+    execs["order_id"] = o["order_id"][0]
+    execs["ts"] = o["ts"][0] + np.array([0, 10, 20])
+    execs["qty"] = [30, 50, 40]  # 120 reported: only 20 of the last may fill
+    execs["price"] = [10.0, 11.0, 12.0]
+    execs["liquidity"] = Liquidity.TAKER
+    state = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    out = run_desk(o, execs, market, cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
+    assert out.fills["qty"].tolist() == [30, 50, 20]
+    assert out.orders["status"][0] == OrderStatus.FILLED
+    assert out.orders["avg_fill_price"][0] == pytest.approx((30 * 10 + 50 * 11 + 20 * 12) / 100)
+    ev = out.events
+    assert ev["kind"].tolist() == [EventKind.ACCEPTED, EventKind.PARTIALLY_FILLED, EventKind.PARTIALLY_FILLED,
+                                   EventKind.FILLED]
+    fills_ev = ev[ev["kind"] != EventKind.ACCEPTED]
+    assert (fills_ev["cum_qty"] + fills_ev["leaves_qty"] == 100).all()  # OrderQty = CumQty + LeavesQty
+    assert state.pos.sum() == 100 * o["side"][0]
+    # a partly filled order expires at the close with its leaves
+    out = run_desk(o, execs[:1], market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
+                   close_ts=close, pnl_interval_s=600)
+    assert out.orders["status"][0] == OrderStatus.EXPIRED and out.orders["filled_qty"][0] == 30
+    assert out.events["kind"][-1] == EventKind.EXPIRED and out.events["qty"][-1] == 70
+
+
+def test_state_carries_over_between_sessions():
+    cfg = small_config(400)
+    market, orders, close = _session(cfg, 5)
+    execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
+    state = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    half = len(orders) // 2
+    first = run_desk(orders[:half], execs[np.isin(execs["order_id"], orders["order_id"][:half])], market,
+                     cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
+    second = run_desk(orders[half:], execs[np.isin(execs["order_id"], orders["order_id"][half:])], market,
+                      cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
+    assert second.fills["fill_id"][0] == len(first.fills)  # fill ids run on
+    signed = np.concatenate([first.fills, second.fills])
+    total = np.zeros_like(state.pos)
+    np.add.at(total, (signed["book"], signed["instrument"]), signed["side"] * signed["qty"])
+    np.testing.assert_array_equal(state.pos, total)
 
 
 def test_run_desk_validates_inputs():
     cfg = small_config(100)
-    rng = np.random.default_rng(0)
-    market = simulate_market(cfg.market, rng)
-    orders = generate_orders(cfg.flow, market, rng)
-    cand = candidate_fills(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
+    market, orders, close = _session(cfg, 0)
+    execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
+    flat = DeskState.flat(cfg.flow.n_books, market.n_instruments)
     bad = orders.copy()
     bad["book"][0] = 99
     with pytest.raises(ValueError, match="'book'"):
-        run_desk(bad, cand, market, cfg.pretrade, n_books=cfg.flow.n_books, close_ts=0, pnl_interval_s=600)
-    bad = orders[::-1].copy()
+        run_desk(bad, execs, market, cfg.pretrade, flat, close_ts=close, pnl_interval_s=600)
     with pytest.raises(ValueError, match="sorted by 'ts'"):
-        run_desk(bad, cand, market, cfg.pretrade, n_books=cfg.flow.n_books, close_ts=0, pnl_interval_s=600)
+        run_desk(orders[::-1].copy(), execs, market, cfg.pretrade, flat, close_ts=close, pnl_interval_s=600)
+    ghost = execs.copy()
+    ghost["order_id"][0] = 10**9
+    with pytest.raises(ValueError, match="'order_id'"):
+        run_desk(orders, ghost, market, cfg.pretrade, flat, close_ts=close, pnl_interval_s=600)

@@ -28,27 +28,30 @@ def _post_nb(out, n, txn, fill_id, ts, kind, owner, is_cash, asset, amount):
 
 
 @njit(cache=True, nogil=True)
-def book_fills_nb(fills, principal, fee, ccy, out):
+def book_fills_nb(fills, principal, fee, ccy, first_txn_id, first_posting_id, out):
     """Trade-date postings of each fill, written transaction by transaction into ``out``.
 
     ``principal`` and ``fee`` are int64 minor units; returns the number of postings.
     """
     n = 0
-    for k in range(fills.shape[0]):
-        s = np.int64(fills[k]["side"])
-        fid = fills[k]["fill_id"]
-        ts = fills[k]["ts"]
-        b = fills[k]["book"]
-        c = fills[k]["counterparty"]
-        i = fills[k]["instrument"]
-        q = fills[k]["qty"]
+    for j in range(fills.shape[0]):
+        k = first_txn_id + j
+        s = np.int64(fills[j]["side"])
+        fid = fills[j]["fill_id"]
+        ts = fills[j]["ts"]
+        b = fills[j]["book"]
+        c = fills[j]["counterparty"]
+        i = fills[j]["instrument"]
+        q = fills[j]["qty"]
         n = _post_nb(out, n, k, fid, ts, A_SECURITIES, b, False, i, s * q)
         n = _post_nb(out, n, k, fid, ts, A_CPTY_SECURITIES, c, False, i, -s * q)
-        n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[k], -s * principal[k])
-        n = _post_nb(out, n, k, fid, ts, A_CPTY_CASH, c, True, ccy[k], s * principal[k])
-        if fee[k] != 0:
-            n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[k], -fee[k])
-            n = _post_nb(out, n, k, fid, ts, A_FEES, b, True, ccy[k], fee[k])
+        n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[j], -s * principal[j])
+        n = _post_nb(out, n, k, fid, ts, A_CPTY_CASH, c, True, ccy[j], s * principal[j])
+        if fee[j] != 0:
+            n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[j], -fee[j])
+            n = _post_nb(out, n, k, fid, ts, A_FEES, b, True, ccy[j], fee[j])
+    for p in range(n):
+        out[p]["posting_id"] = first_posting_id + p
     return n
 
 

@@ -11,8 +11,9 @@ from tradeflow.schema import LEDGER_DT
 
 __all__ = ["book_fills", "trial_balance", "balances"]
 
-def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.ndarray) -> np.ndarray:
-    """Trade-date ledger transactions, one per fill (``txn_id`` = position in ``fills``), in order.
+def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.ndarray, *,
+               first_txn_id: int = 0, first_posting_id: int = 0) -> np.ndarray:
+    """Trade-date ledger transactions, one per fill (``txn_id`` = ``first_txn_id`` + position), in order.
 
     Each transaction posts securities (book vs counterparty) and principal cash
     (book vs counterparty) in opposite directions, plus the fee (book cash vs the
@@ -26,13 +27,15 @@ def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.nd
         Currency id of each instrument.
     minor_scale : float64 ndarray of shape (n_instruments,)
         10 ** minor digits of each instrument's currency.
+    first_txn_id, first_posting_id : int, default=0
+        Where the ids start (they run on across the days of a run).
     """
     inst = fills["instrument"]
     principal = to_minor(fills["qty"] * fills["price"], minor_scale[inst])
     fee = to_minor(fills["fee"], minor_scale[inst])
     ccy = instrument_ccy[inst].astype(np.int32)
     out = np.zeros(6 * fills.shape[0], dtype=LEDGER_DT)
-    n = _kernels.book_fills_nb(fills, principal, fee, ccy, out)
+    n = _kernels.book_fills_nb(fills, principal, fee, ccy, np.int64(first_txn_id), np.int64(first_posting_id), out)
     return out[:n]
 
 

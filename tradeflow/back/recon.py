@@ -36,7 +36,7 @@ def _occurrences(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, settlements: np.ndarray,
               *, n_books: int, instrument_ccy: np.ndarray, minor_scale_ccy: np.ndarray,
-              marks: np.ndarray, tolerance_minor: float = 0.5) -> np.ndarray:
+              marks: np.ndarray, tolerance_minor: float = 0.5, as_of: int = 0) -> np.ndarray:
     """Find and classify every difference between what the front office and the back office hold.
 
     Checks, in order: each fill is booked in exactly one ledger transaction
@@ -61,6 +61,8 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
         Closing marks used by both offices.
     tolerance_minor : float, default=0.5
         P&L differences under this many minor units are float rounding, not breaks.
+    as_of : int, default=0
+        The end of day reconciled (days since epoch), stamped on each break.
 
     Returns
     -------
@@ -132,4 +134,5 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
 
     breaks = np.concatenate(out) if out else np.zeros(0, dtype=BREAK_DT)
     breaks["break_id"] = np.arange(breaks.shape[0])
+    breaks["as_of"] = as_of
     return breaks

@@ -8,7 +8,7 @@ import pandas as pd
 from tradeflow.market.calendar import BusinessCalendar
 from tradeflow.schema import SETTLEMENT_DT, SettlementStatus
 
-__all__ = ["settlement_instructions", "to_minor"]
+__all__ = ["settlement_instructions", "settle_as_of", "to_minor"]
 
 
 def to_minor(amount: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -18,7 +18,7 @@ def to_minor(amount: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, currencies: tuple[str, ...],
                             calendar: BusinessCalendar, trade_date: np.datetime64,
-                            minor_scale: np.ndarray) -> np.ndarray:
+                            minor_scale: np.ndarray, *, first_instruction_id: int = 0) -> np.ndarray:
     """Delivery-versus-payment instructions for a day's fills.
 
     The settlement date is the trade date plus the instrument's lag in business days
@@ -34,6 +34,7 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     calendar : BusinessCalendar
     trade_date : numpy.datetime64
     minor_scale : float64 ndarray of shape (n_instruments,)
+    first_instruction_id : int, default=0
 
     Returns
     -------
@@ -50,7 +51,7 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
          for i in range(len(instruments))], dtype=np.int64,
     )
     td = np.int64(trade_date.astype("datetime64[D]").astype(np.int64))
-    out["instruction_id"] = np.arange(n)
+    out["instruction_id"] = first_instruction_id + np.arange(n)
     out["fill_id"] = fills["fill_id"]
     out["book"] = fills["book"]
     out["instrument"] = inst
@@ -61,5 +62,14 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     out["settle_date"] = settle_by_inst[inst] if n else np.zeros(0, np.int64)
     out["qty"] = fills["qty"]
     out["cash_amount"] = fills["side"] * to_minor(fills["qty"] * fills["price"], minor_scale[inst])
-    out["status"] = np.where(out["settle_date"] <= td, SettlementStatus.SETTLED, SettlementStatus.PENDING)
+    settle_as_of(out, td)
     return out
+
+
+def settle_as_of(instructions: np.ndarray, as_of: int) -> None:
+    """Mark instructions due on or before ``as_of`` (days since epoch) settled, in place.
+
+    Settlement here never fails: every due instruction settles on its date.
+    """
+    due = instructions["settle_date"] <= as_of
+    instructions["status"] = np.where(due, SettlementStatus.SETTLED, SettlementStatus.PENDING)

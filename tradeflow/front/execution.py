@@ -2,54 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
 from tradeflow.front import _kernels
 from tradeflow.market.paths import MarketData
-from tradeflow.schema import OrderType
+from tradeflow.schema import EXECUTION_DT, Liquidity, OrderType
 
-__all__ = ["CandidateFills", "candidate_fills"]
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateFills:
-    """What each order would get if the middle office accepts it.
-
-    The fill model has no market impact, so an order's fill does not depend on the
-    desk's other orders and can be found before the pre-trade loop runs; the loop
-    then applies only the accepted orders' fills, in time order.
-
-    Attributes
-    ----------
-    ts : int64 ndarray
-        Fill time, or -1 for an order that would rest until it expires.
-    price : float64 ndarray
-    taker : bool ndarray
-        True when the order took liquidity (market or marketable limit).
-    fee : float64 ndarray
-        Fee in the instrument's currency, rounded to its minor unit.
-    """
-
-    ts: np.ndarray
-    price: np.ndarray
-    taker: np.ndarray
-    fee: np.ndarray
+__all__ = ["execute_orders"]
 
 
-def candidate_fills(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
-                    minor_scale: np.ndarray) -> CandidateFills:
-    """Run the fill model over every order.
+def execute_orders(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
+                   minor_scale: np.ndarray) -> np.ndarray:
+    """What the venue would do with every order if the desk sent it.
+
+    A market order, or a limit order marketable on arrival, takes the touch at once
+    (taker). A resting limit order fills in full at its limit at the first later quote
+    that trades through it (maker), or never, and then expires at the close. The model
+    has no market impact, so an order's executions do not depend on the desk's other
+    orders and the middle office can simply discard those of orders it rejects.
 
     Parameters
     ----------
     orders : ndarray of ORDER_DT
+        One session's orders, all within ``market``'s grid.
     market : MarketData
+        The session's quotes.
     cfg : ExecutionConfig
     minor_scale : float64 ndarray of shape (n_instruments,)
-        10 ** minor units of each instrument's currency, to round fees to cents.
+        10 ** minor units of each instrument's currency; fees are rounded to it.
+
+    Returns
+    -------
+    ndarray of EXECUTION_DT sorted by (ts, order_id).
     """
     n = orders.shape[0]
     step = market.step_of(orders["ts"]).astype(np.int64)
@@ -62,10 +47,15 @@ def candidate_fills(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig
         orders["order_type"] == OrderType.LIMIT, orders["limit_price"].astype(np.float64),
         market.bid, market.ask, max_bid, min_ask, _kernels.BLOCK, out_step, price, taker,
     )
-    # Immediate fills happen at arrival; resting ones at the grid time the market crossed.
-    ts = np.where(out_step < 0, -1, np.where(taker, orders["ts"], market.times[np.maximum(out_step, 0)]))
-    bps = np.where(taker, cfg.taker_fee_bps, cfg.maker_fee_bps)
-    scale = minor_scale[orders["instrument"]]
-    notional = np.where(out_step < 0, 0.0, orders["qty"] * price)
-    fee = np.rint(notional * bps * 1e-4 * scale) / scale
-    return CandidateFills(ts=ts.astype(np.int64), price=price, taker=taker, fee=fee)
+    hit = np.flatnonzero(out_step >= 0)
+    execs = np.zeros(hit.size, dtype=EXECUTION_DT)
+    execs["order_id"] = orders["order_id"][hit]
+    # immediate fills happen at arrival; resting ones at the grid time the market crossed
+    execs["ts"] = np.where(taker[hit], orders["ts"][hit], market.times[out_step[hit]])
+    execs["qty"] = orders["qty"][hit]
+    execs["price"] = price[hit]
+    execs["liquidity"] = np.where(taker[hit], Liquidity.TAKER, Liquidity.MAKER)
+    bps = np.where(taker[hit], cfg.taker_fee_bps, cfg.maker_fee_bps)
+    scale = minor_scale[orders["instrument"][hit]]
+    execs["fee"] = np.rint(execs["qty"] * execs["price"] * bps * 1e-4 * scale) / scale
+    return execs[np.lexsort((execs["order_id"], execs["ts"]))]

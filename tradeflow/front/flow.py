@@ -24,7 +24,8 @@ def client_assignments(cfg: FlowConfig) -> tuple[np.ndarray, np.ndarray]:
     return trader_of_client, book_of_trader
 
 
-def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generator) -> np.ndarray:
+def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generator, *,
+                    first_order_id: int = 0) -> np.ndarray:
     """Draw one session of client orders.
 
     Arrivals are a homogeneous Poisson process over the session (the count is
@@ -40,10 +41,12 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
         Supplies the session grid, mids (the reference price) and tick/lot sizes.
     rng : numpy.random.Generator
         The flow's own stream.
+    first_order_id : int, default=0
+        Id of the first order (ids run on across the days of a run).
 
     Returns
     -------
-    ndarray of ORDER_DT, sorted by ``ts`` with ``order_id`` = position.
+    ndarray of ORDER_DT, sorted by ``ts``, ``order_id`` = ``first_order_id`` + position.
     """
     n = int(rng.poisson(cfg.orders_per_day))
     orders = np.zeros(n, dtype=ORDER_DT)
@@ -84,7 +87,7 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     limit_ticks = np.where(side > 0, np.floor(raw_limit / tick + 1e-9), np.ceil(raw_limit / tick - 1e-9))
     limit = np.maximum(limit_ticks, 1.0) * tick
 
-    orders["order_id"] = np.arange(n)
+    orders["order_id"] = first_order_id + np.arange(n)
     orders["ts"] = ts
     orders["instrument"] = instrument
     orders["client"] = client

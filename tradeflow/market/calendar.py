@@ -37,6 +37,12 @@ class BusinessCalendar:
     def is_business_day(self, dates, currencies: Iterable[str]) -> np.ndarray:
         return np.is_busday(np.asarray(dates, dtype="datetime64[D]"), holidays=self.holidays(currencies))
 
+    def business_days(self, start, n: int, currencies: Iterable[str]) -> np.ndarray:
+        """The first ``n`` business days on or after ``start``."""
+        hol = self.holidays(currencies)
+        first = np.busday_offset(np.datetime64(start, "D"), 0, roll="forward", holidays=hol)
+        return np.busday_offset(first, np.arange(n), roll="forward", holidays=hol)
+
     def add_business_days(self, dates, lag, currencies: Iterable[str]) -> np.ndarray:
         """``dates`` + ``lag`` business days open in every one of ``currencies``.
 

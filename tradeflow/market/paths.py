@@ -56,6 +56,19 @@ class MarketData:
         """Index of the last grid point at or before each timestamp."""
         return np.clip(np.searchsorted(self.times, ts, side="right") - 1, 0, self.n_steps - 1)
 
+    @classmethod
+    def concat(cls, days: list[MarketData]) -> MarketData:
+        """Join consecutive sessions into one grid (``trade_date`` is the first day's)."""
+        if len(days) == 1:
+            return days[0]
+        first = days[0]
+        return cls(times=np.concatenate([d.times for d in days]),
+                   mid=np.concatenate([d.mid for d in days], axis=1),
+                   bid=np.concatenate([d.bid for d in days], axis=1),
+                   ask=np.concatenate([d.ask for d in days], axis=1),
+                   fx=np.concatenate([d.fx for d in days], axis=1),
+                   instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date)
+
     def prices_frame(self, field: str = "mid") -> pd.DataFrame:
         """Quotes as a DataFrame indexed by UTC time, one column per symbol."""
         return pd.DataFrame(
@@ -109,7 +122,17 @@ def _quote(mid: np.ndarray, tick: np.ndarray, spread_bps: np.ndarray) -> tuple[n
     return bid_t * tick[:, None], ask_t * tick[:, None]
 
 
-def simulate_market(cfg: MarketConfig, rng: np.random.Generator) -> MarketData:
+def _rate_from_fx(fx_close: np.ndarray, ccys: tuple[str, ...], pair, base: str) -> float:
+    # fx rows are base-currency values of one unit; turn the close back into the pair's quote
+    if pair.quote == base and pair.base in ccys:
+        return float(fx_close[ccys.index(pair.base)])
+    if pair.base == base and pair.quote in ccys:
+        return float(1.0 / fx_close[ccys.index(pair.quote)])
+    return pair.rate
+
+
+def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: np.datetime64 | None = None,
+                    open_mid: np.ndarray | None = None, open_fx: np.ndarray | None = None) -> MarketData:
     """Simulate one session of correlated GBM mids, quotes and FX rates.
 
     Parameters
@@ -117,13 +140,18 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator) -> MarketData:
     cfg : MarketConfig
     rng : numpy.random.Generator
         The market's own stream.
+    trade_date : numpy.datetime64, optional
+        The session's date; defaults to ``cfg.trade_date``.
+    open_mid, open_fx : ndarray, optional
+        Where the session opens (the previous close, in a multi-day run); defaults to
+        the configured prices and rates.
 
     Returns
     -------
     MarketData
     """
     table = instrument_table(cfg)
-    trade_date = np.datetime64(cfg.trade_date, "D")
+    trade_date = np.datetime64(cfg.trade_date if trade_date is None else trade_date, "D")
     day_ns = trade_date.astype(np.int64) * NS_PER_DAY
     step_ns = int(round(cfg.step_seconds * 1e9))
     open_ns, close_ns = cfg.session_open_ns, cfg.session_close_ns
@@ -137,14 +165,16 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator) -> MarketData:
     z = correlated_normals(rng, cfg.correlation_matrix(), n_steps - 1)
     incr = (drift - 0.5 * vol**2)[:, None] * dt + vol[:, None] * np.sqrt(dt) * z
     logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
-    mid = table["price"].to_numpy(np.float64)[:, None] * np.exp(logp)
+    start = table["price"].to_numpy(np.float64) if open_mid is None else np.asarray(open_mid, np.float64)
+    mid = start[:, None] * np.exp(logp)
     bid, ask = _quote(mid, table["tick_size"].to_numpy(np.float64), table["spread_bps"].to_numpy(np.float64))
 
     ccys = cfg.currencies
     fx = np.ones((len(ccys), n_steps))
     zf = rng.standard_normal((len(cfg.fx_rates), n_steps - 1))
     for k, pair in enumerate(cfg.fx_rates):
-        path = pair.rate * np.exp(np.concatenate([[0.0], np.cumsum(
+        rate = pair.rate if open_fx is None else _rate_from_fx(open_fx, ccys, pair, cfg.base_currency)
+        path = rate * np.exp(np.concatenate([[0.0], np.cumsum(
             -0.5 * pair.volatility**2 * dt + pair.volatility * np.sqrt(dt) * zf[k])]))
         if pair.quote == cfg.base_currency and pair.base in ccys:
             fx[ccys.index(pair.base)] = path

@@ -1,5 +1,5 @@
 """Middle office: the real-time risk engine (pre-trade checks, positions, P&L)."""
 
-from tradeflow.middle.desk import DeskOutcome, position_records, run_desk
+from tradeflow.middle.desk import DeskOutcome, DeskState, run_desk
 
-__all__ = ["DeskOutcome", "position_records", "run_desk"]
+__all__ = ["DeskOutcome", "DeskState", "run_desk"]

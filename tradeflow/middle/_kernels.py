@@ -19,6 +19,7 @@ R_INVALID_QTY = 5
 R_INVALID_PRICE = 6
 # OrderStatus
 S_NEW = 0
+S_PARTIALLY_FILLED = 1
 S_FILLED = 2
 S_EXPIRED = 4
 S_REJECTED = 5
@@ -26,13 +27,15 @@ S_REJECTED = 5
 E_ACCEPTED = 0
 E_REJECTED = 1
 E_FILLED = 2
+E_PARTIALLY_FILLED = 3
 E_EXPIRED = 5
 # Liquidity
 L_MAKER = 0
 L_TAKER = 1
-# desk-loop event kinds, in the order they run at equal timestamps
-EV_FILL = 0
-EV_ARRIVAL = 1
+# desk-loop event kinds, in the order they run at equal timestamps: an order arrives (and is
+# checked) before the venue can fill it; snapshots see everything up to and including their time.
+EV_ARRIVAL = 0
+EV_FILL = 1
 EV_SNAPSHOT = 2
 
 
@@ -131,17 +134,21 @@ def _event_nb(events, n, order_id, ts, kind, reason, qty, price, cum, leaves):
 
 
 @njit(cache=True, nogil=True)
-def desk_loop_nb(ev_kind, ev_ref, orders, fill_ts, fill_price, fill_taker, fill_fee,
-                 order_fx, inst_ccy, collar_bps, max_order_qty, max_order_notional, max_position,
-                 snap_ts, snap_step, mid, fx, close_ts,
-                 pos, avg, realized, fees, n_fills, working_buy, working_sell,
+def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, collar_bps, max_order_qty,
+                 max_order_notional, max_position, snap_ts, snap_step, mid, fx, close_ts,
+                 pos, avg, realized, fees, n_fills, working_buy, working_sell, first_fill_id,
                  fills, events, pnl):
-    """Process orders, resting fills and P&L snapshots in time order.
+    """Process arrivals, venue executions and P&L snapshots in time order.
 
-    On arrival an order is checked; if accepted and marketable it fills at once,
-    otherwise it works until its resting fill (or expires at the close). Fills update
-    the book's position and P&L incrementally. Writes ``orders`` status fields,
-    ``fills``, ``events`` and ``pnl`` in place.
+    On arrival an order is checked against the pre-trade limits; an accepted order
+    works (its quantity counts against the position limit) until executions fill it,
+    in one or several parts, or it expires at ``close_ts``. Executions of rejected
+    orders are discarded. Each fill updates one book x instrument incrementally.
+
+    ``ev_ref`` is an order row for arrivals, an ``execs`` row for executions and a
+    snapshot index for snapshots; ``exec_row`` maps each execution to its order row.
+    Writes the orders' status fields, ``fills``, ``events`` and ``pnl`` in place, and
+    carries ``pos``/``avg``/``realized``/``fees``/``n_fills`` over to the next call.
 
     Returns
     -------
@@ -151,10 +158,11 @@ def desk_loop_nb(ev_kind, ev_ref, orders, fill_ts, fill_price, fill_taker, fill_
     ne = 0
     for e in range(ev_kind.shape[0]):
         kind = ev_kind[e]
-        k = ev_ref[e]
         if kind == EV_SNAPSHOT:
+            k = ev_ref[e]
             _snapshot_nb(pnl, k, snap_ts[k], snap_step[k], pos, avg, realized, fees, inst_ccy, mid, fx)
             continue
+        k = ev_ref[e] if kind == EV_ARRIVAL else exec_row[ev_ref[e]]
         b = orders[k]["book"]
         i = orders[k]["instrument"]
         side = orders[k]["side"]
@@ -170,54 +178,69 @@ def desk_loop_nb(ev_kind, ev_ref, orders, fill_ts, fill_price, fill_taker, fill_
                 orders[k]["status"] = S_REJECTED
                 orders[k]["reject_reason"] = reason
                 orders[k]["ts_done"] = ts
-                ne = _event_nb(events, ne, k, ts, E_REJECTED, reason, qty, np.nan, 0, 0)
+                ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_REJECTED, reason, qty, np.nan, 0, 0)
                 continue
-            ne = _event_nb(events, ne, k, ts, E_ACCEPTED, R_NONE, qty, np.nan, 0, qty)
-            if fill_ts[k] != ts or fill_ts[k] < 0:
-                # rests on the venue: count it against the position limit until it fills or expires
-                if side > 0:
-                    working_buy[b, i] += qty
-                else:
-                    working_sell[b, i] += qty
-                continue
-        elif orders[k]["status"] != S_NEW:
-            continue  # a resting fill of an order that was rejected
-        else:
+            orders[k]["status"] = S_NEW
+            ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_ACCEPTED, R_NONE, qty, np.nan, 0, qty)
             if side > 0:
-                working_buy[b, i] -= qty
+                working_buy[b, i] += qty
             else:
-                working_sell[b, i] -= qty
-        # the fill, immediate or resting
-        ts = fill_ts[k]
-        price = fill_price[k]
-        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fill_fee[k])
-        fills[nf]["fill_id"] = nf
-        fills[nf]["order_id"] = k
+                working_sell[b, i] += qty
+            continue
+        # an execution
+        if orders[k]["status"] != S_NEW and orders[k]["status"] != S_PARTIALLY_FILLED:
+            continue  # the order was rejected (or is done): the venue never saw it
+        x = ev_ref[e]
+        q = min(execs[x]["qty"], qty - orders[k]["filled_qty"])  # never fill more than the order
+        if q <= 0:
+            continue
+        price = execs[x]["price"]
+        ts = execs[x]["ts"]
+        if side > 0:
+            working_buy[b, i] -= q
+        else:
+            working_sell[b, i] -= q
+        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, q, price, execs[x]["fee"])
+        fills[nf]["fill_id"] = first_fill_id + nf
+        fills[nf]["order_id"] = orders[k]["order_id"]
         fills[nf]["ts"] = ts
         fills[nf]["book"] = b
         fills[nf]["instrument"] = i
         fills[nf]["counterparty"] = orders[k]["counterparty"]
         fills[nf]["side"] = side
-        fills[nf]["liquidity"] = L_TAKER if fill_taker[k] else L_MAKER
-        fills[nf]["qty"] = qty
+        fills[nf]["liquidity"] = execs[x]["liquidity"]
+        fills[nf]["qty"] = q
         fills[nf]["price"] = price
-        fills[nf]["fee"] = fill_fee[k]
+        fills[nf]["fee"] = execs[x]["fee"]
         nf += 1
-        orders[k]["status"] = S_FILLED
-        orders[k]["filled_qty"] = qty
-        orders[k]["avg_fill_price"] = price
-        orders[k]["ts_done"] = ts
-        ne = _event_nb(events, ne, k, ts, E_FILLED, R_NONE, qty, price, qty, 0)
+        done = orders[k]["filled_qty"]
+        cum = done + q
+        if done == 0:
+            orders[k]["avg_fill_price"] = price
+        else:
+            orders[k]["avg_fill_price"] = (orders[k]["avg_fill_price"] * done + price * q) / cum
+        orders[k]["filled_qty"] = cum
+        if cum == qty:
+            orders[k]["status"] = S_FILLED
+            orders[k]["ts_done"] = ts
+            ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_FILLED, R_NONE, q, price, cum, 0)
+        else:
+            orders[k]["status"] = S_PARTIALLY_FILLED
+            ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_PARTIALLY_FILLED, R_NONE, q, price, cum,
+                           qty - cum)
     # day orders still working at the close expire
     for k in range(orders.shape[0]):
-        if orders[k]["status"] == S_NEW:
+        st = orders[k]["status"]
+        if st == S_NEW or st == S_PARTIALLY_FILLED:
             b = orders[k]["book"]
             i = orders[k]["instrument"]
+            leaves = orders[k]["qty"] - orders[k]["filled_qty"]
             if orders[k]["side"] > 0:
-                working_buy[b, i] -= orders[k]["qty"]
+                working_buy[b, i] -= leaves
             else:
-                working_sell[b, i] -= orders[k]["qty"]
+                working_sell[b, i] -= leaves
             orders[k]["status"] = S_EXPIRED
             orders[k]["ts_done"] = close_ts
-            ne = _event_nb(events, ne, k, close_ts, E_EXPIRED, R_NONE, orders[k]["qty"], np.nan, 0, 0)
+            ne = _event_nb(events, ne, orders[k]["order_id"], close_ts, E_EXPIRED, R_NONE, leaves, np.nan,
+                           orders[k]["filled_qty"], 0)
     return nf, ne
