@@ -59,8 +59,8 @@ class RunResult:
 
     def __repr__(self) -> str:
         r = self.records
-        return (f"<RunResult trade_dates={self.trade_dates[0]}..{self.trade_dates[-1]} seed={self.seed} orders={len(r['orders'])} "
-                f"fills={len(r['fills'])} breaks={len(r['breaks'])}>")
+        return (f"<RunResult trade_dates={self.trade_dates[0]}..{self.trade_dates[-1]} seed={self.seed} "
+                f"orders={len(r['orders'])} fills={len(r['fills'])} breaks={len(r['breaks'])}>")
 
     # ----------------------------------------------------------------- helpers
     @property

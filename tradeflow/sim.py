@@ -133,7 +133,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 
     records = {k: np.concatenate(v) for k, v in out.items()}
     records["breaks"]["break_id"] = np.arange(len(records["breaks"]))
-    records["positions"] = records["eod_positions"][records["eod_positions"]["trade_date"] == int(days[-1].astype(np.int64))]
+    eod = records["eod_positions"]
+    records["positions"] = eod[eod["trade_date"] == int(days[-1].astype(np.int64))]
     seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)
     return RunResult(config=cfg, seed=seed_value, market=MarketData.concat(sessions), records=records,
                      timings=clock.timings, trade_dates=days)
