@@ -131,8 +131,11 @@ class BreakKind(IntEnum):
 ORDER_DT = np.dtype(
     [
         ("order_id", np.int64),
+        ("parent_id", np.int64),  # the algo parent or the order this one replaces; -1 if none
         ("ts", np.int64),
+        ("ts_cancel", np.int64),  # when the client cancels what is left (IOC/FOK: at arrival); -1 if never
         ("instrument", np.int32),
+        ("venue", np.int32),
         ("client", np.int32),
         ("trader", np.int32),
         ("book", np.int32),

@@ -155,3 +155,28 @@ def test_run_desk_validates_inputs():
     ghost["order_id"][0] = 10**9
     with pytest.raises(ValueError, match="'order_id'"):
         run_desk(orders, ghost, market, cfg.pretrade, flat, close_ts=close, pnl_interval_s=600)
+
+
+def test_cancel_ends_a_working_order_and_keeps_its_fills():
+    cfg = small_config(50, flow={"market_order_share": 1.0, "fat_finger_rate": 0.0})
+    market, orders, close = _session(cfg, 4)
+    o = orders[:2].copy()
+    o["qty"] = 100
+    o["ts_cancel"] = [o["ts"][0] + 15, o["ts"][1]]  # cancel mid-way; IOC-style cancel at arrival
+    execs = np.zeros(3, dtype=EXECUTION_DT)
+    execs["order_id"] = [o["order_id"][0], o["order_id"][0], o["order_id"][1]]
+    execs["ts"] = [o["ts"][0] + 10, o["ts"][0] + 20, o["ts"][1]]
+    execs["qty"] = [40, 60, 25]
+    execs["price"] = 10.0
+    execs = execs[np.argsort(execs["ts"], kind="stable")]
+    state = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    out = run_desk(o, execs, market, cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
+    assert out.orders["status"].tolist() == [OrderStatus.CANCELLED] * 2
+    assert out.orders["filled_qty"].tolist() == [40, 25]  # the fill after the cancel never happens
+    cancel_ev = out.events[out.events["kind"] == EventKind.CANCELLED]
+    assert cancel_ev["qty"].tolist() == [60, 75]  # leaves at the cancel, in time order
+    bad = o.copy()
+    bad["ts_cancel"][0] = bad["ts"][0] - 1
+    with pytest.raises(ValueError, match="'ts_cancel'"):
+        run_desk(bad, execs, market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
+                 close_ts=close, pnl_interval_s=600)

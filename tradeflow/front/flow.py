@@ -88,6 +88,8 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     limit = np.maximum(limit_ticks, 1.0) * tick
 
     orders["order_id"] = first_order_id + np.arange(n)
+    orders["parent_id"] = -1
+    orders["ts_cancel"] = -1
     orders["ts"] = ts
     orders["instrument"] = instrument
     orders["client"] = client

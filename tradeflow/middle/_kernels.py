@@ -21,6 +21,7 @@ R_INVALID_PRICE = 6
 S_NEW = 0
 S_PARTIALLY_FILLED = 1
 S_FILLED = 2
+S_CANCELLED = 3
 S_EXPIRED = 4
 S_REJECTED = 5
 # EventKind
@@ -28,6 +29,7 @@ E_ACCEPTED = 0
 E_REJECTED = 1
 E_FILLED = 2
 E_PARTIALLY_FILLED = 3
+E_CANCELLED = 4
 E_EXPIRED = 5
 # Liquidity
 L_MAKER = 0
@@ -36,7 +38,8 @@ L_TAKER = 1
 # checked) before the venue can fill it; snapshots see everything up to and including their time.
 EV_ARRIVAL = 0
 EV_FILL = 1
-EV_SNAPSHOT = 2
+EV_CANCEL = 2
+EV_SNAPSHOT = 3
 
 
 @njit(cache=True, nogil=True)
@@ -145,8 +148,11 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, c
     in one or several parts, or it expires at ``close_ts``. Executions of rejected
     orders are discarded. Each fill updates one book x instrument incrementally.
 
-    ``ev_ref`` is an order row for arrivals, an ``execs`` row for executions and a
-    snapshot index for snapshots; ``exec_row`` maps each execution to its order row.
+    A cancel (at the order's ``ts_cancel``) takes what is left of a working order
+    off the venue: the order ends ``CANCELLED``, its fills so far stand.
+
+    ``ev_ref`` is an order row for arrivals and cancels, an ``execs`` row for
+    executions and a snapshot index for snapshots; ``exec_row`` maps each execution to its order row.
     Writes the orders' status fields, ``fills``, ``events`` and ``pnl`` in place, and
     carries ``pos``/``avg``/``realized``/``fees``/``n_fills`` over to the next call.
 
@@ -162,11 +168,25 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, c
             k = ev_ref[e]
             _snapshot_nb(pnl, k, snap_ts[k], snap_step[k], pos, avg, realized, fees, inst_ccy, mid, fx)
             continue
-        k = ev_ref[e] if kind == EV_ARRIVAL else exec_row[ev_ref[e]]
+        k = exec_row[ev_ref[e]] if kind == EV_FILL else ev_ref[e]
         b = orders[k]["book"]
         i = orders[k]["instrument"]
         side = orders[k]["side"]
         qty = orders[k]["qty"]
+        if kind == EV_CANCEL:
+            st = orders[k]["status"]
+            if st == S_NEW or st == S_PARTIALLY_FILLED:
+                leaves = qty - orders[k]["filled_qty"]
+                if side > 0:
+                    working_buy[b, i] -= leaves
+                else:
+                    working_sell[b, i] -= leaves
+                ts = orders[k]["ts_cancel"]
+                orders[k]["status"] = S_CANCELLED
+                orders[k]["ts_done"] = ts
+                ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_CANCELLED, R_NONE, leaves, np.nan,
+                               orders[k]["filled_qty"], 0)
+            continue
         if kind == EV_ARRIVAL:
             is_limit = orders[k]["order_type"] == 1
             working = working_buy[b, i] if side > 0 else working_sell[b, i]

@@ -92,7 +92,8 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     ----------
     orders : ndarray of ORDER_DT
         The session's client orders sorted by ``ts`` (``order_id`` ascending too); not
-        modified (a copy with final statuses is returned).
+        modified (a copy with final statuses is returned). An order with ``ts_cancel``
+        >= 0 is cancelled then if still working (IOC/FOK: ``ts_cancel`` = ``ts``).
     executions : ndarray of EXECUTION_DT
         The venue's executions of those orders, as if every order were sent.
     market : MarketData
@@ -129,10 +130,14 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     snap_ts = _snapshot_times(market, close_ts, pnl_interval_s)
     snap_step = market.step_of(snap_ts).astype(np.int64)
     n_x = executions.shape[0]
-    ev_ts = np.concatenate([orders["ts"], executions["ts"], snap_ts])
+    cancels = np.flatnonzero(orders["ts_cancel"] >= 0)
+    if cancels.size and np.any(orders["ts_cancel"][cancels] < orders["ts"][cancels]):
+        raise ValueError("an order's 'ts_cancel' is before its 'ts'")
+    ev_ts = np.concatenate([orders["ts"], executions["ts"], orders["ts_cancel"][cancels], snap_ts])
     ev_kind = np.concatenate([np.full(n, _kernels.EV_ARRIVAL), np.full(n_x, _kernels.EV_FILL),
+                              np.full(cancels.size, _kernels.EV_CANCEL),
                               np.full(snap_ts.size, _kernels.EV_SNAPSHOT)]).astype(np.int64)
-    ev_ref = np.concatenate([np.arange(n), np.arange(n_x), np.arange(snap_ts.size)]).astype(np.int64)
+    ev_ref = np.concatenate([np.arange(n), np.arange(n_x), cancels, np.arange(snap_ts.size)]).astype(np.int64)
     order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
 
     working_buy = np.zeros((n_books, n_inst), np.int64)
