@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e .
 	touch $@
 
+# the suite covers every optional surface (Parquet, plots, Dask, notebooks), so it installs them all
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e ".[all]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

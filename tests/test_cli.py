@@ -17,7 +17,8 @@ def test_cli_run_prints_summary_and_writes_tables(tmp_path, capsys):
     assert main(["run", "--config", str(cfg), "--seed", "3", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "Orders by status" in text and "Breaks by kind" in text and "seed=3" in text
-    assert (out / "fills.csv").exists() and (out / "summary.txt").exists()
+    from tradeflow.results import RunResult
+    assert RunResult.from_parquet(out).summary().splitlines()[1:] == text.split("\n\nwrote")[0].splitlines()[1:]
 
 
 def test_cli_reports_bad_config_cleanly(tmp_path, capsys):

@@ -18,18 +18,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = simulate(cfg, seed=args.seed)
     print(result.summary())
     if args.out:
-        out = Path(args.out)
-        _write_csv(result, out)
-        print(f"\nwrote {out}")
+        path = result.to_parquet(args.out)
+        print(f"\nwrote run store {path}")
     return 0
-
-
-def _write_csv(result, out: Path) -> None:
-    # Plain CSV per table until the Parquet run store lands (it needs the optional pyarrow).
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("orders", "fills", "positions", "pnl", "settlements", "ledger", "breaks"):
-        getattr(result, name).to_csv(out / f"{name}.csv", index=name == "pnl")
-    (out / "summary.txt").write_text(result.summary() + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a desk-day and print its summary")
     run.add_argument("--config", type=Path, help="TOML config file (default: the built-in desk-day)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    run.add_argument("--out", type=Path, help="directory to write the run's tables to")
+    run.add_argument("--out", type=Path, help="write the run to a Parquet run store (directory) here")
     run.set_defaults(func=_cmd_run)
     return parser
 
@@ -48,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"tradeflow: error: {exc}", file=sys.stderr)
         return 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,18 @@ class RunResult:
         if self.timings:
             lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in self.timings.items())]
         return "\n".join(lines)
+
+    # ----------------------------------------------------------------- persistence
+    def to_parquet(self, path) -> Path:
+        """Write the run to a Parquet run store (atomically); see :mod:`tradeflow.store`."""
+        from tradeflow.store import write_run
+        return write_run(self, path)
+
+    @classmethod
+    def from_parquet(cls, path) -> RunResult:
+        """Load a run written by :meth:`to_parquet`; its DataFrames equal the original's."""
+        from tradeflow.store import read_run
+        return read_run(path)
 
     def to_dict(self) -> dict[str, Any]:
         """Headline numbers of the run, for logs and comparisons."""

@@ -1,0 +1,1 @@
+"""tradeflow's benchmark suite: ``python -m benchmarks [--quick] [--out FILE]``."""

@@ -1,0 +1,107 @@
+"""A small benchmark harness: every figure beside a baseline measured in the same run.
+
+A benchmark is a function registered with :func:`register`; it receives a :class:`Bench`
+and calls ``b.target(...)`` for tradeflow's implementation and ``b.baseline(...)`` for each
+reference implementation of the same work (pandas, a plain Python loop, …). The harness
+times the first call of the target (cold: includes numba compilation or cache load) and the
+median of warm repeats, and reports throughput and the ratio of the target's throughput to
+each baseline's.
+
+Example
+-------
+>>> @register("middle.example", unit="fills")
+... def example(b):
+...     n = b.size(quick=10_000, full=1_000_000)
+...     data = make(n)
+...     b.target("tradeflow kernel", lambda: kernel(data), n=n)
+...     b.baseline("pandas groupby", lambda: pandas_version(data), n=n)
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Bench", "REGISTRY", "register", "run_benchmark"]
+
+REGISTRY: dict[str, tuple[Callable[[Bench], None], str]] = {}
+
+
+def register(name: str, *, unit: str) -> Callable[[Callable[[Bench], None]], Callable[[Bench], None]]:
+    """Register a benchmark under a dotted ``name`` (``room.what``); ``unit`` names what is counted."""
+    def deco(fn: Callable[[Bench], None]) -> Callable[[Bench], None]:
+        if name in REGISTRY:
+            raise ValueError(f"benchmark {name!r} registered twice")
+        REGISTRY[name] = (fn, unit)
+        return fn
+    return deco
+
+
+def _time(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+@dataclass
+class Bench:
+    """Handed to each benchmark; collects its measurements."""
+
+    name: str
+    unit: str
+    quick: bool
+    repeats: int
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def size(self, *, quick: int, full: int) -> int:
+        """The problem size for this mode."""
+        return quick if self.quick else full
+
+    def param(self, **kwargs: Any) -> None:
+        """Record parameters of the run (sizes, shapes) in the JSON."""
+        self.params.update(kwargs)
+
+    def _measure(self, role: str, label: str, fn: Callable[[], Any], n: int, repeats: int | None,
+                 warm_up: bool) -> dict[str, Any]:
+        repeats = self.repeats if repeats is None else repeats
+        cold = _time(fn) if warm_up else None
+        warm = [_time(fn) for _ in range(max(repeats, 1))]
+        med = statistics.median(warm)
+        m = {"role": role, "label": label, "n": int(n), "cold_s": cold, "warm_median_s": med,
+             "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None}
+        self.measurements.append(m)
+        return m
+
+    def target(self, label: str, fn: Callable[[], Any], *, n: int, repeats: int | None = None) -> dict[str, Any]:
+        """Time tradeflow's implementation: the first call is reported as cold, then warm repeats."""
+        return self._measure("target", label, fn, n, repeats, warm_up=True)
+
+    def baseline(self, label: str, fn: Callable[[], Any], *, n: int, repeats: int | None = None,
+                 warm_up: bool = True) -> dict[str, Any]:
+        """Time a reference implementation of the same work (``n`` may be smaller for slow loops)."""
+        return self._measure("baseline", label, fn, n, repeats, warm_up=warm_up)
+
+    def result(self) -> dict[str, Any]:
+        targets = [m for m in self.measurements if m["role"] == "target"]
+        baselines = [m for m in self.measurements if m["role"] == "baseline"]
+        ratios = {}
+        for t in targets:
+            for b in baselines:
+                if t["throughput_per_s"] and b["throughput_per_s"]:
+                    ratios[f"{t['label']} / {b['label']}"] = t["throughput_per_s"] / b["throughput_per_s"]
+        return {"name": self.name, "unit": self.unit, "quick": self.quick, "params": self.params,
+                "measurements": self.measurements, "speedup_vs_baseline": ratios}
+
+
+def run_benchmark(name: str, *, quick: bool, repeats: int | None = None) -> dict[str, Any]:
+    """Run one registered benchmark and return its JSON-ready result."""
+    fn, unit = REGISTRY[name]
+    b = Bench(name=name, unit=unit, quick=quick, repeats=repeats if repeats is not None else (3 if quick else 7))
+    fn(b)
+    return b.result()
