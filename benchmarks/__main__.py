@@ -1,29 +1,52 @@
-"""``python -m benchmarks [--quick] [--out FILE] [-k PATTERN]`` runs every benchmark and writes JSON."""
+"""tradeflow's benchmark suite from the command line.
+
+``python -m benchmarks [--quick] [--out FILE] [-k PATTERN] [--repeats N] [--list]``
+    runs every registered benchmark (``benchmarks/bench_*.py``) and writes one JSON document:
+    the machine, the versions, and for each benchmark its cold and warm timings, throughput and
+    ratios against the baselines measured in the same run.
+
+``python -m benchmarks compare OLD.json NEW.json [--threshold 0.25] [--metric time|ratio]``
+    flags regressions beyond the threshold; exits 1 when there is one (see :mod:`benchmarks.compare`).
+
+``tradeflow bench`` runs the same thing.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import platform
 import sys
+import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import benchmarks
 from benchmarks._harness import REGISTRY, run_benchmark
 
+SCHEMA_VERSION = 1
+VERSIONED = ("tradeflow", "numpy", "pandas", "numba", "llvmlite", "scipy", "pyarrow", "dask")
 
-def _load_all() -> None:
+
+def load_all() -> list[str]:
+    """Import every ``benchmarks/bench_*.py`` so its benchmarks register; returns the module names."""
+    names = []
     for mod in pkgutil.iter_modules(benchmarks.__path__):
         if mod.name.startswith("bench_"):
             importlib.import_module(f"benchmarks.{mod.name}")
+            names.append(mod.name)
+    return names
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
+    """Python's and the relevant packages' versions (a package that is not installed is left out)."""
     out = {"python": platform.python_version()}
-    for name in ("tradeflow", "numpy", "pandas", "numba", "scipy"):
+    for name in VERSIONED:
         try:
             out[name] = importlib.import_module(name).__version__
         except Exception:  # noqa: BLE001 - a missing optional package is just not reported
@@ -31,38 +54,91 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (CI smoke)")
-    parser.add_argument("--out", type=Path, default=None, help="write the JSON here")
-    parser.add_argument("-k", dest="pattern", default="", help="only benchmarks whose name contains this")
-    args = parser.parse_args(argv)
-    _load_all()
-    import os
-    results = []
-    for name in sorted(REGISTRY):
-        if args.pattern and args.pattern not in name:
-            continue
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        usable = os.cpu_count()
+    return {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor(),
+            "python_implementation": platform.python_implementation(), "cpu_count": os.cpu_count(),
+            "cpus_usable": usable, "numba_disable_jit": os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"}
+
+
+def _print_result(res: dict[str, Any]) -> None:
+    for m in res["measurements"]:
+        thr = m["throughput_per_s"]
+        cold = f"cold {m['cold_s'] * 1e3:9.2f} ms  " if m["cold_s"] is not None else " " * 20
+        rate = f"{thr:14,.0f} {res['unit']}/s" if thr else ""
+        print(f"  {m['role']:8s} {m['label'][:52]:52s} {cold}warm {m['warm_median_s'] * 1e3:9.2f} ms  {rate}",
+              file=sys.stderr)
+    for k, v in res["speedup_vs_baseline"].items():
+        print(f"  ratio    {k}: {v:,.2f}x", file=sys.stderr)
+
+
+def run_suite(*, quick: bool, pattern: str = "", repeats: int | None = None) -> dict[str, Any]:
+    """Run the matching benchmarks and return the JSON document (a failing benchmark is recorded, not fatal)."""
+    load_all()
+    names = [n for n in sorted(REGISTRY) if pattern in n]
+    results, t0 = [], time.perf_counter()
+    for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        res = run_benchmark(name, quick=args.quick)
+        t = time.perf_counter()
+        try:
+            res = run_benchmark(name, quick=quick, repeats=repeats)
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
+            traceback.print_exc(file=sys.stderr)
+            res = {"name": name, "unit": REGISTRY[name][1], "quick": quick, "params": {}, "measurements": [],
+                   "speedup_vs_baseline": {}, "error": f"{type(exc).__name__}: {exc}"}
+        res["wall_s"] = time.perf_counter() - t
+        _print_result(res)
         results.append(res)
-        for m in res["measurements"]:
-            thr = m["throughput_per_s"]
-            print(f"  {m['role']:8s} {m['label']:55s} warm {m['warm_median_s'] * 1e3:9.2f} ms  "
-                  f"{thr:14,.0f} {res['unit']}/s" if thr else "", file=sys.stderr)
-        for k, v in res["speedup_vs_baseline"].items():
-            print(f"  ratio    {k}: {v:,.1f}x", file=sys.stderr)
-    doc = {"created": datetime.now(UTC).isoformat(), "quick": args.quick,
-           "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                       "cpu_count": os.cpu_count()},
-           "versions": _versions(), "benchmarks": results}
+    return {"schema": SCHEMA_VERSION, "created": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
+            "pattern": pattern, "machine": machine(), "versions": versions(),
+            "wall_s": time.perf_counter() - t0, "benchmarks": results}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description="Run tradeflow's benchmarks (or: compare OLD.json NEW.json).")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (the CI smoke)")
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON here (default: stdout)")
+    parser.add_argument("-k", dest="pattern", default="", help="only benchmarks whose name contains this")
+    parser.add_argument("--repeats", type=int, default=None, help="warm repeats (default: 3 quick, 7 full)")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        from benchmarks.compare import main as compare_main
+        return compare_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        print(f"--repeats must be a positive int. Got {args.repeats} instead.", file=sys.stderr)
+        return 2
+    if args.list:
+        load_all()
+        for name in sorted(REGISTRY):
+            if args.pattern in name:
+                print(f"{name}  ({REGISTRY[name][1]})")
+        return 0
+    doc = run_suite(quick=args.quick, pattern=args.pattern, repeats=args.repeats)
+    if not doc["benchmarks"]:
+        print(f"no benchmark matches {args.pattern!r}", file=sys.stderr)
+        return 2
     text = json.dumps(doc, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"wrote {args.out}", file=sys.stderr)
+        args.out.write_text(text + "\n")
+        print(f"wrote {args.out} ({len(doc['benchmarks'])} benchmarks, {doc['wall_s']:.1f} s)", file=sys.stderr)
     else:
         print(text)
+    failed = [b["name"] for b in doc["benchmarks"] if "error" in b]
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -42,10 +42,14 @@ def register(name: str, *, unit: str) -> Callable[[Callable[[Bench], None]], Cal
 
 
 def _time(fn: Callable[[], Any]) -> float:
+    return _time_call(fn)[0]
+
+
+def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     gc.collect()
     t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
+    out = fn()
+    return time.perf_counter() - t, out
 
 
 @dataclass
@@ -67,10 +71,16 @@ class Bench:
         """Record parameters of the run (sizes, shapes) in the JSON."""
         self.params.update(kwargs)
 
-    def _measure(self, role: str, label: str, fn: Callable[[], Any], n: int, repeats: int | None,
-                 warm_up: bool) -> dict[str, Any]:
+    def _measure(self, role: str, label: str, fn: Callable[[], Any], n: int | Callable[[Any], int],
+                 repeats: int | None, warm_up: bool) -> dict[str, Any]:
         repeats = self.repeats if repeats is None else repeats
-        cold = _time(fn) if warm_up else None
+        if callable(n):  # the count comes from the first call's return value (e.g. orders a run made)
+            cold, first = _time_call(fn)
+            n = n(first)
+            if not warm_up:
+                cold = None
+        else:
+            cold = _time(fn) if warm_up else None
         warm = [_time(fn) for _ in range(max(repeats, 1))]
         med = statistics.median(warm)
         m = {"role": role, "label": label, "n": int(n), "cold_s": cold, "warm_median_s": med,
@@ -78,12 +88,19 @@ class Bench:
         self.measurements.append(m)
         return m
 
-    def target(self, label: str, fn: Callable[[], Any], *, n: int, repeats: int | None = None) -> dict[str, Any]:
-        """Time tradeflow's implementation: the first call is reported as cold, then warm repeats."""
+    def target(self, label: str, fn: Callable[[], Any], *, n: int | Callable[[Any], int],
+               repeats: int | None = None) -> dict[str, Any]:
+        """Time tradeflow's implementation: the first call is reported as cold, then warm repeats.
+
+        ``cold_s`` is the first call in this process: numba compiles, or loads its on-disk cache,
+        unless an earlier benchmark already did. ``n`` is the number of ``unit`` the call processes,
+        or a function of the first call's return value that gives it (the first call is then also
+        the cold one, so nothing runs twice).
+        """
         return self._measure("target", label, fn, n, repeats, warm_up=True)
 
-    def baseline(self, label: str, fn: Callable[[], Any], *, n: int, repeats: int | None = None,
-                 warm_up: bool = True) -> dict[str, Any]:
+    def baseline(self, label: str, fn: Callable[[], Any], *, n: int | Callable[[Any], int],
+                 repeats: int | None = None, warm_up: bool = True) -> dict[str, Any]:
         """Time a reference implementation of the same work (``n`` may be smaller for slow loops)."""
         return self._measure("baseline", label, fn, n, repeats, warm_up=warm_up)
 

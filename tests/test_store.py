@@ -1,5 +1,7 @@
 """The Parquet run store: identical round trip, atomic writes."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,7 +32,8 @@ def test_round_trip_gives_identical_frames(two_day_run, tmp_path):
     assert back.summary() == two_day_run.summary()
 
 
-def test_interrupted_write_leaves_the_previous_store(two_day_run, tmp_path, monkeypatch):
+@pytest.mark.parametrize("crash_at", [1, 4, 12])
+def test_interrupted_write_leaves_the_previous_store(two_day_run, tmp_path, monkeypatch, crash_at):
     path = tmp_path / "run"
     two_day_run.to_parquet(path)
     other = tradeflow.simulate(small_config(500), seed=1)
@@ -39,7 +42,7 @@ def test_interrupted_write_leaves_the_previous_store(two_day_run, tmp_path, monk
 
     def crash(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 4:
+        if len(calls) == crash_at:
             raise KeyboardInterrupt("power cut")  # mid-write, after some files landed
         return real(*args, **kwargs)
 
@@ -47,9 +50,93 @@ def test_interrupted_write_leaves_the_previous_store(two_day_run, tmp_path, monk
     with pytest.raises(KeyboardInterrupt):
         other.to_parquet(path)
     monkeypatch.undo()
+    assert len(calls) == crash_at
     back = RunResult.from_parquet(path)  # still the first run, whole
     pd.testing.assert_frame_equal(back.fills, two_day_run.fills)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary left behind
+
+
+def test_a_store_has_twelve_parquet_files(two_day_run, tmp_path):
+    # the parametrization above covers the first, a middle and the last Parquet file
+    path = two_day_run.to_parquet(tmp_path / "run")
+    assert len(list(path.rglob("*.parquet"))) == 12
+
+
+def test_crash_while_writing_meta_leaves_no_store(two_day_run, tmp_path, monkeypatch):
+    from tradeflow import store
+
+    def crash(path, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_write_bytes", crash)
+    with pytest.raises(OSError, match="disk full"):
+        two_day_run.to_parquet(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError):
+        RunResult.from_parquet(tmp_path / "run")
+
+
+def test_failure_between_the_renames_puts_the_previous_store_back(two_day_run, tmp_path, monkeypatch):
+    from tradeflow import store
+    path = tmp_path / "run"
+    two_day_run.to_parquet(path)
+    real = os.replace
+
+    def replace(src, dst):
+        if ".tmp-" in str(src):  # the new store's rename into place
+            raise OSError("rename failed")
+        return real(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", replace)
+    with pytest.raises(OSError, match="rename failed"):
+        tradeflow.simulate(small_config(500), seed=1).to_parquet(path)
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(RunResult.from_parquet(path).orders, two_day_run.orders)
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_refuses_to_replace_something_that_is_not_a_store(two_day_run, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "thesis.txt").write_text("irreplaceable")
+    with pytest.raises(FileExistsError, match="not a tradeflow run store"):
+        two_day_run.to_parquet(docs)
+    assert (docs / "thesis.txt").read_text() == "irreplaceable"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert RunResult.from_parquet(two_day_run.to_parquet(empty)).seed == two_day_run.seed
+
+
+def test_metadata_records_config_seed_version_and_rows(two_day_run, tmp_path):
+    from tradeflow.store import FORMAT_VERSION, read_meta
+    meta = read_meta(two_day_run.to_parquet(tmp_path / "run"))
+    assert meta["format_version"] == FORMAT_VERSION
+    assert meta["tradeflow_version"] == tradeflow.__version__
+    assert meta["seed"] == 9 and meta["config"] == two_day_run.config.to_dict()
+    assert meta["rows"] == {k: len(v) for k, v in two_day_run.records.items()}
+
+
+def test_a_missing_or_truncated_table_does_not_load(two_day_run, tmp_path):
+    import pyarrow.parquet as pq
+    path = two_day_run.to_parquet(tmp_path / "run")
+    fills = path / "records" / "fills.parquet"
+    table = pq.read_table(fills)
+    pq.write_table(table.slice(0, table.num_rows // 2), fills)
+    with pytest.raises(ValueError, match="damaged.*fills"):
+        RunResult.from_parquet(path)
+    fills.unlink()
+    with pytest.raises(FileNotFoundError, match="incomplete.*fills"):
+        RunResult.from_parquet(path)
+
+
+def test_newer_format_is_refused(two_day_run, tmp_path):
+    import json
+    path = two_day_run.to_parquet(tmp_path / "run")
+    meta = json.loads((path / "meta.json").read_text())
+    meta["format_version"] = 99
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="format 99 is newer"):
+        RunResult.from_parquet(path)
 
 
 def test_a_half_written_directory_does_not_load(tmp_path):

@@ -1,13 +1,25 @@
-"""Command line: ``tradeflow run [--config FILE] [--seed N] [--out DIR]``."""
+"""Command line.
+
+``tradeflow run [--config FILE] [--seed N] [--out DIR] [--progress/--no-progress]``
+    simulate and print the summary; ``--out`` writes the Parquet run store.
+``tradeflow report PATH [--json] [--table NAME [--rows N]]``
+    the summary of a stored run (or its headline numbers as JSON, or the head of one table).
+``tradeflow bench [--quick] [--out FILE] [-k PATTERN] [--repeats N] [--list]``
+    run the benchmark suite of a source checkout (``python -m benchmarks``); JSON out.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
+
+# RunResult properties `tradeflow report --table` can print
+TABLES = ("orders", "order_events", "fills", "positions", "eod_positions", "pnl", "settlements", "ledger", "breaks")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -15,12 +27,55 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tradeflow.sim import simulate
 
     cfg = SimulationConfig.from_toml(args.config) if args.config else SimulationConfig()
-    result = simulate(cfg, seed=args.seed)
+    result = simulate(cfg, seed=args.seed, progress=args.progress)
     print(result.summary())
     if args.out:
         path = result.to_parquet(args.out)
         print(f"\nwrote run store {path}")
     return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from tradeflow.results import RunResult
+    from tradeflow.store import read_meta
+
+    meta = read_meta(args.path)
+    result = RunResult.from_parquet(args.path)
+    if args.json:
+        doc = {"path": str(args.path), "tradeflow_version": meta.get("tradeflow_version"),
+               "created": meta.get("created"), "trade_dates": meta.get("trade_dates"), **result.to_dict()}
+        print(json.dumps(doc, indent=2))
+        return 0
+    if args.table:
+        import pandas as pd
+        with pd.option_context("display.width", 160, "display.max_columns", 30):
+            print(getattr(result, args.table).head(args.rows).to_string())
+        return 0
+    created = f", written {meta['created']}" if meta.get("created") else ""
+    print(f"run store {args.path} (tradeflow {meta.get('tradeflow_version', '?')}{created})")
+    print(result.summary())
+    return 0
+
+
+def _source_benchmarks() -> None:
+    """Make the source checkout's ``benchmarks`` package importable (it is not installed with tradeflow)."""
+    import tradeflow
+    checkout = Path(tradeflow.__file__).resolve().parents[1]
+    if (checkout / "benchmarks" / "_harness.py").is_file():
+        if str(checkout) not in sys.path:
+            sys.path.insert(0, str(checkout))
+        return
+    raise FileNotFoundError("tradeflow bench runs the benchmarks/ folder of a source checkout, which this "
+                            f"installation lacks ({checkout}); clone the repository and pip install -e it")
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    _source_benchmarks()
+    from benchmarks.__main__ import main as bench_main
+    argv = (["--quick"] if args.quick else []) + (["--out", str(args.out)] if args.out else [])
+    argv += (["-k", args.pattern] if args.pattern else []) + (["--list"] if args.list else [])
+    argv += ["--repeats", str(args.repeats)] if args.repeats is not None else []
+    return bench_main(argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML config file (default: the built-in desk-day)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.add_argument("--out", type=Path, help="write the run to a Parquet run store (directory) here")
+    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress bar over the days (default: only on a terminal)")
     run.set_defaults(func=_cmd_run)
+
+    report = sub.add_parser("report", help="print the summary of a stored run")
+    report.add_argument("path", type=Path, help="a run store written by `tradeflow run --out`")
+    how = report.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true", help="headline numbers as JSON")
+    how.add_argument("--table", choices=TABLES, help="print the first rows of one table")
+    report.add_argument("--rows", type=int, default=20, help="rows for --table (default: 20)")
+    report.set_defaults(func=_cmd_report)
+
+    bench = sub.add_parser("bench", help="run the benchmark suite and write JSON")
+    bench.add_argument("--quick", action="store_true", help="small sizes, few repeats (the CI smoke)")
+    bench.add_argument("--out", type=Path, help="write the JSON here (default: stdout)")
+    bench.add_argument("-k", dest="pattern", default="", help="only benchmarks whose name contains this")
+    bench.add_argument("--repeats", type=int, help="warm repeats (default: 3 quick, 7 full)")
+    bench.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 
@@ -39,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except (ValueError, FileNotFoundError, FileExistsError, ImportError) as exc:
         print(f"tradeflow: error: {exc}", file=sys.stderr)
         return 2
 

@@ -249,6 +249,48 @@ class RunResult:
             "desk_pnl": float(pnl.loc["desk", "total_pnl"]) if len(pnl) else 0.0,
         }
 
+    # ----------------------------------------------------------------- plots (tradeflow/plotting.py)
+    # Each draws on ``ax`` (a new figure when None) and returns the axes; matplotlib is
+    # imported on first use: pip install "tradeflow[plot]".
+    def plot_pnl(self, *, value: str = "total_pnl", ax=None, desk: bool = True):
+        """P&L (or exposure: ``value="gross_exposure"``) per book through the run, with the desk total."""
+        from tradeflow.plotting import plot_pnl
+        return plot_pnl(self.pnl, value=value, ax=ax, desk=desk, currency=self.base_currency)
+
+    def plot_positions(self, *, ax=None, book: int | None = None, instruments=None):
+        """Net position per instrument through the run (the desk, or one ``book``)."""
+        from tradeflow.plotting import plot_positions
+        return plot_positions(self.fills, ax=ax, book=book, instruments=instruments)
+
+    def plot_prices(self, instrument: str | None = None, *, ax=None, fills: bool = True, quotes: bool = True):
+        """One instrument's mid and bid/ask with the desk's fills; default: the most traded instrument."""
+        from tradeflow.plotting import plot_prices
+        f = self.fills
+        if instrument is None:
+            instrument = (str(f["instrument"].value_counts().index[0]) if len(f)
+                          else str(self.instruments["symbol"].iloc[0]))
+        if instrument not in set(self.instruments["symbol"]):
+            raise ValueError(f"The 'instrument' parameter of plot_prices must be one of "
+                             f"{list(self.instruments['symbol'])}. Got {instrument!r} instead.")
+        mid = self.prices("mid")[instrument]
+        bid, ask = (self.prices("bid")[instrument], self.prices("ask")[instrument]) if quotes else (None, None)
+        return plot_prices(mid, bid=bid, ask=ask, fills=f[f["instrument"] == instrument] if fills else None, ax=ax)
+
+    def plot_orders(self, *, freq: str = "30min", ax=None):
+        """Order flow: client orders per ``freq`` interval, stacked by final status."""
+        from tradeflow.plotting import plot_orders
+        return plot_orders(self.orders, freq=freq, ax=ax)
+
+    def plot_settlements(self, *, value: str = "count", ax=None):
+        """Settlement instructions by settlement date, stacked by status (as of the end of the run)."""
+        from tradeflow.plotting import plot_settlements
+        return plot_settlements(self.settlements, value=value, ax=ax)
+
+    def plot_breaks(self, *, ax=None, stack: str | None = None):
+        """Reconciliation breaks by kind, stacked by age or reconciliation date when there is more than one."""
+        from tradeflow.plotting import plot_breaks
+        return plot_breaks(self.breaks, ax=ax, stack=stack)
+
 
 def _dates(days: np.ndarray) -> str:
     return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)} business days)"

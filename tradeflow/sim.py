@@ -11,6 +11,7 @@ from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
 from tradeflow.middle import DeskState, run_desk
+from tradeflow.progress import progress as _progress
 from tradeflow.results import RunResult
 from tradeflow.schema import NS_PER_DAY
 
@@ -45,7 +46,8 @@ class _Clock:
         self._t = now
 
 
-def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0) -> RunResult:
+def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
+             progress: bool | None = None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -60,6 +62,9 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         about 100,000 client orders.
     seed : int or numpy.random.SeedSequence, default=0
         Same seed and config => bit-for-bit the same result.
+    progress : bool or None, default=None
+        A progress bar over the days of a multi-day run (see :mod:`tradeflow.progress`):
+        ``None`` shows it only on a terminal, ``False`` never, ``True`` always.
 
     Returns
     -------
@@ -90,7 +95,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     sessions: list[MarketData] = []
     n_orders = n_events = n_postings = 0
     market = None
-    for day in days:
+    for day in (_progress(days, desc="desk-days", unit="day", show=progress) if len(days) > 1 else days):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
                                  open_fx=None if market is None else market.fx[:, -1])

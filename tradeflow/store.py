@@ -6,8 +6,12 @@ Layout of a store directory::
     records/<name>.parquet    every record array (orders, fills, ledger, …) as stored codes
     market/instruments.parquet, market/quotes.parquet, market/fx.parquet
 
-A store is written into a temporary sibling directory and renamed into place at the end,
-so a crash mid-write leaves either the previous store or none at ``path``, never half of one.
+A store is written into a temporary sibling directory (``meta.json`` last, everything
+fsynced) and renamed into place at the end, so a crash mid-write leaves either the previous
+store or none at ``path``, never half of one. An error between moving the previous store
+aside and renaming the new one in puts the previous store back; a power cut in that instant
+leaves it whole under ``.<name>.old-*`` beside ``path``. A store only replaces a store (or
+an empty directory): any other existing path is refused, never deleted.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import os
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +29,7 @@ import numpy as np
 if TYPE_CHECKING:
     from tradeflow.results import RunResult
 
-__all__ = ["write_run", "read_run", "FORMAT_VERSION"]
+__all__ = ["write_run", "read_run", "read_meta", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
@@ -43,8 +48,55 @@ def _write_table(pq, pa, table_or_frame, path: Path) -> None:
     table = table_or_frame if isinstance(table_or_frame, pa.Table) else pa.Table.from_pandas(
         table_or_frame, preserve_index=False)
     pq.write_table(table, path)
-    with open(path, "rb") as fh:  # the bytes are on disk before the rename makes them visible
+    with open(path, "rb+") as fh:  # the bytes are on disk before the rename makes them visible
         os.fsync(fh.fileno())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Persist a directory's entries (the renames into it); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    """The metadata of a run store (format and tradeflow version, seed, config, row counts …).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a complete run store.
+    ValueError
+        If the store's format version is newer than this tradeflow understands.
+    """
+    path = Path(path)
+    meta_path = path / "meta.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{path} is not a tradeflow run store (no meta.json)")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(f"run store format {meta['format_version']} is newer than this tradeflow "
+                         f"understands ({FORMAT_VERSION}); upgrade tradeflow")
+    files = [path / "records" / f"{name}.parquet" for name in meta["records"]]
+    files += [path / "market" / f"{name}.parquet" for name in ("instruments", "quotes", "fx")]
+    missing = [str(f.relative_to(path)) for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{path} is an incomplete tradeflow run store: missing {missing}")
+    return meta
 
 
 def write_run(result: RunResult, path: str | os.PathLike) -> Path:
@@ -54,21 +106,29 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
     ----------
     result : RunResult
     path : path-like
-        The store directory.
+        The store directory. An existing run store (or empty directory) there is replaced.
 
     Returns
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and is neither a run store nor an empty directory.
     """
     pa, pq = _pyarrow()
     import tradeflow
 
     path = Path(path)
+    if path.exists() and not ((path / "meta.json").is_file() or (path.is_dir() and not any(path.iterdir()))):
+        raise FileExistsError(f"{path} exists and is not a tradeflow run store; refusing to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex}"
     (tmp / "records").mkdir(parents=True)
     (tmp / "market").mkdir()
+    old: Path | None = None
     try:
         for name, rec in result.records.items():
             cols = {f: np.ascontiguousarray(rec[f]) for f in rec.dtype.names}
@@ -90,21 +150,31 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
             "trade_dates": [str(d) for d in result.trade_dates],
             "market_trade_date": str(m.trade_date),
             "currencies": list(m.currencies),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "records": {name: list(rec.dtype.names) for name, rec in result.records.items()},
+            "rows": {name: int(len(rec)) for name, rec in result.records.items()},
             "timings": result.timings,
         }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        # meta.json is written last: a directory without it is never a store (see read_run)
+        _write_bytes(tmp / "meta.json", json.dumps(meta, indent=2).encode())
+        _fsync_dir(tmp / "records")
+        _fsync_dir(tmp / "market")
+        _fsync_dir(tmp)
         # swap into place: the old store (if any) is moved aside first, then removed
-        old = None
         if path.exists():
             old = path.parent / f".{path.name}.old-{uuid.uuid4().hex}"
             os.replace(path, old)
         os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _fsync_dir(path.parent)
     except BaseException:
+        if old is not None and not path.exists():  # failed between the two renames: put the old store back
+            os.replace(old, path)
+            old = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -134,13 +204,7 @@ def read_run(path: str | os.PathLike) -> RunResult:
     )
 
     path = Path(path)
-    meta_path = path / "meta.json"
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{path} is not a tradeflow run store (no meta.json)")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(f"run store format {meta['format_version']} is newer than this tradeflow "
-                         f"understands ({FORMAT_VERSION}); upgrade tradeflow")
+    meta = read_meta(path)
     dtypes = {"orders": ORDER_DT, "events": ORDER_EVENT_DT, "fills": FILL_DT, "positions": POSITION_DT,
               "eod_positions": POSITION_DT, "pnl": PNL_DT, "settlements": SETTLEMENT_DT, "ledger": LEDGER_DT,
               "breaks": BREAK_DT}
@@ -150,6 +214,10 @@ def read_run(path: str | os.PathLike) -> RunResult:
         dtype = dtypes.get(name)
         if dtype is None:  # a record kind this version does not know: rebuild from the stored columns
             dtype = np.dtype([(c, table.schema.field(c).type.to_pandas_dtype()) for c in table.column_names])
+        expected = meta.get("rows", {}).get(name)  # stores written before row counts were kept skip this
+        if expected is not None and table.num_rows != expected:
+            raise ValueError(f"{path} is a damaged tradeflow run store: records/{name}.parquet has "
+                             f"{table.num_rows} rows, meta.json says {expected}")
         rec = np.zeros(table.num_rows, dtype=dtype)
         for f in dtype.names:
             rec[f] = table.column(f).to_numpy()

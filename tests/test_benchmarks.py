@@ -1,0 +1,197 @@
+"""The benchmark harness, runner and compare logic, on tiny synthetic benchmarks (no timing is asserted)."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import __main__ as runner
+from benchmarks import _harness
+from benchmarks.compare import compare_runs
+from benchmarks.compare import main as compare_main
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """A private registry so synthetic benchmarks neither leak nor clash with the real suite."""
+    reg: dict = {}
+    monkeypatch.setattr(_harness, "REGISTRY", reg)
+    monkeypatch.setattr(runner, "REGISTRY", reg)
+    monkeypatch.setattr(runner, "load_all", lambda: [])
+    return reg
+
+
+def _register_counting(calls: dict) -> None:
+    @_harness.register("test.counting", unit="items")
+    def counting(b):
+        n = b.size(quick=10, full=1_000)
+        b.param(n=n)
+
+        def target():
+            calls["target"] = calls.get("target", 0) + 1
+            return list(range(n))
+
+        def baseline():
+            calls["baseline"] = calls.get("baseline", 0) + 1
+
+        b.target("fast", target, n=lambda out: len(out))
+        b.baseline("slow", baseline, n=n // 2, warm_up=False)
+
+
+def test_cold_then_warm_repeats_and_ratios(registry):
+    calls: dict = {}
+    _register_counting(calls)
+    res = _harness.run_benchmark("test.counting", quick=True, repeats=4)
+    target, baseline = res["measurements"]
+    # the callable n is evaluated on the first (cold) call: one cold + four warm calls, not six
+    assert calls == {"target": 5, "baseline": 4}
+    assert target["n"] == 10 and target["repeats"] == 4 and target["cold_s"] is not None
+    assert baseline["cold_s"] is None and baseline["n"] == 5
+    assert target["warm_min_s"] <= target["warm_median_s"]
+    assert target["throughput_per_s"] == pytest.approx(10 / target["warm_median_s"])
+    expected = target["throughput_per_s"] / baseline["throughput_per_s"]
+    assert res["speedup_vs_baseline"] == {"fast / slow": pytest.approx(expected)}
+    assert res["params"] == {"n": 10}
+    assert _harness.run_benchmark("test.counting", quick=False, repeats=1)["params"] == {"n": 1_000}
+
+
+def test_register_twice_is_an_error(registry):
+    _register_counting({})
+    with pytest.raises(ValueError, match="registered twice"):
+        _register_counting({})
+
+
+def test_runner_writes_json_with_machine_versions_and_results(registry, tmp_path, capsys):
+    _register_counting({})
+
+    @_harness.register("test.other", unit="rows")
+    def other(b):
+        b.target("t", lambda: None, n=3)
+
+    out = tmp_path / "bench" / "quick.json"
+    assert runner.main(["--quick", "--out", str(out), "-k", "counting"]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["quick"] is True and doc["schema"] == runner.SCHEMA_VERSION
+    assert {"platform", "cpu_count"} <= doc["machine"].keys()
+    assert {"python", "numpy", "pandas", "numba"} <= doc["versions"].keys()
+    assert [b["name"] for b in doc["benchmarks"]] == ["test.counting"]  # -k filtered the other one out
+    assert doc["benchmarks"][0]["wall_s"] >= 0
+    assert runner.main(["--list"]) == 0
+    assert capsys.readouterr().out.split() == ["test.counting", "(items)", "test.other", "(rows)"]
+
+
+def test_a_failing_benchmark_is_recorded_and_fails_the_run(registry, tmp_path):
+    _register_counting({})
+
+    @_harness.register("test.broken", unit="x")
+    def broken(b):
+        raise RuntimeError("kaput")
+
+    out = tmp_path / "r.json"
+    assert runner.main(["--quick", "--out", str(out)]) == 1
+    doc = json.loads(out.read_text())
+    errors = {b["name"]: b.get("error") for b in doc["benchmarks"]}
+    assert errors == {"test.broken": "RuntimeError: kaput", "test.counting": None}
+
+
+def test_no_match_and_bad_repeats_are_usage_errors(registry):
+    assert runner.main(["--quick", "-k", "nothing-matches"]) == 2
+    assert runner.main(["--repeats", "0"]) == 2
+
+
+# ----------------------------------------------------------------------------- compare
+def _doc(times: dict[str, float], ratio: float = 5.0, quick: bool = True) -> dict:
+    return {"machine": {"platform": "x"}, "benchmarks": [
+        {"name": name, "unit": "u", "quick": quick, "params": {"n": 10},
+         "measurements": [{"role": "target", "label": "t", "warm_median_s": t},
+                          {"role": "baseline", "label": "b", "warm_median_s": t * ratio}],
+         "speedup_vs_baseline": {"t / b": ratio}}
+        for name, t in times.items()]}
+
+
+def _status(changes) -> dict:
+    return {(c.benchmark, c.label): c.status for c in changes}
+
+
+def test_compare_flags_slowdowns_beyond_the_threshold():
+    old = _doc({"a": 1.0, "b": 1.0, "c": 1.0})
+    new = _doc({"a": 1.3, "b": 1.1, "c": 0.5})
+    assert _status(compare_runs(old, new, threshold=0.25)) == {
+        ("a", "t"): "regressed", ("b", "t"): "unchanged", ("c", "t"): "improved"}
+    assert _status(compare_runs(old, new, threshold=0.5))[("a", "t")] == "unchanged"
+    changes = {c.benchmark: c.change for c in compare_runs(old, new)}
+    assert changes["a"] == pytest.approx(0.3)
+
+
+def test_compare_by_ratio_judges_the_speedup_not_the_clock():
+    old, new = _doc({"a": 1.0}, ratio=10.0), _doc({"a": 3.0}, ratio=7.0)  # slower machine, ratio fell 30 %
+    assert _status(compare_runs(old, new, metric="ratio")) == {("a", "t / b"): "regressed"}
+    assert _status(compare_runs(old, _doc({"a": 3.0}, ratio=9.0), metric="ratio")) == {("a", "t / b"): "unchanged"}
+
+
+def test_compare_reports_what_it_cannot_judge():
+    old = _doc({"a": 1.0, "gone": 1.0})
+    new = _doc({"a": 1.0, "added": 1.0})
+    new["benchmarks"][0]["params"] = {"n": 99}
+    assert _status(compare_runs(old, new)) == {
+        ("a", "*"): "not comparable", ("added", "*"): "only in new", ("gone", "*"): "only in old"}
+    broken = copy.deepcopy(old)
+    broken["benchmarks"][0]["error"] = "RuntimeError: kaput"
+    assert _status(compare_runs(old, broken))[("a", "*")] == "error"
+
+
+def test_compare_ignores_noise_below_min_seconds():
+    old, new = _doc({"a": 1e-5}), _doc({"a": 3e-5})
+    assert _status(compare_runs(old, new))[("a", "t")] == "regressed"
+    assert _status(compare_runs(old, new, min_seconds=1e-3))[("a", "t")] == "unchanged"
+
+
+def test_compare_validates_its_parameters():
+    with pytest.raises(ValueError, match="'metric' parameter"):
+        compare_runs(_doc({}), _doc({}), metric="speed")
+    with pytest.raises(ValueError, match="'threshold' parameter"):
+        compare_runs(_doc({}), _doc({}), threshold=-0.1)
+
+
+def test_compare_command_exit_codes(tmp_path, capsys):
+    old, new, same = tmp_path / "old.json", tmp_path / "new.json", tmp_path / "same.json"
+    old.write_text(json.dumps(_doc({"a": 1.0})))
+    new.write_text(json.dumps(_doc({"a": 2.0})))
+    same.write_text(json.dumps(_doc({"a": 1.05})))
+    assert runner.main(["compare", str(old), str(new)]) == 1
+    assert "1 regression(s) beyond 25%" in capsys.readouterr().out
+    assert runner.main(["compare", str(old), str(new), "--threshold", "1.5"]) == 0
+    assert "no regression beyond 150%" in capsys.readouterr().out
+    assert compare_main([str(old), str(same), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "unchanged"
+    assert compare_main([str(old), str(tmp_path / "missing.json")]) == 2
+    (tmp_path / "junk.json").write_text("{not json")
+    assert compare_main([str(old), str(tmp_path / "junk.json")]) == 2
+    assert "not a benchmark JSON file" in capsys.readouterr().err
+
+
+def test_a_real_quick_benchmark_runs_and_compares_with_itself(tmp_path):
+    """The real suite's simulate benchmark at its quick size, one repeat: its JSON is valid compare input."""
+    out = tmp_path / "quick.json"
+    assert runner.main(["--quick", "--repeats", "1", "-k", "desk.simulate_day", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    (bench,) = doc["benchmarks"]
+    roles = [m["role"] for m in bench["measurements"]]
+    assert roles == ["target", "baseline", "baseline"] and len(bench["speedup_vs_baseline"]) == 2
+    assert bench["measurements"][0]["cold_s"] > 0 and bench["params"]["fills"] > 0
+    assert compare_main([str(out), str(out)]) == 0
+
+
+def test_python_average_cost_baseline_matches_the_desk(small_run):
+    """The plain-Python baseline does the same bookkeeping the desk loop does, so its ratio is fair."""
+    from benchmarks.bench_simulate import _python_book
+    f = small_run.records["fills"]
+    state = _python_book(f["book"], f["instrument"], f["side"], f["qty"], f["price"])
+    pos = small_run.records["positions"]
+    pos = pos[pos["n_fills"] > 0]
+    assert len(state) == len(pos)
+    for row in pos:
+        qty, avg, realized = state[(int(row["book"]), int(row["instrument"]))]
+        assert qty == row["qty"]
+        np.testing.assert_allclose([avg, realized], [row["avg_price"], row["realized_pnl"]], rtol=1e-9, atol=1e-6)

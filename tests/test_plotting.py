@@ -1,0 +1,166 @@
+"""Plots: each draws what its table says (checked against the table itself), takes ``ax=``, returns it."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tradeflow
+from tests.conftest import small_config
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from tradeflow import plotting  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def run():
+    return tradeflow.simulate(small_config(2_000, days=2, flow={"n_books": 3}), seed=5)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _bar_heights(ax) -> dict[str, np.ndarray]:
+    """Bar heights per legend label (one BarContainer per stacked segment)."""
+    return {c.get_label(): np.array([p.get_height() for p in c.patches]) for c in ax.containers}
+
+
+def test_plot_pnl_draws_each_book_and_the_desk_sum(run):
+    fig, ax = plt.subplots()
+    assert run.plot_pnl(ax=ax) is ax
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    books = sorted(run.pnl["book"].unique())
+    assert set(lines) == {f"book {b}" for b in books} | {"desk"}
+    by_ts = run.pnl.groupby(level="ts")["total_pnl"].sum()
+    np.testing.assert_allclose(lines["desk"].get_ydata(), by_ts.to_numpy())
+    for b in books:
+        np.testing.assert_allclose(lines[f"book {b}"].get_ydata(),
+                                   run.pnl.loc[run.pnl["book"] == b, "total_pnl"].to_numpy())
+
+
+def test_plot_pnl_other_value_and_no_desk(run):
+    ax = run.plot_pnl(value="gross_exposure", desk=False)
+    labels = [ln.get_label() for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+    assert "desk" not in labels and len(labels) == run.pnl["book"].nunique()
+    assert "gross_exposure" in ax.get_ylabel()
+
+
+def test_plot_positions_ends_at_the_closing_positions(run):
+    ax = run.plot_positions()
+    ends = {ln.get_label(): ln.get_ydata()[-1] for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    closing = run.positions.groupby("instrument", observed=True)["qty"].sum()
+    assert set(ends) == set(closing.index.astype(str))
+    for sym, qty in closing.items():
+        assert ends[str(sym)] == qty
+
+
+def test_plot_positions_one_book(run):
+    book = int(run.positions["book"].iloc[0])
+    ax = run.plot_positions(book=book)
+    ends = {ln.get_label(): ln.get_ydata()[-1] for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    closing = run.positions[run.positions["book"] == book].set_index("instrument")["qty"]
+    assert ends == {str(k): v for k, v in closing.items()}
+
+
+def test_plot_prices_marks_buys_and_sells(run):
+    sym = str(run.fills["instrument"].value_counts().index[0])
+    ax = run.plot_prices()  # default: the most traded instrument
+    assert ax.get_title() == sym
+    f = run.fills[run.fills["instrument"] == sym]
+    counts = {c.get_label(): len(c.get_offsets()) for c in ax.collections if "fills" in c.get_label()}
+    assert counts == {"buy fills": int((f["side"] == "BUY").sum()), "sell fills": int((f["side"] == "SELL").sum())}
+    mid = next(ln for ln in ax.get_lines() if ln.get_label() == "mid")
+    np.testing.assert_array_equal(mid.get_ydata(), run.prices("mid")[sym].to_numpy())
+
+
+def test_plot_prices_rejects_unknown_symbol(run):
+    with pytest.raises(ValueError, match="'instrument' parameter of plot_prices.*'NOPE'"):
+        run.plot_prices("NOPE")
+
+
+def test_plot_orders_counts_every_order_once(run):
+    ax = run.plot_orders(freq="1h")
+    heights = _bar_heights(ax)
+    assert sum(h.sum() for h in heights.values()) == len(run.orders)
+    by_status = run.orders["status"].astype(str).value_counts()
+    assert {k: v.sum() for k, v in heights.items()} == {k: v for k, v in by_status.items() if v > 0}
+
+
+def test_plot_settlements_by_status(run):
+    ax = run.plot_settlements()
+    heights = _bar_heights(ax)
+    by_status = run.settlements["status"].astype(str).value_counts()
+    assert {k: v.sum() for k, v in heights.items()} == {k: v for k, v in by_status.items() if v > 0}
+    assert len(ax.get_xticklabels()) == run.settlements["settle_date"].nunique()
+
+
+def test_plot_settlements_cash_needs_one_currency(run):
+    with pytest.raises(ValueError, match="one currency"):
+        run.plot_settlements(value="cash")
+    usd = run.settlements[run.settlements["currency"] == "USD"]
+    ax = plotting.plot_settlements(usd, value="cash")
+    total = sum(h.sum() for h in _bar_heights(ax).values())
+    assert total == usd["cash_amount"].abs().sum()
+    with pytest.raises(ValueError, match="'count' or 'cash'"):
+        plotting.plot_settlements(usd, value="notional")
+
+
+def test_plot_breaks_clean_run_says_so(run):
+    assert len(run.breaks) == 0  # a clean run
+    ax = run.plot_breaks()
+    assert any("no breaks" in t.get_text() for t in ax.texts)
+
+
+def test_plot_breaks_stacks_by_age_when_the_table_has_it():
+    breaks = pd.DataFrame({"kind": ["POSITION_MISMATCH", "PNL_MISMATCH", "PNL_MISMATCH", "MISSING_BOOKING",
+                                    "PNL_MISMATCH"],
+                           "age_days": [0, 0, 3, 1, 9]})
+    ax = plotting.plot_breaks(breaks)
+    heights = _bar_heights(ax)
+    assert set(heights) == {"today", "1 day", "2-5 days", ">5 days"}
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[0] == "PNL_MISMATCH"  # most frequent first
+    per_kind = sum(heights.values())
+    assert dict(zip(ticks, per_kind, strict=True)) == {"PNL_MISMATCH": 3, "POSITION_MISMATCH": 1,
+                                                       "MISSING_BOOKING": 1}
+    assert heights[">5 days"][ticks.index("PNL_MISMATCH")] == 1
+
+
+def test_plot_breaks_stacks_by_reconciliation_date():
+    breaks = pd.DataFrame({"kind": ["PNL_MISMATCH"] * 3,
+                           "as_of": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-03"])})
+    heights = _bar_heights(plotting.plot_breaks(breaks))
+    assert {k: v.tolist() for k, v in heights.items()} == {"2025-01-02": [1.0], "2025-01-03": [2.0]}
+    with pytest.raises(ValueError, match="'stack' parameter of plot_breaks"):
+        plotting.plot_breaks(breaks, stack="age_days")
+
+
+def test_plot_timeseries_limit_line():
+    idx = pd.date_range("2025-01-02 14:30", periods=4, freq="5min", tz="UTC", name="ts")
+    frame = pd.DataFrame({"book": [0, 0, 0, 0], "var": [1.0, 2.0, 5.0, 3.0]}, index=idx)
+    ax = plotting.plot_timeseries(frame, "var", by="book", limit=4.0)
+    assert any(ln.get_label() == "limit" and ln.get_ydata()[0] == 4.0 for ln in ax.get_lines())
+    with pytest.raises(ValueError, match="needs the column"):
+        plotting.plot_timeseries(frame, "es", by="book")
+
+
+def test_plot_functions_draw_into_a_given_axes(run):
+    fig, axes = plt.subplots(2, 3)
+    calls = [run.plot_pnl, run.plot_positions, run.plot_prices, run.plot_orders, run.plot_settlements,
+             run.plot_breaks]
+    for call, ax in zip(calls, axes.flat, strict=True):
+        assert call(ax=ax) is ax
+    assert len(fig.axes) == 6
+
+
+def test_missing_matplotlib_gives_an_install_hint(run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "tradeflow\[plot\]"'):
+        run.plot_pnl()
