@@ -4,8 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SEED ?= 0
+BENCH_DIR ?= bench-results
+THRESHOLD ?= 0.25
+METRIC ?= time
 
-.PHONY: run test install install-test lint clean
+.PHONY: run test install install-test lint clean bench bench-quick bench-compare notebooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +31,21 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+# the benchmark suite: full sizes (minutes), or the quick CI smoke (well under a minute); JSON kept in $(BENCH_DIR)
+bench: $(VENV)/.installed-test
+	$(PY) -m benchmarks --out $(BENCH_DIR)/full.json
+
+bench-quick: $(VENV)/.installed-test
+	$(PY) -m benchmarks --quick --out $(BENCH_DIR)/quick.json
+
+# make bench-compare OLD=a.json NEW=b.json [THRESHOLD=0.25] [METRIC=time|ratio]: non-zero exit on a regression
+bench-compare: $(VENV)/.installed-test
+	$(PY) -m benchmarks compare $(OLD) $(NEW) --threshold $(THRESHOLD) --metric $(METRIC)
+
+# execute every notebook top to bottom (also part of `make test`)
+notebooks: $(VENV)/.installed-test
+	$(PY) -m pytest -q tests/test_notebooks.py
 
 lint: $(VENV)/.installed-test
 	$(PIP) install --quiet ruff

@@ -49,7 +49,7 @@ def test_plot_pnl_other_value_and_no_desk(run):
     ax = run.plot_pnl(value="gross_exposure", desk=False)
     labels = [ln.get_label() for ln in ax.get_lines() if not ln.get_label().startswith("_")]
     assert "desk" not in labels and len(labels) == run.pnl["book"].nunique()
-    assert "gross_exposure" in ax.get_ylabel()
+    assert "gross exposure" in ax.get_ylabel() and ax.get_title() == "gross exposure by book"
 
 
 def test_plot_positions_ends_at_the_closing_positions(run):
@@ -77,7 +77,10 @@ def test_plot_prices_marks_buys_and_sells(run):
     counts = {c.get_label(): len(c.get_offsets()) for c in ax.collections if "fills" in c.get_label()}
     assert counts == {"buy fills": int((f["side"] == "BUY").sum()), "sell fills": int((f["side"] == "SELL").sum())}
     mid = next(ln for ln in ax.get_lines() if ln.get_label() == "mid")
-    np.testing.assert_array_equal(mid.get_ydata(), run.prices("mid")[sym].to_numpy())
+    y = np.asarray(mid.get_ydata(), dtype=float)
+    # the line stops at each close: one NaN between consecutive sessions, the quotes otherwise untouched
+    assert np.isnan(y).sum() == len(run.trade_dates) - 1 == 1
+    np.testing.assert_array_equal(y[~np.isnan(y)], run.prices("mid")[sym].to_numpy())
 
 
 def test_plot_prices_rejects_unknown_symbol(run):
@@ -158,6 +161,10 @@ def test_plot_functions_draw_into_a_given_axes(run):
     for call, ax in zip(calls, axes.flat, strict=True):
         assert call(ax=ax) is ax
     assert len(fig.axes) == 6
+    fig.canvas.draw()
+    # drawing one axes never restyles its neighbours: every date axis keeps its tick labels
+    for ax in (axes[0, 0], axes[0, 1], axes[1, 0]):
+        assert any(t.get_text() for t in ax.get_xticklabels())
 
 
 def test_missing_matplotlib_gives_an_install_hint(run, monkeypatch):

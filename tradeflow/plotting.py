@@ -34,7 +34,12 @@ STATUS_COLORS: dict[str, str] = {
     "FAILED": "#d62728", "REJECTED": "#d62728",
     "CANCELLED": "#8c564b", "EXPIRED": "#1f77b4",
 }
+# stacking order, bottom up: done, in progress, waiting, then the ones that did not make it
+_STATUS_ORDER = ("FILLED", "SETTLED", "PARTIALLY_FILLED", "PARTIALLY_SETTLED", "NEW", "PENDING", "EXPIRED",
+                 "CANCELLED", "REJECTED", "FAILED")
 _BUY, _SELL = "#2ca02c", "#d62728"
+_TITLES = {"total_pnl": "total P&L", "realized_pnl": "realized P&L", "unrealized_pnl": "unrealized P&L",
+           "fees": "fees", "gross_exposure": "gross exposure", "net_exposure": "net exposure"}
 # age buckets for breaks, in business days since the break first appeared
 AGE_BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("today", -np.inf, 0.5), ("1 day", 0.5, 1.5), ("2-5 days", 1.5, 5.5), (">5 days", 5.5, np.inf))
@@ -51,8 +56,14 @@ def _pyplot():
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (9.0, 4.0)) -> Axes:
     if ax is not None:
         return ax
-    _, ax = _pyplot().subplots(figsize=figsize)
+    _, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def _by_status(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns in the fixed status stacking order (unknown statuses last, as they came)."""
+    known = [s for s in _STATUS_ORDER if s in table.columns]
+    return table[known + [c for c in table.columns if c not in _STATUS_ORDER]]
 
 
 def _naive_utc(index: Any) -> np.ndarray:
@@ -61,6 +72,14 @@ def _naive_utc(index: Any) -> np.ndarray:
     if idx.tz is not None:
         idx = idx.tz_convert("UTC").tz_localize(None)
     return idx.to_numpy()
+
+
+def _date_axis(ax: Axes) -> None:
+    """Concise date ticks on this axes only (``autofmt_xdate`` would restyle the caller's whole figure)."""
+    import matplotlib.dates as mdates
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -124,7 +143,7 @@ def plot_timeseries(frame: pd.DataFrame, value: str, *, by: str | None = None, a
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
-    ax.figure.autofmt_xdate()
+    _date_axis(ax)
     return ax
 
 
@@ -145,7 +164,7 @@ def plot_pnl(pnl: pd.DataFrame, *, value: str = "total_pnl", ax: Axes | None = N
     """
     unit = f" ({currency})" if currency else ""
     return plot_timeseries(pnl, value, by="book", ax=ax, total="desk" if desk else None,
-                           title=f"{value.replace('_', ' ')} by book", ylabel=f"{value}{unit}")
+                           title=f"{_TITLES.get(value, value)} by book", ylabel=f"{_TITLES.get(value, value)}{unit}")
 
 
 # --------------------------------------------------------------------------- positions and prices
@@ -188,7 +207,7 @@ def plot_positions(fills: pd.DataFrame, *, ax: Axes | None = None, book: int | N
     ax.set_ylabel("net position (units)")
     ax.set_title("positions" + (f", book {book}" if book is not None else ", desk"))
     ax.legend(loc="best", fontsize="small", ncol=2)
-    ax.figure.autofmt_xdate()
+    _date_axis(ax)
     return ax
 
 
@@ -210,10 +229,10 @@ def plot_prices(mid: pd.Series, *, bid: pd.Series | None = None, ask: pd.Series 
         Draw an evenly spaced subset beyond this many fills (a scatter of 50,000 points says no more).
     """
     ax = _axes(ax)
-    x = _naive_utc(mid.index)
-    if bid is not None and ask is not None:
-        ax.fill_between(x, bid.to_numpy(), ask.to_numpy(), color="0.85", step="post", label="bid/ask")
-    ax.plot(x, mid.to_numpy(), color="0.2", lw=0.8, label="mid")
+    x, (m, b, a) = _break_at_closes(_naive_utc(mid.index), mid, bid, ask)
+    if b is not None and a is not None:
+        ax.fill_between(x, b, a, color="0.85", step="post", label="bid/ask")
+    ax.plot(x, m, color="0.2", lw=0.8, label="mid")
     if fills is not None and len(fills):
         _require(fills, ["ts", "side", "price"], "plot_prices")
         f = fills.iloc[np.linspace(0, len(fills) - 1, max_fills).astype(int)] if len(fills) > max_fills else fills
@@ -227,8 +246,22 @@ def plot_prices(mid: pd.Series, *, bid: pd.Series | None = None, ask: pd.Series 
     if mid.name is not None:
         ax.set_title(str(mid.name))
     ax.legend(loc="best", fontsize="small")
-    ax.figure.autofmt_xdate()
+    _date_axis(ax)
     return ax
+
+
+def _break_at_closes(x: np.ndarray, *series: pd.Series | None) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Insert a NaN point in each gap between sessions, so lines stop at the close instead of
+    drawing a straight line through the night to the next open."""
+    values = [None if s is None else s.to_numpy(dtype=float) for s in series]
+    if len(x) < 3:
+        return x, values
+    dt = np.diff(x).astype("timedelta64[ns]").astype(np.int64)
+    gaps = np.flatnonzero(dt > 30 * np.median(dt)) + 1
+    if not len(gaps):
+        return x, values
+    x = np.insert(x, gaps, x[gaps - 1] + 1)
+    return x, [None if v is None else np.insert(v, gaps, np.nan) for v in values]
 
 
 # --------------------------------------------------------------------------- counts over time / dates
@@ -263,7 +296,7 @@ def plot_orders(orders: pd.DataFrame, *, freq: str = "30min", ax: Axes | None = 
         return _empty(ax, "no orders")
     ts = pd.DatetimeIndex(_naive_utc(orders["ts"]))
     table = pd.crosstab(ts.floor(freq), orders["status"].astype(str).to_numpy())
-    table = table.loc[:, (table > 0).any()]
+    table = _by_status(table.loc[:, (table > 0).any()])
     _stacked_bars(ax, table, colors=STATUS_COLORS)
     labels = [t.strftime("%m-%d %H:%M") for t in table.index]
     step = max(1, len(labels) // 12)
@@ -309,8 +342,7 @@ def plot_settlements(settlements: pd.DataFrame, *, value: str = "count", ax: Axe
     else:
         table = pd.crosstab(dates, status)
         ylabel = "instructions"
-    order = [s for s in STATUS_COLORS if s in table.columns] + [c for c in table.columns if c not in STATUS_COLORS]
-    table = table[order]
+    table = _by_status(table)
     _stacked_bars(ax, table, colors=STATUS_COLORS)
     ax.set_xticks(np.arange(len(table)), list(table.index), rotation=45, ha="right")
     ax.set_xlabel("settlement date")
