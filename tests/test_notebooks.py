@@ -1,6 +1,8 @@
 """Every notebook runs top to bottom on its own small config, and is committed without outputs."""
 
+import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,22 +30,34 @@ def test_committed_without_outputs(path):
     assert prose > 1_000, f"{path.name} should tell its story in prose, not only code"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom(path, tmp_path):
-    nb = nbformat.read(path, as_version=4)
-    env = {"MPLBACKEND": "Agg", "TRADEFLOW_PROGRESS": "0"}
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory):
+    """A kernelspec for *this* interpreter, so notebooks import the tradeflow under test (not whatever a
+    system-wide ``python3`` kernel would), and quiet, headless settings for the kernel to inherit."""
+    root = tmp_path_factory.mktemp("jupyter")
+    spec = root / "kernels" / "tradeflow-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "tradeflow tests", "language": "python"}))
+    env = {"JUPYTER_PATH": os.pathsep.join(filter(None, [str(root), os.environ.get("JUPYTER_PATH")])),
+           "MPLBACKEND": "Agg", "TRADEFLOW_PROGRESS": "0"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
-    try:
-        client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                         resources={"metadata": {"path": str(tmp_path)}})
-        client.execute()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    yield "tradeflow-test"
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_top_to_bottom(path, tmp_path, kernel_env):
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name=kernel_env,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
     # every code cell ran, in order

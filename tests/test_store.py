@@ -144,3 +144,19 @@ def test_a_half_written_directory_does_not_load(tmp_path):
     (half / "records").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="not a tradeflow run store"):
         RunResult.from_parquet(half)
+
+
+def test_a_record_kind_the_reader_does_not_name_round_trips_exactly(two_day_run, tmp_path):
+    """Records other rooms add (risk snapshots, breaches …) come back with their exact layout."""
+    from tradeflow.schema import FILL_DT
+    risk_dt = np.dtype([("ts", np.int64), ("book", np.int32), ("flag", np.int8), ("var_99", np.float64)], align=True)
+    risk = np.zeros(5, dtype=risk_dt)
+    risk["ts"], risk["book"], risk["flag"], risk["var_99"] = np.arange(5), [0, 1, 2, 3, 0], 1, np.linspace(1, 2, 5)
+    records = {**two_day_run.records, "risk_snapshots": risk, "fills_copy": two_day_run.records["fills"]}
+    extra = RunResult(config=two_day_run.config, seed=two_day_run.seed, market=two_day_run.market,
+                      records=records, trade_dates=two_day_run.trade_dates)
+    back = RunResult.from_parquet(extra.to_parquet(tmp_path / "run"))
+    got = back.records["risk_snapshots"]
+    assert got.dtype == risk_dt and got.dtype.itemsize == risk_dt.itemsize
+    np.testing.assert_array_equal(got, risk)
+    assert back.records["fills_copy"].dtype is FILL_DT  # recognised as the schema's own (aligned) dtype

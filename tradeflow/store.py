@@ -2,7 +2,8 @@
 
 Layout of a store directory::
 
-    meta.json                 format version, tradeflow version, seed, config, trade dates, currencies
+    meta.json                 format version, tradeflow version, seed, config, trade dates, currencies,
+                              row counts and exact record layouts (so new record kinds round-trip)
     records/<name>.parquet    every record array (orders, fills, ledger, …) as stored codes
     market/instruments.parquet, market/quotes.parquet, market/fx.parquet
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.lib.format import descr_to_dtype, dtype_to_descr
 
 if TYPE_CHECKING:
     from tradeflow.results import RunResult
@@ -71,6 +73,26 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _descr_to_dtype(descr) -> np.dtype:
+    """Inverse of ``dtype_to_descr`` after a JSON round trip (which turned its tuples into lists)."""
+    def untuple(entry):
+        if not isinstance(entry, list):
+            return entry
+        name, typ, *shape = entry
+        typ = [untuple(e) for e in typ] if isinstance(typ, list) else typ
+        return (name, typ, *(tuple(s) for s in shape))
+    return descr_to_dtype([untuple(e) for e in descr] if isinstance(descr, list) else descr)
+
+
+def _schema_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype object from :mod:`tradeflow.schema` equal to ``dtype`` (aligned, as kernels expect), else ``dtype``."""
+    from tradeflow import schema
+    for value in vars(schema).values():
+        if isinstance(value, np.dtype) and value.names and value == dtype:
+            return value
+    return dtype
 
 
 def read_meta(path: str | os.PathLike) -> dict:
@@ -153,6 +175,8 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "records": {name: list(rec.dtype.names) for name, rec in result.records.items()},
             "rows": {name: int(len(rec)) for name, rec in result.records.items()},
+            # exact layouts (offsets, padding), so record kinds this reader has no name for still round-trip
+            "dtypes": {name: dtype_to_descr(rec.dtype) for name, rec in result.records.items()},
             "timings": result.timings,
         }
         # meta.json is written last: a directory without it is never a store (see read_run)
@@ -212,7 +236,9 @@ def read_run(path: str | os.PathLike) -> RunResult:
     for name in meta["records"]:
         table = pq.read_table(path / "records" / f"{name}.parquet")
         dtype = dtypes.get(name)
-        if dtype is None:  # a record kind this version does not know: rebuild from the stored columns
+        if dtype is None and name in meta.get("dtypes", {}):  # a record kind not in the map: its stored layout,
+            dtype = _schema_dtype(_descr_to_dtype(meta["dtypes"][name]))  # as the schema's own dtype if it is one
+        if dtype is None:  # a store from before layouts were kept: rebuild from the stored columns
             dtype = np.dtype([(c, table.schema.field(c).type.to_pandas_dtype()) for c in table.column_names])
         expected = meta.get("rows", {}).get(name)  # stores written before row counts were kept skip this
         if expected is not None and table.num_rows != expected:
