@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmarks import __main__ as runner
 from benchmarks import _harness
@@ -195,3 +197,21 @@ def test_python_average_cost_baseline_matches_the_desk(small_run):
         qty, avg, realized = state[(int(row["book"]), int(row["instrument"]))]
         assert qty == row["qty"]
         np.testing.assert_allclose([avg, realized], [row["avg_price"], row["realized_pnl"]], rtol=1e-9, atol=1e-6)
+
+
+finite_times = st.floats(min_value=1e-6, max_value=1e3, allow_nan=False)
+
+
+@given(old_t=finite_times, new_t=finite_times, threshold=st.floats(min_value=0.01, max_value=2.0))
+def test_compare_classification_matches_its_definition(old_t, new_t, threshold):
+    (change,) = compare_runs(_doc({"a": old_t}), _doc({"a": new_t}), threshold=threshold)
+    rel = new_t / old_t - 1.0
+    expected = "regressed" if rel > threshold else "improved" if rel < -threshold else "unchanged"
+    assert change.status == expected and change.change == pytest.approx(rel)
+
+
+def test_timing_pauses_the_garbage_collector_and_restores_it():
+    import gc
+    seen = []
+    _harness._time_call(lambda: seen.append(gc.isenabled()))
+    assert seen == [False] and gc.isenabled()

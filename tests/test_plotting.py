@@ -171,3 +171,16 @@ def test_missing_matplotlib_gives_an_install_hint(run, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r'pip install "tradeflow\[plot\]"'):
         run.plot_pnl()
+
+
+def test_plot_positions_from_opening_positions(run):
+    sym = str(run.fills["instrument"].iloc[0])
+    start = pd.DataFrame({"book": [0, 1], "instrument": [sym, sym], "qty": [1_000, 500]})
+    flat = plotting.plot_positions(run.fills, instruments=[sym])
+    opened = plotting.plot_positions(run.fills, instruments=[sym], start=start)
+    (a,), (b,) = ([ln for ln in ax.get_lines() if ln.get_label() == sym] for ax in (flat, opened))
+    np.testing.assert_array_equal(b.get_ydata() - a.get_ydata(), 1_500)
+    one_book = plotting.plot_positions(run.fills, instruments=[sym], start=start, book=1)
+    (c,) = [ln for ln in one_book.get_lines() if ln.get_label() == sym]
+    f = run.fills[(run.fills["book"] == 1) & (run.fills["instrument"] == sym)]
+    assert c.get_ydata()[-1] == 500 + (f["qty"] * np.where(f["side"] == "BUY", 1, -1)).sum()
