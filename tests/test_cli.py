@@ -94,3 +94,15 @@ def test_bench_list_and_a_quick_run(tmp_path, capsys):
     import json
     doc = json.loads(out.read_text())
     assert doc["quick"] is True and [b["name"] for b in doc["benchmarks"]] == ["desk.simulate_day"]
+
+
+def test_report_into_a_closed_pipe_has_no_traceback(tmp_path):
+    out = _stored_run(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "tradeflow", "report", str(out), "--table", "orders",
+                             "--rows", "100000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=os.environ.copy())
+    proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err
