@@ -85,7 +85,7 @@ def store_round_trip(b: Bench) -> None:
     except ImportError:  # the store is optional; say so in the JSON instead of failing the suite
         b.param(skipped='pyarrow not installed: pip install "tradeflow[parquet]"')
         return
-    days = b.size(quick=2, full=5)
+    days = b.size(quick=2, full=3)
     orders = b.size(quick=5_000, full=50_000)
     cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "days": days})
     result = tradeflow.simulate(cfg, seed=0, progress=False)
@@ -100,7 +100,8 @@ def store_round_trip(b: Bench) -> None:
             (tmp / "run.pkl").write_bytes(pickle.dumps(result.records, protocol=pickle.HIGHEST_PROTOCOL))
             pickle.loads((tmp / "run.pkl").read_bytes())
 
-        b.target("RunResult.to_parquet + from_parquet (atomic, typed)", parquet, n=rows)
-        b.baseline("pickle the record arrays to a file and back", pickled, n=rows)
+        repeats = min(b.repeats, 3)  # disk-bound and seconds per call at full size: three repeats say enough
+        b.target("RunResult.to_parquet + from_parquet (atomic, typed)", parquet, n=rows, repeats=repeats)
+        b.baseline("pickle the record arrays to a file and back", pickled, n=rows, repeats=repeats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

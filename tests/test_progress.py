@@ -53,3 +53,14 @@ def test_simulate_shows_days_and_the_bar_changes_nothing(capsys):
     assert "desk-days" not in capsys.readouterr().err
     for name in ("orders", "fills", "pnl", "settlements", "ledger"):
         pd.testing.assert_frame_equal(getattr(with_bar, name), getattr(without, name))
+
+
+def test_a_non_bool_switch_is_refused():
+    with pytest.raises(ValueError, match="'progress' parameter must be True, False or None. Got 'yes'"):
+        tradeflow.simulate(small_config(200), seed=0, progress="yes")
+
+
+def test_no_bar_below_min_items(capsys):
+    assert progress([1], show=True, min_items=2) == [1]
+    assert list(progress([1, 2], desc="two", show=True, min_items=2)) == [1, 2]
+    assert "two" in capsys.readouterr().err

@@ -268,7 +268,10 @@ def _break_at_closes(x: np.ndarray, *series: pd.Series | None) -> tuple[np.ndarr
 def _stacked_bars(ax: Axes, table: pd.DataFrame, *, colors: dict[str, str] | None = None, width: float = 0.8,
                   x: np.ndarray | None = None) -> None:
     """Bars of ``table`` (rows on x, one stacked segment per column)."""
+    from matplotlib.ticker import MaxNLocator
     x = np.arange(len(table)) if x is None else x
+    if np.issubdtype(table.to_numpy().dtype, np.integer):  # counts: no half orders on the axis
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom = np.zeros(len(table))
     for col in table.columns:
         h = table[col].to_numpy(dtype=float)
@@ -406,5 +409,5 @@ def plot_breaks(breaks: pd.DataFrame, *, ax: Axes | None = None, stack: str | No
     ax.set_xticks(np.arange(len(table)), list(table.index), rotation=30, ha="right")
     ax.set_xlabel("kind")
     if stack is not None:
-        ax.legend(title=stack, loc="best", fontsize="small")
+        ax.legend(title={"age_days": "age", "as_of": "reconciled"}.get(stack, stack), loc="best", fontsize="small")
     return ax

@@ -16,6 +16,8 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+import numpy as np
+
 __all__ = ["progress", "progress_enabled"]
 
 T = TypeVar("T")
@@ -29,6 +31,8 @@ def progress_enabled(show: bool | None = None) -> bool | None:
     An explicit ``show`` wins over ``TRADEFLOW_PROGRESS``; the variable wins over the default.
     """
     if show is not None:
+        if not isinstance(show, bool | np.bool_):
+            raise ValueError(f"The 'progress' parameter must be True, False or None. Got {show!r} instead.")
         return bool(show)
     env = os.environ.get(_ENV, "").strip().lower()
     if env in ("0", "false", "no", "off"):
@@ -51,7 +55,7 @@ def _tqdm():
 
 
 def progress(iterable: Iterable[T], *, total: int | None = None, desc: str | None = None, unit: str = "it",
-             show: bool | None = None, leave: bool = False) -> Iterator[T] | Iterable[T]:
+             show: bool | None = None, leave: bool = False, min_items: int = 0) -> Iterator[T] | Iterable[T]:
     """Wrap ``iterable`` in a progress bar when that makes sense.
 
     Parameters
@@ -67,6 +71,8 @@ def progress(iterable: Iterable[T], *, total: int | None = None, desc: str | Non
         ``True``/``False`` force it on or off.
     leave : bool, default=False
         Keep the finished bar on screen.
+    min_items : int, default=0
+        No bar for fewer items than this (a one-day run needs none); needs ``total`` or ``len()``.
 
     Returns
     -------
@@ -81,6 +87,9 @@ def progress(iterable: Iterable[T], *, total: int | None = None, desc: str | Non
     """
     enabled = progress_enabled(show)
     if enabled is False:
+        return iterable
+    n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+    if n is not None and n < min_items:
         return iterable
     tqdm = _tqdm()
     if tqdm is None:

@@ -95,7 +95,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     sessions: list[MarketData] = []
     n_orders = n_events = n_postings = 0
     market = None
-    for day in (_progress(days, desc="desk-days", unit="day", show=progress) if len(days) > 1 else days):
+    for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
                                  open_fx=None if market is None else market.fx[:, -1])
