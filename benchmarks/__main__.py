@@ -30,6 +30,7 @@ import benchmarks
 from benchmarks._harness import REGISTRY, run_benchmark
 
 SCHEMA_VERSION = 1
+QUICK_BUDGET_S = 60.0  # the CI smoke must stay well under a minute
 VERSIONED = ("tradeflow", "numpy", "pandas", "numba", "llvmlite", "scipy", "pyarrow", "dask")
 
 
@@ -135,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.out} ({len(doc['benchmarks'])} benchmarks, {doc['wall_s']:.1f} s)", file=sys.stderr)
     else:
         print(text)
+    if args.quick and not args.pattern and doc["wall_s"] > QUICK_BUDGET_S:
+        slowest = sorted(doc["benchmarks"], key=lambda b: -b["wall_s"])[:3]
+        print(f"warning: the quick suite took {doc['wall_s']:.0f} s, over its {QUICK_BUDGET_S:.0f} s budget; slowest: "
+              + ", ".join(f"{b['name']} {b['wall_s']:.1f} s" for b in slowest), file=sys.stderr)
     failed = [b["name"] for b in doc["benchmarks"] if "error" in b]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)

@@ -215,3 +215,13 @@ def test_timing_pauses_the_garbage_collector_and_restores_it():
     seen = []
     _harness._time_call(lambda: seen.append(gc.isenabled()))
     assert seen == [False] and gc.isenabled()
+
+
+def test_quick_suite_over_budget_warns(registry, monkeypatch, tmp_path, capsys):
+    @_harness.register("test.slow", unit="x")
+    def slow(b):
+        b.target("t", lambda: None, n=1)
+
+    monkeypatch.setattr(runner, "QUICK_BUDGET_S", -1.0)  # every run is over a negative budget
+    assert runner.main(["--quick", "--out", str(tmp_path / "q.json")]) == 0
+    assert "over its -1 s budget; slowest: test.slow" in capsys.readouterr().err

@@ -38,11 +38,15 @@ def test_plot_pnl_draws_each_book_and_the_desk_sum(run):
     lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
     books = sorted(run.pnl["book"].unique())
     assert set(lines) == {f"book {b}" for b in books} | {"desk"}
+    def drawn(label):  # the line's values, without the one break between the two sessions
+        y = np.asarray(lines[label].get_ydata(), dtype=float)
+        assert np.isnan(y).sum() == len(run.trade_dates) - 1
+        return y[~np.isnan(y)]
+
     by_ts = run.pnl.groupby(level="ts")["total_pnl"].sum()
-    np.testing.assert_allclose(lines["desk"].get_ydata(), by_ts.to_numpy())
+    np.testing.assert_allclose(drawn("desk"), by_ts.to_numpy())
     for b in books:
-        np.testing.assert_allclose(lines[f"book {b}"].get_ydata(),
-                                   run.pnl.loc[run.pnl["book"] == b, "total_pnl"].to_numpy())
+        np.testing.assert_allclose(drawn(f"book {b}"), run.pnl.loc[run.pnl["book"] == b, "total_pnl"].to_numpy())
 
 
 def test_plot_pnl_other_value_and_no_desk(run):

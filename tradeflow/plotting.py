@@ -128,11 +128,12 @@ def plot_timeseries(frame: pd.DataFrame, value: str, *, by: str | None = None, a
         return _empty(ax, f"no {value} to plot")
     wide = (df.pivot_table(index="ts", columns=by, values=value, aggfunc="sum", observed=True) if by
             else df.groupby("ts")[[value]].sum())
-    x = _naive_utc(wide.index)
-    for col in wide.columns:
-        ax.plot(x, wide[col].to_numpy(), lw=1.2, label=f"{by} {col}" if by else value)
+    # lines stop at each close: a snapshot series says nothing about the night in between
+    x, ys = _break_at_closes(_naive_utc(wide.index), *(wide[c] for c in wide.columns), wide.sum(axis=1))
+    for col, y in zip(wide.columns, ys, strict=False):
+        ax.plot(x, y, lw=1.2, label=f"{by} {col}" if by else value)
     if total and by:
-        ax.plot(x, wide.sum(axis=1).to_numpy(), lw=2.0, color="black", label=total)
+        ax.plot(x, ys[-1], lw=2.0, color="black", label=total)
     if limit is not None:
         ax.axhline(limit, color="#d62728", ls="--", lw=1, label="limit")
         if np.nanmin(wide.to_numpy()) < 0:
