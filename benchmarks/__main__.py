@@ -55,6 +55,9 @@ def versions() -> dict[str, str]:
     return out
 
 
+_load_all, _versions = load_all, versions  # the names this module had before; kept for existing callers
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     try:
