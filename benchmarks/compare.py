@@ -124,10 +124,12 @@ def format_changes(changes: list[Change], *, threshold: float) -> str:
             return "-"
         return f"{v * 1e3:.2f} ms" if metric == "time" else f"{v:,.2f}x"
 
-    lines = [f"{'status':15s} {'benchmark':28s} {'figure':50s} {'old':>12s} {'new':>12s} {'change':>8s}"]
+    wb = max([len("benchmark")] + [len(c.benchmark) for c in rows])
+    wl = max([len("figure")] + [len(c.label) for c in rows])
+    lines = [f"{'status':15s} {'benchmark':{wb}s} {'figure':{wl}s} {'old':>12s} {'new':>12s} {'change':>8s}"]
     for c in rows:
         ch = f"{c.change:+.1%}" if c.change is not None else ""
-        lines.append(f"{c.status:15s} {c.benchmark[:28]:28s} {c.label[:50]:50s} {fmt(c.old, c.metric):>12s} "
+        lines.append(f"{c.status:15s} {c.benchmark:{wb}s} {c.label:{wl}s} {fmt(c.old, c.metric):>12s} "
                      f"{fmt(c.new, c.metric):>12s} {ch:>8s}")
     n_reg = sum(c.status == "regressed" for c in changes)
     lines.append(f"\n{n_reg} regression(s) beyond {threshold:.0%}" if n_reg else
