@@ -8,11 +8,11 @@ import numpy as np
 
 from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instructions
 from tradeflow.config import SimulationConfig
-from tradeflow.front import execute_orders, generate_orders
+from tradeflow.front import execute_orders, generate_orders, run_venue
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
 from tradeflow.middle import DeskState, run_desk
 from tradeflow.results import RunResult
-from tradeflow.schema import NS_PER_DAY
+from tradeflow.schema import NS_PER_DAY, QUOTE_DT
 
 __all__ = ["simulate", "warmup", "STREAMS"]
 
@@ -86,7 +86,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_books, n_inst = cfg.flow.n_books, len(mcfg.instruments)
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks")}
+        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks",
+        "executions", "quotes")}
     sessions: list[MarketData] = []
     n_orders = n_events = n_postings = 0
     market = None
@@ -101,7 +102,13 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         clock.lap("market")
 
         orders = generate_orders(cfg.flow, market, rngs["flow"], first_order_id=n_orders)
-        executions = execute_orders(orders, market, cfg.execution, inst_scale)
+        if cfg.execution.venue == "book":
+            venue = run_venue(orders, market, cfg.execution, inst_scale, rngs["execution"])
+            orders, executions = venue.orders, venue.executions
+            out["quotes"].append(venue.quotes)
+        else:
+            executions = execute_orders(orders, market, cfg.execution, inst_scale)
+        out["executions"].append(executions)
         clock.lap("front")
 
         day_int = int(day.astype(np.int64))
@@ -131,7 +138,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         out["breaks"].append(breaks)
         clock.lap("back")
 
-    records = {k: np.concatenate(v) for k, v in out.items()}
+    records = {k: (v[0] if len(v) == 1 else np.concatenate(v)) if v else np.zeros(0, QUOTE_DT)
+               for k, v in out.items()}
     records["breaks"]["break_id"] = np.arange(len(records["breaks"]))
     eod = records["eod_positions"]
     records["positions"] = eod[eod["trade_date"] == int(days[-1].astype(np.int64))]

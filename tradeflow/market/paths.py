@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.config import MarketConfig
+from tradeflow.market.profile import intraday_profile
 from tradeflow.schema import NS_PER_DAY
 
-__all__ = ["MarketData", "simulate_market", "instrument_table", "correlated_normals"]
+__all__ = ["MarketData", "simulate_market", "instrument_table", "correlated_normals", "session_profile"]
 
 # Annualised volatility refers to trading time: 252 sessions a year.
 TRADING_DAYS_PER_YEAR = 252
@@ -33,6 +34,9 @@ class MarketData:
     currencies : tuple of str
         Currency of each ``fx`` row; ``instruments.currency_id`` indexes it.
     trade_date : numpy.datetime64
+    profile : float64 ndarray of shape (n_steps,), optional
+        Intraday activity profile on the grid (mean 1 over a session; ones when off): order
+        arrivals and background liquidity follow it.
     """
 
     times: np.ndarray
@@ -43,6 +47,7 @@ class MarketData:
     instruments: pd.DataFrame
     currencies: tuple[str, ...]
     trade_date: np.datetime64
+    profile: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -67,7 +72,9 @@ class MarketData:
                    bid=np.concatenate([d.bid for d in days], axis=1),
                    ask=np.concatenate([d.ask for d in days], axis=1),
                    fx=np.concatenate([d.fx for d in days], axis=1),
-                   instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date)
+                   instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date,
+                   profile=None if any(d.profile is None for d in days)
+                   else np.concatenate([d.profile for d in days]))
 
     def prices_frame(self, field: str = "mid") -> pd.DataFrame:
         """Quotes as a DataFrame indexed by UTC time, one column per symbol."""
@@ -162,8 +169,11 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
 
     vol = table["volatility"].to_numpy(np.float64)
     drift = np.array([i.drift for i in cfg.instruments])
+    profile = session_profile(cfg, n_steps)
     z = correlated_normals(rng, cfg.correlation_matrix(), n_steps - 1)
-    incr = (drift - 0.5 * vol**2)[:, None] * dt + vol[:, None] * np.sqrt(dt) * z
+    # variance follows the intraday profile (mean 1, so the daily variance is the configured one)
+    scale = np.sqrt(profile[:-1])
+    incr = (drift - 0.5 * vol**2)[:, None] * dt * profile[:-1] + vol[:, None] * np.sqrt(dt) * scale * z
     logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
     start = table["price"].to_numpy(np.float64) if open_mid is None else np.asarray(open_mid, np.float64)
     mid = start[:, None] * np.exp(logp)
@@ -181,4 +191,14 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
         elif pair.base == cfg.base_currency and pair.quote in ccys:
             fx[ccys.index(pair.quote)] = 1.0 / path
     return MarketData(times=times, mid=mid, bid=bid, ask=ask, fx=fx, instruments=table,
-                      currencies=ccys, trade_date=trade_date)
+                      currencies=ccys, trade_date=trade_date, profile=profile)
+
+
+def session_profile(cfg: MarketConfig, n_steps: int) -> np.ndarray:
+    """The intraday profile at the grid's steps (ones when ``cfg.intraday_profile`` is off)."""
+    if not cfg.intraday_profile:
+        return np.ones(n_steps)
+    frac = (np.arange(n_steps) + 0.5) / n_steps
+    p = intraday_profile(frac, open_factor=cfg.profile_open, close_factor=cfg.profile_close,
+                         halflife=cfg.profile_halflife)
+    return p / p.mean()
