@@ -215,6 +215,19 @@ class MarketConfig:
     profile_open, profile_close : float, default=3.0, 2.0
     profile_halflife : float, default=0.05
         Half-life of the open/close excess as a share of the session.
+    garch : bool, default=True
+        GARCH(1,1) volatility clustering: the variance of each ``garch_step_seconds`` block
+        reacts to the previous block's return (in units of the configured variance, which
+        stays the long-run level). The variance carries over from one day to the next.
+    garch_alpha, garch_beta : float, default=0.1, 0.88
+        ARCH and GARCH coefficients; ``garch_alpha + garch_beta`` must be below 1.
+    garch_step_seconds : float, default=60
+    jumps : bool, default=True
+        Merton jumps: compound-Poisson normal jumps of the log price.
+    jump_intensity : float, default=2.0
+        Expected jumps per instrument per session.
+    jump_mean, jump_std : float, default=0.0, 0.004
+        Normal distribution of a jump's log size.
     """
 
     instruments: tuple[InstrumentConfig, ...] = field(default_factory=_default_instruments)
@@ -235,6 +248,14 @@ class MarketConfig:
     profile_open: float = 3.0
     profile_close: float = 2.0
     profile_halflife: float = 0.05
+    garch: bool = True
+    garch_alpha: float = 0.1
+    garch_beta: float = 0.88
+    garch_step_seconds: float = 60.0
+    jumps: bool = True
+    jump_intensity: float = 2.0
+    jump_mean: float = 0.0
+    jump_std: float = 0.004
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "instruments", tuple(self.instruments))
@@ -254,6 +275,20 @@ class MarketConfig:
         _positive(self, "profile_open")
         _positive(self, "profile_close")
         _positive(self, "profile_halflife")
+        for flag in ("intraday_profile", "garch", "jumps"):
+            if not isinstance(getattr(self, flag), bool):
+                _fail(self, flag, "a bool", getattr(self, flag))
+        _coerce_float(self, "garch_alpha", "garch_beta", "garch_step_seconds", "jump_intensity", "jump_mean",
+                      "jump_std")
+        _positive(self, "garch_alpha", allow_zero=True)
+        _positive(self, "garch_beta", allow_zero=True)
+        if self.garch_alpha + self.garch_beta >= 1.0:
+            _fail(self, "garch_beta", f"below 1 - garch_alpha ({1 - self.garch_alpha:.4g}) for a stationary "
+                  "GARCH(1,1) variance", self.garch_beta)
+        _positive(self, "garch_step_seconds")
+        _positive(self, "jump_intensity", allow_zero=True)
+        _finite(self, "jump_mean")
+        _positive(self, "jump_std", allow_zero=True)
         open_ns = _parse_hhmm(self, "session_open")
         close_ns = _parse_hhmm(self, "session_close")
         if close_ns <= open_ns:
@@ -360,7 +395,7 @@ class FlowConfig:
     limit_offset_bps : float, default=15.0
         Mean distance of a limit price behind the mid, in bps; the offset is normal
         with this mean and standard deviation, so some limits are marketable.
-    median_qty : float, default=200
+    median_qty : float, default=100
         Median order size in shares (log-normal), rounded to lots.
     qty_sigma : float, default=1.0
         Log-normal shape of order sizes.
@@ -390,7 +425,7 @@ class FlowConfig:
     metaorder_tail : float, default=1.5
     metaorder_max : int, default=100
         Longest metaorder in orders.
-    target_position_qty : float, default=10_000
+    target_position_qty : float, default=2_000
         Metaorders lean against the inventory their book would build in the instrument:
         against it with probability ``1/2 + min(|inventory| / target, 1) / 2``, so
         positions stay near the desk's limits.
@@ -416,7 +451,7 @@ class FlowConfig:
     n_counterparties: int = 5
     market_order_share: float = 0.4
     limit_offset_bps: float = 15.0
-    median_qty: float = 200.0
+    median_qty: float = 100.0
     qty_sigma: float = 1.0
     fat_finger_rate: float = 0.001
     arrivals: str = "hawkes"
@@ -428,7 +463,7 @@ class FlowConfig:
     side_persistence: bool = True
     metaorder_tail: float = 1.5
     metaorder_max: int = 100
-    target_position_qty: float = 10_000.0
+    target_position_qty: float = 2_000.0
     ioc_share: float = 0.0
     fok_share: float = 0.0
     cancel_rate: float = 0.0

@@ -94,7 +94,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     for day in days:
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
-                                 open_fx=None if market is None else market.fx[:, -1])
+                                 open_fx=None if market is None else market.fx[:, -1],
+                                 garch_state=None if market is None else market.garch_state)
         sessions.append(market)
         ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
         inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)

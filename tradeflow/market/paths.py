@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.config import MarketConfig
+from tradeflow.market.models import garch_scale, merton_jumps
 from tradeflow.market.profile import intraday_profile
 from tradeflow.schema import NS_PER_DAY
 
@@ -37,6 +38,8 @@ class MarketData:
     profile : float64 ndarray of shape (n_steps,), optional
         Intraday activity profile on the grid (mean 1 over a session; ones when off): order
         arrivals and background liquidity follow it.
+    garch_state : float64 ndarray of shape (n_instruments,), optional
+        GARCH variance (in units of the configured variance) entering the next session.
     """
 
     times: np.ndarray
@@ -48,6 +51,7 @@ class MarketData:
     currencies: tuple[str, ...]
     trade_date: np.datetime64
     profile: np.ndarray | None = None
+    garch_state: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -74,7 +78,7 @@ class MarketData:
                    fx=np.concatenate([d.fx for d in days], axis=1),
                    instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date,
                    profile=None if any(d.profile is None for d in days)
-                   else np.concatenate([d.profile for d in days]))
+                   else np.concatenate([d.profile for d in days]), garch_state=days[-1].garch_state)
 
     def prices_frame(self, field: str = "mid") -> pd.DataFrame:
         """Quotes as a DataFrame indexed by UTC time, one column per symbol."""
@@ -139,8 +143,9 @@ def _rate_from_fx(fx_close: np.ndarray, ccys: tuple[str, ...], pair, base: str) 
 
 
 def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: np.datetime64 | None = None,
-                    open_mid: np.ndarray | None = None, open_fx: np.ndarray | None = None) -> MarketData:
-    """Simulate one session of correlated GBM mids, quotes and FX rates.
+                    open_mid: np.ndarray | None = None, open_fx: np.ndarray | None = None,
+                    garch_state: np.ndarray | None = None) -> MarketData:
+    """Simulate one session of correlated GBM mids (with GARCH, jumps, intraday profile), quotes and FX.
 
     Parameters
     ----------
@@ -152,6 +157,8 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     open_mid, open_fx : ndarray, optional
         Where the session opens (the previous close, in a multi-day run); defaults to
         the configured prices and rates.
+    garch_state : ndarray, optional
+        GARCH variance entering the session (the previous session's ``garch_state``).
 
     Returns
     -------
@@ -173,7 +180,19 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     z = correlated_normals(rng, cfg.correlation_matrix(), n_steps - 1)
     # variance follows the intraday profile (mean 1, so the daily variance is the configured one)
     scale = np.sqrt(profile[:-1])
-    incr = (drift - 0.5 * vol**2)[:, None] * dt * profile[:-1] + vol[:, None] * np.sqrt(dt) * scale * z
+    variance = profile[:-1][None, :]
+    garch_next = None
+    if cfg.garch:
+        block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
+        g, garch_next = garch_scale(z, block=block, alpha=cfg.garch_alpha, beta=cfg.garch_beta, h0=garch_state)
+        scale = scale * g
+        variance = variance * g**2
+    incr = (drift[:, None] - 0.5 * vol[:, None] ** 2 * variance) * dt + vol[:, None] * np.sqrt(dt) * scale * z
+    if cfg.jumps and cfg.jump_intensity > 0:
+        # compensated so the jumps add no drift to the price
+        jump = merton_jumps(rng, incr.shape, intensity=cfg.jump_intensity, mean=cfg.jump_mean, std=cfg.jump_std)
+        comp = cfg.jump_intensity / max(n_steps - 1, 1) * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
+        incr = incr + jump - comp
     logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
     start = table["price"].to_numpy(np.float64) if open_mid is None else np.asarray(open_mid, np.float64)
     mid = start[:, None] * np.exp(logp)
@@ -191,7 +210,7 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
         elif pair.base == cfg.base_currency and pair.quote in ccys:
             fx[ccys.index(pair.quote)] = 1.0 / path
     return MarketData(times=times, mid=mid, bid=bid, ask=ask, fx=fx, instruments=table,
-                      currencies=ccys, trade_date=trade_date, profile=profile)
+                      currencies=ccys, trade_date=trade_date, profile=profile, garch_state=garch_next)
 
 
 def session_profile(cfg: MarketConfig, n_steps: int) -> np.ndarray:
