@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "InstrumentConfig", "FxRateConfig", "MarketConfig", "FlowConfig", "ExecutionConfig",
+    "InstrumentConfig", "OptionConfig", "FxRateConfig", "MarketConfig", "FlowConfig", "ExecutionConfig",
     "PreTradeConfig", "BackOfficeConfig", "SimulationConfig",
 ]
 
@@ -174,6 +174,62 @@ class FxRateConfig:
         return self.pair[3:]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionConfig:
+    """A European option on one of the market's instruments, priced Black-Scholes from its simulated spot.
+
+    Parameters
+    ----------
+    symbol : str
+        Unique ticker.
+    underlying : str
+        Symbol of an instrument in ``MarketConfig.instruments``; the option trades in its currency.
+    strike : float
+    expiry : str
+        ISO date; the option expires at that day's session close (on or after the trade date).
+    kind : {"call", "put"}, default="call"
+    volatility : float, optional
+        Pricing volatility; defaults to the underlying's configured volatility.
+    tick_size, lot_size, multiplier, settlement_lag, spread_bps, weight
+        As for :class:`InstrumentConfig`; ``multiplier`` (default 1) is reported in the
+        instrument table for the risk engine; prices and quantities are per unit.
+    """
+
+    symbol: str
+    underlying: str
+    strike: float
+    expiry: str
+    kind: str = "call"
+    volatility: float | None = None
+    tick_size: float = 0.01
+    lot_size: int = 1
+    multiplier: float = 1.0
+    settlement_lag: int = 1
+    spread_bps: float = 50.0
+    weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or not self.symbol:
+            _fail(self, "symbol", "a non-empty str", self.symbol)
+        if not isinstance(self.underlying, str) or not self.underlying:
+            _fail(self, "underlying", "the symbol of an instrument", self.underlying)
+        _coerce_float(self, "strike", "tick_size", "multiplier", "spread_bps", "weight")
+        if isinstance(self.volatility, int) and not isinstance(self.volatility, bool):
+            object.__setattr__(self, "volatility", float(self.volatility))
+        _positive(self, "strike")
+        _parse_date(self, "expiry", self.expiry)
+        if self.kind not in ("call", "put"):
+            _fail(self, "kind", "one of 'call', 'put'", self.kind)
+        if self.volatility is not None:
+            _positive(self, "volatility", allow_zero=True)
+        _positive(self, "tick_size")
+        _positive_int(self, "lot_size")
+        _positive(self, "multiplier")
+        _positive_int(self, "settlement_lag", allow_zero=True)
+        _positive(self, "spread_bps", allow_zero=True)
+        _positive(self, "weight", allow_zero=True)
+
+
 def _default_instruments() -> tuple[InstrumentConfig, ...]:
     us = [("AAPL", 230.0, 0.25), ("MSFT", 420.0, 0.22), ("AMZN", 190.0, 0.30), ("JPM", 210.0, 0.20),
           ("XOM", 115.0, 0.24), ("NVDA", 140.0, 0.45)]
@@ -208,6 +264,8 @@ class MarketConfig:
         Currency P&L and exposures are reported in.
     holidays : dict of str to list of str
         Non-business days per currency (ISO dates); weekends are always closed.
+    options : tuple of OptionConfig, default=()
+        European options on the instruments, appended to the instrument table after them.
     intraday_profile : bool, default=True
         U-shaped intraday seasonality: volume (order arrivals, background liquidity) and
         variance are ``profile_open`` times the midday level at the open and
@@ -244,6 +302,7 @@ class MarketConfig:
             "EUR": ("2026-12-25", "2026-12-26", "2027-01-01"),
         }
     )
+    options: tuple[OptionConfig, ...] = ()
     intraday_profile: bool = True
     profile_open: float = 3.0
     profile_close: float = 2.0
@@ -296,6 +355,19 @@ class MarketConfig:
         if (close_ns - open_ns) / 1e9 < self.step_seconds:
             _fail(self, "step_seconds", "shorter than the session", self.step_seconds)
         td = _parse_date(self, "trade_date", self.trade_date)
+        object.__setattr__(self, "options", tuple(self.options))
+        for opt in self.options:
+            if not isinstance(opt, OptionConfig):
+                _fail(self, "options", "OptionConfig entries", opt)
+            if opt.underlying not in symbols:
+                _fail(self, "options", f"options on known instruments {symbols} (option {opt.symbol!r})",
+                      opt.underlying)
+            if _parse_date(self, "options", opt.expiry) < td:
+                _fail(self, "options", f"options expiring on or after trade_date (option {opt.symbol!r})",
+                      opt.expiry)
+        all_symbols = symbols + [o.symbol for o in self.options]
+        if len(set(all_symbols)) != len(all_symbols):
+            _fail(self, "options", "option symbols unique among all instruments", [o.symbol for o in self.options])
         object.__setattr__(self, "holidays", {k: tuple(v) for k, v in dict(self.holidays).items()})
         for ccy, days in self.holidays.items():
             # calendars of currencies not traded are allowed: one holiday file can serve many markets
@@ -327,7 +399,8 @@ class MarketConfig:
 
     @property
     def symbols(self) -> tuple[str, ...]:
-        return tuple(i.symbol for i in self.instruments)
+        """Symbols of the instrument table: the instruments, then the options."""
+        return tuple(i.symbol for i in self.instruments) + tuple(o.symbol for o in self.options)
 
     def correlation_matrix(self) -> np.ndarray:
         """The instruments' correlation matrix, validated.
@@ -543,8 +616,9 @@ class ExecutionConfig:
         least three times the fair price's standard move per grid step).
     book_shape : {"linear", "flat"}, default="linear"
         Placement density of background limits against the distance from the fair price:
-        ``"linear"`` (rising with distance, a V-shaped latent book: square-root impact) or
-        ``"flat"`` (uniform: impact close to linear in size).
+        ``"linear"`` (rising with distance: a V-shaped book, thin at the touch) or ``"flat"``
+        (uniform). Both give concave immediate impact; the fair price does not respond to
+        client flow, so there is no permanent (metaorder) impact.
     book_market_share, book_cancel_share : float, default=0.08, 0.42
         Shares of background events that are market orders and cancel attempts (the rest
         are limit orders).

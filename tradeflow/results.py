@@ -221,7 +221,8 @@ class RunResult:
             kw["signs"] = [o["side"][(o["instrument"] == i) & (day == d)].astype(np.float64)
                            for i in range(n_inst) for d in np.unique(day)]
             kw["impact"] = [(qty[o["instrument"] == i], impact[o["instrument"] == i]) for i in range(n_inst)]
-        return stylized_facts(prices, **kw)
+        underlyings = list(self.market.instruments.loc[self.market.instruments["asset_class"] != "option", "symbol"])
+        return stylized_facts(prices[underlyings], **kw)
 
     def prices(self, field: str = "mid") -> pd.DataFrame:
         """Simulated quotes (``mid``, ``bid`` or ``ask``), one column per symbol."""

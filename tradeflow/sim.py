@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instructions
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_orders, run_venue
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
+from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, run_desk
 from tradeflow.results import RunResult
 from tradeflow.schema import NS_PER_DAY, QUOTE_DT
@@ -45,7 +47,8 @@ class _Clock:
         self._t = now
 
 
-def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0) -> RunResult:
+def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
+             prices: pd.DataFrame | None = None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -60,6 +63,10 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         about 100,000 client orders.
     seed : int or numpy.random.SeedSequence, default=0
         Same seed and config => bit-for-bit the same result.
+    prices : DataFrame, optional
+        Drive the desk with your own prices: timestamps (UTC) x instrument symbols, sorted,
+        finite and positive, covering every simulated session; they replace the simulated
+        paths (see :func:`tradeflow.market.user_prices.validate_user_prices`).
 
     Returns
     -------
@@ -74,6 +81,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     0
     """
     cfg = SimulationConfig() if config is None else config
+    if prices is not None:
+        prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments])
     if not isinstance(cfg, SimulationConfig):
         raise ValueError(f"The 'config' parameter of simulate must be a SimulationConfig. Got {type(cfg)!r}.")
     ss = _seed_sequence(seed)
@@ -83,7 +92,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     mcfg = cfg.market
     calendar = BusinessCalendar(mcfg.holidays)
     days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
-    n_books, n_inst = cfg.flow.n_books, len(mcfg.instruments)
+    n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
         "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks",
@@ -95,7 +104,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
                                  open_fx=None if market is None else market.fx[:, -1],
-                                 garch_state=None if market is None else market.garch_state)
+                                 garch_state=None if market is None else market.garch_state, prices=prices)
         sessions.append(market)
         ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
         inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)

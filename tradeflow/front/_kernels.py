@@ -432,3 +432,63 @@ def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, n_books
         s = against if u[m] < p_against else -against
         out_side[m] = s
         inv[b, i] += s * meta_qty[m]
+
+
+@njit(cache=True, nogil=True)
+def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, linear, market_share, cancel_share,
+                         lot, p_geom, lo, out_ts, out_kind, out_side, out_price, out_qty, out_u):
+    """One pass of zero-intelligence background events (see ``tradeflow.front.venue.background_flow``).
+
+    ``n = uni.shape[1]`` events from pre-drawn randomness: ``expo`` (n + 1 standard
+    exponentials) gives sorted uniform times (normalized cumulative sums) mapped through the
+    cumulative ``profile`` over the grid; ``uni`` rows give the kind, side, distance from the
+    fair price (``1 + floor(depth * sqrt(U))`` for the linear shape, ``1 + floor(depth * U)``
+    flat), the size ``lot * geometric(p_geom)`` and the cancel pick ``u``.
+    """
+    n = uni.shape[1]
+    n_steps = times.shape[0]
+    total = 0.0
+    for k in range(n + 1):
+        total += expo[k]
+    prof_total = 0.0
+    for s in range(n_steps):
+        prof_total += profile[s]
+    log_q = np.log(1.0 - p_geom) if p_geom < 1.0 else 0.0
+    s = 0
+    cum_lo = 0.0
+    cum_hi = profile[0] / prof_total
+    acc = 0.0
+    for k in range(n):
+        acc += expo[k]
+        x = acc / total
+        while x > cum_hi and s < n_steps - 1:
+            s += 1
+            cum_lo = cum_hi
+            cum_hi += profile[s] / prof_total
+        width = cum_hi - cum_lo
+        frac = (x - cum_lo) / width if width > 0 else 0.0
+        frac = min(max(frac, 0.0), 1.0)
+        out_ts[k] = times[s] + np.int64(frac * step_ns)
+        r = uni[0, k]
+        if r < market_share:
+            out_kind[k] = K_MARKET
+        elif r < market_share + cancel_share:
+            out_kind[k] = K_BG_CANCEL
+        else:
+            out_kind[k] = K_LIMIT
+        side = 1 if uni[1, k] < 0.5 else -1
+        out_side[k] = side
+        v = uni[2, k]
+        if linear:
+            v = np.sqrt(v)
+        dist = min(np.int64(v * depth) + 1, depth)
+        f = fair_ticks[s]
+        if side > 0:
+            out_price[k] = np.int64(np.floor(f)) - dist + 1 - lo
+        else:
+            out_price[k] = np.int64(np.ceil(f)) + dist - 1 - lo
+        g = 1  # a geometric number of lots (>= 1), by inversion
+        if p_geom < 1.0:
+            g = 1 + np.int64(np.log(1.0 - uni[3, k]) / log_q)
+        out_qty[k] = lot * g
+        out_u[k] = uni[4, k]

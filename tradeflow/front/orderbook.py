@@ -97,7 +97,7 @@ def _stream(name: str, events: dict[str, np.ndarray], extra: str, n_levels: int)
 
 def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray], n_levels: int,
              n_client_rows: int, snap_ts: np.ndarray, live_capacity: int,
-             snap_fair: np.ndarray | None = None) -> BookRun:
+             snap_fair: np.ndarray | None = None, check: bool = True) -> BookRun:
     """Run one instrument's book over a session.
 
     Parameters
@@ -120,6 +120,9 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     snap_fair : float64 ndarray, optional
         Fair price (in levels) at each snapshot time: background bids above it and asks
         below it are pulled then (client orders stay). NaN or omitted: nothing is pulled.
+    check : bool, default=True
+        Validate the streams (sorted, kinds, sides, quantities, price levels in range,
+        cancels after their orders). Internal callers that build the streams may skip it.
 
     Returns
     -------
@@ -130,6 +133,10 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     if not (isinstance(live_capacity, int | np.integer) and live_capacity > 0):
         raise ValueError(f"The 'live_capacity' parameter of run_book must be a positive int. "
                          f"Got {live_capacity!r} instead.")
+    if not check:
+        bg = {f: np.ascontiguousarray(background[f], dtype=_DTYPES[f]) for f in (*_FIELDS, "u")}
+        cl = {f: np.ascontiguousarray(client[f], dtype=_DTYPES[f]) for f in (*_FIELDS, "ref")}
+        return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair)
     bg = _stream("background", background, "u", n_levels)
     cl = _stream("client", client, "ref", n_levels)
     if cl["ref"].size and (cl["ref"].min() < 0 or cl["ref"].max() >= n_client_rows):
@@ -147,11 +154,17 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     snap_ts = np.ascontiguousarray(snap_ts, dtype=np.int64)
     if snap_ts.size and np.any(np.diff(snap_ts) < 0):
         raise ValueError("The 'snap_ts' parameter of run_book must be sorted.")
+    if snap_fair is not None and np.shape(snap_fair) != snap_ts.shape:
+        raise ValueError(f"The 'snap_fair' parameter of run_book must have the shape of snap_ts {snap_ts.shape}.")
+    return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair)
+
+
+def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_client_rows: int,
+         snap_ts: np.ndarray, live_capacity: int, snap_fair: np.ndarray | None) -> BookRun:
+    snap_ts = np.ascontiguousarray(snap_ts, dtype=np.int64)
     # one more snapshot past the end collects the session's totals
     snap_all = np.append(snap_ts, np.iinfo(np.int64).max)
     fair = np.full(snap_ts.shape[0], np.nan) if snap_fair is None else np.asarray(snap_fair, np.float64)
-    if fair.shape != snap_ts.shape:
-        raise ValueError(f"The 'snap_fair' parameter of run_book must have the shape of snap_ts {snap_ts.shape}.")
     fair = np.append(fair, np.nan)
     n_bg, n_cl = bg["ts"].shape[0], cl["ts"].shape[0]
     n_slots = n_bg + n_cl + 1

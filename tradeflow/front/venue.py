@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
+from tradeflow.front import _kernels
 from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderType, TimeInForce
@@ -52,6 +53,13 @@ class VenueOutcome:
     quotes: np.ndarray
 
 
+def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
+    """Ticks from the fair price that background limits reach: ``book_depth_ticks``, or three
+    standard moves of the fair price per grid step if that is more (fast or fine-ticked names)."""
+    move = float(np.std(np.diff(fair_ticks))) if fair_ticks.size > 2 else 0.0
+    return max(cfg.book_depth_ticks, int(np.ceil(3.0 * move)))
+
+
 def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: np.ndarray, profile: np.ndarray,
                     cfg: ExecutionConfig, lo: int) -> dict[str, np.ndarray]:
     """Draw one instrument's zero-intelligence background events for a session.
@@ -69,6 +77,7 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     dict of ``ts, kind, side, price, qty, u`` arrays (price levels above ``lo``).
     """
     step_ns = times[1] - times[0] if times.shape[0] > 1 else np.int64(1_000_000_000)
+    d = book_depth(fair_ticks, cfg)
     # the book opens already populated: a pre-open stretch of flow at the opening fair price
     m = int(np.ceil(3 * cfg.book_lifetime_seconds * 1e9 / step_ns))
     times = np.concatenate([times[0] - step_ns * np.arange(m, 0, -1), times])
@@ -77,27 +86,17 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     n_steps = times.shape[0]
     span_s = n_steps * step_ns / 1e9
     n = int(rng.poisson(cfg.book_events_per_second * span_s))
-    e = rng.standard_exponential(n + 1)
-    c = np.cumsum(e)
-    u_time = c[:-1] / c[-1]
-    cum = np.concatenate([[0.0], np.cumsum(profile)])
-    cum /= cum[-1]
-    edges = np.append(times, times[-1] + step_ns).astype(np.float64)
-    ts = np.interp(u_time, cum, edges).astype(np.int64)
-    step = np.minimum((ts - times[0]) // step_ns, n_steps - 1)  # the grid is regular
-    draw = rng.random((4, n))
-    kind = np.full(n, BookEvent.LIMIT, np.int8)
-    kind[draw[0] < cfg.book_market_share + cfg.book_cancel_share] = BookEvent.BG_CANCEL
-    kind[draw[0] < cfg.book_market_share] = BookEvent.MARKET
-    side = np.where(draw[1] < 0.5, 1, -1).astype(np.int8)
-    # deep enough for the fair price's typical move per grid step
-    d = max(cfg.book_depth_ticks, int(np.ceil(3.0 * np.std(np.diff(fair_ticks)))) if fair_ticks.size > 2 else 0)
-    k = np.sqrt(draw[2]) if cfg.book_shape == "linear" else draw[2]
-    k = np.minimum(np.floor(k * d).astype(np.int64) + 1, d)
-    f = fair_ticks[step]
-    price = np.where(side > 0, np.floor(f).astype(np.int64) - k + 1, np.ceil(f).astype(np.int64) + k - 1) - lo
-    qty = _LOT * rng.geometric(1.0 / cfg.book_order_lots, n).astype(np.int64)
-    return {"ts": ts, "kind": kind, "side": side, "price": price, "qty": qty, "u": draw[3]}
+    out = {"ts": np.empty(n, np.int64), "kind": np.empty(n, np.int8), "side": np.empty(n, np.int8),
+           "price": np.empty(n, np.int64), "qty": np.empty(n, np.int64), "u": np.empty(n, np.float64)}
+    expo = rng.standard_exponential(n + 1)
+    uni = rng.random((5, n))
+    _kernels.background_events_nb(expo, uni, np.ascontiguousarray(times, np.int64), np.int64(step_ns),
+                                  np.ascontiguousarray(profile, np.float64),
+                                  np.ascontiguousarray(fair_ticks, np.float64), np.int64(d),
+                                  cfg.book_shape == "linear", cfg.book_market_share, cfg.book_cancel_share,
+                                  np.int64(_LOT), 1.0 / cfg.book_order_lots, np.int64(lo), out["ts"], out["kind"],
+                                  out["side"], out["price"], out["qty"], out["u"])
+    return out
 
 
 def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
@@ -151,9 +150,10 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
     bounds = np.searchsorted(ev_inst, np.arange(n_inst + 1))
 
     fair = market.mid / tick[:, None]
-    x_parts, quote_parts = [], []
+    x_parts = []
+    quotes = np.zeros((market.n_steps, n_inst), dtype=QUOTE_DT)  # raveled: sorted by (ts, instrument)
     for i in range(n_inst):
-        depth = max(cfg.book_depth_ticks, int(np.ceil(3.0 * np.std(np.diff(fair[i])))) if market.n_steps > 2 else 0)
+        depth = book_depth(fair[i], cfg)
         margin = max((_MARGIN_DEPTHS + 1) * depth, int(_MARGIN_SHARE * fair[i].max()))
         lo = max(int(np.floor(fair[i].min())) - margin, 1)
         hi = int(np.ceil(fair[i].max())) + margin
@@ -180,7 +180,7 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
         capacity = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
         run = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=n, snap_ts=market.times,
-                       live_capacity=capacity, snap_fair=fair[i] - lo)
+                       live_capacity=capacity, snap_fair=fair[i] - lo, check=False)
         x = np.zeros(run.exec_ref.shape[0], dtype=EXECUTION_DT)
         x["order_id"] = orders["order_id"][run.exec_ref]
         x["ts"] = run.exec_ts
@@ -191,7 +191,7 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         bps = np.where(run.exec_liquidity == 1, cfg.taker_fee_bps, cfg.maker_fee_bps)
         x["fee"] = np.rint(x["qty"] * x["price"] * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
         x_parts.append(x)
-        q = np.zeros(market.n_steps, dtype=QUOTE_DT)
+        q = quotes[:, i]
         q["ts"] = market.times
         q["instrument"] = i
         q["bid"] = np.where(run.bid >= 0, (run.bid + lo) * tick[i], np.nan)
@@ -200,9 +200,6 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         q["ask_qty"] = run.ask_qty
         q["volume"] = run.volume
         q["n_trades"] = run.trades
-        quote_parts.append(q)
     execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
-    quotes = np.concatenate(quote_parts) if quote_parts else np.zeros(0, QUOTE_DT)
-    quotes = quotes[np.lexsort((quotes["instrument"], quotes["ts"]))]
-    return VenueOutcome(orders=orders, executions=execs, quotes=quotes)
+    return VenueOutcome(orders=orders, executions=execs, quotes=quotes.ravel())
