@@ -608,7 +608,7 @@ class ExecutionConfig:
         Constant latency from the desk's decision to the venue, in microseconds.
     latency_jitter_us : float, default=100
         Mean of an exponential jitter added to each order's latency.
-    book_events_per_second : float, default=8
+    book_events_per_second : float, default=6
         Background events (limit orders, market orders, cancel attempts) per instrument
         per second, on average over the session (modulated by the intraday profile).
     book_depth_ticks : int, default=15
@@ -633,7 +633,7 @@ class ExecutionConfig:
     venue: str = "book"
     latency_us: float = 250.0
     latency_jitter_us: float = 100.0
-    book_events_per_second: float = 8.0
+    book_events_per_second: float = 6.0
     book_depth_ticks: int = 15
     book_shape: str = "linear"
     book_market_share: float = 0.08
