@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "InstrumentConfig", "FxRateConfig", "MarketConfig", "FlowConfig", "ExecutionConfig",
+    "InstrumentConfig", "OptionConfig", "FxRateConfig", "MarketConfig", "FlowConfig", "ExecutionConfig",
     "PreTradeConfig", "BackOfficeConfig", "SimulationConfig",
 ]
 
@@ -174,6 +174,62 @@ class FxRateConfig:
         return self.pair[3:]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionConfig:
+    """A European option on one of the market's instruments, priced Black-Scholes from its simulated spot.
+
+    Parameters
+    ----------
+    symbol : str
+        Unique ticker.
+    underlying : str
+        Symbol of an instrument in ``MarketConfig.instruments``; the option trades in its currency.
+    strike : float
+    expiry : str
+        ISO date; the option expires at that day's session close (on or after the trade date).
+    kind : {"call", "put"}, default="call"
+    volatility : float, optional
+        Pricing volatility; defaults to the underlying's configured volatility.
+    tick_size, lot_size, multiplier, settlement_lag, spread_bps, weight
+        As for :class:`InstrumentConfig`; ``multiplier`` (default 1) is reported in the
+        instrument table for the risk engine; prices and quantities are per unit.
+    """
+
+    symbol: str
+    underlying: str
+    strike: float
+    expiry: str
+    kind: str = "call"
+    volatility: float | None = None
+    tick_size: float = 0.01
+    lot_size: int = 1
+    multiplier: float = 1.0
+    settlement_lag: int = 1
+    spread_bps: float = 50.0
+    weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or not self.symbol:
+            _fail(self, "symbol", "a non-empty str", self.symbol)
+        if not isinstance(self.underlying, str) or not self.underlying:
+            _fail(self, "underlying", "the symbol of an instrument", self.underlying)
+        _coerce_float(self, "strike", "tick_size", "multiplier", "spread_bps", "weight")
+        if isinstance(self.volatility, int) and not isinstance(self.volatility, bool):
+            object.__setattr__(self, "volatility", float(self.volatility))
+        _positive(self, "strike")
+        _parse_date(self, "expiry", self.expiry)
+        if self.kind not in ("call", "put"):
+            _fail(self, "kind", "one of 'call', 'put'", self.kind)
+        if self.volatility is not None:
+            _positive(self, "volatility", allow_zero=True)
+        _positive(self, "tick_size")
+        _positive_int(self, "lot_size")
+        _positive(self, "multiplier")
+        _positive_int(self, "settlement_lag", allow_zero=True)
+        _positive(self, "spread_bps", allow_zero=True)
+        _positive(self, "weight", allow_zero=True)
+
+
 def _default_instruments() -> tuple[InstrumentConfig, ...]:
     us = [("AAPL", 230.0, 0.25), ("MSFT", 420.0, 0.22), ("AMZN", 190.0, 0.30), ("JPM", 210.0, 0.20),
           ("XOM", 115.0, 0.24), ("NVDA", 140.0, 0.45)]
@@ -208,6 +264,28 @@ class MarketConfig:
         Currency P&L and exposures are reported in.
     holidays : dict of str to list of str
         Non-business days per currency (ISO dates); weekends are always closed.
+    options : tuple of OptionConfig, default=()
+        European options on the instruments, appended to the instrument table after them.
+    intraday_profile : bool, default=True
+        U-shaped intraday seasonality: volume (order arrivals, background liquidity) and
+        variance are ``profile_open`` times the midday level at the open and
+        ``profile_close`` times at the close (see :func:`tradeflow.market.profile.intraday_profile`).
+    profile_open, profile_close : float, default=3.0, 2.0
+    profile_halflife : float, default=0.05
+        Half-life of the open/close excess as a share of the session.
+    garch : bool, default=True
+        GARCH(1,1) volatility clustering: the variance of each ``garch_step_seconds`` block
+        reacts to the previous block's return (in units of the configured variance, which
+        stays the long-run level). The variance carries over from one day to the next.
+    garch_alpha, garch_beta : float, default=0.1, 0.88
+        ARCH and GARCH coefficients; ``garch_alpha + garch_beta`` must be below 1.
+    garch_step_seconds : float, default=60
+    jumps : bool, default=True
+        Merton jumps: compound-Poisson normal jumps of the log price.
+    jump_intensity : float, default=2.0
+        Expected jumps per instrument per session.
+    jump_mean, jump_std : float, default=0.0, 0.004
+        Normal distribution of a jump's log size.
     """
 
     instruments: tuple[InstrumentConfig, ...] = field(default_factory=_default_instruments)
@@ -224,6 +302,19 @@ class MarketConfig:
             "EUR": ("2026-12-25", "2026-12-26", "2027-01-01"),
         }
     )
+    options: tuple[OptionConfig, ...] = ()
+    intraday_profile: bool = True
+    profile_open: float = 3.0
+    profile_close: float = 2.0
+    profile_halflife: float = 0.05
+    garch: bool = True
+    garch_alpha: float = 0.1
+    garch_beta: float = 0.88
+    garch_step_seconds: float = 60.0
+    jumps: bool = True
+    jump_intensity: float = 2.0
+    jump_mean: float = 0.0
+    jump_std: float = 0.004
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "instruments", tuple(self.instruments))
@@ -239,6 +330,24 @@ class MarketConfig:
             _fail(self, "instruments", "instruments with unique symbols", dupes)
         _coerce_float(self, "step_seconds")
         _positive(self, "step_seconds")
+        _coerce_float(self, "profile_open", "profile_close", "profile_halflife")
+        _positive(self, "profile_open")
+        _positive(self, "profile_close")
+        _positive(self, "profile_halflife")
+        for flag in ("intraday_profile", "garch", "jumps"):
+            if not isinstance(getattr(self, flag), bool):
+                _fail(self, flag, "a bool", getattr(self, flag))
+        _coerce_float(self, "garch_alpha", "garch_beta", "garch_step_seconds", "jump_intensity", "jump_mean",
+                      "jump_std")
+        _positive(self, "garch_alpha", allow_zero=True)
+        _positive(self, "garch_beta", allow_zero=True)
+        if self.garch_alpha + self.garch_beta >= 1.0:
+            _fail(self, "garch_beta", f"below 1 - garch_alpha ({1 - self.garch_alpha:.4g}) for a stationary "
+                  "GARCH(1,1) variance", self.garch_beta)
+        _positive(self, "garch_step_seconds")
+        _positive(self, "jump_intensity", allow_zero=True)
+        _finite(self, "jump_mean")
+        _positive(self, "jump_std", allow_zero=True)
         open_ns = _parse_hhmm(self, "session_open")
         close_ns = _parse_hhmm(self, "session_close")
         if close_ns <= open_ns:
@@ -246,6 +355,19 @@ class MarketConfig:
         if (close_ns - open_ns) / 1e9 < self.step_seconds:
             _fail(self, "step_seconds", "shorter than the session", self.step_seconds)
         td = _parse_date(self, "trade_date", self.trade_date)
+        object.__setattr__(self, "options", tuple(self.options))
+        for opt in self.options:
+            if not isinstance(opt, OptionConfig):
+                _fail(self, "options", "OptionConfig entries", opt)
+            if opt.underlying not in symbols:
+                _fail(self, "options", f"options on known instruments {symbols} (option {opt.symbol!r})",
+                      opt.underlying)
+            if _parse_date(self, "options", opt.expiry) < td:
+                _fail(self, "options", f"options expiring on or after trade_date (option {opt.symbol!r})",
+                      opt.expiry)
+        all_symbols = symbols + [o.symbol for o in self.options]
+        if len(set(all_symbols)) != len(all_symbols):
+            _fail(self, "options", "option symbols unique among all instruments", [o.symbol for o in self.options])
         object.__setattr__(self, "holidays", {k: tuple(v) for k, v in dict(self.holidays).items()})
         for ccy, days in self.holidays.items():
             # calendars of currencies not traded are allowed: one holiday file can serve many markets
@@ -277,7 +399,8 @@ class MarketConfig:
 
     @property
     def symbols(self) -> tuple[str, ...]:
-        return tuple(i.symbol for i in self.instruments)
+        """Symbols of the instrument table: the instruments, then the options."""
+        return tuple(i.symbol for i in self.instruments) + tuple(o.symbol for o in self.options)
 
     def correlation_matrix(self) -> np.ndarray:
         """The instruments' correlation matrix, validated.
@@ -345,13 +468,53 @@ class FlowConfig:
     limit_offset_bps : float, default=15.0
         Mean distance of a limit price behind the mid, in bps; the offset is normal
         with this mean and standard deviation, so some limits are marketable.
-    median_qty : float, default=200
+    median_qty : float, default=100
         Median order size in shares (log-normal), rounded to lots.
     qty_sigma : float, default=1.0
         Log-normal shape of order sizes.
     fat_finger_rate : float, default=0.001
         Share of orders keyed wrong (size x100 or price 10% off), which the pre-trade
         checks should stop.
+    arrivals : {"hawkes", "poisson"}, default="hawkes"
+        Order arrival process; both follow the market's intraday profile. ``"hawkes"``
+        has an exponential kernel: each order raises the intensity, so orders cluster.
+    hawkes_branching : float, default=0.7
+        Expected orders triggered by each order (realistic: 0.5-0.9); must be below 1
+        for the process to be stationary.
+    hawkes_decay_seconds : float, default=30
+        Mean lifetime of an order's excitation (1 / kernel decay rate).
+    size_distribution : {"powerlaw", "lognormal"}, default="powerlaw"
+        ``"powerlaw"``: Pareto sizes above ``median_qty / 2**(1/size_tail)`` with tail
+        exponent ``size_tail``; ``"lognormal"``: median ``median_qty``, shape ``qty_sigma``.
+    size_tail : float, default=1.6
+        Tail exponent of power-law sizes (empirically 1.2-2.5).
+    round_lot_share : float, default=0.4
+        Share of orders rounded to a multiple of 100 shares (the round-lot spikes).
+    side_persistence : bool, default=True
+        Clients work metaorders: runs of same-side orders in one instrument whose lengths
+        are power-law with exponent ``metaorder_tail`` (capped at ``metaorder_max``), which
+        gives the order signs long memory with Hurst exponent ``(3 - tail) / 2`` (Lillo,
+        Mike & Farmer 2005). Off: every order's side is a fair coin.
+    metaorder_tail : float, default=1.5
+    metaorder_max : int, default=100
+        Longest metaorder in orders.
+    target_position_qty : float, default=2_000
+        Metaorders lean against the inventory their book would build in the instrument:
+        against it with probability ``1/2 + min(|inventory| / target, 1) / 2``, so
+        positions stay near the desk's limits.
+    ioc_share, fok_share : float, default=0.0, 0.0
+        Shares of limit orders sent immediate-or-cancel / fill-or-kill (a realistic blotter:
+        0.05, 0.02). IOC/FOK need ``ExecutionConfig.venue="book"`` (the quote model has no
+        depth and lets them rest).
+    cancel_rate : float, default=0.0
+        Share of day limit orders the client cancels, after an exponential time of mean
+        ``cancel_after_seconds`` (realistic: 0.3; spread +-50% across clients).
+    cancel_after_seconds : float, default=120
+    replace_rate : float, default=0.0
+        Share of day limit orders the client replaces (cancel/replace, FIX 35=G; realistic:
+        0.05): the order is cancelled and a new one (``parent_id`` = the replaced order)
+        re-priced halfway to the mid, for the same quantity. The four shares default to 0
+        so the default blotter keeps every order until filled or expired.
     """
 
     orders_per_day: float = 100_000.0
@@ -361,11 +524,55 @@ class FlowConfig:
     n_counterparties: int = 5
     market_order_share: float = 0.4
     limit_offset_bps: float = 15.0
-    median_qty: float = 200.0
+    median_qty: float = 100.0
     qty_sigma: float = 1.0
     fat_finger_rate: float = 0.001
+    arrivals: str = "hawkes"
+    hawkes_branching: float = 0.7
+    hawkes_decay_seconds: float = 30.0
+    size_distribution: str = "powerlaw"
+    size_tail: float = 1.6
+    round_lot_share: float = 0.4
+    side_persistence: bool = True
+    metaorder_tail: float = 1.5
+    metaorder_max: int = 100
+    target_position_qty: float = 2_000.0
+    ioc_share: float = 0.0
+    fok_share: float = 0.0
+    cancel_rate: float = 0.0
+    cancel_after_seconds: float = 120.0
+    replace_rate: float = 0.0
 
     def __post_init__(self) -> None:
+        _coerce_float(self, "hawkes_branching", "hawkes_decay_seconds", "size_tail", "round_lot_share",
+                      "metaorder_tail", "ioc_share", "fok_share", "cancel_rate", "cancel_after_seconds",
+                      "replace_rate")
+        if self.arrivals not in ("hawkes", "poisson"):
+            _fail(self, "arrivals", "one of 'hawkes', 'poisson'", self.arrivals)
+        v = self.hawkes_branching
+        if not (isinstance(v, float) and math.isfinite(v) and 0.0 <= v < 1.0):
+            _fail(self, "hawkes_branching", "in [0, 1): a branching ratio >= 1 makes the Hawkes process explode", v)
+        _positive(self, "hawkes_decay_seconds")
+        if self.size_distribution not in ("powerlaw", "lognormal"):
+            _fail(self, "size_distribution", "one of 'powerlaw', 'lognormal'", self.size_distribution)
+        _positive(self, "size_tail")
+        _probability(self, "round_lot_share")
+        if not isinstance(self.side_persistence, bool):
+            _fail(self, "side_persistence", "a bool", self.side_persistence)
+        if not (isinstance(self.metaorder_tail, float) and 1.0 < self.metaorder_tail < 3.0):
+            _fail(self, "metaorder_tail", "in (1, 3) (Hurst exponent (3 - tail) / 2 in (0, 1))", self.metaorder_tail)
+        _positive_int(self, "metaorder_max")
+        _coerce_float(self, "target_position_qty")
+        _positive(self, "target_position_qty")
+        _probability(self, "ioc_share")
+        _probability(self, "fok_share")
+        if self.ioc_share + self.fok_share > 1.0:
+            _fail(self, "fok_share", f"at most 1 - ioc_share ({1 - self.ioc_share:.4g})", self.fok_share)
+        _probability(self, "cancel_rate")
+        _positive(self, "cancel_after_seconds")
+        _probability(self, "replace_rate")
+        if self.cancel_rate + self.replace_rate > 1.0:
+            _fail(self, "replace_rate", f"at most 1 - cancel_rate ({1 - self.cancel_rate:.4g})", self.replace_rate)
         _coerce_float(self, "orders_per_day", "limit_offset_bps", "median_qty", "qty_sigma",
                       "market_order_share", "fat_finger_rate")
         _positive(self, "orders_per_day")
@@ -383,18 +590,78 @@ class FlowConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExecutionConfig:
-    """Fill model: market orders take the quote, limit orders rest until traded through.
+    """The execution venue: a limit order book per instrument (default) or a fill-at-quote model.
 
     Fees are charged in bps of notional and rounded to the currency's minor unit.
+
+    Parameters
+    ----------
+    taker_fee_bps, maker_fee_bps : float, default=0.3, 0.1
+        Fees of executions that take / add liquidity.
+    venue : {"book", "quote"}, default="book"
+        ``"book"``: a price-time-priority limit order book per instrument, populated by
+        zero-intelligence background liquidity around the simulated fair price; every client
+        order is matched in it as if sent (the middle office discards the executions of
+        orders it rejects). ``"quote"``: market orders take the simulated quote, limit
+        orders fill in full when the quote trades through them (no impact).
+    latency_us : float, default=250
+        Constant latency from the desk's decision to the venue, in microseconds.
+    latency_jitter_us : float, default=100
+        Mean of an exponential jitter added to each order's latency.
+    book_events_per_second : float, default=6
+        Background events (limit orders, market orders, cancel attempts) per instrument
+        per second, on average over the session (modulated by the intraday profile).
+    book_depth_ticks : int, default=15
+        Background limit orders are placed up to this many ticks from the fair price (at
+        least three times the fair price's standard move per grid step).
+    book_shape : {"linear", "flat"}, default="linear"
+        Placement density of background limits against the distance from the fair price:
+        ``"linear"`` (rising with distance: a V-shaped book, thin at the touch) or ``"flat"``
+        (uniform). Both give concave immediate impact; the fair price does not respond to
+        client flow, so there is no permanent (metaorder) impact.
+    book_market_share, book_cancel_share : float, default=0.08, 0.42
+        Shares of background events that are market orders and cancel attempts (the rest
+        are limit orders).
+    book_order_lots : float, default=2.0
+        Mean size of background orders in round lots of 100 (geometric).
+    book_lifetime_seconds : float, default=60
+        Mean life of a resting background order before it is cancelled.
     """
 
     taker_fee_bps: float = 0.3
     maker_fee_bps: float = 0.1
+    venue: str = "book"
+    latency_us: float = 250.0
+    latency_jitter_us: float = 100.0
+    book_events_per_second: float = 6.0
+    book_depth_ticks: int = 15
+    book_shape: str = "linear"
+    book_market_share: float = 0.08
+    book_cancel_share: float = 0.42
+    book_order_lots: float = 2.0
+    book_lifetime_seconds: float = 60.0
 
     def __post_init__(self) -> None:
-        _coerce_float(self, "taker_fee_bps", "maker_fee_bps")
+        _coerce_float(self, "taker_fee_bps", "maker_fee_bps", "latency_us", "latency_jitter_us",
+                      "book_events_per_second", "book_market_share", "book_cancel_share", "book_order_lots",
+                      "book_lifetime_seconds")
         _positive(self, "taker_fee_bps", allow_zero=True)
         _positive(self, "maker_fee_bps", allow_zero=True)
+        if self.venue not in ("book", "quote"):
+            _fail(self, "venue", "one of 'book', 'quote'", self.venue)
+        _positive(self, "latency_us", allow_zero=True)
+        _positive(self, "latency_jitter_us", allow_zero=True)
+        _positive(self, "book_events_per_second")
+        _positive_int(self, "book_depth_ticks")
+        if self.book_shape not in ("linear", "flat"):
+            _fail(self, "book_shape", "one of 'linear', 'flat'", self.book_shape)
+        _probability(self, "book_market_share")
+        _probability(self, "book_cancel_share")
+        if self.book_market_share + self.book_cancel_share >= 1.0:
+            _fail(self, "book_cancel_share", f"below 1 - book_market_share ({1 - self.book_market_share:.4g}) "
+                  "so some background events are limit orders", self.book_cancel_share)
+        _positive(self, "book_order_lots")
+        _positive(self, "book_lifetime_seconds")
 
 
 # --------------------------------------------------------------------------- middle office

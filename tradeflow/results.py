@@ -166,6 +166,64 @@ class RunResult:
         df["currency"] = np.where(rec["currency"] >= 0, ccys[np.maximum(rec["currency"], 0)], None)
         return df
 
+    # ----------------------------------------------------------------- front office
+    @cached_property
+    def quotes(self) -> pd.DataFrame:
+        """Top of each instrument's venue book on the quote grid (book venue only; empty otherwise)."""
+        return self._frame("quotes") if "quotes" in self.records else pd.DataFrame()
+
+    @cached_property
+    def executions(self) -> pd.DataFrame:
+        """What the venue did with every client order as if sent (rejected orders' executions included)."""
+        return self._frame("executions") if "executions" in self.records else pd.DataFrame()
+
+    def stylized_facts(self) -> pd.DataFrame:
+        """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized_facts`).
+
+        Prices are the venue book's mids (the fair price with the quote venue); aggressive
+        orders are those with a taker execution; impact is the signed distance of a taker
+        order's average fill price from the book mid at its arrival, against its filled size.
+        """
+        from tradeflow.market.stylized import stylized_facts
+        from tradeflow.schema import Liquidity
+
+        rec = self.records
+        orders = rec["orders"]
+        execs = rec.get("executions")
+        quotes = rec.get("quotes")
+        n_inst = self.market.n_instruments
+        symbols = list(self.market.instruments["symbol"])
+        tick = self.market.instruments["tick_size"].to_numpy(np.float64)
+        kw: dict[str, Any] = {"arrival_ts": orders["ts"], "sizes": orders["qty"]}
+        if quotes is not None and quotes.size:
+            q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
+            mid = 0.5 * (q["bid"] + q["ask"])
+            prices = pd.DataFrame(mid, index=pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True), columns=symbols)
+            both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
+            kw["spread_ticks"] = ((q["ask"] - q["bid"]) / tick[None, :])[both]
+            kw["volume_ts"] = quotes["ts"]
+            kw["volume"] = quotes["volume"]
+        else:
+            prices = self.prices("mid")
+            kw["volume_ts"] = orders["ts"]
+            kw["volume"] = orders["qty"]
+        if execs is not None and execs.size:
+            taker = execs[execs["liquidity"] == Liquidity.TAKER]
+            row = np.searchsorted(orders["order_id"], taker["order_id"])
+            uniq, first = np.unique(row, return_index=True)
+            qty = np.bincount(row, weights=taker["qty"], minlength=orders.size)[uniq]
+            notional = np.bincount(row, weights=taker["qty"] * taker["price"], minlength=orders.size)[uniq]
+            o = orders[uniq]
+            side = o["side"].astype(np.float64)
+            arrival = taker["arrival_mid"][first]
+            impact = side * (notional / qty - arrival) / tick[o["instrument"]]
+            day = o["ts"] // 86_400_000_000_000
+            kw["signs"] = [o["side"][(o["instrument"] == i) & (day == d)].astype(np.float64)
+                           for i in range(n_inst) for d in np.unique(day)]
+            kw["impact"] = [(qty[o["instrument"] == i], impact[o["instrument"] == i]) for i in range(n_inst)]
+        underlyings = list(self.market.instruments.loc[self.market.instruments["asset_class"] != "option", "symbol"])
+        return stylized_facts(prices[underlyings], **kw)
+
     def prices(self, field: str = "mid") -> pd.DataFrame:
         """Simulated quotes (``mid``, ``bid`` or ``ask``), one column per symbol."""
         return self.market.prices_frame(field)

@@ -24,7 +24,7 @@ __all__ = [
     "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
     "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
     "ORDER_DT", "ORDER_EVENT_DT", "EXECUTION_DT", "FILL_DT", "POSITION_DT", "PNL_DT",
-    "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
+    "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "QUOTE_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
     "NS_PER_SECOND", "NS_PER_DAY",
 ]
 
@@ -180,6 +180,22 @@ EXECUTION_DT = np.dtype(
         ("price", np.float64),
         ("fee", np.float64),  # in the instrument's currency, rounded to minor units
         ("liquidity", np.int8),
+        ("arrival_mid", np.float64),  # the venue's mid when the order arrived (NaN: one-sided book)
+    ],
+    align=True,
+)
+
+# The top of a venue's book on the quote grid, and what traded until the next grid time.
+QUOTE_DT = np.dtype(
+    [
+        ("ts", np.int64),
+        ("instrument", np.int32),
+        ("bid", np.float64),  # NaN when the side is empty
+        ("ask", np.float64),
+        ("bid_qty", np.int64),
+        ("ask_qty", np.int64),
+        ("volume", np.int64),  # all trades, background liquidity included
+        ("n_trades", np.int64),
     ],
     align=True,
 )

@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instructions
 from tradeflow.config import SimulationConfig
-from tradeflow.front import execute_orders, generate_orders
+from tradeflow.front import execute_orders, generate_orders, run_venue
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
+from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, run_desk
 from tradeflow.progress import progress as _progress
 from tradeflow.results import RunResult
-from tradeflow.schema import NS_PER_DAY
+from tradeflow.schema import NS_PER_DAY, QUOTE_DT
 
 __all__ = ["simulate", "warmup", "STREAMS"]
 
@@ -47,7 +49,7 @@ class _Clock:
 
 
 def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
-             progress: bool | None = None) -> RunResult:
+             prices: pd.DataFrame | None = None, progress: bool | None = None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -62,6 +64,10 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         about 100,000 client orders.
     seed : int or numpy.random.SeedSequence, default=0
         Same seed and config => bit-for-bit the same result.
+    prices : DataFrame, optional
+        Drive the desk with your own prices: timestamps (UTC) x instrument symbols, sorted,
+        finite and positive, covering every simulated session; they replace the simulated
+        paths (see :func:`tradeflow.market.user_prices.validate_user_prices`).
     progress : bool or None, default=None
         A progress bar over the days of a multi-day run (see :mod:`tradeflow.progress`):
         ``None`` shows it only on a terminal, ``False`` never, ``True`` always.
@@ -79,6 +85,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     0
     """
     cfg = SimulationConfig() if config is None else config
+    if prices is not None:
+        prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments])
     if not isinstance(cfg, SimulationConfig):
         raise ValueError(f"The 'config' parameter of simulate must be a SimulationConfig. Got {type(cfg)!r}.")
     ss = _seed_sequence(seed)
@@ -88,17 +96,19 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     mcfg = cfg.market
     calendar = BusinessCalendar(mcfg.holidays)
     days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
-    n_books, n_inst = cfg.flow.n_books, len(mcfg.instruments)
+    n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks")}
+        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks",
+        "executions", "quotes")}
     sessions: list[MarketData] = []
     n_orders = n_events = n_postings = 0
     market = None
     for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
-                                 open_fx=None if market is None else market.fx[:, -1])
+                                 open_fx=None if market is None else market.fx[:, -1],
+                                 garch_state=None if market is None else market.garch_state, prices=prices)
         sessions.append(market)
         ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
         inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
@@ -106,7 +116,13 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         clock.lap("market")
 
         orders = generate_orders(cfg.flow, market, rngs["flow"], first_order_id=n_orders)
-        executions = execute_orders(orders, market, cfg.execution, inst_scale)
+        if cfg.execution.venue == "book":
+            venue = run_venue(orders, market, cfg.execution, inst_scale, rngs["execution"])
+            orders, executions = venue.orders, venue.executions
+            out["quotes"].append(venue.quotes)
+        else:
+            executions = execute_orders(orders, market, cfg.execution, inst_scale)
+        out["executions"].append(executions)
         clock.lap("front")
 
         day_int = int(day.astype(np.int64))
@@ -136,7 +152,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         out["breaks"].append(breaks)
         clock.lap("back")
 
-    records = {k: np.concatenate(v) for k, v in out.items()}
+    records = {k: (v[0] if len(v) == 1 else np.concatenate(v)) if v else np.zeros(0, QUOTE_DT)
+               for k, v in out.items()}
     records["breaks"]["break_id"] = np.arange(len(records["breaks"]))
     eod = records["eod_positions"]
     records["positions"] = eod[eod["trade_date"] == int(days[-1].astype(np.int64))]

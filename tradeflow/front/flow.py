@@ -1,10 +1,13 @@
-"""Client order flow: Poisson arrivals of market and limit orders from clients, traders and books."""
+"""Client order flow: Hawkes or Poisson arrivals of market and limit orders from clients, traders and books."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tradeflow.config import FlowConfig
+from tradeflow.front import _kernels
+from tradeflow.front.clients import client_profiles, metaorder_ids, order_sizes
+from tradeflow.front.hawkes import hawkes_arrivals, poisson_arrivals
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import ORDER_DT, OrderStatus, OrderType, RejectReason, TimeInForce
 
@@ -28,17 +31,22 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
                     first_order_id: int = 0) -> np.ndarray:
     """Draw one session of client orders.
 
-    Arrivals are a homogeneous Poisson process over the session (the count is
-    Poisson, the times uniform order statistics). Clients are Zipf-active; each
-    order's trader and book follow from the client. Limit prices sit a normal
-    number of bps behind the mid, so some are marketable; a small share of
-    orders are fat-fingered (size x100 or price 10% through the market).
+    Arrivals are a Hawkes (default) or Poisson process following the market's intraday
+    profile. Each order comes from a client (Zipf-active, with its own aggressiveness,
+    limit offset and cancel habit, see :func:`~tradeflow.front.clients.client_profiles`);
+    its trader and book follow from the client. With ``side_persistence`` a client works
+    metaorders (runs of same-side orders in one instrument), which gives order signs long
+    memory. Sizes are power-law (or log-normal) with round-lot spikes. Limit orders sit a
+    normal number of bps behind the mid (some are marketable); some are IOC or FOK; some
+    day limits are later cancelled (``ts_cancel``) or replaced (a new order whose
+    ``parent_id`` is the replaced one). A small share of orders are fat-fingered (size
+    x100 or price 10% through the market).
 
     Parameters
     ----------
     cfg : FlowConfig
     market : MarketData
-        Supplies the session grid, mids (the reference price) and tick/lot sizes.
+        Supplies the session grid, mids (the reference price), profile and tick/lot sizes.
     rng : numpy.random.Generator
         The flow's own stream.
     first_order_id : int, default=0
@@ -48,48 +56,83 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     -------
     ndarray of ORDER_DT, sorted by ``ts``, ``order_id`` = ``first_order_id`` + position.
     """
-    n = int(rng.poisson(cfg.orders_per_day))
-    orders = np.zeros(n, dtype=ORDER_DT)
-    if n == 0:
-        return orders
     inst = market.instruments
     t0 = market.times[0]
-    span = market.times[-1] - t0
-    ts = np.sort(t0 + np.floor(rng.random(n) * span).astype(np.int64))
-
+    step_ns = int(market.times[1] - market.times[0]) if market.n_steps > 1 else 1_000_000_000
+    profile = market.profile if market.profile is not None else np.ones(market.n_steps)
+    if cfg.arrivals == "hawkes":
+        sec = hawkes_arrivals(rng, expected=cfg.orders_per_day, profile=profile, step_s=step_ns / 1e9,
+                              branching=cfg.hawkes_branching, decay_s=cfg.hawkes_decay_seconds)
+    else:
+        sec = poisson_arrivals(rng, expected=cfg.orders_per_day, profile=profile, step_s=step_ns / 1e9)
+    last = market.times[-1]
+    ts = np.minimum(t0 + np.floor(sec * 1e9).astype(np.int64), last)
+    n = ts.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=ORDER_DT)
+    clients = client_profiles(cfg)
     weights = inst["weight"].to_numpy(np.float64)
     if weights.sum() <= 0:
         weights = np.ones_like(weights)
-    instrument = rng.choice(len(weights), size=n, p=weights / weights.sum()).astype(np.int32)
-    activity = 1.0 / np.arange(1, cfg.n_clients + 1)
-    client = rng.choice(cfg.n_clients, size=n, p=activity / activity.sum()).astype(np.int32)
+    p_inst = weights / weights.sum()
+    client = rng.choice(cfg.n_clients, size=n, p=clients.activity).astype(np.int32)
     trader_of_client, book_of_trader = client_assignments(cfg)
     trader = trader_of_client[client]
     book = book_of_trader[trader]
+    raw = order_sizes(rng, cfg, n)
+    if cfg.side_persistence:
+        meta = metaorder_ids(rng, client, cfg.n_clients, tail=cfg.metaorder_tail, max_len=cfg.metaorder_max)
+        n_meta = int(meta.max()) + 1
+        meta_inst = rng.choice(len(weights), size=n_meta, p=p_inst).astype(np.int64)
+        instrument = meta_inst[meta].astype(np.int32)
+        first = np.full(n_meta, n, np.int64)
+        np.minimum.at(first, meta, np.arange(n))
+        meta_book = np.zeros(n_meta, np.int64)
+        meta_book[meta] = book
+        meta_qty = np.bincount(meta, weights=raw, minlength=n_meta)
+        meta_side = np.empty(n_meta, np.int64)
+        _kernels.lean_sides_nb(np.argsort(first, kind="stable"), meta_book, meta_inst, meta_qty,
+                               rng.random(n_meta), float(cfg.target_position_qty), cfg.n_books, len(weights),
+                               meta_side)
+        side = meta_side[meta].astype(np.int8)
+    else:
+        instrument = rng.choice(len(weights), size=n, p=p_inst).astype(np.int32)
+        side = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
     counterparty = rng.integers(0, cfg.n_counterparties, size=n).astype(np.int32)
-    side = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
-    is_market = rng.random(n) < cfg.market_order_share
+    is_market = rng.random(n) < clients.aggressiveness[client]
 
     lot = inst["lot_size"].to_numpy(np.int64)[instrument]
-    raw = rng.lognormal(np.log(cfg.median_qty), cfg.qty_sigma, size=n)
     qty = np.maximum(np.rint(raw / lot).astype(np.int64), 1) * lot
 
     step = market.step_of(ts)
     ref = market.mid[instrument, step]
     tick = inst["tick_size"].to_numpy(np.float64)[instrument]
-    offset = rng.normal(cfg.limit_offset_bps, abs(cfg.limit_offset_bps) or 1.0, size=n) * 1e-4
+    mean_off = clients.offset_bps[client]
+    offset = rng.normal(mean_off, np.maximum(np.abs(mean_off), 1.0)) * 1e-4
     fat = rng.random(n) < cfg.fat_finger_rate
     fat_size = fat & (rng.random(n) < 0.5)
     qty = np.where(fat_size, qty * 100, qty)
     offset = np.where(fat & ~fat_size, -0.10, offset)  # 10% through the market
-    raw_limit = ref * (1.0 - side * offset)
-    # Round limits away from the market onto the tick grid (buy down, sell up).
-    limit_ticks = np.where(side > 0, np.floor(raw_limit / tick + 1e-9), np.ceil(raw_limit / tick - 1e-9))
-    limit = np.maximum(limit_ticks, 1.0) * tick
+    limit = _limit_on_grid(ref * (1.0 - side * offset), side, tick)
 
-    orders["order_id"] = first_order_id + np.arange(n)
+    u_tif = rng.random(n)
+    tif = np.where(u_tif < cfg.ioc_share, TimeInForce.IOC,
+                   np.where(u_tif < cfg.ioc_share + cfg.fok_share, TimeInForce.FOK, TimeInForce.DAY))
+    tif = np.where(is_market, TimeInForce.DAY, tif).astype(np.int8)
+    day_limit = ~is_market & (tif == TimeInForce.DAY)
+    u_cancel = rng.random(n)
+    cancel_rate = clients.cancel_rate[client]
+    cancelled = day_limit & (u_cancel < cancel_rate)
+    replaced = day_limit & ~cancelled & (u_cancel < cancel_rate + cfg.replace_rate)
+    after = np.maximum(rng.exponential(cfg.cancel_after_seconds, n), 1e-3)
+    t_cancel = ts + np.floor(after * 1e9).astype(np.int64)
+    ends = (cancelled | replaced) & (t_cancel < last)
+    replaced &= ends
+
+    orders = np.zeros(n, dtype=ORDER_DT)
+    orders["order_id"] = np.arange(n)
     orders["parent_id"] = -1
-    orders["ts_cancel"] = -1
+    orders["ts_cancel"] = np.where(ends, t_cancel, -1)
     orders["ts"] = ts
     orders["instrument"] = instrument
     orders["client"] = client
@@ -98,12 +141,38 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     orders["counterparty"] = counterparty
     orders["side"] = side
     orders["order_type"] = np.where(is_market, OrderType.MARKET, OrderType.LIMIT)
-    orders["tif"] = TimeInForce.DAY
-    orders["status"] = OrderStatus.NEW
-    orders["reject_reason"] = RejectReason.NONE
+    orders["tif"] = tif
     orders["qty"] = qty
     orders["limit_price"] = np.where(is_market, np.nan, limit)
     orders["ref_price"] = ref
+
+    # cancel/replace: a new order at the replace time, re-priced halfway to the mid
+    rep = orders[replaced].copy()
+    if rep.size:
+        rstep = market.step_of(rep["ts_cancel"])
+        rref = market.mid[rep["instrument"], rstep]
+        rtick = inst["tick_size"].to_numpy(np.float64)[rep["instrument"]]
+        rep["parent_id"] = rep["order_id"]
+        rep["ts"] = rep["ts_cancel"]
+        rep["ts_cancel"] = -1
+        rep["ref_price"] = rref
+        rep["limit_price"] = _limit_on_grid(0.5 * (rep["limit_price"] + rref), rep["side"], rtick)
+        rep["order_id"] = n + np.arange(rep.size)
+        orders = np.concatenate([orders, rep])
+        orders = orders[np.argsort(orders["ts"], kind="stable")]
+    new_id = np.empty(orders.size, np.int64)
+    new_id[orders["order_id"]] = first_order_id + np.arange(orders.size)
+    has_parent = orders["parent_id"] >= 0
+    orders["parent_id"][has_parent] = new_id[orders["parent_id"][has_parent]]
+    orders["order_id"] = first_order_id + np.arange(orders.size)
+    orders["status"] = OrderStatus.NEW
+    orders["reject_reason"] = RejectReason.NONE
     orders["avg_fill_price"] = np.nan
     orders["ts_done"] = -1
     return orders
+
+
+def _limit_on_grid(raw: np.ndarray, side: np.ndarray, tick: np.ndarray) -> np.ndarray:
+    """Round limits away from the market onto the tick grid (buy down, sell up), at least one tick."""
+    ticks = np.where(side > 0, np.floor(raw / tick + 1e-9), np.ceil(raw / tick - 1e-9))
+    return np.maximum(ticks, 1.0) * tick

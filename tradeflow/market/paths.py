@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.config import MarketConfig
+from tradeflow.market.models import garch_scale, merton_jumps
+from tradeflow.market.options import option_mids
+from tradeflow.market.profile import intraday_profile
+from tradeflow.market.user_prices import prices_on_grid, validate_user_prices
 from tradeflow.schema import NS_PER_DAY
 
-__all__ = ["MarketData", "simulate_market", "instrument_table", "correlated_normals"]
+__all__ = ["MarketData", "simulate_market", "instrument_table", "correlated_normals", "session_profile"]
 
 # Annualised volatility refers to trading time: 252 sessions a year.
 TRADING_DAYS_PER_YEAR = 252
@@ -33,6 +37,11 @@ class MarketData:
     currencies : tuple of str
         Currency of each ``fx`` row; ``instruments.currency_id`` indexes it.
     trade_date : numpy.datetime64
+    profile : float64 ndarray of shape (n_steps,), optional
+        Intraday activity profile on the grid (mean 1 over a session; ones when off): order
+        arrivals and background liquidity follow it.
+    garch_state : float64 ndarray of shape (n_instruments,), optional
+        GARCH variance (in units of the configured variance) entering the next session.
     """
 
     times: np.ndarray
@@ -43,6 +52,8 @@ class MarketData:
     instruments: pd.DataFrame
     currencies: tuple[str, ...]
     trade_date: np.datetime64
+    profile: np.ndarray | None = None
+    garch_state: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -67,7 +78,9 @@ class MarketData:
                    bid=np.concatenate([d.bid for d in days], axis=1),
                    ask=np.concatenate([d.ask for d in days], axis=1),
                    fx=np.concatenate([d.fx for d in days], axis=1),
-                   instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date)
+                   instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date,
+                   profile=None if any(d.profile is None for d in days)
+                   else np.concatenate([d.profile for d in days]), garch_state=days[-1].garch_state)
 
     def prices_frame(self, field: str = "mid") -> pd.DataFrame:
         """Quotes as a DataFrame indexed by UTC time, one column per symbol."""
@@ -79,7 +92,12 @@ class MarketData:
 
 
 def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
-    """The instrument table: one row per instrument, ``instrument`` is its int32 id."""
+    """The instrument table: one row per instrument, ``instrument`` is its int32 id.
+
+    Instruments come first (ids ``0..n-1`` in config order), then options (see
+    :mod:`tradeflow.market.options` for the option columns ``underlying, strike, expiry,
+    call_put``; non-options hold -1, NaN, -1 and ``""``).
+    """
     ccys = cfg.currencies
     rows = [
         {
@@ -87,13 +105,27 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
             "currency_id": ccys.index(inst.currency), "tick_size": inst.tick_size,
             "lot_size": inst.lot_size, "multiplier": 1.0, "settlement_lag": inst.settlement_lag,
             "price": inst.price, "volatility": inst.volatility, "spread_bps": inst.spread_bps,
-            "weight": inst.weight,
+            "weight": inst.weight, "underlying": -1, "strike": np.nan, "expiry": -1, "call_put": "",
         }
         for i, inst in enumerate(cfg.instruments)
     ]
+    by_symbol = {inst.symbol: i for i, inst in enumerate(cfg.instruments)}
+    for k, opt in enumerate(cfg.options):
+        u = by_symbol[opt.underlying]
+        under = cfg.instruments[u]
+        vol = under.volatility if opt.volatility is None else opt.volatility
+        rows.append({
+            "instrument": len(cfg.instruments) + k, "symbol": opt.symbol, "asset_class": "option",
+            "currency": under.currency, "currency_id": ccys.index(under.currency), "tick_size": opt.tick_size,
+            "lot_size": opt.lot_size, "multiplier": opt.multiplier, "settlement_lag": opt.settlement_lag,
+            "price": np.nan, "volatility": vol, "spread_bps": opt.spread_bps, "weight": opt.weight,
+            "underlying": u, "strike": opt.strike,
+            "expiry": int(np.datetime64(opt.expiry, "D").astype(np.int64)),
+            "call_put": "C" if opt.kind == "call" else "P",
+        })
     df = pd.DataFrame(rows)
     return df.astype({"instrument": np.int32, "currency_id": np.int32, "lot_size": np.int64,
-                      "settlement_lag": np.int64})
+                      "settlement_lag": np.int64, "underlying": np.int32, "expiry": np.int64})
 
 
 def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int) -> np.ndarray:
@@ -132,8 +164,9 @@ def _rate_from_fx(fx_close: np.ndarray, ccys: tuple[str, ...], pair, base: str) 
 
 
 def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: np.datetime64 | None = None,
-                    open_mid: np.ndarray | None = None, open_fx: np.ndarray | None = None) -> MarketData:
-    """Simulate one session of correlated GBM mids, quotes and FX rates.
+                    open_mid: np.ndarray | None = None, open_fx: np.ndarray | None = None,
+                    garch_state: np.ndarray | None = None, prices: pd.DataFrame | None = None) -> MarketData:
+    """Simulate one session of correlated GBM mids (with GARCH, jumps, intraday profile), quotes and FX.
 
     Parameters
     ----------
@@ -145,6 +178,13 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     open_mid, open_fx : ndarray, optional
         Where the session opens (the previous close, in a multi-day run); defaults to
         the configured prices and rates.
+    garch_state : ndarray, optional
+        GARCH variance entering the session (the previous session's ``garch_state``).
+    prices : DataFrame, optional
+        The user's prices (timestamps x instrument symbols; see
+        :func:`tradeflow.market.user_prices.validate_user_prices`): they replace the simulated
+        mids of the instruments on the grid (last price at or before each grid time); options
+        are priced from them, FX is still simulated.
 
     Returns
     -------
@@ -160,13 +200,42 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     session_seconds = (close_ns - open_ns) / 1e9
     dt = cfg.step_seconds / (session_seconds * TRADING_DAYS_PER_YEAR)
 
-    vol = table["volatility"].to_numpy(np.float64)
+    vol = table["volatility"].to_numpy(np.float64)[: len(cfg.instruments)]
     drift = np.array([i.drift for i in cfg.instruments])
+    profile = session_profile(cfg, n_steps)
     z = correlated_normals(rng, cfg.correlation_matrix(), n_steps - 1)
-    incr = (drift - 0.5 * vol**2)[:, None] * dt + vol[:, None] * np.sqrt(dt) * z
+    # variance follows the intraday profile (mean 1, so the daily variance is the configured one)
+    scale = np.sqrt(profile[:-1])
+    variance = profile[:-1][None, :]
+    garch_next = None
+    if cfg.garch:
+        block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
+        g, garch_next = garch_scale(z, block=block, alpha=cfg.garch_alpha, beta=cfg.garch_beta, h0=garch_state)
+        scale = scale * g
+        variance = variance * g**2
+    incr = (drift[:, None] - 0.5 * vol[:, None] ** 2 * variance) * dt + vol[:, None] * np.sqrt(dt) * scale * z
+    if cfg.jumps and cfg.jump_intensity > 0:
+        # compensated so the jumps add no drift to the price
+        jump = merton_jumps(rng, incr.shape, intensity=cfg.jump_intensity, mean=cfg.jump_mean, std=cfg.jump_std)
+        comp = cfg.jump_intensity / max(n_steps - 1, 1) * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
+        incr = incr + jump - comp
     logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
-    start = table["price"].to_numpy(np.float64) if open_mid is None else np.asarray(open_mid, np.float64)
+    n_und = len(cfg.instruments)
+    start = table["price"].to_numpy(np.float64)[:n_und] if open_mid is None \
+        else np.asarray(open_mid, np.float64)[:n_und]
     mid = start[:, None] * np.exp(logp)
+    if prices is not None:  # the user's prices replace the simulated paths (the draws still happen)
+        mid = prices_on_grid(validate_user_prices(prices, [i.symbol for i in cfg.instruments]), times)
+    if cfg.options:
+        opt_rows = []
+        for k in range(len(cfg.options)):
+            row = table.iloc[n_und + k]
+            expiry_ns = int(row["expiry"]) * NS_PER_DAY + cfg.session_close_ns
+            opt_rows.append(option_mids(mid[int(row["underlying"])], times, strike=float(row["strike"]),
+                                        expiry_ns=expiry_ns, vol=float(row["volatility"]),
+                                        is_call=row["call_put"] == "C"))
+        # an option never quotes below one tick
+        mid = np.vstack([mid, np.maximum(np.array(opt_rows), table["tick_size"].to_numpy()[n_und:, None])])
     bid, ask = _quote(mid, table["tick_size"].to_numpy(np.float64), table["spread_bps"].to_numpy(np.float64))
 
     ccys = cfg.currencies
@@ -181,4 +250,14 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
         elif pair.base == cfg.base_currency and pair.quote in ccys:
             fx[ccys.index(pair.quote)] = 1.0 / path
     return MarketData(times=times, mid=mid, bid=bid, ask=ask, fx=fx, instruments=table,
-                      currencies=ccys, trade_date=trade_date)
+                      currencies=ccys, trade_date=trade_date, profile=profile, garch_state=garch_next)
+
+
+def session_profile(cfg: MarketConfig, n_steps: int) -> np.ndarray:
+    """The intraday profile at the grid's steps (ones when ``cfg.intraday_profile`` is off)."""
+    if not cfg.intraday_profile:
+        return np.ones(n_steps)
+    frac = (np.arange(n_steps) + 0.5) / n_steps
+    p = intraday_profile(frac, open_factor=cfg.profile_open, close_factor=cfg.profile_close,
+                         halflife=cfg.profile_halflife)
+    return p / p.mean()

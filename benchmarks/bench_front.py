@@ -1,0 +1,158 @@
+"""The front office: order-book operations per second, and a whole front-office day (flow + venue)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+import tradeflow
+from benchmarks._harness import Bench, register
+from tradeflow.front import _kernels, execute_orders, generate_orders, run_venue
+from tradeflow.front.orderbook import BookEvent, run_book
+from tradeflow.front.venue import background_flow
+from tradeflow.market import simulate_market
+
+N_LEVELS = 4_000
+
+
+def _events(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Zero-intelligence flow around a random-walking fair price: ~50% adds, 42% cancels, 8% market orders."""
+    cfg = tradeflow.config.ExecutionConfig()
+    rng = np.random.default_rng(seed)
+    n_steps = max(int(n / cfg.book_events_per_second), 2)
+    fair = N_LEVELS / 2 + np.cumsum(rng.normal(0, 0.5, n_steps))
+    times = np.arange(n_steps, dtype=np.int64) * 1_000_000_000
+    ev = background_flow(rng, fair_ticks=fair, times=times, profile=np.ones(n_steps), cfg=cfg, lo=0)
+    np.clip(ev["price"], 0, N_LEVELS - 1, out=ev["price"])
+    ev["ts"] -= ev["ts"].min()
+    return ev
+
+
+class PyBook:
+    """A plain Python price-time-priority book: dict of FIFO deques per price, sets of quoted prices.
+
+    Orders are ``[price, qty, side, live_pos]`` lists; the live list of background orders is
+    swap-removed like the kernel's, so both pick the same order to cancel.
+    """
+
+    def __init__(self, live_capacity: int) -> None:
+        self.levels: dict[int, deque] = {}
+        self.bids: set[int] = set()
+        self.asks: set[int] = set()
+        self.live: list[list] = []
+        self.cap = live_capacity
+        self.volume = 0
+
+    def _unlive(self, o: list) -> None:
+        k = o[3]
+        if k < 0:
+            return
+        last = self.live.pop()
+        if last is not o:
+            self.live[k] = last
+            last[3] = k
+        o[3] = -1
+
+    def add(self, side: int, price: int, qty: int, market: bool) -> None:
+        opp = self.asks if side > 0 else self.bids
+        while qty > 0 and opp:
+            best = min(opp) if side > 0 else max(opp)
+            if not market and (best > price if side > 0 else best < price):
+                break
+            q = self.levels[best]
+            o = q[0]
+            f = min(qty, o[1])
+            qty -= f
+            o[1] -= f
+            self.volume += f
+            if o[1] == 0:
+                q.popleft()
+                self._unlive(o)
+                if not q:
+                    opp.discard(best)
+        if qty > 0 and not market:
+            o = [price, qty, side, -1]
+            self.levels.setdefault(price, deque()).append(o)
+            (self.bids if side > 0 else self.asks).add(price)
+            if len(self.live) < self.cap:
+                o[3] = len(self.live)
+                self.live.append(o)
+
+    def cancel(self, u: float) -> None:
+        k = int(u * self.cap)
+        if k >= len(self.live):
+            return
+        o = self.live[k]
+        self._unlive(o)
+        q = self.levels[o[0]]
+        for j, other in enumerate(q):
+            if other is o:
+                del q[j]
+                break
+        if not q:
+            (self.bids if o[2] > 0 else self.asks).discard(o[0])
+
+
+def _python_book(ev: dict[str, np.ndarray], cap: int) -> int:
+    book = PyBook(cap)
+    kinds, sides, prices, qtys, us = (ev[k].tolist() for k in ("kind", "side", "price", "qty", "u"))
+    for k, s, p, q, u in zip(kinds, sides, prices, qtys, us, strict=True):
+        if k == BookEvent.BG_CANCEL:
+            book.cancel(u)
+        else:
+            book.add(s, p, q, k == BookEvent.MARKET)
+    return book.volume
+
+
+@register("front.orderbook_ops", unit="book operations")
+def orderbook_ops(b: Bench) -> None:
+    n = b.size(quick=200_000, full=2_000_000)
+    ev = _events(n)
+    n = ev["ts"].size
+    cap = 500
+    cl = {k: np.zeros(0, np.int64) for k in ("ts", "kind", "side", "price", "qty", "ref")}
+    kinds = np.bincount(ev["kind"], minlength=6)
+    b.param(events=n, limit_orders=int(kinds[BookEvent.LIMIT]), market_orders=int(kinds[BookEvent.MARKET]),
+            cancels=int(kinds[BookEvent.BG_CANCEL]), levels=N_LEVELS)
+    snap = np.array([np.iinfo(np.int64).max])
+    one = lambda: np.empty(1, np.int64)  # noqa: E731
+    slots = n + 1
+
+    def kernel() -> None:
+        _kernels.book_run_nb(
+            ev["ts"], ev["kind"], ev["side"], ev["price"], ev["qty"], ev["u"],
+            cl["ts"], cl["kind"].astype(np.int8), cl["side"].astype(np.int8), cl["price"], cl["qty"], cl["ref"],
+            np.int64(N_LEVELS), snap, np.nan * np.ones(1), one(), one(), one(), one(), np.empty(1, np.int8),
+            np.empty(0, np.int64), one(), one(), one(), one(), one(), one(),
+            np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int8),
+            np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
+            np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64),
+            np.empty(cap, np.int64), np.full(slots, -1, np.int64), np.empty(0, np.int64))
+
+    b.target("numba book kernel (add/cancel/match)", kernel, n=n)
+    b.target("run_book (validation + kernel)", lambda: run_book(
+        background=ev, client=cl, n_levels=N_LEVELS, n_client_rows=0, snap_ts=np.zeros(0, np.int64),
+        live_capacity=cap), n=n)
+    m = min(n, b.size(quick=50_000, full=200_000))
+    sub = {k: v[:m] for k, v in ev.items()}
+    b.baseline("pure-Python book (dict of deques)", lambda: _python_book(sub, cap), n=m, repeats=1)
+
+
+@register("front.day", unit="orders")
+def front_day(b: Bench) -> None:
+    orders_per_day = b.size(quick=20_000, full=100_000)
+    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders_per_day}})
+    market = simulate_market(cfg.market, np.random.default_rng(0))
+    scale = np.full(market.n_instruments, 100.0)
+    orders = generate_orders(cfg.flow, market, np.random.default_rng(1))
+    n = orders.size
+    b.param(orders=n, instruments=market.n_instruments, background_events_per_s=cfg.execution.book_events_per_second)
+    b.target("generate_orders + run_venue (Hawkes flow + books)", lambda: run_venue(
+        generate_orders(cfg.flow, market, np.random.default_rng(1)), market, cfg.execution, scale,
+        np.random.default_rng(2)), n=n)
+    b.target("run_venue only (books incl. background liquidity)", lambda: run_venue(
+        orders, market, cfg.execution, scale, np.random.default_rng(2)), n=n)
+    b.target("generate_orders only", lambda: generate_orders(cfg.flow, market, np.random.default_rng(1)), n=n)
+    b.baseline("quote fill model (no book, no impact)", lambda: execute_orders(orders, market, cfg.execution, scale),
+               n=n)

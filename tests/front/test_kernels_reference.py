@@ -1,0 +1,80 @@
+"""The front office's other kernels against plain-Python references."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tradeflow.front import _kernels as k
+
+
+def reference_hawkes(rng, mu_step, step_s, horizon, branching, decay):
+    mu_max, t, exc, out = max(mu_step), 0.0, 0.0, []
+    while True:
+        bound = mu_max + exc
+        if bound <= 0:
+            return out
+        w = rng.standard_exponential() / bound
+        t += w
+        if t >= horizon:
+            return out
+        exc *= np.exp(-decay * w)
+        s = min(int(t / step_s), len(mu_step) - 1)
+        if rng.random() * bound <= mu_step[s] + exc:
+            out.append(t)
+            exc += branching * decay
+
+
+@given(seed=st.integers(0, 2**32 - 1), n_steps=st.integers(1, 20), branching=st.floats(0.0, 0.95),
+       decay=st.floats(0.05, 5.0))
+def test_hawkes_kernel_matches_reference(seed, n_steps, branching, decay):
+    mu = np.random.default_rng(seed).random(n_steps) * 2
+    out = np.empty(100_000)
+    n = k.hawkes_times_nb(np.random.default_rng(seed), mu, 3.0, 3.0 * n_steps, branching, decay, out)
+    ref = reference_hawkes(np.random.default_rng(seed), list(mu), 3.0, 3.0 * n_steps, branching, decay)
+    np.testing.assert_array_equal(out[:n], ref)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n_meta=st.integers(1, 200), target=st.floats(1.0, 1e4))
+def test_lean_sides_matches_reference(seed, n_meta, target):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n_meta)
+    book, inst = rng.integers(0, 3, n_meta), rng.integers(0, 4, n_meta)
+    qty, u = rng.random(n_meta) * 1000, rng.random(n_meta)
+    got = np.empty(n_meta, np.int64)
+    k.lean_sides_nb(order, book, inst, qty, u, target, 3, 4, got)
+    inv = {}
+    for m in order:
+        x = inv.get((book[m], inst[m]), 0.0)
+        against = -1 if x > 0 else 1
+        side = against if u[m] < 0.5 + 0.5 * min(abs(x) / target, 1.0) else -against
+        assert got[m] == side
+        inv[(book[m], inst[m])] = x + side * qty[m]
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 500), n_steps=st.integers(1, 30),
+       linear=st.booleans(), depth=st.integers(1, 25))
+def test_background_events_match_reference(seed, n, n_steps, linear, depth):
+    rng = np.random.default_rng(seed)
+    expo, uni = rng.standard_exponential(n + 1), rng.random((5, n))
+    times = 1_000 + np.arange(n_steps, dtype=np.int64) * 1_000_000
+    profile = rng.random(n_steps) + 0.1
+    fair = 500 + rng.normal(0, 3, n_steps)
+    out = [np.empty(n, np.int64), np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.int64),
+           np.empty(n, np.int64), np.empty(n)]
+    k.background_events_nb(expo, uni, times, np.int64(1_000_000), profile, fair, np.int64(depth), linear, 0.1, 0.4,
+                           np.int64(100), 0.5, np.int64(400), *out)
+    ts, kind, side, price, qty, u = out
+    x = np.cumsum(expo)[:n] / expo.sum()
+    cum_hi = np.cumsum(profile / profile.sum())
+    assert np.all(np.diff(ts) >= 0) and (n == 0 or (ts[0] >= times[0] and ts[-1] < times[-1] + 1_000_000))
+    for j in range(n):
+        s = min(int(np.searchsorted(cum_hi, x[j], side="left")), n_steps - 1)
+        assert times[s] <= ts[j] <= times[s] + 1_000_000
+        r = uni[0, j]
+        assert kind[j] == (k.K_MARKET if r < 0.1 else k.K_BG_CANCEL if r < 0.5 else k.K_LIMIT)
+        assert side[j] == (1 if uni[1, j] < 0.5 else -1)
+        v = np.sqrt(uni[2, j]) if linear else uni[2, j]
+        dist = min(int(v * depth) + 1, depth)
+        want = (np.floor(fair[s]) - dist + 1 if side[j] > 0 else np.ceil(fair[s]) + dist - 1) - 400
+        assert price[j] == want
+        assert qty[j] == 100 * (1 + int(np.log(1 - uni[3, j]) / np.log(0.5))) and u[j] == uni[4, j]

@@ -1,0 +1,60 @@
+"""The book venue end to end: every client order ends terminal, no fill breaks a limit or the quantity."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tradeflow
+from tests.conftest import small_config
+from tests.test_invariants import check_invariants
+from tradeflow.front import generate_orders, run_venue
+from tradeflow.market import simulate_market
+from tradeflow.schema import Liquidity, OrderType, TimeInForce
+
+FLOW = {"cancel_rate": 0.3, "replace_rate": 0.05, "ioc_share": 0.1, "fok_share": 0.05}
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**31 - 1), orders=st.integers(1, 4_000), mkt=st.floats(0.0, 1.0),
+       shape=st.sampled_from(["linear", "flat"]))
+def test_venue_runs_keep_every_invariant(seed, orders, mkt, shape):
+    cfg = small_config(orders, flow={**FLOW, "market_order_share": mkt}, execution={"book_shape": shape})
+    check_invariants(tradeflow.simulate(cfg, seed=seed))
+
+
+def test_venue_executions_respect_orders():
+    cfg = small_config(6_000, flow=FLOW)
+    rng = np.random.default_rng(9)
+    market = simulate_market(cfg.market, rng)
+    orders = generate_orders(cfg.flow, market, rng)
+    out = run_venue(orders, market, cfg.execution, np.full(market.n_instruments, 100.0), np.random.default_rng(1))
+    o, x = out.orders, out.executions
+    assert np.all(np.diff(x["ts"]) >= 0)
+    row = x["order_id"] - o["order_id"][0]
+    filled = np.bincount(row, weights=x["qty"], minlength=o.size)
+    assert np.all(filled <= o["qty"])
+    lim = o["order_type"][row] == OrderType.LIMIT
+    assert np.all(o["side"][row][lim] * (x["price"][lim] - o["limit_price"][row][lim]) <= 1e-9)
+    fok = o["tif"] == TimeInForce.FOK
+    assert np.all((filled[fok] == 0) | (filled[fok] == o["qty"][fok]))
+    # immediate orders end at their arrival at the venue: fills no later than that, latency >= 250us
+    imm = (o["order_type"] == OrderType.MARKET) | (o["tif"] != TimeInForce.DAY)
+    assert np.all(o["ts_cancel"][imm] - o["ts"][imm] >= 250_000)
+    assert np.all(x["ts"][imm[row]] == o["ts_cancel"][row][imm[row]])
+    # a maker fill never happens at the order's own arrival for immediate orders
+    assert np.all(x["liquidity"][imm[row]] == Liquidity.TAKER)
+    q = out.quotes
+    both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
+    tick = market.instruments["tick_size"].to_numpy()[q["instrument"]]
+    assert np.all(q["ask"][both] - q["bid"][both] >= tick[both] - 1e-9)
+    assert both.mean() > 0.99
+    # the book tracks the fair price within a few depths
+    mid = 0.5 * (q["bid"] + q["ask"])
+    fair = market.mid[q["instrument"], np.searchsorted(market.times, q["ts"])]
+    assert np.nanmedian(np.abs(mid - fair) / tick) < cfg.execution.book_depth_ticks
+
+
+def test_quote_venue_still_available():
+    r = tradeflow.simulate(small_config(2_000, execution={"venue": "quote"}), seed=2)
+    check_invariants(r)
+    assert r.records["quotes"].size == 0 and len(r.records["executions"]) > 0

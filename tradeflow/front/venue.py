@@ -1,0 +1,205 @@
+"""The book venue: client orders matched in a limit order book kept liquid by zero-intelligence flow.
+
+Each instrument has its own price-time-priority book (:func:`tradeflow.front.orderbook.run_book`).
+Background liquidity follows the Santa Fe zero-intelligence model (Farmer, Patelli & Zovko 2005)
+anchored to the simulated fair price: limit orders placed up to ``book_depth_ticks`` from the fair
+price, market orders, and cancels at a constant per-order hazard. When the fair price moves, new
+background orders cross the stale side of the book, so the book follows the fair price while
+spreads, depth and impact emerge from the matching.
+
+The venue sees every client order as if the desk sent it (the middle office's pre-trade check
+runs later, in time order with the fills, and discards the executions of orders it rejects).
+This is an approximation: a rejected order still took or added liquidity in the simulated book
+and so moved the prices later orders met. Rejected orders are a few percent of the flow, and
+each is one order among the background's ~12 events per second per instrument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradeflow.config import ExecutionConfig
+from tradeflow.front import _kernels
+from tradeflow.front.orderbook import BookEvent, run_book
+from tradeflow.market.paths import MarketData
+from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderType, TimeInForce
+
+__all__ = ["VenueOutcome", "run_venue", "background_flow"]
+
+_LOT = 100
+_MARGIN_DEPTHS = 10  # price levels beyond the day's fair range, in units of book_depth_ticks
+_MARGIN_SHARE = 0.05  # ... and at least this share of the price
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOutcome:
+    """What the venue did with one session's client orders.
+
+    Attributes
+    ----------
+    orders : ORDER_DT records
+        The input orders with ``ts_cancel`` set where the venue ends them: market, IOC and
+        FOK orders at their arrival at the venue (after latency), client cancels no earlier
+        than that.
+    executions : EXECUTION_DT records sorted by (ts, order_id)
+    quotes : QUOTE_DT records
+        Top of each instrument's book at every grid time, and the volume traded until the next.
+    """
+
+    orders: np.ndarray
+    executions: np.ndarray
+    quotes: np.ndarray
+
+
+def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
+    """Ticks from the fair price that background limits reach: ``book_depth_ticks``, or three
+    standard moves of the fair price per grid step if that is more (fast or fine-ticked names)."""
+    move = float(np.std(np.diff(fair_ticks))) if fair_ticks.size > 2 else 0.0
+    return max(cfg.book_depth_ticks, int(np.ceil(3.0 * move)))
+
+
+def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: np.ndarray, profile: np.ndarray,
+                    cfg: ExecutionConfig, lo: int) -> dict[str, np.ndarray]:
+    """Draw one instrument's zero-intelligence background events for a session.
+
+    Event times are a Poisson process whose intensity follows ``profile`` (drawn as sorted
+    uniforms, by normalized cumulative exponentials, mapped through the profile's inverse
+    cumulative). Limit prices sit ``k`` ticks behind the fair price at the event, ``k`` in
+    ``1..book_depth_ticks`` with probability rising linearly in ``k`` (``book_shape="linear"``)
+    or uniform. Sizes are 100 shares times a geometric number of lots
+    (mean ``book_order_lots``). The book opens populated: the flow starts
+    ``3 * book_lifetime_seconds`` before the open at the opening fair price.
+
+    Returns
+    -------
+    dict of ``ts, kind, side, price, qty, u`` arrays (price levels above ``lo``).
+    """
+    step_ns = times[1] - times[0] if times.shape[0] > 1 else np.int64(1_000_000_000)
+    d = book_depth(fair_ticks, cfg)
+    # the book opens already populated: a pre-open stretch of flow at the opening fair price
+    m = int(np.ceil(3 * cfg.book_lifetime_seconds * 1e9 / step_ns))
+    times = np.concatenate([times[0] - step_ns * np.arange(m, 0, -1), times])
+    profile = np.concatenate([np.ones(m), profile])
+    fair_ticks = np.concatenate([np.full(m, fair_ticks[0]), fair_ticks])
+    n_steps = times.shape[0]
+    span_s = n_steps * step_ns / 1e9
+    n = int(rng.poisson(cfg.book_events_per_second * span_s))
+    out = {"ts": np.empty(n, np.int64), "kind": np.empty(n, np.int8), "side": np.empty(n, np.int8),
+           "price": np.empty(n, np.int64), "qty": np.empty(n, np.int64), "u": np.empty(n, np.float64)}
+    expo = rng.standard_exponential(n + 1)
+    uni = rng.random((5, n))
+    _kernels.background_events_nb(expo, uni, np.ascontiguousarray(times, np.int64), np.int64(step_ns),
+                                  np.ascontiguousarray(profile, np.float64),
+                                  np.ascontiguousarray(fair_ticks, np.float64), np.int64(d),
+                                  cfg.book_shape == "linear", cfg.book_market_share, cfg.book_cancel_share,
+                                  np.int64(_LOT), 1.0 / cfg.book_order_lots, np.int64(lo), out["ts"], out["kind"],
+                                  out["side"], out["price"], out["qty"], out["u"])
+    return out
+
+
+def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
+              rng: np.random.Generator) -> VenueOutcome:
+    """Match one session's client orders in a limit order book per instrument.
+
+    Parameters
+    ----------
+    orders : ndarray of ORDER_DT
+        The session's client orders sorted by ``ts``.
+    market : MarketData
+        The session's fair prices (``mid``), grid and intraday profile.
+    cfg : ExecutionConfig
+    minor_scale : float64 ndarray of shape (n_instruments,)
+        10 ** minor units of each instrument's currency; fees are rounded to it.
+    rng : numpy.random.Generator
+        The execution stream (latency and background liquidity).
+
+    Returns
+    -------
+    VenueOutcome
+    """
+    orders = orders.copy()
+    n = orders.shape[0]
+    inst = market.instruments
+    tick = inst["tick_size"].to_numpy(np.float64)
+    n_inst = market.n_instruments
+    profile = market.profile if market.profile is not None else np.ones(market.n_steps)
+    latency = np.int64(round(cfg.latency_us * 1e3)) + (
+        rng.exponential(cfg.latency_jitter_us * 1e3, n).astype(np.int64) if cfg.latency_jitter_us > 0
+        else np.zeros(n, np.int64))
+    venue_ts = orders["ts"] + latency
+    is_market = orders["order_type"] == OrderType.MARKET
+    tif = orders["tif"]
+    immediate = is_market | (tif == TimeInForce.IOC) | (tif == TimeInForce.FOK)
+    # the venue ends what it does not rest at arrival; a client cancel cannot beat its order there
+    has_cancel = orders["ts_cancel"] >= 0
+    orders["ts_cancel"] = np.where(immediate, venue_ts,
+                                   np.where(has_cancel, np.maximum(orders["ts_cancel"], venue_ts), -1))
+    kind = np.where(is_market, BookEvent.MARKET,
+                    np.where(tif == TimeInForce.IOC, BookEvent.IOC,
+                             np.where(tif == TimeInForce.FOK, BookEvent.FOK, BookEvent.LIMIT))).astype(np.int8)
+    cancel_rows = np.flatnonzero(has_cancel & ~immediate)
+
+    ev_inst = np.concatenate([orders["instrument"], orders["instrument"][cancel_rows]]).astype(np.int64)
+    ev_ts = np.concatenate([venue_ts, orders["ts_cancel"][cancel_rows]])
+    ev_cancel = np.concatenate([np.zeros(n, np.int8), np.ones(cancel_rows.size, np.int8)])
+    ev_row = np.concatenate([np.arange(n), cancel_rows]).astype(np.int64)
+    order_ = np.lexsort((ev_row, ev_cancel, ev_ts, ev_inst))
+    ev_inst, ev_ts, ev_cancel, ev_row = ev_inst[order_], ev_ts[order_], ev_cancel[order_], ev_row[order_]
+    bounds = np.searchsorted(ev_inst, np.arange(n_inst + 1))
+
+    fair = market.mid / tick[:, None]
+    x_parts = []
+    quotes = np.zeros((market.n_steps, n_inst), dtype=QUOTE_DT)  # raveled: sorted by (ts, instrument)
+    for i in range(n_inst):
+        depth = book_depth(fair[i], cfg)
+        margin = max((_MARGIN_DEPTHS + 1) * depth, int(_MARGIN_SHARE * fair[i].max()))
+        lo = max(int(np.floor(fair[i].min())) - margin, 1)
+        hi = int(np.ceil(fair[i].max())) + margin
+        n_levels = hi - lo + 1
+        bg = background_flow(rng, fair_ticks=fair[i], times=market.times, profile=profile, cfg=cfg, lo=lo)
+        np.clip(bg["price"], 0, n_levels - 1, out=bg["price"])
+        sl = slice(bounds[i], bounds[i + 1])
+        rows = ev_row[sl]
+        side = orders["side"][rows].astype(np.int8)
+        lim = orders["limit_price"][rows] / tick[i]
+        # limits onto the tick grid away from the market (buy down, sell up)
+        lvl = np.where(side > 0, np.floor(lim + 1e-9), np.ceil(lim - 1e-9))
+        lvl = np.nan_to_num(lvl, nan=lo)
+        # a limit beyond the range on its passive side (a buy below it, a sell above) is out of reach
+        # of any flow the day sees: it rests unseen and ends cancelled or expired. One beyond the range
+        # on the aggressive side is capped at the range's end, which it can only fill better than.
+        unreachable = np.where(side > 0, lvl < lo, lvl > hi) & (kind[rows] != BookEvent.MARKET)
+        lvl = np.clip(lvl, lo, hi).astype(np.int64) - lo
+        keep = ~unreachable
+        cl = {"ts": ev_ts[sl][keep],
+              "kind": np.where(ev_cancel[sl] == 1, BookEvent.CANCEL, kind[rows]).astype(np.int8)[keep],
+              "side": side[keep], "price": lvl[keep], "qty": np.maximum(orders["qty"][rows], 1)[keep],
+              "ref": rows[keep]}
+        r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
+        capacity = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
+        run = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=n, snap_ts=market.times,
+                       live_capacity=capacity, snap_fair=fair[i] - lo, check=False)
+        x = np.zeros(run.exec_ref.shape[0], dtype=EXECUTION_DT)
+        x["order_id"] = orders["order_id"][run.exec_ref]
+        x["ts"] = run.exec_ts
+        x["qty"] = run.exec_qty
+        x["price"] = (run.exec_level + lo) * tick[i]
+        x["liquidity"] = run.exec_liquidity
+        x["arrival_mid"] = (run.arrival_mid[run.exec_ref] + lo) * tick[i]
+        bps = np.where(run.exec_liquidity == 1, cfg.taker_fee_bps, cfg.maker_fee_bps)
+        x["fee"] = np.rint(x["qty"] * x["price"] * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
+        x_parts.append(x)
+        q = quotes[:, i]
+        q["ts"] = market.times
+        q["instrument"] = i
+        q["bid"] = np.where(run.bid >= 0, (run.bid + lo) * tick[i], np.nan)
+        q["ask"] = np.where(run.ask >= 0, (run.ask + lo) * tick[i], np.nan)
+        q["bid_qty"] = run.bid_qty
+        q["ask_qty"] = run.ask_qty
+        q["volume"] = run.volume
+        q["n_trades"] = run.trades
+    execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
+    execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
+    return VenueOutcome(orders=orders, executions=execs, quotes=quotes.ravel())
