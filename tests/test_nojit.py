@@ -7,7 +7,10 @@ import sys
 
 SCRIPT = """
 import hashlib, json, numpy as np, tradeflow
-cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 300}, "pnl_interval_seconds": 3600})
+# a short session and thin background book keep the pure-Python run to seconds
+cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 300}, "pnl_interval_seconds": 600,
+                                            "market": {"session_close": "15:30"},
+                                            "execution": {"book_events_per_second": 1.0}})
 r = tradeflow.simulate(cfg, seed=4)
 rec = r.records
 # field by field: aligned records carry padding bytes that nothing defines
