@@ -10,7 +10,8 @@ from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instr
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
-from tradeflow.middle import DeskState, run_desk
+from tradeflow.market.scenarios import simulate_scenarios
+from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.results import RunResult
 from tradeflow.schema import NS_PER_DAY
 
@@ -18,7 +19,7 @@ __all__ = ["simulate", "warmup", "STREAMS"]
 
 # Independent random streams, one per component, spawned from the run's SeedSequence
 # in this fixed order: adding a stream at the end never moves the existing ones.
-STREAMS = ("market", "flow", "execution", "settlement", "custodian")
+STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios")
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -86,7 +87,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_books, n_inst = cfg.flow.n_books, len(mcfg.instruments)
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks")}
+        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks", "risk", "breaches")}
     sessions: list[MarketData] = []
     n_orders = n_events = n_postings = 0
     market = None
@@ -106,8 +107,14 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 
         day_int = int(day.astype(np.int64))
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
+        # historical-VaR scenarios: one set per day from the market's model (a rolling window in real life)
+        risk_setup = RiskSetup.from_market(market, simulate_scenarios(mcfg, rngs["scenarios"], cfg.risk.n_scenarios),
+                                           cfg.risk, cfg.limits)
         desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
-                        pnl_interval_s=cfg.pnl_interval_seconds)
+                        pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,
+                        fifo=cfg.risk.pnl_method == "fifo")
+        out["risk"].append(desk.risk)
+        out["breaches"].append(desk.breaches)
         desk.events["event_id"] += n_events
         n_orders += len(orders)
         n_events += len(desk.events)
