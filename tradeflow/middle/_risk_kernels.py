@@ -97,6 +97,28 @@ def bsm_price_vec_nb(s, k, t, vol, r, q, cp, out):
 
 
 @njit(cache=True, nogil=True)
+def unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
+                marks, returns, horizon_years, vol_shift, out_row):
+    """Scenario P&L of one unit of instrument ``i`` (see :func:`unit_scenario_pnl_nb`) into ``out_row``."""
+    n_scen = out_row.shape[0]
+    m = multiplier[i]
+    if asset_class[i] != AC_OPTION:
+        base = m * marks[i]
+        for s in range(n_scen):
+            out_row[s] = base * returns[i, s]
+        return
+    u = underlying[i]
+    su = marks[u]
+    cp = call_put[i]
+    v0 = bsm_price_nb(su, strike[i], expiry_years[i], opt_vol[i], rate[i], div_yield[i], cp)
+    t1 = expiry_years[i] - horizon_years
+    vol1 = max(opt_vol[i] + vol_shift, 0.0)
+    for s in range(n_scen):
+        v1 = bsm_price_nb(su * (1.0 + returns[u, s]), strike[i], t1, vol1, rate[i], div_yield[i], cp)
+        out_row[s] = m * (v1 - v0)
+
+
+@njit(cache=True, nogil=True)
 def unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield,
                          call_put, marks, returns, horizon_years, vol_shift, out):
     """P&L of one unit of every instrument in every scenario, instrument currency (in place).
@@ -106,23 +128,9 @@ def unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, expiry_yea
     moves by the underlying's scenario return, its time to expiry shrinks by ``horizon_years``
     and its volatility shifts by ``vol_shift`` (absolute, 0.10 = 10 points).
     """
-    n_inst, n_scen = out.shape
-    for i in range(n_inst):
-        m = multiplier[i]
-        if asset_class[i] != AC_OPTION:
-            base = m * marks[i]
-            for s in range(n_scen):
-                out[i, s] = base * returns[i, s]
-            continue
-        u = underlying[i]
-        su = marks[u]
-        cp = call_put[i]
-        v0 = bsm_price_nb(su, strike[i], expiry_years[i], opt_vol[i], rate[i], div_yield[i], cp)
-        t1 = expiry_years[i] - horizon_years
-        vol1 = max(opt_vol[i] + vol_shift, 0.0)
-        for s in range(n_scen):
-            v1 = bsm_price_nb(su * (1.0 + returns[u, s]), strike[i], t1, vol1, rate[i], div_yield[i], cp)
-            out[i, s] = m * (v1 - v0)
+    for i in range(out.shape[0]):
+        unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield,
+                    call_put, marks, returns, horizon_years, vol_shift, out[i])
 
 
 @njit(cache=True, nogil=True)
