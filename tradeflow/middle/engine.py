@@ -109,11 +109,19 @@ class RiskEngine:
         self.symbols = [str(s) for s in table["symbol"]]
         if len(set(self.symbols)) != len(self.symbols):
             raise ValueError("instrument symbols must be unique")
-        if "currency_id" not in table:
-            ccys = [base_currency] + sorted({c for c in table.get("currency", [base_currency]) if c != base_currency})
-            table["currency_id"] = [ccys.index(c) for c in table.get("currency", [base_currency] * len(table))]
-        else:
+        if "currency_id" in table and "currency" in table:  # the market's table: ids index its currencies
+            ids = table["currency_id"].to_numpy(np.int64)
+            ccys = [base_currency] + [""] * int(ids.max(initial=0))
+            for cid, c in zip(ids, table["currency"], strict=True):
+                ccys[cid] = str(c)
+            if ccys[0] != base_currency:
+                raise ValueError(f"currency_id 0 must be the base currency {base_currency!r}. Got {ccys[0]!r}.")
+        elif "currency_id" in table:
             ccys = [base_currency] + [f"CCY{k}" for k in range(1, int(table["currency_id"].max()) + 1)]
+        else:
+            col = [str(c) for c in table["currency"]] if "currency" in table else [base_currency] * len(table)
+            ccys = [base_currency] + sorted({c for c in col if c != base_currency})
+            table["currency_id"] = [ccys.index(c) for c in col]
         self.currencies = tuple(ccys)
         fx = dict(fx or {})
         self._fx_ccy = np.array([1.0 if c == base_currency else float(fx.get(c, np.nan)) for c in ccys])
@@ -409,7 +417,10 @@ class RiskEngine:
     def breaches(self) -> pd.DataFrame:
         """Every limit event so far (warning, breach, cleared)."""
         rec = np.concatenate(self._breaches) if self._breaches else np.zeros(0, BREACH_DT)
-        return records_to_frame(rec)
+        df = records_to_frame(rec)
+        names = np.array([s.name for s in TradingState] + [""], dtype=object)
+        df["action"] = pd.Categorical(names[np.where(rec["action"] >= 0, rec["action"], len(names) - 1)])
+        return df
 
     @property
     def rejects(self) -> pd.Series:
