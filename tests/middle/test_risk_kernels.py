@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+from tests.middle.test_kernels import reference_average_cost
 from tradeflow.middle import _kernels as k
 from tradeflow.middle import _risk_kernels as rk
 from tradeflow.middle.greeks import bsm_greeks, bsm_price
@@ -213,3 +214,57 @@ def test_expired_and_zero_vol_options_are_intrinsic():
     assert g["delta"] == 1.0 and g["gamma"] == 0.0 and g["vega"] == 0.0
     # zero volatility: discounted forward intrinsic
     assert float(bsm_price(100.0, 90.0, 1.0, 0.0, 0.05)) == pytest.approx(100.0 - 90.0 * np.exp(-0.05))
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.sampled_from([1, -1]), st.integers(1, 500),
+                          st.floats(1.0, 300.0)), min_size=1, max_size=80))
+def test_post_trade_matches_a_from_scratch_recompute(rows):
+    from tradeflow.middle.positions import post_trade
+    b, i, s, q, p = (np.array(c) for c in zip(*rows, strict=True))
+    out = post_trade(b, i, s, q, p, n_books=3, n_instruments=4)
+    pos, last = np.zeros((3, 4), np.int64), np.zeros(4)
+    for j, (bb, ii, ss, qq, pp) in enumerate(rows):
+        pos[bb, ii] += ss * qq
+        last[ii] = pp
+        value = pos[bb] * last
+        assert out["position"][j] == pos[bb, ii]
+        assert out["gross_exposure"][j] == pytest.approx(np.abs(value).sum(), rel=1e-9, abs=1e-6)
+        assert out["net_exposure"][j] == pytest.approx(value.sum(), rel=1e-9, abs=1e-6)
+    # realized P&L per book x instrument equals the average-cost reference of its own fills
+    for bb in range(3):
+        for ii in range(4):
+            mine = [(ss, qq, pp, 0.0) for (b2, i2, ss, qq, pp) in rows if (b2, i2) == (bb, ii)]
+            if mine:
+                last_row = max(j for j, r in enumerate(rows) if (r[0], r[1]) == (bb, ii))
+                ref = reference_average_cost(mine)
+                assert out["realized_pnl"][last_row] == pytest.approx(ref[2], rel=1e-9, abs=1e-6)
+                assert out["unrealized_pnl"][last_row] == pytest.approx(ref[0] * (rows[last_row][4] - ref[1]),
+                                                                        rel=1e-9, abs=1e-5)
+
+
+def test_post_trade_validates():
+    from tradeflow.middle.positions import post_trade
+    with pytest.raises(ValueError, match="'qty'"):
+        post_trade([0], [0], [1], [0], [1.0])
+    with pytest.raises(ValueError, match="'book'"):
+        post_trade([3], [0], [1], [1], [1.0], n_books=2)
+    with pytest.raises(ValueError, match="'side'"):
+        post_trade([0], [0], [2], [1], [1.0])
+
+
+@given(st.lists(st.floats(-1e4, 1e4), min_size=1, max_size=300), st.floats(-50.0, 50.0), st.integers(0, 2**31),
+       st.sampled_from([0.9, 0.99]), st.sampled_from([0.975, 0.999]))
+def test_fused_add_and_var_es_equals_add_then_var_es(vec, w, seed, a, b):
+    v = np.array(vec)
+    row = np.random.default_rng(seed).normal(size=v.shape[0])
+    fused = v.copy()
+    got = rk.add_and_var_es_nb(fused, w, row, a, b, np.zeros(v.shape[0] + 2))
+    ref = v + w * row
+    np.testing.assert_array_equal(fused, ref)
+    assert got[:2] == var_es(ref, a, b)
+    # carrying the tail bound to the next update gives the same answer as the unbounded pass
+    w2 = -0.7 * w + 1.0
+    bounded = fused.copy()
+    again = rk.add_and_var_es_nb(bounded, w2, row, a, b, np.zeros(v.shape[0] + 2), np.abs(row).max(), got[2])
+    np.testing.assert_array_equal(bounded, ref + w2 * row)
+    assert again[:2] == var_es(ref + w2 * row, a, b)

@@ -24,11 +24,12 @@ from tradeflow.middle._kernels import (
     R_UNKNOWN_INSTRUMENT,
     R_UNKNOWN_TRADER,
     apply_fill_any_nb,
+    apply_fill_nb,
     check_limit_nb,
     pretrade_accept_nb,
     pretrade_controls_nb,
 )
-from tradeflow.middle._risk_kernels import add_to_scenario_pnl_nb, unit_row_nb, var_es_nb
+from tradeflow.middle._risk_kernels import add_and_var_es_nb, add_to_scenario_pnl_nb, unit_row_nb, var_es_nb
 
 
 @njit(cache=True, nogil=True)
@@ -79,13 +80,15 @@ def check_orders_nb(ts, client, trader, book, inst, side, qty, is_limit, limit_p
 
 @njit(cache=True, nogil=True)
 def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, fifo, lot_qty, lot_px,
-                   lot_next, lot_head, lot_tail, lot_top, fx_inst, unit_pnl, spnl, desk_spnl, var_buf, var_level,
+                   lot_next, lot_head, lot_tail, lot_top, fx_inst, unit_pnl, row_absmax, spnl, tail_mth, desk_spnl,
+                   var_buf, var_level,
                    es_level, with_var, lim, action, limit_state, book_state, breaches, first_breach_id, last_ts,
                    out_reason, out_var, out_es):
     """Post-trade update over a batch of fills: position, P&L, scenario P&L, VaR/ES and VaR limits.
 
     Each valid fill costs O(1) for the position and O(scenarios) for the book's and desk's
-    scenario P&L (and its VaR/ES when ``with_var``). Returns ``(n_applied, n_breaches, status)``;
+    scenario P&L (and its VaR/ES when ``with_var``; ``tail_mth[b]`` carries the book's tail
+    bound from fill to fill, -inf when unknown). Returns ``(n_applied, n_breaches, status)``;
     status 1 means the FIFO lot pool is full at record ``n_applied`` (the caller grows it and
     resumes from there).
     """
@@ -117,10 +120,10 @@ def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fe
         last_ts[0] = ts[j]
         n_ok += 1
         w = side[j] * qty[j] * fx_inst[i]
-        add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
         add_to_scenario_pnl_nb(desk_spnl, w, unit_pnl[i])
         if with_var:
-            v, e = var_es_nb(spnl[b], var_level, es_level, var_buf)
+            v, e, tail_mth[b] = add_and_var_es_nb(spnl[b], w, unit_pnl[i], var_level, es_level, var_buf,
+                                                  row_absmax[i] * fx_inst[i], tail_mth[b])
             out_var[j] = v
             out_es[j] = e
             if lim[P_BOOK_VAR] > 0.0:
@@ -131,6 +134,8 @@ def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fe
                 nb = check_limit_nb(limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts[j], -1,
                                     action, book_state, breaches, nb, first_breach_id)
         else:
+            add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
+            tail_mth[b] = -np.inf
             out_var[j] = np.nan
             out_es[j] = np.nan
     return ts.shape[0], nb, 0
@@ -181,3 +186,38 @@ def remark_nb(touched, asset_class, underlying, multiplier, strike, expiry_years
                 desk_spnl[s] += d
         for s in range(n_scen):
             unit_pnl[i, s] = row[s]
+
+
+
+@njit(cache=True, nogil=True)
+def post_trade_nb(book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, last_px, gross, net,
+                  out_pos, out_realized, out_unrealized, out_gross, out_net):
+    """Post-trade state after every fill (average cost), O(books) per fill.
+
+    For each fill: the book x instrument's position, realized P&L and unrealized P&L marked at
+    the fill price, and the book's gross and net exposure with every instrument marked at its
+    last traded price (a fill re-marks its instrument in every book that holds it).
+    Inputs are assumed validated (the public wrapper does it).
+    """
+    n_books = pos.shape[0]
+    for j in range(book.shape[0]):
+        b = book[j]
+        i = inst[j]
+        px = price[j]
+        prev_px = last_px[i]
+        for bb in range(n_books):  # re-mark instrument i at the new price, before the fill
+            pp = pos[bb, i]
+            if pp != 0:
+                gross[bb] += abs(pp) * (px - prev_px)  # prices are positive: |pp px| - |pp prev| = |pp| (px - prev)
+                net[bb] += pp * (px - prev_px)
+        last_px[i] = px
+        p0 = pos[b, i]
+        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side[j], qty[j], px, fee[j])
+        p1 = pos[b, i]
+        gross[b] += (abs(p1) - abs(p0)) * px
+        net[b] += (p1 - p0) * px
+        out_pos[j] = p1
+        out_realized[j] = realized[b, i]
+        out_unrealized[j] = p1 * (px - avg[b, i]) if p1 != 0 else 0.0
+        out_gross[j] = gross[b]
+        out_net[j] = net[b]

@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit
 
 from tradeflow.middle._risk_kernels import (
+    add_and_var_es_nb,
     add_to_scenario_pnl_nb,
     book_scenario_pnl_nb,
     fifo_fill_nb,
@@ -529,12 +530,13 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
             working_sell[b, i] -= q
         if risk_on:
             w = side * q * fx_reb[i]
-            add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
             add_to_scenario_pnl_nb(desk_spnl, w, unit_pnl[i])
             if lim[P_BOOK_VAR] > 0.0:
-                v1, _ = var_es_nb(spnl[b], var_level, es_level, var_buf)
+                v1, _, _ = add_and_var_es_nb(spnl[b], w, unit_pnl[i], var_level, es_level, var_buf)
                 nb = check_limit_nb(limit_state, b, K_VAR, v1, lim[P_BOOK_VAR], lim[P_WARN], ts, b, action,
                                     book_state, breaches, nb, first_breach_id)
+            else:
+                add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
             if lim[P_DESK_VAR] > 0.0:
                 v1, _ = var_es_nb(desk_spnl, var_level, es_level, var_buf)
                 nb = check_limit_nb(limit_state, n_books, K_VAR, v1, lim[P_DESK_VAR], lim[P_WARN], ts, -1, action,

@@ -210,6 +210,76 @@ def var_es_nb(pnl, var_level, es_level, buf):
 
 
 @njit(cache=True, nogil=True)
+def add_and_var_es_nb(vec, weight, unit_row, var_level, es_level, buf, row_absmax=np.inf, prev_mth=-np.inf):
+    """``vec += weight * unit_row`` and the VaR/ES of the result, in one pass over the scenarios.
+
+    The fused form of :func:`add_to_scenario_pnl_nb` then :func:`var_es_nb` (same result, one
+    memory pass): the incremental update the engine runs after every fill.
+
+    ``prev_mth`` is the m-th largest loss of ``vec`` before the update (``buf[m-1]`` of the
+    previous call) and ``row_absmax`` the largest ``|unit_row|``: no loss moves by more than
+    ``|weight| * row_absmax``, so the new m-th largest loss is at least ``prev_mth`` minus that,
+    and scenarios below this bound are skipped without touching the tail buffer. If fewer
+    than m scenarios pass (rounding), the exact unbounded pass runs instead.
+
+    Returns
+    -------
+    (var, es, mth) ; ``mth`` is the m-th largest loss, for the next call's ``prev_mth``.
+    """
+    n = vec.shape[0]
+    kv = tail_size_nb(n, var_level)
+    ke = tail_size_nb(n, es_level)
+    m = max(kv, ke) + 1
+    if m > n:
+        m = n
+    delta = abs(weight) * row_absmax
+    bound = prev_mth - delta
+    bound -= 1e-9 * (abs(prev_mth) + delta + 1.0)  # the bound must survive rounding
+    bounded = bound > -np.inf and bound == bound
+    if bounded:
+        for j in range(m):
+            buf[j] = bound
+    filled = m if bounded else 0
+    inserted = 0
+    for s in range(n):
+        v = vec[s] + weight * unit_row[s]
+        vec[s] = v
+        x = -v
+        if filled == m and x <= buf[m - 1]:
+            continue
+        j = filled if filled < m else m - 1
+        while j > 0 and buf[j - 1] < x:
+            buf[j] = buf[j - 1]
+            j -= 1
+        buf[j] = x
+        inserted += 1
+        if filled < m:
+            filled += 1
+    if bounded and inserted < m:  # pragma: no cover - only when rounding defeats the bound
+        filled = 0
+        for s in range(n):
+            x = -vec[s]
+            if filled == m and x <= buf[m - 1]:
+                continue
+            j = filled if filled < m else m - 1
+            while j > 0 and buf[j - 1] < x:
+                buf[j] = buf[j - 1]
+                j -= 1
+            buf[j] = x
+            if filled < m:
+                filled += 1
+    var = buf[kv] if kv < n else buf[n - 1]
+    if ke == 0:
+        es = buf[0]
+    else:
+        tot = 0.0
+        for j in range(ke):
+            tot += buf[j]
+        es = tot / ke
+    return var, es, buf[m - 1]
+
+
+@njit(cache=True, nogil=True)
 def var_es_sorted_index_nb(pnl, var_level):
     """Index of the VaR scenario (the scenario whose loss is the VaR), for component VaR."""
     n = pnl.shape[0]

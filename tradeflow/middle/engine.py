@@ -159,6 +159,8 @@ class RiskEngine:
         self._var_buf = np.zeros(max(tail_size_nb(n_scen, rc.var_level), tail_size_nb(n_scen, rc.es_level)) + 2)
         self._unit = np.zeros((n_inst, n_scen))
         self._spnl = np.zeros((int(n_books), n_scen))
+        self._tail = np.full(int(n_books), -np.inf)  # each book's tail bound, carried from fill to fill
+        self._rowmax = np.zeros(n_inst)
         self._desk = np.zeros(n_scen)
         self._breaches: list[np.ndarray] = []
         self._rejected = np.zeros(len(RejectReason) + 1, np.int64)
@@ -196,6 +198,8 @@ class RiskEngine:
                              self._marks, self._returns, 1.0 / 365.0, 0.0, self._unit)
         book_scenario_pnl_nb(self._state.pos, self.fx_inst, self._unit, self._spnl)
         self._desk[:] = self._spnl.sum(axis=0)
+        self._rowmax[:] = np.abs(self._unit).max(axis=1)
+        self._tail[:] = -np.inf
 
     def set_fx(self, fx: dict[str, float]) -> None:
         """Update FX rates (base-currency value of one unit of each named currency) and re-mark."""
@@ -303,7 +307,8 @@ class RiskEngine:
             done, nb, status = ek.apply_fills_nb(
                 ts[start:], book[start:], inst[start:], side[start:], qty[start:], price[start:], fee[start:],
                 st.pos, st.avg, st.realized, st.fees, st.n_fills, fifo, st.lot_qty, st.lot_px, st.lot_next,
-                st.lot_head, st.lot_tail, st.lot_top, self.fx_inst, self._unit, self._spnl, self._desk,
+                st.lot_head, st.lot_tail, st.lot_top, self.fx_inst, self._unit, self._rowmax, self._spnl, self._tail,
+                self._desk,
                 self._var_buf, float(rc.var_level), float(rc.es_level), bool(with_var), lim,
                 np.int8(breach_action_code(self.limits)), st.limit_state, st.book_state, breaches,
                 np.int64(st.n_breaches_total), self._ts_fills, reason[start:], out_var[start:], out_es[start:])
@@ -333,6 +338,8 @@ class RiskEngine:
             ek.remark_nb(touched, i.asset_class, i.underlying, i.multiplier, i.strike, i.expiry_years(self._now), i.vol,
                          i.rate, i.div_yield, i.call_put, self._marks, self._returns, self._state.pos, self.fx_inst,
                          self._unit, self._spnl, self._desk, np.empty(self._returns.shape[1]))
+            self._rowmax[:] = np.abs(self._unit).max(axis=1)
+            self._tail[:] = -np.inf  # the vectors moved: the tail bounds no longer hold
         return self._result(prices, reason)
 
     # ------------------------------------------------------------------ outputs
