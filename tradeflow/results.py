@@ -13,6 +13,7 @@ from tradeflow.config import SimulationConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import (
     ENUM_FIELDS,
+    NS_PER_DAY,
     AccountKind,
     BreachLevel,
     BreakKind,
@@ -191,6 +192,33 @@ class RunResult:
         df["action"] = pd.Categorical(names[np.where(rec["action"] >= 0, rec["action"], len(names) - 1)])
         return df
 
+    def var_backtest(self, book: int | None = None):
+        """Backtest the 1-day historical VaR over the run's days (needs at least two days).
+
+        Each day's realized P&L (change of total P&L from the previous close, base currency)
+        is compared with the VaR the risk engine reported at the previous close.
+
+        Parameters
+        ----------
+        book : int, optional
+            A book; the whole desk when omitted.
+
+        Returns
+        -------
+        tradeflow.middle.backtest.BacktestResult
+        """
+        from tradeflow.middle.backtest import var_backtest
+
+        risk = self.records.get("risk")
+        if risk is None or len(self.trade_dates) < 2:
+            raise ValueError("a VaR backtest needs risk records over at least two days")
+        rows = risk[risk["book"] == (-1 if book is None else int(book))]
+        day = rows["ts"] // NS_PER_DAY
+        close = np.flatnonzero(np.r_[day[1:] != day[:-1], True])  # the last snapshot of each day
+        total = rows["total_pnl"][close]
+        var = rows["var_1d"][close]
+        return var_backtest(np.diff(total), var[:-1], level=self.config.risk.var_level)
+
     def prices(self, field: str = "mid") -> pd.DataFrame:
         """Simulated quotes (``mid``, ``bid`` or ``ask``), one column per symbol."""
         return self.market.prices_frame(field)
@@ -270,6 +298,11 @@ class RunResult:
             lines += ["", f"Risk at the close ({self.base_currency}; historical VaR {rc.var_level:.1%}, "
                       f"ES {rc.es_level:.1%}, {rc.horizon_days}-day by sqrt-time)",
                       _indent(t["risk_by_book"].to_string(float_format=lambda v: f"{v:,.0f}"))]
+        if "risk_by_book" in t and len(self.trade_dates) >= 2:
+            bt = self.var_backtest()
+            lines += ["", f"VaR backtest (desk, {bt.n_days} days): {bt.exceptions} exceptions "
+                      f"(expected {bt.expected:.2f}), Kupiec p={bt.kupiec_pvalue:.3f}, "
+                      f"Christoffersen cc p={bt.conditional_coverage_pvalue:.3f}, Basel zone {bt.zone}"]
         if "breaches_by_limit" in t:
             bl = t["breaches_by_limit"]
             lines += ["", "Limit warnings and breaches",

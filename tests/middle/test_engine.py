@@ -207,3 +207,23 @@ def test_engine_validates_its_construction():
     assert RejectReason.TS_BACKWARDS.name in [r.name for r in RejectReason]
     with pytest.raises(ValueError, match="row 1"):
         scenarios_from_frame(pd.DataFrame({"A": [0.1, np.nan]}), ["A"])
+
+
+def test_parametric_and_monte_carlo_var_in_the_engine():
+    eng = make_engine()
+    eng.on_fills(frame([(0, 0, 1, 1_000, 100.0), (1, 1, -1, 2_000, 50.0), (1, 2, 1, 500, 20.0)]))
+    from tradeflow.middle.var import delta_normal_var, ewma_covariance
+    cov = ewma_covariance(eng._returns, 0.94)
+    dn = eng.parametric_var()
+    dollar = np.array([[1_000 * 100.0, 0.0, 0.0], [0.0, -2_000 * 50.0, 500 * 20.0 * 1.1], [0.0, 0.0, 0.0]])
+    for b in range(3):
+        assert dn.loc[b, "var"] == pytest.approx(delta_normal_var(dollar[b], cov))
+    assert dn.loc["desk", "var"] == pytest.approx(delta_normal_var(dollar.sum(axis=0), cov))
+    # linear book: delta-gamma equals delta-normal; Monte Carlo close to both
+    np.testing.assert_allclose(eng.parametric_var(method="delta_gamma")["var"], dn["var"], rtol=1e-9)
+    mc = eng.monte_carlo_var(np.random.default_rng(0), n_paths=100_000)
+    assert mc.loc[0, "var"] == pytest.approx(dn.loc[0, "var"], rel=0.05)
+    by_book = eng.greeks(by="book")
+    assert by_book.loc[1, "dollar_delta"] == pytest.approx(-2_000 * 50.0 + 500 * 20.0 * 1.1)
+    with pytest.raises(ValueError, match="'method'"):
+        eng.parametric_var(method="magic")

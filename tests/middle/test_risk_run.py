@@ -93,3 +93,18 @@ def test_risk_and_limits_configs_validate():
     cfg = SimulationConfig.from_dict({"risk": {"n_scenarios": 250}, "limits": {"book_var": 1}})
     assert cfg.risk.n_scenarios == 250 and cfg.limits.book_var == 1.0
     assert SimulationConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_var_backtest_over_a_multi_day_run():
+    r = tradeflow.simulate(small_config(1_000, days=4), seed=9)
+    bt = r.var_backtest()
+    risk = r.records["risk"]
+    desk = risk[risk["book"] == -1]
+    closes = [desk[desk["ts"] // NS_PER_DAY == int(d.astype(np.int64))][-1] for d in r.trade_dates]
+    pnl = np.diff([c["total_pnl"] for c in closes])
+    var = np.array([c["var_1d"] for c in closes[:-1]])
+    assert bt.n_days == 3 and bt.exceptions == int((-pnl > var).sum())
+    assert "VaR backtest (desk, 3 days)" in r.summary()
+    assert r.var_backtest(book=0).n_days == 3
+    with pytest.raises(ValueError, match="two days"):
+        tradeflow.simulate(small_config(200), seed=1).var_backtest()
