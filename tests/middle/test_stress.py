@@ -44,3 +44,19 @@ def test_options_are_fully_revalued_under_vol_and_spot_shocks():
         stress_test(pos, inst, marks, np.array([1.0, 1.1]), ["USD", "EUR"], ts=0, shocks=["nope"])
     default = stress_test(pos, inst, marks, np.array([1.0, 1.1]), ["USD", "EUR"], ts=0)
     assert "equity -20%" in default.index and "1987-10-19 Black Monday" in default.index
+
+
+def test_option_columns_are_read_under_their_usual_names():
+    alt = pd.DataFrame({"symbol": ["U", "U_C", "U_P"], "asset_class": ["equity", "option", "option"],
+                        "underlying_symbol": ["", "U", "U"], "strike_price": [np.nan, 90.0, 110.0],
+                        "expiry_date": [pd.NaT, pd.Timestamp("2027-01-15"), pd.Timestamp("2027-01-15", tz="UTC")],
+                        "is_call": [False, True, False], "implied_vol": [np.nan, 0.2, 0.3], "volatility": [0.25] * 3})
+    inst = instrument_risk(alt)
+    assert inst.is_option.tolist() == [False, True, True]
+    assert inst.underlying.tolist() == [0, 0, 0] and inst.strike[1:].tolist() == [90.0, 110.0]
+    assert inst.call_put[1:].tolist() == [1.0, -1.0] and inst.vol[1:].tolist() == [0.2, 0.3]
+    assert inst.expiry_ns[1] == pd.Timestamp("2027-01-15", tz="UTC").value == inst.expiry_ns[2]
+    with pytest.raises(ValueError, match="'strike'"):
+        instrument_risk(alt.drop(columns=["strike_price"]))
+    with pytest.raises(ValueError, match="underlying"):
+        instrument_risk(alt.assign(underlying_symbol=["", "U_P", "U"]))

@@ -367,7 +367,11 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
 
 
 @njit(cache=True, nogil=True)
-def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx):
+def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier):
+    """PNL_DT rows of every book at grid step ``t``: P&L and exposure in the base currency.
+
+    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier.
+    """
     n_books, n_inst = pos.shape
     for b in range(n_books):
         r = 0.0
@@ -376,7 +380,7 @@ def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx):
         gross = 0.0
         net = 0.0
         for i in range(n_inst):
-            rate = fx[inst_ccy[i], t]
+            rate = fx[inst_ccy[i], t] * multiplier[i]
             m = mid[i, t]
             r += realized[b, i] * rate
             f += fees[b, i] * rate
@@ -456,7 +460,7 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
         if kind == EV_SNAPSHOT:
             k = ev_ref[e]
             t = snap_step[k]
-            _snapshot_nb(pnl, k, snap_ts[k], t, pos, avg, realized, fees, inst_ccy, mid, fx)
+            _snapshot_nb(pnl, k, snap_ts[k], t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier)
             if risk_on:
                 rebase_risk_nb(snap_ts[k], t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike,
                                expiry_ns, opt_vol, rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl,

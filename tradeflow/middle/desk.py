@@ -83,8 +83,11 @@ class DeskState:
     def shape(self) -> tuple[int, int]:
         return self.pos.shape
 
-    def positions(self, marks: np.ndarray, trade_date: int) -> np.ndarray:
-        """POSITION_DT records for every book x instrument, marked at ``marks``."""
+    def positions(self, marks: np.ndarray, trade_date: int, multiplier: np.ndarray | None = None) -> np.ndarray:
+        """POSITION_DT records for every book x instrument, marked at ``marks``.
+
+        P&L fields are money (qty x price change x ``multiplier``, default 1); prices as quoted.
+        """
         n_books, n_inst = self.shape
         out = np.zeros(n_books * n_inst, dtype=POSITION_DT)
         out["trade_date"] = trade_date
@@ -92,12 +95,14 @@ class DeskState:
         out["instrument"] = np.tile(np.arange(n_inst), n_books)
         out["qty"] = self.pos.ravel()
         out["avg_price"] = self.avg.ravel()
-        out["realized_pnl"] = self.realized.ravel()
+        mult = np.ones(n_inst) if multiplier is None else np.asarray(multiplier, np.float64)
+        mm = np.tile(mult, n_books)
+        out["realized_pnl"] = self.realized.ravel() * mm
         out["fees"] = self.fees.ravel()
         out["n_fills"] = self.n_fills.ravel()
         m = np.tile(marks, n_books)
         out["mark"] = m
-        out["unrealized_pnl"] = np.where(out["qty"] != 0, out["qty"] * (m - out["avg_price"]), 0.0)
+        out["unrealized_pnl"] = np.where(out["qty"] != 0, out["qty"] * (m - out["avg_price"]) * mm, 0.0)
         return out
 
 
@@ -314,6 +319,6 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     events = events[np.argsort(events["ts"], kind="stable")]
     events["event_id"] = np.arange(ne)
     trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
-    positions = state.positions(market.mid[:, -1], trade_date)
+    positions = state.positions(market.mid[:, -1], trade_date, ri.multiplier)
     return DeskOutcome(orders=orders, fills=fills[:nf], events=events, pnl=pnl, positions=positions,
                        risk=risk_rows, breaches=breaches[:nbr])

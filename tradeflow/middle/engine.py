@@ -458,10 +458,8 @@ class RiskEngine:
         ccy = self._inst.currency_id
         mid = self._marks[:, None]
         fx = self._fx_ccy[:, None]
-        # the P&L snapshot kernel values positions without multipliers: pass multiplier-scaled copies
         mult = self._inst.multiplier
-        _kernels._snapshot_nb(pnl, 0, t, 0, st.pos * 1, st.avg * mult, st.realized * mult, st.fees, ccy,
-                              mid * mult[:, None], fx)
+        _kernels._snapshot_nb(pnl, 0, t, 0, st.pos, st.avg, st.realized, st.fees, ccy, mid, fx, mult)
         risk = np.zeros(n_books + 1, RISK_DT)
         breaches = np.zeros((n_books + 1) * _kernels.N_LIMIT_KINDS, BREACH_DT)
         rc = self.risk_config

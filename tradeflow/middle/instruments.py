@@ -117,12 +117,20 @@ def instrument_risk(table: pd.DataFrame, *, risk_free_rate: float = 0.04, divide
     div = np.full(n, float(dividend_yield))
     cp = np.zeros(n)
     if is_opt.any():
-        cp_col = next((c for c in ("call_put", "option_type", "right", "put_call") if c in table), None)
-        for c in ("underlying", "strike", "expiry"):
-            if c not in table:
-                raise ValueError(f"the instrument table has options but no {c!r} column")
-        if cp_col is None:
-            raise ValueError("the instrument table has options but no 'call_put' column")
+        # accept the usual spellings of the option columns
+        aliases = {"underlying": ("underlying", "underlying_id", "underlying_symbol"),
+                   "strike": ("strike", "strike_price"), "expiry": ("expiry", "expiry_ts", "expiry_date", "maturity"),
+                   "call_put": ("call_put", "option_type", "right", "put_call", "cp", "is_call")}
+        found = {}
+        for key, names in aliases.items():
+            col = next((c for c in names if c in table), None)
+            if col is None:
+                raise ValueError(f"the instrument table has options but no {key!r} column (any of {names})")
+            found[key] = col
+        table = table.rename(columns={v: k for k, v in found.items() if k != "call_put"})
+        cp_col = found["call_put"]
+        if cp_col == "is_call":
+            table = table.assign(is_call=np.where(table["is_call"].astype(bool), 1, -1))
         index = {s: k for k, s in enumerate(symbols)}
         for k in np.flatnonzero(is_opt):
             sym = symbols[k]
