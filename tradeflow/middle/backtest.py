@@ -76,9 +76,14 @@ def christoffersen(hits: np.ndarray) -> tuple[float, float]:
 
 
 def traffic_light(exceptions: int, n_days: int = 250, level: float = 0.99) -> str:
-    """Basel traffic-light zone ("green", "yellow", "red") of ``exceptions`` in ``n_days``."""
-    cum = float(stats.binom.cdf(int(exceptions), int(n_days), 1.0 - level))
-    if cum < 0.95:
+    """Basel traffic-light zone ("green", "yellow", "red") of ``exceptions`` in ``n_days``.
+
+    The Basel rule is calibrated for 250 days; over short runs it is indicative only, and no
+    exceptions is always green (over a handful of days its cumulative probability exceeds 95%).
+    """
+    x = int(exceptions)
+    cum = float(stats.binom.cdf(x, int(n_days), 1.0 - level))
+    if x == 0 or cum < 0.95:
         return "green"
     if cum < 0.9999:
         return "yellow"
