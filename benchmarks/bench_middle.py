@@ -72,7 +72,7 @@ def _python_post_trade(f: dict[str, np.ndarray], n: int) -> None:
 
 @register("middle.post_trade", unit="fills")
 def bench_post_trade(b: Bench) -> None:
-    n = b.size(quick=200_000, full=1_000_000)
+    n = b.size(quick=100_000, full=1_000_000)
     f = _fills(n)
     b.param(fills=n, instruments=N_INST, books=N_BOOKS)
     b.target("tradeflow post_trade_nb (pos, avg cost, realized, MTM, gross/net per fill)",
@@ -82,7 +82,7 @@ def bench_post_trade(b: Bench) -> None:
                                 n_books=N_BOOKS, n_instruments=N_INST), n=n, repeats=3)
     df = pd.DataFrame(f)
     b.baseline("pandas groupby-cumsum pos/cash/MTM (no realized P&L)", lambda: _pandas_post_trade(df), n=n, repeats=3)
-    m = b.size(quick=20_000, full=100_000)
+    m = b.size(quick=5_000, full=100_000)
     b.baseline("python loop, average-cost realized P&L", lambda: _python_post_trade(f, m), n=m, repeats=1)
     if importlib.util.find_spec("vectorbt") is not None:  # pragma: no cover - optional, never a dependency
         import vectorbt as vbt
@@ -151,12 +151,12 @@ def _python_pretrade(o: dict[str, np.ndarray], n: int) -> int:
 
 @register("middle.pretrade", unit="orders")
 def bench_pretrade(b: Bench) -> None:
-    n = b.size(quick=200_000, full=1_000_000)
+    n = b.size(quick=100_000, full=1_000_000)
     o = _orders(n)
     b.param(orders=n, instruments=N_INST, books=N_BOOKS, clients=50, traders=20)
     b.target("tradeflow check_orders_nb (all 15c3-5 controls, stateful)", lambda: _kernel_pretrade(o), n=n)
     b.baseline("numpy vectorized stateless checks only", lambda: _numpy_pretrade(o), n=n)
-    m = b.size(quick=20_000, full=100_000)
+    m = b.size(quick=5_000, full=100_000)
     b.baseline("python loop, every check", lambda: _python_pretrade(o, m), n=m, repeats=1)
 
 
@@ -198,14 +198,14 @@ def _recompute_var(f, unit, n_books: int, n: int) -> None:
 
 @register("middle.incremental_var", unit="fills")
 def bench_incremental_var(b: Bench) -> None:
-    n = b.size(quick=50_000, full=1_000_000)
+    n = b.size(quick=20_000, full=1_000_000)
     f = _fills(n)
     f["ts"] = np.arange(n, dtype=np.int64)
     unit = _var_state(N_BOOKS, N_INST, 500)
     b.param(fills=n, instruments=N_INST, books=N_BOOKS, scenarios=500, var_level=0.99, es_level=0.975)
     b.target("tradeflow apply_fills_nb: position + scenario P&L + VaR/ES after every fill",
              lambda: _kernel_incremental_var(f, unit, N_BOOKS), n=n)
-    m = b.size(quick=1_000, full=10_000)
+    m = b.size(quick=300, full=10_000)
     b.baseline("recompute book scenario P&L (numpy matmul) + partition per fill",
                lambda: _recompute_var(f, unit, N_BOOKS, m), n=m, repeats=1)
 
@@ -213,7 +213,7 @@ def bench_incremental_var(b: Bench) -> None:
 @register("middle.var_scaling", unit="fills")
 def bench_var_scaling(b: Bench) -> None:
     """How the per-fill cost grows with scenarios, instruments and books (no baselines: a cost curve)."""
-    n = b.size(quick=20_000, full=200_000)
+    n = b.size(quick=5_000, full=200_000)
     grid = [(5, 100, 250), (5, 100, 500), (5, 100, 1000), (5, 100, 2000), (5, 10, 500), (5, 1000, 500),
             (1, 100, 500), (50, 100, 500)]
     b.param(fills=n, grid="(books, instruments, scenarios)")

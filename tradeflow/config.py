@@ -651,7 +651,7 @@ class SimulationConfig:
         """Load a config from a TOML file.
 
         Tables are ``[market]``, ``[[market.instruments]]``, ``[[market.fx_rates]]``,
-        ``[flow]``, ``[execution]``, ``[pretrade]``, ``[back]``.
+        ``[flow]``, ``[execution]``, ``[pretrade]``, ``[back]``, ``[risk]``, ``[limits]``.
         """
         with open(path, "rb") as fh:
             data = tomllib.load(fh)

@@ -150,3 +150,5 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 def warmup() -> None:
     """Compile (or load from the on-disk cache) every numba kernel with a tiny run."""
     simulate(SimulationConfig.from_dict({"flow": {"orders_per_day": 200}}), seed=0)
+    from tradeflow.middle.engine import warmup_engine
+    warmup_engine()

@@ -487,3 +487,18 @@ class RiskEngine:
         """How many records of each reason the engine has seen (NONE = accepted)."""
         s = pd.Series(self._rejected[:len(RejectReason)], index=[r.name for r in RejectReason])
         return s[s > 0]
+
+
+def warmup_engine() -> None:
+    """Compile (or load from cache) the streaming engine's kernels with a tiny session."""
+    inst = pd.DataFrame({"symbol": ["A", "A_C"], "asset_class": ["equity", "option"], "currency": "USD",
+                         "underlying": ["", "A"], "strike": [np.nan, 100.0], "expiry": [0, 10**17],
+                         "call_put": ["", "C"], "volatility": [0.2, 0.2]})
+    eng = RiskEngine(inst, marks=[100.0, 5.0], scenarios=np.zeros((2, 20)))
+    eng.check_orders(pd.DataFrame({"ts": [0], "book": [0], "instrument": ["A"], "side": [1], "qty": [1],
+                                   "ref_price": [100.0]}))
+    eng.on_fills(pd.DataFrame({"ts": [0], "book": [0], "instrument": ["A"], "side": [1], "qty": [1],
+                               "price": [100.0]}))
+    eng.on_prices(pd.DataFrame({"ts": [1], "instrument": ["A"], "price": [101.0]}))
+    eng.var()
+    eng.check_limits(1)
