@@ -227,3 +227,18 @@ def test_parametric_and_monte_carlo_var_in_the_engine():
     assert by_book.loc[1, "dollar_delta"] == pytest.approx(-2_000 * 50.0 + 500 * 20.0 * 1.1)
     with pytest.raises(ValueError, match="'method'"):
         eng.parametric_var(method="magic")
+
+
+@given(fill_rows, st.lists(st.tuples(st.integers(0, 2), st.floats(1.0, 300.0)), min_size=1, max_size=10))
+def test_marking_to_market_moves_the_scenario_vectors_like_a_recompute(rows, prices):
+    eng = make_engine()
+    eng.on_fills(frame(rows))
+    t0 = len(rows)
+    eng.on_prices(pd.DataFrame({"ts": t0 + np.arange(len(prices)), "instrument": [SYMS[i] for i, _ in prices],
+                                "price": [p for _, p in prices]}))
+    fresh = make_engine()
+    fresh._marks[:] = eng._marks
+    fresh._state.pos[:] = eng._state.pos
+    fresh._rebase()
+    np.testing.assert_allclose(eng.book_scenario_pnl, fresh.book_scenario_pnl, rtol=1e-9, atol=1e-6)
+    pd.testing.assert_frame_equal(eng.var(), fresh.var(), rtol=1e-9, atol=1e-6)
