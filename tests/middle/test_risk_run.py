@@ -122,3 +122,22 @@ def test_positions_and_pnl_snapshots_count_the_contract_multiplier():
     k._snapshot_nb(out, 0, 0, 0, state.pos, state.avg, state.realized, state.fees, np.zeros(2, np.int64),
                    np.array([[10.0], [7.0]]), np.ones((1, 1)), np.array([1.0, 100.0]))
     assert out["total_pnl"][0] == pytest.approx(500.0) and out["gross_exposure"][0] == pytest.approx(1_400.0)
+
+
+def test_a_limit_still_breached_next_morning_fires_again():
+    cfg = small_config(2_000, days=2, limits={"book_var": 3_000.0, "desk_var": 0.0, "book_gross_exposure": 0.0,
+                                              "desk_gross_exposure": 0.0, "book_concentration": 0.0,
+                                              "breach_action": "none"})
+    r = tradeflow.simulate(cfg, seed=5)
+    b = r.records["breaches"]
+    day = b["ts"] // NS_PER_DAY
+    days = [int(d.astype(np.int64)) for d in r.trade_dates]
+    ended_in_breach = set()
+    for bk in np.unique(b["book"]):
+        mine = b[(b["book"] == bk) & (day == days[0])]
+        if len(mine) and mine["level"][-1] == BreachLevel.BREACH:
+            ended_in_breach.add(int(bk))
+    assert ended_in_breach, "the limit is tight enough that some book ends day 1 in breach"
+    for bk in ended_in_breach:
+        again = b[(b["book"] == bk) & (day == days[1]) & (b["level"] == BreachLevel.BREACH)]
+        assert len(again) >= 1 and (again["action"] == -1).all()  # breach_action "none": nothing switched

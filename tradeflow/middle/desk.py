@@ -206,8 +206,9 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     risk : RiskSetup, optional
         Scenarios and limits: with it the loop keeps each book's scenario P&L vector current
         after every fill, writes risk rows at each snapshot and checks the limits. Every
-        book's trading state is reset to ACTIVE at the start of the session (the risk
-        manager's morning review); the kill switch and the drawdown peaks carry over.
+        book's trading state is reset to ACTIVE and every limit to CLEARED at the start of the
+        session (the risk manager's morning review: a limit still breached fires again at its
+        first check); the kill switch and the drawdown peaks carry over.
     fifo : bool, default=False
         Realized P&L by FIFO lots instead of average cost (total P&L is the same).
     """
@@ -277,7 +278,10 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
         lim = limit_params(risk.limits)
         action = breach_action_code(risk.limits)
         sqrt_h = float(np.sqrt(rc.horizon_days))
+        # the morning review: books start ACTIVE and every limit is re-evaluated from CLEARED, so a
+        # limit still breached at the first check fires (and acts) again
         state.book_state[:] = TradingState.ACTIVE
+        state.limit_state[:] = 0
         risk_rows = np.zeros(snap_ts.size * (n_books + 1), dtype=RISK_DT)
         breaches = np.zeros(n_x + snap_ts.size * (n_books + 1) * _kernels.N_LIMIT_KINDS, dtype=BREACH_DT)
         risk_on = True
