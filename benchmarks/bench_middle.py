@@ -31,7 +31,7 @@ def _fills(n: int, n_inst: int = N_INST, n_books: int = N_BOOKS, seed: int = 0) 
 
 
 def _kernel_post_trade(f: dict[str, np.ndarray], n_books: int, n_inst: int) -> None:
-    shape = (n_books, n_inst)
+    shape = (n_inst, n_books)  # instrument-major state
     n = f["book"].shape[0]
     ek.post_trade_nb(f["book"], f["inst"], f["side"], f["qty"], f["price"], f["fee"], np.zeros(shape, np.int64),
                      np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, np.int64), np.zeros(n_inst),

@@ -197,27 +197,31 @@ def post_trade_nb(book, inst, side, qty, price, fee, pos, avg, realized, fees, n
     For each fill: the book x instrument's position, realized P&L and unrealized P&L marked at
     the fill price, and the book's gross and net exposure with every instrument marked at its
     last traded price (a fill re-marks its instrument in every book that holds it).
-    Inputs are assumed validated (the public wrapper does it).
+
+    The state arrays are **instrument-major**, shape (n_instruments, n_books), so re-marking an
+    instrument across books reads one contiguous row. Inputs are assumed validated (the public
+    wrapper does it).
     """
-    n_books = pos.shape[0]
+    n_books = pos.shape[1]
     for j in range(book.shape[0]):
         b = book[j]
         i = inst[j]
         px = price[j]
-        prev_px = last_px[i]
-        for bb in range(n_books):  # re-mark instrument i at the new price, before the fill
-            pp = pos[bb, i]
-            if pp != 0:
-                gross[bb] += abs(pp) * (px - prev_px)  # prices are positive: |pp px| - |pp prev| = |pp| (px - prev)
-                net[bb] += pp * (px - prev_px)
+        dp = px - last_px[i]
         last_px[i] = px
-        p0 = pos[b, i]
-        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side[j], qty[j], px, fee[j])
-        p1 = pos[b, i]
+        if dp != 0.0:
+            row = pos[i]
+            for bb in range(n_books):  # re-mark instrument i in every book (prices are positive)
+                pp = row[bb]
+                gross[bb] += abs(pp) * dp
+                net[bb] += pp * dp
+        p0 = pos[i, b]
+        apply_fill_nb(pos, avg, realized, fees, n_fills, i, b, side[j], qty[j], px, fee[j])
+        p1 = pos[i, b]
         gross[b] += (abs(p1) - abs(p0)) * px
         net[b] += (p1 - p0) * px
         out_pos[j] = p1
-        out_realized[j] = realized[b, i]
-        out_unrealized[j] = p1 * (px - avg[b, i]) if p1 != 0 else 0.0
+        out_realized[j] = realized[i, b]
+        out_unrealized[j] = p1 * (px - avg[i, b]) if p1 != 0 else 0.0
         out_gross[j] = gross[b]
         out_net[j] = net[b]

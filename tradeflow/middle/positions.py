@@ -63,10 +63,10 @@ def post_trade(book, instrument, side, qty, price, fee=None, *, n_books: int | N
         raise ValueError(f"post_trade: 'qty' must be positive. Got {q[q <= 0][0]!r}.")
     if not np.all(np.isfinite(p) & (p > 0)) or not np.all(np.isfinite(f)):
         raise ValueError("post_trade: 'price' must be finite and positive and 'fee' finite")
-    shape = (max(nb, 1), max(ni, 1))
+    shape = (max(ni, 1), max(nb, 1))  # instrument-major state: see post_trade_nb
     out = {k: np.empty(n) for k in ("realized_pnl", "unrealized_pnl", "gross_exposure", "net_exposure")}
     out_pos = np.empty(n, np.int64)
     ek.post_trade_nb(b, i, s, q, p, f, np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape), np.zeros(shape),
-                     np.zeros(shape, np.int64), np.zeros(shape[1]), np.zeros(shape[0]), np.zeros(shape[0]), out_pos,
+                     np.zeros(shape, np.int64), np.zeros(shape[0]), np.zeros(shape[1]), np.zeros(shape[1]), out_pos,
                      out["realized_pnl"], out["unrealized_pnl"], out["gross_exposure"], out["net_exposure"])
     return pd.DataFrame({"position": out_pos, **out})
