@@ -65,6 +65,17 @@ def check_invariants(r):
         assert cal.is_business_day(days, [ccy]).all()
     # front-office P&L equals back-office P&L to the cent: no breaks at all on a clean run
     assert len(rec["breaks"]) == 0, r.breaks
+    # one risk row per book and one for the desk at every P&L snapshot; limit events are numbered in order
+    n_books = r.config.flow.n_books
+    assert len(rec["risk"]) == len(rec["pnl"]) // n_books * (n_books + 1)
+    np.testing.assert_array_equal(rec["breaches"]["breach_id"], np.arange(len(rec["breaches"])))
+    br = rec["breaches"]
+    assert (br["value"][br["level"] == 2] >= br["threshold"][br["level"] == 2]).all()
+    # a book only trades reducing-only after a breach switched it
+    ro = orders[orders["reject_reason"] == 11]
+    acted = br[br["action"] >= 1]
+    for o in ro:
+        assert ((acted["ts"] <= o["ts"]) & ((acted["book"] == o["book"]) | (acted["book"] == -1))).any()
 
 
 @given(cfg=configs, seed=st.integers(0, 2**31 - 1))

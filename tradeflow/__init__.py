@@ -19,10 +19,13 @@ from tradeflow.config import (
     FlowConfig,
     FxRateConfig,
     InstrumentConfig,
+    LimitsConfig,
     MarketConfig,
     PreTradeConfig,
+    RiskConfig,
     SimulationConfig,
 )
+from tradeflow.middle import RiskEngine
 from tradeflow.results import RunResult
 from tradeflow.sim import simulate, warmup
 
@@ -34,4 +37,5 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
+    "LimitsConfig", "RiskConfig", "RiskEngine",
 ]

@@ -29,7 +29,7 @@ import numpy as np
 
 __all__ = [
     "InstrumentConfig", "OptionConfig", "FxRateConfig", "MarketConfig", "FlowConfig", "ExecutionConfig",
-    "PreTradeConfig", "BackOfficeConfig", "SimulationConfig",
+    "PreTradeConfig", "BackOfficeConfig", "SimulationConfig", "RiskConfig", "LimitsConfig",
 ]
 
 
@@ -682,6 +682,17 @@ class PreTradeConfig:
         book's working orders on the same side.
     max_position_qty_by_symbol : dict of str to int
         Overrides of ``max_position_qty`` for named instruments.
+    max_gross_position_qty : int, default=150_000
+        Largest gross open quantity per book and instrument: ``|position|`` plus every
+        working order on both sides plus the new order.
+    client_credit_limit : float, default=5_000_000_000
+        Credit threshold per client: base-currency notional of the client's accepted orders
+        in the session (filled and still working; cancelled or expired quantity is released).
+    max_orders_per_second : int, default=50
+        Message throttle per trader: orders in any rolling one-second window.
+    duplicate_window_s : float, default=1.0
+        An order with the same client, instrument, side, type, quantity and limit price as
+        one accepted less than this many seconds before is rejected as a duplicate (0 = off).
     """
 
     price_collar_bps: float = 500.0
@@ -689,6 +700,10 @@ class PreTradeConfig:
     max_order_notional: float = 5_000_000.0
     max_position_qty: int = 60_000
     max_position_qty_by_symbol: dict[str, int] = field(default_factory=dict)
+    max_gross_position_qty: int = 150_000
+    client_credit_limit: float = 5_000_000_000.0
+    max_orders_per_second: int = 50
+    duplicate_window_s: float = 1.0
 
     def __post_init__(self) -> None:
         _coerce_float(self, "price_collar_bps", "max_order_notional")
@@ -700,6 +715,112 @@ class PreTradeConfig:
         for sym, q in self.max_position_qty_by_symbol.items():
             if not (isinstance(q, int) and not isinstance(q, bool) and q > 0):
                 _fail(self, "max_position_qty_by_symbol", f"positive ints (entry {sym!r})", q)
+        _coerce_float(self, "client_credit_limit", "duplicate_window_s")
+        _positive_int(self, "max_gross_position_qty")
+        _positive(self, "client_credit_limit")
+        _positive_int(self, "max_orders_per_second")
+        if self.max_orders_per_second > 100_000:
+            _fail(self, "max_orders_per_second", "at most 100_000", self.max_orders_per_second)
+        _positive(self, "duplicate_window_s", allow_zero=True)
+
+
+_PNL_METHODS = ("average_cost", "fifo")
+_BREACH_ACTIONS = ("none", "reducing_only", "halt")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskConfig:
+    """The risk engine: scenarios, VaR/ES levels, horizons and option-pricing inputs.
+
+    Parameters
+    ----------
+    n_scenarios : int, default=500
+        Daily scenario returns per instrument for historical VaR (drawn from the market's
+        correlated model, see :mod:`tradeflow.market.scenarios`).
+    var_level : float, default=0.99
+        Confidence of VaR.
+    es_level : float, default=0.975
+        Confidence of Expected Shortfall (the Basel FRTB pairing: 97.5% ES ~ 99% VaR).
+    horizon_days : int, default=10
+        The long horizon reported beside the 1-day figures (square-root-of-time scaling).
+    pnl_method : {"average_cost", "fifo"}, default="average_cost"
+        How realized P&L is attributed when a position is reduced (total P&L is the same).
+    risk_free_rate, dividend_yield : float, default=0.04, 0.0
+        Continuously compounded, per year; used for options when the instrument table has no
+        ``rate`` / ``dividend_yield`` column.
+    """
+
+    n_scenarios: int = 500
+    var_level: float = 0.99
+    es_level: float = 0.975
+    horizon_days: int = 10
+    pnl_method: str = "average_cost"
+    risk_free_rate: float = 0.04
+    dividend_yield: float = 0.0
+
+    def __post_init__(self) -> None:
+        _coerce_float(self, "var_level", "es_level", "risk_free_rate", "dividend_yield")
+        _positive_int(self, "n_scenarios")
+        if self.n_scenarios < 20:
+            _fail(self, "n_scenarios", "at least 20", self.n_scenarios)
+        for n in ("var_level", "es_level"):
+            v = getattr(self, n)
+            if not (isinstance(v, float) and 0.5 <= v < 1.0):
+                _fail(self, n, "a confidence level in [0.5, 1)", v)
+        _positive_int(self, "horizon_days")
+        if self.pnl_method not in _PNL_METHODS:
+            _fail(self, "pnl_method", f"one of {_PNL_METHODS}", self.pnl_method)
+        _finite(self, "risk_free_rate")
+        _finite(self, "dividend_yield")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitsConfig:
+    """Post-trade risk limits per book and for the desk, in the base currency.
+
+    A limit warns at ``warning_fraction`` of its threshold and is breached at the threshold;
+    every change of level is a breach event in ``RunResult.breaches``. The VaR limit is checked
+    after every fill; all limits at every risk snapshot. 0 switches a limit off.
+
+    Parameters
+    ----------
+    book_var, desk_var : float, default=3_000_000, 10_000_000
+        1-day historical VaR at ``RiskConfig.var_level``.
+    book_gross_exposure, desk_gross_exposure : float, default=150_000_000, 500_000_000
+    book_drawdown, desk_drawdown : float, default=2_000_000, 5_000_000
+        Stop-loss on the fall of total P&L from its running peak.
+    book_concentration : float, default=0.7
+        Largest single-instrument share of a book's gross exposure; only checked when the
+        book's gross exposure is at least ``concentration_min_gross``.
+    concentration_min_gross : float, default=5_000_000
+    warning_fraction : float, default=0.8
+    breach_action : {"none", "reducing_only", "halt"}, default="reducing_only"
+        What a book breach does to the book's trading state (desk breaches switch every book).
+    """
+
+    book_var: float = 3_000_000.0
+    desk_var: float = 10_000_000.0
+    book_gross_exposure: float = 150_000_000.0
+    desk_gross_exposure: float = 500_000_000.0
+    book_drawdown: float = 2_000_000.0
+    desk_drawdown: float = 5_000_000.0
+    book_concentration: float = 0.7
+    concentration_min_gross: float = 5_000_000.0
+    warning_fraction: float = 0.8
+    breach_action: str = "reducing_only"
+
+    def __post_init__(self) -> None:
+        names = ("book_var", "desk_var", "book_gross_exposure", "desk_gross_exposure", "book_drawdown",
+                 "desk_drawdown", "book_concentration", "concentration_min_gross", "warning_fraction")
+        _coerce_float(self, *names)
+        for n in names:
+            _positive(self, n, allow_zero=True)
+        if self.book_concentration > 1.0:
+            _fail(self, "book_concentration", "a share in [0, 1] (0 = off)", self.book_concentration)
+        if not 0.0 < self.warning_fraction <= 1.0:
+            _fail(self, "warning_fraction", "a fraction in (0, 1]", self.warning_fraction)
+        if self.breach_action not in _BREACH_ACTIONS:
+            _fail(self, "breach_action", f"one of {_BREACH_ACTIONS}", self.breach_action)
 
 
 # --------------------------------------------------------------------------- back office
@@ -738,6 +859,8 @@ class SimulationConfig:
     Parameters
     ----------
     market, flow, execution, pretrade, back : the rooms' configs
+    risk, limits : RiskConfig, LimitsConfig
+        The middle office's risk engine (VaR/ES, P&L method) and its post-trade limits.
     days : int, default=1
         Business days to simulate from ``market.trade_date`` (base-currency calendar);
         positions, P&L and unsettled trades carry over from one day to the next.
@@ -752,13 +875,16 @@ class SimulationConfig:
     back: BackOfficeConfig = field(default_factory=BackOfficeConfig)
     days: int = 1
     pnl_interval_seconds: float = 300.0
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     def __post_init__(self) -> None:
         _positive_int(self, "days")
         _coerce_float(self, "pnl_interval_seconds")
         _positive(self, "pnl_interval_seconds")
         for name, cls in (("market", MarketConfig), ("flow", FlowConfig), ("execution", ExecutionConfig),
-                          ("pretrade", PreTradeConfig), ("back", BackOfficeConfig)):
+                          ("pretrade", PreTradeConfig), ("back", BackOfficeConfig), ("risk", RiskConfig),
+                          ("limits", LimitsConfig)):
             if not isinstance(getattr(self, name), cls):
                 _fail(self, name, f"a {cls.__name__}", getattr(self, name))
         for sym in self.pretrade.max_position_qty_by_symbol:
@@ -792,7 +918,7 @@ class SimulationConfig:
         """Load a config from a TOML file.
 
         Tables are ``[market]``, ``[[market.instruments]]``, ``[[market.fx_rates]]``,
-        ``[flow]``, ``[execution]``, ``[pretrade]``, ``[back]``.
+        ``[flow]``, ``[execution]``, ``[pretrade]``, ``[back]``, ``[risk]``, ``[limits]``.
         """
         with open(path, "rb") as fh:
             data = tomllib.load(fh)

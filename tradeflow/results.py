@@ -13,12 +13,15 @@ from tradeflow.config import SimulationConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import (
     ENUM_FIELDS,
+    NS_PER_DAY,
     AccountKind,
+    BreachLevel,
     BreakKind,
     EventKind,
     OrderStatus,
     RejectReason,
     SettlementStatus,
+    TradingState,
     enum_labels,
     records_to_frame,
 )
@@ -224,6 +227,56 @@ class RunResult:
         underlyings = list(self.market.instruments.loc[self.market.instruments["asset_class"] != "option", "symbol"])
         return stylized_facts(prices[underlyings], **kw)
 
+    @cached_property
+    def risk(self) -> pd.DataFrame:
+        """Risk snapshots per book (``book`` -1 is the desk): historical VaR/ES 1-day and 10-day,
+        exposures, total P&L, drawdown, concentration and trading state; UTC time index, base currency."""
+        rec = self.records.get("risk")
+        if rec is None:
+            from tradeflow.schema import RISK_DT
+            rec = np.zeros(0, RISK_DT)
+        return records_to_frame(rec).set_index("ts")
+
+    @cached_property
+    def breaches(self) -> pd.DataFrame:
+        """Limit events: ``ts, book (-1 = desk), limit, level (WARNING/BREACH/CLEARED), value, threshold``
+        and the trading state a breach switched the book to (``action``, empty when none)."""
+        rec = self.records.get("breaches")
+        if rec is None:
+            from tradeflow.schema import BREACH_DT
+            rec = np.zeros(0, BREACH_DT)
+        df = records_to_frame(rec)
+        names = np.array([s.name for s in TradingState] + [""], dtype=object)
+        df["action"] = pd.Categorical(names[np.where(rec["action"] >= 0, rec["action"], len(names) - 1)])
+        return df
+
+    def var_backtest(self, book: int | None = None):
+        """Backtest the 1-day historical VaR over the run's days (needs at least two days).
+
+        Each day's realized P&L (change of total P&L from the previous close, base currency)
+        is compared with the VaR the risk engine reported at the previous close.
+
+        Parameters
+        ----------
+        book : int, optional
+            A book; the whole desk when omitted.
+
+        Returns
+        -------
+        tradeflow.middle.backtest.BacktestResult
+        """
+        from tradeflow.middle.backtest import var_backtest
+
+        risk = self.records.get("risk")
+        if risk is None or len(self.trade_dates) < 2:
+            raise ValueError("a VaR backtest needs risk records over at least two days")
+        rows = risk[risk["book"] == (-1 if book is None else int(book))]
+        day = rows["ts"] // NS_PER_DAY
+        close = np.flatnonzero(np.r_[day[1:] != day[:-1], True])  # the last snapshot of each day
+        total = rows["total_pnl"][close]
+        var = rows["var_1d"][close]
+        return var_backtest(np.diff(total), var[:-1], level=self.config.risk.var_level)
+
     def prices(self, field: str = "mid") -> pd.DataFrame:
         """Simulated quotes (``mid``, ``bid`` or ``ask``), one column per symbol."""
         return self.market.prices_frame(field)
@@ -251,7 +304,27 @@ class RunResult:
             "pnl_by_book": pnl,
             "settlements_by_status": count(rec["settlements"]["status"], SettlementStatus),
             "breaks_by_kind": count(rec["breaks"]["kind"], BreakKind),
+            **self._risk_tables(),
         }
+
+    def _risk_tables(self) -> dict[str, pd.DataFrame]:
+        risk = self.records.get("risk")
+        breaches = self.records.get("breaches")
+        out: dict[str, pd.DataFrame] = {}
+        if risk is not None and len(risk):
+            last = risk[risk["ts"] == risk["ts"].max()]
+            df = pd.DataFrame({c: last[c] for c in ("book", "var_1d", "es_1d", "var_10d", "gross_exposure",
+                                                    "drawdown")})
+            df["book"] = np.where(last["book"] < 0, "desk", last["book"].astype(str))
+            peak = pd.Series(risk["var_1d"]).groupby(risk["book"]).max()
+            df["max_var_1d"] = peak.reindex(last["book"]).to_numpy()
+            out["risk_by_book"] = df.set_index("book")
+        if breaches is not None:
+            b = breaches[breaches["level"] != BreachLevel.CLEARED]
+            frame = records_to_frame(b)
+            out["breaches_by_limit"] = (frame.groupby(["limit", "level"], observed=True).size().rename("count")
+                                        .reset_index())
+        return out
 
     def summary(self) -> str:
         """A short text report of the run."""
@@ -278,6 +351,20 @@ class RunResult:
             "Breaks by kind",
             _indent(_nonzero(t["breaks_by_kind"])),
         ]
+        if "risk_by_book" in t:
+            rc = self.config.risk
+            lines += ["", f"Risk at the close ({self.base_currency}; historical VaR {rc.var_level:.1%}, "
+                      f"ES {rc.es_level:.1%}, {rc.horizon_days}-day by sqrt-time)",
+                      _indent(t["risk_by_book"].to_string(float_format=lambda v: f"{v:,.0f}"))]
+        if "risk_by_book" in t and len(self.trade_dates) >= 2:
+            bt = self.var_backtest()
+            lines += ["", f"VaR backtest (desk, {bt.n_days} days): {bt.exceptions} exceptions "
+                      f"(expected {bt.expected:.2f}), Kupiec p={bt.kupiec_pvalue:.3f}, "
+                      f"Christoffersen cc p={bt.conditional_coverage_pvalue:.3f}, Basel zone {bt.zone}"]
+        if "breaches_by_limit" in t:
+            bl = t["breaches_by_limit"]
+            lines += ["", "Limit warnings and breaches",
+                      _indent(bl.to_string(index=False) if len(bl) else "none")]
         if self.timings:
             lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in self.timings.items())]
         return "\n".join(lines)

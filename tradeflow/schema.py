@@ -26,6 +26,7 @@ __all__ = [
     "ORDER_DT", "ORDER_EVENT_DT", "EXECUTION_DT", "FILL_DT", "POSITION_DT", "PNL_DT",
     "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "QUOTE_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
     "NS_PER_SECOND", "NS_PER_DAY",
+    "TradingState", "LimitKind", "BreachLevel", "RISK_DT", "BREACH_DT",
 ]
 
 NS_PER_SECOND = 1_000_000_000
@@ -77,6 +78,17 @@ class RejectReason(IntEnum):
     INVALID_PRICE = 6
     UNKNOWN_INSTRUMENT = 7
     UNKNOWN_BOOK = 8
+    # market-access controls (SEC 15c3-5 / MiFID II RTS 6) beyond the per-order limits
+    KILL_SWITCH = 9  # the desk's kill switch is on: nothing goes out
+    BOOK_HALTED = 10  # the book's trading state is HALTED
+    REDUCING_ONLY = 11  # the book may only reduce positions and this order would not
+    MAX_GROSS_POSITION = 12  # |position| + all working orders of the book x instrument would exceed the limit
+    CREDIT_LIMIT = 13  # the client's credit usage (notional of its live and filled orders) would exceed its limit
+    THROTTLE = 14  # the trader sent more orders in the last second than allowed
+    DUPLICATE_ORDER = 15  # same client, instrument, side, qty and price as a recent order
+    UNKNOWN_CLIENT = 16
+    UNKNOWN_TRADER = 17
+    TS_BACKWARDS = 18  # a streaming record older than the last one the engine accepted
 
 
 class EventKind(IntEnum):
@@ -296,6 +308,66 @@ BREAK_DT = np.dtype(
     align=True,
 )
 
+class TradingState(IntEnum):
+    """A book's trading state, set by the desk (or by a limit breach when configured)."""
+
+    ACTIVE = 0
+    REDUCING_ONLY = 1  # orders may only bring positions towards zero
+    HALTED = 2  # no orders at all
+
+
+class LimitKind(IntEnum):
+    """Risk limits monitored per book and for the whole desk."""
+
+    VAR = 0  # 1-day historical VaR at the configured level, base currency
+    GROSS_EXPOSURE = 1  # sum of |market value|, base currency
+    DRAWDOWN = 2  # stop-loss: peak total P&L minus current total P&L, base currency
+    CONCENTRATION = 3  # largest single-instrument |market value| as a share of gross exposure
+
+
+class BreachLevel(IntEnum):
+    """Where a limit's utilization stands; a breach event records each change of level."""
+
+    CLEARED = 0  # back below the warning level
+    WARNING = 1  # at or above the warning fraction of the limit
+    BREACH = 2  # at or above the limit
+
+
+# One row per book (and one for the desk, book = -1) at every risk snapshot.
+RISK_DT = np.dtype(
+    [
+        ("ts", np.int64),
+        ("book", np.int32),  # -1 for the whole desk
+        ("var_1d", np.float64),  # historical VaR, base currency, positive = loss
+        ("es_1d", np.float64),
+        ("var_10d", np.float64),  # square-root-of-time scaled
+        ("es_10d", np.float64),
+        ("gross_exposure", np.float64),
+        ("net_exposure", np.float64),
+        ("total_pnl", np.float64),
+        ("drawdown", np.float64),  # peak total P&L so far minus current
+        ("concentration", np.float64),  # largest |market value| / gross exposure
+        ("trading_state", np.int8),
+    ],
+    align=True,
+)
+
+# A limit changing level (warning, breach, cleared), with what was measured and the threshold crossed.
+BREACH_DT = np.dtype(
+    [
+        ("breach_id", np.int64),
+        ("ts", np.int64),
+        ("book", np.int32),  # -1 for a desk limit
+        ("limit", np.int8),  # LimitKind
+        ("level", np.int8),  # BreachLevel
+        ("value", np.float64),
+        ("threshold", np.float64),  # the limit itself (the warning level is warning_fraction * threshold)
+        ("action", np.int8),  # TradingState the book was switched to (-1: none)
+    ],
+    align=True,
+)
+
+
 # Which integer fields hold which enum, so frames show labels instead of codes.
 ENUM_FIELDS: dict[str, type[IntEnum]] = {
     "side": Side,
@@ -306,6 +378,9 @@ ENUM_FIELDS: dict[str, type[IntEnum]] = {
     "reason": RejectReason,
     "liquidity": Liquidity,
     "account_kind": AccountKind,
+    "trading_state": TradingState,
+    "limit": LimitKind,
+    "level": BreachLevel,
 }
 
 

@@ -11,8 +11,9 @@ from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instr
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_orders, run_venue
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
+from tradeflow.market.scenarios import simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
-from tradeflow.middle import DeskState, run_desk
+from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.progress import progress as _progress
 from tradeflow.results import RunResult
 from tradeflow.schema import NS_PER_DAY, QUOTE_DT
@@ -21,7 +22,7 @@ __all__ = ["simulate", "warmup", "STREAMS"]
 
 # Independent random streams, one per component, spawned from the run's SeedSequence
 # in this fixed order: adding a stream at the end never moves the existing ones.
-STREAMS = ("market", "flow", "execution", "settlement", "custodian")
+STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios")
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -100,7 +101,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
         "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks",
-        "executions", "quotes")}
+        "executions", "quotes", "risk", "breaches")}
     sessions: list[MarketData] = []
     n_orders = n_events = n_postings = 0
     market = None
@@ -127,8 +128,14 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 
         day_int = int(day.astype(np.int64))
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
+        # historical-VaR scenarios: one set per day from the market's model (a rolling window in real life)
+        risk_setup = RiskSetup.from_market(market, simulate_scenarios(mcfg, rngs["scenarios"], cfg.risk.n_scenarios),
+                                           cfg.risk, cfg.limits)
         desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
-                        pnl_interval_s=cfg.pnl_interval_seconds)
+                        pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,
+                        fifo=cfg.risk.pnl_method == "fifo")
+        out["risk"].append(desk.risk)
+        out["breaches"].append(desk.breaches)
         desk.events["event_id"] += n_events
         n_orders += len(orders)
         n_events += len(desk.events)
@@ -165,3 +172,5 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 def warmup() -> None:
     """Compile (or load from the on-disk cache) every numba kernel with a tiny run."""
     simulate(SimulationConfig.from_dict({"flow": {"orders_per_day": 200}}), seed=0)
+    from tradeflow.middle.engine import warmup_engine
+    warmup_engine()

@@ -13,23 +13,44 @@ from tradeflow.schema import EXECUTION_DT, NS_PER_DAY, EventKind, Liquidity, Ord
 
 
 def reference_desk(orders, execs, order_fx, limits):
-    """Arrivals before executions at equal times; dicts instead of arrays; partial fills allowed."""
+    """Arrivals before executions at equal times; dicts instead of arrays; partial fills allowed.
+
+    Implements every pre-trade control in its documented order: throttle, collar, order
+    quantity, notional, net position, gross position, client credit, duplicates.
+    """
     row = {int(o): k for k, o in enumerate(orders["order_id"])}
     events = [(orders["ts"][k], 0, k) for k in range(len(orders))]
     events += [(execs["ts"][x], 1, x) for x in range(len(execs))]
+    cancels = [k for k in range(len(orders)) if orders["ts_cancel"][k] >= 0]
+    events += [(orders["ts_cancel"][k], 2, k) for k in cancels]
     events.sort()
     pos, working, status, reason, filled, fills = {}, {}, {}, {}, {}, []
+    credit, sent, last = {}, {}, {}
     for _, kind, ref in events:
-        k = ref if kind == 0 else row[int(execs["order_id"][ref])]
+        k = ref if kind != 1 else row[int(execs["order_id"][ref])]
         o = orders[k]
         key = (int(o["book"]), int(o["instrument"]))
         side, qty = int(o["side"]), int(o["qty"])
+        is_limit = o["order_type"] == 1
+        px = o["limit_price"] if is_limit else o["ref_price"]
+        client, trader = int(o["client"]), int(o["trader"])
+        if kind == 2:
+            if status[k] in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+                working[key + (side,)] -= qty - filled[k]
+                credit[client] -= (qty - filled[k]) * px * order_fx[k]
+                status[k] = OrderStatus.CANCELLED
+            continue
         if kind == 0:
+            ts = int(o["ts"])
             p = pos.get(key, 0)
             w = working.get(key + (side,), 0)
-            is_limit = o["order_type"] == 1
-            px = o["limit_price"] if is_limit else o["ref_price"]
-            if is_limit and abs(o["limit_price"] / o["ref_price"] - 1) * 1e4 > limits.price_collar_bps:
+            w_other = working.get(key + (-side,), 0)
+            recent = [t for t in sent.get(trader, []) if ts - t < 1_000_000_000]
+            dup_key = (client, key[1], side)
+            prev = last.get(dup_key)
+            if len(recent) >= limits.max_orders_per_second:
+                r = RejectReason.THROTTLE
+            elif is_limit and abs(o["limit_price"] / o["ref_price"] - 1) * 1e4 > limits.price_collar_bps:
                 r = RejectReason.PRICE_COLLAR
             elif qty > limits.max_order_qty:
                 r = RejectReason.MAX_ORDER_QTY
@@ -37,6 +58,13 @@ def reference_desk(orders, execs, order_fx, limits):
                 r = RejectReason.MAX_ORDER_NOTIONAL
             elif abs(p + side * (w + qty)) > limits.max_position_qty:
                 r = RejectReason.MAX_POSITION
+            elif abs(p) + w + w_other + qty > limits.max_gross_position_qty:
+                r = RejectReason.MAX_GROSS_POSITION
+            elif credit.get(client, 0.0) + qty * px * order_fx[k] > limits.client_credit_limit:
+                r = RejectReason.CREDIT_LIMIT
+            elif prev is not None and ts - prev[0] < limits.duplicate_window_s * 1e9 and prev[1:] == (
+                    qty, o["limit_price"] if is_limit else -1.0):
+                r = RejectReason.DUPLICATE_ORDER
             else:
                 r = RejectReason.NONE
             reason[k] = r
@@ -44,6 +72,9 @@ def reference_desk(orders, execs, order_fx, limits):
             filled[k] = 0
             if not r:
                 working[key + (side,)] = w + qty
+                credit[client] = credit.get(client, 0.0) + qty * px * order_fx[k]
+                sent[trader] = recent + [ts]
+                last[dup_key] = (ts, qty, o["limit_price"] if is_limit else -1.0)
         elif status[k] in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
             q = min(int(execs["qty"][ref]), qty - filled[k])
             if q <= 0:
@@ -67,11 +98,23 @@ def _session(cfg, seed):
 
 
 @given(seed=st.integers(0, 10_000), max_pos=st.integers(500, 20_000), collar=st.sampled_from([20.0, 500.0]),
-       split=st.booleans())
-def test_desk_loop_matches_reference(seed, max_pos, collar, split):
+       split=st.booleans(), gross=st.sampled_from([1_000, 150_000]), credit=st.sampled_from([3e6, 5e9]),
+       rate=st.sampled_from([1, 50]), dup=st.sampled_from([0.0, 1.0, 600.0]), cancel=st.booleans())
+def test_desk_loop_matches_reference(seed, max_pos, collar, split, gross, credit, rate, dup, cancel):
     cfg = small_config(800, pretrade={"max_position_qty": max_pos, "price_collar_bps": collar,
-                                      "max_order_qty": 5_000}, flow={"fat_finger_rate": 0.05})
+                                      "max_order_qty": 5_000, "max_gross_position_qty": gross,
+                                      "client_credit_limit": credit, "max_orders_per_second": rate,
+                                      "duplicate_window_s": dup}, flow={"fat_finger_rate": 0.05})
     market, orders, close = _session(cfg, seed)
+    if cancel:  # some clients cancel what is left a minute later; the credit they used is released
+        orders["ts_cancel"][::3] = orders["ts"][::3] + 60 * 1_000_000_000
+    if dup:  # resend some orders a moment later: the duplicate check must catch them
+        copies = orders[::7].copy()
+        copies["ts"] += 1
+        copies["ts_cancel"] = -1
+        orders = np.concatenate([orders, copies])
+        orders = orders[np.argsort(orders["ts"], kind="stable")]
+        orders["order_id"] = np.arange(len(orders)) + 1_000
     execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
     if split:  # the venue may fill in parts, and over-report: the loop must cap at the order size
         a, b = execs.copy(), execs.copy()

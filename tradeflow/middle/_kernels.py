@@ -9,6 +9,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeflow.middle._risk_kernels import (
+    add_and_var_es_nb,
+    add_to_scenario_pnl_nb,
+    book_scenario_pnl_nb,
+    fifo_fill_nb,
+    unit_scenario_pnl_nb,
+    var_es_nb,
+)
+
 # RejectReason
 R_NONE = 0
 R_PRICE_COLLAR = 1
@@ -17,6 +26,42 @@ R_MAX_ORDER_NOTIONAL = 3
 R_MAX_POSITION = 4
 R_INVALID_QTY = 5
 R_INVALID_PRICE = 6
+R_UNKNOWN_INSTRUMENT = 7
+R_UNKNOWN_BOOK = 8
+R_KILL_SWITCH = 9
+R_BOOK_HALTED = 10
+R_REDUCING_ONLY = 11
+R_MAX_GROSS_POSITION = 12
+R_CREDIT_LIMIT = 13
+R_THROTTLE = 14
+R_DUPLICATE_ORDER = 15
+R_UNKNOWN_CLIENT = 16
+R_UNKNOWN_TRADER = 17
+R_TS_BACKWARDS = 18
+# TradingState
+T_ACTIVE = 0
+T_REDUCING_ONLY = 1
+T_HALTED = 2
+# LimitKind
+K_VAR = 0
+K_GROSS_EXPOSURE = 1
+K_DRAWDOWN = 2
+K_CONCENTRATION = 3
+N_LIMIT_KINDS = 4
+# BreachLevel
+B_CLEARED = 0
+B_WARNING = 1
+B_BREACH = 2
+# limit thresholds, packed in one float64 array (see desk.py _limit_params)
+P_BOOK_VAR = 0
+P_DESK_VAR = 1
+P_BOOK_GROSS = 2
+P_DESK_GROSS = 3
+P_BOOK_DD = 4
+P_DESK_DD = 5
+P_BOOK_CONC = 6
+P_CONC_MIN_GROSS = 7
+P_WARN = 8
 # OrderStatus
 S_NEW = 0
 S_PARTIALLY_FILLED = 1
@@ -93,7 +138,240 @@ def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee
 
 
 @njit(cache=True, nogil=True)
-def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx):
+def pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
+                         position, working_buy, working_sell, collar_bps, max_order_qty, max_order_notional,
+                         max_position, max_gross, credit_limit, dup_window_ns, book_state, kill, credit_used,
+                         thr_ring, thr_head, dup_ts, dup_qty, dup_px):
+    """Every pre-trade control on one order; the reason code (0 = accept), state untouched.
+
+    Order: validity, kill switch, book halted, message throttle, then the per-order limits
+    of :func:`pretrade_check_nb` (collar, quantity, notional, net position), then gross
+    position, reducing-only, client credit and duplicate checks. ``thr_ring[trader]`` holds
+    the times of the trader's last accepted orders (a ring of ``max_orders_per_second``).
+    """
+    if qty <= 0:
+        return R_INVALID_QTY
+    if not (ref_price > 0.0) or (is_limit and not (limit_price > 0.0)):
+        return R_INVALID_PRICE
+    if kill[0] != 0:
+        return R_KILL_SWITCH
+    st = book_state[b]
+    if st == T_HALTED:
+        return R_BOOK_HALTED
+    # the oldest of the trader's last max_rate accepted orders must be at least one second old
+    oldest = thr_ring[trader, thr_head[trader]]
+    if oldest >= 0 and ts - oldest < 1_000_000_000:
+        return R_THROTTLE
+    working = working_buy if side > 0 else working_sell
+    r = pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, position, working,
+                          collar_bps, max_order_qty, max_order_notional, max_position)
+    if r != R_NONE:
+        return r
+    if abs(position) + working_buy + working_sell + qty > max_gross:
+        return R_MAX_GROSS_POSITION
+    if st == T_REDUCING_ONLY:
+        if position == 0 or (position > 0) == (side > 0) or working + qty > abs(position):
+            return R_REDUCING_ONLY
+    px = limit_price if is_limit else ref_price
+    if credit_used[client] + qty * px * fx_to_base > credit_limit:
+        return R_CREDIT_LIMIT
+    if dup_window_ns > 0:
+        sd = 0 if side > 0 else 1
+        key_px = limit_price if is_limit else -1.0
+        last = dup_ts[client, i, sd]
+        if last >= 0 and ts - last < dup_window_ns and dup_qty[client, i, sd] == qty \
+                and dup_px[client, i, sd] == key_px:
+            return R_DUPLICATE_ORDER
+    return R_NONE
+
+
+@njit(cache=True, nogil=True)
+def pretrade_accept_nb(ts, client, trader, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
+                       credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px):
+    """Record an accepted order in the controls' state: credit, throttle ring, duplicate memo."""
+    px = limit_price if is_limit else ref_price
+    credit_used[client] += qty * px * fx_to_base
+    h = thr_head[trader]
+    thr_ring[trader, h] = ts
+    thr_head[trader] = (h + 1) % thr_ring.shape[1]
+    sd = 0 if side > 0 else 1
+    dup_ts[client, i, sd] = ts
+    dup_qty[client, i, sd] = qty
+    dup_px[client, i, sd] = limit_price if is_limit else -1.0
+
+
+@njit(cache=True, nogil=True)
+def apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee, fifo, lot_qty, lot_px,
+                      lot_next, lot_head, lot_tail, lot_top):
+    """Post-trade update of one fill, average-cost or FIFO (``fifo`` true).
+
+    Under FIFO ``avg`` is the average price of the open lots and ``realized`` the FIFO
+    realized P&L, so ``realized + pos * (mark - avg) - fees`` is the same total P&L under
+    both methods. Returns False only when the FIFO lot pool is full (nothing changed).
+    """
+    if not fifo:
+        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee)
+        return True
+    rd = fifo_fill_nb(lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top, b, i, side, qty, price)
+    if rd != rd:
+        return False
+    p0 = pos[b, i]
+    p1 = p0 + side * qty
+    # cash identity: realized - cost basis moves by -signed qty * price
+    cost = p0 * avg[b, i] + side * qty * price + rd
+    avg[b, i] = cost / p1 if p1 != 0 else 0.0
+    pos[b, i] = p1
+    realized[b, i] += rd
+    fees[b, i] += fee
+    n_fills[b, i] += 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def limit_level_nb(value, threshold, warn):
+    if threshold <= 0.0:
+        return B_CLEARED
+    if value >= threshold:
+        return B_BREACH
+    if value >= warn * threshold:
+        return B_WARNING
+    return B_CLEARED
+
+
+@njit(cache=True, nogil=True)
+def check_limit_nb(limit_state, row, kind, value, threshold, warn, ts, book, action, book_state, breaches, nb,
+                   first_breach_id):
+    """Compare one limit; on a change of level write a breach event and apply ``action`` on a breach.
+
+    ``row`` is the book (or ``n_books`` for the desk) in ``limit_state``; a desk breach
+    switches every book. Returns the number of breach events written so far.
+    """
+    lvl = limit_level_nb(value, threshold, warn)
+    if lvl == limit_state[row, kind]:
+        return nb
+    applied = -1
+    if lvl == B_BREACH and action > 0:
+        applied = action
+        if book < 0:
+            for bb in range(book_state.shape[0]):
+                if book_state[bb] < action:
+                    book_state[bb] = action
+        elif book_state[book] < action:
+            book_state[book] = action
+    limit_state[row, kind] = lvl
+    if nb < breaches.shape[0]:
+        breaches[nb]["breach_id"] = first_breach_id + nb
+        breaches[nb]["ts"] = ts
+        breaches[nb]["book"] = book
+        breaches[nb]["limit"] = kind
+        breaches[nb]["level"] = lvl
+        breaches[nb]["value"] = value
+        breaches[nb]["threshold"] = threshold
+        breaches[nb]["action"] = applied
+    return nb + 1
+
+
+@njit(cache=True, nogil=True)
+def rebase_risk_nb(ts, t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol,
+                   rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl, desk_spnl):
+    """Re-mark the scenario P&L: unit P&L at the marks of grid step ``t``, book vectors from scratch."""
+    n_inst = mid.shape[0]
+    marks = np.empty(n_inst)
+    tyears = np.empty(n_inst)
+    for i in range(n_inst):
+        marks[i] = mid[i, t]
+        fx_reb[i] = fx[inst_ccy[i], t]
+        tyears[i] = (expiry_ns[i] - ts) / 31_536_000_000_000_000.0 if asset_class[i] != 0 else 0.0
+    unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, tyears, opt_vol, rate, div_yield, call_put,
+                         marks, returns, 1.0 / 365.0, 0.0, unit_pnl)
+    book_scenario_pnl_nb(pos, fx_reb, unit_pnl, spnl)
+    for s in range(desk_spnl.shape[0]):
+        tot = 0.0
+        for b in range(spnl.shape[0]):
+            tot += spnl[b, s]
+        desk_spnl[s] = tot
+
+
+@njit(cache=True, nogil=True)
+def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, multiplier, spnl, desk_spnl, var_buf,
+                     var_level, es_level, sqrt_h, peak, book_state, limit_state, lim, action, breaches, nb,
+                     first_breach_id):
+    """RISK_DT rows (books, then the desk as book -1) and every limit check at one snapshot."""
+    n_books, n_inst = pos.shape
+    desk_gross = 0.0
+    desk_net = 0.0
+    desk_total = 0.0
+    desk_maxmv = 0.0
+    warn = lim[P_WARN]
+    for b in range(n_books + 1):
+        if b < n_books:
+            gross = pnl[pnl_row0 + b]["gross_exposure"]
+            net = pnl[pnl_row0 + b]["net_exposure"]
+            total = pnl[pnl_row0 + b]["total_pnl"]
+            maxmv = 0.0
+            for i in range(n_inst):
+                if pos[b, i] != 0:
+                    v = abs(pos[b, i] * multiplier[i] * mid[i, t] * fx[inst_ccy[i], t])
+                    if v > maxmv:
+                        maxmv = v
+            v1, e1 = var_es_nb(spnl[b], var_level, es_level, var_buf)
+            desk_gross += gross
+            desk_net += net
+            desk_total += total
+            if maxmv > desk_maxmv:
+                desk_maxmv = maxmv
+            book = b
+        else:
+            gross = desk_gross
+            net = desk_net
+            total = desk_total
+            maxmv = desk_maxmv
+            v1, e1 = var_es_nb(desk_spnl, var_level, es_level, var_buf)
+            book = -1
+        if total > peak[b]:
+            peak[b] = total
+        dd = peak[b] - total
+        conc = maxmv / gross if gross > 0.0 else 0.0
+        r = row0 + b
+        risk[r]["ts"] = ts
+        risk[r]["book"] = book
+        risk[r]["var_1d"] = v1
+        risk[r]["es_1d"] = e1
+        risk[r]["var_10d"] = v1 * sqrt_h
+        risk[r]["es_10d"] = e1 * sqrt_h
+        risk[r]["gross_exposure"] = gross
+        risk[r]["net_exposure"] = net
+        risk[r]["total_pnl"] = total
+        risk[r]["drawdown"] = dd
+        risk[r]["concentration"] = conc
+        if b < n_books:
+            nb = check_limit_nb(limit_state, b, K_VAR, v1, lim[P_BOOK_VAR], warn, ts, book, action, book_state,
+                                breaches, nb, first_breach_id)
+            nb = check_limit_nb(limit_state, b, K_GROSS_EXPOSURE, gross, lim[P_BOOK_GROSS], warn, ts, book, action,
+                                book_state, breaches, nb, first_breach_id)
+            nb = check_limit_nb(limit_state, b, K_DRAWDOWN, dd, lim[P_BOOK_DD], warn, ts, book, action, book_state,
+                                breaches, nb, first_breach_id)
+            c = conc if gross >= lim[P_CONC_MIN_GROSS] else 0.0
+            nb = check_limit_nb(limit_state, b, K_CONCENTRATION, c, lim[P_BOOK_CONC], warn, ts, book, action,
+                                book_state, breaches, nb, first_breach_id)
+        else:
+            nb = check_limit_nb(limit_state, b, K_VAR, v1, lim[P_DESK_VAR], warn, ts, book, action, book_state,
+                                breaches, nb, first_breach_id)
+            nb = check_limit_nb(limit_state, b, K_GROSS_EXPOSURE, gross, lim[P_DESK_GROSS], warn, ts, book, action,
+                                book_state, breaches, nb, first_breach_id)
+            nb = check_limit_nb(limit_state, b, K_DRAWDOWN, dd, lim[P_DESK_DD], warn, ts, book, action, book_state,
+                                breaches, nb, first_breach_id)
+    for b in range(n_books + 1):
+        risk[row0 + b]["trading_state"] = book_state[b] if b < n_books else 0
+    return nb
+
+
+@njit(cache=True, nogil=True)
+def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier):
+    """PNL_DT rows of every book at grid step ``t``: P&L and exposure in the base currency.
+
+    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier.
+    """
     n_books, n_inst = pos.shape
     for b in range(n_books):
         r = 0.0
@@ -102,7 +380,7 @@ def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx):
         gross = 0.0
         net = 0.0
         for i in range(n_inst):
-            rate = fx[inst_ccy[i], t]
+            rate = fx[inst_ccy[i], t] * multiplier[i]
             m = mid[i, t]
             r += realized[b, i] * rate
             f += fees[b, i] * rate
@@ -137,42 +415,66 @@ def _event_nb(events, n, order_id, ts, kind, reason, qty, price, cum, leaves):
 
 
 @njit(cache=True, nogil=True)
-def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, collar_bps, max_order_qty,
-                 max_order_notional, max_position, snap_ts, snap_step, mid, fx, close_ts,
+def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
+                 collar_bps, max_order_qty, max_order_notional, max_position, max_gross, credit_limit, dup_window_ns,
+                 book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
+                 snap_ts, snap_step, mid, fx, close_ts,
                  pos, avg, realized, fees, n_fills, working_buy, working_sell, first_fill_id,
-                 fills, events, pnl):
-    """Process arrivals, venue executions and P&L snapshots in time order.
+                 fifo, lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top,
+                 risk_on, returns, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol, rate, div_yield,
+                 call_put, unit_pnl, fx_reb, spnl, desk_spnl, var_buf, var_level, es_level, sqrt_h,
+                 lim, action, limit_state, peak, first_breach_id,
+                 fills, events, pnl, risk, breaches):
+    """Process arrivals, venue executions and snapshots in time order: the desk's real-time loop.
 
-    On arrival an order is checked against the pre-trade limits; an accepted order
-    works (its quantity counts against the position limit) until executions fill it,
-    in one or several parts, or it expires at ``close_ts``. Executions of rejected
-    orders are discarded. Each fill updates one book x instrument incrementally.
+    On arrival an order goes through every pre-trade control (:func:`pretrade_controls_nb`);
+    an accepted order works (its quantity counts against the position limits, its notional
+    against the client's credit) until executions fill it, in one or several parts, or it
+    expires at ``close_ts``. Executions of rejected orders are discarded. Each fill updates
+    one book x instrument incrementally (average-cost or FIFO), and, with ``risk_on``, adds
+    the fill's scenario P&L to its book's and the desk's vectors in O(scenarios) and checks
+    the VaR limits. A snapshot re-marks the scenario P&L at the grid's quotes, writes P&L and
+    risk rows and checks every limit.
 
     A cancel (at the order's ``ts_cancel``) takes what is left of a working order
     off the venue: the order ends ``CANCELLED``, its fills so far stand.
 
     ``ev_ref`` is an order row for arrivals and cancels, an ``execs`` row for
     executions and a snapshot index for snapshots; ``exec_row`` maps each execution to its order row.
-    Writes the orders' status fields, ``fills``, ``events`` and ``pnl`` in place, and
-    carries ``pos``/``avg``/``realized``/``fees``/``n_fills`` over to the next call.
+    Writes the orders' status fields, ``fills``, ``events``, ``pnl``, ``risk`` and ``breaches`` in
+    place, and carries the position, lot, limit and trading state over to the next call.
 
     Returns
     -------
-    (n_fills_written, n_events_written)
+    (n_fills_written, n_events_written, n_breaches_written, status) ; status 1 = FIFO pool full
     """
     nf = 0
     ne = 0
+    nb = 0
+    n_books = pos.shape[0]
+    if risk_on:
+        rebase_risk_nb(snap_ts[0], 0, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns,
+                       opt_vol, rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl, desk_spnl)
     for e in range(ev_kind.shape[0]):
         kind = ev_kind[e]
         if kind == EV_SNAPSHOT:
             k = ev_ref[e]
-            _snapshot_nb(pnl, k, snap_ts[k], snap_step[k], pos, avg, realized, fees, inst_ccy, mid, fx)
+            t = snap_step[k]
+            _snapshot_nb(pnl, k, snap_ts[k], t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier)
+            if risk_on:
+                rebase_risk_nb(snap_ts[k], t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike,
+                               expiry_ns, opt_vol, rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl,
+                               desk_spnl)
+                nb = risk_snapshot_nb(risk, k * (n_books + 1), snap_ts[k], t, pnl, k * n_books, pos, mid, fx,
+                                      inst_ccy, multiplier, spnl, desk_spnl, var_buf, var_level, es_level, sqrt_h,
+                                      peak, book_state, limit_state, lim, action, breaches, nb, first_breach_id)
             continue
         k = exec_row[ev_ref[e]] if kind == EV_FILL else ev_ref[e]
         b = orders[k]["book"]
         i = orders[k]["instrument"]
         side = orders[k]["side"]
         qty = orders[k]["qty"]
+        is_limit = orders[k]["order_type"] == 1
         if kind == EV_CANCEL:
             st = orders[k]["status"]
             if st == S_NEW or st == S_PARTIALLY_FILLED:
@@ -181,6 +483,8 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, c
                     working_buy[b, i] -= leaves
                 else:
                     working_sell[b, i] -= leaves
+                px = orders[k]["limit_price"] if is_limit else orders[k]["ref_price"]
+                credit_used[orders[k]["client"]] -= leaves * px * order_fx[k]
                 ts = orders[k]["ts_cancel"]
                 orders[k]["status"] = S_CANCELLED
                 orders[k]["ts_done"] = ts
@@ -188,18 +492,23 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, c
                                orders[k]["filled_qty"], 0)
             continue
         if kind == EV_ARRIVAL:
-            is_limit = orders[k]["order_type"] == 1
-            working = working_buy[b, i] if side > 0 else working_sell[b, i]
-            reason = pretrade_check_nb(qty, side, is_limit, orders[k]["limit_price"], orders[k]["ref_price"],
-                                       order_fx[k], pos[b, i], working, collar_bps, max_order_qty,
-                                       max_order_notional, max_position[i])
             ts = orders[k]["ts"]
+            client = orders[k]["client"]
+            trader = orders[k]["trader"]
+            reason = pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, orders[k]["limit_price"],
+                                          orders[k]["ref_price"], order_fx[k], pos[b, i], working_buy[b, i],
+                                          working_sell[b, i], collar_bps, max_order_qty, max_order_notional,
+                                          max_position[i], max_gross, credit_limit, dup_window_ns, book_state, kill,
+                                          credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px)
             if reason != R_NONE:
                 orders[k]["status"] = S_REJECTED
                 orders[k]["reject_reason"] = reason
                 orders[k]["ts_done"] = ts
                 ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_REJECTED, reason, qty, np.nan, 0, 0)
                 continue
+            pretrade_accept_nb(ts, client, trader, i, side, qty, is_limit, orders[k]["limit_price"],
+                               orders[k]["ref_price"], order_fx[k], credit_used, thr_ring, thr_head, dup_ts, dup_qty,
+                               dup_px)
             orders[k]["status"] = S_NEW
             ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_ACCEPTED, R_NONE, qty, np.nan, 0, qty)
             if side > 0:
@@ -216,11 +525,26 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, c
             continue
         price = execs[x]["price"]
         ts = execs[x]["ts"]
+        if not apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, q, price, execs[x]["fee"], fifo,
+                                 lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top):
+            return nf, ne, nb, 1
         if side > 0:
             working_buy[b, i] -= q
         else:
             working_sell[b, i] -= q
-        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, q, price, execs[x]["fee"])
+        if risk_on:
+            w = side * q * fx_reb[i]
+            add_to_scenario_pnl_nb(desk_spnl, w, unit_pnl[i])
+            if lim[P_BOOK_VAR] > 0.0:
+                v1, _, _ = add_and_var_es_nb(spnl[b], w, unit_pnl[i], var_level, es_level, var_buf)
+                nb = check_limit_nb(limit_state, b, K_VAR, v1, lim[P_BOOK_VAR], lim[P_WARN], ts, b, action,
+                                    book_state, breaches, nb, first_breach_id)
+            else:
+                add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
+            if lim[P_DESK_VAR] > 0.0:
+                v1, _ = var_es_nb(desk_spnl, var_level, es_level, var_buf)
+                nb = check_limit_nb(limit_state, n_books, K_VAR, v1, lim[P_DESK_VAR], lim[P_WARN], ts, -1, action,
+                                    book_state, breaches, nb, first_breach_id)
         fills[nf]["fill_id"] = first_fill_id + nf
         fills[nf]["order_id"] = orders[k]["order_id"]
         fills[nf]["ts"] = ts
@@ -263,4 +587,4 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy, c
             orders[k]["ts_done"] = close_ts
             ne = _event_nb(events, ne, orders[k]["order_id"], close_ts, E_EXPIRED, R_NONE, leaves, np.nan,
                            orders[k]["filled_qty"], 0)
-    return nf, ne
+    return nf, ne, nb, 0

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tradeflow.config import PreTradeConfig
+from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.middle import _kernels
-from tradeflow.schema import FILL_DT, ORDER_EVENT_DT, PNL_DT, POSITION_DT
+from tradeflow.middle._risk_kernels import tail_size_nb
+from tradeflow.middle.instruments import InstrumentRisk, instrument_risk
+from tradeflow.schema import BREACH_DT, FILL_DT, ORDER_EVENT_DT, PNL_DT, POSITION_DT, RISK_DT, TradingState
 
-__all__ = ["DeskState", "DeskOutcome", "run_desk"]
+__all__ = ["DeskState", "DeskOutcome", "RiskSetup", "run_desk", "limit_params", "breach_action_code"]
 
 
 @dataclass(slots=True)
@@ -20,6 +22,8 @@ class DeskState:
 
     Arrays of shape (n_books, n_instruments): position (shares), average cost,
     cumulative realized P&L, cumulative fees (instrument currency) and fill counts.
+    Also the FIFO lot pool (used when P&L is FIFO), each book's trading state, the limits'
+    current levels and the running peak of total P&L per book and desk (for drawdowns).
     """
 
     pos: np.ndarray
@@ -28,6 +32,33 @@ class DeskState:
     fees: np.ndarray
     n_fills: np.ndarray
     n_fills_total: int = field(default=0)
+    n_breaches_total: int = field(default=0)
+    book_state: np.ndarray | None = None
+    kill_switch: bool = False
+    limit_state: np.ndarray | None = None
+    peak: np.ndarray | None = None
+    lot_qty: np.ndarray | None = None
+    lot_px: np.ndarray | None = None
+    lot_next: np.ndarray | None = None
+    lot_head: np.ndarray | None = None
+    lot_tail: np.ndarray | None = None
+    lot_top: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_books, n_inst = self.pos.shape
+        if self.book_state is None:
+            self.book_state = np.zeros(n_books, np.int8)
+        if self.limit_state is None:
+            self.limit_state = np.zeros((n_books + 1, _kernels.N_LIMIT_KINDS), np.int8)
+        if self.peak is None:
+            self.peak = np.zeros(n_books + 1)
+        if self.lot_qty is None:
+            self.lot_qty = np.zeros(0, np.int64)
+            self.lot_px = np.zeros(0)
+            self.lot_next = np.zeros(0, np.int64)
+            self.lot_head = np.full((n_books, n_inst), -1, np.int64)
+            self.lot_tail = np.full((n_books, n_inst), -1, np.int64)
+            self.lot_top = np.zeros(1, np.int64)
 
     @classmethod
     def flat(cls, n_books: int, n_instruments: int) -> DeskState:
@@ -36,12 +67,27 @@ class DeskState:
         return cls(pos=np.zeros(shape, np.int64), avg=np.zeros(shape), realized=np.zeros(shape),
                    fees=np.zeros(shape), n_fills=np.zeros(shape, np.int64))
 
+    def reserve_lots(self, n_more: int) -> None:
+        """Grow the FIFO lot pool so ``n_more`` fills fit (a fill opens at most one lot)."""
+        need = int(self.lot_top[0]) + int(n_more) + 1
+        if self.lot_qty.shape[0] >= need:
+            return
+        cap = max(need, 2 * self.lot_qty.shape[0])
+        for name, fill in (("lot_qty", 0), ("lot_px", 0.0), ("lot_next", -1)):
+            old = getattr(self, name)
+            new = np.full(cap, fill, dtype=old.dtype)
+            new[:old.shape[0]] = old
+            setattr(self, name, new)
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.pos.shape
 
-    def positions(self, marks: np.ndarray, trade_date: int) -> np.ndarray:
-        """POSITION_DT records for every book x instrument, marked at ``marks``."""
+    def positions(self, marks: np.ndarray, trade_date: int, multiplier: np.ndarray | None = None) -> np.ndarray:
+        """POSITION_DT records for every book x instrument, marked at ``marks``.
+
+        P&L fields are money (qty x price change x ``multiplier``, default 1); prices as quoted.
+        """
         n_books, n_inst = self.shape
         out = np.zeros(n_books * n_inst, dtype=POSITION_DT)
         out["trade_date"] = trade_date
@@ -49,12 +95,14 @@ class DeskState:
         out["instrument"] = np.tile(np.arange(n_inst), n_books)
         out["qty"] = self.pos.ravel()
         out["avg_price"] = self.avg.ravel()
-        out["realized_pnl"] = self.realized.ravel()
+        mult = np.ones(n_inst) if multiplier is None else np.asarray(multiplier, np.float64)
+        mm = np.tile(mult, n_books)
+        out["realized_pnl"] = self.realized.ravel() * mm
         out["fees"] = self.fees.ravel()
         out["n_fills"] = self.n_fills.ravel()
         m = np.tile(marks, n_books)
         out["mark"] = m
-        out["unrealized_pnl"] = np.where(out["qty"] != 0, out["qty"] * (m - out["avg_price"]), 0.0)
+        out["unrealized_pnl"] = np.where(out["qty"] != 0, out["qty"] * (m - out["avg_price"]) * mm, 0.0)
         return out
 
 
@@ -69,6 +117,8 @@ class DeskOutcome:
     events : ORDER_EVENT_DT records, in time order (``event_id`` local to the session)
     pnl : PNL_DT snapshots (one row per book per snapshot time), base currency
     positions : POSITION_DT records per book x instrument, marked at the session's close
+    risk : RISK_DT rows per book and desk at each snapshot (empty without a RiskSetup)
+    breaches : BREACH_DT limit events in time order (empty without a RiskSetup)
     """
 
     orders: np.ndarray
@@ -76,6 +126,53 @@ class DeskOutcome:
     events: np.ndarray
     pnl: np.ndarray
     positions: np.ndarray
+    risk: np.ndarray = field(default_factory=lambda: np.zeros(0, RISK_DT))
+    breaches: np.ndarray = field(default_factory=lambda: np.zeros(0, BREACH_DT))
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSetup:
+    """What the loop needs for incremental VaR and limits: scenarios, instruments and configs.
+
+    Attributes
+    ----------
+    returns : float64 ndarray of shape (n_instruments, n_scenarios)
+        One-day simple scenario returns (see :mod:`tradeflow.market.scenarios`).
+    instruments : InstrumentRisk
+    risk : RiskConfig
+    limits : LimitsConfig
+    """
+
+    returns: np.ndarray
+    instruments: InstrumentRisk
+    risk: RiskConfig
+    limits: LimitsConfig
+
+    @classmethod
+    def from_market(cls, market: MarketData, returns: np.ndarray, risk: RiskConfig,
+                    limits: LimitsConfig) -> RiskSetup:
+        inst = instrument_risk(market.instruments, risk_free_rate=risk.risk_free_rate,
+                               dividend_yield=risk.dividend_yield)
+        returns = np.ascontiguousarray(returns, dtype=np.float64)
+        if returns.ndim != 2 or returns.shape[0] != inst.n or returns.shape[1] < 1:
+            raise ValueError(f"scenario returns must have shape (n_instruments={inst.n}, n_scenarios). "
+                             f"Got {returns.shape} instead.")
+        if not np.all(np.isfinite(returns)) or np.any(returns <= -1.0):
+            raise ValueError("scenario returns must be finite and > -1")
+        return cls(returns=returns, instruments=inst, risk=risk, limits=limits)
+
+
+def limit_params(limits: LimitsConfig) -> np.ndarray:
+    """The limits packed in the order of the kernels' ``P_*`` constants."""
+    return np.array([limits.book_var, limits.desk_var, limits.book_gross_exposure, limits.desk_gross_exposure,
+                     limits.book_drawdown, limits.desk_drawdown, limits.book_concentration,
+                     limits.concentration_min_gross, limits.warning_fraction], dtype=np.float64)
+
+
+def breach_action_code(limits: LimitsConfig) -> int:
+    """The TradingState a breach switches a book to (0: none)."""
+    return {"none": 0, "reducing_only": int(TradingState.REDUCING_ONLY),
+            "halt": int(TradingState.HALTED)}[limits.breach_action]
 
 
 def _snapshot_times(market: MarketData, close_ts: int, interval_s: float) -> np.ndarray:
@@ -85,7 +182,8 @@ def _snapshot_times(market: MarketData, close_ts: int, interval_s: float) -> np.
 
 
 def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, limits: PreTradeConfig,
-             state: DeskState, *, close_ts: int, pnl_interval_s: float) -> DeskOutcome:
+             state: DeskState, *, close_ts: int, pnl_interval_s: float, risk: RiskSetup | None = None,
+             fifo: bool = False) -> DeskOutcome:
     """Run the middle office over one session.
 
     Parameters
@@ -104,7 +202,15 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     close_ts : int
         Session close (ns); working day orders expire then.
     pnl_interval_s : float
-        Spacing of P&L snapshots.
+        Spacing of P&L (and risk) snapshots.
+    risk : RiskSetup, optional
+        Scenarios and limits: with it the loop keeps each book's scenario P&L vector current
+        after every fill, writes risk rows at each snapshot and checks the limits. Every
+        book's trading state is reset to ACTIVE and every limit to CLEARED at the start of the
+        session (the risk manager's morning review: a limit still breached fires again at its
+        first check); the kill switch and the drawdown peaks carry over.
+    fifo : bool, default=False
+        Realized P&L by FIFO lots instead of average cost (total P&L is the same).
     """
     orders = orders.copy()
     n = orders.shape[0]
@@ -145,16 +251,78 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     fills = np.zeros(n_x, dtype=FILL_DT)
     events = np.zeros(2 * n + n_x, dtype=ORDER_EVENT_DT)
     pnl = np.zeros(snap_ts.size * n_books, dtype=PNL_DT)
-    nf, ne = _kernels.desk_loop_nb(
+
+    # session state of the pre-trade controls: credit per client, throttle rings, duplicate memo
+    n_clients = int(orders["client"].max()) + 1 if n else 1
+    n_traders = int(orders["trader"].max()) + 1 if n else 1
+    if n and (orders["client"].min() < 0 or orders["trader"].min() < 0):
+        raise ValueError("order 'client' and 'trader' must be non-negative ids")
+    credit_used = np.zeros(n_clients)
+    thr_ring = np.full((n_traders, int(limits.max_orders_per_second)), -1, np.int64)
+    thr_head = np.zeros(n_traders, np.int64)
+    dup_ts = np.full((n_clients, n_inst, 2), -1, np.int64)
+    dup_qty = np.zeros((n_clients, n_inst, 2), np.int64)
+    dup_px = np.zeros((n_clients, n_inst, 2))
+    kill = np.array([1 if state.kill_switch else 0], np.int8)
+    if fifo:
+        state.reserve_lots(n_x)
+
+    if risk is not None:
+        ri = risk.instruments
+        if ri.n != n_inst:
+            raise ValueError(f"RiskSetup has {ri.n} instruments, the desk {n_inst}")
+        returns = risk.returns
+        n_scen = returns.shape[1]
+        rc = risk.risk
+        var_buf = np.zeros(max(tail_size_nb(n_scen, rc.var_level), tail_size_nb(n_scen, rc.es_level)) + 2)
+        lim = limit_params(risk.limits)
+        action = breach_action_code(risk.limits)
+        sqrt_h = float(np.sqrt(rc.horizon_days))
+        # the morning review: books start ACTIVE and every limit is re-evaluated from CLEARED, so a
+        # limit still breached at the first check fires (and acts) again
+        state.book_state[:] = TradingState.ACTIVE
+        state.limit_state[:] = 0
+        risk_rows = np.zeros(snap_ts.size * (n_books + 1), dtype=RISK_DT)
+        breaches = np.zeros(n_x + snap_ts.size * (n_books + 1) * _kernels.N_LIMIT_KINDS, dtype=BREACH_DT)
+        risk_on = True
+    else:
+        ri = instrument_risk(market.instruments)
+        returns = np.zeros((n_inst, 1))
+        var_buf = np.zeros(2)
+        lim = np.zeros(9)
+        action = 0
+        sqrt_h = 1.0
+        risk_rows = np.zeros(0, dtype=RISK_DT)
+        breaches = np.zeros(0, dtype=BREACH_DT)
+        risk_on = False
+    unit_pnl = np.zeros(returns.shape)
+    fx_reb = np.zeros(n_inst)
+    spnl = np.zeros((n_books, returns.shape[1]))
+    desk_spnl = np.zeros(returns.shape[1])
+    rc_levels = (risk.risk.var_level, risk.risk.es_level) if risk is not None else (0.99, 0.975)
+
+    nf, ne, nbr, status = _kernels.desk_loop_nb(
         ev_kind[order_], ev_ref[order_], orders, executions, exec_row, order_fx, inst_ccy,
         float(limits.price_collar_bps), int(limits.max_order_qty), float(limits.max_order_notional), max_position,
+        int(limits.max_gross_position_qty), float(limits.client_credit_limit),
+        np.int64(round(limits.duplicate_window_s * 1e9)),
+        state.book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
         snap_ts, snap_step, market.mid, market.fx, np.int64(close_ts), state.pos, state.avg, state.realized,
-        state.fees, state.n_fills, working_buy, working_sell, np.int64(state.n_fills_total), fills, events, pnl,
+        state.fees, state.n_fills, working_buy, working_sell, np.int64(state.n_fills_total),
+        bool(fifo), state.lot_qty, state.lot_px, state.lot_next, state.lot_head, state.lot_tail, state.lot_top,
+        risk_on, returns, ri.asset_class, ri.underlying, ri.multiplier, ri.strike, ri.expiry_ns, ri.vol, ri.rate,
+        ri.div_yield, ri.call_put, unit_pnl, fx_reb, spnl, desk_spnl, var_buf, float(rc_levels[0]),
+        float(rc_levels[1]), sqrt_h, lim, np.int8(action), state.limit_state, state.peak,
+        np.int64(state.n_breaches_total), fills, events, pnl, risk_rows, breaches,
     )
+    if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
+        raise RuntimeError("FIFO lot pool exhausted")
     state.n_fills_total += nf
+    state.n_breaches_total += nbr
     events = events[:ne]
     events = events[np.argsort(events["ts"], kind="stable")]
     events["event_id"] = np.arange(ne)
     trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
-    positions = state.positions(market.mid[:, -1], trade_date)
-    return DeskOutcome(orders=orders, fills=fills[:nf], events=events, pnl=pnl, positions=positions)
+    positions = state.positions(market.mid[:, -1], trade_date, ri.multiplier)
+    return DeskOutcome(orders=orders, fills=fills[:nf], events=events, pnl=pnl, positions=positions,
+                       risk=risk_rows, breaches=breaches[:nbr])

@@ -1,0 +1,227 @@
+"""Numba kernels of the streaming RiskEngine: validated micro-batches of orders, fills and prices.
+
+They call the very functions the desk loop calls (``pretrade_controls_nb``,
+``apply_fill_any_nb``, ``add_to_scenario_pnl_nb``, ``var_es_nb``, ``check_limit_nb``), adding only
+the validation a stream from outside needs: every bad record gets a reason code, none is dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tradeflow.middle._kernels import (
+    K_VAR,
+    P_BOOK_VAR,
+    P_DESK_VAR,
+    P_WARN,
+    R_INVALID_PRICE,
+    R_INVALID_QTY,
+    R_NONE,
+    R_TS_BACKWARDS,
+    R_UNKNOWN_BOOK,
+    R_UNKNOWN_CLIENT,
+    R_UNKNOWN_INSTRUMENT,
+    R_UNKNOWN_TRADER,
+    apply_fill_any_nb,
+    apply_fill_nb,
+    check_limit_nb,
+    pretrade_accept_nb,
+    pretrade_controls_nb,
+)
+from tradeflow.middle._risk_kernels import add_and_var_es_nb, add_to_scenario_pnl_nb, unit_row_nb, var_es_nb
+
+
+@njit(cache=True, nogil=True)
+def check_orders_nb(ts, client, trader, book, inst, side, qty, is_limit, limit_price, ref_price, fx_inst, pos,
+                    working_buy, working_sell, collar_bps, max_order_qty, max_order_notional, max_position, max_gross,
+                    credit_limit, dup_window_ns, book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty,
+                    dup_px, last_ts, out_reason):
+    """Pre-trade controls over a batch of orders; accepted orders count against the session state.
+
+    ``last_ts[0]`` is the time of the last order seen; an order before it is TS_BACKWARDS.
+    Returns the number accepted.
+    """
+    n_books, n_inst = pos.shape
+    n_ok = 0
+    for j in range(ts.shape[0]):
+        b = book[j]
+        i = inst[j]
+        c = client[j]
+        t = trader[j]
+        if ts[j] < last_ts[0]:
+            r = R_TS_BACKWARDS
+        elif i < 0 or i >= n_inst:
+            r = R_UNKNOWN_INSTRUMENT
+        elif b < 0 or b >= n_books:
+            r = R_UNKNOWN_BOOK
+        elif c < 0 or c >= credit_used.shape[0]:
+            r = R_UNKNOWN_CLIENT
+        elif t < 0 or t >= thr_head.shape[0]:
+            r = R_UNKNOWN_TRADER
+        elif side[j] != 1 and side[j] != -1:
+            r = R_INVALID_QTY
+        else:
+            r = pretrade_controls_nb(ts[j], c, t, b, i, side[j], qty[j], is_limit[j], limit_price[j], ref_price[j],
+                                     fx_inst[i], pos[b, i], working_buy[b, i], working_sell[b, i], collar_bps,
+                                     max_order_qty, max_order_notional, max_position[i], max_gross, credit_limit,
+                                     dup_window_ns, book_state, kill, credit_used, thr_ring, thr_head, dup_ts,
+                                     dup_qty, dup_px)
+        out_reason[j] = r
+        if r == R_TS_BACKWARDS:
+            continue
+        last_ts[0] = ts[j]
+        if r == R_NONE:
+            pretrade_accept_nb(ts[j], c, t, i, side[j], qty[j], is_limit[j], limit_price[j], ref_price[j], fx_inst[i],
+                               credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px)
+            n_ok += 1
+    return n_ok
+
+
+@njit(cache=True, nogil=True)
+def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, fifo, lot_qty, lot_px,
+                   lot_next, lot_head, lot_tail, lot_top, fx_inst, unit_pnl, row_absmax, spnl, tail_mth, desk_spnl,
+                   var_buf, var_level,
+                   es_level, with_var, lim, action, limit_state, book_state, breaches, first_breach_id, last_ts,
+                   out_reason, out_var, out_es):
+    """Post-trade update over a batch of fills: position, P&L, scenario P&L, VaR/ES and VaR limits.
+
+    Each valid fill costs O(1) for the position and O(scenarios) for the book's and desk's
+    scenario P&L (and its VaR/ES when ``with_var``; ``tail_mth[b]`` carries the book's tail
+    bound from fill to fill, -inf when unknown). Returns ``(n_applied, n_breaches, status)``;
+    status 1 means the FIFO lot pool is full at record ``n_applied`` (the caller grows it and
+    resumes from there).
+    """
+    n_books, n_inst = pos.shape
+    nb = 0
+    n_ok = 0
+    for j in range(ts.shape[0]):
+        b = book[j]
+        i = inst[j]
+        if ts[j] < last_ts[0]:
+            out_reason[j] = R_TS_BACKWARDS
+        elif i < 0 or i >= n_inst:
+            out_reason[j] = R_UNKNOWN_INSTRUMENT
+        elif b < 0 or b >= n_books:
+            out_reason[j] = R_UNKNOWN_BOOK
+        elif qty[j] <= 0 or (side[j] != 1 and side[j] != -1):
+            out_reason[j] = R_INVALID_QTY
+        elif not (price[j] > 0.0) or not np.isfinite(price[j]) or not np.isfinite(fee[j]):
+            out_reason[j] = R_INVALID_PRICE
+        else:
+            out_reason[j] = R_NONE
+        if out_reason[j] != R_NONE:
+            out_var[j] = np.nan
+            out_es[j] = np.nan
+            continue
+        if not apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side[j], qty[j], price[j], fee[j], fifo,
+                                 lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top):
+            return j, nb, 1
+        last_ts[0] = ts[j]
+        n_ok += 1
+        w = side[j] * qty[j] * fx_inst[i]
+        add_to_scenario_pnl_nb(desk_spnl, w, unit_pnl[i])
+        if with_var:
+            v, e, tail_mth[b] = add_and_var_es_nb(spnl[b], w, unit_pnl[i], var_level, es_level, var_buf,
+                                                  row_absmax[i] * fx_inst[i], tail_mth[b])
+            out_var[j] = v
+            out_es[j] = e
+            if lim[P_BOOK_VAR] > 0.0:
+                nb = check_limit_nb(limit_state, b, K_VAR, v, lim[P_BOOK_VAR], lim[P_WARN], ts[j], b, action,
+                                    book_state, breaches, nb, first_breach_id)
+            if lim[P_DESK_VAR] > 0.0:
+                dv, _ = var_es_nb(desk_spnl, var_level, es_level, var_buf)
+                nb = check_limit_nb(limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts[j], -1,
+                                    action, book_state, breaches, nb, first_breach_id)
+        else:
+            add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
+            tail_mth[b] = -np.inf
+            out_var[j] = np.nan
+            out_es[j] = np.nan
+    return ts.shape[0], nb, 0
+
+
+@njit(cache=True, nogil=True)
+def apply_prices_nb(ts, inst, price, marks, last_ts, touched, out_reason):
+    """Validate a batch of price updates and write the new marks; flags the touched instruments."""
+    n_inst = marks.shape[0]
+    n_ok = 0
+    for j in range(ts.shape[0]):
+        i = inst[j]
+        if ts[j] < last_ts[0]:
+            out_reason[j] = R_TS_BACKWARDS
+        elif i < 0 or i >= n_inst:
+            out_reason[j] = R_UNKNOWN_INSTRUMENT
+        elif not (price[j] > 0.0) or not np.isfinite(price[j]):
+            out_reason[j] = R_INVALID_PRICE
+        else:
+            out_reason[j] = R_NONE
+            marks[i] = price[j]
+            touched[i] = True
+            last_ts[0] = ts[j]
+            n_ok += 1
+    return n_ok
+
+
+@njit(cache=True, nogil=True)
+def remark_nb(touched, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
+              marks, returns, pos, fx_inst, unit_pnl, spnl, desk_spnl, row):
+    """Re-mark the unit scenario P&L of touched instruments (and options on them) and shift the book
+    vectors by the change: O(books x scenarios) per touched instrument, never a full recompute."""
+    n_books, n_inst = pos.shape
+    n_scen = unit_pnl.shape[1]
+    for i in range(n_inst):
+        if not (touched[i] or (asset_class[i] == 1 and touched[underlying[i]])):
+            continue
+        unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
+                    marks, returns, 1.0 / 365.0, 0.0, row)
+        for b in range(n_books):
+            p = pos[b, i]
+            if p == 0:
+                continue
+            w = p * fx_inst[i]
+            for s in range(n_scen):
+                d = w * (row[s] - unit_pnl[i, s])
+                spnl[b, s] += d
+                desk_spnl[s] += d
+        for s in range(n_scen):
+            unit_pnl[i, s] = row[s]
+
+
+
+@njit(cache=True, nogil=True)
+def post_trade_nb(book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, last_px, gross, net,
+                  out_pos, out_realized, out_unrealized, out_gross, out_net):
+    """Post-trade state after every fill (average cost), O(books) per fill.
+
+    For each fill: the book x instrument's position, realized P&L and unrealized P&L marked at
+    the fill price, and the book's gross and net exposure with every instrument marked at its
+    last traded price (a fill re-marks its instrument in every book that holds it).
+
+    The state arrays are **instrument-major**, shape (n_instruments, n_books), so re-marking an
+    instrument across books reads one contiguous row. Inputs are assumed validated (the public
+    wrapper does it).
+    """
+    n_books = pos.shape[1]
+    for j in range(book.shape[0]):
+        b = book[j]
+        i = inst[j]
+        px = price[j]
+        dp = px - last_px[i]
+        last_px[i] = px
+        if dp != 0.0:
+            row = pos[i]
+            for bb in range(n_books):  # re-mark instrument i in every book (prices are positive)
+                pp = row[bb]
+                gross[bb] += abs(pp) * dp
+                net[bb] += pp * dp
+        p0 = pos[i, b]
+        apply_fill_nb(pos, avg, realized, fees, n_fills, i, b, side[j], qty[j], px, fee[j])
+        p1 = pos[i, b]
+        gross[b] += (abs(p1) - abs(p0)) * px
+        net[b] += (p1 - p0) * px
+        out_pos[j] = p1
+        out_realized[j] = realized[i, b]
+        out_unrealized[j] = p1 * (px - avg[i, b]) if p1 != 0 else 0.0
+        out_gross[j] = gross[b]
+        out_net[j] = net[b]

@@ -1,0 +1,504 @@
+"""``RiskEngine``: the middle office as a streaming API for trades from anywhere.
+
+Feed it micro-batches of any size — orders to check, fills, price updates — and ask for
+positions, P&L, VaR/ES, Greeks, stress and limits at any time. It runs the same numba
+kernels as :func:`tradeflow.simulate`'s desk loop. Bad records (unknown instrument or book,
+NaN or non-positive price, zero or negative quantity, timestamps going backwards) are
+returned with a reason code, never dropped and never an exception.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
+from tradeflow.market.scenarios import scenarios_from_frame
+from tradeflow.middle import _engine_kernels as ek
+from tradeflow.middle import _kernels
+from tradeflow.middle._risk_kernels import book_scenario_pnl_nb, tail_size_nb, unit_scenario_pnl_nb, var_es_nb
+from tradeflow.middle.desk import DeskState, breach_action_code, limit_params
+from tradeflow.middle.greeks import position_greeks
+from tradeflow.middle.instruments import instrument_risk
+from tradeflow.middle.stress import stress_test
+from tradeflow.middle.var import component_var
+from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingState, enum_labels, records_to_frame
+
+__all__ = ["RiskEngine"]
+
+
+def _ts(values) -> np.ndarray:
+    s = pd.Series(values)
+    if pd.api.types.is_integer_dtype(s):
+        return s.to_numpy(np.int64)
+    t = pd.to_datetime(s, utc=True)
+    return t.astype("int64").to_numpy() if hasattr(t, "astype") else np.asarray(t, np.int64)
+
+
+def _side(values) -> np.ndarray:
+    s = pd.Series(values)
+    if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s):
+        up = s.astype(str).str.upper()
+        return np.where(up.isin(["BUY", "B", "1", "+1"]), 1, np.where(up.isin(["SELL", "S", "-1"]), -1, 0)) \
+            .astype(np.int64)
+    return pd.to_numeric(s, errors="coerce").fillna(0).to_numpy().astype(np.int64)
+
+
+def _int(values, default: int = -1) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values), errors="coerce").fillna(default).to_numpy().astype(np.int64)
+
+
+def _float(values) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+
+
+class RiskEngine:
+    """A streaming middle office over a fixed instrument table and a fixed set of books.
+
+    Parameters
+    ----------
+    instruments : DataFrame
+        The instrument table (``symbol``, ``currency`` or ``currency_id``, ``multiplier``,
+        ``volatility``; option columns as in :mod:`tradeflow.middle.instruments`).
+    marks : array-like of shape (n_instruments,)
+        Opening marks (instrument currency).
+    scenarios : DataFrame or ndarray
+        One-day scenario returns: a DataFrame with one column per (non-option) symbol and
+        one row per scenario, or an array of shape (n_instruments, n_scenarios).
+    n_books : int, default=1
+    n_clients, n_traders : int, default=1
+        Ids for the pre-trade controls (credit per client, throttle per trader).
+    fx : dict of str to float, optional
+        Base-currency value of one unit of each currency (base currency 1.0).
+    pretrade, risk, limits : configs, optional
+        Defaults as in :class:`~tradeflow.SimulationConfig`.
+
+    Notes
+    -----
+    Working orders are not tracked: the engine sees orders (checks) and fills separately, so
+    position limits are checked against the filled position plus the order. Credit usage and
+    the throttle count accepted orders until :meth:`new_session`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> inst = pd.DataFrame({"symbol": ["AAA", "BBB"], "currency": ["USD", "USD"]})
+    >>> rets = pd.DataFrame(np.random.default_rng(0).normal(0, 0.02, (500, 2)), columns=["AAA", "BBB"])
+    >>> eng = RiskEngine(inst, marks=[100.0, 50.0], scenarios=rets, n_books=2)
+    >>> out = eng.on_fills(pd.DataFrame({"ts": [1, 2], "book": [0, 1], "instrument": ["AAA", "BBB"],
+    ...                                  "side": ["BUY", "SELL"], "qty": [100, 200], "price": [100.0, 50.0]}))
+    >>> out["accepted"].tolist()
+    [True, True]
+    >>> list(eng.var().columns)
+    ['var_1d', 'es_1d', 'var_10d', 'es_10d']
+    """
+
+    def __init__(self, instruments: pd.DataFrame, *, marks, scenarios, n_books: int = 1, n_clients: int = 1,
+                 n_traders: int = 1, fx: dict[str, float] | None = None, pretrade: PreTradeConfig | None = None,
+                 risk: RiskConfig | None = None, limits: LimitsConfig | None = None, base_currency: str = "USD"
+                 ) -> None:
+        for name, v in (("n_books", n_books), ("n_clients", n_clients), ("n_traders", n_traders)):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+                raise ValueError(f"The {name!r} parameter of RiskEngine must be a positive int. Got {v!r} instead.")
+        self.pretrade = pretrade or PreTradeConfig()
+        self.risk_config = risk or RiskConfig()
+        self.limits = limits or LimitsConfig()
+        table = instruments.reset_index(drop=True).copy()
+        if "symbol" not in table:
+            raise ValueError("the instrument table needs a 'symbol' column")
+        self.symbols = [str(s) for s in table["symbol"]]
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ValueError("instrument symbols must be unique")
+        if "currency_id" in table and "currency" in table:  # the market's table: ids index its currencies
+            ids = table["currency_id"].to_numpy(np.int64)
+            ccys = [base_currency] + [""] * int(ids.max(initial=0))
+            for cid, c in zip(ids, table["currency"], strict=True):
+                ccys[cid] = str(c)
+            if ccys[0] != base_currency:
+                raise ValueError(f"currency_id 0 must be the base currency {base_currency!r}. Got {ccys[0]!r}.")
+        elif "currency_id" in table:
+            ccys = [base_currency] + [f"CCY{k}" for k in range(1, int(table["currency_id"].max()) + 1)]
+        else:
+            col = [str(c) for c in table["currency"]] if "currency" in table else [base_currency] * len(table)
+            ccys = [base_currency] + sorted({c for c in col if c != base_currency})
+            table["currency_id"] = [ccys.index(c) for c in col]
+        self.currencies = tuple(ccys)
+        fx = dict(fx or {})
+        self._fx_ccy = np.array([1.0 if c == base_currency else float(fx.get(c, np.nan)) for c in ccys])
+        if not np.all(np.isfinite(self._fx_ccy) & (self._fx_ccy > 0)):
+            missing = [c for c, v in zip(ccys, self._fx_ccy, strict=True) if not (np.isfinite(v) and v > 0)]
+            raise ValueError(f"The 'fx' parameter of RiskEngine needs a positive rate for currencies {missing}")
+        self.instruments = table
+        rc = self.risk_config
+        self._inst = instrument_risk(table, risk_free_rate=rc.risk_free_rate, dividend_yield=rc.dividend_yield)
+        n_inst = self._inst.n
+        self._marks = np.asarray(marks, dtype=np.float64).copy()
+        if self._marks.shape != (n_inst,) or not np.all(np.isfinite(self._marks) & (self._marks > 0)):
+            raise ValueError(f"The 'marks' parameter of RiskEngine must be {n_inst} positive finite prices.")
+        if isinstance(scenarios, pd.DataFrame):
+            opt_syms = tuple(s for s, o in zip(self.symbols, self._inst.is_option, strict=True) if o)
+            ret = scenarios_from_frame(scenarios, self.symbols, optional=opt_syms)
+        else:
+            ret = np.ascontiguousarray(scenarios, dtype=np.float64)
+            if ret.ndim != 2 or ret.shape[0] != n_inst or not np.all(np.isfinite(ret)) or np.any(ret <= -1):
+                raise ValueError(f"The 'scenarios' parameter of RiskEngine must be finite returns > -1 of shape "
+                                 f"({n_inst}, n_scenarios). Got shape {ret.shape}.")
+        self._returns = ret
+        self._state = DeskState.flat(int(n_books), n_inst)
+        self._n_clients, self._n_traders = int(n_clients), int(n_traders)
+        symbols = self.symbols
+        self._max_position = np.full(n_inst, self.pretrade.max_position_qty, np.int64)
+        for sym, q in self.pretrade.max_position_qty_by_symbol.items():
+            if sym in symbols:
+                self._max_position[symbols.index(sym)] = q
+        self._ts_orders = np.full(1, np.iinfo(np.int64).min, np.int64)
+        self._ts_fills = np.full(1, np.iinfo(np.int64).min, np.int64)
+        self._ts_prices = np.full(1, np.iinfo(np.int64).min, np.int64)
+        self._now = 0
+        n_scen = ret.shape[1]
+        self._var_buf = np.zeros(max(tail_size_nb(n_scen, rc.var_level), tail_size_nb(n_scen, rc.es_level)) + 2)
+        self._unit = np.zeros((n_inst, n_scen))
+        self._spnl = np.zeros((int(n_books), n_scen))
+        self._tail = np.full(int(n_books), -np.inf)  # each book's tail bound, carried from fill to fill
+        self._rowmax = np.zeros(n_inst)
+        self._desk = np.zeros(n_scen)
+        self._breaches: list[np.ndarray] = []
+        self._rejected = np.zeros(len(RejectReason) + 1, np.int64)
+        self.new_session()
+        self._rebase()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_books(self) -> int:
+        return self._state.pos.shape[0]
+
+    @property
+    def fx_inst(self) -> np.ndarray:
+        return self._fx_ccy[self._inst.currency_id]
+
+    @property
+    def book_scenario_pnl(self) -> np.ndarray:
+        """The scenario P&L vector of every book (a copy), shape (n_books, n_scenarios), base currency."""
+        return self._spnl.copy()
+
+    def new_session(self) -> None:
+        """Reset the session counters of the pre-trade controls (credit, throttle, duplicates)."""
+        n_inst = self._inst.n
+        self._credit = np.zeros(self._n_clients)
+        self._thr_ring = np.full((self._n_traders, int(self.pretrade.max_orders_per_second)), -1, np.int64)
+        self._thr_head = np.zeros(self._n_traders, np.int64)
+        self._dup_ts = np.full((self._n_clients, n_inst, 2), -1, np.int64)
+        self._dup_qty = np.zeros((self._n_clients, n_inst, 2), np.int64)
+        self._dup_px = np.zeros((self._n_clients, n_inst, 2))
+
+    def _rebase(self) -> None:
+        inst = self._inst
+        unit_scenario_pnl_nb(inst.asset_class, inst.underlying, inst.multiplier, inst.strike,
+                             inst.expiry_years(self._now), inst.vol, inst.rate, inst.div_yield, inst.call_put,
+                             self._marks, self._returns, 1.0 / 365.0, 0.0, self._unit)
+        book_scenario_pnl_nb(self._state.pos, self.fx_inst, self._unit, self._spnl)
+        self._desk[:] = self._spnl.sum(axis=0)
+        self._rowmax[:] = np.abs(self._unit).max(axis=1)
+        self._tail[:] = -np.inf
+
+    def set_fx(self, fx: dict[str, float]) -> None:
+        """Update FX rates (base-currency value of one unit of each named currency) and re-mark."""
+        for c, v in fx.items():
+            if c not in self.currencies or not (np.isfinite(v) and v > 0):
+                raise ValueError(f"set_fx: unknown currency or bad rate {c!r}: {v!r}")
+            self._fx_ccy[self.currencies.index(c)] = float(v)
+        self._rebase()
+
+    def set_trading_state(self, book: int, state: TradingState | str) -> None:
+        """Set a book's trading state (ACTIVE, REDUCING_ONLY or HALTED)."""
+        st = TradingState[state] if isinstance(state, str) else TradingState(state)
+        if not 0 <= book < self.n_books:
+            raise ValueError(f"set_trading_state: unknown book {book!r}")
+        self._state.book_state[book] = st
+
+    def kill_switch(self, on: bool = True) -> None:
+        """Stop (or resume) every new order of every book."""
+        self._state.kill_switch = bool(on)
+
+    # ------------------------------------------------------------------ inputs
+    def _instrument_ids(self, values) -> np.ndarray:
+        s = pd.Series(values)
+        if pd.api.types.is_integer_dtype(s):
+            return s.to_numpy(np.int64)
+        index = {sym: k for k, sym in enumerate(self.symbols)}
+        return np.array([index.get(str(v), -1) for v in s], dtype=np.int64)
+
+    def _result(self, df: pd.DataFrame, reason: np.ndarray, **cols) -> pd.DataFrame:
+        np.add.at(self._rejected, reason, 1)
+        out = pd.DataFrame({"accepted": reason == RejectReason.NONE,
+                            "reason": enum_labels(reason, RejectReason), **cols}, index=df.index)
+        return out
+
+    def check_orders(self, orders: pd.DataFrame) -> pd.DataFrame:
+        """Run the pre-trade controls on a batch of orders.
+
+        Parameters
+        ----------
+        orders : DataFrame
+            Columns ``ts`` (int ns or datetime), ``book``, ``instrument`` (symbol or id),
+            ``side`` (BUY/SELL or +1/-1), ``qty``, ``ref_price`` (the collar's reference) and
+            optionally ``limit_price`` (NaN/absent = market order), ``client``, ``trader``.
+
+        Returns
+        -------
+        DataFrame with ``accepted`` (bool) and ``reason`` (RejectReason label), same index.
+        """
+        n = len(orders)
+        ts = _ts(orders["ts"])
+        inst = self._instrument_ids(orders["instrument"])
+        limit = _float(orders["limit_price"]) if "limit_price" in orders else np.full(n, np.nan)
+        is_limit = ~np.isnan(limit)
+        reason = np.zeros(n, np.int8)
+        st = self._state
+        kill = np.array([1 if st.kill_switch else 0], np.int8)
+        zeros = np.zeros_like(st.pos)
+        p = self.pretrade
+        ek.check_orders_nb(ts, _int(orders.get("client", np.zeros(n)), -1), _int(orders.get("trader", np.zeros(n)),
+                                                                                  -1),
+                           _int(orders["book"]), inst, _side(orders["side"]), _int(orders["qty"], 0), is_limit,
+                           limit, _float(orders["ref_price"]), self.fx_inst, st.pos, zeros, zeros,
+                           float(p.price_collar_bps), int(p.max_order_qty), float(p.max_order_notional),
+                           self._max_position, int(p.max_gross_position_qty), float(p.client_credit_limit),
+                           np.int64(round(p.duplicate_window_s * 1e9)), st.book_state, kill, self._credit,
+                           self._thr_ring, self._thr_head, self._dup_ts, self._dup_qty, self._dup_px,
+                           self._ts_orders, reason)
+        return self._result(orders, reason)
+
+    def on_fills(self, fills: pd.DataFrame, *, with_var: bool = True) -> pd.DataFrame:
+        """Apply a batch of fills: positions, P&L and each book's scenario P&L, incrementally.
+
+        Parameters
+        ----------
+        fills : DataFrame
+            Columns ``ts``, ``book``, ``instrument`` (symbol or id), ``side`` (BUY/SELL or
+            +1/-1), ``qty`` (> 0), ``price`` and optionally ``fee`` (instrument currency).
+        with_var : bool, default=True
+            Also compute the book's VaR/ES after every fill (O(scenarios) each) and check the
+            VaR limits; without it only the scenario vectors are kept current.
+
+        Returns
+        -------
+        DataFrame with ``accepted``, ``reason``, and the book's ``var_1d`` / ``es_1d`` after the
+        fill (NaN for rejected fills), same index.
+        """
+        n = len(fills)
+        ts = _ts(fills["ts"])
+        inst = self._instrument_ids(fills["instrument"])
+        book, side, qty = _int(fills["book"]), _side(fills["side"]), _int(fills["qty"], 0)
+        price = _float(fills["price"])
+        fee = _float(fills["fee"]) if "fee" in fills else np.zeros(n)
+        reason = np.zeros(n, np.int8)
+        out_var = np.full(n, np.nan)
+        out_es = np.full(n, np.nan)
+        st = self._state
+        fifo = self.risk_config.pnl_method == "fifo"
+        lim = limit_params(self.limits)
+        rc = self.risk_config
+        start = 0
+        while True:
+            if fifo:
+                st.reserve_lots(n - start)
+            breaches = np.zeros((n - start) * 2, BREACH_DT)
+            done, nb, status = ek.apply_fills_nb(
+                ts[start:], book[start:], inst[start:], side[start:], qty[start:], price[start:], fee[start:],
+                st.pos, st.avg, st.realized, st.fees, st.n_fills, fifo, st.lot_qty, st.lot_px, st.lot_next,
+                st.lot_head, st.lot_tail, st.lot_top, self.fx_inst, self._unit, self._rowmax, self._spnl, self._tail,
+                self._desk,
+                self._var_buf, float(rc.var_level), float(rc.es_level), bool(with_var), lim,
+                np.int8(breach_action_code(self.limits)), st.limit_state, st.book_state, breaches,
+                np.int64(st.n_breaches_total), self._ts_fills, reason[start:], out_var[start:], out_es[start:])
+            st.n_breaches_total += nb
+            if nb:
+                self._breaches.append(breaches[:nb])
+            if status == 0:
+                break
+            start += done  # pragma: no cover - reserve_lots sizes the pool for the batch
+        st.n_fills_total += int((reason == 0).sum())
+        return self._result(fills, reason, var_1d=out_var, es_1d=out_es)
+
+    def on_prices(self, prices: pd.DataFrame) -> pd.DataFrame:
+        """Mark to market: new prices for some instruments (columns ``ts``, ``instrument``, ``price``).
+
+        Re-marks the touched instruments' scenario P&L (and options on them) incrementally.
+        """
+        n = len(prices)
+        ts = _ts(prices["ts"])
+        inst = self._instrument_ids(prices["instrument"])
+        reason = np.zeros(n, np.int8)
+        touched = np.zeros(self._inst.n, np.bool_)
+        ek.apply_prices_nb(ts, inst, _float(prices["price"]), self._marks, self._ts_prices, touched, reason)
+        if touched.any():
+            self._now = int(self._ts_prices[0])
+            i = self._inst
+            ek.remark_nb(touched, i.asset_class, i.underlying, i.multiplier, i.strike, i.expiry_years(self._now), i.vol,
+                         i.rate, i.div_yield, i.call_put, self._marks, self._returns, self._state.pos, self.fx_inst,
+                         self._unit, self._spnl, self._desk, np.empty(self._returns.shape[1]))
+            self._rowmax[:] = np.abs(self._unit).max(axis=1)
+            self._tail[:] = -np.inf  # the vectors moved: the tail bounds no longer hold
+        return self._result(prices, reason)
+
+    # ------------------------------------------------------------------ outputs
+    def snapshot(self) -> pd.DataFrame:
+        """Positions per book x instrument that traded: qty, average price, realized and
+        unrealized P&L, fees (instrument currency), mark, and market value in the base currency."""
+        st = self._state
+        b, i = np.nonzero(st.n_fills)
+        qty = st.pos[b, i]
+        mult = self._inst.multiplier[i]
+        mark = self._marks[i]
+        return pd.DataFrame({
+            "book": b, "instrument": pd.Categorical([self.symbols[k] for k in i], categories=self.symbols),
+            "qty": qty, "avg_price": st.avg[b, i], "realized_pnl": st.realized[b, i] * mult,
+            "unrealized_pnl": np.where(qty != 0, qty * (mark - st.avg[b, i]) * mult, 0.0), "fees": st.fees[b, i],
+            "mark": mark, "market_value_base": qty * mark * mult * self.fx_inst[i], "n_fills": st.n_fills[b, i],
+        })
+
+    def pnl(self) -> pd.DataFrame:
+        """P&L and exposure per book and for the desk, in the base currency."""
+        snap = self.snapshot()
+        fx = self.fx_inst[self._instrument_ids(snap["instrument"].astype(str))] if len(snap) else np.zeros(0)
+        df = pd.DataFrame({"book": snap["book"], "realized_pnl": snap["realized_pnl"] * fx,
+                           "unrealized_pnl": snap["unrealized_pnl"] * fx, "fees": snap["fees"] * fx,
+                           "gross_exposure": snap["market_value_base"].abs(),
+                           "net_exposure": snap["market_value_base"]})
+        out = df.groupby("book").sum().reindex(range(self.n_books), fill_value=0.0)
+        out["total_pnl"] = out["realized_pnl"] + out["unrealized_pnl"] - out["fees"]
+        out.loc["desk"] = out.sum()
+        return out
+
+    def var(self) -> pd.DataFrame:
+        """Historical VaR and ES per book and for the desk from the current scenario P&L vectors."""
+        rc = self.risk_config
+        rows = [var_es_nb(v, rc.var_level, rc.es_level, self._var_buf) for v in [*self._spnl, self._desk]]
+        a = np.array(rows)
+        h = np.sqrt(rc.horizon_days)
+        return pd.DataFrame({"var_1d": a[:, 0], "es_1d": a[:, 1], "var_10d": a[:, 0] * h, "es_10d": a[:, 1] * h},
+                            index=pd.Index([*range(self.n_books), "desk"], name="book"))
+
+    def component_var(self) -> pd.DataFrame:
+        """Component, incremental and stand-alone VaR per book (see :func:`tradeflow.middle.var.component_var`)."""
+        return component_var(self._spnl, level=self.risk_config.var_level)
+
+    def greeks(self, *, by: str = "position") -> pd.DataFrame:
+        """Greeks in the base currency (see :func:`tradeflow.middle.greeks.position_greeks`).
+
+        ``by="position"`` (default) gives one row per book x instrument; ``by="book"`` sums
+        dollar delta, dollar gamma, vega (per point) and theta (per day) per book, with a desk row.
+        """
+        g = position_greeks(self._state.pos, self._inst, self._marks, self.fx_inst, self._now, symbols=self.symbols)
+        if by == "position":
+            return g
+        if by != "book":
+            raise ValueError(f"The 'by' argument of RiskEngine.greeks must be 'position' or 'book'. Got {by!r}.")
+        cols = ["dollar_delta", "dollar_gamma", "vega", "theta"]
+        out = g.groupby("book")[cols].sum().reindex(range(self.n_books), fill_value=0.0)
+        out.loc["desk"] = out.sum()
+        return out
+
+    def _factor_sensitivities(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dollar delta and dollar gamma per book on the linear instruments' returns (options mapped to
+        their underlying), shape (n_books, n_instruments)."""
+        g = position_greeks(self._state.pos, self._inst, self._marks, self.fx_inst, self._now)
+        u = self._inst.underlying[g["instrument"].to_numpy(np.int64)]
+        d = np.zeros((self.n_books, self._inst.n))
+        gm = np.zeros_like(d)
+        np.add.at(d, (g["book"].to_numpy(), u), g["dollar_delta"].to_numpy())
+        np.add.at(gm, (g["book"].to_numpy(), u), g["dollar_gamma"].to_numpy())
+        return d, gm
+
+    def parametric_var(self, *, method: str = "delta_normal", lam: float = 0.94, level: float | None = None,
+                       horizon_days: int = 1) -> pd.DataFrame:
+        """Delta-normal or delta-gamma (Cornish-Fisher) VaR per book and desk.
+
+        The covariance is the EWMA (``lam``, RiskMetrics 0.94) of the scenario returns taken
+        as a daily history, the last scenario the most recent; options enter through their
+        delta (and gamma) on the underlying.
+        """
+        from tradeflow.middle.var import delta_gamma_var, delta_normal_var, ewma_covariance
+
+        if method not in ("delta_normal", "delta_gamma"):
+            raise ValueError(f"The 'method' argument of parametric_var must be 'delta_normal' or 'delta_gamma'. "
+                             f"Got {method!r}.")
+        lvl = self.risk_config.var_level if level is None else level
+        cov = ewma_covariance(self._returns, lam)
+        d, gm = self._factor_sensitivities()
+        rows = [*zip(d, gm, strict=True), (d.sum(axis=0), gm.sum(axis=0))]
+        if method == "delta_normal":
+            vals = [delta_normal_var(dd, cov, level=lvl, horizon_days=horizon_days) for dd, _ in rows]
+        else:
+            vals = [delta_gamma_var(dd, gg, cov, level=lvl, horizon_days=horizon_days) for dd, gg in rows]
+        return pd.DataFrame({"var": vals}, index=pd.Index([*range(self.n_books), "desk"], name="book"))
+
+    def monte_carlo_var(self, rng: np.random.Generator, *, n_paths: int = 10_000, lam: float = 0.94,
+                        horizon_days: int = 1) -> pd.DataFrame:
+        """Monte Carlo VaR/ES with full revaluation of options, EWMA covariance of the scenario returns."""
+        from tradeflow.middle.var import ewma_covariance, monte_carlo_var
+
+        rc = self.risk_config
+        return monte_carlo_var(self._state.pos, self._inst, self._marks, self.fx_inst,
+                               ewma_covariance(np.log1p(self._returns), lam), rng, ts=self._now, n_paths=n_paths,
+                               horizon_days=horizon_days, var_level=rc.var_level, es_level=rc.es_level)
+
+    def stress(self, shocks=None) -> pd.DataFrame:
+        """Stress P&L per book and desk (see :func:`tradeflow.middle.stress.stress_test`)."""
+        return stress_test(self._state.pos, self._inst, self._marks, self._fx_ccy, self.currencies, ts=self._now,
+                           shocks=shocks, symbols=self.symbols)
+
+    def check_limits(self, ts) -> pd.DataFrame:
+        """Risk row per book and desk at ``ts`` and every limit check (breach events go to :attr:`breaches`)."""
+        st = self._state
+        t = int(_ts([ts])[0])
+        n_books = self.n_books
+        pnl = np.zeros(n_books, PNL_DT)
+        ccy = self._inst.currency_id
+        mid = self._marks[:, None]
+        fx = self._fx_ccy[:, None]
+        mult = self._inst.multiplier
+        _kernels._snapshot_nb(pnl, 0, t, 0, st.pos, st.avg, st.realized, st.fees, ccy, mid, fx, mult)
+        risk = np.zeros(n_books + 1, RISK_DT)
+        breaches = np.zeros((n_books + 1) * _kernels.N_LIMIT_KINDS, BREACH_DT)
+        rc = self.risk_config
+        nb = _kernels.risk_snapshot_nb(risk, 0, t, 0, pnl, 0, st.pos, mid, fx, ccy, mult, self._spnl, self._desk,
+                                       self._var_buf, rc.var_level, rc.es_level, float(np.sqrt(rc.horizon_days)),
+                                       st.peak, st.book_state, st.limit_state, limit_params(self.limits),
+                                       np.int8(breach_action_code(self.limits)), breaches, 0,
+                                       np.int64(st.n_breaches_total))
+        st.n_breaches_total += nb
+        if nb:
+            self._breaches.append(breaches[:nb])
+        return records_to_frame(risk).set_index("ts")
+
+    @property
+    def breaches(self) -> pd.DataFrame:
+        """Every limit event so far (warning, breach, cleared)."""
+        rec = np.concatenate(self._breaches) if self._breaches else np.zeros(0, BREACH_DT)
+        df = records_to_frame(rec)
+        names = np.array([s.name for s in TradingState] + [""], dtype=object)
+        df["action"] = pd.Categorical(names[np.where(rec["action"] >= 0, rec["action"], len(names) - 1)])
+        return df
+
+    @property
+    def rejects(self) -> pd.Series:
+        """How many records of each reason the engine has seen (NONE = accepted)."""
+        s = pd.Series(self._rejected[:len(RejectReason)], index=[r.name for r in RejectReason])
+        return s[s > 0]
+
+
+def warmup_engine() -> None:
+    """Compile (or load from cache) the streaming engine's kernels with a tiny session."""
+    inst = pd.DataFrame({"symbol": ["A", "A_C"], "asset_class": ["equity", "option"], "currency": "USD",
+                         "underlying": ["", "A"], "strike": [np.nan, 100.0], "expiry": [0, 10**17],
+                         "call_put": ["", "C"], "volatility": [0.2, 0.2]})
+    eng = RiskEngine(inst, marks=[100.0, 5.0], scenarios=np.zeros((2, 20)))
+    eng.check_orders(pd.DataFrame({"ts": [0], "book": [0], "instrument": ["A"], "side": [1], "qty": [1],
+                                   "ref_price": [100.0]}))
+    eng.on_fills(pd.DataFrame({"ts": [0], "book": [0], "instrument": ["A"], "side": [1], "qty": [1],
+                               "price": [100.0]}))
+    eng.on_prices(pd.DataFrame({"ts": [1], "instrument": ["A"], "price": [101.0]}))
+    eng.var()
+    eng.check_limits(1)
