@@ -137,7 +137,8 @@ class RiskSetup:
     Attributes
     ----------
     returns : float64 ndarray of shape (n_instruments, n_scenarios)
-        One-day simple scenario returns (see :mod:`tradeflow.market.scenarios`).
+        One-day simple scenario returns (see :mod:`tradeflow.market.scenarios`), one row per
+        instrument, or one per non-option instrument when the options follow them in the table.
     instruments : InstrumentRisk
     risk : RiskConfig
     limits : LimitsConfig
@@ -154,6 +155,11 @@ class RiskSetup:
         inst = instrument_risk(market.instruments, risk_free_rate=risk.risk_free_rate,
                                dividend_yield=risk.dividend_yield)
         returns = np.ascontiguousarray(returns, dtype=np.float64)
+        n_linear = int(np.sum(inst.underlying == np.arange(inst.n)))
+        if returns.ndim == 2 and returns.shape[0] == n_linear < inst.n and np.all(inst.underlying < n_linear):
+            # scenarios of the underlyings only (options follow them in the table): an option's row
+            # is its underlying's, which full revaluation reads
+            returns = np.ascontiguousarray(returns[inst.underlying])
         if returns.ndim != 2 or returns.shape[0] != inst.n or returns.shape[1] < 1:
             raise ValueError(f"scenario returns must have shape (n_instruments={inst.n}, n_scenarios). "
                              f"Got {returns.shape} instead.")
