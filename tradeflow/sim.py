@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instructions
+from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
@@ -18,7 +18,7 @@ __all__ = ["simulate", "warmup", "STREAMS"]
 
 # Independent random streams, one per component, spawned from the run's SeedSequence
 # in this fixed order: adding a stream at the end never moves the existing ones.
-STREAMS = ("market", "flow", "execution", "settlement", "custodian")
+STREAMS = ("market", "flow", "execution", "settlement", "custodian", "confirmation", "faults")
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -85,11 +85,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
     n_books, n_inst = cfg.flow.n_books, len(mcfg.instruments)
     state = DeskState.flat(n_books, n_inst)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("orders", "events", "fills", "eod_positions", "pnl")}
     sessions: list[MarketData] = []
-    n_orders = n_events = n_postings = 0
+    n_orders = n_events = 0
     market = None
+    back = None
     for day in days:
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
@@ -113,26 +113,17 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         n_events += len(desk.events)
         clock.lap("middle")
 
-        n_settled = sum(len(s) for s in out["settlements"])
-        settlements = settlement_instructions(desk.fills, market.instruments, market.currencies, calendar, day,
-                                              inst_scale, first_instruction_id=n_settled)
-        ledger = book_fills(desk.fills, inst_ccy, inst_scale, first_txn_id=n_settled, first_posting_id=n_postings)
-        n_postings += len(ledger)
         for name, rec in (("orders", desk.orders), ("events", desk.events), ("fills", desk.fills),
-                          ("eod_positions", desk.positions), ("pnl", desk.pnl), ("settlements", settlements),
-                          ("ledger", ledger)):
+                          ("eod_positions", desk.positions), ("pnl", desk.pnl)):
             out[name].append(rec)
-        all_settlements = np.concatenate(out["settlements"])
-        settle_as_of(all_settlements, day_int)
-        out["settlements"] = [all_settlements]
-        breaks = reconcile(np.concatenate(out["fills"]), desk.positions, np.concatenate(out["ledger"]),
-                           all_settlements, n_books=n_books, instrument_ccy=inst_ccy, minor_scale_ccy=ccy_scale,
-                           marks=market.mid[:, -1], tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=day_int)
-        out["breaks"].append(breaks)
+        # back office: book, confirm, settle (fails, recycling, penalties), statements, recon, explain
+        if back is None:
+            back = BackOffice(cfg, market, calendar, rngs)
+        back.process_day(day, desk.fills, desk.positions, market)
         clock.lap("back")
 
     records = {k: np.concatenate(v) for k, v in out.items()}
-    records["breaks"]["break_id"] = np.arange(len(records["breaks"]))
+    records.update(back.records())
     eod = records["eod_positions"]
     records["positions"] = eod[eod["trade_date"] == int(days[-1].astype(np.int64))]
     seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)

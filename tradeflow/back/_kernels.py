@@ -11,6 +11,9 @@ A_CASH = 1
 A_CPTY_SECURITIES = 2
 A_CPTY_CASH = 3
 A_FEES = 4
+A_CUSTODY = 5
+A_NOSTRO = 6
+A_PENALTIES = 7
 
 
 @njit(cache=True, nogil=True)

@@ -1,14 +1,25 @@
-"""Settlement instructions: one per fill, due T + the instrument's lag in business days."""
+"""Settlement instructions (one per fill, due T + the market's cycle) and the daily settlement run.
+
+Each business day every open obligation (see :mod:`tradeflow.back.netting`) that is due
+is attempted: it settles, settles partially, or fails (for lack of securities, an
+instruction on hold, or late matching) at the counterparty's fail rate; what failed is
+recycled the next day, ages, and is charged a CSDR-style cash penalty per day failed.
+Every open obligation ends each day as settled, partially settled, pending or failed,
+and that status is written to the history (``SETTLEMENT_EVENT_DT``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from tradeflow.market.calendar import BusinessCalendar
-from tradeflow.schema import SETTLEMENT_DT, SettlementStatus
+from tradeflow.market.calendar import BusinessCalendar, SettlementCycles, settlement_dates
+from tradeflow.schema import SETTLEMENT_DT, SETTLEMENT_EVENT_DT, FailReason, SettlementStatus
 
-__all__ = ["settlement_instructions", "settle_as_of", "to_minor"]
+__all__ = ["settlement_instructions", "settle_as_of", "to_minor", "settle_day", "N_SETTLEMENT_DRAWS"]
+
+# Uniform draws per obligation per day: fail?, cause, partial?, partial size.
+N_SETTLEMENT_DRAWS = 4
 
 
 def to_minor(amount: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -18,12 +29,15 @@ def to_minor(amount: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, currencies: tuple[str, ...],
                             calendar: BusinessCalendar, trade_date: np.datetime64,
-                            minor_scale: np.ndarray, *, first_instruction_id: int = 0) -> np.ndarray:
+                            minor_scale: np.ndarray, *, first_instruction_id: int = 0,
+                            cycles: SettlementCycles | None = None) -> np.ndarray:
     """Delivery-versus-payment instructions for a day's fills.
 
     The settlement date is the trade date plus the instrument's lag in business days
-    of its currency's calendar (weekends and holidays skipped). At the end of the trade
-    date an instruction is ``SETTLED`` only if it was due that day (T+0), else ``PENDING``.
+    of its currency's calendar (weekends and holidays skipped); with ``cycles`` the
+    market's settlement cycle in force on the trade date overrides the instrument's lag.
+    At the end of the trade date an instruction is ``SETTLED`` only if it was due that
+    day (T+0), else ``PENDING``.
 
     Parameters
     ----------
@@ -35,6 +49,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     trade_date : numpy.datetime64
     minor_scale : float64 ndarray of shape (n_instruments,)
     first_instruction_id : int, default=0
+    cycles : SettlementCycles, optional
+        Per-market cycles with effective dates.
 
     Returns
     -------
@@ -45,12 +61,13 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     inst = fills["instrument"]
     lag = instruments["settlement_lag"].to_numpy(np.int64)
     ccy_id = instruments["currency_id"].to_numpy(np.int32)
-    # one settlement date per instrument: its lag on its currency's calendar
+    cycles = SettlementCycles() if cycles is None else cycles
+    # one settlement date per instrument: the market's cycle (or the instrument's lag) on its currency's calendar
     settle_by_inst = np.array(
-        [calendar.add_business_days(trade_date, int(lag[i]), [currencies[ccy_id[i]]]).astype(np.int64)
+        [settlement_dates(calendar, cycles, trade_date, currencies[ccy_id[i]], int(lag[i]))[0].astype(np.int64)
          for i in range(len(instruments))], dtype=np.int64,
     )
-    td = np.int64(trade_date.astype("datetime64[D]").astype(np.int64))
+    td = np.int64(np.datetime64(trade_date, "D").astype(np.int64))
     out["instruction_id"] = first_instruction_id + np.arange(n)
     out["fill_id"] = fills["fill_id"]
     out["book"] = fills["book"]
@@ -62,6 +79,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     out["settle_date"] = settle_by_inst[inst] if n else np.zeros(0, np.int64)
     out["qty"] = fills["qty"]
     out["cash_amount"] = fills["side"] * to_minor(fills["qty"] * fills["price"], minor_scale[inst])
+    out["obligation_id"] = -1
+    out["settled_date"] = -1
     settle_as_of(out, td)
     return out
 
@@ -69,7 +88,109 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
 def settle_as_of(instructions: np.ndarray, as_of: int) -> None:
     """Mark instructions due on or before ``as_of`` (days since epoch) settled, in place.
 
-    Settlement here never fails: every due instruction settles on its date.
+    This is the no-fail model (every due instruction settles on its date); runs use
+    :func:`settle_day`, which fails, recycles and penalises.
     """
     due = instructions["settle_date"] <= as_of
     instructions["status"] = np.where(due, SettlementStatus.SETTLED, SettlementStatus.PENDING)
+    if "settled_date" in instructions.dtype.names:
+        instructions["settled_date"] = np.where(due, instructions["settle_date"], -1)
+
+
+def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, cause_weights: np.ndarray,
+               partial_settlement: bool, partial_share: float, unmatched: np.ndarray, penalty_bps: np.ndarray,
+               close_price: np.ndarray, minor_scale: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """One business day of settlement, updating ``obligations`` in place.
+
+    Parameters
+    ----------
+    obligations : ndarray of OBLIGATION_DT
+        Every obligation created so far (``trade_date <= as_of``).
+    as_of : int
+        The day (days since epoch).
+    fail_rate : float64 ndarray of shape (n,)
+        Probability each obligation fails an attempt (its counterparty's rate in its market).
+    cause_weights : float64 ndarray of shape (3,)
+        Normalised weights of lack of securities, on hold, late matching.
+    partial_settlement : bool
+    partial_share : float
+        Share of lack-of-securities fails that deliver part of the quantity.
+    unmatched : bool ndarray of shape (n,)
+        Obligations with a confirmation not yet agreed: a due one fails for late matching.
+    penalty_bps : float64 ndarray of shape (n,)
+        Daily penalty rate of each obligation (0 where the market charges none).
+    close_price : float64 ndarray of shape (n,)
+        The day's closing price of each obligation's instrument (the penalty's reference).
+    minor_scale : float64 ndarray of shape (n,)
+        10 ** minor digits of each obligation's currency.
+    draws : float64 ndarray of shape (n, N_SETTLEMENT_DRAWS)
+        Uniforms in [0, 1) from the settlement stream.
+
+    Returns
+    -------
+    ndarray of SETTLEMENT_EVENT_DT
+        One row per obligation open at the start of the day, in obligation order.
+    """
+    n = obligations.shape[0]
+    for name, arr in (("fail_rate", fail_rate), ("unmatched", unmatched), ("penalty_bps", penalty_bps),
+                      ("close_price", close_price), ("minor_scale", minor_scale)):
+        if np.shape(arr) != (n,):
+            raise ValueError(f"The {name!r} parameter of settle_day must have shape ({n},). "
+                             f"Got {np.shape(arr)} instead.")
+    if np.shape(draws) != (n, N_SETTLEMENT_DRAWS):
+        raise ValueError(f"The 'draws' parameter of settle_day must have shape ({n}, {N_SETTLEMENT_DRAWS}). "
+                         f"Got {np.shape(draws)} instead.")
+    ob = obligations
+    open_ = (ob["status"] != SettlementStatus.SETTLED) & (ob["trade_date"] <= as_of)
+    idx = np.flatnonzero(open_)
+    o = ob[idx]
+    d = draws[idx]
+    due = o["settle_date"] <= as_of
+    open_qty = o["qty"] - o["settled_qty"]
+    open_cash = o["cash"] - o["settled_cash"]
+    late = due & unmatched[idx]
+    fails = due & ~late & (d[:, 0] < fail_rate[idx])
+    cause = np.searchsorted(np.cumsum(cause_weights)[:-1], d[:, 1], side="right") + 1  # 1..3 = FailReason
+    cause = np.where(late, FailReason.LATE_MATCHING, np.where(fails, cause, FailReason.NONE))
+    failed = late | fails
+    abs_open = np.abs(open_qty)
+    partial = (failed & ~late & (cause == FailReason.LACK_OF_SECURITIES) & bool(partial_settlement)
+               & (d[:, 2] < partial_share) & (abs_open >= 2))
+    part = np.where(partial, 1 + np.floor(d[:, 3] * (abs_open - 1)).astype(np.int64), 0)
+    q_settle = np.where(due & ~failed, open_qty, np.sign(open_qty) * part)
+    # cash pro rata to the delivered quantity, exact in minor units (the rest settles with the rest)
+    c_partial = np.where(abs_open > 0, (open_cash * part) // np.maximum(abs_open, 1), 0)
+    c_settle = np.where(due & ~failed, open_cash, np.where(partial, c_partial, 0))
+
+    status = np.full(idx.shape[0], SettlementStatus.PENDING, np.int8)
+    status[due & ~failed] = SettlementStatus.SETTLED
+    status[failed] = SettlementStatus.FAILED
+    status[partial] = SettlementStatus.PARTIALLY_SETTLED
+    q_left = open_qty - q_settle
+    c_left = open_cash - c_settle
+    # the failing party is the one delivering: securities if any are still due, else cash
+    deliverer_is_book = np.where(q_left != 0, q_left < 0, c_left > 0)
+    value = np.where(q_left != 0, np.abs(q_left) * close_price[idx], np.abs(c_left) / minor_scale[idx])
+    pen = np.rint(value * penalty_bps[idx] * 1e-4 * minor_scale[idx]).astype(np.int64)
+    pen = np.where(failed, np.where(deliverer_is_book, pen, -pen), 0)
+
+    fail_days = o["fail_days"] + failed
+    ob["status"][idx] = status
+    ob["fail_reason"][idx] = np.where(failed, cause, o["fail_reason"])
+    ob["settled_qty"][idx] = o["settled_qty"] + q_settle
+    ob["settled_cash"][idx] = o["settled_cash"] + c_settle
+    ob["fail_days"][idx] = fail_days
+    ob["penalties"][idx] = o["penalties"] + pen
+    ob["settled_date"][idx] = np.where(status == SettlementStatus.SETTLED, as_of, -1)
+
+    ev = np.zeros(idx.shape[0], dtype=SETTLEMENT_EVENT_DT)
+    ev["as_of"] = as_of
+    ev["obligation_id"] = o["obligation_id"]
+    ev["status"] = status
+    ev["fail_reason"] = np.where(failed, cause, FailReason.NONE)
+    ev["qty_settled"] = q_settle
+    ev["cash_settled"] = c_settle
+    ev["qty_open"] = q_left
+    ev["fail_days"] = fail_days
+    ev["penalty"] = pen
+    return ev
