@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.back import _kernels
+from tradeflow.back.netting import group_in_order
 from tradeflow.back.settlement import to_minor
 from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, TxnType
 
@@ -99,13 +100,7 @@ def post_settlements(events: np.ndarray, obligations: np.ndarray, fill_of_obliga
     o = obligations[pos]
     fid = fill_of_obligation[pos]
     if net_cash:
-        key = np.stack([o["book"].astype(np.int64), o["counterparty"], o["currency"]], axis=1)
-        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        group = group.ravel()
-        order = np.argsort(first, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.shape[0])
-        group = rank[group]
+        group, rep = group_in_order(o["book"], o["counterparty"], o["currency"])
     else:
         group = np.arange(ev.shape[0])
     txn = first_txn_id + group
@@ -122,7 +117,6 @@ def post_settlements(events: np.ndarray, obligations: np.ndarray, fill_of_obliga
         n_groups = int(group.max()) + 1
         net = np.zeros(n_groups, np.int64)
         np.add.at(net, group, c)
-        rep = first[order]
         g = np.flatnonzero(net != 0)
         cfid = np.where(np.bincount(group, minlength=n_groups)[g] == 1, fid[rep[g]], -1)
         cash_txn, cash_amt, ci, cinstr = first_txn_id + g, net[g], rep[g], np.full(g.shape[0], -1)

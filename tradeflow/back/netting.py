@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from tradeflow.schema import OBLIGATION_DT, SettlementStatus
 
-__all__ = ["net_obligations", "NETTING_MODELS"]
+__all__ = ["net_obligations", "NETTING_MODELS", "group_in_order"]
 
 NETTING_MODELS = ("gross", "net_cash", "net_all")
 
@@ -40,16 +41,8 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
     n = ins.shape[0]
     signed_qty = ins["side"].astype(np.int64) * ins["qty"]
     if model == "net_all" and n:
-        keys = np.stack([ins["book"].astype(np.int64), ins["counterparty"], ins["instrument"], ins["settle_date"],
-                         ins["trade_date"]], axis=1)
-        uniq, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        group = group.ravel()
-        # obligations in order of their first instruction, so ids follow the flow
-        order = np.argsort(first, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.shape[0])
-        group = rank[group]
-        rep = first[order]
+        group, rep = group_in_order(ins["book"], ins["counterparty"], ins["instrument"], ins["settle_date"],
+                                    ins["trade_date"])
         m = rep.shape[0]
     else:
         group = np.arange(n)
@@ -69,3 +62,41 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
     out["status"] = SettlementStatus.PENDING
     out["settled_date"] = -1
     return out, first_obligation_id + group.astype(np.int64)
+
+
+def group_in_order(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by equal ``keys``, groups numbered in order of their first row.
+
+    Returns
+    -------
+    group : int64 ndarray of shape (n,)
+        The group of each row.
+    first : int64 ndarray of shape (n_groups,)
+        The first row of each group.
+    """
+    n = keys[0].shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # pack the keys into one int64 (mixed radix over each key's range) and hash-factorize it: O(n)
+    packed = np.zeros(n, np.int64)
+    span = 1
+    for k in keys:
+        k = np.asarray(k, np.int64)
+        lo, width = int(k.min()), int(k.max() - k.min()) + 1
+        if span * width >= 2**62:  # too wide to pack: fall back to a lexicographic sort
+            return _group_by_sort(keys)
+        packed += (k - lo) * span
+        span *= width
+    codes, _ = pd.factorize(packed, sort=False)
+    codes = codes.astype(np.int64)
+    prev_max = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    return codes, np.flatnonzero(codes > prev_max)
+
+
+def _group_by_sort(keys: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    stacked = np.stack([np.asarray(k, np.int64) for k in keys], axis=1)
+    _, first, group = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    return rank[group.ravel()], first[order]
