@@ -242,6 +242,11 @@ class RunResult:
                                                ["kind"]], categories=[k.name for k in BreakKind])
         return df
 
+    def fault_detection(self) -> dict[str, float | int]:
+        """Precision and recall of the run's breaks against the faults it injected."""
+        from tradeflow.back.faults import fault_detection
+        return fault_detection(self.records["faults"], self.records["breaks"])
+
     @cached_property
     def explain(self) -> pd.DataFrame:
         """Daily P&L explain per book (base currency): new trades, market move, fees, penalties, FX, residual."""
@@ -348,7 +353,9 @@ class RunResult:
                 f"{int(ev['fail_days'].max()) if len(ev) else 0} days   penalties (minor units, + paid) "
                 f"{int(ob['penalties'].sum()):,}",
                 f"Confirmations unmatched at first answer {int((rec['confirmations']['status'] != 0).sum()):,}"
-                f"   faults injected {len(rec['faults']):,}",
+                f"   faults injected {len(rec['faults']):,}" + (
+                    "   found: precision {precision:.2f} recall {recall:.2f}".format(**self.fault_detection())
+                    if len(rec["faults"]) else ""),
                 "Fails by reason",
                 _indent(_nonzero(t["fails_by_reason"]) if len(t["fails_by_reason"]) else "none"),
             ]

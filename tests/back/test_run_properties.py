@@ -128,6 +128,8 @@ def test_every_injected_fault_is_found_and_classified(seed, rates, days, netting
     precision, recall, found, injected = score(r)
     assert precision == 1.0, sorted(found - injected)[:5]
     assert recall == 1.0, sorted(injected - found)[:5]
+    det = r.fault_detection()
+    assert (det["precision"], det["recall"], det["injected"], det["reported"]) == (1.0, 1.0, len(injected), len(found))
     check_status_history(r)
     b = r.records["breaks"]
     assert (b["age_days"] >= 0).all() and (b["first_seen"] <= b["as_of"]).all()

@@ -11,14 +11,20 @@ A_CASH = 1
 A_CPTY_SECURITIES = 2
 A_CPTY_CASH = 3
 A_FEES = 4
+NS_PER_DAY = 86_400 * 1_000_000_000
 A_CUSTODY = 5
 A_NOSTRO = 6
 A_PENALTIES = 7
+# TxnType.TRADE (asserted equal to schema.TxnType in the tests)
+T_TRADE = 0
 
 
 @njit(cache=True, nogil=True)
-def _post_nb(out, n, txn, fill_id, ts, kind, owner, is_cash, asset, amount):
+def _post_nb(out, n, txn, fill_id, ts, kind, owner, is_cash, asset, amount, value_date):
     out[n]["posting_id"] = n
+    out[n]["txn_type"] = T_TRADE
+    out[n]["value_date"] = value_date
+    out[n]["instruction_id"] = -1
     out[n]["txn_id"] = txn
     out[n]["fill_id"] = fill_id
     out[n]["ts"] = ts
@@ -31,10 +37,11 @@ def _post_nb(out, n, txn, fill_id, ts, kind, owner, is_cash, asset, amount):
 
 
 @njit(cache=True, nogil=True)
-def book_fills_nb(fills, principal, fee, ccy, first_txn_id, first_posting_id, out):
+def book_fills_nb(fills, principal, fee, ccy, first_txn_id, first_posting_id, value_date, out):
     """Trade-date postings of each fill, written transaction by transaction into ``out``.
 
-    ``principal`` and ``fee`` are int64 minor units; returns the number of postings.
+    ``principal`` and ``fee`` are int64 minor units; ``value_date`` < 0 takes each fill's
+    own date. Returns the number of postings.
     """
     n = 0
     for j in range(fills.shape[0]):
@@ -46,48 +53,105 @@ def book_fills_nb(fills, principal, fee, ccy, first_txn_id, first_posting_id, ou
         c = fills[j]["counterparty"]
         i = fills[j]["instrument"]
         q = fills[j]["qty"]
-        n = _post_nb(out, n, k, fid, ts, A_SECURITIES, b, False, i, s * q)
-        n = _post_nb(out, n, k, fid, ts, A_CPTY_SECURITIES, c, False, i, -s * q)
-        n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[j], -s * principal[j])
-        n = _post_nb(out, n, k, fid, ts, A_CPTY_CASH, c, True, ccy[j], s * principal[j])
+        vd = value_date if value_date >= 0 else ts // NS_PER_DAY
+        n = _post_nb(out, n, k, fid, ts, A_SECURITIES, b, False, i, s * q, vd)
+        n = _post_nb(out, n, k, fid, ts, A_CPTY_SECURITIES, c, False, i, -s * q, vd)
+        n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[j], -s * principal[j], vd)
+        n = _post_nb(out, n, k, fid, ts, A_CPTY_CASH, c, True, ccy[j], s * principal[j], vd)
         if fee[j] != 0:
-            n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[j], -fee[j])
-            n = _post_nb(out, n, k, fid, ts, A_FEES, b, True, ccy[j], fee[j])
+            n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, ccy[j], -fee[j], vd)
+            n = _post_nb(out, n, k, fid, ts, A_FEES, b, True, ccy[j], fee[j], vd)
     for p in range(n):
         out[p]["posting_id"] = first_posting_id + p
     return n
 
 
 @njit(cache=True, nogil=True)
-def unbalanced_txns_nb(txn_id, is_cash, asset, amount, out_txn, out_amount):
+def unbalanced_txns_nb(ledger, out_txn, out_amount):
     """Transactions whose postings do not sum to zero for some asset.
 
-    Postings must be grouped by ``txn_id`` (contiguous). For each offending
-    (transaction, asset) writes the transaction and the residual; returns the count.
+    Postings (LEDGER_DT records) must be grouped by ``txn_id`` (contiguous). For each
+    offending (transaction, asset) writes the transaction and the residual; returns the count.
     """
-    n = txn_id.shape[0]
+    n = ledger.shape[0]
     nbad = 0
     start = 0
     while start < n:
+        t = ledger[start]["txn_id"]
         end = start
-        while end < n and txn_id[end] == txn_id[start]:
+        while end < n and ledger[end]["txn_id"] == t:
             end += 1
         # a transaction has a handful of postings: quadratic in it is cheaper than hashing
         for p in range(start, end):
+            cp = ledger[p]["asset_is_cash"]
+            ap = ledger[p]["asset"]
             first = True
             for q in range(start, p):
-                if is_cash[q] == is_cash[p] and asset[q] == asset[p]:
+                if ledger[q]["asset_is_cash"] == cp and ledger[q]["asset"] == ap:
                     first = False
                     break
             if not first:
                 continue
             total = np.int64(0)
             for q in range(p, end):
-                if is_cash[q] == is_cash[p] and asset[q] == asset[p]:
-                    total += amount[q]
+                if ledger[q]["asset_is_cash"] == cp and ledger[q]["asset"] == ap:
+                    total += ledger[q]["amount"]
             if total != 0:
-                out_txn[nbad] = txn_id[p]
+                out_txn[nbad] = t
                 out_amount[nbad] = total
                 nbad += 1
         start = end
     return nbad
+
+
+@njit(cache=True, nogil=True)
+def asset_totals_nb(ledger, out_sec, out_cash, n_sec, n_cash):
+    """Sum of every posting per asset (securities by instrument, cash by currency), exact in int64.
+
+    ``n_sec`` / ``n_cash`` count the postings per asset. Returns the number of postings
+    whose asset id is outside the output arrays (they are not summed; the caller raises).
+    """
+    bad = 0
+    for p in range(ledger.shape[0]):
+        a = ledger[p]["asset"]
+        if ledger[p]["asset_is_cash"]:
+            if a < 0 or a >= out_cash.shape[0]:
+                bad += 1
+                continue
+            out_cash[a] += ledger[p]["amount"]
+            n_cash[a] += 1
+        else:
+            if a < 0 or a >= out_sec.shape[0]:
+                bad += 1
+                continue
+            out_sec[a] += ledger[p]["amount"]
+            n_sec[a] += 1
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def trade_balances_nb(ledger, out_pos, out_cash):
+    """Trade-date ``SECURITIES`` (book x instrument) and ``CASH`` (book x currency) balances, one pass.
+
+    Penalty and settlement postings are left out (front-office P&L knows neither).
+    Returns the number of such postings whose owner or asset is outside the outputs.
+    """
+    bad = 0
+    for p in range(ledger.shape[0]):
+        if ledger[p]["txn_type"] != T_TRADE:
+            continue
+        k = ledger[p]["account_kind"]
+        o = ledger[p]["owner"]
+        a = ledger[p]["asset"]
+        cash = ledger[p]["asset_is_cash"]
+        if k == A_SECURITIES and not cash:
+            if o < 0 or o >= out_pos.shape[0] or a < 0 or a >= out_pos.shape[1]:
+                bad += 1
+                continue
+            out_pos[o, a] += ledger[p]["amount"]
+        elif k == A_CASH and cash:
+            if o < 0 or o >= out_cash.shape[0] or a < 0 or a >= out_cash.shape[1]:
+                bad += 1
+                continue
+            out_cash[o, a] += ledger[p]["amount"]
+    return bad

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.config import FaultConfig
-from tradeflow.schema import BOOKING_DT, FAULT_DT, NS_PER_SECOND, AccountKind, FaultKind
+from tradeflow.schema import BOOKING_DT, FAULT_BREAK_KIND, FAULT_DT, NS_PER_SECOND, AccountKind, BreakKind, FaultKind
 
-__all__ = ["book_trades", "corrupt_statements", "N_FAULT_DRAWS"]
+__all__ = ["book_trades", "corrupt_statements", "fault_detection", "N_FAULT_DRAWS"]
 
 N_FAULT_DRAWS = 3  # uniforms per fill: which fault, its size, its direction
 
@@ -139,3 +139,33 @@ def corrupt_statements(statements: np.ndarray, rate: float, rng: np.random.Gener
     faults["injected_value"] = s["closing"] + err[hit]
     statements["closing"][hit] += err[hit]
     return faults
+
+
+def fault_detection(faults: np.ndarray, breaks: np.ndarray) -> dict[str, float | int]:
+    """Score a reconciliation against what was injected: precision and recall of the breaks.
+
+    A fault is found when a break of the kind it must raise (``FAULT_BREAK_KIND``) names its
+    fill (trade faults) or its statement line and day (statement errors). Breaks of
+    confirmations are the street's disagreements, not faults, and are left out. A break
+    re-reported on later days counts once.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall`` (1.0 when there is nothing to find or report),
+        ``injected``, ``reported``, ``matched``.
+    """
+    def key(kind, fill_id, as_of, book, account_kind, instrument, currency):
+        if kind == BreakKind.STATEMENT_ERROR:
+            return (int(kind), int(as_of), int(book), int(account_kind), int(instrument), int(currency))
+        return (int(kind), int(fill_id))
+
+    injected = {key(FAULT_BREAK_KIND[FaultKind(int(f["kind"]))], f["fill_id"], f["as_of"], f["book"],
+                    f["account_kind"], f["instrument"], f["currency"]) for f in faults}
+    b = breaks[breaks["kind"] != BreakKind.CONFIRMATION_UNMATCHED]
+    reported = {key(x["kind"], x["fill_id"], x["as_of"], x["book"], x["account_kind"], x["instrument"],
+                    x["currency"]) for x in b}
+    matched = len(injected & reported)
+    return {"precision": matched / len(reported) if reported else 1.0,
+            "recall": matched / len(injected) if injected else 1.0,
+            "injected": len(injected), "reported": len(reported), "matched": matched}

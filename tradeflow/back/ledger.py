@@ -21,6 +21,8 @@ settled, ``CPTY_*`` balances are zero and ``-CUSTODY`` equals ``SECURITIES``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -60,12 +62,9 @@ def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.nd
     fee = to_minor(fills["fee"], minor_scale[inst])
     ccy = instrument_ccy[inst].astype(np.int32)
     out = np.zeros(6 * fills.shape[0], dtype=LEDGER_DT)
-    n = _kernels.book_fills_nb(fills, principal, fee, ccy, np.int64(first_txn_id), np.int64(first_posting_id), out)
-    out = out[:n]
-    out["txn_type"] = TxnType.TRADE
-    out["value_date"] = out["ts"] // NS_PER_DAY if value_date is None else value_date
-    out["instruction_id"] = -1
-    return out
+    n = _kernels.book_fills_nb(fills, principal, fee, ccy, np.int64(first_txn_id), np.int64(first_posting_id),
+                               np.int64(-1 if value_date is None else value_date), out)
+    return out[:n]
 
 
 def _postings(n: int, txn, fill_id, ts, kind, owner, is_cash, asset, amount, txn_type, value_date, instr) -> np.ndarray:
@@ -180,24 +179,42 @@ def balances(ledger: np.ndarray, *, as_of_ts: int | None = None, as_of_date: int
         "amount"].sum()
 
 
-def trial_balance(ledger: np.ndarray, *, as_of_date: int | None = None, by_account: bool = False) -> pd.DataFrame:
+def trial_balance(ledger: np.ndarray | Sequence[np.ndarray], *, as_of_date: int | None = None,
+                  by_account: bool = False) -> pd.DataFrame:
     """The trial balance: every row (per asset) sums to zero when the books balance.
 
     Parameters
     ----------
-    ledger : ndarray of LEDGER_DT
+    ledger : ndarray of LEDGER_DT, or a sequence of them
+        The postings, whole or in chunks (e.g. one per day: no need to concatenate).
     as_of_date : int, optional
         Balances as of the end of this day (days since epoch); default: everything.
     by_account : bool, default=False
         ``False``: one row per asset with the sum of all its accounts (zero when balanced).
         ``True``: one row per account with ``debit`` (balance > 0) and ``credit`` columns.
     """
-    rows = _upto(ledger, None, as_of_date)
+    parts = [ledger] if isinstance(ledger, np.ndarray) else list(ledger)
+    parts = [_upto(p, None, as_of_date) for p in parts]
     if by_account:
-        bal = balances(rows)
+        bal = balances(parts[0] if len(parts) == 1 else np.concatenate(parts))
         bal = bal[bal["amount"] != 0].reset_index(drop=True)
         bal["debit"] = bal["amount"].clip(lower=0)
         bal["credit"] = (-bal["amount"]).clip(lower=0)
         return bal
-    df = pd.DataFrame({k: rows[k] for k in ("asset_is_cash", "asset", "amount")})
-    return df.groupby(["asset_is_cash", "asset"], as_index=False)["amount"].sum()
+    return asset_totals(*parts)
+
+
+def asset_totals(*ledgers: np.ndarray) -> pd.DataFrame:
+    """Sum of all postings per asset (``asset_is_cash``, ``asset``, ``amount``), exact, for assets posted to."""
+    n_sec = max([int(x["asset"].max()) + 1 for x in ledgers if x.shape[0]], default=0)
+    tot_sec, tot_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
+    cnt_sec, cnt_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
+    bad = sum(_kernels.asset_totals_nb(x, tot_sec, tot_cash, cnt_sec, cnt_cash) for x in ledgers)
+    if bad:  # only negative ids can miss: the arrays span the largest id
+        raise ValueError(f"The 'ledger' parameter of trial_balance has {bad} postings with a negative asset id.")
+    cash_ids, sec_ids = np.flatnonzero(cnt_cash), np.flatnonzero(cnt_sec)
+    return pd.DataFrame({
+        "asset_is_cash": np.r_[np.zeros(sec_ids.shape[0], bool), np.ones(cash_ids.shape[0], bool)],
+        "asset": np.r_[sec_ids, cash_ids].astype(np.int32),
+        "amount": np.r_[tot_sec[sec_ids], tot_cash[cash_ids]],
+    })

@@ -163,8 +163,6 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     minor_scale_inst = minor_scale_ccy[instrument_ccy]
     # field-wise masks: copying whole aligned records is several times slower than a few columns
     is_trade = ledger["txn_type"] == TxnType.TRADE
-    acct, owner, asset, amount = ledger["account_kind"], ledger["owner"], ledger["asset"], ledger["amount"]
-    is_cash = ledger["asset_is_cash"]
 
     involved = np.zeros(0, np.int64)
     if bookings is not None:
@@ -178,7 +176,10 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
 
     # bookings in the ledger: exactly one trade-date transaction per reference record
     trade_txn = ledger["txn_id"][is_trade]
-    txn_ids, first = np.unique(trade_txn, return_index=True)
+    if np.all(trade_txn[1:] >= trade_txn[:-1]):  # the usual case: no sort needed
+        first = np.flatnonzero(np.r_[True, trade_txn[1:] != trade_txn[:-1]]) if trade_txn.size else trade_txn
+    else:
+        first = np.unique(trade_txn, return_index=True)[1]
     booked_fill = ledger["fill_id"][is_trade][first]
     known = np.isin(booked_fill, reference["fill_id"])
     if np.any(~known):
@@ -197,12 +198,10 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
 
     # every transaction balances per asset
     txn = ledger["txn_id"]
-    order = slice(None) if np.all(np.diff(txn) >= 0) else np.argsort(txn, kind="stable")
+    grouped = ledger if np.all(txn[1:] >= txn[:-1]) else ledger[np.argsort(txn, kind="stable")]
     bad_txn = np.empty(ledger.shape[0], np.int64)
     bad_amount = np.empty(ledger.shape[0], np.int64)
-    nbad = _kernels.unbalanced_txns_nb(np.ascontiguousarray(txn[order]), np.ascontiguousarray(is_cash[order]),
-                                       np.ascontiguousarray(asset[order]), np.ascontiguousarray(amount[order]),
-                                       bad_txn, bad_amount)
+    nbad = _kernels.unbalanced_txns_nb(grouped, bad_txn, bad_amount)
     if nbad:
         all_txn, all_first = np.unique(txn, return_index=True)
         fid = ledger["fill_id"][all_first][np.searchsorted(all_txn, bad_txn[:nbad])]
@@ -228,9 +227,12 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
         explained_pos, explained_pnl = bp - fp, bpnl - fpnl
 
     # positions: front office vs ledger securities balances, per book x instrument
-    m = is_trade & (acct == AccountKind.SECURITIES) & ~is_cash
     bo_pos = np.zeros((n_books, n_inst), np.int64)
-    np.add.at(bo_pos, (owner[m], asset[m]), amount[m])
+    bo_cash = np.zeros((n_books, n_ccy), np.int64)
+    outside = _kernels.trade_balances_nb(ledger, bo_pos, bo_cash)
+    if outside:
+        raise ValueError(f"The 'ledger' parameter of reconcile has {outside} trade postings whose book or asset is "
+                         f"outside n_books={n_books}, {n_inst} instruments, {n_ccy} currencies.")
     fo_pos = np.zeros((n_books, n_inst), np.int64)
     fo_pos[positions["book"], positions["instrument"]] = positions["qty"]
     b, i = np.nonzero(fo_pos != bo_pos - explained_pos)
@@ -243,9 +245,6 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     fo_pnl = np.zeros((n_books, n_ccy))
     np.add.at(fo_pnl, (positions["book"], instrument_ccy[positions["instrument"]]),
               positions["realized_pnl"] + positions["unrealized_pnl"] - positions["fees"])
-    m = is_trade & (acct == AccountKind.CASH) & is_cash
-    bo_cash = np.zeros((n_books, n_ccy), np.int64)
-    np.add.at(bo_cash, (owner[m], asset[m]), amount[m])
     bo_pnl = bo_cash / minor_scale_ccy[None, :]
     np.add.at(bo_pnl, (np.repeat(np.arange(n_books), n_inst), np.tile(instrument_ccy, n_books)),
               (bo_pos * marks[None, :]).ravel())
