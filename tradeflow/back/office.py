@@ -43,6 +43,33 @@ def _cat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
+def _raw(a: np.ndarray) -> np.ndarray:
+    # records as opaque bytes: numpy copies them as one block instead of field by field
+    return a.view(np.dtype((np.void, a.dtype.itemsize))) if a.dtype.names else a
+
+
+class _Log:
+    """An append-only record array with amortised growth: a run's history without re-concatenating it daily."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self._buf = np.zeros(1024, dtype=dtype)
+        self.n = 0
+
+    def append(self, rec: np.ndarray) -> None:
+        need = self.n + rec.shape[0]
+        if need > self._buf.shape[0]:
+            grown = np.zeros(max(need, 2 * self._buf.shape[0]), dtype=self._buf.dtype)
+            _raw(grown)[: self.n] = _raw(self._buf)[: self.n]
+            self._buf = grown
+        _raw(self._buf)[self.n: need] = _raw(np.ascontiguousarray(rec, dtype=self._buf.dtype))
+        self.n = need
+
+    @property
+    def view(self) -> np.ndarray:
+        """The records so far (a view: valid until the next append)."""
+        return self._buf[: self.n]
+
+
 class BackOffice:
     """Books, confirms, settles and reconciles a run's fills one business day at a time.
 
@@ -85,12 +112,10 @@ class BackOffice:
         self.ccy_fail_rate = np.array([scfg.fail_rates.get(c, scfg.default_fail_rate) for c in self.currencies])
         self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
-        self.fills_parts: list[np.ndarray] = []
-        self.fx_parts: list[np.ndarray] = []
-        self.instructions = np.zeros(0, dtype=SETTLEMENT_DT)
-        self.obligations = np.zeros(0, dtype=OBLIGATION_DT)
-        self.fill_of_obligation = np.zeros(0, np.int64)
-        self.matched_on = np.zeros(0, np.int64)  # day each obligation's confirmations are all agreed
+        self.logs = {"ledger": _Log(LEDGER_DT), "bookings": _Log(BOOKING_DT), "confirmations": _Log(CONFIRMATION_DT),
+                     "fills": _Log(FILL_DT), "fx": _Log(np.dtype(np.float64)), "settlements": _Log(SETTLEMENT_DT),
+                     "obligations": _Log(OBLIGATION_DT), "fill_of": _Log(np.dtype(np.int64)),
+                     "matched_on": _Log(np.dtype(np.int64))}  # matched_on: day an obligation's trades are agreed
         self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
         self._open_breaks: dict[tuple, int] = {}
         self._prev: tuple | None = None
@@ -102,8 +127,8 @@ class BackOffice:
         d = int(np.datetime64(day, "D").astype(np.int64))
         inst = fills["instrument"]
         fill_fx = market.fx[self.inst_ccy[inst], market.step_of(fills["ts"])] if fills.shape[0] else np.zeros(0)
-        self.fills_parts.append(fills)
-        self.fx_parts.append(fill_fx)
+        self.logs["fills"].append(fills)
+        self.logs["fx"].append(fill_fx)
 
         # bookings (faults injected here) and their trade-date postings
         bookings, faults = book_trades(
@@ -111,7 +136,7 @@ class BackOffice:
             cutoff_ts=d * 86_400 * 10**9 + cfg.back.booking_cutoff_ns, tick_size=self.tick,
             minor_scale=self.inst_scale, instrument_ccy=self.inst_ccy, first_booking_id=self.n_booking)
         self.n_booking += bookings.shape[0]
-        self.parts["bookings"].append(bookings)
+        self.logs["bookings"].append(bookings)
         self.parts["faults"].append(faults)
         trade_ledger = book_fills(bookings, self.inst_ccy, self.inst_scale, first_txn_id=self.n_txn,
                                   first_posting_id=self.n_post, value_date=d)
@@ -119,14 +144,14 @@ class BackOffice:
 
         # instructions, confirmations, obligations
         instr = settlement_instructions(fills, self.instruments, self.currencies, self.calendar, day,
-                                        self.inst_scale, first_instruction_id=self.instructions.shape[0],
+                                        self.inst_scale, first_instruction_id=self.logs["settlements"].n,
                                         cycles=self.cycles)
         conf = confirm_trades(fills, instr["settle_date"], day, cfg.confirmation, self.rngs["confirmation"],
                               tick_size=self.tick, calendar=self.calendar,
                               currencies=[cfg.market.base_currency], first_confirmation_id=self.n_confirm)
         self.n_confirm += conf.shape[0]
-        self.parts["confirmations"].append(conf)
-        first_obl = self.obligations.shape[0]
+        self.logs["confirmations"].append(conf)
+        first_obl = self.logs["obligations"].n
         obl, obl_of = net_obligations(instr, cfg.settlement.netting, first_obligation_id=first_obl)
         instr["obligation_id"] = obl_of
         fill_of = np.full(obl.shape[0], -1, np.int64)
@@ -134,13 +159,12 @@ class BackOffice:
         fill_of[obl["n_instructions"] != 1] = -1
         matched = np.full(obl.shape[0], d, np.int64)
         np.maximum.at(matched, obl_of - first_obl, conf["resolved_date"])
-        self.instructions = np.concatenate([self.instructions, instr])
-        self.obligations = np.concatenate([self.obligations, obl])
-        self.fill_of_obligation = np.concatenate([self.fill_of_obligation, fill_of])
-        self.matched_on = np.concatenate([self.matched_on, matched])
+        for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
+            self.logs[name].append(rec)
 
         # the settlement run
-        ob = self.obligations
+        ob = self.logs["obligations"].view
+        fill_of_obligation = self.logs["fill_of"].view
         scfg = cfg.settlement
         rate = self.ccy_fail_rate[ob["currency"]]
         for cpty, r in scfg.counterparty_fail_rates.items():
@@ -148,19 +172,25 @@ class BackOffice:
         marks = market.mid[:, -1]
         events = settle_day(ob, d, fail_rate=rate, cause_weights=scfg.fail_cause_weights(),
                             partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
-                            unmatched=self.matched_on > d, penalty_bps=self.inst_penalty_bps[ob["instrument"]],
+                            unmatched=self.logs["matched_on"].view > d,
+                            penalty_bps=self.inst_penalty_bps[ob["instrument"]],
                             close_price=marks[ob["instrument"]], minor_scale=self.ccy_scale[ob["currency"]],
                             draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
         self.parts["settlement_events"].append(events)
-        settle_ledger = post_settlements(events, ob, self.fill_of_obligation, net_cash=scfg.netting == "net_cash",
+        settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
         self._post(settle_ledger, int(np.unique(settle_ledger["txn_id"]).shape[0]))
-        pen_ledger = post_penalties(events, ob, self.fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
+        pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                     first_posting_id=self.n_post)
         self._post(pen_ledger, pen_ledger.shape[0] // 2)
-        o = ob[self.instructions["obligation_id"]]
+        # instructions take their obligation's state (only those whose obligation moved today)
+        instructions = self.logs["settlements"].view
+        touched = np.zeros(ob.shape[0], bool)
+        touched[events["obligation_id"]] = True
+        idx = np.flatnonzero(touched[instructions["obligation_id"]])
+        o = ob[instructions["obligation_id"][idx]]
         for f in ("status", "fail_reason", "fail_days", "settled_date"):
-            self.instructions[f] = o[f]
+            instructions[f][idx] = o[f]
 
         # the street's statements (errors injected here)
         statements = self.custodian.statement(events, ob, d)
@@ -168,20 +198,18 @@ class BackOffice:
         self.parts["statements"].append(statements)
 
         # end-of-day reconciliation and explain
-        all_fills = _cat(self.fills_parts, FILL_DT)
-        breaks = reconcile(all_fills, positions, _cat(self.parts["ledger"], LEDGER_DT), self.instructions,
+        breaks = reconcile(self.logs["fills"].view, positions, self.logs["ledger"].view, instructions,
                            n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
                            marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
-                           bookings=_cat(self.parts["bookings"], BOOKING_DT),
-                           fill_fx_rate=np.concatenate(self.fx_parts),
+                           bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
                            booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
-                           confirmations=_cat(self.parts["confirmations"], CONFIRMATION_DT))
+                           confirmations=self.logs["confirmations"].view)
         self._age(breaks, d)
         self.parts["breaks"].append(breaks)
         self._explain(d, fills, positions, market, events)
 
     def _post(self, ledger: np.ndarray, n_txn: int) -> None:
-        self.parts["ledger"].append(ledger)
+        self.logs["ledger"].append(ledger)
         self.n_txn += n_txn
         self.n_post += ledger.shape[0]
 
@@ -207,7 +235,7 @@ class BackOffice:
         if self._prev is None:
             self._prev = (np.zeros(shape, np.int64), market.mid[:, 0], market.fx[:, 0], np.zeros(shape))
         prev_qty, prev_marks, prev_fx, prev_local = self._prev
-        o = self.obligations[events["obligation_id"]]
+        o = self.logs["obligations"].view[events["obligation_id"]]
         pen = np.zeros((self.n_books, len(self.currencies)))
         np.add.at(pen, (o["book"], o["currency"]), events["penalty"] / self.ccy_scale[o["currency"]])
         self.parts["explain"].append(explain_day(
@@ -220,8 +248,8 @@ class BackOffice:
     def records(self) -> dict[str, np.ndarray]:
         """Every back-office record array of the run so far (ids renumbered where they are per day)."""
         out = {k: _cat(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
-        out["settlements"] = self.instructions.copy()
-        out["obligations"] = self.obligations.copy()
+        for k in ("ledger", "bookings", "confirmations", "settlements", "obligations"):
+            out[k] = self.logs[k].view  # no copy: the back office is done with them once the run returns
         out["faults"]["fault_id"] = np.arange(out["faults"].shape[0])
         out["breaks"]["break_id"] = np.arange(out["breaks"].shape[0])
         return out
