@@ -97,6 +97,13 @@ def test_settle_day_matches_the_reference(obl, as_of, rate, share, partial_ok, s
                                   obl["qty"][done & (before["status"] != 1)])
 
 
+def test_kernel_status_constants_match_schema():
+    from tradeflow.back import _kernels as bk
+    assert (bk.S_PENDING, bk.S_SETTLED, bk.S_PARTIALLY_SETTLED, bk.S_FAILED) == tuple(SettlementStatus)
+    assert (bk.F_NONE, bk.F_LACK_OF_SECURITIES, bk.F_LATE_MATCHING) == (
+        FailReason.NONE, FailReason.LACK_OF_SECURITIES, FailReason.LATE_MATCHING)
+
+
 def test_settle_day_validates_shapes():
     obl = np.zeros(3, dtype=OBLIGATION_DT)
     ok = dict(fail_rate=np.zeros(3), cause_weights=np.array([1.0, 0, 0]), partial_settlement=True, partial_share=0.5,
@@ -106,6 +113,8 @@ def test_settle_day_validates_shapes():
         settle_day(obl, 0, **{**ok, "fail_rate": np.zeros(2)})
     with pytest.raises(ValueError, match="'draws'"):
         settle_day(obl, 0, **{**ok, "draws": np.zeros((3, 1))})
+    with pytest.raises(ValueError, match="'obligations'"):
+        settle_day(np.zeros(3, dtype=SETTLEMENT_DT), 0, **ok)
 
 
 def test_penalty_is_one_bp_of_the_unsettled_value_paid_by_the_deliverer():

@@ -155,3 +155,86 @@ def trade_balances_nb(ledger, out_pos, out_cash):
                 continue
             out_cash[o, a] += ledger[p]["amount"]
     return bad
+
+
+# SettlementStatus and FailReason values (asserted equal to the schema in the tests)
+S_PENDING = 0
+S_SETTLED = 1
+S_PARTIALLY_SETTLED = 2
+S_FAILED = 3
+F_NONE = 0
+F_LACK_OF_SECURITIES = 1
+F_LATE_MATCHING = 3
+
+
+@njit(cache=True, nogil=True)
+def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, unmatched, penalty_bps,
+                  close_price, minor_scale, draws, ev):
+    """One day of settlement over every obligation, in place; one event per obligation open at the start.
+
+    ``cum_weights`` are the cumulative cause weights (lack of securities, on hold, late
+    matching). Writes events into ``ev`` (SETTLEMENT_EVENT_DT) and returns their count.
+    """
+    m = 0
+    for k in range(ob.shape[0]):
+        if ob[k]["status"] == S_SETTLED or ob[k]["trade_date"] > as_of:
+            continue
+        open_q = ob[k]["qty"] - ob[k]["settled_qty"]
+        open_c = ob[k]["cash"] - ob[k]["settled_cash"]
+        q = np.int64(0)
+        c = np.int64(0)
+        pen = np.int64(0)
+        reason = F_NONE
+        status = S_PENDING
+        if ob[k]["settle_date"] <= as_of:
+            if unmatched[k]:
+                status = S_FAILED
+                reason = F_LATE_MATCHING
+            elif draws[k, 0] < fail_rate[k]:
+                status = S_FAILED
+                reason = 1
+                for w in range(cum_weights.shape[0] - 1):
+                    if draws[k, 1] >= cum_weights[w]:
+                        reason += 1
+                abs_q = abs(open_q)
+                if reason == F_LACK_OF_SECURITIES and partial_ok and draws[k, 2] < partial_share and abs_q >= 2:
+                    part = 1 + np.int64(np.floor(draws[k, 3] * (abs_q - 1)))
+                    q = part if open_q > 0 else -part
+                    c = (open_c * part) // abs_q
+                    status = S_PARTIALLY_SETTLED
+            else:
+                status = S_SETTLED
+                q = open_q
+                c = open_c
+        failed = status == S_FAILED or status == S_PARTIALLY_SETTLED
+        left_q = open_q - q
+        left_c = open_c - c
+        if failed:
+            # the failing party is the one delivering: securities if any are still due, else cash
+            if left_q != 0:
+                value = abs(left_q) * close_price[k]
+                book_fails = left_q < 0
+            else:
+                value = abs(left_c) / minor_scale[k]
+                book_fails = left_c > 0
+            pen = np.int64(np.rint(value * penalty_bps[k] * 1e-4 * minor_scale[k]))
+            if not book_fails:
+                pen = -pen
+            ob[k]["fail_reason"] = reason
+            ob[k]["fail_days"] += 1
+        ob[k]["status"] = status
+        ob[k]["settled_qty"] += q
+        ob[k]["settled_cash"] += c
+        ob[k]["penalties"] += pen
+        ob[k]["settled_date"] = as_of if status == S_SETTLED else -1
+        ev[m]["as_of"] = as_of
+        ev[m]["obligation_id"] = ob[k]["obligation_id"]
+        ev[m]["status"] = status
+        ev[m]["fail_reason"] = reason
+        ev[m]["qty_settled"] = q
+        ev[m]["cash_settled"] = c
+        ev[m]["qty_open"] = left_q
+        ev[m]["fail_days"] = ob[k]["fail_days"]
+        ev[m]["penalty"] = pen
+        m += 1
+    return m

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tradeflow.back import _kernels
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles, settlement_dates
-from tradeflow.schema import SETTLEMENT_DT, SETTLEMENT_EVENT_DT, FailReason, SettlementStatus
+from tradeflow.schema import OBLIGATION_DT, SETTLEMENT_DT, SETTLEMENT_EVENT_DT, SettlementStatus
 
 __all__ = ["settlement_instructions", "settle_as_of", "to_minor", "settle_day", "N_SETTLEMENT_DRAWS"]
 
@@ -131,6 +132,9 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
     ndarray of SETTLEMENT_EVENT_DT
         One row per obligation open at the start of the day, in obligation order.
     """
+    if obligations.dtype != OBLIGATION_DT:
+        raise ValueError(f"The 'obligations' parameter of settle_day must be OBLIGATION_DT records. "
+                         f"Got dtype {obligations.dtype} instead.")
     n = obligations.shape[0]
     for name, arr in (("fail_rate", fail_rate), ("unmatched", unmatched), ("penalty_bps", penalty_bps),
                       ("close_price", close_price), ("minor_scale", minor_scale)):
@@ -140,57 +144,12 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
     if np.shape(draws) != (n, N_SETTLEMENT_DRAWS):
         raise ValueError(f"The 'draws' parameter of settle_day must have shape ({n}, {N_SETTLEMENT_DRAWS}). "
                          f"Got {np.shape(draws)} instead.")
-    ob = obligations
-    open_ = (ob["status"] != SettlementStatus.SETTLED) & (ob["trade_date"] <= as_of)
-    idx = np.flatnonzero(open_)
-    o = ob[idx]
-    d = draws[idx]
-    due = o["settle_date"] <= as_of
-    open_qty = o["qty"] - o["settled_qty"]
-    open_cash = o["cash"] - o["settled_cash"]
-    late = due & unmatched[idx]
-    fails = due & ~late & (d[:, 0] < fail_rate[idx])
-    cause = np.searchsorted(np.cumsum(cause_weights)[:-1], d[:, 1], side="right") + 1  # 1..3 = FailReason
-    cause = np.where(late, FailReason.LATE_MATCHING, np.where(fails, cause, FailReason.NONE))
-    failed = late | fails
-    abs_open = np.abs(open_qty)
-    partial = (failed & ~late & (cause == FailReason.LACK_OF_SECURITIES) & bool(partial_settlement)
-               & (d[:, 2] < partial_share) & (abs_open >= 2))
-    part = np.where(partial, 1 + np.floor(d[:, 3] * (abs_open - 1)).astype(np.int64), 0)
-    q_settle = np.where(due & ~failed, open_qty, np.sign(open_qty) * part)
-    # cash pro rata to the delivered quantity, exact in minor units (the rest settles with the rest)
-    c_partial = np.where(abs_open > 0, (open_cash * part) // np.maximum(abs_open, 1), 0)
-    c_settle = np.where(due & ~failed, open_cash, np.where(partial, c_partial, 0))
-
-    status = np.full(idx.shape[0], SettlementStatus.PENDING, np.int8)
-    status[due & ~failed] = SettlementStatus.SETTLED
-    status[failed] = SettlementStatus.FAILED
-    status[partial] = SettlementStatus.PARTIALLY_SETTLED
-    q_left = open_qty - q_settle
-    c_left = open_cash - c_settle
-    # the failing party is the one delivering: securities if any are still due, else cash
-    deliverer_is_book = np.where(q_left != 0, q_left < 0, c_left > 0)
-    value = np.where(q_left != 0, np.abs(q_left) * close_price[idx], np.abs(c_left) / minor_scale[idx])
-    pen = np.rint(value * penalty_bps[idx] * 1e-4 * minor_scale[idx]).astype(np.int64)
-    pen = np.where(failed, np.where(deliverer_is_book, pen, -pen), 0)
-
-    fail_days = o["fail_days"] + failed
-    ob["status"][idx] = status
-    ob["fail_reason"][idx] = np.where(failed, cause, o["fail_reason"])
-    ob["settled_qty"][idx] = o["settled_qty"] + q_settle
-    ob["settled_cash"][idx] = o["settled_cash"] + c_settle
-    ob["fail_days"][idx] = fail_days
-    ob["penalties"][idx] = o["penalties"] + pen
-    ob["settled_date"][idx] = np.where(status == SettlementStatus.SETTLED, as_of, -1)
-
-    ev = np.zeros(idx.shape[0], dtype=SETTLEMENT_EVENT_DT)
-    ev["as_of"] = as_of
-    ev["obligation_id"] = o["obligation_id"]
-    ev["status"] = status
-    ev["fail_reason"] = np.where(failed, cause, FailReason.NONE)
-    ev["qty_settled"] = q_settle
-    ev["cash_settled"] = c_settle
-    ev["qty_open"] = q_left
-    ev["fail_days"] = fail_days
-    ev["penalty"] = pen
-    return ev
+    cum = np.cumsum(np.asarray(cause_weights, np.float64))
+    ev = np.zeros(n, dtype=SETTLEMENT_EVENT_DT)
+    m = _kernels.settle_day_nb(obligations, np.int64(as_of), np.ascontiguousarray(fail_rate, np.float64), cum,
+                               bool(partial_settlement), float(partial_share), np.ascontiguousarray(unmatched, bool),
+                               np.ascontiguousarray(penalty_bps, np.float64),
+                               np.ascontiguousarray(close_price, np.float64),
+                               np.ascontiguousarray(minor_scale, np.float64),
+                               np.ascontiguousarray(draws, np.float64), ev)
+    return ev[:m]
