@@ -51,14 +51,17 @@ def _raw(a: np.ndarray) -> np.ndarray:
 class _Log:
     """An append-only record array with amortised growth: a run's history without re-concatenating it daily."""
 
-    def __init__(self, dtype: np.dtype) -> None:
-        self._buf = np.zeros(1024, dtype=dtype)
+    def __init__(self, dtype: np.dtype, *, expected_appends: int = 1) -> None:
+        self._buf = np.zeros(0, dtype=dtype)
         self.n = 0
+        self._expected = max(int(expected_appends), 1)
 
     def append(self, rec: np.ndarray) -> None:
         need = self.n + rec.shape[0]
         if need > self._buf.shape[0]:
-            grown = np.zeros(max(need, 2 * self._buf.shape[0]), dtype=self._buf.dtype)
+            # first time: room for the appends to come at this size (fresh pages are costly), then doubling
+            size = int(need * self._expected * 1.25) + 1024 if self.n == 0 else max(need, 2 * self._buf.shape[0])
+            grown = np.zeros(size, dtype=self._buf.dtype)
             _raw(grown)[: self.n] = _raw(self._buf)[: self.n]
             self._buf = grown
         _raw(self._buf)[self.n: need] = _raw(np.ascontiguousarray(rec, dtype=self._buf.dtype))
@@ -68,6 +71,10 @@ class _Log:
     def view(self) -> np.ndarray:
         """The records so far (a view: valid until the next append)."""
         return self._buf[: self.n]
+
+    def final(self) -> np.ndarray:
+        """The records, trimmed to a copy when the buffer holds much more than them."""
+        return self.view.copy() if self._buf.shape[0] > 1.5 * self.n + 1024 else self.view
 
 
 class BackOffice:
@@ -112,10 +119,12 @@ class BackOffice:
         self.ccy_fail_rate = np.array([scfg.fail_rates.get(c, scfg.default_fail_rate) for c in self.currencies])
         self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
-        self.logs = {"ledger": _Log(LEDGER_DT), "bookings": _Log(BOOKING_DT), "confirmations": _Log(CONFIRMATION_DT),
-                     "fills": _Log(FILL_DT), "fx": _Log(np.dtype(np.float64)), "settlements": _Log(SETTLEMENT_DT),
-                     "obligations": _Log(OBLIGATION_DT), "fill_of": _Log(np.dtype(np.int64)),
-                     "matched_on": _Log(np.dtype(np.int64))}  # matched_on: day an obligation's trades are agreed
+        days = config.days
+        # matched_on: the day all of an obligation's trades are agreed with the counterparty
+        self.logs = {name: _Log(dt, expected_appends=days * (2 if name == "ledger" else 1)) for name, dt in (
+            ("ledger", LEDGER_DT), ("bookings", BOOKING_DT), ("confirmations", CONFIRMATION_DT), ("fills", FILL_DT),
+            ("fx", np.dtype(np.float64)), ("settlements", SETTLEMENT_DT), ("obligations", OBLIGATION_DT),
+            ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
         self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
         self._open_breaks: dict[tuple, int] = {}
         self._prev: tuple | None = None
@@ -249,7 +258,7 @@ class BackOffice:
         """Every back-office record array of the run so far (ids renumbered where they are per day)."""
         out = {k: _cat(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
         for k in ("ledger", "bookings", "confirmations", "settlements", "obligations"):
-            out[k] = self.logs[k].view  # no copy: the back office is done with them once the run returns
+            out[k] = self.logs[k].final()
         out["faults"]["fault_id"] = np.arange(out["faults"].shape[0])
         out["breaks"]["break_id"] = np.arange(out["breaks"].shape[0])
         return out
