@@ -119,11 +119,14 @@ fault_rates = st.fixed_dictionaries({f: st.sampled_from([0.0, 0.0, 0.01, 0.05, 0
 
 
 @given(seed=st.integers(0, 2**31 - 1), rates=fault_rates, days=st.integers(1, 3),
-       netting=st.sampled_from(["gross", "net_cash", "net_all"]), books=st.integers(1, 4))
+       netting=st.sampled_from(["gross", "net_cash", "net_all"]), books=st.integers(1, 4),
+       street=st.sampled_from([0.0, 0.02]))
 @settings(max_examples=30)
-def test_every_injected_fault_is_found_and_classified(seed, rates, days, netting, books):
+def test_every_injected_fault_is_found_and_classified(seed, rates, days, netting, books, street):
+    # the street's own disagreements (confirmations) and fails must not blur the classification
     cfg = small_config(400, days=days, faults=rates, settlement={"netting": netting},
-                       flow={"n_books": books, "n_traders": 4})
+                       flow={"n_books": books, "n_traders": 4},
+                       confirmation={"price_mismatch_rate": street, "no_answer_rate": street})
     r = tradeflow.simulate(cfg, seed=seed)
     precision, recall, found, injected = score(r)
     assert precision == 1.0, sorted(found - injected)[:5]
