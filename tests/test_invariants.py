@@ -54,11 +54,18 @@ def check_invariants(r):
     assert (trial_balance(ledger)["amount"] == 0).all()
     # every fill has exactly one settlement instruction and its ledger transaction
     assert np.array_equal(np.sort(settlements["fill_id"]), np.sort(fills["fill_id"]))
-    assert np.array_equal(np.unique(ledger["fill_id"]), np.sort(fills["fill_id"]))
-    # settlement dates are business days after the trade date; due ones have settled
+    trade_txns = ledger[ledger["txn_type"] == 0]
+    assert np.array_equal(np.unique(trade_txns["fill_id"]), np.sort(fills["fill_id"]))
+    # settlement dates are business days after the trade date; due ones have settled, or failed (in part)
+    # and are aged; without fails (zero fail rates, a clean street) every due one has settled
     assert (settlements["settle_date"] > settlements["trade_date"]).all()
     last = int(r.trade_dates[-1].astype(np.int64))
-    np.testing.assert_array_equal(settlements["status"] == 1, settlements["settle_date"] <= last)
+    due = settlements["settle_date"] <= last
+    assert (settlements["status"][~due] == 0).all()
+    unsettled = due & (settlements["status"] != 1)
+    assert np.isin(settlements["status"][unsettled], [2, 3]).all() and (settlements["fail_days"][unsettled] > 0).all()
+    if r.config.settlement.default_fail_rate == 0 and not any(r.config.settlement.fail_rates.values()):
+        np.testing.assert_array_equal(settlements["status"] == 1, due)
     cal = BusinessCalendar(r.config.market.holidays)
     for cid, ccy in enumerate(r.market.currencies):
         days = settlements["settle_date"][settlements["currency"] == cid].astype("datetime64[D]")
@@ -81,6 +88,12 @@ def check_invariants(r):
 @given(cfg=configs, seed=st.integers(0, 2**31 - 1))
 def test_desk_day_invariants(cfg, seed):
     check_invariants(tradeflow.simulate(cfg, seed=seed))
+
+
+@given(seed=st.integers(0, 2**31 - 1), days=st.integers(1, 3))
+def test_invariants_without_fails(seed, days):
+    check_invariants(tradeflow.simulate(small_config(
+        800, days=days, settlement={"fail_rates": {}, "default_fail_rate": 0.0}), seed=seed))
 
 
 def test_default_day_invariants(default_run):

@@ -13,15 +13,20 @@ from tradeflow.config import SimulationConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import (
     ENUM_FIELDS,
+    FAULT_BREAK_KIND,
     NS_PER_DAY,
     AccountKind,
     BreachLevel,
     BreakKind,
+    ConfirmationStatus,
     EventKind,
+    FailReason,
+    FaultKind,
     OrderStatus,
     RejectReason,
     SettlementStatus,
     TradingState,
+    TxnType,
     enum_labels,
     records_to_frame,
 )
@@ -138,6 +143,8 @@ class RunResult:
         """Settlement instructions: ``fill_id, settle_date, status`` and the cash and securities legs."""
         df = self._frame("settlements", status=SettlementStatus)
         df["currency"] = self._currencies(self.records["settlements"]["currency"])
+        if "settled_date" in df:
+            df["settled_date"] = _dates_or_nat(self.records["settlements"]["settled_date"])
         return df
 
     @cached_property
@@ -155,8 +162,13 @@ class RunResult:
         df["account"] = (kind_names[rec["account_kind"]] + ":" + owner_prefix.astype(object)
                          + rec["owner"].astype(str).astype(object))
         df["asset"] = pd.Categorical(asset)
-        return df[["posting_id", "txn_id", "fill_id", "ts", "account", "account_kind", "owner", "asset",
-                   "asset_is_cash", "amount"]]
+        cols = ["posting_id", "txn_id", "fill_id", "ts", "account", "account_kind", "owner", "asset",
+                "asset_is_cash", "amount"]
+        if "txn_type" in rec.dtype.names:
+            df["txn_type"] = enum_labels(rec["txn_type"], TxnType)
+            df["value_date"] = _dates_or_nat(rec["value_date"])
+            cols += ["txn_type", "value_date", "instruction_id"]
+        return df[cols]
 
     @cached_property
     def breaks(self) -> pd.DataFrame:
@@ -167,6 +179,9 @@ class RunResult:
         df["instrument"] = np.where(rec["instrument"] >= 0, symbols[np.maximum(rec["instrument"], 0)], None)
         ccys = np.asarray(self.market.currencies, dtype=object)
         df["currency"] = np.where(rec["currency"] >= 0, ccys[np.maximum(rec["currency"], 0)], None)
+        if "account_kind" in df:
+            df["account_kind"] = _optional_labels(rec["account_kind"], AccountKind)
+            df["first_seen"] = pd.to_datetime(rec["first_seen"], unit="D")
         return df
 
     # ----------------------------------------------------------------- front office
@@ -276,6 +291,99 @@ class RunResult:
         total = rows["total_pnl"][close]
         var = rows["var_1d"][close]
         return var_backtest(np.diff(total), var[:-1], level=self.config.risk.var_level)
+    # ----------------------------------------------------------------- back office
+    def _back(self, name: str, **enums) -> pd.DataFrame:
+        rec = self.records[name]
+        df = records_to_frame(rec, enum_fields=enums, date_fields=())
+        for col in df.columns:
+            if col in ("trade_date", "settle_date", "as_of", "settled_date", "resolved_date", "our_settle_date",
+                       "their_settle_date", "value_date"):
+                df[col] = _dates_or_nat(rec[col])
+            elif col in ("ts", "ts_booked"):
+                df[col] = pd.to_datetime(rec[col], unit="ns", utc=True)
+        if "instrument" in df:
+            df["instrument"] = self._symbols(rec["instrument"]) if (rec["instrument"] >= 0).all() else \
+                np.where(rec["instrument"] >= 0, np.asarray(self.market.instruments["symbol"], dtype=object)[
+                    np.maximum(rec["instrument"], 0)], None)
+        if "currency" in df:
+            df["currency"] = np.where(rec["currency"] >= 0, np.asarray(self.market.currencies, dtype=object)[
+                np.maximum(rec["currency"], 0)], None)
+        return df
+
+    @cached_property
+    def confirmations(self) -> pd.DataFrame:
+        """One confirmation per fill: our terms, the counterparty's answer and when both sides agreed."""
+        return self._back("confirmations", status=ConfirmationStatus)
+
+    @cached_property
+    def bookings(self) -> pd.DataFrame:
+        """The back office's bookings of the fills (faults injected on the way show here)."""
+        return self._back("bookings", side=ENUM_FIELDS["side"])
+
+    @cached_property
+    def obligations(self) -> pd.DataFrame:
+        """What settles: one row per instruction (gross) or per netted group, with its final state."""
+        return self._back("obligations", status=SettlementStatus, fail_reason=FailReason)
+
+    @cached_property
+    def settlement_history(self) -> pd.DataFrame:
+        """Status of every open obligation at every day's end (settled / partially settled / pending / failed),
+        with what settled that day, the fail's reason and age, and the penalty charged."""
+        df = self._back("settlement_events", status=SettlementStatus, fail_reason=FailReason)
+        ob = self.records["obligations"]
+        o = ob[self.records["settlement_events"]["obligation_id"] - (ob["obligation_id"][0] if len(ob) else 0)]
+        df.insert(2, "book", o["book"])
+        df.insert(3, "counterparty", o["counterparty"])
+        df.insert(4, "instrument", self._symbols(o["instrument"]))
+        df.insert(5, "currency", self._currencies(o["currency"]))
+        return df
+
+    @cached_property
+    def statements(self) -> pd.DataFrame:
+        """Custodian (securities) and nostro (cash) statement lines per book per day."""
+        return self._back("statements", account_kind=AccountKind)
+
+    @cached_property
+    def faults(self) -> pd.DataFrame:
+        """Faults the run injected between front and back office, and the break kind each should raise."""
+        df = self._back("faults", kind=FaultKind)
+        df["account_kind"] = _optional_labels(self.records["faults"]["account_kind"], AccountKind)
+        df["expected_break"] = pd.Categorical([FAULT_BREAK_KIND[FaultKind(k)].name for k in self.records["faults"]
+                                               ["kind"]], categories=[k.name for k in BreakKind])
+        return df
+
+    def fault_detection(self) -> dict[str, float | int]:
+        """Precision and recall of the run's breaks against the faults it injected."""
+        from tradeflow.back.faults import fault_detection
+        return fault_detection(self.records["faults"], self.records["breaks"])
+
+    @cached_property
+    def explain(self) -> pd.DataFrame:
+        """Daily P&L explain per book (base currency): new trades, market move, fees, penalties, FX, residual."""
+        return self._back("explain")
+
+    @cached_property
+    def trial_balance(self) -> pd.DataFrame:
+        """Every ledger account's balance (``debit`` / ``credit``) at the end of the run.
+
+        See :meth:`trial_balance_as_of` for any other day.
+        """
+        return self.trial_balance_as_of()
+
+    def trial_balance_as_of(self, as_of=None) -> pd.DataFrame:
+        """Every ledger account's balance (``debit`` / ``credit``) at the end of ``as_of`` (default: the last day).
+
+        Each asset's balances sum to zero when the books balance.
+        """
+        from tradeflow.back.ledger import trial_balance
+        day = None if as_of is None else int(np.datetime64(as_of, "D").astype(np.int64))
+        tb = trial_balance(self.records["ledger"], as_of_date=day, by_account=True)
+        symbols = np.asarray(self.market.instruments["symbol"], dtype=object)
+        ccys = np.asarray(self.market.currencies, dtype=object)
+        cash = tb["asset_is_cash"].to_numpy()
+        tb["asset"] = np.where(cash, ccys[np.where(cash, tb["asset"], 0)], symbols[np.where(cash, 0, tb["asset"])])
+        tb["account_kind"] = enum_labels(tb["account_kind"].to_numpy(), AccountKind)
+        return tb[["account_kind", "owner", "asset", "asset_is_cash", "debit", "credit", "amount"]]
 
     def prices(self, field: str = "mid") -> pd.DataFrame:
         """Simulated quotes (``mid``, ``bid`` or ``ask``), one column per symbol."""
@@ -305,6 +413,19 @@ class RunResult:
             "settlements_by_status": count(rec["settlements"]["status"], SettlementStatus),
             "breaks_by_kind": count(rec["breaks"]["kind"], BreakKind),
             **self._risk_tables(),
+            **self._back_summary(count),
+        }
+
+    def _back_summary(self, count) -> dict[str, pd.DataFrame | pd.Series]:
+        rec = self.records
+        if "settlement_events" not in rec:
+            return {}
+        ev = rec["settlement_events"]
+        fails = ev[np.isin(ev["status"], [SettlementStatus.FAILED, SettlementStatus.PARTIALLY_SETTLED])]
+        return {
+            "confirmations_by_status": count(rec["confirmations"]["status"], ConfirmationStatus),
+            "fails_by_reason": count(fails["fail_reason"], FailReason).drop("NONE", errors="ignore"),
+            "faults_by_kind": count(rec["faults"]["kind"], FaultKind),
         }
 
     def _risk_tables(self) -> dict[str, pd.DataFrame]:
@@ -365,6 +486,23 @@ class RunResult:
             bl = t["breaches_by_limit"]
             lines += ["", "Limit warnings and breaches",
                       _indent(bl.to_string(index=False) if len(bl) else "none")]
+        if "settlement_events" in rec:
+            ev, ob = rec["settlement_events"], rec["obligations"]
+            due = ev[ev["status"] != SettlementStatus.PENDING]
+            failed = np.isin(due["status"], [SettlementStatus.FAILED, SettlementStatus.PARTIALLY_SETTLED])
+            lines += [
+                "",
+                f"Back office: {len(ob):,} obligations ({self.config.settlement.netting})   settlement attempts "
+                f"{len(due):,}   failed {failed.mean() if len(due) else 0.0:.1%}   oldest fail "
+                f"{int(ev['fail_days'].max()) if len(ev) else 0} days   penalties (minor units, + paid) "
+                f"{int(ob['penalties'].sum()):,}",
+                f"Confirmations unmatched at first answer {int((rec['confirmations']['status'] != 0).sum()):,}"
+                f"   faults injected {len(rec['faults']):,}" + (
+                    "   found: precision {precision:.2f} recall {recall:.2f}".format(**self.fault_detection())
+                    if len(rec["faults"]) else ""),
+                "Fails by reason",
+                _indent(_nonzero(t["fails_by_reason"]) if len(t["fails_by_reason"]) else "none"),
+            ]
         if self.timings:
             lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in self.timings.items())]
         return "\n".join(lines)
@@ -435,6 +573,19 @@ class RunResult:
         """Reconciliation breaks by kind, stacked by age or reconciliation date when there is more than one."""
         from tradeflow.plotting import plot_breaks
         return plot_breaks(self.breaks, ax=ax, stack=stack)
+
+
+def _dates_or_nat(days: np.ndarray) -> pd.Series:
+    """Days since epoch as dates; -1 (not yet) as NaT."""
+    d = np.asarray(days, np.int64)
+    return pd.Series(pd.to_datetime(np.where(d >= 0, d, 0), unit="D")).where(d >= 0).reset_index(drop=True)
+
+
+def _optional_labels(codes: np.ndarray, enum) -> pd.Categorical:
+    """Enum labels where ``codes`` >= 0, missing where -1."""
+    codes = np.asarray(codes, np.int64)
+    labels = np.asarray(enum_labels(np.where(codes >= 0, codes, int(list(enum)[0])), enum), dtype=object)
+    return pd.Categorical(np.where(codes >= 0, labels, None), categories=[m.name for m in enum])
 
 
 def _dates(days: np.ndarray) -> str:

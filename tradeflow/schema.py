@@ -27,6 +27,10 @@ __all__ = [
     "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "QUOTE_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
     "NS_PER_SECOND", "NS_PER_DAY",
     "TradingState", "LimitKind", "BreachLevel", "RISK_DT", "BREACH_DT",
+    # back office
+    "ConfirmationStatus", "FailReason", "FaultKind", "TxnType", "FAULT_BREAK_KIND",
+    "CONFIRMATION_DT", "BOOKING_DT", "OBLIGATION_DT", "SETTLEMENT_EVENT_DT", "STATEMENT_DT", "FAULT_DT",
+    "EXPLAIN_DT",
 ]
 
 NS_PER_SECOND = 1_000_000_000
@@ -126,6 +130,7 @@ class AccountKind(IntEnum):
     FEES = 4  # fees paid (expense), per book
     CUSTODY = 5  # securities held at the custodian (settled)
     NOSTRO = 6  # cash at the nostro bank (settled)
+    PENALTIES = 7  # settlement-fail penalties paid (>0) or received (<0), per book
 
 
 class BreakKind(IntEnum):
@@ -138,6 +143,71 @@ class BreakKind(IntEnum):
     UNBALANCED_TXN = 4  # a ledger transaction that does not sum to zero per asset
     UNKNOWN_BOOKING = 5  # a ledger transaction that matches no fill
     DUPLICATE_BOOKING = 6  # a fill booked in more than one ledger transaction
+    CONFIRMATION_UNMATCHED = 7  # the counterparty's confirmation differs (or is missing) until resolved
+    QTY_MISMATCH = 8  # booked quantity != executed quantity
+    PRICE_MISMATCH = 9  # booked price != executed price
+    WRONG_BOOK = 10  # booked to another book than the one that traded
+    FEE_MISMATCH = 11  # booked fee != executed fee (minor units)
+    FX_RATE_MISMATCH = 12  # booked FX rate != the market's rate at the trade time
+    LATE_BOOKING = 13  # booked after the trade date's cut-off
+    STATEMENT_ERROR = 14  # a custodian/nostro statement whose closing balance != opening + movements
+    CUSTODY_MISMATCH = 15  # custodian statement (consistent) != ledger custody balance
+    NOSTRO_MISMATCH = 16  # nostro statement (consistent) != ledger nostro balance
+
+
+class ConfirmationStatus(IntEnum):
+    """The counterparty's answer to our trade confirmation."""
+
+    MATCHED = 0
+    PRICE_DIFFERS = 1
+    QTY_DIFFERS = 2
+    SETTLE_DATE_DIFFERS = 3
+    NO_ANSWER = 4
+
+
+class FailReason(IntEnum):
+    """Why a due settlement instruction did not (fully) settle."""
+
+    NONE = 0
+    LACK_OF_SECURITIES = 1
+    ON_HOLD = 2
+    LATE_MATCHING = 3
+
+
+class FaultKind(IntEnum):
+    """Faults injected on the path from front to back office (see ``FaultConfig``)."""
+
+    MISSING_TRADE = 0
+    DUPLICATE_BOOKING = 1
+    QTY_KEYED_WRONG = 2
+    PRICE_KEYED_WRONG = 3
+    WRONG_BOOK = 4
+    FEE_MISMATCH = 5
+    WRONG_FX_RATE = 6
+    LATE_BOOKING = 7
+    STATEMENT_ERROR = 8
+
+
+class TxnType(IntEnum):
+    """What a ledger transaction records."""
+
+    TRADE = 0  # trade-date postings of a booking (pending settlement)
+    SETTLEMENT = 1  # settlement-date postings (actual movements at the custodian and the nostro)
+    PENALTY = 2  # a daily settlement-fail penalty
+
+
+# The break kind each injected fault must be classified as.
+FAULT_BREAK_KIND: dict[FaultKind, BreakKind] = {
+    FaultKind.MISSING_TRADE: BreakKind.MISSING_BOOKING,
+    FaultKind.DUPLICATE_BOOKING: BreakKind.DUPLICATE_BOOKING,
+    FaultKind.QTY_KEYED_WRONG: BreakKind.QTY_MISMATCH,
+    FaultKind.PRICE_KEYED_WRONG: BreakKind.PRICE_MISMATCH,
+    FaultKind.WRONG_BOOK: BreakKind.WRONG_BOOK,
+    FaultKind.FEE_MISMATCH: BreakKind.FEE_MISMATCH,
+    FaultKind.WRONG_FX_RATE: BreakKind.FX_RATE_MISMATCH,
+    FaultKind.LATE_BOOKING: BreakKind.LATE_BOOKING,
+    FaultKind.STATEMENT_ERROR: BreakKind.STATEMENT_ERROR,
+}
 
 
 ORDER_DT = np.dtype(
@@ -270,6 +340,9 @@ LEDGER_DT = np.dtype(
         ("asset_is_cash", np.bool_),
         ("asset", np.int32),  # instrument id, or currency id when asset_is_cash
         ("amount", np.int64),  # minor units for cash, units for securities
+        ("txn_type", np.int8),  # TxnType
+        ("value_date", np.int64),  # days since epoch: trade date (TRADE) or the day it moved (SETTLEMENT, PENALTY)
+        ("instruction_id", np.int64),  # the settlement obligation; -1 for TRADE postings
     ],
     align=True,
 )
@@ -288,6 +361,10 @@ SETTLEMENT_DT = np.dtype(
         ("settle_date", np.int64),  # days since epoch
         ("qty", np.int64),
         ("cash_amount", np.int64),  # minor units the book pays (>0) or receives (<0), fees excluded
+        ("obligation_id", np.int64),  # the (possibly netted) obligation that settles this instruction
+        ("fail_reason", np.int8),  # FailReason of the last failed attempt (NONE if it never failed)
+        ("fail_days", np.int64),  # business days it was due but not fully settled
+        ("settled_date", np.int64),  # day it fully settled; -1 if not (yet)
     ],
     align=True,
 )
@@ -304,6 +381,135 @@ BREAK_DT = np.dtype(
         ("front_value", np.float64),
         ("back_value", np.float64),
         ("difference", np.float64),
+        ("counterparty", np.int32),  # -1 when not counterparty-level
+        ("account_kind", np.int8),  # AccountKind of the ledger account involved; -1 if none
+        ("first_seen", np.int64),  # the end of day the break was first reported (days since epoch)
+        ("age_days", np.int64),  # business days between first_seen and as_of
+    ],
+    align=True,
+)
+
+CONFIRMATION_DT = np.dtype(
+    [
+        ("confirmation_id", np.int64),
+        ("fill_id", np.int64),
+        ("trade_date", np.int64),
+        ("counterparty", np.int32),
+        ("status", np.int8),  # ConfirmationStatus of the counterparty's first answer
+        ("our_qty", np.int64),
+        ("their_qty", np.int64),
+        ("our_price", np.float64),
+        ("their_price", np.float64),
+        ("our_settle_date", np.int64),
+        ("their_settle_date", np.int64),  # -1 when they did not answer
+        ("resolved_date", np.int64),  # the day both sides agree (trade date when matched at once)
+    ],
+    align=True,
+)
+
+# The back office's own record of a trade, fed from the front office (where faults are injected).
+BOOKING_DT = np.dtype(
+    [
+        ("booking_id", np.int64),
+        ("fill_id", np.int64),
+        ("ts", np.int64),  # trade time
+        ("ts_booked", np.int64),  # when the back office booked it
+        ("book", np.int32),
+        ("instrument", np.int32),
+        ("counterparty", np.int32),
+        ("side", np.int8),
+        ("qty", np.int64),
+        ("price", np.float64),
+        ("fee", np.float64),
+        ("fx_rate", np.float64),  # base-currency value of one unit of the instrument currency at ``ts``
+    ],
+    align=True,
+)
+
+# What actually settles: one per instruction (gross) or per book x counterparty x instrument x
+# settle date (netted); ``qty`` > 0 is received by the book, ``cash`` > 0 paid by it.
+OBLIGATION_DT = np.dtype(
+    [
+        ("obligation_id", np.int64),
+        ("book", np.int32),
+        ("counterparty", np.int32),
+        ("instrument", np.int32),
+        ("currency", np.int32),
+        ("trade_date", np.int64),
+        ("settle_date", np.int64),
+        ("n_instructions", np.int64),
+        ("qty", np.int64),
+        ("cash", np.int64),
+        ("status", np.int8),  # SettlementStatus at the end of the last day processed
+        ("fail_reason", np.int8),
+        ("settled_qty", np.int64),
+        ("settled_cash", np.int64),
+        ("fail_days", np.int64),
+        ("penalties", np.int64),  # cumulative, minor units, >0 paid by the book
+        ("settled_date", np.int64),  # -1 if not fully settled
+    ],
+    align=True,
+)
+
+# Status history: one row per obligation per business day from its trade date until it settles.
+SETTLEMENT_EVENT_DT = np.dtype(
+    [
+        ("as_of", np.int64),
+        ("obligation_id", np.int64),
+        ("status", np.int8),
+        ("fail_reason", np.int8),
+        ("qty_settled", np.int64),  # settled this day
+        ("cash_settled", np.int64),
+        ("qty_open", np.int64),  # still to settle after this day
+        ("fail_days", np.int64),  # age of the fail in business days
+        ("penalty", np.int64),  # minor units charged (>0) or credited (<0) to the book this day
+    ],
+    align=True,
+)
+
+# Custodian (securities) and nostro (cash) statement lines, one per account per day.
+STATEMENT_DT = np.dtype(
+    [
+        ("as_of", np.int64),
+        ("account_kind", np.int8),  # CUSTODY or NOSTRO
+        ("book", np.int32),
+        ("asset", np.int32),  # instrument (CUSTODY) or currency (NOSTRO)
+        ("opening", np.int64),  # holding at the start of the day (units / minor units)
+        ("movements", np.int64),
+        ("closing", np.int64),
+    ],
+    align=True,
+)
+
+# What the run injected, so reconciliation can be scored (precision and recall).
+FAULT_DT = np.dtype(
+    [
+        ("fault_id", np.int64),
+        ("as_of", np.int64),  # the day it was injected
+        ("kind", np.int8),  # FaultKind
+        ("fill_id", np.int64),  # -1 for statement errors
+        ("book", np.int32),
+        ("instrument", np.int32),
+        ("currency", np.int32),
+        ("account_kind", np.int8),  # statement errors: CUSTODY or NOSTRO; else -1
+        ("true_value", np.float64),
+        ("injected_value", np.float64),
+    ],
+    align=True,
+)
+
+# Daily P&L explain per book, in the base currency.
+EXPLAIN_DT = np.dtype(
+    [
+        ("trade_date", np.int64),
+        ("book", np.int32),
+        ("total_pnl", np.float64),  # change in the book's cumulative P&L (front office, less penalties)
+        ("new_trade_pnl", np.float64),  # today's trades marked from their price to the close
+        ("market_move_pnl", np.float64),  # yesterday's positions x today's price change
+        ("fees", np.float64),  # negative: fees paid today
+        ("penalties", np.float64),  # negative when the book paid settlement penalties today
+        ("fx_translation", np.float64),  # yesterday's local P&L x today's FX change
+        ("residual", np.float64),  # total minus the explained parts (~0 for linear instruments)
     ],
     align=True,
 )
@@ -381,6 +587,8 @@ ENUM_FIELDS: dict[str, type[IntEnum]] = {
     "trading_state": TradingState,
     "limit": LimitKind,
     "level": BreachLevel,
+    "fail_reason": FailReason,
+    "txn_type": TxnType,
 }
 
 

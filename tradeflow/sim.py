@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from tradeflow.back import book_fills, reconcile, settle_as_of, settlement_instructions
+from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_orders, run_venue
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
@@ -22,7 +22,7 @@ __all__ = ["simulate", "warmup", "STREAMS"]
 
 # Independent random streams, one per component, spawned from the run's SeedSequence
 # in this fixed order: adding a stream at the end never moves the existing ones.
-STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios")
+STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios", "confirmation", "faults")
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -100,11 +100,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "settlements", "ledger", "breaks",
-        "executions", "quotes", "risk", "breaches")}
+        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "risk", "breaches")}
     sessions: list[MarketData] = []
-    n_orders = n_events = n_postings = 0
+    n_orders = n_events = 0
     market = None
+    back = None
     for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
@@ -141,27 +141,18 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         n_events += len(desk.events)
         clock.lap("middle")
 
-        n_settled = sum(len(s) for s in out["settlements"])
-        settlements = settlement_instructions(desk.fills, market.instruments, market.currencies, calendar, day,
-                                              inst_scale, first_instruction_id=n_settled)
-        ledger = book_fills(desk.fills, inst_ccy, inst_scale, first_txn_id=n_settled, first_posting_id=n_postings)
-        n_postings += len(ledger)
         for name, rec in (("orders", desk.orders), ("events", desk.events), ("fills", desk.fills),
-                          ("eod_positions", desk.positions), ("pnl", desk.pnl), ("settlements", settlements),
-                          ("ledger", ledger)):
+                          ("eod_positions", desk.positions), ("pnl", desk.pnl)):
             out[name].append(rec)
-        all_settlements = np.concatenate(out["settlements"])
-        settle_as_of(all_settlements, day_int)
-        out["settlements"] = [all_settlements]
-        breaks = reconcile(np.concatenate(out["fills"]), desk.positions, np.concatenate(out["ledger"]),
-                           all_settlements, n_books=n_books, instrument_ccy=inst_ccy, minor_scale_ccy=ccy_scale,
-                           marks=market.mid[:, -1], tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=day_int)
-        out["breaks"].append(breaks)
+        # back office: book, confirm, settle (fails, recycling, penalties), statements, recon, explain
+        if back is None:
+            back = BackOffice(cfg, market, calendar, rngs)
+        back.process_day(day, desk.fills, desk.positions, market)
         clock.lap("back")
 
     records = {k: (v[0] if len(v) == 1 else np.concatenate(v)) if v else np.zeros(0, QUOTE_DT)
                for k, v in out.items()}
-    records["breaks"]["break_id"] = np.arange(len(records["breaks"]))
+    records.update(back.records())
     eod = records["eod_positions"]
     records["positions"] = eod[eod["trade_date"] == int(days[-1].astype(np.int64))]
     seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)

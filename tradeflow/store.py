@@ -232,6 +232,8 @@ def read_run(path: str | os.PathLike) -> RunResult:
     dtypes = {"orders": ORDER_DT, "events": ORDER_EVENT_DT, "fills": FILL_DT, "positions": POSITION_DT,
               "eod_positions": POSITION_DT, "pnl": PNL_DT, "settlements": SETTLEMENT_DT, "ledger": LEDGER_DT,
               "breaks": BREAK_DT}
+    from tradeflow.back.office import BACK_OFFICE_RECORDS
+    dtypes.update(BACK_OFFICE_RECORDS)
     records = {}
     for name in meta["records"]:
         table = pq.read_table(path / "records" / f"{name}.parquet")

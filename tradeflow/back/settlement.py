@@ -1,14 +1,26 @@
-"""Settlement instructions: one per fill, due T + the instrument's lag in business days."""
+"""Settlement instructions (one per fill, due T + the market's cycle) and the daily settlement run.
+
+Each business day every open obligation (see :mod:`tradeflow.back.netting`) that is due
+is attempted: it settles, settles partially, or fails (for lack of securities, an
+instruction on hold, or late matching) at the counterparty's fail rate; what failed is
+recycled the next day, ages, and is charged a CSDR-style cash penalty per day failed.
+Every open obligation ends each day as settled, partially settled, pending or failed,
+and that status is written to the history (``SETTLEMENT_EVENT_DT``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from tradeflow.market.calendar import BusinessCalendar
-from tradeflow.schema import SETTLEMENT_DT, SettlementStatus
+from tradeflow.back import _kernels
+from tradeflow.market.calendar import BusinessCalendar, SettlementCycles, settlement_dates
+from tradeflow.schema import OBLIGATION_DT, SETTLEMENT_DT, SETTLEMENT_EVENT_DT, SettlementStatus
 
-__all__ = ["settlement_instructions", "settle_as_of", "to_minor"]
+__all__ = ["settlement_instructions", "settle_as_of", "to_minor", "settle_day", "N_SETTLEMENT_DRAWS"]
+
+# Uniform draws per obligation per day: fail?, cause, partial?, partial size.
+N_SETTLEMENT_DRAWS = 4
 
 
 def to_minor(amount: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -18,12 +30,15 @@ def to_minor(amount: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, currencies: tuple[str, ...],
                             calendar: BusinessCalendar, trade_date: np.datetime64,
-                            minor_scale: np.ndarray, *, first_instruction_id: int = 0) -> np.ndarray:
+                            minor_scale: np.ndarray, *, first_instruction_id: int = 0,
+                            cycles: SettlementCycles | None = None) -> np.ndarray:
     """Delivery-versus-payment instructions for a day's fills.
 
     The settlement date is the trade date plus the instrument's lag in business days
-    of its currency's calendar (weekends and holidays skipped). At the end of the trade
-    date an instruction is ``SETTLED`` only if it was due that day (T+0), else ``PENDING``.
+    of its currency's calendar (weekends and holidays skipped); with ``cycles`` the
+    market's settlement cycle in force on the trade date overrides the instrument's lag.
+    At the end of the trade date an instruction is ``SETTLED`` only if it was due that
+    day (T+0), else ``PENDING``.
 
     Parameters
     ----------
@@ -35,6 +50,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     trade_date : numpy.datetime64
     minor_scale : float64 ndarray of shape (n_instruments,)
     first_instruction_id : int, default=0
+    cycles : SettlementCycles, optional
+        Per-market cycles with effective dates.
 
     Returns
     -------
@@ -45,12 +62,13 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     inst = fills["instrument"]
     lag = instruments["settlement_lag"].to_numpy(np.int64)
     ccy_id = instruments["currency_id"].to_numpy(np.int32)
-    # one settlement date per instrument: its lag on its currency's calendar
+    cycles = SettlementCycles() if cycles is None else cycles
+    # one settlement date per instrument: the market's cycle (or the instrument's lag) on its currency's calendar
     settle_by_inst = np.array(
-        [calendar.add_business_days(trade_date, int(lag[i]), [currencies[ccy_id[i]]]).astype(np.int64)
+        [settlement_dates(calendar, cycles, trade_date, currencies[ccy_id[i]], int(lag[i]))[0].astype(np.int64)
          for i in range(len(instruments))], dtype=np.int64,
     )
-    td = np.int64(trade_date.astype("datetime64[D]").astype(np.int64))
+    td = np.int64(np.datetime64(trade_date, "D").astype(np.int64))
     out["instruction_id"] = first_instruction_id + np.arange(n)
     out["fill_id"] = fills["fill_id"]
     out["book"] = fills["book"]
@@ -62,6 +80,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     out["settle_date"] = settle_by_inst[inst] if n else np.zeros(0, np.int64)
     out["qty"] = fills["qty"]
     out["cash_amount"] = fills["side"] * to_minor(fills["qty"] * fills["price"], minor_scale[inst])
+    out["obligation_id"] = -1
+    out["settled_date"] = -1
     settle_as_of(out, td)
     return out
 
@@ -69,7 +89,67 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
 def settle_as_of(instructions: np.ndarray, as_of: int) -> None:
     """Mark instructions due on or before ``as_of`` (days since epoch) settled, in place.
 
-    Settlement here never fails: every due instruction settles on its date.
+    This is the no-fail model (every due instruction settles on its date); runs use
+    :func:`settle_day`, which fails, recycles and penalises.
     """
     due = instructions["settle_date"] <= as_of
     instructions["status"] = np.where(due, SettlementStatus.SETTLED, SettlementStatus.PENDING)
+    if "settled_date" in instructions.dtype.names:
+        instructions["settled_date"] = np.where(due, instructions["settle_date"], -1)
+
+
+def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, cause_weights: np.ndarray,
+               partial_settlement: bool, partial_share: float, unmatched: np.ndarray, penalty_bps: np.ndarray,
+               close_price: np.ndarray, minor_scale: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """One business day of settlement, updating ``obligations`` in place.
+
+    Parameters
+    ----------
+    obligations : ndarray of OBLIGATION_DT
+        Every obligation created so far (``trade_date <= as_of``).
+    as_of : int
+        The day (days since epoch).
+    fail_rate : float64 ndarray of shape (n,)
+        Probability each obligation fails an attempt (its counterparty's rate in its market).
+    cause_weights : float64 ndarray of shape (3,)
+        Normalised weights of lack of securities, on hold, late matching.
+    partial_settlement : bool
+    partial_share : float
+        Share of lack-of-securities fails that deliver part of the quantity.
+    unmatched : bool ndarray of shape (n,)
+        Obligations with a confirmation not yet agreed: a due one fails for late matching.
+    penalty_bps : float64 ndarray of shape (n,)
+        Daily penalty rate of each obligation (0 where the market charges none).
+    close_price : float64 ndarray of shape (n,)
+        The day's closing price of each obligation's instrument (the penalty's reference).
+    minor_scale : float64 ndarray of shape (n,)
+        10 ** minor digits of each obligation's currency.
+    draws : float64 ndarray of shape (n, N_SETTLEMENT_DRAWS)
+        Uniforms in [0, 1) from the settlement stream.
+
+    Returns
+    -------
+    ndarray of SETTLEMENT_EVENT_DT
+        One row per obligation open at the start of the day, in obligation order.
+    """
+    if obligations.dtype != OBLIGATION_DT:
+        raise ValueError(f"The 'obligations' parameter of settle_day must be OBLIGATION_DT records. "
+                         f"Got dtype {obligations.dtype} instead.")
+    n = obligations.shape[0]
+    for name, arr in (("fail_rate", fail_rate), ("unmatched", unmatched), ("penalty_bps", penalty_bps),
+                      ("close_price", close_price), ("minor_scale", minor_scale)):
+        if np.shape(arr) != (n,):
+            raise ValueError(f"The {name!r} parameter of settle_day must have shape ({n},). "
+                             f"Got {np.shape(arr)} instead.")
+    if np.shape(draws) != (n, N_SETTLEMENT_DRAWS):
+        raise ValueError(f"The 'draws' parameter of settle_day must have shape ({n}, {N_SETTLEMENT_DRAWS}). "
+                         f"Got {np.shape(draws)} instead.")
+    cum = np.cumsum(np.asarray(cause_weights, np.float64))
+    ev = np.zeros(n, dtype=SETTLEMENT_EVENT_DT)
+    m = _kernels.settle_day_nb(obligations, np.int64(as_of), np.ascontiguousarray(fail_rate, np.float64), cum,
+                               bool(partial_settlement), float(partial_share), np.ascontiguousarray(unmatched, bool),
+                               np.ascontiguousarray(penalty_bps, np.float64),
+                               np.ascontiguousarray(close_price, np.float64),
+                               np.ascontiguousarray(minor_scale, np.float64),
+                               np.ascontiguousarray(draws, np.float64), ev)
+    return ev[:m]

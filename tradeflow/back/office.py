@@ -1,0 +1,264 @@
+"""The back office of a run: one object that books, confirms, settles and reconciles day after day."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tradeflow.back.confirmations import confirm_trades
+from tradeflow.back.custodian import Custodian
+from tradeflow.back.explain import explain_day
+from tradeflow.back.faults import book_trades, corrupt_statements
+from tradeflow.back.ledger import book_fills, post_penalties, post_settlements
+from tradeflow.back.netting import net_obligations
+from tradeflow.back.recon import reconcile
+from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
+from tradeflow.config import SimulationConfig
+from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
+from tradeflow.market.paths import MarketData
+from tradeflow.schema import (
+    BOOKING_DT,
+    BREAK_DT,
+    CONFIRMATION_DT,
+    EXPLAIN_DT,
+    FAULT_DT,
+    FILL_DT,
+    LEDGER_DT,
+    OBLIGATION_DT,
+    SETTLEMENT_DT,
+    SETTLEMENT_EVENT_DT,
+    STATEMENT_DT,
+)
+
+__all__ = ["BackOffice", "BACK_OFFICE_RECORDS"]
+
+# Record kinds the back office adds to a run, with their dtypes (for the run store).
+BACK_OFFICE_RECORDS = {
+    "settlements": SETTLEMENT_DT, "ledger": LEDGER_DT, "breaks": BREAK_DT, "bookings": BOOKING_DT,
+    "confirmations": CONFIRMATION_DT, "obligations": OBLIGATION_DT, "settlement_events": SETTLEMENT_EVENT_DT,
+    "statements": STATEMENT_DT, "faults": FAULT_DT, "explain": EXPLAIN_DT,
+}
+
+
+def _cat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _raw(a: np.ndarray) -> np.ndarray:
+    # records as opaque bytes: numpy copies them as one block instead of field by field
+    return a.view(np.dtype((np.void, a.dtype.itemsize))) if a.dtype.names else a
+
+
+class _Log:
+    """An append-only record array with amortised growth: a run's history without re-concatenating it daily."""
+
+    def __init__(self, dtype: np.dtype, *, expected_appends: int = 1) -> None:
+        self._buf = np.zeros(0, dtype=dtype)
+        self.n = 0
+        self._expected = max(int(expected_appends), 1)
+
+    def append(self, rec: np.ndarray) -> None:
+        need = self.n + rec.shape[0]
+        if need > self._buf.shape[0]:
+            # first time: room for the appends to come at this size (fresh pages are costly), then doubling
+            size = int(need * self._expected * 1.25) + 1024 if self.n == 0 else max(need, 2 * self._buf.shape[0])
+            grown = np.zeros(size, dtype=self._buf.dtype)
+            _raw(grown)[: self.n] = _raw(self._buf)[: self.n]
+            self._buf = grown
+        _raw(self._buf)[self.n: need] = _raw(np.ascontiguousarray(rec, dtype=self._buf.dtype))
+        self.n = need
+
+    @property
+    def view(self) -> np.ndarray:
+        """The records so far (a view: valid until the next append)."""
+        return self._buf[: self.n]
+
+    def final(self) -> np.ndarray:
+        """The records, trimmed to a copy when the buffer holds much more than them."""
+        return self.view.copy() if self._buf.shape[0] > 1.5 * self.n + 1024 else self.view
+
+
+class BackOffice:
+    """Books, confirms, settles and reconciles a run's fills one business day at a time.
+
+    Each day (:meth:`process_day`): the day's fills reach the back office as bookings
+    (with any configured faults), are confirmed with their counterparties, become
+    settlement instructions and (netted) obligations and are posted to the ledger at
+    trade date; then every open obligation is attempted (settle / partial / fail,
+    penalties), settlements post to the ledger, the custodian and nostro send their
+    statements, and the end-of-day reconciliation and P&L explain run.
+
+    Parameters
+    ----------
+    config : SimulationConfig
+    market : MarketData
+        Any session of the run (for the instrument table and currencies).
+    calendar : BusinessCalendar
+    rngs : dict of str to numpy.random.Generator
+        The ``settlement``, ``custodian``, ``confirmation`` and ``faults`` streams.
+    """
+
+    def __init__(self, config: SimulationConfig, market: MarketData, calendar: BusinessCalendar,
+                 rngs: dict[str, np.random.Generator]) -> None:
+        self.cfg = config
+        self.calendar = calendar
+        self.cycles = SettlementCycles(config.settlement.cycles)
+        self.rngs = rngs
+        self.instruments = market.instruments
+        self.currencies = tuple(market.currencies)
+        self.n_books = config.flow.n_books
+        self.n_inst = len(self.instruments)
+        self.ccy_scale = np.array([10.0 ** config.back.minor_units[c] for c in self.currencies])
+        self.inst_ccy = self.instruments["currency_id"].to_numpy(np.int64)
+        self.inst_scale = self.ccy_scale[self.inst_ccy]
+        self.tick = self.instruments["tick_size"].to_numpy(np.float64)
+        scfg = config.settlement
+        asset_class = self.instruments["asset_class"].to_numpy(object)
+        self.inst_penalty_bps = np.array([
+            float(scfg.penalty_bps.get(asset_class[i], 0.0)) if self.currencies[self.inst_ccy[i]] in
+            scfg.penalty_currencies else 0.0 for i in range(self.n_inst)])
+        self.ccy_fail_rate = np.array([scfg.fail_rates.get(c, scfg.default_fail_rate) for c in self.currencies])
+        self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
+        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
+        days = config.days
+        # matched_on: the day all of an obligation's trades are agreed with the counterparty
+        self.logs = {name: _Log(dt, expected_appends=days * (2 if name == "ledger" else 1)) for name, dt in (
+            ("ledger", LEDGER_DT), ("bookings", BOOKING_DT), ("confirmations", CONFIRMATION_DT), ("fills", FILL_DT),
+            ("fx", np.dtype(np.float64)), ("settlements", SETTLEMENT_DT), ("obligations", OBLIGATION_DT),
+            ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
+        self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
+        self._open_breaks: dict[tuple, int] = {}
+        self._prev: tuple | None = None
+
+    # ---------------------------------------------------------------- one day
+    def process_day(self, day: np.datetime64, fills: np.ndarray, positions: np.ndarray, market: MarketData) -> None:
+        """Run the back office for ``day`` on its ``fills`` and the front office's closing ``positions``."""
+        cfg = self.cfg
+        d = int(np.datetime64(day, "D").astype(np.int64))
+        inst = fills["instrument"]
+        fill_fx = market.fx[self.inst_ccy[inst], market.step_of(fills["ts"])] if fills.shape[0] else np.zeros(0)
+        self.logs["fills"].append(fills)
+        self.logs["fx"].append(fill_fx)
+
+        # bookings (faults injected here) and their trade-date postings
+        bookings, faults = book_trades(
+            fills, fill_fx, cfg.faults, self.rngs["faults"], as_of=d, n_books=self.n_books,
+            cutoff_ts=d * 86_400 * 10**9 + cfg.back.booking_cutoff_ns, tick_size=self.tick,
+            minor_scale=self.inst_scale, instrument_ccy=self.inst_ccy, first_booking_id=self.n_booking)
+        self.n_booking += bookings.shape[0]
+        self.logs["bookings"].append(bookings)
+        self.parts["faults"].append(faults)
+        trade_ledger = book_fills(bookings, self.inst_ccy, self.inst_scale, first_txn_id=self.n_txn,
+                                  first_posting_id=self.n_post, value_date=d)
+        self._post(trade_ledger, bookings.shape[0])
+
+        # instructions, confirmations, obligations
+        instr = settlement_instructions(fills, self.instruments, self.currencies, self.calendar, day,
+                                        self.inst_scale, first_instruction_id=self.logs["settlements"].n,
+                                        cycles=self.cycles)
+        conf = confirm_trades(fills, instr["settle_date"], day, cfg.confirmation, self.rngs["confirmation"],
+                              tick_size=self.tick, calendar=self.calendar,
+                              currencies=[cfg.market.base_currency], first_confirmation_id=self.n_confirm)
+        self.n_confirm += conf.shape[0]
+        self.logs["confirmations"].append(conf)
+        first_obl = self.logs["obligations"].n
+        obl, obl_of = net_obligations(instr, cfg.settlement.netting, first_obligation_id=first_obl)
+        instr["obligation_id"] = obl_of
+        fill_of = np.full(obl.shape[0], -1, np.int64)
+        fill_of[obl_of - first_obl] = fills["fill_id"]
+        fill_of[obl["n_instructions"] != 1] = -1
+        matched = np.full(obl.shape[0], d, np.int64)
+        np.maximum.at(matched, obl_of - first_obl, conf["resolved_date"])
+        for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
+            self.logs[name].append(rec)
+
+        # the settlement run
+        ob = self.logs["obligations"].view
+        fill_of_obligation = self.logs["fill_of"].view
+        scfg = cfg.settlement
+        rate = self.ccy_fail_rate[ob["currency"]]
+        for cpty, r in scfg.counterparty_fail_rates.items():
+            rate = np.where(ob["counterparty"] == cpty, r, rate)
+        marks = market.mid[:, -1]
+        events = settle_day(ob, d, fail_rate=rate, cause_weights=scfg.fail_cause_weights(),
+                            partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
+                            unmatched=self.logs["matched_on"].view > d,
+                            penalty_bps=self.inst_penalty_bps[ob["instrument"]],
+                            close_price=marks[ob["instrument"]], minor_scale=self.ccy_scale[ob["currency"]],
+                            draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
+        self.parts["settlement_events"].append(events)
+        settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
+                                         as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
+        self._post(settle_ledger, int(np.unique(settle_ledger["txn_id"]).shape[0]))
+        pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
+                                    first_posting_id=self.n_post)
+        self._post(pen_ledger, pen_ledger.shape[0] // 2)
+        # instructions take their obligation's state (only those whose obligation moved today)
+        instructions = self.logs["settlements"].view
+        touched = np.zeros(ob.shape[0], bool)
+        touched[events["obligation_id"]] = True
+        idx = np.flatnonzero(touched[instructions["obligation_id"]])
+        o = ob[instructions["obligation_id"][idx]]
+        for f in ("status", "fail_reason", "fail_days", "settled_date"):
+            instructions[f][idx] = o[f]
+
+        # the street's statements (errors injected here)
+        statements = self.custodian.statement(events, ob, d)
+        self.parts["faults"].append(corrupt_statements(statements, cfg.faults.statement_error, self.rngs["custodian"]))
+        self.parts["statements"].append(statements)
+
+        # end-of-day reconciliation and explain
+        breaks = reconcile(self.logs["fills"].view, positions, self.logs["ledger"].view, instructions,
+                           n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
+                           marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
+                           bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
+                           booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
+                           confirmations=self.logs["confirmations"].view)
+        self._age(breaks, d)
+        self.parts["breaks"].append(breaks)
+        self._explain(d, fills, positions, market, events)
+
+    def _post(self, ledger: np.ndarray, n_txn: int) -> None:
+        self.logs["ledger"].append(ledger)
+        self.n_txn += n_txn
+        self.n_post += ledger.shape[0]
+
+    def _age(self, breaks: np.ndarray, d: int) -> None:
+        hol = self.calendar.holidays([self.cfg.market.base_currency])
+        keys = list(zip(breaks["kind"].tolist(), breaks["fill_id"].tolist(), breaks["book"].tolist(),
+                        breaks["instrument"].tolist(), breaks["currency"].tolist(), breaks["counterparty"].tolist(),
+                        breaks["account_kind"].tolist(), strict=True))
+        first = np.array([self._open_breaks.get(k, d) for k in keys], np.int64)
+        breaks["first_seen"] = first
+        breaks["age_days"] = np.busday_count(first.astype("datetime64[D]"),
+                                             np.full(first.shape, d).astype("datetime64[D]"), holidays=hol)
+        self._open_breaks = dict(zip(keys, first.tolist(), strict=True))  # a break not seen today is resolved
+
+    def _explain(self, d: int, fills: np.ndarray, positions: np.ndarray, market: MarketData,
+                 events: np.ndarray) -> None:
+        shape = (self.n_books, self.n_inst)
+        qty = np.zeros(shape, np.int64)
+        qty[positions["book"], positions["instrument"]] = positions["qty"]
+        local = np.zeros(shape)
+        local[positions["book"], positions["instrument"]] = (positions["realized_pnl"] + positions["unrealized_pnl"]
+                                                             - positions["fees"])
+        if self._prev is None:
+            self._prev = (np.zeros(shape, np.int64), market.mid[:, 0], market.fx[:, 0], np.zeros(shape))
+        prev_qty, prev_marks, prev_fx, prev_local = self._prev
+        o = self.logs["obligations"].view[events["obligation_id"]]
+        pen = np.zeros((self.n_books, len(self.currencies)))
+        np.add.at(pen, (o["book"], o["currency"]), events["penalty"] / self.ccy_scale[o["currency"]])
+        self.parts["explain"].append(explain_day(
+            trade_date=d, fills=fills, prev_qty=prev_qty, prev_marks=prev_marks, marks=market.mid[:, -1],
+            prev_fx=prev_fx, fx=market.fx[:, -1], prev_local_pnl=prev_local, local_pnl=local, penalties=pen,
+            instrument_ccy=self.inst_ccy))
+        self._prev = (qty, market.mid[:, -1], market.fx[:, -1], local)
+
+    # ---------------------------------------------------------------- results
+    def records(self) -> dict[str, np.ndarray]:
+        """Every back-office record array of the run so far (ids renumbered where they are per day)."""
+        out = {k: _cat(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
+        for k in ("ledger", "bookings", "confirmations", "settlements", "obligations"):
+            out[k] = self.logs[k].final()
+        out["faults"]["fault_id"] = np.arange(out["faults"].shape[0])
+        out["breaks"]["break_id"] = np.arange(out["breaks"].shape[0])
+        return out
