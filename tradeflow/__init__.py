@@ -23,6 +23,7 @@ from tradeflow.config import (
     PreTradeConfig,
     SimulationConfig,
 )
+from tradeflow.parallel import run_many
 from tradeflow.results import RunResult
 from tradeflow.sim import simulate, warmup
 
@@ -34,4 +35,5 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
+    "run_many",
 ]
