@@ -157,6 +157,7 @@ class DaskBackend:
         if warm:
             from tradeflow.parallel._dask_plugin import WarmupPlugin
             client.register_plugin(WarmupPlugin(), name="tradeflow-warmup")
+        self._completed = distributed.as_completed()
         self.n_workers = max(sum(client.nthreads().values()), 1)
         self.slots = max(2 * self.n_workers, 4)
 
@@ -174,12 +175,15 @@ class DaskBackend:
                                f"same tradeflow, numpy and numba on every worker so seeds give the same numbers.")
 
     def submit(self, task: Task) -> Any:
-        return self._client.submit(execute, task, key=f"tradeflow-run-{self._batch}-{task.run}-{task.attempt}",
-                                   pure=False)
+        fut = self._client.submit(execute, task, key=f"tradeflow-run-{self._batch}-{task.run}-{task.attempt}",
+                                  pure=False)
+        self._completed.add(fut)
+        return fut
 
     def wait(self, futures: Iterable[Any]) -> set:
-        done, _ = self._distributed.wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(done)
+        # one as_completed queue for the whole batch: finished futures are pushed to it by the
+        # client's event loop, instead of a scheduler round trip per wait
+        return set(self._completed.next_batch(block=True))
 
     def outcome(self, fut: Any) -> dict[str, Any]:
         try:

@@ -36,9 +36,11 @@ class Task:
     store: str | None = None
     metrics: tuple | None = None  # None: the default METRICS (not pickled per task)
     attempt: int = 1
+    isolate: bool = False  # rerun alone: its worker was lost while it ran beside others
+    losses: int = 0  # workers lost while this run ran alone: those are its own doing
 
-    def retried(self) -> Task:
-        return replace(self, attempt=self.attempt + 1)
+    def retried(self, *, alone: bool) -> Task:
+        return replace(self, attempt=self.attempt + 1, isolate=True, losses=self.losses + alone)
 
 
 def seed_columns(seed: np.random.SeedSequence) -> dict[str, Any]:

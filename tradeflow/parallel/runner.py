@@ -71,7 +71,7 @@ def run_seed(seed: int | np.random.SeedSequence | None, run: int) -> np.random.S
     >>> cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 2_000}})
     >>> summary = tradeflow.run_many(cfg, n_runs=3, seed=7, executor="sequential", progress=False)
     >>> again = tradeflow.simulate(cfg, seed=run_seed(7, 2))
-    >>> len(again.records["fills"]) == summary.loc[2, "n_fills"]
+    >>> bool(len(again.records["fills"]) == summary.loc[2, "n_fills"])
     True
     """
     if not _is_count(run) or run < 0:
@@ -296,8 +296,10 @@ def run_many(
         functions must be picklable (module-level, not lambdas).
     retries : int, default=2
         Times a run is resubmitted after its worker was lost (a dead process, a killed Dask
-        worker, out of memory or disk). An error raised by the run itself (a ``ValueError`` from
-        its config, say) is deterministic: it is reported, not retried.
+        worker, out of memory or disk) while it ran alone. Runs lost together (a process pool
+        breaks as a whole) are first rerun one at a time, free, so a run that kills its worker
+        identifies itself and the others complete. An error raised by the run itself (a
+        ``ValueError`` from its config, say) is deterministic: it is reported, not retried.
     max_in_flight : int, optional
         Runs submitted but not yet collected (default: twice the workers). Bounds memory.
     progress : bool, optional
@@ -349,6 +351,8 @@ def run_many(
     else:
         if seed is not None:
             _fail("seed", "None when 'seeds' are given (each run has its own seed)", seed)
+        if isinstance(seeds, np.ndarray) and seeds.ndim == 1:
+            seeds = seeds.tolist()
         if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence) or len(seeds) == 0:
             _fail("seeds", "a non-empty sequence of ints or SeedSequences", seeds)
         seed_list = [_as_seed(s, i) for i, s in enumerate(seeds)]
@@ -398,7 +402,9 @@ def run_many(
     in_flight: dict[Any, Task] = {}
     try:
         while True:
-            while len(in_flight) < slots:
+            while len(in_flight) < slots and not any(t.isolate for t in in_flight.values()):
+                if again and again[0].isolate and in_flight:
+                    break  # a suspect runs alone, once the runs in flight are done
                 task = again.popleft() if again else next(fresh, None)
                 if task is None:
                     break
@@ -431,8 +437,10 @@ def run_many(
 
 
 def _collect(rows: _Rows, bar: Any, row: dict[str, Any], task: Task, retries: int, again: deque) -> None:
-    if row.pop("_retry", False) and task.attempt <= retries:
-        again.append(task.retried())
+    # A lost worker takes every run it (or its pool) held. Which one killed it is unknown, so each
+    # is rerun alone first, without using a retry; a run lost while alone is charged a retry.
+    if row.pop("_retry", False) and (not task.isolate or task.losses < retries):
+        again.append(task.retried(alone=task.isolate))
         return
     rows.add(row)
     bar.update(1)
