@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import json
 import os
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -268,6 +270,28 @@ def test_full_results_go_to_a_run_store_per_run(tmp_path):
     assert on_disk["n_fills"].tolist()[2] == out.loc[2, "n_fills"]
 
 
+def test_an_interrupted_batch_resumes_from_its_store(tmp_path):
+    pytest.importorskip("pyarrow")
+    kw = {"n_runs": 4, "seed": ROOT, "executor": "sequential", "progress": False, "store": tmp_path,
+          "overrides": {1: BAD}}
+    full = run_many(cfg(), **kw)
+    manifest = tmp_path / "manifest.jsonl"
+    lines = manifest.read_text().splitlines()
+    assert [json.loads(line)["run"] for line in lines] == [0, 1, 2, 3]  # written as runs finished
+    # the batch "died" after run 1, mid-way through writing run 2's line; run 3 never finished
+    manifest.write_text("\n".join(lines[:2]) + "\n" + lines[2][:25])
+    shutil.rmtree(tmp_path / "run-00003")
+    resumed = run_many(cfg(), **kw, resume=True)
+    pd.testing.assert_frame_equal(numbers(resumed), numbers(full))
+    assert resumed.loc[0, "elapsed_s"] == full.loc[0, "elapsed_s"]  # kept, not rerun
+    assert resumed.loc[3, "elapsed_s"] != full.loc[3, "elapsed_s"]  # rerun
+    assert (tmp_path / "run-00003").is_dir()
+    with pytest.raises(ValueError, match="'resume' parameter of run_many"):
+        run_many(cfg(), **{**kw, "seed": ROOT + 1}, resume=True)
+    with pytest.raises(ValueError, match="'resume' parameter of run_many"):
+        run_many(cfg(), n_runs=2, executor="sequential", resume=True)
+
+
 def test_progress_bar_over_runs_and_none_without_tqdm(monkeypatch, capsys):
     pytest.importorskip("tqdm")
     run_many(cfg(), n_runs=2, seed=1, executor="sequential", progress=True)
@@ -306,3 +330,26 @@ def test_a_dask_worker_lost_mid_run_costs_no_run(tmp_path):
     assert (tmp_path / "died").exists()  # a worker process really died, and its nanny started a new one
     assert (out["status"] == "ok").all()
     pd.testing.assert_frame_equal(numbers(out).drop(columns=["probe"]), numbers(seq))
+
+
+def test_summary_columns_follow_run_order_not_finishing_order():
+    from tradeflow.parallel.runner import _Rows
+
+    def row(run, books, status="ok"):
+        r = {"run": run, "seed_entropy": 1, "seed_spawn_key": (run,), "status": status, "error": None, "attempts": 1}
+        if status == "ok":
+            r.update({f"total_pnl_book{b}": 1.5 * b for b in range(books)}, n_breaks=0)
+        return {**r, "elapsed_s": 0.1, "worker": "w"}
+
+    made = [row(0, 2), row(1, 4), row(2, 0, "failed")]
+    frames = []
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        rows = _Rows()
+        for i in order:
+            rows.add(made[i])
+        frames.append(rows.frame())
+    for f in frames[1:]:
+        pd.testing.assert_frame_equal(f, frames[0])
+    assert list(frames[0].columns[5:]) == ["total_pnl_book0", "total_pnl_book1", "n_breaks", "total_pnl_book2",
+                                           "total_pnl_book3", "elapsed_s", "worker"]
+    assert frames[0]["n_breaks"].dtype == "Int64" and frames[0]["n_breaks"].isna().tolist() == [False, False, True]

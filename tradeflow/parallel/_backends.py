@@ -157,9 +157,12 @@ class DaskBackend:
         if warm:
             from tradeflow.parallel._dask_plugin import WarmupPlugin
             client.register_plugin(WarmupPlugin(), name="tradeflow-warmup")
-        self._completed = distributed.as_completed()
+        self._completed = distributed.as_completed(with_results=True, raise_errors=False)
+        self._results: dict[Any, Any] = {}
         self.n_workers = max(sum(client.nthreads().values()), 1)
-        self.slots = max(2 * self.n_workers, 4)
+        # Enough queued on the scheduler to hide a round trip per run (a row is a few kB; the full
+        # results never leave the workers), few enough that a million runs are not one graph.
+        self.slots = max(8 * self.n_workers, 32)
 
     def _check_versions(self) -> None:
         here = worker_versions()
@@ -181,15 +184,23 @@ class DaskBackend:
         return fut
 
     def wait(self, futures: Iterable[Any]) -> set:
-        # one as_completed queue for the whole batch: finished futures are pushed to it by the
-        # client's event loop, instead of a scheduler round trip per wait
-        return set(self._completed.next_batch(block=True))
+        # One as_completed queue for the whole batch: the client's event loop fetches each row as
+        # its run finishes and pushes it here, instead of a blocking round trip per future.
+        done = set()
+        for fut, value in self._completed.next_batch(block=True):
+            self._results[fut] = value
+            done.add(fut)
+        return done
 
     def outcome(self, fut: Any) -> dict[str, Any]:
-        try:
-            return fut.result()
-        finally:
-            fut.release()  # the scheduler forgets the row as soon as we have it
+        value = self._results.pop(fut)
+        fut.release()  # the scheduler forgets the row as soon as we have it
+        # the worker's failure (execute() itself never raises): a lost or killed worker, a cancel
+        if fut.status == "error" and isinstance(value, tuple) and len(value) == 3:
+            raise value[1].with_traceback(value[2])
+        if isinstance(value, BaseException):
+            raise value
+        return value
 
     def close(self, *, cancel: bool = False) -> None:
         pass  # the caller owns the client

@@ -26,6 +26,7 @@ from tradeflow.parallel._backends import (
     import_distributed,
     is_dask_client,
 )
+from tradeflow.parallel._manifest import Manifest
 from tradeflow.parallel._worker import Task, error_text, seed_columns
 from tradeflow.parallel.metrics import METRICS, Metric
 
@@ -162,17 +163,22 @@ class _Rows:
     """Rows arrive in completion order; they are packed into columnar chunks as they come, so a
     million-run summary costs a few hundred bytes per run, and sorted into run order at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, manifest: Manifest | None = None) -> None:
+        self._manifest = manifest
         self._rows: list[dict[str, Any]] = []
         self._chunks: list[pd.DataFrame] = []
-        self._columns: dict[str, None] = {}  # first-seen order
+        self._columns: dict[str, tuple[int, int]] = {}  # column -> (first run that has it, its place there)
         self._counts: set[str] = set()
         self._not_counts: set[str] = set()
         self.n_failed = 0
 
-    def add(self, row: dict[str, Any]) -> None:
-        for k, v in row.items():
-            self._columns.setdefault(k, None)
+    def add(self, row: dict[str, Any], *, log: bool = True) -> None:
+        if log and self._manifest is not None:
+            self._manifest.write(row)
+        run = row["run"]
+        for pos, (k, v) in enumerate(row.items()):
+            # column order follows run order, not the order runs happened to finish in
+            self._columns[k] = min(self._columns.get(k, (run, pos)), (run, pos))
             if v is None:
                 continue
             (self._counts if _is_count(v) else self._not_counts).add(k)
@@ -191,7 +197,7 @@ class _Rows:
         df = pd.concat(self._chunks, ignore_index=True) if self._chunks else pd.DataFrame({"run": []})
         lead = [c for c in _LEAD if c in self._columns]
         tail = [c for c in _TAIL if c in self._columns]
-        metrics = [c for c in self._columns if c not in (*_LEAD, *_TAIL, "run")]
+        metrics = sorted((c for c in self._columns if c not in (*_LEAD, *_TAIL, "run")), key=self._columns.get)
         df = df.reindex(columns=["run", *lead, *metrics, *tail])
         for c in self._counts - self._not_counts - {"run", "seed_entropy"}:
             df[c] = df[c].astype("Int64")  # counts stay integers even where a failed run has none
@@ -251,6 +257,7 @@ def run_many(
     overrides: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
     n_workers: int | None = None,
     store: str | os.PathLike | None = None,
+    resume: bool = False,
     metrics: Sequence[Metric] | None = None,
     retries: int = 2,
     max_in_flight: int | None = None,
@@ -289,8 +296,13 @@ def run_many(
         Size of the local process pool (default: the available cores, at most ``n_runs``).
     store : path-like, optional
         Write each run's full result to ``store / f"run-{k:05d}"`` (a Parquet run store, see
-        :meth:`RunResult.to_parquet`) from the worker, and the summary to ``store / "summary.parquet"``.
-        Nothing but the summary comes back to this process either way.
+        :meth:`RunResult.to_parquet`) from the worker, each finished row to ``store / "manifest.jsonl"``
+        as it arrives, and the summary to ``store / "summary.parquet"`` at the end. Nothing but
+        the summary comes back to this process either way.
+    resume : bool, default=False
+        With ``store``: keep the runs the store's manifest already has as completed (same seeds,
+        run store present) and run only the others, e.g. after an interrupted batch. The configs
+        are trusted to be the same.
     metrics : sequence of Metric, optional
         The summary's metrics (default :data:`tradeflow.parallel.METRICS`). For a process pool the
         functions must be picklable (module-level, not lambdas).
@@ -375,6 +387,10 @@ def run_many(
     if store is not None:
         store_dir = Path(store)
         store_dir.mkdir(parents=True, exist_ok=True)
+    if resume not in (True, False):
+        _fail("resume", "a bool", resume)
+    if resume and store_dir is None:
+        _fail("resume", "False unless 'store' is given (a batch resumes from its run store)", resume)
 
     backend = _backend(executor, n_workers, n, mp_context, warm)
     if metrics is not None and not isinstance(backend, SequentialBackend | DaskBackend):
@@ -386,17 +402,25 @@ def run_many(
                              f"(module-level functions, not lambdas). Got {error_text(exc)}.") from exc
     slots = max_in_flight or backend.slots
 
+    manifest = None if store_dir is None else Manifest(store_dir, resume=resume)
+    rows = _Rows(manifest)
+    bar = _progress_bar(n, progress, backend.name)
+
     def tasks() -> Iterator[Task]:
         for k, s in enumerate(seed_iter):
             override = None
             if override_src is not None:
                 override = override_src.get(k) if isinstance(override_src, Mapping) else override_src[k]
-            yield Task(run=k, seed=s, config=configs[k] if per_run_config else configs, override=override,
-                       store=None if store_dir is None else str(store_dir), metrics=metrics)
+            task = Task(run=k, seed=s, config=configs[k] if per_run_config else configs, override=override,
+                        store=None if store_dir is None else str(store_dir), metrics=metrics)
+            done = None if manifest is None else manifest.reusable(task)
+            if done is not None:  # resumed: finished in an earlier call
+                rows.add(done, log=False)
+                bar.update(1)
+                continue
+            yield task
 
     # ---- the driver: bounded submission, rows streamed back as runs finish
-    rows = _Rows()
-    bar = _progress_bar(n, progress, backend.name)
     fresh = tasks()
     again: deque[Task] = deque()  # runs whose worker was lost go first
     in_flight: dict[Any, Task] = {}
@@ -428,6 +452,8 @@ def run_many(
         raise
     finally:
         bar.close()
+        if manifest is not None:
+            manifest.close()
     backend.close()
 
     summary = rows.frame()
