@@ -17,6 +17,36 @@ def _loop(cfg: tradeflow.SimulationConfig, n_runs: int, seed: int) -> list[dict]
     return [summarize(tradeflow.simulate(cfg, seed=s)) for s in run_seeds(seed, n_runs)]
 
 
+def _spin(n: int) -> int:
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+
+def _cpu_parallelism(seconds: float = 1.0) -> float:
+    """How many cores this machine gives us right now: a pure-CPU loop once alone, then once per
+    worker at the same time. 2.0 on two idle cores; less when other work shares them (the ceiling
+    of any speed-up measured beside it)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import time
+
+    n = 1_000_000
+    t = time.perf_counter()
+    _spin(n)
+    n = max(int(n * seconds / (time.perf_counter() - t)), n)
+    with cf.ProcessPoolExecutor(WORKERS, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(_spin, [1000] * WORKERS))  # started
+        t = time.perf_counter()
+        _spin(n)
+        alone = time.perf_counter() - t
+        t = time.perf_counter()
+        list(pool.map(_spin, [n] * WORKERS))
+        together = time.perf_counter() - t
+    return WORKERS * alone / together
+
+
 def _local_cluster():
     from distributed import Client, LocalCluster
 
@@ -33,12 +63,17 @@ def run_many_throughput(b: Bench) -> None:
     n_runs = b.size(quick=4, full=8)
     repeats = b.size(quick=1, full=2)
     cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "days": days})
-    b.param(orders_per_day=orders, days=days, n_runs=n_runs, workers=WORKERS, cpu_count=os.cpu_count())
+    b.param(orders_per_day=orders, days=days, n_runs=n_runs, workers=WORKERS, cpu_count=os.cpu_count(),
+            load_average_before=os.getloadavg(), cpu_parallelism_before=_cpu_parallelism())
     tradeflow.warmup()
+    run_seconds: dict[str, float] = {}
 
     def many(executor):
         out = tradeflow.run_many(cfg, n_runs=n_runs, seed=0, executor=executor, n_workers=WORKERS, progress=False)
         assert (out["status"] == "ok").all(), out["error"].dropna().tolist()
+        # seconds one run took inside its worker: if this grows with the workers, the cores were busy
+        name = executor if isinstance(executor, str) else "dask"
+        run_seconds[name] = float(out["elapsed_s"].mean())
         return out
 
     b.baseline("plain loop of simulate() + summarize()", lambda: _loop(cfg, n_runs, 0), n=n_runs, repeats=repeats)
@@ -51,6 +86,8 @@ def run_many_throughput(b: Bench) -> None:
     finally:
         client.close()
         cluster.close()
+    b.param(mean_seconds_per_run_in_worker=run_seconds, load_average_after=os.getloadavg(),
+            cpu_parallelism_after=_cpu_parallelism())
 
 
 def _noop(x: int) -> int:
