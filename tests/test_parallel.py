@@ -17,7 +17,7 @@ import pytest
 
 import tradeflow
 from tests.conftest import small_config
-from tradeflow.parallel import METRICS, Metric, count, run_many, run_seed, summarize
+from tradeflow.parallel import METRICS, Metric, count, read_runs, read_summary, run_many, run_seed, summarize
 from tradeflow.results import RunResult
 from tradeflow.schema import BreakKind, OrderStatus, SettlementStatus
 
@@ -265,9 +265,14 @@ def test_full_results_go_to_a_run_store_per_run(tmp_path):
     again = tradeflow.simulate(cfg(), seed=run_seed(ROOT, 2))
     pd.testing.assert_frame_equal(loaded.fills, again.fills)
     pd.testing.assert_frame_equal(loaded.pnl, again.pnl)
-    on_disk = pd.read_parquet(tmp_path / "summary.parquet")
-    assert on_disk["status"].tolist() == out["status"].tolist()
-    assert on_disk["n_fills"].tolist()[2] == out.loc[2, "n_fills"]
+    on_disk = read_summary(tmp_path)
+    pd.testing.assert_frame_equal(on_disk, out)
+    # one table of every stored run, stacked with a run level
+    fills = read_runs(tmp_path, "fills")
+    assert sorted(set(fills.index.get_level_values("run"))) == [0, 2]
+    assert len(fills.loc[2]) == len(again.fills) == out.loc[2, "n_fills"]
+    with pytest.raises(ValueError, match="'table' parameter of read_runs"):
+        read_runs(tmp_path, "summary")
 
 
 def test_an_interrupted_batch_resumes_from_its_store(tmp_path):
