@@ -172,3 +172,14 @@ def test_a_record_kind_the_reader_does_not_name_round_trips_exactly(two_day_run,
     assert got.dtype == risk_dt and got.dtype.itemsize == risk_dt.itemsize
     np.testing.assert_array_equal(got, risk)
     assert back.records["fills_copy"].dtype is FILL_DT  # recognised as the schema's own (aligned) dtype
+
+
+def test_a_spawned_seed_is_recorded_and_reruns(tmp_path):
+    child = np.random.SeedSequence(123).spawn(3)[2]
+    r = tradeflow.simulate(small_config(300), seed=child)
+    assert (r.seed, r.seed_spawn_key) == (123, (2,))
+    assert "seed=123/2" in r.summary().splitlines()[0]
+    again = tradeflow.simulate(small_config(300), seed=np.random.SeedSequence(r.seed, spawn_key=r.seed_spawn_key))
+    pd.testing.assert_frame_equal(again.fills, r.fills)
+    back = RunResult.from_parquet(r.to_parquet(tmp_path / "run"))
+    assert back.seed_spawn_key == (2,)

@@ -26,6 +26,7 @@ from tradeflow.config import (
     SimulationConfig,
 )
 from tradeflow.middle import RiskEngine
+from tradeflow.parallel import run_many
 from tradeflow.results import RunResult
 from tradeflow.sim import simulate, warmup
 
@@ -38,4 +39,5 @@ __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
     "LimitsConfig", "RiskConfig", "RiskEngine",
+    "run_many",
 ]

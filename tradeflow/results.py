@@ -45,6 +45,10 @@ class RunResult:
     ----------
     config : SimulationConfig
     seed : int
+        The seed (for a ``SeedSequence`` seed, its entropy).
+    seed_spawn_key : tuple of int
+        The ``SeedSequence`` spawn key when the run was seeded with a spawned child (as
+        ``run_many`` does); ``SeedSequence(seed, spawn_key=seed_spawn_key)`` reruns it.
     market : MarketData
     records : dict of str to ndarray
         ``orders``, ``events``, ``fills``, ``positions`` (at the last close),
@@ -58,10 +62,11 @@ class RunResult:
 
     def __init__(self, *, config: SimulationConfig, seed: int, market: MarketData,
                  records: dict[str, np.ndarray], timings: dict[str, float] | None = None,
-                 trade_dates: np.ndarray | None = None) -> None:
+                 trade_dates: np.ndarray | None = None, seed_spawn_key: tuple[int, ...] = ()) -> None:
         self.config = config
         self.trade_dates = np.atleast_1d(market.trade_date if trade_dates is None else trade_dates)
         self.seed = seed
+        self.seed_spawn_key = tuple(int(k) for k in seed_spawn_key)
         self.market = market
         self.records = records
         self.timings = dict(timings or {})
@@ -452,7 +457,8 @@ class RunResult:
         t = self.summary_tables()
         rec = self.records
         lines = [
-            f"tradeflow desk {_dates(self.trade_dates)}  seed={self.seed}  "
+            f"tradeflow desk {_dates(self.trade_dates)}  seed={self.seed}"
+            f"{'/' + '.'.join(map(str, self.seed_spawn_key)) if self.seed_spawn_key else ''}  "
             f"instruments={self.market.n_instruments}  books={self.config.flow.n_books}",
             f"orders {len(rec['orders']):,}   fills {len(rec['fills']):,}   "
             f"ledger postings {len(rec['ledger']):,}   breaks {len(rec['breaks']):,}",

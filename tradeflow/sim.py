@@ -157,7 +157,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     records["positions"] = eod[eod["trade_date"] == int(days[-1].astype(np.int64))]
     seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)
     return RunResult(config=cfg, seed=seed_value, market=MarketData.concat(sessions), records=records,
-                     timings=clock.timings, trade_dates=days)
+                     timings=clock.timings, trade_dates=days, seed_spawn_key=tuple(ss.spawn_key))
 
 
 def warmup() -> None:

@@ -168,6 +168,7 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
             "format_version": FORMAT_VERSION,
             "tradeflow_version": tradeflow.__version__,
             "seed": result.seed,
+            "seed_spawn_key": list(result.seed_spawn_key),
             "config": result.config.to_dict(),
             "trade_dates": [str(d) for d in result.trade_dates],
             "market_trade_date": str(m.trade_date),
@@ -263,7 +264,8 @@ def read_run(path: str | os.PathLike) -> RunResult:
         instruments=instruments, currencies=tuple(meta["currencies"]),
         trade_date=np.datetime64(meta["market_trade_date"], "D"),
     )
-    return RunResult(config=SimulationConfig.from_dict(meta["config"]), seed=meta["seed"], market=market,
+    return RunResult(config=SimulationConfig.from_dict(meta["config"]), seed=meta["seed"],
+                     seed_spawn_key=tuple(meta.get("seed_spawn_key", ())), market=market,
                      records=records, timings=meta.get("timings"),
                      trade_dates=np.array(meta["trade_dates"], dtype="datetime64[D]"))
 

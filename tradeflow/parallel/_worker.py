@@ -1,0 +1,133 @@
+"""What runs in a worker: one task = one run, in and out as small picklable objects.
+
+Everything here is module-level and import-safe, so it works under ``spawn`` and
+``forkserver`` process pools and on Dask workers (functions pickle by reference).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tradeflow.config import SimulationConfig
+
+# Failures inside a run that come from the machine, not from the run's config and seed: a
+# rerun (elsewhere) may succeed. Everything else a run raises is deterministic (same config,
+# same seed, same error), so it is reported and not retried.
+ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (MemoryError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One run: its index, its seed, its config (or a dict parsed in the worker) and where to store it."""
+
+    run: int
+    seed: np.random.SeedSequence
+    config: SimulationConfig | Mapping[str, Any] | None
+    override: Mapping[str, Any] | None = None
+    store: str | None = None
+    metrics: tuple | None = None  # None: the default METRICS (not pickled per task)
+    attempt: int = 1
+    isolate: bool = False  # rerun alone: its worker was lost while it ran beside others
+    losses: int = 0  # workers lost while this run ran alone: those are its own doing
+
+    def retried(self, *, alone: bool) -> Task:
+        return replace(self, attempt=self.attempt + 1, isolate=True, losses=self.losses + alone)
+
+
+def seed_columns(seed: np.random.SeedSequence) -> dict[str, Any]:
+    """The seed identity of a run: ``SeedSequence(seed_entropy, spawn_key=seed_spawn_key)`` rebuilds it."""
+    entropy = seed.entropy
+    if isinstance(entropy, int | np.integer):
+        entropy = int(entropy)
+    else:  # a sequence of ints
+        entropy = tuple(int(e) for e in entropy)
+    return {"seed_entropy": entropy, "seed_spawn_key": tuple(int(k) for k in seed.spawn_key)}
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_config(config: SimulationConfig | Mapping[str, Any] | None,
+                   override: Mapping[str, Any] | None) -> SimulationConfig:
+    """The run's validated config: ``config`` (a dict is parsed), with ``override`` merged in."""
+    if config is None:
+        cfg = SimulationConfig()
+    elif isinstance(config, SimulationConfig):
+        cfg = config
+    else:
+        cfg = SimulationConfig.from_dict(dict(config))
+    if override:
+        cfg = SimulationConfig.from_dict(_merge(cfg.to_dict(), override))
+    return cfg
+
+
+def run_store_path(store: str | os.PathLike, run: int) -> Path:
+    """Where run ``run`` of a batch is written inside ``store``."""
+    return Path(store) / f"run-{run:05d}"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def execute(task: Task) -> dict[str, Any]:
+    """Run one task and return its summary row; errors are caught into the row, never raised.
+
+    The full result lives only inside this call: it is summarised, written to the run store
+    if asked, and dropped, so a worker holds at most one run at a time.
+    """
+    from tradeflow.parallel.metrics import METRICS, summarize
+    from tradeflow.sim import simulate
+
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {"run": task.run, **seed_columns(task.seed), "status": "ok", "error": None,
+                           "attempts": task.attempt}
+    try:
+        cfg = resolve_config(task.config, task.override)
+        result = simulate(cfg, seed=task.seed)
+        if task.store is not None:
+            row["store"] = str(result.to_parquet(run_store_path(task.store, task.run)))
+        row.update(summarize(result, METRICS if task.metrics is None else task.metrics))
+        del result
+    except Exception as exc:  # noqa: BLE001 - reported in the row: one bad run never sinks the batch
+        row.update(status="failed", error=error_text(exc),
+                   traceback="".join(traceback.format_exception(exc, limit=-4)))
+        if isinstance(exc, ENVIRONMENT_ERRORS):
+            row["_retry"] = True
+    row["elapsed_s"] = time.perf_counter() - t0
+    row["worker"] = worker_name()
+    return row
+
+
+def warm_worker() -> None:
+    """Compile (or load from numba's on-disk cache) every kernel before the first task arrives."""
+    from tradeflow.sim import warmup
+    warmup()
+
+
+def worker_versions() -> dict[str, str]:
+    """Versions that decide a run's numbers; every worker must match the client."""
+    import numba
+
+    import tradeflow
+    return {"tradeflow": tradeflow.__version__, "numpy": np.__version__, "numba": numba.__version__}
