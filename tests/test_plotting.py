@@ -188,3 +188,133 @@ def test_plot_positions_from_opening_positions(run):
     (c,) = [ln for ln in one_book.get_lines() if ln.get_label() == sym]
     f = run.fills[(run.fills["book"] == 1) & (run.fills["instrument"] == sym)]
     assert c.get_ydata()[-1] == 500 + (f["qty"] * np.where(f["side"] == "BUY", 1, -1)).sum()
+
+
+# --------------------------------------------------------------------------- risk, limits, settlement, explain
+@pytest.fixture(scope="module")
+def busy():
+    """Several days with tight limits, settlement fails and injected faults: every new plot has something."""
+    return tradeflow.simulate(small_config(600, days=4, flow={"n_books": 2},
+                                           limits={"book_var": 60_000.0, "desk_var": 100_000.0},
+                                           faults={"missing_trade": 0.02, "qty_keyed_wrong": 0.02}), seed=3)
+
+
+def _labelled_lines(ax) -> dict:
+    return {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+
+
+def test_plot_risk_draws_each_book_the_desk_and_both_limits(busy):
+    ax = busy.plot_risk()
+    lines = _labelled_lines(ax)
+    books = sorted(b for b in busy.risk["book"].unique() if b >= 0)
+    assert set(lines) == {f"book {b}" for b in books} | {"desk", "book limit", "desk limit"}
+    assert lines["book limit"].get_ydata()[0] == busy.config.limits.book_var
+    assert lines["desk limit"].get_ydata()[0] == busy.config.limits.desk_var
+    y = np.asarray(lines["desk"].get_ydata(), dtype=float)
+    assert np.isnan(y).sum() == len(busy.trade_dates) - 1  # the line stops at each close
+    np.testing.assert_allclose(y[~np.isnan(y)], busy.risk.loc[busy.risk["book"] == -1, "var_1d"].to_numpy())
+
+
+def test_plot_risk_es_dashed_and_one_book(busy):
+    ax = busy.plot_risk(es=True, books=[0])
+    assert set(_labelled_lines(ax)) == {"book 0", "book limit"}  # no desk line, so no desk limit
+    (es,) = [ln for ln in ax.get_lines() if ln.get_label() == "_book 0 ES"]
+    assert es.get_linestyle() == "--"
+    y = np.asarray(es.get_ydata(), dtype=float)
+    np.testing.assert_allclose(y[~np.isnan(y)], busy.risk.loc[busy.risk["book"] == 0, "es_1d"].to_numpy())
+    assert "ES" in ax.get_title()
+
+
+def test_plot_risk_empty_and_missing_column(busy):
+    ax = plotting.plot_risk(busy.risk.iloc[:0])
+    assert any("no risk" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="needs the column"):
+        plotting.plot_risk(busy.risk.drop(columns="es_1d"), es=True)
+
+
+def test_plot_breaches_one_marker_per_event(busy):
+    b = busy.breaches
+    assert (b["level"] == "BREACH").any() and (b["level"] == "WARNING").any()  # tight limits do bite
+    ax = busy.plot_breaches()
+    counts = {c.get_label().split()[0]: len(c.get_offsets()) for c in ax.collections}
+    assert counts == {k.lower(): v for k, v in b["level"].astype(str).value_counts().items() if v}
+    breach = next(c for c in ax.collections if c.get_label().startswith("breach"))
+    assert (breach.get_offsets()[:, 1] >= 1.0 - 1e-12).all()  # a breach is at or over its limit
+    lines = _labelled_lines(ax)
+    assert lines["limit"].get_ydata()[0] == 1.0
+    assert lines["warning level"].get_ydata()[0] == busy.config.limits.warning_fraction
+
+
+def test_plot_breaches_empty(run):
+    ax = plotting.plot_breaches(run.breaches.iloc[:0])
+    assert not ax.collections and any("no limit events" in t.get_text() for t in ax.texts)
+
+
+def test_plot_settlement_history_counts_every_row(busy):
+    h = busy.settlement_history
+    heights = _bar_heights(busy.plot_settlement_history())
+    assert {k: v.sum() for k, v in heights.items()} == {k: v for k, v in h["status"].astype(str).value_counts().items()
+                                                       if v}
+    assert len(next(iter(heights.values()))) == h["as_of"].nunique()
+
+
+def test_plot_fails_by_reason(busy):
+    h = busy.settlement_history
+    failed = h[h["status"] == "FAILED"]
+    ax = busy.plot_fails()
+    heights = _bar_heights(ax)
+    if failed.empty:
+        assert any("no settlement fails" in t.get_text() for t in ax.texts)
+    else:
+        assert {k: v.sum() for k, v in heights.items()} == \
+            {k: v for k, v in failed["fail_reason"].astype(str).value_counts().items() if v}
+    ax = plotting.plot_fails(h[h["status"] != "FAILED"])
+    assert not ax.containers and any("no settlement fails" in t.get_text() for t in ax.texts)
+
+
+def test_plot_penalties_end_at_the_total(busy):
+    h = busy.settlement_history
+    ax = busy.plot_penalties()
+    ends = {ln.get_label(): ln.get_ydata()[-1] for ln in _labelled_lines(ax).values() if ln.get_label() != "_"}
+    assert ends == {str(c): g["penalty"].sum() for c, g in h.groupby(h["currency"].astype(str))}
+    assert any("no obligations" in t.get_text() for t in plotting.plot_penalties(h.iloc[:0]).texts)
+
+
+def test_plot_explain_stacks_add_up_to_the_total(busy):
+    for book in (None, 0):
+        ax = busy.plot_explain(book=book)
+        e = busy.explain if book is None else busy.explain[busy.explain["book"] == book]
+        daily = e.groupby("trade_date")[["total_pnl", *plotting.EXPLAIN_COMPONENTS]].sum()
+        heights = _bar_heights(ax)
+        assert set(heights) <= set(plotting.EXPLAIN_COMPONENTS) and "market_move_pnl" in heights
+        np.testing.assert_allclose(sum(heights.values()), daily["total_pnl"].to_numpy(), rtol=1e-9, atol=1e-6)
+        (total,) = [ln for ln in ax.get_lines() if ln.get_label() == "total P&L"]
+        np.testing.assert_allclose(total.get_ydata(), daily["total_pnl"].to_numpy())
+        assert len(ax.get_xticklabels()) == len(busy.trade_dates)
+    ax = plotting.plot_explain(busy.explain, book=99)
+    assert any("no P&L" in t.get_text() for t in ax.texts)
+
+
+def test_plot_breaks_counts_the_last_reconciliation_by_real_age(busy):
+    br = busy.breaks
+    assert "age_days" in br.columns and br["as_of"].nunique() > 1
+    last = br[br["as_of"] == br["as_of"].max()]
+    ax = busy.plot_breaks()
+    heights = _bar_heights(ax)
+    assert sum(h.sum() for h in heights.values()) == len(last)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert dict(zip(ticks, sum(heights.values()), strict=True)) == \
+        {k: v for k, v in last["kind"].astype(str).value_counts().items() if v}
+    assert "today" in heights and len(heights) > 1  # new breaks today and older ones still open
+    every_day = busy.plot_breaks(latest=False)
+    assert sum(h.sum() for h in _bar_heights(every_day).values()) == len(br)
+
+
+def test_new_plots_draw_into_a_given_axes(busy):
+    fig, axes = plt.subplots(2, 3)
+    calls = [busy.plot_risk, busy.plot_breaches, busy.plot_settlement_history, busy.plot_fails,
+             busy.plot_penalties, busy.plot_explain]
+    for call, ax in zip(calls, axes.flat, strict=True):
+        assert call(ax=ax) is ax
+    assert len(fig.axes) == 6
+    fig.canvas.draw()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "plot_timeseries", "plot_pnl", "plot_positions", "plot_prices", "plot_orders", "plot_settlements",
     "plot_breaks", "STATUS_COLORS",
+    "plot_risk", "plot_breaches", "plot_settlement_history", "plot_fails", "plot_penalties", "plot_explain",
+    "EXPLAIN_COMPONENTS",
 ]
 
 # One colour per status across every plot: green done, grey waiting, amber partial, red failed.
@@ -362,7 +364,8 @@ def _age_bucket(age: pd.Series) -> pd.Categorical:
     return pd.cut(age.astype(float), bins=edges, labels=labels, right=False)
 
 
-def plot_breaks(breaks: pd.DataFrame, *, ax: Axes | None = None, stack: str | None = None) -> Axes:
+def plot_breaks(breaks: pd.DataFrame, *, ax: Axes | None = None, stack: str | None = None,
+                latest: bool = True) -> Axes:
     """Reconciliation breaks by kind, stacked by age (or by reconciliation date).
 
     Parameters
@@ -374,6 +377,9 @@ def plot_breaks(breaks: pd.DataFrame, *, ax: Axes | None = None, stack: str | No
     stack : {"age_days", "as_of"}, optional
         What to stack by; default ``age_days`` when the column exists, else ``as_of`` when the
         breaks span more than one reconciliation, else nothing.
+    latest : bool, default=True
+        When stacking by age, draw only the last reconciliation's breaks: an open break is
+        reported again at every end of day, so summing over days would count it once per day.
 
     Returns
     -------
@@ -392,6 +398,10 @@ def plot_breaks(breaks: pd.DataFrame, *, ax: Axes | None = None, stack: str | No
                          f"columns are {list(breaks.columns)}.")
     ax.set_title("reconciliation breaks by kind")
     ax.set_ylabel("breaks")
+    if stack == "age_days" and latest and "as_of" in breaks.columns and len(breaks):
+        last = breaks["as_of"].max()
+        breaks = breaks[breaks["as_of"] == last]
+        ax.set_title(f"open breaks by kind and age, as of {pd.Timestamp(last):%Y-%m-%d}")
     if breaks.empty:
         ax.set_xticks([])
         return _empty(ax, "no breaks: front and back office agree")
@@ -411,4 +421,243 @@ def plot_breaks(breaks: pd.DataFrame, *, ax: Axes | None = None, stack: str | No
     ax.set_xlabel("kind")
     if stack is not None:
         ax.legend(title={"age_days": "age", "as_of": "reconciled"}.get(stack, stack), loc="best", fontsize="small")
+    return ax
+
+
+# --------------------------------------------------------------------------- risk and limits
+_LEVEL_STYLE = {"WARNING": ("#ff9f1c", "^"), "BREACH": ("#d62728", "X"), "CLEARED": ("#2ca02c", "o")}
+_RISK_TITLES = {"var_1d": "1-day VaR", "es_1d": "1-day ES", "var_10d": "10-day VaR", "es_10d": "10-day ES",
+                "drawdown": "drawdown", "gross_exposure": "gross exposure", "concentration": "concentration"}
+
+
+def plot_risk(risk: pd.DataFrame, *, value: str = "var_1d", es: bool = False, books: Sequence[int] | None = None,
+              book_limit: float | None = None, desk_limit: float | None = None, ax: Axes | None = None,
+              currency: str | None = None) -> Axes:
+    """A risk measure per book and for the desk through the run, with the limits as lines.
+
+    Parameters
+    ----------
+    risk : DataFrame
+        ``RunResult.risk``: snapshots indexed by UTC time with ``book`` (-1 is the desk) and the
+        measures (``var_1d``, ``es_1d``, ``var_10d``, ``es_10d``, ``drawdown`` …).
+    value : str, default="var_1d"
+        The measure to draw.
+    es : bool, default=False
+        Also draw the matching expected shortfall (``var_1d`` -> ``es_1d``) dashed, in the same colour.
+    books : sequence of int, optional
+        Which books to draw (-1 for the desk); default all.
+    book_limit, desk_limit : float, optional
+        Limit lines (``LimitsConfig.book_var`` / ``desk_var`` for VaR); 0 or None draws none.
+    ax : matplotlib Axes, optional
+    currency : str, optional
+        The base currency, for the axis label.
+    """
+    ax = _axes(ax)
+    es_col = value.replace("var", "es") if es else None
+    _require(risk, ["book", value] + ([es_col] if es_col else []), "plot_risk")
+    title = _RISK_TITLES.get(value, value)
+    ax.set_title(f"{title} by book and desk" + (" (ES dashed)" if es_col else ""))
+    ax.set_ylabel(title + (f" ({currency})" if currency else ""))
+    ax.set_xlabel("time (UTC)")
+    df = risk.reset_index() if "ts" not in risk.columns else risk
+    if books is not None:
+        df = df[df["book"].isin(list(books))]
+    if df.empty:
+        return _empty(ax, "no risk snapshots")
+    for book, g in df.groupby("book", sort=True):
+        desk = book == -1
+        label = "desk" if desk else f"book {book}"
+        x, (y, e) = _break_at_closes(_naive_utc(g["ts"]), g[value], g[es_col] if es_col else None)
+        (line,) = ax.plot(x, y, lw=2.0 if desk else 1.2, color="black" if desk else None, label=label)
+        if e is not None:
+            ax.plot(x, e, lw=1.0, ls="--", color=line.get_color(), label=f"_{label} ES")
+    for lim, label, style in ((book_limit, "book limit", "--"), (desk_limit, "desk limit", ":")):
+        if lim:
+            ax.axhline(lim, color="#d62728", ls=style, lw=1.2, label=label)
+    ax.legend(loc="best", fontsize="small")
+    _date_axis(ax)
+    return ax
+
+
+def plot_breaches(breaches: pd.DataFrame, *, ax: Axes | None = None, limits: Sequence[str] | None = None,
+                  warning_fraction: float | None = None) -> Axes:
+    """Limit events over time: each warning, breach and clearance at its utilisation (value / limit).
+
+    Parameters
+    ----------
+    breaches : DataFrame
+        ``RunResult.breaches`` (``ts``, ``book``, ``limit``, ``level``, ``value``, ``threshold``).
+    ax : matplotlib Axes, optional
+    limits : sequence of str, optional
+        Limit kinds to draw (``"VAR"``, ``"GROSS_EXPOSURE"``, ``"DRAWDOWN"``, ``"CONCENTRATION"``); default all.
+    warning_fraction : float, optional
+        Draw the warning level too (``LimitsConfig.warning_fraction``).
+
+    Returns
+    -------
+    matplotlib Axes
+        One marker per event; amber triangles warn, red crosses breach, green dots clear.
+    """
+    ax = _axes(ax)
+    _require(breaches, ["ts", "limit", "level", "value", "threshold"], "plot_breaches")
+    b = breaches if limits is None else breaches[breaches["limit"].astype(str).isin(list(limits))]
+    ax.set_title("limit warnings and breaches")
+    ax.set_ylabel("utilisation (value / limit)")
+    ax.set_xlabel("time (UTC)")
+    if b.empty:
+        return _empty(ax, "no limit events: every book stayed inside its limits")
+    level = b["level"].astype(str).to_numpy()
+    util = b["value"].to_numpy(float) / np.where(b["threshold"].to_numpy(float) != 0, b["threshold"], np.nan)
+    ts = _naive_utc(b["ts"])
+    for name in [n for n in _LEVEL_STYLE if (level == n).any()] + sorted(set(level) - set(_LEVEL_STYLE)):
+        color, marker = _LEVEL_STYLE.get(name, ("0.4", "s"))
+        m = level == name
+        ax.scatter(ts[m], util[m], marker=marker, s=36, color=color, label=f"{name.lower()} ({m.sum()})", zorder=3)
+    ax.axhline(1.0, color="#d62728", ls="--", lw=1, label="limit")
+    if warning_fraction:
+        ax.axhline(warning_fraction, color="#ff9f1c", ls=":", lw=1, label="warning level")
+    ax.legend(loc="best", fontsize="small")
+    _date_axis(ax)
+    return ax
+
+
+# --------------------------------------------------------------------------- settlement over days
+def plot_settlement_history(history: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Open obligations at each day's end, stacked by status (pending, partially settled, failed,
+    and those that settled that day).
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``RunResult.settlement_history`` (``as_of``, ``status``).
+    ax : matplotlib Axes, optional
+    """
+    ax = _axes(ax)
+    _require(history, ["as_of", "status"], "plot_settlement_history")
+    ax.set_title("obligations at each day's end by status")
+    ax.set_ylabel("obligations")
+    ax.set_xlabel("business day")
+    if history.empty:
+        return _empty(ax, "no obligations")
+    days = pd.DatetimeIndex(history["as_of"]).strftime("%Y-%m-%d")
+    table = _by_status(pd.crosstab(np.asarray(days), history["status"].astype(str).to_numpy()))
+    _stacked_bars(ax, table, colors=STATUS_COLORS)
+    ax.set_xticks(np.arange(len(table)), list(table.index), rotation=45, ha="right")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+_REASON_COLORS = {"LACK_OF_SECURITIES": "#d62728", "ON_HOLD": "#9467bd", "LATE_MATCHING": "#ff9f1c"}
+
+
+def plot_fails(history: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Failed obligations at each day's end, stacked by fail reason.
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``RunResult.settlement_history`` (``as_of``, ``status``, ``fail_reason``).
+    ax : matplotlib Axes, optional
+    """
+    ax = _axes(ax)
+    _require(history, ["as_of", "status", "fail_reason"], "plot_fails")
+    ax.set_title("settlement fails by reason")
+    ax.set_ylabel("failed obligations")
+    ax.set_xlabel("business day")
+    failed = history[history["status"].astype(str) == "FAILED"]
+    if failed.empty:
+        ax.set_xticks([])
+        return _empty(ax, "no settlement fails")
+    all_days = np.unique(pd.DatetimeIndex(history["as_of"]).strftime("%Y-%m-%d"))
+    days = pd.DatetimeIndex(failed["as_of"]).strftime("%Y-%m-%d")
+    table = pd.crosstab(np.asarray(days), failed["fail_reason"].astype(str).to_numpy()).reindex(all_days,
+                                                                                                 fill_value=0)
+    _stacked_bars(ax, table, colors=_REASON_COLORS)
+    ax.set_xticks(np.arange(len(table)), list(table.index), rotation=45, ha="right")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_penalties(history: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Cumulative settlement penalties per currency over the days (CSDR-style cash penalties;
+    positive = paid by the desk, negative = received).
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``RunResult.settlement_history`` (``as_of``, ``currency``, ``penalty`` in minor units).
+    ax : matplotlib Axes, optional
+    """
+    ax = _axes(ax)
+    _require(history, ["as_of", "currency", "penalty"], "plot_penalties")
+    ax.set_title("cumulative settlement penalties")
+    ax.set_ylabel("penalties (minor units; >0 paid)")
+    ax.set_xlabel("business day")
+    if history.empty:
+        return _empty(ax, "no obligations")
+    table = pd.crosstab(pd.DatetimeIndex(history["as_of"]).normalize(), history["currency"].astype(str).to_numpy(),
+                        values=history["penalty"].to_numpy(), aggfunc="sum").fillna(0).sort_index()
+    x = table.index.to_numpy()
+    for ccy in table.columns:
+        ax.plot(x, table[ccy].cumsum().to_numpy(), lw=1.5, marker="o", ms=4, label=str(ccy))
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.legend(title="currency", loc="best", fontsize="small")
+    _date_axis(ax)
+    return ax
+
+
+# --------------------------------------------------------------------------- P&L explain
+EXPLAIN_COMPONENTS: tuple[str, ...] = ("new_trade_pnl", "market_move_pnl", "fees", "penalties", "fx_translation",
+                                       "residual")
+_EXPLAIN_COLORS = {"new_trade_pnl": "#1f77b4", "market_move_pnl": "#ff7f0e", "fees": "#8c564b",
+                   "penalties": "#d62728", "fx_translation": "#9467bd", "residual": "#7f7f7f"}
+
+
+def plot_explain(explain: pd.DataFrame, *, book: int | None = None, ax: Axes | None = None,
+                 currency: str | None = None) -> Axes:
+    """Daily P&L explain: the components stacked (gains up, losses down from zero) with the total on top.
+
+    Parameters
+    ----------
+    explain : DataFrame
+        ``RunResult.explain`` (``trade_date``, ``book``, ``total_pnl`` and the components
+        ``new_trade_pnl, market_move_pnl, fees, penalties, fx_translation, residual``).
+    book : int, optional
+        One book; default the desk (the sum over books).
+    ax : matplotlib Axes, optional
+    currency : str, optional
+        The base currency, for the axis label.
+
+    Returns
+    -------
+    matplotlib Axes
+        One bar segment per non-zero component (labelled with its column name) and a black
+        marker per day at the total: a visible gap between the stack and the marker would be
+        unexplained P&L the residual failed to carry.
+    """
+    ax = _axes(ax)
+    _require(explain, ["trade_date", "book", "total_pnl", *EXPLAIN_COMPONENTS], "plot_explain")
+    e = explain if book is None else explain[explain["book"] == book]
+    ax.set_title("P&L explain, " + ("desk" if book is None else f"book {book}"))
+    ax.set_ylabel("P&L" + (f" ({currency})" if currency else ""))
+    ax.set_xlabel("trade date")
+    if e.empty:
+        ax.set_xticks([])
+        return _empty(ax, "no P&L to explain")
+    days = pd.DatetimeIndex(e["trade_date"]).strftime("%Y-%m-%d")
+    daily = e.groupby(np.asarray(days))[["total_pnl", *EXPLAIN_COMPONENTS]].sum().sort_index()
+    x = np.arange(len(daily))
+    up, down = np.zeros(len(daily)), np.zeros(len(daily))
+    for col in EXPLAIN_COMPONENTS:
+        h = daily[col].to_numpy(float)
+        if not np.any(np.abs(h) > 1e-6 * max(1.0, np.abs(daily["total_pnl"]).max())):
+            continue  # a component that is zero all run (no options, one currency) only clutters the legend
+        bottom = np.where(h >= 0, up, down)
+        ax.bar(x, h, 0.8, bottom=bottom, label=col, color=_EXPLAIN_COLORS[col],
+               hatch="//" if col == "residual" else None)
+        up, down = up + np.maximum(h, 0), down + np.minimum(h, 0)
+    ax.plot(x, daily["total_pnl"].to_numpy(), ls="none", marker="D", color="black", ms=5, label="total P&L")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_xticks(x, list(daily.index), rotation=45, ha="right")
+    ax.legend(loc="best", fontsize="small")
     return ax

@@ -575,10 +575,48 @@ class RunResult:
         from tradeflow.plotting import plot_settlements
         return plot_settlements(self.settlements, value=value, ax=ax)
 
-    def plot_breaks(self, *, ax=None, stack: str | None = None):
-        """Reconciliation breaks by kind, stacked by age or reconciliation date when there is more than one."""
+    def plot_breaks(self, *, ax=None, stack: str | None = None, latest: bool = True):
+        """Reconciliation breaks by kind, stacked by age (the last reconciliation's open breaks) or by date."""
         from tradeflow.plotting import plot_breaks
-        return plot_breaks(self.breaks, ax=ax, stack=stack)
+        return plot_breaks(self.breaks, ax=ax, stack=stack, latest=latest)
+
+    def plot_risk(self, *, value: str = "var_1d", es: bool = False, books=None, ax=None):
+        """VaR (or ``value``: ``es_1d``, ``var_10d``, ``drawdown`` …) per book and desk through the run,
+        with the book and desk limits as lines (VaR and drawdown; ``es=True`` adds the ES dashed)."""
+        from tradeflow.plotting import plot_risk
+        lim = self.config.limits
+        limits = {"var_1d": (lim.book_var, lim.desk_var), "drawdown": (lim.book_drawdown, lim.desk_drawdown),
+                  "gross_exposure": (lim.book_gross_exposure, lim.desk_gross_exposure)}.get(value, (None, None))
+        drawn = set(self.risk["book"]) if books is None else set(books)
+        book_limit = limits[0] if drawn - {-1} else None
+        desk_limit = limits[1] if -1 in drawn else None
+        return plot_risk(self.risk, value=value, es=es, books=books, book_limit=book_limit, desk_limit=desk_limit,
+                         ax=ax, currency=self.base_currency)
+
+    def plot_breaches(self, *, ax=None, limits=None):
+        """Limit warnings, breaches and clearances over time at their utilisation (value / limit)."""
+        from tradeflow.plotting import plot_breaches
+        return plot_breaches(self.breaches, ax=ax, limits=limits, warning_fraction=self.config.limits.warning_fraction)
+
+    def plot_settlement_history(self, *, ax=None):
+        """Open obligations at each day's end, stacked by status."""
+        from tradeflow.plotting import plot_settlement_history
+        return plot_settlement_history(self.settlement_history, ax=ax)
+
+    def plot_fails(self, *, ax=None):
+        """Failed obligations at each day's end, stacked by fail reason."""
+        from tradeflow.plotting import plot_fails
+        return plot_fails(self.settlement_history, ax=ax)
+
+    def plot_penalties(self, *, ax=None):
+        """Cumulative settlement penalties per currency over the days (minor units, >0 paid)."""
+        from tradeflow.plotting import plot_penalties
+        return plot_penalties(self.settlement_history, ax=ax)
+
+    def plot_explain(self, *, book: int | None = None, ax=None):
+        """Daily P&L explain of one book (default: the desk): components stacked, total as a marker."""
+        from tradeflow.plotting import plot_explain
+        return plot_explain(self.explain, book=book, ax=ax, currency=self.base_currency)
 
 
 def _dates_or_nat(days: np.ndarray) -> pd.Series:
