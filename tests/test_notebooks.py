@@ -16,7 +16,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks():
-    assert {p.name for p in NOTEBOOKS} >= {"desk_day.ipynb", "risk.ipynb", "back_office.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {"desk_day.ipynb", "risk.ipynb", "back_office.ipynb",
+                                           "scale_out.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
