@@ -31,7 +31,6 @@ from tradeflow.middle._kernels import (
     S_PARTIALLY_FILLED,
     S_REJECTED,
     apply_fill_any_nb,
-    apply_fill_nb,
     check_limit_nb,
     pretrade_accept_nb,
     pretrade_controls_nb,
@@ -298,25 +297,48 @@ def post_trade_nb(book, inst, side, qty, price, fee, pos, avg, realized, fees, n
     wrapper does it).
     """
     n_books = pos.shape[1]
+    # The average-cost update of apply_fill_nb inlined on locals (same operations, bit for bit):
+    # one load and one store per state cell, and no data-dependent branch around the re-mark,
+    # about twice as fast as calling apply_fill_nb (benchmarks/bench_middle.py).
     for j in range(book.shape[0]):
         b = book[j]
         i = inst[j]
         px = price[j]
+        s = side[j]
+        q = qty[j]
         dp = px - last_px[i]
         last_px[i] = px
-        if dp != 0.0:
-            row = pos[i]
-            for bb in range(n_books):  # re-mark instrument i in every book (prices are positive)
-                pp = row[bb]
-                gross[bb] += abs(pp) * dp
-                net[bb] += pp * dp
+        for bb in range(n_books):  # re-mark instrument i in every book (prices are positive)
+            pp = pos[i, bb]
+            gross[bb] += abs(pp) * dp
+            net[bb] += pp * dp
         p0 = pos[i, b]
-        apply_fill_nb(pos, avg, realized, fees, n_fills, i, b, side[j], qty[j], px, fee[j])
-        p1 = pos[i, b]
-        gross[b] += (abs(p1) - abs(p0)) * px
-        net[b] += (p1 - p0) * px
+        a = avg[i, b]
+        r = realized[i, b]
+        p1 = p0 + s * q
+        if p0 == 0 or (p0 > 0) == (s > 0):
+            ap = abs(p0)
+            a = (a * ap + px * q) / (ap + q)
+        else:  # closes (part of) the position at the old average; a flip opens the rest at px
+            if p0 > 0:
+                r += min(q, p0) * (px - a)
+            else:
+                r += min(q, -p0) * (a - px)
+            if p1 == 0:
+                a = 0.0
+            elif (p1 > 0) != (p0 > 0):
+                a = px
+        pos[i, b] = p1
+        avg[i, b] = a
+        realized[i, b] = r
+        fees[i, b] += fee[j]
+        n_fills[i, b] += 1
+        g = gross[b] + (abs(p1) - abs(p0)) * px
+        nt = net[b] + (p1 - p0) * px
+        gross[b] = g
+        net[b] = nt
         out_pos[j] = p1
-        out_realized[j] = realized[i, b]
-        out_unrealized[j] = p1 * (px - avg[i, b]) if p1 != 0 else 0.0
-        out_gross[j] = gross[b]
-        out_net[j] = net[b]
+        out_realized[j] = r
+        out_unrealized[j] = p1 * (px - a)
+        out_gross[j] = g
+        out_net[j] = nt
