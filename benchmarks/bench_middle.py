@@ -14,6 +14,7 @@ import pandas as pd
 from benchmarks._harness import Bench, register
 from tradeflow.middle import _engine_kernels as ek
 from tradeflow.middle._risk_kernels import tail_size_nb
+from tradeflow.middle.engine import ENGINE_ORDER_DT
 from tradeflow.middle.positions import post_trade
 from tradeflow.schema import BREACH_DT
 
@@ -110,11 +111,12 @@ def _kernel_pretrade(o: dict[str, np.ndarray]) -> int:
     shape = (N_BOOKS, N_INST)
     return ek.check_orders_nb(
         o["ts"], o["client"], o["trader"], o["book"], o["inst"], o["side"], o["qty"], o["is_limit"], o["limit"],
-        o["ref"], np.ones(N_INST), np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64),
+        o["ref"], np.ones(n), np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64),
         500.0, 50_000, 5e6, np.full(N_INST, 60_000, np.int64), 150_000, 5e12, np.int64(1_000_000_000),
         np.zeros(N_BOOKS, np.int8), np.zeros(1, np.int8), np.zeros(50), np.full((20, 50), -1, np.int64),
         np.zeros(20, np.int64), np.full((50, N_INST, 2), -1, np.int64), np.zeros((50, N_INST, 2), np.int64),
-        np.zeros((50, N_INST, 2)), np.full(1, np.iinfo(np.int64).min, np.int64), np.empty(n, np.int8))
+        np.zeros((50, N_INST, 2)), np.full(1, np.iinfo(np.int64).min, np.int64), np.full(n, -1, np.int64),
+        np.zeros(1, ENGINE_ORDER_DT), np.zeros(n, np.int8))
 
 
 def _numpy_pretrade(o: dict[str, np.ndarray]) -> np.ndarray:
@@ -179,7 +181,9 @@ def _kernel_incremental_var(f, unit, n_books: int, with_var: bool = True) -> Non
                       np.full(n_books, -np.inf), np.zeros(n_scen), buf, 0.99, 0.975,
                       with_var, np.zeros(9), np.int8(0), np.zeros((n_books + 1, 4), np.int8),
                       np.zeros(n_books, np.int8), np.zeros(1, dtype=BREACH_DT), 0,
-                      np.full(1, np.iinfo(np.int64).min, np.int64), np.empty(n, np.int8), np.empty(n), np.empty(n))
+                      np.full(1, np.iinfo(np.int64).min, np.int64), np.empty(n, np.int8), np.empty(n), np.empty(n),
+                      np.full(n, -1, np.int64), np.zeros(1, ENGINE_ORDER_DT), np.zeros(shape, np.int64),
+                      np.zeros(shape, np.int64))
 
 
 def _recompute_var(f, unit, n_books: int, n: int) -> None:

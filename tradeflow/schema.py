@@ -93,6 +93,7 @@ class RejectReason(IntEnum):
     UNKNOWN_CLIENT = 16
     UNKNOWN_TRADER = 17
     TS_BACKWARDS = 18  # a streaming record older than the last one the engine accepted
+    UNKNOWN_ORDER = 19  # a streaming fill or cancel names an order id that is not working in the engine
 
 
 class EventKind(IntEnum):

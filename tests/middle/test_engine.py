@@ -1,11 +1,12 @@
 """The streaming RiskEngine: same kernels as the desk loop, micro-batches of any size, no record dropped."""
 
+import functools
 import itertools
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import small_config
@@ -17,7 +18,7 @@ from tradeflow.market.scenarios import scenarios_from_frame, simulate_scenarios
 from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.middle.instruments import NS_PER_YEAR
 from tradeflow.middle.var import var_es
-from tradeflow.schema import NS_PER_DAY, RejectReason
+from tradeflow.schema import NS_PER_DAY, OrderStatus, RejectReason
 
 SYMS = ["AAA", "BBB", "CCC"]
 
@@ -244,3 +245,108 @@ def test_marking_to_market_moves_the_scenario_vectors_like_a_recompute(rows, pri
     fresh._rebase()
     np.testing.assert_allclose(eng.book_scenario_pnl, fresh.book_scenario_pnl, rtol=1e-9, atol=1e-6)
     pd.testing.assert_frame_equal(eng.var(), fresh.var(), rtol=1e-9, atol=1e-6)
+
+
+# ---------------------------------------------------------------- working orders, as in the desk loop
+_REPLAY_LIMITS = {"max_position_qty": 3_000, "price_collar_bps": 300.0, "max_order_qty": 5_000,
+                  "max_gross_position_qty": 6_000, "client_credit_limit": 4e6, "max_orders_per_second": 3,
+                  "duplicate_window_s": 1.0}
+
+
+@functools.lru_cache(maxsize=2)
+def _replay_session(seed):
+    """A desk-day (with cancels and resent duplicates) run through run_desk, and its event stream."""
+    cfg = small_config(300, pretrade=_REPLAY_LIMITS, flow={"fat_finger_rate": 0.05})
+    rng = np.random.default_rng(seed)
+    market = simulate_market(cfg.market, rng)
+    orders = generate_orders(cfg.flow, market, rng, first_order_id=1_000)
+    orders["ts_cancel"][::3] = orders["ts"][::3] + 30 * 1_000_000_000
+    copies = orders[::7].copy()
+    copies["ts"] += 1
+    copies["ts_cancel"] = -1
+    orders = np.concatenate([orders, copies])
+    orders = orders[np.argsort(orders["ts"], kind="stable")]
+    orders["order_id"] = np.arange(len(orders)) + 1_000
+    execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
+    close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
+    state = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    out = run_desk(orders, execs, market, cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
+    inst_ccy = market.instruments["currency_id"].to_numpy()
+    order_fx = market.fx[inst_ccy[orders["instrument"]], market.step_of(orders["ts"])]
+    odf = pd.DataFrame({"ts": orders["ts"], "order_id": orders["order_id"], "book": orders["book"],
+                        "instrument": orders["instrument"], "side": orders["side"], "qty": orders["qty"],
+                        "limit_price": np.where(orders["order_type"] == 1, orders["limit_price"], np.nan),
+                        "ref_price": orders["ref_price"], "client": orders["client"], "trader": orders["trader"],
+                        "fx": order_fx})
+    fdf = pd.DataFrame({k: out.fills[k] for k in ("ts", "order_id", "book", "instrument", "side", "qty", "price",
+                                                  "fee")})
+    cancelled = np.flatnonzero(out.orders["status"] == OrderStatus.CANCELLED)
+    cdf = pd.DataFrame({"ts": out.orders["ts_done"][cancelled], "order_id": out.orders["order_id"][cancelled]})
+    # the desk loop's event order: time, then arrival < fill < cancel, then each stream's own order
+    ts = np.concatenate([odf["ts"], fdf["ts"], cdf["ts"]])
+    kind = np.repeat([0, 1, 2], [len(odf), len(fdf), len(cdf)])
+    ref = np.concatenate([np.arange(len(odf)), np.arange(len(fdf)), np.arange(len(cdf))])
+    order_ = np.lexsort((kind, ts))
+    return cfg, market, out, state, (odf, fdf, cdf), kind[order_], ref[order_]
+
+
+@settings(max_examples=4)
+@given(seed=st.sampled_from([3, 17]), sizes=st.lists(st.integers(1, 60), min_size=1, max_size=8))
+def test_engine_replays_the_desk_loop_with_working_orders(seed, sizes):
+    """Orders, fills and cancels of a desk-day through the engine in micro-batches: the same
+    decisions (with the same reasons), the same positions, and the day orders expire at the close."""
+    cfg, market, out, state, frames, kind, ref = _replay_session(seed)
+    eng = RiskEngine(market.instruments, marks=market.mid[:, 0], scenarios=np.zeros((market.n_instruments, 10)),
+                     n_books=cfg.flow.n_books, n_clients=int(out.orders["client"].max()) + 1,
+                     n_traders=int(out.orders["trader"].max()) + 1, pretrade=cfg.pretrade,
+                     fx={c: float(market.fx[k, 0]) for k, c in enumerate(market.currencies)})
+    methods = (eng.check_orders, eng.on_fills, eng.on_cancels)
+    reasons = [np.full(len(f), -1) for f in frames]
+    cut = itertools.cycle(sizes)
+    e = 0
+    while e < len(kind):  # a batch: consecutive events of one kind, at most the next size
+        k = kind[e]
+        stop = e + 1
+        limit = e + next(cut)
+        while stop < min(limit, len(kind)) and kind[stop] == k:
+            stop += 1
+        rows = ref[e:stop]
+        res = methods[k](frames[k].iloc[rows])
+        reasons[k][rows] = [RejectReason[r] for r in res["reason"].astype(str)]
+        e = stop
+    np.testing.assert_array_equal(reasons[0], out.orders["reject_reason"])
+    assert (reasons[1] == 0).all() and (reasons[2] == 0).all()
+    assert (out.orders["reject_reason"] != 0).sum() > 0 and len(frames[2]) > 0  # the replay saw rejects and cancels
+    np.testing.assert_array_equal(eng._state.pos, state.pos)
+    np.testing.assert_allclose(eng._state.realized, state.realized, rtol=1e-12)
+    assert eng.expire_orders() == (out.orders["status"] == OrderStatus.EXPIRED).sum()
+    wb, ws = eng.working_qty
+    assert not wb.any() and not ws.any()
+
+
+def test_working_orders_count_in_the_limits_until_filled_cancelled_or_expired():
+    eng = make_engine(pretrade=PreTradeConfig(max_position_qty=100, max_gross_position_qty=150,
+                                              duplicate_window_s=0.0))
+
+    def order(ts, oid, side, qty):
+        return eng.check_orders(pd.DataFrame({"ts": [ts], "order_id": [oid], "book": [0], "instrument": ["AAA"],
+                                              "side": [side], "qty": [qty], "ref_price": [100.0]}))["reason"][0]
+
+    assert order(1, "a", 1, 80) == "NONE"
+    assert order(2, "b", 1, 30) == "MAX_POSITION"  # 80 working + 30 > 100
+    assert order(3, "c", -1, 80) == "MAX_GROSS_POSITION"  # 80 + 80 > 150 gross
+    assert order(4, "a", -1, 5) == "DUPLICATE_ORDER"  # a reused order id
+    fill = eng.on_fills(pd.DataFrame({"ts": [5, 6, 7, 8], "order_id": ["a", "zz", "a", None], "book": 0,
+                                      "instrument": "AAA", "side": [1, 1, 1, -1], "qty": [50, 1, 31, 10],
+                                      "price": 100.0}))
+    assert fill["reason"].astype(str).tolist() == ["NONE", "UNKNOWN_ORDER", "INVALID_QTY", "NONE"]
+    assert eng.working_orders()["leaves_qty"].tolist() == [30]
+    assert order(9, "d", 1, 60) == "MAX_POSITION"  # 40 held + 30 working + 60 > 100
+    assert eng.on_cancels(pd.DataFrame({"ts": [10, 11], "order_id": ["a", "a"]}))["reason"].astype(str).tolist() \
+        == ["NONE", "UNKNOWN_ORDER"]
+    assert order(12, "e", 1, 60) == "NONE"  # the cancel released 'a''s working 30
+    assert eng.on_fills(pd.DataFrame({"ts": [13], "order_id": ["e"], "book": 1, "instrument": "AAA", "side": 1,
+                                      "qty": 1, "price": 100.0}))["reason"][0] == "UNKNOWN_ORDER"  # wrong book
+    eng.new_session()  # 'e' expires
+    assert eng.working_orders().empty
+    assert order(14, "f", 1, 60) == "NONE"

@@ -26,6 +26,10 @@ from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingSt
 
 __all__ = ["RiskEngine"]
 
+# the engine's table of tracked orders (one row per order id it has checked)
+ENGINE_ORDER_DT = np.dtype([("book", "i8"), ("instrument", "i8"), ("side", "i8"), ("qty", "i8"),
+                            ("filled_qty", "i8"), ("price", "f8"), ("fx", "f8"), ("client", "i8"), ("status", "i1")])
+
 
 def _ts(values) -> np.ndarray:
     s = pd.Series(values)
@@ -75,9 +79,13 @@ class RiskEngine:
 
     Notes
     -----
-    Working orders are not tracked: the engine sees orders (checks) and fills separately, so
-    position limits are checked against the filled position plus the order. Credit usage and
-    the throttle count accepted orders until :meth:`new_session`.
+    Orders checked with an ``order_id`` are tracked as in the desk loop of
+    :func:`tradeflow.simulate`: an accepted order works (its quantity counts in the net and
+    gross position limits of its book and instrument) until fills naming it
+    (:meth:`on_fills` with ``order_id``), a cancel (:meth:`on_cancels`, which also releases the
+    credit of the unfilled part) or expiry (:meth:`expire_orders`, :meth:`new_session`) release
+    it. Orders without an id, and fills without one (external fills), only move the filled
+    position. Credit usage and the throttle count accepted orders until :meth:`new_session`.
 
     Examples
     --------
@@ -154,6 +162,12 @@ class RiskEngine:
         self._ts_orders = np.full(1, np.iinfo(np.int64).min, np.int64)
         self._ts_fills = np.full(1, np.iinfo(np.int64).min, np.int64)
         self._ts_prices = np.full(1, np.iinfo(np.int64).min, np.int64)
+        self._ts_cancels = np.full(1, np.iinfo(np.int64).min, np.int64)
+        self._otab = np.zeros(64, ENGINE_ORDER_DT)
+        self._order_ids: list = []
+        self._order_row: dict = {}
+        self._working_buy = np.zeros((int(n_books), n_inst), np.int64)
+        self._working_sell = np.zeros((int(n_books), n_inst), np.int64)
         self._now = 0
         n_scen = ret.shape[1]
         self._var_buf = np.zeros(max(tail_size_nb(n_scen, rc.var_level), tail_size_nb(n_scen, rc.es_level)) + 2)
@@ -182,7 +196,9 @@ class RiskEngine:
         return self._spnl.copy()
 
     def new_session(self) -> None:
-        """Reset the session counters of the pre-trade controls (credit, throttle, duplicates)."""
+        """Start a session: day orders still working expire (:meth:`expire_orders`), and the
+        session counters of the pre-trade controls (credit, throttle, duplicates) reset."""
+        self.expire_orders()
         n_inst = self._inst.n
         self._credit = np.zeros(self._n_clients)
         self._thr_ring = np.full((self._n_traders, int(self.pretrade.max_orders_per_second)), -1, np.int64)
@@ -220,6 +236,53 @@ class RiskEngine:
         """Stop (or resume) every new order of every book."""
         self._state.kill_switch = bool(on)
 
+    def expire_orders(self) -> int:
+        """Expire every working order (the session closed): its working quantity no longer counts
+        in the position limits. Returns how many expired."""
+        return int(ek.expire_orders_nb(self._otab, len(self._order_ids), self._working_buy, self._working_sell))
+
+    def working_orders(self) -> pd.DataFrame:
+        """The tracked orders still working: order id, book, instrument, side, qty, filled and leaves qty."""
+        n = len(self._order_ids)
+        t = self._otab[:n]
+        live = np.flatnonzero((t["status"] == 0) | (t["status"] == 1))
+        w = t[live]
+        return pd.DataFrame({"order_id": [self._order_ids[k] for k in live], "book": w["book"],
+                             "instrument": pd.Categorical([self.symbols[i] for i in w["instrument"]],
+                                                          categories=self.symbols),
+                             "side": w["side"], "qty": w["qty"], "filled_qty": w["filled_qty"],
+                             "leaves_qty": w["qty"] - w["filled_qty"]})
+
+    @property
+    def working_qty(self) -> tuple[np.ndarray, np.ndarray]:
+        """Working buy and sell quantity per book x instrument (copies), shape (n_books, n_instruments)."""
+        return self._working_buy.copy(), self._working_sell.copy()
+
+    def _new_order_rows(self, ids: pd.Series, reason: np.ndarray) -> np.ndarray:
+        """Rows in the order table for a batch's order ids; a reused id is a DUPLICATE_ORDER."""
+        rows = np.full(len(ids), -1, np.int64)
+        null = ids.isna().to_numpy()
+        for j, oid in enumerate(ids.tolist()):
+            if null[j]:
+                continue
+            if oid in self._order_row:
+                reason[j] = RejectReason.DUPLICATE_ORDER
+                continue
+            rows[j] = self._order_row[oid] = len(self._order_ids)
+            self._order_ids.append(oid)
+        n = len(self._order_ids)
+        if n > self._otab.shape[0]:
+            grown = np.zeros(max(n, 2 * self._otab.shape[0]), ENGINE_ORDER_DT)
+            grown[:self._otab.shape[0]] = self._otab
+            self._otab = grown
+        return rows
+
+    def _known_order_rows(self, ids: pd.Series) -> np.ndarray:
+        """Rows of known order ids; -1 where no id is given, -2 for an id the engine never saw."""
+        null = ids.isna().to_numpy()
+        get = self._order_row.get
+        return np.array([-1 if null[j] else get(oid, -2) for j, oid in enumerate(ids.tolist())], np.int64)
+
     # ------------------------------------------------------------------ inputs
     def _instrument_ids(self, values) -> np.ndarray:
         s = pd.Series(values)
@@ -242,7 +305,11 @@ class RiskEngine:
         orders : DataFrame
             Columns ``ts`` (int ns or datetime), ``book``, ``instrument`` (symbol or id),
             ``side`` (BUY/SELL or +1/-1), ``qty``, ``ref_price`` (the collar's reference) and
-            optionally ``limit_price`` (NaN/absent = market order), ``client``, ``trader``.
+            optionally ``limit_price`` (NaN/absent = market order), ``client``, ``trader``,
+            ``order_id`` (any hashable; an accepted order with an id works until fills, a
+            cancel or expiry release it; a reused id is rejected as DUPLICATE_ORDER) and ``fx``
+            (base-currency value of one unit of the instrument's currency at the order's time;
+            default the engine's current rate).
 
         Returns
         -------
@@ -254,20 +321,42 @@ class RiskEngine:
         limit = _float(orders["limit_price"]) if "limit_price" in orders else np.full(n, np.nan)
         is_limit = ~np.isnan(limit)
         reason = np.zeros(n, np.int8)
+        rows = self._new_order_rows(pd.Series(orders["order_id"]), reason) if "order_id" in orders \
+            else np.full(n, -1, np.int64)
+        fx_inst = self.fx_inst
+        ok = (inst >= 0) & (inst < len(fx_inst))
+        order_fx = np.where(ok, fx_inst[np.where(ok, inst, 0)], np.nan)
+        if "fx" in orders:
+            given = _float(orders["fx"])
+            order_fx = np.where(np.isfinite(given) & (given > 0), given, order_fx)
         st = self._state
         kill = np.array([1 if st.kill_switch else 0], np.int8)
-        zeros = np.zeros_like(st.pos)
         p = self.pretrade
         ek.check_orders_nb(ts, _int(orders.get("client", np.zeros(n)), -1), _int(orders.get("trader", np.zeros(n)),
                                                                                   -1),
                            _int(orders["book"]), inst, _side(orders["side"]), _int(orders["qty"], 0), is_limit,
-                           limit, _float(orders["ref_price"]), self.fx_inst, st.pos, zeros, zeros,
+                           limit, _float(orders["ref_price"]), order_fx, st.pos, self._working_buy,
+                           self._working_sell,
                            float(p.price_collar_bps), int(p.max_order_qty), float(p.max_order_notional),
                            self._max_position, int(p.max_gross_position_qty), float(p.client_credit_limit),
                            np.int64(round(p.duplicate_window_s * 1e9)), st.book_state, kill, self._credit,
                            self._thr_ring, self._thr_head, self._dup_ts, self._dup_qty, self._dup_px,
-                           self._ts_orders, reason)
+                           self._ts_orders, rows, self._otab, reason)
         return self._result(orders, reason)
+
+    def on_cancels(self, cancels: pd.DataFrame) -> pd.DataFrame:
+        """Cancel what is left of working orders (columns ``ts`` and ``order_id``).
+
+        The unfilled quantity stops counting in the position limits and its notional is given
+        back to the client's credit, as in the desk loop; the fills so far stand. An id that is
+        not working (unknown, rejected, filled, cancelled or expired) is UNKNOWN_ORDER.
+        """
+        n = len(cancels)
+        reason = np.zeros(n, np.int8)
+        rows = self._known_order_rows(pd.Series(cancels["order_id"]))
+        ek.cancel_orders_nb(_ts(cancels["ts"]), rows, self._otab, self._working_buy, self._working_sell,
+                            self._credit, self._ts_cancels, reason)
+        return self._result(cancels, reason)
 
     def on_fills(self, fills: pd.DataFrame, *, with_var: bool = True) -> pd.DataFrame:
         """Apply a batch of fills: positions, P&L and each book's scenario P&L, incrementally.
@@ -276,7 +365,10 @@ class RiskEngine:
         ----------
         fills : DataFrame
             Columns ``ts``, ``book``, ``instrument`` (symbol or id), ``side`` (BUY/SELL or
-            +1/-1), ``qty`` (> 0), ``price`` and optionally ``fee`` (instrument currency).
+            +1/-1), ``qty`` (> 0), ``price`` and optionally ``fee`` (instrument currency) and
+            ``order_id``: a fill naming a working order reduces its working quantity (it must
+            match the order's book, instrument and side and not exceed its leaves quantity); a
+            fill without an id is an external fill that only moves the position.
         with_var : bool, default=True
             Also compute the book's VaR/ES after every fill (O(scenarios) each) and check the
             VaR limits; without it only the scenario vectors are kept current.
@@ -292,6 +384,8 @@ class RiskEngine:
         book, side, qty = _int(fills["book"]), _side(fills["side"]), _int(fills["qty"], 0)
         price = _float(fills["price"])
         fee = _float(fills["fee"]) if "fee" in fills else np.zeros(n)
+        rows = self._known_order_rows(pd.Series(fills["order_id"])) if "order_id" in fills \
+            else np.full(n, -1, np.int64)
         reason = np.zeros(n, np.int8)
         out_var = np.full(n, np.nan)
         out_es = np.full(n, np.nan)
@@ -311,7 +405,8 @@ class RiskEngine:
                 self._desk,
                 self._var_buf, float(rc.var_level), float(rc.es_level), bool(with_var), lim,
                 np.int8(breach_action_code(self.limits)), st.limit_state, st.book_state, breaches,
-                np.int64(st.n_breaches_total), self._ts_fills, reason[start:], out_var[start:], out_es[start:])
+                np.int64(st.n_breaches_total), self._ts_fills, reason[start:], out_var[start:], out_es[start:],
+                rows[start:], self._otab, self._working_buy, self._working_sell)
             st.n_breaches_total += nb
             if nb:
                 self._breaches.append(breaches[:nb])
