@@ -156,3 +156,55 @@ def front_day(b: Bench) -> None:
     b.target("generate_orders only", lambda: generate_orders(cfg.flow, market, np.random.default_rng(1)), n=n)
     b.baseline("quote fill model (no book, no impact)", lambda: execute_orders(orders, market, cfg.execution, scale),
                n=n)
+
+
+def _python_slices(parents: np.ndarray, n_slices: int, times: np.ndarray, profile: np.ndarray,
+                   lot: np.ndarray) -> int:
+    """Plain-Python TWAP/VWAP slicing, one parent at a time (the per-parent loop an algo engine would run)."""
+    step = int(times[1] - times[0])
+    cum_vol = [0.0]
+    for w in profile.tolist():
+        cum_vol.append(cum_vol[-1] + w)
+    t0 = int(times[0])
+    n_kids = 0
+    for p, lt in zip(parents.tolist(), lot.tolist(), strict=True):
+        ts, ts_end, algo, qty = p[1], p[2], p[9], p[12]
+        edges = [ts + (ts_end - ts) * k // n_slices for k in range(n_slices)] + [ts_end]
+        if algo == 1:
+            vol = []
+            for e in edges:
+                i = min(max((e - t0) // step, 0), len(profile) - 1)
+                vol.append(cum_vol[i] + profile[i] * min(max(e - t0 - i * step, 0), step) / step)
+            span = vol[-1] - vol[0]
+            cum = [(v - vol[0]) / span if span > 0 else k / n_slices for k, v in enumerate(vol)]
+        else:
+            cum = [k / n_slices for k in range(n_slices + 1)]
+        lots, prev = qty // lt, 0
+        for c in cum[1:]:
+            tgt = max(prev, round(c * lots))
+            n_kids += tgt > prev
+            prev = tgt
+    return n_kids
+
+
+@register("front.algo_slicing", unit="parents")
+def algo_slicing(b: Bench) -> None:
+    from tradeflow.front.algos import child_orders, make_parents, slice_schedule
+    from tradeflow.schema import OrderOrigin
+
+    n = b.size(quick=20_000, full=200_000)
+    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": n, "algo_share": 0.0}})
+    market = simulate_market(cfg.market, np.random.default_rng(0))
+    orders = generate_orders(cfg.flow, market, np.random.default_rng(1))
+    src = orders[orders["origin"] == OrderOrigin.CLIENT][:n]
+    parents = make_parents(src, market, np.random.default_rng(2), vwap_share=0.5, duration_minutes=30.0,
+                           size_multiplier=10.0, first_parent_id=0)
+    lot = market.instruments["lot_size"].to_numpy(np.int64)[parents["instrument"]]
+    k = cfg.flow.algo_slices
+    b.param(parents=parents.size, slices=k)
+    b.target("child_orders (schedule + ORDER_DT children)", lambda: child_orders(parents, market, k, first_temp_id=0),
+             n=parents.size)
+    b.target("slice_schedule (vectorised TWAP/VWAP)", lambda: slice_schedule(
+        parents, k, market.times, market.profile, lot), n=parents.size)
+    b.baseline("plain-Python per-parent slicing", lambda: _python_slices(parents, k, market.times, market.profile, lot),
+               n=parents.size, repeats=1)

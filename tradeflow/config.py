@@ -503,19 +503,31 @@ class FlowConfig:
         Metaorders lean against the inventory their book would build in the instrument:
         against it with probability ``1/2 + min(|inventory| / target, 1) / 2``, so
         positions stay near the desk's limits.
-    ioc_share, fok_share : float, default=0.0, 0.0
-        Shares of limit orders sent immediate-or-cancel / fill-or-kill (a realistic blotter:
-        0.05, 0.02). IOC/FOK need ``ExecutionConfig.venue="book"`` (the quote model has no
-        depth and lets them rest).
-    cancel_rate : float, default=0.0
+    ioc_share, fok_share : float, default=0.05, 0.02
+        Shares of limit orders sent immediate-or-cancel / fill-or-kill. IOC/FOK need
+        ``ExecutionConfig.venue="book"`` (the quote model has no depth and lets them rest).
+    cancel_rate : float, default=0.15
         Share of day limit orders the client cancels, after an exponential time of mean
-        ``cancel_after_seconds`` (realistic: 0.3; spread +-50% across clients).
+        ``cancel_after_seconds`` (spread +-50% across clients). Higher rates (0.3) thin the
+        venue book's heavy tails: 1-min excess kurtosis of book mids falls below 3.
     cancel_after_seconds : float, default=120
-    replace_rate : float, default=0.0
-        Share of day limit orders the client replaces (cancel/replace, FIX 35=G; realistic:
-        0.05): the order is cancelled and a new one (``parent_id`` = the replaced order)
-        re-priced halfway to the mid, for the same quantity. The four shares default to 0
-        so the default blotter keeps every order until filled or expired.
+    replace_rate : float, default=0.05
+        Share of day limit orders the client replaces (cancel/replace, FIX 35=G): the order
+        is cancelled and a new one (``origin`` = REPLACE, ``parent_id`` = the replaced order)
+        re-priced halfway to the mid, for the same quantity.
+    algo_share : float, default=0.02
+        Share of client orders (of those neither cancelled, replaced, IOC nor FOK) that arrive
+        instead as a parent order worked by an execution algo (TWAP or VWAP), which slices it
+        into ``algo_slices`` child orders over its window (``result.parents``). 0 turns algos off.
+    vwap_share : float, default=0.5
+        Share of algo parents worked by VWAP (slices follow the intraday volume profile); the
+        rest by TWAP (equal slices at equal intervals).
+    algo_slices : int, default=5
+        Child orders per parent (slices of zero lots are dropped).
+    algo_duration_minutes : float, default=30
+        Mean window of a parent (uniform in 0.5x-1.5x), cut at the session close.
+    algo_size_multiplier : float, default=10
+        A parent's quantity is this multiple of the client order it replaces (rounded to lots).
     """
 
     orders_per_day: float = 100_000.0
@@ -538,11 +550,16 @@ class FlowConfig:
     metaorder_tail: float = 1.5
     metaorder_max: int = 100
     target_position_qty: float = 2_000.0
-    ioc_share: float = 0.0
-    fok_share: float = 0.0
-    cancel_rate: float = 0.0
+    ioc_share: float = 0.05
+    fok_share: float = 0.02
+    cancel_rate: float = 0.15
     cancel_after_seconds: float = 120.0
-    replace_rate: float = 0.0
+    replace_rate: float = 0.05
+    algo_share: float = 0.02
+    vwap_share: float = 0.5
+    algo_slices: int = 5
+    algo_duration_minutes: float = 30.0
+    algo_size_multiplier: float = 10.0
 
     def __post_init__(self) -> None:
         _coerce_float(self, "hawkes_branching", "hawkes_decay_seconds", "size_tail", "round_lot_share",
@@ -574,6 +591,14 @@ class FlowConfig:
         _probability(self, "replace_rate")
         if self.cancel_rate + self.replace_rate > 1.0:
             _fail(self, "replace_rate", f"at most 1 - cancel_rate ({1 - self.cancel_rate:.4g})", self.replace_rate)
+        _coerce_float(self, "algo_share", "vwap_share", "algo_duration_minutes", "algo_size_multiplier")
+        _probability(self, "algo_share")
+        _probability(self, "vwap_share")
+        _positive_int(self, "algo_slices")
+        _positive(self, "algo_duration_minutes")
+        m = self.algo_size_multiplier
+        if not (isinstance(m, float) and math.isfinite(m) and m >= 1.0):
+            _fail(self, "algo_size_multiplier", "a finite float >= 1", self.algo_size_multiplier)
         _coerce_float(self, "orders_per_day", "limit_offset_bps", "median_qty", "qty_sigma",
                       "market_order_share", "fat_finger_rate")
         _positive(self, "orders_per_day")

@@ -12,6 +12,7 @@ import pandas as pd
 from tradeflow.config import SimulationConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import (
+    ALGO_PARENT_DT,
     ENUM_FIELDS,
     FAULT_BREAK_KIND,
     NS_PER_DAY,
@@ -104,6 +105,33 @@ class RunResult:
     def orders(self) -> pd.DataFrame:
         """Every client order with its final status and reject reason."""
         return self._frame("orders")
+
+    @cached_property
+    def parents(self) -> pd.DataFrame:
+        """Algo parent orders (TWAP/VWAP) with fills and status derived from their child orders.
+
+        Children are the ``orders`` rows with ``origin == "ALGO_CHILD"`` and this ``parent_id``.
+        """
+        rec = self.records.get("parents")
+        if rec is None:
+            rec = np.zeros(0, ALGO_PARENT_DT)
+        df = records_to_frame(rec, ts_fields=("ts", "ts_end", "ts_done"))
+        df["instrument"] = self._symbols(rec["instrument"])
+        return df
+
+    def fix_messages(self, *, sender: str = "TRADEFLOW", target: str = "VENUE") -> list[str]:
+        """The run's orders and order events as FIX 4.4 messages (see :func:`tradeflow.front.fix.fix_messages`).
+
+        NewOrderSingle (35=D) or OrderCancelReplaceRequest (35=G) per order and an ExecutionReport
+        (35=8) per lifecycle event, SOH-delimited, in time order; algo children carry their parent
+        as SecondaryClOrdID (526).
+        """
+        from tradeflow.front.fix import fix_messages
+
+        symbols = list(self.market.instruments["symbol"])
+        ccys = list(self._currencies(self.market.instruments["currency_id"].to_numpy()))
+        return fix_messages(self.records["orders"], self.records["events"], symbols, ccys, sender=sender,
+                            target=target)
 
     @cached_property
     def order_events(self) -> pd.DataFrame:

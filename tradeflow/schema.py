@@ -31,6 +31,8 @@ __all__ = [
     "ConfirmationStatus", "FailReason", "FaultKind", "TxnType", "FAULT_BREAK_KIND",
     "CONFIRMATION_DT", "BOOKING_DT", "OBLIGATION_DT", "SETTLEMENT_EVENT_DT", "STATEMENT_DT", "FAULT_DT",
     "EXPLAIN_DT",
+    # front office: order origins and algo parents
+    "OrderOrigin", "AlgoKind", "ALGO_PARENT_DT",
 ]
 
 NS_PER_SECOND = 1_000_000_000
@@ -234,6 +236,7 @@ ORDER_DT = np.dtype(
         ("filled_qty", np.int64),
         ("avg_fill_price", np.float64),
         ("ts_done", np.int64),  # when the order reached its terminal status
+        ("origin", np.int8),  # OrderOrigin: what ``parent_id`` points at (nothing, a replaced order, an algo parent)
     ],
     align=True,
 )
@@ -515,6 +518,50 @@ EXPLAIN_DT = np.dtype(
     align=True,
 )
 
+class OrderOrigin(IntEnum):
+    """Where an order comes from, and so which id space its ``parent_id`` lives in."""
+
+    CLIENT = 0  # sent by a client as is; parent_id = -1
+    REPLACE = 1  # a cancel/replace (FIX 35=G); parent_id = the replaced order's order_id
+    ALGO_CHILD = 2  # a slice of an algo parent; parent_id = ALGO_PARENT_DT.parent_id
+
+
+class AlgoKind(IntEnum):
+    """Execution algorithm working a parent order."""
+
+    TWAP = 0  # equal slices at equal intervals
+    VWAP = 1  # slices in proportion to the intraday volume profile
+
+
+# A client's parent order worked by an algo over a window; its children are ORDER_DT records
+# with origin = ALGO_CHILD and parent_id = this parent_id. Fill fields and status are derived
+# from the children after the middle office has run.
+ALGO_PARENT_DT = np.dtype(
+    [
+        ("parent_id", np.int64),
+        ("ts", np.int64),  # start of the window (the parent's arrival)
+        ("ts_end", np.int64),  # end of the window (the last slice's deadline)
+        ("instrument", np.int32),
+        ("client", np.int32),
+        ("trader", np.int32),
+        ("book", np.int32),
+        ("counterparty", np.int32),
+        ("side", np.int8),
+        ("algo", np.int8),  # AlgoKind
+        ("order_type", np.int8),  # MARKET: children are market orders; LIMIT: children rest at limit_price
+        ("status", np.int8),  # OrderStatus: FILLED, EXPIRED (window over, maybe part filled) or REJECTED
+        ("qty", np.int64),
+        ("limit_price", np.float64),  # NaN for a market parent
+        ("ref_price", np.float64),  # mid at arrival (the arrival price for implementation shortfall)
+        ("n_children", np.int64),
+        ("filled_qty", np.int64),
+        ("avg_fill_price", np.float64),  # NaN when nothing filled
+        ("ts_done", np.int64),  # last child's terminal time
+    ],
+    align=True,
+)
+
+
 class TradingState(IntEnum):
     """A book's trading state, set by the desk (or by a limit breach when configured)."""
 
@@ -590,6 +637,8 @@ ENUM_FIELDS: dict[str, type[IntEnum]] = {
     "level": BreachLevel,
     "fail_reason": FailReason,
     "txn_type": TxnType,
+    "origin": OrderOrigin,
+    "algo": AlgoKind,
 }
 
 

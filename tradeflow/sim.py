@@ -9,7 +9,7 @@ import pandas as pd
 
 from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
-from tradeflow.front import execute_orders, generate_orders, run_venue
+from tradeflow.front import execute_orders, generate_flow, parent_fills, run_venue
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
 from tradeflow.market.scenarios import simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
@@ -100,9 +100,9 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "risk", "breaches")}
+        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "risk", "breaches", "parents")}
     sessions: list[MarketData] = []
-    n_orders = n_events = 0
+    n_orders = n_events = n_parents = 0
     market = None
     back = None
     for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
@@ -116,7 +116,9 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         inst_scale = ccy_scale[inst_ccy]
         clock.lap("market")
 
-        orders = generate_orders(cfg.flow, market, rngs["flow"], first_order_id=n_orders)
+        orders, parents = generate_flow(cfg.flow, market, rngs["flow"], first_order_id=n_orders,
+                                        first_parent_id=n_parents)
+        n_parents += len(parents)
         if cfg.execution.venue == "book":
             venue = run_venue(orders, market, cfg.execution, inst_scale, rngs["execution"])
             orders, executions = venue.orders, venue.executions
@@ -141,6 +143,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         n_events += len(desk.events)
         clock.lap("middle")
 
+        out["parents"].append(parent_fills(parents, desk.orders))  # algo parents' status from their children
         for name, rec in (("orders", desk.orders), ("events", desk.events), ("fills", desk.fills),
                           ("eod_positions", desk.positions), ("pnl", desk.pnl)):
             out[name].append(rec)

@@ -218,6 +218,7 @@ def read_run(path: str | os.PathLike) -> RunResult:
     from tradeflow.market.paths import MarketData
     from tradeflow.results import RunResult
     from tradeflow.schema import (
+        ALGO_PARENT_DT,
         BREAK_DT,
         FILL_DT,
         LEDGER_DT,
@@ -232,7 +233,7 @@ def read_run(path: str | os.PathLike) -> RunResult:
     meta = read_meta(path)
     dtypes = {"orders": ORDER_DT, "events": ORDER_EVENT_DT, "fills": FILL_DT, "positions": POSITION_DT,
               "eod_positions": POSITION_DT, "pnl": PNL_DT, "settlements": SETTLEMENT_DT, "ledger": LEDGER_DT,
-              "breaks": BREAK_DT}
+              "breaks": BREAK_DT, "parents": ALGO_PARENT_DT}
     from tradeflow.back.office import BACK_OFFICE_RECORDS
     dtypes.update(BACK_OFFICE_RECORDS)
     records = {}

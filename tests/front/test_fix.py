@@ -40,3 +40,35 @@ def test_fix_export_of_a_run(small_run):
             filled[int(f[11])] = filled.get(int(f[11]), 0) + int(f[32])
     for o in orders:
         assert filled.get(int(o["order_id"]), 0) == o["filled_qty"]
+
+
+def test_run_result_fix_messages_name_replaced_orders_and_algo_parents():
+    import tradeflow
+    from tests.conftest import small_config
+    from tradeflow.schema import OrderOrigin
+
+    run = tradeflow.simulate(small_config(1_500, flow={"algo_share": 0.2, "replace_rate": 0.2}), seed=2,
+                             progress=False)
+    msgs = run.fix_messages(sender="DESK")
+    rec = run.records
+    assert len(msgs) == len(rec["orders"]) + len(rec["events"])
+    origin = dict(zip(rec["orders"]["order_id"].tolist(), rec["orders"]["origin"].tolist(), strict=True))
+    parent = dict(zip(rec["orders"]["order_id"].tolist(), rec["orders"]["parent_id"].tolist(), strict=True))
+    n_g = n_child = 0
+    for m in msgs:
+        f = parse_fix(m)
+        if f[35] not in ("D", "G"):
+            continue
+        assert f[49] == "DESK"
+        oid = int(f[11])
+        if origin[oid] == OrderOrigin.REPLACE:
+            n_g += 1
+            assert f[35] == "G" and int(f[41]) == parent[oid]
+        else:
+            assert f[35] == "D" and 41 not in f
+        if origin[oid] == OrderOrigin.ALGO_CHILD:
+            n_child += 1
+            assert f[526] == f"P{parent[oid]}"
+        else:
+            assert 526 not in f
+    assert n_g > 0 and n_child > 0

@@ -9,7 +9,7 @@ from tradeflow.front import generate_orders
 from tradeflow.front.clients import metaorder_ids, order_sizes
 from tradeflow.front.hawkes import hawkes_arrivals, poisson_arrivals
 from tradeflow.market import simulate_market
-from tradeflow.schema import OrderType, TimeInForce
+from tradeflow.schema import OrderOrigin, OrderType, TimeInForce
 
 
 @pytest.mark.parametrize("branching", [0.0, 0.5, 0.8])
@@ -80,7 +80,7 @@ def test_orders_with_cancels_replaces_and_tifs_are_consistent():
     o = generate_orders(cfg.flow, market, rng, first_order_id=7)
     assert np.all(np.diff(o["ts"]) >= 0)
     np.testing.assert_array_equal(o["order_id"], 7 + np.arange(o.size))
-    kids = o[o["parent_id"] >= 0]
+    kids = o[o["origin"] == OrderOrigin.REPLACE]
     assert kids.size > 0
     parents = o[kids["parent_id"] - 7]
     # a replacement arrives when its parent is cancelled, same client/side/instrument/qty

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from tradeflow.schema import EventKind, OrderType, TimeInForce
+from tradeflow.schema import EventKind, OrderOrigin, OrderType, TimeInForce
 
 __all__ = ["SOH", "fix_messages", "parse_fix"]
 
@@ -57,7 +57,8 @@ def fix_messages(orders: np.ndarray, events: np.ndarray, symbols: Sequence[str],
     Returns
     -------
     list of str, SOH-delimited messages: each order's NewOrderSingle (or OrderCancelReplaceRequest
-    when it replaces an order, ``parent_id`` >= 0 with OrigClOrdID 41) followed, in time order, by
+    when it replaces an order, ``origin`` = REPLACE, with OrigClOrdID 41; an algo child carries its
+    parent as SecondaryClOrdID 526 = ``P<parent_id>``) followed, in time order, by
     its ExecutionReports.
     """
     row = {int(o): k for k, o in enumerate(orders["order_id"])}
@@ -73,9 +74,11 @@ def fix_messages(orders: np.ndarray, events: np.ndarray, symbols: Sequence[str],
         if o["order_type"] == OrderType.LIMIT:
             body.insert(8, (44, _px(float(o["limit_price"]))))
         msg_type = "D"
-        if o["parent_id"] >= 0:
+        if o["origin"] == OrderOrigin.REPLACE:
             msg_type = "G"
             body.insert(1, (41, int(o["parent_id"])))
+        elif o["origin"] == OrderOrigin.ALGO_CHILD:
+            body.append((526, f"P{int(o['parent_id'])}"))  # SecondaryClOrdID: the algo parent
         items.append((int(o["ts"]), 0, k, msg_type, body))
     cum_notional = np.zeros(orders.shape[0])
     for e in range(events.shape[0]):

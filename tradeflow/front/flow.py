@@ -6,12 +6,13 @@ import numpy as np
 
 from tradeflow.config import FlowConfig
 from tradeflow.front import _kernels
+from tradeflow.front.algos import child_orders, make_parents
 from tradeflow.front.clients import client_profiles, metaorder_ids, order_sizes
 from tradeflow.front.hawkes import hawkes_arrivals, poisson_arrivals
 from tradeflow.market.paths import MarketData
-from tradeflow.schema import ORDER_DT, OrderStatus, OrderType, RejectReason, TimeInForce
+from tradeflow.schema import ALGO_PARENT_DT, ORDER_DT, OrderOrigin, OrderStatus, OrderType, RejectReason, TimeInForce
 
-__all__ = ["generate_orders", "client_assignments"]
+__all__ = ["generate_orders", "generate_flow", "client_assignments"]
 
 
 def client_assignments(cfg: FlowConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +30,13 @@ def client_assignments(cfg: FlowConfig) -> tuple[np.ndarray, np.ndarray]:
 
 def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generator, *,
                     first_order_id: int = 0) -> np.ndarray:
-    """Draw one session of client orders.
+    """Draw one session of client orders (the orders of :func:`generate_flow`, algo children included)."""
+    return generate_flow(cfg, market, rng, first_order_id=first_order_id)[0]
+
+
+def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator, *,
+                  first_order_id: int = 0, first_parent_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one session of client orders and algo parents.
 
     Arrivals are a Hawkes (default) or Poisson process following the market's intraday
     profile. Each order comes from a client (Zipf-active, with its own aggressiveness,
@@ -40,7 +47,9 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     normal number of bps behind the mid (some are marketable); some are IOC or FOK; some
     day limits are later cancelled (``ts_cancel``) or replaced (a new order whose
     ``parent_id`` is the replaced one). A small share of orders are fat-fingered (size
-    x100 or price 10% through the market).
+    x100 or price 10% through the market). A share ``algo_share`` of the plain day orders
+    arrive instead as TWAP/VWAP parents (:mod:`tradeflow.front.algos`) whose child orders
+    (``origin`` = ALGO_CHILD, ``parent_id`` = the parent) join the orders.
 
     Parameters
     ----------
@@ -51,10 +60,13 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
         The flow's own stream.
     first_order_id : int, default=0
         Id of the first order (ids run on across the days of a run).
+    first_parent_id : int, default=0
+        Id of the first algo parent (parents have their own id space).
 
     Returns
     -------
-    ndarray of ORDER_DT, sorted by ``ts``, ``order_id`` = ``first_order_id`` + position.
+    orders : ndarray of ORDER_DT, sorted by ``ts``, ``order_id`` = ``first_order_id`` + position.
+    parents : ndarray of ALGO_PARENT_DT, sorted by ``ts``, ``parent_id`` = ``first_parent_id`` + position.
     """
     inst = market.instruments
     t0 = market.times[0]
@@ -69,7 +81,7 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     ts = np.minimum(t0 + np.floor(sec * 1e9).astype(np.int64), last)
     n = ts.shape[0]
     if n == 0:
-        return np.zeros(0, dtype=ORDER_DT)
+        return np.zeros(0, dtype=ORDER_DT), np.zeros(0, dtype=ALGO_PARENT_DT)
     clients = client_profiles(cfg)
     weights = inst["weight"].to_numpy(np.float64)
     if weights.sum() <= 0:
@@ -145,6 +157,7 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
     orders["qty"] = qty
     orders["limit_price"] = np.where(is_market, np.nan, limit)
     orders["ref_price"] = ref
+    orders["origin"] = OrderOrigin.CLIENT
 
     # cancel/replace: a new order at the replace time, re-priced halfway to the mid
     rep = orders[replaced].copy()
@@ -153,23 +166,35 @@ def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generato
         rref = market.mid[rep["instrument"], rstep]
         rtick = inst["tick_size"].to_numpy(np.float64)[rep["instrument"]]
         rep["parent_id"] = rep["order_id"]
+        rep["origin"] = OrderOrigin.REPLACE
         rep["ts"] = rep["ts_cancel"]
         rep["ts_cancel"] = -1
         rep["ref_price"] = rref
         rep["limit_price"] = _limit_on_grid(0.5 * (rep["limit_price"] + rref), rep["side"], rtick)
         rep["order_id"] = n + np.arange(rep.size)
         orders = np.concatenate([orders, rep])
-        orders = orders[np.argsort(orders["ts"], kind="stable")]
-    new_id = np.empty(orders.size, np.int64)
+    # algo parents: a share of the plain day orders (never cancelled or replaced) become parents
+    parents = np.zeros(0, dtype=ALGO_PARENT_DT)
+    if cfg.algo_share > 0:
+        plain = np.flatnonzero((orders["origin"] == OrderOrigin.CLIENT) & (orders["ts_cancel"] < 0)
+                               & (orders["tif"] == TimeInForce.DAY))
+        pick = plain[rng.random(plain.size) < cfg.algo_share]
+        parents = make_parents(orders[pick], market, rng, vwap_share=cfg.vwap_share,
+                               duration_minutes=cfg.algo_duration_minutes,
+                               size_multiplier=cfg.algo_size_multiplier, first_parent_id=first_parent_id)
+        kids = child_orders(parents, market, cfg.algo_slices, first_temp_id=orders.size)
+        orders = np.concatenate([np.delete(orders, pick), kids])
+    orders = orders[np.argsort(orders["ts"], kind="stable")]
+    new_id = np.full(int(orders["order_id"].max()) + 1, -1, np.int64)
     new_id[orders["order_id"]] = first_order_id + np.arange(orders.size)
-    has_parent = orders["parent_id"] >= 0
+    has_parent = orders["origin"] == OrderOrigin.REPLACE
     orders["parent_id"][has_parent] = new_id[orders["parent_id"][has_parent]]
     orders["order_id"] = first_order_id + np.arange(orders.size)
     orders["status"] = OrderStatus.NEW
     orders["reject_reason"] = RejectReason.NONE
     orders["avg_fill_price"] = np.nan
     orders["ts_done"] = -1
-    return orders
+    return orders, parents
 
 
 def _limit_on_grid(raw: np.ndarray, side: np.ndarray, tick: np.ndarray) -> np.ndarray:
