@@ -818,7 +818,7 @@ class LimitsConfig:
     book_concentration : float, default=0.7
         Largest single-instrument share of a book's gross exposure; only checked when the
         book's gross exposure is at least ``concentration_min_gross``.
-    concentration_min_gross : float, default=5_000_000
+    concentration_min_gross : float, default=20_000_000
     warning_fraction : float, default=0.8
     breach_action : {"none", "reducing_only", "halt"}, default="reducing_only"
         What a book breach does to the book's trading state (desk breaches switch every book).
@@ -831,7 +831,7 @@ class LimitsConfig:
     book_drawdown: float = 2_000_000.0
     desk_drawdown: float = 5_000_000.0
     book_concentration: float = 0.7
-    concentration_min_gross: float = 5_000_000.0
+    concentration_min_gross: float = 20_000_000.0
     warning_fraction: float = 0.8
     breach_action: str = "reducing_only"
 
