@@ -10,7 +10,7 @@ from tradeflow.back.explain import explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
 from tradeflow.back.ledger import book_fills, post_penalties, post_settlements
 from tradeflow.back.netting import net_obligations
-from tradeflow.back.recon import reconcile
+from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
 from tradeflow.config import SimulationConfig
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
@@ -95,7 +95,16 @@ class BackOffice:
     calendar : BusinessCalendar
     rngs : dict of str to numpy.random.Generator
         The ``settlement``, ``custodian``, ``confirmation`` and ``faults`` streams.
+
+    Notes
+    -----
+    The end-of-day reconciliation is incremental (:class:`~tradeflow.back.recon.Reconciler`):
+    a day costs O(that day's activity), not O(the run so far). Setting the class attribute
+    ``incremental_recon = False`` re-runs :func:`~tradeflow.back.recon.reconcile` over the
+    whole run each day instead (same breaks; for checking).
     """
+
+    incremental_recon: bool = True
 
     def __init__(self, config: SimulationConfig, market: MarketData, calendar: BusinessCalendar,
                  rngs: dict[str, np.random.Generator]) -> None:
@@ -127,6 +136,9 @@ class BackOffice:
             ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
         self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
         self._open_breaks: dict[tuple, int] = {}
+        self.reconciler = Reconciler(n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
+                                     tolerance_minor=config.back.pnl_tolerance_minor,
+                                     booking_cutoff_ns=config.back.booking_cutoff_ns)
         self._prev: tuple | None = None
 
     # ---------------------------------------------------------------- one day
@@ -136,6 +148,7 @@ class BackOffice:
         d = int(np.datetime64(day, "D").astype(np.int64))
         inst = fills["instrument"]
         fill_fx = market.fx[self.inst_ccy[inst], market.step_of(fills["ts"])] if fills.shape[0] else np.zeros(0)
+        start = {k: self.logs[k].n for k in ("ledger", "settlements", "confirmations")}
         self.logs["fills"].append(fills)
         self.logs["fx"].append(fill_fx)
 
@@ -207,12 +220,19 @@ class BackOffice:
         self.parts["statements"].append(statements)
 
         # end-of-day reconciliation and explain
-        breaks = reconcile(self.logs["fills"].view, positions, self.logs["ledger"].view, instructions,
-                           n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
-                           marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
-                           bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
-                           booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
-                           confirmations=self.logs["confirmations"].view)
+        if self.incremental_recon:
+            breaks = self.reconciler.day(
+                as_of=d, fills=fills, bookings=bookings, fill_fx_rate=fill_fx,
+                ledger=self.logs["ledger"].view[start["ledger"]:], settlements=instructions[start["settlements"]:],
+                positions=positions, marks=marks,
+                confirmations=self.logs["confirmations"].view[start["confirmations"]:], statements=statements)
+        else:
+            breaks = reconcile(self.logs["fills"].view, positions, self.logs["ledger"].view, instructions,
+                               n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
+                               marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
+                               bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
+                               booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
+                               confirmations=self.logs["confirmations"].view)
         self._age(breaks, d)
         self.parts["breaks"].append(breaks)
         self._explain(d, fills, positions, market, events)
