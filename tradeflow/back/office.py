@@ -27,6 +27,7 @@ from tradeflow.schema import (
     SETTLEMENT_DT,
     SETTLEMENT_EVENT_DT,
     STATEMENT_DT,
+    SettlementStatus,
 )
 
 __all__ = ["BackOffice", "BACK_OFFICE_RECORDS"]
@@ -136,6 +137,8 @@ class BackOffice:
             ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
         self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
         self._open_breaks: dict[tuple, int] = {}
+        self._open_obl = np.zeros(0, np.int64)  # obligations (and instructions) not settled yet
+        self._open_instr = np.zeros(0, np.int64)
         self.reconciler = Reconciler(n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
                                      tolerance_minor=config.back.pnl_tolerance_minor,
                                      booking_cutoff_ns=config.back.booking_cutoff_ns)
@@ -184,9 +187,13 @@ class BackOffice:
         for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
             self.logs[name].append(rec)
 
-        # the settlement run
-        ob = self.logs["obligations"].view
+        # the settlement run: only obligations still open are attempted (O(open), not O(run so far))
+        ob_all = self.logs["obligations"].view
         fill_of_obligation = self.logs["fill_of"].view
+        self._open_obl = np.r_[self._open_obl, np.arange(first_obl, ob_all.shape[0])]
+        self._open_instr = np.r_[self._open_instr, np.arange(self.logs["settlements"].n - instr.shape[0],
+                                                             self.logs["settlements"].n)]
+        ob = ob_all[self._open_obl]
         scfg = cfg.settlement
         rate = self.ccy_fail_rate[ob["currency"]]
         for cpty, r in scfg.counterparty_fail_rates.items():
@@ -194,10 +201,13 @@ class BackOffice:
         marks = market.mid[:, -1]
         events = settle_day(ob, d, fail_rate=rate, cause_weights=scfg.fail_cause_weights(),
                             partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
-                            unmatched=self.logs["matched_on"].view > d,
+                            unmatched=self.logs["matched_on"].view[self._open_obl] > d,
                             penalty_bps=self.inst_penalty_bps[ob["instrument"]],
                             close_price=marks[ob["instrument"]], minor_scale=self.ccy_scale[ob["currency"]],
                             draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
+        ob_all[self._open_obl] = ob
+        ob = ob_all
+        self._open_obl = self._open_obl[ob_all["status"][self._open_obl] != SettlementStatus.SETTLED]
         self.parts["settlement_events"].append(events)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
@@ -205,14 +215,13 @@ class BackOffice:
         pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                     first_posting_id=self.n_post)
         self._post(pen_ledger, pen_ledger.shape[0] // 2)
-        # instructions take their obligation's state (only those whose obligation moved today)
+        # open instructions take their obligation's state (every open obligation has an event today)
         instructions = self.logs["settlements"].view
-        touched = np.zeros(ob.shape[0], bool)
-        touched[events["obligation_id"]] = True
-        idx = np.flatnonzero(touched[instructions["obligation_id"]])
+        idx = self._open_instr
         o = ob[instructions["obligation_id"][idx]]
         for f in ("status", "fail_reason", "fail_days", "settled_date"):
             instructions[f][idx] = o[f]
+        self._open_instr = idx[o["status"] != SettlementStatus.SETTLED]
 
         # the street's statements (errors injected here)
         statements = self.custodian.statement(events, ob, d)
