@@ -10,7 +10,7 @@ from tradeflow.back.explain import explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
 from tradeflow.back.ledger import book_fills, post_penalties, post_settlements
 from tradeflow.back.netting import net_obligations
-from tradeflow.back.recon import reconcile
+from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
 from tradeflow.config import SimulationConfig
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
@@ -27,6 +27,7 @@ from tradeflow.schema import (
     SETTLEMENT_DT,
     SETTLEMENT_EVENT_DT,
     STATEMENT_DT,
+    SettlementStatus,
 )
 
 __all__ = ["BackOffice", "BACK_OFFICE_RECORDS"]
@@ -95,7 +96,16 @@ class BackOffice:
     calendar : BusinessCalendar
     rngs : dict of str to numpy.random.Generator
         The ``settlement``, ``custodian``, ``confirmation`` and ``faults`` streams.
+
+    Notes
+    -----
+    The end-of-day reconciliation is incremental (:class:`~tradeflow.back.recon.Reconciler`):
+    a day costs O(that day's activity), not O(the run so far). Setting the class attribute
+    ``incremental_recon = False`` re-runs :func:`~tradeflow.back.recon.reconcile` over the
+    whole run each day instead (same breaks; for checking).
     """
+
+    incremental_recon: bool = True
 
     def __init__(self, config: SimulationConfig, market: MarketData, calendar: BusinessCalendar,
                  rngs: dict[str, np.random.Generator]) -> None:
@@ -127,6 +137,11 @@ class BackOffice:
             ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
         self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
         self._open_breaks: dict[tuple, int] = {}
+        self._open_obl = np.zeros(0, np.int64)  # obligations (and instructions) not settled yet
+        self._open_instr = np.zeros(0, np.int64)
+        self.reconciler = Reconciler(n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
+                                     tolerance_minor=config.back.pnl_tolerance_minor,
+                                     booking_cutoff_ns=config.back.booking_cutoff_ns)
         self._prev: tuple | None = None
 
     # ---------------------------------------------------------------- one day
@@ -136,6 +151,7 @@ class BackOffice:
         d = int(np.datetime64(day, "D").astype(np.int64))
         inst = fills["instrument"]
         fill_fx = market.fx[self.inst_ccy[inst], market.step_of(fills["ts"])] if fills.shape[0] else np.zeros(0)
+        start = {k: self.logs[k].n for k in ("ledger", "settlements", "confirmations")}
         self.logs["fills"].append(fills)
         self.logs["fx"].append(fill_fx)
 
@@ -171,9 +187,13 @@ class BackOffice:
         for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
             self.logs[name].append(rec)
 
-        # the settlement run
-        ob = self.logs["obligations"].view
+        # the settlement run: only obligations still open are attempted (O(open), not O(run so far))
+        ob_all = self.logs["obligations"].view
         fill_of_obligation = self.logs["fill_of"].view
+        self._open_obl = np.r_[self._open_obl, np.arange(first_obl, ob_all.shape[0])]
+        self._open_instr = np.r_[self._open_instr, np.arange(self.logs["settlements"].n - instr.shape[0],
+                                                             self.logs["settlements"].n)]
+        ob = ob_all[self._open_obl]
         scfg = cfg.settlement
         rate = self.ccy_fail_rate[ob["currency"]]
         for cpty, r in scfg.counterparty_fail_rates.items():
@@ -181,10 +201,13 @@ class BackOffice:
         marks = market.mid[:, -1]
         events = settle_day(ob, d, fail_rate=rate, cause_weights=scfg.fail_cause_weights(),
                             partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
-                            unmatched=self.logs["matched_on"].view > d,
+                            unmatched=self.logs["matched_on"].view[self._open_obl] > d,
                             penalty_bps=self.inst_penalty_bps[ob["instrument"]],
                             close_price=marks[ob["instrument"]], minor_scale=self.ccy_scale[ob["currency"]],
                             draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
+        ob_all[self._open_obl] = ob
+        ob = ob_all
+        self._open_obl = self._open_obl[ob_all["status"][self._open_obl] != SettlementStatus.SETTLED]
         self.parts["settlement_events"].append(events)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
@@ -192,14 +215,13 @@ class BackOffice:
         pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                     first_posting_id=self.n_post)
         self._post(pen_ledger, pen_ledger.shape[0] // 2)
-        # instructions take their obligation's state (only those whose obligation moved today)
+        # open instructions take their obligation's state (every open obligation has an event today)
         instructions = self.logs["settlements"].view
-        touched = np.zeros(ob.shape[0], bool)
-        touched[events["obligation_id"]] = True
-        idx = np.flatnonzero(touched[instructions["obligation_id"]])
+        idx = self._open_instr
         o = ob[instructions["obligation_id"][idx]]
         for f in ("status", "fail_reason", "fail_days", "settled_date"):
             instructions[f][idx] = o[f]
+        self._open_instr = idx[o["status"] != SettlementStatus.SETTLED]
 
         # the street's statements (errors injected here)
         statements = self.custodian.statement(events, ob, d)
@@ -207,12 +229,19 @@ class BackOffice:
         self.parts["statements"].append(statements)
 
         # end-of-day reconciliation and explain
-        breaks = reconcile(self.logs["fills"].view, positions, self.logs["ledger"].view, instructions,
-                           n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
-                           marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
-                           bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
-                           booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
-                           confirmations=self.logs["confirmations"].view)
+        if self.incremental_recon:
+            breaks = self.reconciler.day(
+                as_of=d, fills=fills, bookings=bookings, fill_fx_rate=fill_fx,
+                ledger=self.logs["ledger"].view[start["ledger"]:], settlements=instructions[start["settlements"]:],
+                positions=positions, marks=marks,
+                confirmations=self.logs["confirmations"].view[start["confirmations"]:], statements=statements)
+        else:
+            breaks = reconcile(self.logs["fills"].view, positions, self.logs["ledger"].view, instructions,
+                               n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
+                               marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
+                               bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
+                               booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
+                               confirmations=self.logs["confirmations"].view)
         self._age(breaks, d)
         self.parts["breaks"].append(breaks)
         self._explain(d, fills, positions, market, events)

@@ -13,9 +13,9 @@ import numpy as np
 from tradeflow.back import _kernels
 from tradeflow.back.confirmations import unmatched_on
 from tradeflow.back.settlement import to_minor
-from tradeflow.schema import BREAK_DT, NS_PER_DAY, AccountKind, BreakKind, ConfirmationStatus, TxnType
+from tradeflow.schema import BREAK_DT, CONFIRMATION_DT, NS_PER_DAY, AccountKind, BreakKind, ConfirmationStatus, TxnType
 
-__all__ = ["reconcile"]
+__all__ = ["reconcile", "Reconciler"]
 
 
 def _breaks(kind: BreakKind, n: int, **cols) -> np.ndarray:
@@ -163,9 +163,6 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     n_ccy = minor_scale_ccy.shape[0]
     instrument_ccy = np.asarray(instrument_ccy, np.int64)
     minor_scale_inst = minor_scale_ccy[instrument_ccy]
-    # field-wise masks: copying whole aligned records is several times slower than a few columns
-    is_trade = ledger["txn_type"] == TxnType.TRADE
-
     involved = np.zeros(0, np.int64)
     if bookings is not None:
         if fill_fx_rate is None or np.shape(fill_fx_rate) != (fills.shape[0],):
@@ -176,7 +173,44 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
         out += tb
     reference = fills if bookings is None else bookings
 
-    # bookings in the ledger: exactly one trade-date transaction per reference record
+    out += _ledger_booking_breaks(reference, ledger)
+    out += _unbalanced_breaks(ledger)
+    out += _settlement_breaks(fills, settlements)
+
+    # what the trade-level breaks explain: the broken records' own contributions
+    explained_pos = np.zeros((n_books, n_inst), np.int64)
+    explained_pnl = np.zeros((n_books, n_ccy))
+    if involved.size:
+        args = (n_books, n_inst, n_ccy, instrument_ccy, minor_scale_ccy, marks)
+        bp, bpnl = _contributions(bookings[np.isin(bookings["fill_id"], involved)], *args)
+        fp, fpnl = _contributions(fills[np.isin(fill_ids, involved)], *args)
+        explained_pos, explained_pnl = bp - fp, bpnl - fpnl
+
+    bo_pos = np.zeros((n_books, n_inst), np.int64)
+    bo_cash = np.zeros((n_books, n_ccy), np.int64)
+    _trade_balances(ledger, bo_pos, bo_cash)
+    out += _aggregate_breaks(positions, bo_pos, bo_cash, explained_pos, explained_pnl, instrument_ccy=instrument_ccy,
+                             minor_scale_ccy=minor_scale_ccy, marks=marks, tolerance_minor=tolerance_minor)
+
+    if confirmations is not None:
+        cf = confirmations[unmatched_on(confirmations, as_of)]
+        pos = np.searchsorted(fill_ids, cf["fill_id"])
+        out += _confirmation_breaks(cf, fills["book"][pos], fills["instrument"][pos])
+
+    if statements is not None and statements.shape[0]:
+        out += _statement_breaks(statements, ledger, as_of, instrument_ccy)
+
+    breaks = np.concatenate(out) if out else np.zeros(0, dtype=BREAK_DT)
+    breaks["break_id"] = np.arange(breaks.shape[0])
+    breaks["as_of"] = as_of
+    breaks["first_seen"] = as_of
+    return breaks
+
+
+def _ledger_booking_breaks(reference: np.ndarray, ledger: np.ndarray) -> list[np.ndarray]:
+    """Exactly one trade-date ledger transaction per reference record (booking, or fill)."""
+    out = []
+    is_trade = ledger["txn_type"] == TxnType.TRADE
     trade_txn = ledger["txn_id"][is_trade]
     if np.all(trade_txn[1:] >= trade_txn[:-1]):  # the usual case: no sort needed
         first = np.flatnonzero(np.r_[True, trade_txn[1:] != trade_txn[:-1]]) if trade_txn.size else trade_txn
@@ -197,8 +231,12 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
             out.append(_breaks(kind, int(mask.sum()), fill_id=ref_ids[mask], book=r["book"],
                                instrument=r["instrument"], counterparty=r["counterparty"],
                                front_value=ref_count[mask].astype(float), back_value=txn_count[mask].astype(float)))
+    return out
 
-    # every transaction balances per asset
+
+def _unbalanced_breaks(ledger: np.ndarray) -> list[np.ndarray]:
+    """Every transaction sums to zero per asset."""
+    out = []
     txn = ledger["txn_id"]
     grouped = ledger if np.all(txn[1:] >= txn[:-1]) else ledger[np.argsort(txn, kind="stable")]
     bad_txn = np.empty(ledger.shape[0], np.int64)
@@ -209,8 +247,13 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
         fid = ledger["fill_id"][all_first][np.searchsorted(all_txn, bad_txn[:nbad])]
         out.append(_breaks(BreakKind.UNBALANCED_TXN, nbad, fill_id=fid, front_value=0.0,
                            back_value=bad_amount[:nbad].astype(float)))
+    return out
 
-    # one settlement instruction per fill
+
+def _settlement_breaks(fills: np.ndarray, settlements: np.ndarray) -> list[np.ndarray]:
+    """One settlement instruction per fill."""
+    out = []
+    fill_ids = fills["fill_id"]
     s_count = _occurrences(fill_ids, settlements["fill_id"])
     bad = s_count != 1
     if np.any(bad):
@@ -218,23 +261,26 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
                            book=fills["book"][bad], instrument=fills["instrument"][bad],
                            counterparty=fills["counterparty"][bad], front_value=1.0,
                            back_value=s_count[bad].astype(float)))
+    return out
 
-    # what the trade-level breaks explain: the broken records' own contributions
-    explained_pos = np.zeros((n_books, n_inst), np.int64)
-    explained_pnl = np.zeros((n_books, n_ccy))
-    if involved.size:
-        args = (n_books, n_inst, n_ccy, instrument_ccy, minor_scale_ccy, marks)
-        bp, bpnl = _contributions(bookings[np.isin(bookings["fill_id"], involved)], *args)
-        fp, fpnl = _contributions(fills[np.isin(fill_ids, involved)], *args)
-        explained_pos, explained_pnl = bp - fp, bpnl - fpnl
 
-    # positions: front office vs ledger securities balances, per book x instrument
-    bo_pos = np.zeros((n_books, n_inst), np.int64)
-    bo_cash = np.zeros((n_books, n_ccy), np.int64)
+def _trade_balances(ledger: np.ndarray, bo_pos: np.ndarray, bo_cash: np.ndarray) -> None:
+    """Add the ledger's trade-date securities and cash balances to ``bo_pos`` / ``bo_cash``."""
     outside = _kernels.trade_balances_nb(ledger, bo_pos, bo_cash)
     if outside:
         raise ValueError(f"The 'ledger' parameter of reconcile has {outside} trade postings whose book or asset is "
-                         f"outside n_books={n_books}, {n_inst} instruments, {n_ccy} currencies.")
+                         f"outside n_books={bo_pos.shape[0]}, {bo_pos.shape[1]} instruments, "
+                         f"{bo_cash.shape[1]} currencies.")
+
+
+def _aggregate_breaks(positions: np.ndarray, bo_pos: np.ndarray, bo_cash: np.ndarray, explained_pos: np.ndarray,
+                      explained_pnl: np.ndarray, *, instrument_ccy: np.ndarray, minor_scale_ccy: np.ndarray,
+                      marks: np.ndarray, tolerance_minor: float) -> list[np.ndarray]:
+    """Positions and P&L, front office vs ledger, less what the trade-level breaks explain."""
+    out = []
+    n_books, n_inst = bo_pos.shape
+    n_ccy = bo_cash.shape[1]
+    # positions: front office vs ledger securities balances, per book x instrument
     fo_pos = np.zeros((n_books, n_inst), np.int64)
     fo_pos[positions["book"], positions["instrument"]] = positions["qty"]
     b, i = np.nonzero(fo_pos != bo_pos - explained_pos)
@@ -255,10 +301,13 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     if b.size:
         out.append(_breaks(BreakKind.PNL_MISMATCH, b.size, book=b, currency=c, account_kind=AccountKind.CASH,
                            front_value=fo_pnl[b, c], back_value=bo_pnl[b, c]))
+    return out
 
-    if confirmations is not None:
-        cf = confirmations[unmatched_on(confirmations, as_of)]
-        if cf.shape[0]:
+
+def _confirmation_breaks(cf: np.ndarray, book: np.ndarray, instrument: np.ndarray) -> list[np.ndarray]:
+    """A break per confirmation still unmatched (``cf``), with its fill's ``book`` and ``instrument``."""
+    out = []
+    if cf.shape[0]:
             st = cf["status"]
             front = np.where(st == ConfirmationStatus.PRICE_DIFFERS, cf["our_price"],
                              np.where(st == ConfirmationStatus.SETTLE_DATE_DIFFERS, cf["our_settle_date"],
@@ -267,37 +316,41 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
                             np.where(st == ConfirmationStatus.SETTLE_DATE_DIFFERS, cf["their_settle_date"],
                                      cf["their_qty"]).astype(float))
             back = np.where(st == ConfirmationStatus.NO_ANSWER, np.nan, back)
-            pos = np.searchsorted(fill_ids, cf["fill_id"])
             out.append(_breaks(BreakKind.CONFIRMATION_UNMATCHED, cf.shape[0], fill_id=cf["fill_id"],
-                               book=fills["book"][pos], instrument=fills["instrument"][pos],
+                               book=book, instrument=instrument,
                                counterparty=cf["counterparty"], front_value=front, back_value=back))
-
-    if statements is not None and statements.shape[0]:
-        out += _statement_breaks(statements, ledger, as_of, instrument_ccy)
-
-    breaks = np.concatenate(out) if out else np.zeros(0, dtype=BREAK_DT)
-    breaks["break_id"] = np.arange(breaks.shape[0])
-    breaks["as_of"] = as_of
-    breaks["first_seen"] = as_of
-    return breaks
+    return out
 
 
 def _statement_breaks(statements: np.ndarray, ledger: np.ndarray, as_of: int,
                       instrument_ccy: np.ndarray) -> list[np.ndarray]:
+    held = {}
+    for kind in (AccountKind.CUSTODY, AccountKind.NOSTRO):
+        st = statements[statements["account_kind"] == kind]
+        if st.shape[0]:
+            held[kind] = np.zeros((int(st["book"].max()) + 1, int(st["asset"].max()) + 1), np.int64)
+            _add_location(held[kind], ledger[ledger["value_date"] <= as_of], kind)
+    return _statement_breaks_held(statements, held)
+
+
+def _add_location(held: np.ndarray, ledger: np.ndarray, kind: AccountKind) -> None:
+    """Add the holdings the ``kind`` location postings of ``ledger`` record (minus their amounts) to ``held``."""
+    m = ledger["account_kind"] == kind
+    own, ast, amt = ledger["owner"][m], ledger["asset"][m], ledger["amount"][m]
+    ok = (own < held.shape[0]) & (ast < held.shape[1])
+    np.add.at(held, (own[ok], ast[ok]), -amt[ok])  # location accounts carry minus the holding
+
+
+def _statement_breaks_held(statements: np.ndarray, held: dict) -> list[np.ndarray]:
     out = []
-    upto = ledger["value_date"] <= as_of
     for kind, mismatch in ((AccountKind.CUSTODY, BreakKind.CUSTODY_MISMATCH),
                            (AccountKind.NOSTRO, BreakKind.NOSTRO_MISMATCH)):
         st = statements[statements["account_kind"] == kind]
         if not st.shape[0]:
             continue
-        n_books, n_asset = int(st["book"].max()) + 1, int(st["asset"].max()) + 1
-        m = upto & (ledger["account_kind"] == kind)
-        own, ast, amt = ledger["owner"][m], ledger["asset"][m], ledger["amount"][m]
-        held = np.zeros((n_books, n_asset), np.int64)
-        ok = (own < n_books) & (ast < n_asset)
-        np.add.at(held, (own[ok], ast[ok]), -amt[ok])  # location accounts carry minus the holding
-        bo = held[st["book"], st["asset"]]
+        h = held[kind]
+        inside = (st["book"] < h.shape[0]) & (st["asset"] < h.shape[1])
+        bo = np.where(inside, h[np.minimum(st["book"], h.shape[0] - 1), np.minimum(st["asset"], h.shape[1] - 1)], 0)
         inconsistent = st["closing"] != st["opening"] + st["movements"]
         differs = ~inconsistent & (st["closing"] != bo)
         is_cust = kind == AccountKind.CUSTODY
@@ -309,3 +362,129 @@ def _statement_breaks(statements: np.ndarray, ledger: np.ndarray, as_of: int,
                                    currency=s["asset"] if not is_cust else -1, account_kind=kind,
                                    front_value=bo[m].astype(float), back_value=s["closing"].astype(float)))
     return out
+
+
+# the sections of breaks that never resolve, each with its kinds in the order reconcile reports them
+_SECTION_ORDER = (
+    (BreakKind.MISSING_BOOKING, BreakKind.DUPLICATE_BOOKING, BreakKind.UNKNOWN_BOOKING, BreakKind.WRONG_BOOK,
+     BreakKind.QTY_MISMATCH, BreakKind.PRICE_MISMATCH, BreakKind.FEE_MISMATCH, BreakKind.FX_RATE_MISMATCH,
+     BreakKind.LATE_BOOKING),
+    (BreakKind.UNKNOWN_BOOKING, BreakKind.MISSING_BOOKING, BreakKind.DUPLICATE_BOOKING),
+    (BreakKind.UNBALANCED_TXN,),
+    (BreakKind.MISSING_SETTLEMENT,),
+)
+
+
+class Reconciler:
+    """End-of-day reconciliation of a run, incremental: each day costs O(that day's activity).
+
+    Gives the same breaks as :func:`reconcile` over the whole run so far, but checks only
+    the day's new fills, bookings, instructions and ledger postings. Trade-level breaks
+    (bookings vs fills, ledger transactions, instructions) never resolve once a day is
+    booked, so they are carried forward and re-reported each day; what they explain,
+    the ledger's trade-date balances and the location (custody, nostro) holdings are kept
+    as running int64 sums; confirmations are kept only while unmatched.
+
+    It relies on how the back office books: a day's ledger postings, instructions and
+    bookings refer to that day's fills, and a transaction does not span days.
+
+    Parameters
+    ----------
+    n_books : int
+    instrument_ccy : int ndarray of shape (n_instruments,)
+    minor_scale_ccy : float64 ndarray of shape (n_currencies,)
+    tolerance_minor : float, default=0.5
+    booking_cutoff_ns : int, default=22:00 UTC
+    """
+
+    def __init__(self, *, n_books: int, instrument_ccy: np.ndarray, minor_scale_ccy: np.ndarray,
+                 tolerance_minor: float = 0.5, booking_cutoff_ns: int = 22 * 3600 * 10**9) -> None:
+        self.instrument_ccy = np.asarray(instrument_ccy, np.int64)
+        self.minor_scale_ccy = np.asarray(minor_scale_ccy, np.float64)
+        self.minor_scale_inst = self.minor_scale_ccy[self.instrument_ccy]
+        self.tolerance_minor = tolerance_minor
+        self.cutoff_ns = booking_cutoff_ns
+        n_inst, n_ccy = self.instrument_ccy.shape[0], self.minor_scale_ccy.shape[0]
+        self.bo_pos = np.zeros((n_books, n_inst), np.int64)
+        self.bo_cash = np.zeros((n_books, n_ccy), np.int64)
+        self.explained_pos = np.zeros((n_books, n_inst), np.int64)
+        self.explained_cash = np.zeros((n_books, n_ccy), np.int64)
+        self.held = {AccountKind.CUSTODY: np.zeros((n_books, n_inst), np.int64),
+                     AccountKind.NOSTRO: np.zeros((n_books, n_ccy), np.int64)}
+        self.sections = [np.zeros(0, dtype=BREAK_DT) for _ in _SECTION_ORDER]
+        self.open_confirmations = np.zeros(0, dtype=CONFIRMATION_DT)
+        self.open_conf_book = np.zeros(0, np.int64)
+        self.open_conf_inst = np.zeros(0, np.int64)
+
+    def _explain(self, recs: np.ndarray, sign: int) -> None:
+        inst = recs["instrument"]
+        scale = self.minor_scale_inst[inst]
+        s = recs["side"].astype(np.int64)
+        np.add.at(self.explained_pos, (recs["book"], inst), sign * s * recs["qty"])
+        cash = -s * to_minor(recs["qty"] * recs["price"], scale) - to_minor(recs["fee"], scale)
+        np.add.at(self.explained_cash, (recs["book"], self.instrument_ccy[inst]), sign * cash)
+
+    def day(self, *, as_of: int, fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndarray,
+            ledger: np.ndarray, settlements: np.ndarray, positions: np.ndarray, marks: np.ndarray,
+            confirmations: np.ndarray, statements: np.ndarray | None = None) -> np.ndarray:
+        """Reconcile the end of ``as_of`` given that day's new records; returns every open break.
+
+        Parameters
+        ----------
+        as_of : int
+        fills, bookings : the day's FILL_DT / BOOKING_DT records
+        fill_fx_rate : float64 ndarray of shape (n_fills,)
+        ledger : LEDGER_DT postings made during the day
+        settlements : SETTLEMENT_DT instructions created during the day
+        positions : POSITION_DT records (the front office's view at the close)
+        marks : float64 ndarray of shape (n_instruments,)
+        confirmations : CONFIRMATION_DT records created during the day
+        statements : STATEMENT_DT records of ``as_of``, optional
+        """
+        if np.shape(fill_fx_rate) != (fills.shape[0],):
+            raise ValueError("The 'fill_fx_rate' parameter of Reconciler.day must have one rate per fill. "
+                             f"Got {np.shape(fill_fx_rate)} for {fills.shape[0]} fills.")
+        trade, involved = _trade_breaks(fills, bookings, np.asarray(fill_fx_rate, np.float64), self.cutoff_ns,
+                                        self.minor_scale_inst)
+        new = (trade, _ledger_booking_breaks(bookings, ledger), _unbalanced_breaks(ledger),
+               _settlement_breaks(fills, settlements))
+        for i, (order, parts) in enumerate(zip(_SECTION_ORDER, new, strict=True)):
+            if parts:  # carried first then today's, in reconcile's order of kinds: fills stay in trade order
+                merged = np.concatenate([self.sections[i], *parts])
+                rank = np.full(int(max(BreakKind)) + 1, len(order), np.int64)
+                rank[np.array(order, np.int64)] = np.arange(len(order))
+                self.sections[i] = merged[np.argsort(rank[merged["kind"]], kind="stable")]
+        if involved.size:
+            self._explain(bookings[np.isin(bookings["fill_id"], involved)], 1)
+            self._explain(fills[np.isin(fills["fill_id"], involved)], -1)
+        _trade_balances(ledger, self.bo_pos, self.bo_cash)
+        for kind, h in self.held.items():
+            _add_location(h, ledger[ledger["value_date"] <= as_of], kind)
+
+        n_books = self.bo_pos.shape[0]
+        explained_pnl = self.explained_cash / self.minor_scale_ccy[None, :]
+        np.add.at(explained_pnl, (np.repeat(np.arange(n_books), self.instrument_ccy.shape[0]),
+                                  np.tile(self.instrument_ccy, n_books)), (self.explained_pos * marks[None, :]).ravel())
+        out = [x.copy() for x in self.sections]
+        out += _aggregate_breaks(positions, self.bo_pos, self.bo_cash, self.explained_pos, explained_pnl,
+                                 instrument_ccy=self.instrument_ccy, minor_scale_ccy=self.minor_scale_ccy,
+                                 marks=marks, tolerance_minor=self.tolerance_minor)
+
+        # confirmations: only those not yet matched are kept
+        pos = np.searchsorted(fills["fill_id"], confirmations["fill_id"])
+        pos = np.minimum(pos, max(fills.shape[0] - 1, 0))
+        cf = np.concatenate([self.open_confirmations, confirmations])
+        book = np.r_[self.open_conf_book, fills["book"][pos] if fills.shape[0] else np.zeros(0, np.int64)]
+        inst = np.r_[self.open_conf_inst, fills["instrument"][pos] if fills.shape[0] else np.zeros(0, np.int64)]
+        m = unmatched_on(cf, as_of)
+        out += _confirmation_breaks(cf[m], book[m], inst[m])
+        keep = cf["resolved_date"] > as_of
+        self.open_confirmations, self.open_conf_book, self.open_conf_inst = cf[keep], book[keep], inst[keep]
+
+        if statements is not None and statements.shape[0]:
+            out += _statement_breaks_held(statements, self.held)
+        breaks = np.concatenate(out)
+        breaks["break_id"] = np.arange(breaks.shape[0])
+        breaks["as_of"] = as_of
+        breaks["first_seen"] = as_of
+        return breaks
