@@ -64,7 +64,8 @@ def run_many_throughput(b: Bench) -> None:
     repeats = b.size(quick=1, full=2)
     cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "days": days})
     b.param(orders_per_day=orders, days=days, n_runs=n_runs, workers=WORKERS, cpu_count=os.cpu_count(),
-            load_average_before=os.getloadavg(), cpu_parallelism_before=_cpu_parallelism())
+            load_average_before=os.getloadavg(),
+            cpu_parallelism_before=None if b.quick else _cpu_parallelism())
     tradeflow.warmup()
     run_seconds: dict[str, float] = {}
 
@@ -79,6 +80,9 @@ def run_many_throughput(b: Bench) -> None:
     b.baseline("plain loop of simulate() + summarize()", lambda: _loop(cfg, n_runs, 0), n=n_runs, repeats=repeats)
     b.target("run_many sequential", lambda: many("sequential"), n=n_runs, repeats=repeats)
     b.target(f"run_many process pool ({WORKERS} workers)", lambda: many("processes"), n=n_runs, repeats=repeats)
+    if b.quick:  # a LocalCluster's start-up alone would use up the smoke's minute; tests cover Dask
+        b.param(dask="skipped in --quick")
+        return
     cluster, client = _local_cluster()
     try:
         b.target(f"run_many Dask LocalCluster ({WORKERS} worker processes)", lambda: many(client), n=n_runs,
@@ -87,7 +91,7 @@ def run_many_throughput(b: Bench) -> None:
         client.close()
         cluster.close()
     b.param(mean_seconds_per_run_in_worker=run_seconds, load_average_after=os.getloadavg(),
-            cpu_parallelism_after=_cpu_parallelism())
+            cpu_parallelism_after=_cpu_parallelism())  # full mode only: quick returned above
 
 
 def _noop(x: int) -> int:
@@ -100,14 +104,18 @@ def dask_task_overhead(b: Bench) -> None:
     n_tasks = b.size(quick=50, full=400)
     repeats = b.size(quick=1, full=3)
     # a few milliseconds of work: 100 orders on a one-minute quote grid
+    # (the quote venue: the book's background flow would be most of a tiny day's work)
     cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 100}, "market": {"step_seconds": 60},
-                                                "pnl_interval_seconds": 3600})
-    b.param(n_tasks=n_tasks, orders_per_day=100, step_seconds=60, workers=WORKERS)
+                                                "execution": {"venue": "quote"}, "pnl_interval_seconds": 3600})
+    b.param(n_tasks=n_tasks, orders_per_day=100, step_seconds=60, venue="quote", workers=WORKERS)
     tradeflow.warmup()
     b.baseline("plain loop of tiny simulate() + summarize()", lambda: _loop(cfg, n_tasks, 0), n=n_tasks,
                repeats=repeats)
     b.target("run_many sequential, tiny runs", lambda: tradeflow.run_many(
         cfg, n_runs=n_tasks, executor="sequential", progress=False), n=n_tasks, repeats=repeats)
+    if b.quick:  # see run_many_throughput: no cluster in the smoke
+        b.param(dask="skipped in --quick")
+        return
     cluster, client = _local_cluster()
     try:
         # the floor: a no-op task submitted, run and gathered (one future per task, as run_many does)
