@@ -165,6 +165,32 @@ def tail_size_nb(n_scen, level):
 
 
 @njit(cache=True, nogil=True)
+def _keep_loss_nb(buf, filled, m, x):
+    """Insert loss ``x`` into ``buf[0] >= buf[1] >= ...``, the ``m`` largest losses so far
+    (``filled`` of them present). Returns False when ``x`` is too small to enter."""
+    if filled == m and x <= buf[m - 1]:
+        return False
+    j = filled if filled < m else m - 1
+    while j > 0 and buf[j - 1] < x:
+        buf[j] = buf[j - 1]
+        j -= 1
+    buf[j] = x
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _tail_var_es_nb(buf, n, kv, ke):
+    """VaR and ES from the sorted largest losses in ``buf`` (see :func:`var_es_nb`)."""
+    var = buf[kv] if kv < n else buf[n - 1]
+    if ke == 0:
+        return var, buf[0]  # an empty tail: ES falls back to the ES-level VaR, the largest loss
+    tot = 0.0
+    for j in range(ke):
+        tot += buf[j]
+    return var, tot / ke
+
+
+@njit(cache=True, nogil=True)
 def var_es_nb(pnl, var_level, es_level, buf):
     """Historical VaR and ES of a scenario P&L vector in O(scenarios), as positive losses.
 
@@ -188,25 +214,9 @@ def var_es_nb(pnl, var_level, es_level, buf):
     # buf[0] >= buf[1] >= ... : the m largest losses seen so far
     filled = 0
     for s in range(n):
-        x = -pnl[s]
-        if filled == m and x <= buf[m - 1]:
-            continue
-        j = filled if filled < m else m - 1
-        while j > 0 and buf[j - 1] < x:
-            buf[j] = buf[j - 1]
-            j -= 1
-        buf[j] = x
-        if filled < m:
+        if _keep_loss_nb(buf, filled, m, -pnl[s]) and filled < m:
             filled += 1
-    var = buf[kv] if kv < n else buf[n - 1]
-    if ke == 0:
-        es = buf[0]  # an empty tail: ES falls back to the ES-level VaR, the largest loss
-    else:
-        tot = 0.0
-        for j in range(ke):
-            tot += buf[j]
-        es = tot / ke
-    return var, es
+    return _tail_var_es_nb(buf, n, kv, ke)
 
 
 @njit(cache=True, nogil=True)
@@ -244,38 +254,16 @@ def add_and_var_es_nb(vec, weight, unit_row, var_level, es_level, buf, row_absma
     for s in range(n):
         v = vec[s] + weight * unit_row[s]
         vec[s] = v
-        x = -v
-        if filled == m and x <= buf[m - 1]:
-            continue
-        j = filled if filled < m else m - 1
-        while j > 0 and buf[j - 1] < x:
-            buf[j] = buf[j - 1]
-            j -= 1
-        buf[j] = x
-        inserted += 1
-        if filled < m:
-            filled += 1
+        if _keep_loss_nb(buf, filled, m, -v):
+            inserted += 1
+            if filled < m:
+                filled += 1
     if bounded and inserted < m:  # pragma: no cover - only when rounding defeats the bound
         filled = 0
         for s in range(n):
-            x = -vec[s]
-            if filled == m and x <= buf[m - 1]:
-                continue
-            j = filled if filled < m else m - 1
-            while j > 0 and buf[j - 1] < x:
-                buf[j] = buf[j - 1]
-                j -= 1
-            buf[j] = x
-            if filled < m:
+            if _keep_loss_nb(buf, filled, m, -vec[s]) and filled < m:
                 filled += 1
-    var = buf[kv] if kv < n else buf[n - 1]
-    if ke == 0:
-        es = buf[0]
-    else:
-        tot = 0.0
-        for j in range(ke):
-            tot += buf[j]
-        es = tot / ke
+    var, es = _tail_var_es_nb(buf, n, kv, ke)
     return var, es, buf[m - 1]
 
 
