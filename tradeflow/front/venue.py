@@ -100,7 +100,7 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
 
 
 def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
-              rng: np.random.Generator) -> VenueOutcome:
+              rng: np.random.Generator, *, sent: np.ndarray | None = None) -> VenueOutcome:
     """Match one session's client orders in a limit order book per instrument.
 
     Parameters
@@ -114,6 +114,10 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         10 ** minor units of each instrument's currency; fees are rounded to it.
     rng : numpy.random.Generator
         The execution stream (latency and background liquidity).
+    sent : bool ndarray of shape (n_orders,), optional
+        Which orders the desk lets out (default: all). An order not sent never reaches the
+        book and has no executions. The random draws do not depend on ``sent``: the same
+        stream state gives the same latencies and background flow whatever the mask.
 
     Returns
     -------
@@ -121,6 +125,11 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
     """
     orders = orders.copy()
     n = orders.shape[0]
+    if sent is None:
+        sent = np.ones(n, bool)
+    sent = np.asarray(sent, dtype=bool)
+    if sent.shape != (n,):
+        raise ValueError(f"'sent' must be a bool mask of shape ({n},). Got shape {sent.shape} instead.")
     inst = market.instruments
     tick = inst["tick_size"].to_numpy(np.float64)
     n_inst = market.n_instruments
@@ -172,7 +181,7 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         # on the aggressive side is capped at the range's end, which it can only fill better than.
         unreachable = np.where(side > 0, lvl < lo, lvl > hi) & (kind[rows] != BookEvent.MARKET)
         lvl = np.clip(lvl, lo, hi).astype(np.int64) - lo
-        keep = ~unreachable
+        keep = ~unreachable & sent[rows]
         cl = {"ts": ev_ts[sl][keep],
               "kind": np.where(ev_cancel[sl] == 1, BookEvent.CANCEL, kind[rows]).astype(np.int8)[keep],
               "side": side[keep], "price": lvl[keep], "qty": np.maximum(orders["qty"][rows], 1)[keep],
