@@ -15,7 +15,6 @@ book of :func:`tradeflow.front._kernels.book_run_nb` and the desk's session loop
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 # Event kinds of the venue's input streams (mirrored by tradeflow.front.orderbook.BookEvent).

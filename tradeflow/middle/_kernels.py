@@ -425,7 +425,7 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
                  risk_on, returns, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol, rate, div_yield,
                  call_put, unit_pnl, fx_reb, spnl, desk_spnl, var_buf, var_level, es_level, sqrt_h,
                  lim, action, limit_state, peak, first_breach_id,
-                 fills, events, pnl, risk, breaches):
+                 fills, events, pnl, risk, breaches, nf0=0, ne0=0, nb0=0, begin=True, finish=True):
     """Process arrivals, venue executions and snapshots in time order: the desk's real-time loop.
 
     On arrival an order goes through every pre-trade control (:func:`pretrade_controls_nb`);
@@ -445,15 +445,20 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
     Writes the orders' status fields, ``fills``, ``events``, ``pnl``, ``risk`` and ``breaches`` in
     place, and carries the position, lot, limit and trading state over to the next call.
 
+    The loop can be fed in pieces (the session loop feeds it each venue execution as the
+    book makes it): ``nf0, ne0, nb0`` are the counts written so far, ``begin`` marks the
+    first piece (the scenario P&L is marked at the open) and ``finish`` the last (working
+    orders expire at the close).
+
     Returns
     -------
     (n_fills_written, n_events_written, n_breaches_written, status) ; status 1 = FIFO pool full
     """
-    nf = 0
-    ne = 0
-    nb = 0
+    nf = nf0
+    ne = ne0
+    nb = nb0
     n_books = pos.shape[0]
-    if risk_on:
+    if risk_on and begin:
         rebase_risk_nb(snap_ts[0], 0, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns,
                        opt_vol, rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl, desk_spnl)
     for e in range(ev_kind.shape[0]):
@@ -573,6 +578,8 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
             orders[k]["status"] = S_PARTIALLY_FILLED
             ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_PARTIALLY_FILLED, R_NONE, q, price, cum,
                            qty - cum)
+    if not finish:
+        return nf, ne, nb, 0
     # day orders still working at the close expire
     for k in range(orders.shape[0]):
         st = orders[k]["status"]

@@ -218,6 +218,73 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     fifo : bool, default=False
         Realized P&L by FIFO lots instead of average cost (total P&L is the same).
     """
+    run = _prepare(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
+                   fifo=fifo, n_exec=executions.shape[0])
+    exec_row = _exec_rows(run.orders, executions)
+    ev_ts, ev_kind, ev_ref = run.events_without_fills()
+    n_x = executions.shape[0]
+    ev_ts = np.concatenate([ev_ts, executions["ts"]])
+    ev_kind = np.concatenate([ev_kind, np.full(n_x, _kernels.EV_FILL, np.int64)])
+    ev_ref = np.concatenate([ev_ref, np.arange(n_x, dtype=np.int64)])
+    order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
+    nf, ne, nbr, status = _kernels.desk_loop_nb(ev_kind[order_], ev_ref[order_], run.orders, executions, exec_row,
+                                                *run.kernel_args)
+    return run.outcome(state, market, nf, ne, nbr, status)
+
+
+def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
+    """Row of each execution's order in ``orders`` (sorted by ``order_id``), validated."""
+    n = orders.shape[0]
+    exec_row = np.searchsorted(orders["order_id"], executions["order_id"]).astype(np.int64)
+    if executions.size and (exec_row.max() >= n or np.any(orders["order_id"][exec_row] != executions["order_id"])):
+        raise ValueError("an execution refers to an 'order_id' that is not in orders")
+    return exec_row
+
+
+@dataclass(slots=True)
+class _DeskRun:
+    """One session's desk loop, ready to run: the orders' working copy, the loop's arguments
+    after ``(ev_kind, ev_ref, orders, execs, exec_row)`` and its outputs."""
+
+    orders: np.ndarray
+    snap_ts: np.ndarray
+    kernel_args: tuple
+    fills: np.ndarray
+    events: np.ndarray
+    pnl: np.ndarray
+    risk_rows: np.ndarray
+    breaches: np.ndarray
+    multiplier: np.ndarray
+
+    def events_without_fills(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(ts, kind, ref)`` of the arrivals, cancels and snapshots, unsorted."""
+        orders = self.orders
+        n = orders.shape[0]
+        cancels = np.flatnonzero(orders["ts_cancel"] >= 0)
+        ev_ts = np.concatenate([orders["ts"], orders["ts_cancel"][cancels], self.snap_ts])
+        ev_kind = np.concatenate([np.full(n, _kernels.EV_ARRIVAL), np.full(cancels.size, _kernels.EV_CANCEL),
+                                  np.full(self.snap_ts.size, _kernels.EV_SNAPSHOT)]).astype(np.int64)
+        ev_ref = np.concatenate([np.arange(n), cancels, np.arange(self.snap_ts.size)]).astype(np.int64)
+        return ev_ts, ev_kind, ev_ref
+
+    def outcome(self, state: DeskState, market: MarketData, nf: int, ne: int, nbr: int, status: int) -> DeskOutcome:
+        """Carry the counts into ``state`` and package what the loop wrote."""
+        if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
+            raise RuntimeError("FIFO lot pool exhausted")
+        state.n_fills_total += nf
+        state.n_breaches_total += nbr
+        events = self.events[:ne]
+        events = events[np.argsort(events["ts"], kind="stable")]
+        events["event_id"] = np.arange(ne)
+        trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
+        positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
+        return DeskOutcome(orders=self.orders, fills=self.fills[:nf], events=events, pnl=self.pnl, positions=positions,
+                           risk=self.risk_rows, breaches=self.breaches[:nbr])
+
+
+def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
+             pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int) -> _DeskRun:
+    """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions."""
     orders = orders.copy()
     n = orders.shape[0]
     n_books, n_inst = state.shape
@@ -228,9 +295,6 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     for name, hi in (("book", n_books), ("instrument", n_inst)):
         if n and (orders[name].min() < 0 or orders[name].max() >= hi):
             raise ValueError(f"order {name!r} out of range [0, {hi}): got {orders[name].min()}..{orders[name].max()}")
-    exec_row = np.searchsorted(orders["order_id"], executions["order_id"]).astype(np.int64)
-    if executions.size and (exec_row.max() >= n or np.any(orders["order_id"][exec_row] != executions["order_id"])):
-        raise ValueError("an execution refers to an 'order_id' that is not in orders")
     inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
     order_fx = market.fx[inst_ccy[orders["instrument"]], market.step_of(orders["ts"])]
 
@@ -241,16 +305,10 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
 
     snap_ts = _snapshot_times(market, close_ts, pnl_interval_s)
     snap_step = market.step_of(snap_ts).astype(np.int64)
-    n_x = executions.shape[0]
+    n_x = int(n_exec)
     cancels = np.flatnonzero(orders["ts_cancel"] >= 0)
     if cancels.size and np.any(orders["ts_cancel"][cancels] < orders["ts"][cancels]):
         raise ValueError("an order's 'ts_cancel' is before its 'ts'")
-    ev_ts = np.concatenate([orders["ts"], executions["ts"], orders["ts_cancel"][cancels], snap_ts])
-    ev_kind = np.concatenate([np.full(n, _kernels.EV_ARRIVAL), np.full(n_x, _kernels.EV_FILL),
-                              np.full(cancels.size, _kernels.EV_CANCEL),
-                              np.full(snap_ts.size, _kernels.EV_SNAPSHOT)]).astype(np.int64)
-    ev_ref = np.concatenate([np.arange(n), np.arange(n_x), cancels, np.arange(snap_ts.size)]).astype(np.int64)
-    order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
 
     working_buy = np.zeros((n_books, n_inst), np.int64)
     working_sell = np.zeros((n_books, n_inst), np.int64)
@@ -306,9 +364,8 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     spnl = np.zeros((n_books, returns.shape[1]))
     desk_spnl = np.zeros(returns.shape[1])
     rc_levels = (risk.risk.var_level, risk.risk.es_level) if risk is not None else (0.99, 0.975)
-
-    nf, ne, nbr, status = _kernels.desk_loop_nb(
-        ev_kind[order_], ev_ref[order_], orders, executions, exec_row, order_fx, inst_ccy,
+    kernel_args = (
+        order_fx, inst_ccy,
         float(limits.price_collar_bps), int(limits.max_order_qty), float(limits.max_order_notional), max_position,
         int(limits.max_gross_position_qty), float(limits.client_credit_limit),
         np.int64(round(limits.duplicate_window_s * 1e9)),
@@ -321,14 +378,5 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
         float(rc_levels[1]), sqrt_h, lim, np.int8(action), state.limit_state, state.peak,
         np.int64(state.n_breaches_total), fills, events, pnl, risk_rows, breaches,
     )
-    if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
-        raise RuntimeError("FIFO lot pool exhausted")
-    state.n_fills_total += nf
-    state.n_breaches_total += nbr
-    events = events[:ne]
-    events = events[np.argsort(events["ts"], kind="stable")]
-    events["event_id"] = np.arange(ne)
-    trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
-    positions = state.positions(market.mid[:, -1], trade_date, ri.multiplier)
-    return DeskOutcome(orders=orders, fills=fills[:nf], events=events, pnl=pnl, positions=positions,
-                       risk=risk_rows, breaches=breaches[:nbr])
+    return _DeskRun(orders=orders, snap_ts=snap_ts, kernel_args=kernel_args, fills=fills, events=events, pnl=pnl,
+                    risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)
