@@ -164,8 +164,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
             j += 1
         if status != BOOK_OK:
             return status, nx
-    while s_i < n_snap:  # after the last event: record, nothing left to pull against
-        book_snapshot_nb(bs, np.nan, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
+    while s_i < n_snap:  # after the last event
+        book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
                          live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
                          snap_cum_trades)
         s_i += 1
