@@ -39,6 +39,9 @@ R_UNKNOWN_CLIENT = 16
 R_UNKNOWN_TRADER = 17
 R_TS_BACKWARDS = 18
 R_UNKNOWN_ORDER = 19
+R_TOO_LATE_TO_REPLACE = 20
+# OrderOrigin
+O_REPLACE = 1
 # TradingState
 T_ACTIVE = 0
 T_REDUCING_ONLY = 1
@@ -416,6 +419,30 @@ def _event_nb(events, n, order_id, ts, kind, reason, qty, price, cum, leaves):
 
 
 @njit(cache=True, nogil=True)
+def replace_qty_nb(orders, k):
+    """A cancel/replace (row ``k``) against the order it replaces: ``(reason, qty)``.
+
+    The replacement stands for what the original has left (FIX: the new OrderQty less the
+    original's CumQty); it is refused when the original was never accepted (or is not in
+    ``orders``) or has already filled in full, as a venue refuses a replace that comes too late.
+    """
+    target = orders[k]["parent_id"]
+    lo = 0
+    hi = k  # the replaced order came first
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if orders[mid]["order_id"] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo >= k or orders[lo]["order_id"] != target or orders[lo]["status"] == S_REJECTED:
+        return R_UNKNOWN_ORDER, orders[k]["qty"]
+    if orders[lo]["status"] == S_FILLED:
+        return R_TOO_LATE_TO_REPLACE, orders[k]["qty"]
+    return R_NONE, orders[lo]["qty"] - orders[lo]["filled_qty"]
+
+
+@njit(cache=True, nogil=True)
 def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
                  collar_bps, max_order_qty, max_order_notional, max_position, max_gross, credit_limit, dup_window_ns,
                  book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
@@ -501,6 +528,15 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
             ts = orders[k]["ts"]
             client = orders[k]["client"]
             trader = orders[k]["trader"]
+            if orders[k]["origin"] == O_REPLACE:
+                reason, qty = replace_qty_nb(orders, k)
+                orders[k]["qty"] = max(qty, 1)
+                if reason != R_NONE:
+                    orders[k]["status"] = S_REJECTED
+                    orders[k]["reject_reason"] = reason
+                    orders[k]["ts_done"] = ts
+                    ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_REJECTED, reason, qty, np.nan, 0, 0)
+                    continue
             reason = pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, orders[k]["limit_price"],
                                           orders[k]["ref_price"], order_fx[k], pos[b, i], working_buy[b, i],
                                           working_sell[b, i], collar_bps, max_order_qty, max_order_notional,
