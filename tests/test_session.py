@@ -41,18 +41,22 @@ def _session_inputs(cfg, seed):
 
 
 def _fixed_point(cfg, market, minor, orders, risk, close_ts, rng, state0, max_iter=60):
+    """Guess which orders go out (and a cancel/replace's size: what its original has left),
+    run the venue, then the desk; repeat with the desk's answer until it is the guess."""
     start = rng.bit_generator.state
     sent = np.ones(orders.shape[0], bool)
+    guess = orders.copy()
     for it in range(max_iter):
         rng.bit_generator.state = start
-        venue = run_venue(orders, market, cfg.execution, minor, rng, sent=sent)
+        venue = run_venue(guess, market, cfg.execution, minor, rng, sent=sent)
         state = copy.deepcopy(state0)
         desk = run_desk(venue.orders, venue.executions, market, cfg.pretrade, state, close_ts=close_ts,
                         pnl_interval_s=cfg.pnl_interval_seconds, risk=risk, fifo=cfg.risk.pnl_method == "fifo")
         accepted = desk.orders["status"] != OrderStatus.REJECTED
-        if np.array_equal(accepted, sent):
+        if np.array_equal(accepted, sent) and np.array_equal(desk.orders["qty"], guess["qty"]):
             return venue, desk, state, it
         sent = accepted
+        guess["qty"] = desk.orders["qty"]
     raise AssertionError("the reference did not reach a fixed point")
 
 
