@@ -22,23 +22,27 @@ def test_hawkes_mean_count_matches_stationary_mean(branching):
 
 
 def test_hawkes_clusters_poisson_does_not():
+    # pooled over seeds: variance/mean of 1-min counts across 3 x 390 minutes
     prof = np.ones(390)
-    def dispersion(t):
-        c = np.bincount((t // 60).astype(int), minlength=390)
-        return c.var() / c.mean()
-    h = hawkes_arrivals(np.random.default_rng(0), expected=50_000, profile=prof, step_s=60.0, branching=0.7,
-                        decay_s=30.0)
-    p = poisson_arrivals(np.random.default_rng(0), expected=50_000, profile=prof, step_s=60.0)
-    assert dispersion(h) > 2.0 and 0.7 < dispersion(p) < 1.4
-    assert np.all(np.diff(h) >= 0) and h.max() < 390 * 60
+
+    def counts(t):
+        return np.bincount((t // 60).astype(int), minlength=390)
+
+    h = [hawkes_arrivals(np.random.default_rng(s), expected=50_000, profile=prof, step_s=60.0, branching=0.7,
+                         decay_s=30.0) for s in range(3)]
+    p = [poisson_arrivals(np.random.default_rng(s), expected=50_000, profile=prof, step_s=60.0) for s in range(3)]
+    ch, cp = np.concatenate([counts(t) for t in h]), np.concatenate([counts(t) for t in p])
+    assert ch.var() / ch.mean() > 2.0 and 0.8 < cp.var() / cp.mean() < 1.25
+    for t in h:
+        assert np.all(np.diff(t) >= 0) and t.max() < 390 * 60
 
 
 def test_hawkes_follows_the_profile():
     prof = np.r_[np.full(50, 3.0), np.ones(50)]
-    t = hawkes_arrivals(np.random.default_rng(2), expected=20_000, profile=prof, step_s=1.0, branching=0.5,
-                        decay_s=0.5)
-    first, second = (t < 50).sum(), (t >= 50).sum()
-    assert 2.4 < first / second < 3.6
+    ts = [hawkes_arrivals(np.random.default_rng(s), expected=20_000, profile=prof, step_s=1.0, branching=0.5,
+                          decay_s=0.5) for s in range(3)]
+    first, second = sum((t < 50).sum() for t in ts), sum((t >= 50).sum() for t in ts)
+    assert 2.6 < first / second < 3.4
 
 
 @pytest.mark.parametrize("n", [1.0, 1.5])
@@ -65,13 +69,34 @@ def test_metaorders_are_consecutive_runs_per_client():
 
 def test_power_law_sizes_have_the_configured_tail_and_round_lots():
     cfg = FlowConfig(size_tail=1.6, round_lot_share=0.0)
-    s = order_sizes(np.random.default_rng(0), cfg, 200_000)
     xmin = cfg.median_qty / 2 ** (1 / 1.6)
-    mle = s.size / np.log(s / xmin).sum()  # the Pareto MLE of the tail exponent
-    assert abs(mle - 1.6) < 0.03
-    assert abs(np.median(s) - cfg.median_qty) < 0.02 * cfg.median_qty
-    lots = order_sizes(np.random.default_rng(0), FlowConfig(round_lot_share=0.4), 100_000)
+    for seeds in [(0, 1), (2, 3)]:  # two pooled samples: each must recover the tail
+        s = np.concatenate([order_sizes(np.random.default_rng(k), cfg, 100_000) for k in seeds])
+        mle = s.size / np.log(s / xmin).sum()  # the Pareto MLE of the tail exponent (sd ~ 1.6 / sqrt(n) = 0.004)
+        assert abs(mle - 1.6) < 0.02
+        assert abs(np.median(s) - cfg.median_qty) < 0.02 * cfg.median_qty
+    lots = np.concatenate([order_sizes(np.random.default_rng(k), FlowConfig(round_lot_share=0.4), 50_000)
+                           for k in (0, 1)])
     assert 0.38 < np.mean(lots % 100 == 0) < 0.43
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_metaorders_give_order_signs_long_memory(persist):
+    from tradeflow.market.stylized import hurst_aggregated_variance
+
+    # Hurst exponent of aggressive order signs, pooled over two seeds (>= 10k market orders)
+    cfg = small_config(20_000, flow={"side_persistence": persist})
+    signs = []
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        o = generate_orders(cfg.flow, simulate_market(cfg.market, rng), rng)
+        signs.append(o["side"][o["order_type"] == OrderType.MARKET].astype(np.float64))
+    assert sum(s.size for s in signs) >= 10_000
+    hurst = hurst_aggregated_variance(signs)
+    if persist:  # metaorder tail 1.5: (3 - 1.5) / 2 = 0.75
+        assert 0.6 <= hurst <= 0.85
+    else:
+        assert abs(hurst - 0.5) < 0.08
 
 
 def test_orders_with_cancels_replaces_and_tifs_are_consistent():
