@@ -546,7 +546,8 @@ class FlowConfig:
     target_position_qty : float, default=2_000
         Metaorders lean against the inventory their book would build in the instrument:
         against it with probability ``1/2 + min(|inventory| / target, 1) / 2``, so
-        positions stay near the desk's limits.
+        positions stay near the desk's limits. The inventory starts each day from the
+        positions the desk carries (``DeskState.pos``), so a multi-day run stays bounded.
     ioc_share, fok_share : float, default=0.05, 0.02
         Shares of limit orders sent immediate-or-cancel / fill-or-kill. IOC/FOK need
         ``ExecutionConfig.venue="book"`` (the quote model has no depth and lets them rest).
