@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+import re
 import tomllib
 import types
 import typing
@@ -93,6 +94,19 @@ def _parse_date(obj: object, name: str, v: object) -> np.datetime64:
     raise AssertionError  # unreachable
 
 
+# The main exchange of each currency's equity market: an instrument's listing venue when none is given.
+HOME_MIC: dict[str, str] = {
+    "USD": "XNYS", "EUR": "XETR", "GBP": "XLON", "CHF": "XSWX", "JPY": "XTKS", "HKD": "XHKG", "CAD": "XTSE",
+    "AUD": "XASX", "SEK": "XSTO", "DKK": "XCSE", "NOK": "XOSL",
+}
+
+
+def _mic(obj: object, name: str) -> None:
+    v = getattr(obj, name)
+    if not (isinstance(v, str) and re.fullmatch(r"[A-Z0-9]{4}", v)):
+        _fail(obj, name, "an ISO 10383 market identifier code: 4 upper-case letters or digits such as 'XNYS'", v)
+
+
 # --------------------------------------------------------------------------- market
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InstrumentConfig:
@@ -120,6 +134,11 @@ class InstrumentConfig:
         Quoted bid/ask spread in basis points of the mid (at least one tick is enforced).
     weight : float, default=1.0
         Relative share of client order flow.
+    mic : str, optional
+        ISO 10383 market identifier code of the listing venue the desk's orders go to (e.g.
+        ``"XNAS"``, ``"XNYS"``, ``"XETR"``, ``"XPAR"``); orders carry its id (``venue``) and FIX
+        messages name it (ExDestination 100, LastMkt 30). Defaults to the main exchange of the
+        currency's market (:data:`HOME_MIC`: USD ``XNYS``, EUR ``XETR`` ...; ``XOFF`` otherwise).
     """
 
     symbol: str
@@ -132,12 +151,16 @@ class InstrumentConfig:
     settlement_lag: int = 1
     spread_bps: float = 2.0
     weight: float = 1.0
+    mic: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.symbol, str) or not self.symbol:
             _fail(self, "symbol", "a non-empty str", self.symbol)
         if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper()):
             _fail(self, "currency", "a 3-letter ISO currency code", self.currency)
+        if self.mic is None:
+            object.__setattr__(self, "mic", HOME_MIC.get(self.currency, "XOFF"))
+        _mic(self, "mic")
         _coerce_float(self, "price", "volatility", "drift", "tick_size", "spread_bps", "weight")
         _positive(self, "price")
         _positive(self, "volatility", allow_zero=True)
@@ -194,6 +217,9 @@ class OptionConfig:
     tick_size, lot_size, multiplier, settlement_lag, spread_bps, weight
         As for :class:`InstrumentConfig`; ``multiplier`` (default 1) is reported in the
         instrument table for the risk engine; prices and quantities are per unit.
+    mic : str, optional
+        ISO 10383 code of the venue the option trades on (e.g. ``"XCBO"``, ``"XEUR"``);
+        defaults to its underlying's.
     """
 
     symbol: str
@@ -208,8 +234,11 @@ class OptionConfig:
     settlement_lag: int = 1
     spread_bps: float = 50.0
     weight: float = 0.5
+    mic: str | None = None
 
     def __post_init__(self) -> None:
+        if self.mic is not None:
+            _mic(self, "mic")
         if not isinstance(self.symbol, str) or not self.symbol:
             _fail(self, "symbol", "a non-empty str", self.symbol)
         if not isinstance(self.underlying, str) or not self.underlying:
@@ -235,10 +264,14 @@ def _default_instruments() -> tuple[InstrumentConfig, ...]:
     us = [("AAPL", 230.0, 0.25), ("MSFT", 420.0, 0.22), ("AMZN", 190.0, 0.30), ("JPM", 210.0, 0.20),
           ("XOM", 115.0, 0.24), ("NVDA", 140.0, 0.45)]
     eu = [("SAP", 230.0, 0.24), ("ASML", 680.0, 0.32), ("SIE", 180.0, 0.22), ("TTE", 58.0, 0.21)]
+    # primary listings: Nasdaq, NYSE, Xetra, Euronext Amsterdam and Paris
+    mic = {"AAPL": "XNAS", "MSFT": "XNAS", "AMZN": "XNAS", "JPM": "XNYS", "XOM": "XNYS", "NVDA": "XNAS",
+           "SAP": "XETR", "ASML": "XAMS", "SIE": "XETR", "TTE": "XPAR"}
     return tuple(
-        [InstrumentConfig(symbol=s, currency="USD", price=p, volatility=v, settlement_lag=1) for s, p, v in us]
+        [InstrumentConfig(symbol=s, currency="USD", price=p, volatility=v, settlement_lag=1, mic=mic[s])
+         for s, p, v in us]
         + [InstrumentConfig(symbol=s, currency="EUR", price=p, volatility=v, settlement_lag=2,
-                            spread_bps=3.0) for s, p, v in eu]
+                            spread_bps=3.0, mic=mic[s]) for s, p, v in eu]
     )
 
 
@@ -403,6 +436,17 @@ class MarketConfig:
         """Symbols of the instrument table: the instruments, then the options."""
         return tuple(i.symbol for i in self.instruments) + tuple(o.symbol for o in self.options)
 
+    @property
+    def mics(self) -> tuple[str, ...]:
+        """Listing venue (MIC) of each row of the instrument table: the instruments, then the options."""
+        by_symbol = {i.symbol: i.mic for i in self.instruments}
+        return tuple(by_symbol.values()) + tuple(o.mic or by_symbol[o.underlying] for o in self.options)
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        """Venues in use (MICs) in order of first appearance in :attr:`mics`; an order's ``venue`` indexes it."""
+        return tuple(dict.fromkeys(self.mics))
+
     def correlation_matrix(self) -> np.ndarray:
         """The instruments' correlation matrix, validated.
 
@@ -502,7 +546,8 @@ class FlowConfig:
     target_position_qty : float, default=2_000
         Metaorders lean against the inventory their book would build in the instrument:
         against it with probability ``1/2 + min(|inventory| / target, 1) / 2``, so
-        positions stay near the desk's limits.
+        positions stay near the desk's limits. The inventory starts each day from the
+        positions the desk carries (``DeskState.pos``), so a multi-day run stays bounded.
     ioc_share, fok_share : float, default=0.05, 0.02
         Shares of limit orders sent immediate-or-cancel / fill-or-kill. IOC/FOK need
         ``ExecutionConfig.venue="book"`` (the quote model has no depth and lets them rest).

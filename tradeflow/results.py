@@ -94,10 +94,30 @@ class RunResult:
     def _currencies(self, ids: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(np.asarray(ids, np.int64), categories=list(self.market.currencies))
 
+    @property
+    def venues(self) -> tuple[str, ...]:
+        """The run's venues (MICs) in venue-id order: an order's ``venue`` code indexes this."""
+        inst = self.market.instruments
+        if "mic" not in inst:
+            return ()
+        ids = inst["venue_id"].to_numpy(np.int64)
+        out = np.empty(int(ids.max()) + 1 if ids.size else 0, dtype=object)
+        out[ids] = inst["mic"].to_numpy(object)
+        return tuple(out)
+
+    def _venues(self, ids: np.ndarray) -> pd.Categorical | np.ndarray:
+        """Venue ids as a categorical of MICs (ids unchanged for a run stored without instrument MICs)."""
+        venues = self.venues
+        if not venues:
+            return np.asarray(ids)
+        return pd.Categorical.from_codes(np.asarray(ids, np.int64), categories=list(venues))
+
     def _frame(self, name: str, **enum_overrides) -> pd.DataFrame:
         df = records_to_frame(self.records[name], enum_fields={**ENUM_FIELDS, **enum_overrides})
         if "instrument" in df:
             df["instrument"] = self._symbols(df["instrument"].to_numpy())
+        if "venue" in df:
+            df["venue"] = self._venues(df["venue"].to_numpy())
         return df
 
     # ----------------------------------------------------------------- tables
@@ -124,14 +144,15 @@ class RunResult:
 
         NewOrderSingle (35=D) or OrderCancelReplaceRequest (35=G) per order and an ExecutionReport
         (35=8) per lifecycle event, SOH-delimited, in time order; algo children carry their parent
-        as SecondaryClOrdID (526).
+        as SecondaryClOrdID (526); orders name their venue's MIC as ExDestination (100), fills as
+        LastMkt (30).
         """
         from tradeflow.front.fix import fix_messages
 
         symbols = list(self.market.instruments["symbol"])
         ccys = list(self._currencies(self.market.instruments["currency_id"].to_numpy()))
-        return fix_messages(self.records["orders"], self.records["events"], symbols, ccys, sender=sender,
-                            target=target)
+        return fix_messages(self.records["orders"], self.records["events"], symbols, ccys,
+                            venues=self.venues or None, sender=sender, target=target)
 
     @cached_property
     def order_events(self) -> pd.DataFrame:
@@ -144,6 +165,9 @@ class RunResult:
         df = self._frame("fills")
         ccy = self.market.instruments["currency_id"].to_numpy()[self.records["fills"]["instrument"]]
         df["currency"] = self._currencies(ccy)
+        if "venue_id" in self.market.instruments:  # a fill executes where its order went: the listing venue
+            venue_id = self.market.instruments["venue_id"].to_numpy()
+            df["venue"] = self._venues(venue_id[self.records["fills"]["instrument"]])
         return df
 
     @cached_property

@@ -118,7 +118,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         clock.lap("market")
 
         orders, parents = generate_flow(cfg.flow, market, rngs["flow"], first_order_id=n_orders,
-                                        first_parent_id=n_parents)
+                                        first_parent_id=n_parents, positions=state.pos)
         n_parents += len(parents)
         clock.lap("flow")
 

@@ -1,6 +1,7 @@
 """Arrivals, clients and order generation."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import small_config
@@ -21,23 +22,27 @@ def test_hawkes_mean_count_matches_stationary_mean(branching):
 
 
 def test_hawkes_clusters_poisson_does_not():
+    # pooled over seeds: variance/mean of 1-min counts across 3 x 390 minutes
     prof = np.ones(390)
-    def dispersion(t):
-        c = np.bincount((t // 60).astype(int), minlength=390)
-        return c.var() / c.mean()
-    h = hawkes_arrivals(np.random.default_rng(0), expected=50_000, profile=prof, step_s=60.0, branching=0.7,
-                        decay_s=30.0)
-    p = poisson_arrivals(np.random.default_rng(0), expected=50_000, profile=prof, step_s=60.0)
-    assert dispersion(h) > 2.0 and 0.7 < dispersion(p) < 1.4
-    assert np.all(np.diff(h) >= 0) and h.max() < 390 * 60
+
+    def counts(t):
+        return np.bincount((t // 60).astype(int), minlength=390)
+
+    h = [hawkes_arrivals(np.random.default_rng(s), expected=50_000, profile=prof, step_s=60.0, branching=0.7,
+                         decay_s=30.0) for s in range(3)]
+    p = [poisson_arrivals(np.random.default_rng(s), expected=50_000, profile=prof, step_s=60.0) for s in range(3)]
+    ch, cp = np.concatenate([counts(t) for t in h]), np.concatenate([counts(t) for t in p])
+    assert ch.var() / ch.mean() > 2.0 and 0.8 < cp.var() / cp.mean() < 1.25
+    for t in h:
+        assert np.all(np.diff(t) >= 0) and t.max() < 390 * 60
 
 
 def test_hawkes_follows_the_profile():
     prof = np.r_[np.full(50, 3.0), np.ones(50)]
-    t = hawkes_arrivals(np.random.default_rng(2), expected=20_000, profile=prof, step_s=1.0, branching=0.5,
-                        decay_s=0.5)
-    first, second = (t < 50).sum(), (t >= 50).sum()
-    assert 2.4 < first / second < 3.6
+    ts = [hawkes_arrivals(np.random.default_rng(s), expected=20_000, profile=prof, step_s=1.0, branching=0.5,
+                          decay_s=0.5) for s in range(3)]
+    first, second = sum((t < 50).sum() for t in ts), sum((t >= 50).sum() for t in ts)
+    assert 2.6 < first / second < 3.4
 
 
 @pytest.mark.parametrize("n", [1.0, 1.5])
@@ -64,13 +69,34 @@ def test_metaorders_are_consecutive_runs_per_client():
 
 def test_power_law_sizes_have_the_configured_tail_and_round_lots():
     cfg = FlowConfig(size_tail=1.6, round_lot_share=0.0)
-    s = order_sizes(np.random.default_rng(0), cfg, 200_000)
     xmin = cfg.median_qty / 2 ** (1 / 1.6)
-    mle = s.size / np.log(s / xmin).sum()  # the Pareto MLE of the tail exponent
-    assert abs(mle - 1.6) < 0.03
-    assert abs(np.median(s) - cfg.median_qty) < 0.02 * cfg.median_qty
-    lots = order_sizes(np.random.default_rng(0), FlowConfig(round_lot_share=0.4), 100_000)
+    for seeds in [(0, 1), (2, 3)]:  # two pooled samples: each must recover the tail
+        s = np.concatenate([order_sizes(np.random.default_rng(k), cfg, 100_000) for k in seeds])
+        mle = s.size / np.log(s / xmin).sum()  # the Pareto MLE of the tail exponent (sd ~ 1.6 / sqrt(n) = 0.004)
+        assert abs(mle - 1.6) < 0.02
+        assert abs(np.median(s) - cfg.median_qty) < 0.02 * cfg.median_qty
+    lots = np.concatenate([order_sizes(np.random.default_rng(k), FlowConfig(round_lot_share=0.4), 50_000)
+                           for k in (0, 1)])
     assert 0.38 < np.mean(lots % 100 == 0) < 0.43
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_metaorders_give_order_signs_long_memory(persist):
+    from tradeflow.market.stylized import hurst_aggregated_variance
+
+    # Hurst exponent of aggressive order signs, pooled over two seeds (>= 10k market orders)
+    cfg = small_config(20_000, flow={"side_persistence": persist})
+    signs = []
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        o = generate_orders(cfg.flow, simulate_market(cfg.market, rng), rng)
+        signs.append(o["side"][o["order_type"] == OrderType.MARKET].astype(np.float64))
+    assert sum(s.size for s in signs) >= 10_000
+    hurst = hurst_aggregated_variance(signs)
+    if persist:  # metaorder tail 1.5: (3 - 1.5) / 2 = 0.75
+        assert 0.6 <= hurst <= 0.85
+    else:
+        assert abs(hurst - 0.5) < 0.08
 
 
 def test_orders_with_cancels_replaces_and_tifs_are_consistent():
@@ -91,3 +117,131 @@ def test_orders_with_cancels_replaces_and_tifs_are_consistent():
     assert np.all(o["ts_cancel"][ends] >= o["ts"][ends])
     assert np.all(o["tif"][o["order_type"] == OrderType.MARKET] == TimeInForce.DAY)
     assert {TimeInForce.IOC, TimeInForce.FOK} <= set(o["tif"].tolist())
+
+
+def _limit_pressure(run, days=10):
+    """Per day: share of orders refused by a position limit, and mean |position| at the close."""
+    from tradeflow.schema import NS_PER_DAY, RejectReason
+
+    o = run.records["orders"]
+    day = o["ts"] // NS_PER_DAY
+    blocked = np.isin(o["reject_reason"], [RejectReason.MAX_POSITION, RejectReason.MAX_GROSS_POSITION])
+    dates = np.unique(day)
+    assert dates.size == days
+    eod = run.records["eod_positions"]
+    return (np.array([blocked[day == d].mean() for d in dates]), np.array([blocked[day == d].sum() for d in dates]),
+            np.array([(day == d).sum() for d in dates]),
+            np.array([np.abs(eod["qty"][eod["trade_date"] == d]).mean() for d in dates]))
+
+
+@pytest.mark.slow
+def test_carried_positions_keep_a_multi_day_desk_inside_its_limits(monkeypatch):
+    import tradeflow
+    import tradeflow.sim
+
+    cfg = small_config(3_000, days=10, pretrade={"max_position_qty": 15_000})
+    _, hit, n, pos = _limit_pressure(tradeflow.simulate(cfg, seed=0, progress=False))
+    last = hit[-3:].sum() / n[-3:].sum()
+    # the lean continues from the carried positions: no build-up over the days (a day's share of
+    # position-limit rejects is noisy, 1-2% here; seeds 0-3 give last-3-days / day-1 ratios of 0.5-1.7)
+    assert last <= 2 * hit[0] / n[0]
+    assert pos[-3:].mean() <= 1.25 * pos[0]
+
+    # the same run with every session leaning from flat books (the flow before the carry)
+    flat = tradeflow.sim.generate_flow
+    monkeypatch.setattr(tradeflow.sim, "generate_flow", lambda *a, positions=None, **k: flat(*a, **k))
+    _, hit_flat, n_flat, pos_flat = _limit_pressure(tradeflow.simulate(cfg, seed=0, progress=False))
+    np.testing.assert_array_equal(hit_flat[0], hit[0])  # day 1 starts flat either way
+    last_flat = hit_flat[-3:].sum() / n_flat[-3:].sum()
+    # inventory random-walks from day to day and runs into the limit (seeds 0-3: 4-13x day 1's share)
+    assert last_flat >= 3 * hit_flat[0] / n_flat[0] and last_flat >= 2.5 * last
+    assert pos_flat[-3:].mean() >= 1.3 * pos_flat[0]
+
+
+def test_flow_leans_against_carried_positions():
+    from tradeflow.front import generate_flow
+
+    cfg = small_config(4_000)
+    market = simulate_market(cfg.market, np.random.default_rng(1))
+    n_books, n_inst = cfg.flow.n_books, market.n_instruments
+    flat, _ = generate_flow(cfg.flow, market, np.random.default_rng(2))
+    zeros, _ = generate_flow(cfg.flow, market, np.random.default_rng(2), positions=np.zeros((n_books, n_inst)))
+    for f in flat.dtype.names:  # None means flat books
+        np.testing.assert_array_equal(zeros[f], flat[f])
+    carried = np.zeros((n_books, n_inst), np.int64)
+    carried[0, :] = 1_000_000  # book 0 long everything, far beyond the target: every metaorder sells
+    carried[1, :] = -1_000_000
+    o, _ = generate_flow(cfg.flow, market, np.random.default_rng(2), positions=carried)
+    for f in ("ts", "instrument", "client", "book", "qty"):
+        np.testing.assert_array_equal(o[f], flat[f])  # only sides move
+    assert np.all(o["side"][o["book"] == 0] == -1) and np.all(o["side"][o["book"] == 1] == 1)
+    rest = o["book"] >= 2
+    np.testing.assert_array_equal(o["side"][rest], flat["side"][rest])  # other books unaffected
+    assert np.mean(flat["side"][o["book"] == 0] == -1) < 0.75
+
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 10)), np.zeros(40), np.full((4, 10), np.nan),
+                                 np.zeros((4, 10), dtype=object)])
+def test_carried_positions_are_validated(bad):
+    from tradeflow.front import generate_flow
+
+    cfg = small_config(500)
+    market = simulate_market(cfg.market, np.random.default_rng(1))
+    with pytest.raises(ValueError, match="'positions' parameter of generate_flow"):
+        generate_flow(cfg.flow, market, np.random.default_rng(2), positions=bad)
+
+
+def test_instruments_have_validated_listing_venues():
+    from tradeflow.config import HOME_MIC, InstrumentConfig, MarketConfig, OptionConfig
+
+    cfg = MarketConfig()
+    mic = {i.symbol: i.mic for i in cfg.instruments}
+    assert mic["AAPL"] == "XNAS" and mic["JPM"] == "XNYS" and mic["SAP"] == "XETR" and mic["TTE"] == "XPAR"
+    assert cfg.venues == tuple(dict.fromkeys(mic.values()))
+    assert InstrumentConfig(symbol="X").mic == HOME_MIC["USD"] == "XNYS"
+    assert InstrumentConfig(symbol="X", currency="EUR").mic == "XETR"
+    assert InstrumentConfig(symbol="X", currency="ZAR").mic == "XOFF"  # no home market known: off-exchange
+    for bad in ("xnys", "XNY", "XNYSE", "", 7, "XN-S"):
+        with pytest.raises(ValueError, match="'mic' parameter of InstrumentConfig.*ISO 10383"):
+            InstrumentConfig(symbol="X", mic=bad)
+    with pytest.raises(ValueError, match="'mic' parameter of OptionConfig"):
+        OptionConfig(symbol="C", underlying="AAPL", strike=200.0, expiry="2026-12-18", mic="cboe")
+    opts = (OptionConfig(symbol="AAPL_C", underlying="AAPL", strike=200.0, expiry="2026-12-18"),
+            OptionConfig(symbol="SAP_C", underlying="SAP", strike=200.0, expiry="2026-12-18", mic="XEUR"))
+    with_opts = MarketConfig(options=opts)
+    assert with_opts.mics[-2:] == ("XNAS", "XEUR")  # an option trades where its underlying does unless told
+    assert with_opts.venues[-1] == "XEUR"
+
+
+def test_orders_carry_their_instruments_venue_and_frames_show_the_mic():
+    import tradeflow
+
+    cfg = small_config(2_000, flow={"algo_share": 0.2, "replace_rate": 0.2})
+    run = tradeflow.simulate(cfg, seed=3, progress=False)
+    o = run.records["orders"]
+    inst = run.instruments
+    venue_id = inst["venue_id"].to_numpy()
+    np.testing.assert_array_equal(o["venue"], venue_id[o["instrument"]])
+    assert np.unique(o["venue"]).size == len(cfg.market.venues) > 1
+    assert run.venues == cfg.market.venues
+    frame = run.orders
+    assert isinstance(frame["venue"].dtype, pd.CategoricalDtype)
+    mic = dict(zip(inst["symbol"], inst["mic"], strict=True))
+    np.testing.assert_array_equal(frame["venue"].astype(str), frame["instrument"].astype(str).map(mic))
+    fills = run.fills
+    assert fills["venue"].astype(str).tolist() == fills["instrument"].astype(str).map(mic).tolist()
+    # every kind of order (client, replace, algo child) carries it
+    kinds = {int(x) for x in np.unique(o["origin"])}
+    assert {int(OrderOrigin.CLIENT), int(OrderOrigin.REPLACE), int(OrderOrigin.ALGO_CHILD)} <= kinds
+
+
+def test_run_venues_round_trip_through_the_store(tmp_path):
+    pytest.importorskip("pyarrow")
+    import tradeflow
+    from tradeflow.store import read_run, write_run
+
+    run = tradeflow.simulate(small_config(500), seed=1, progress=False)
+    write_run(run, tmp_path / "run")
+    back = read_run(tmp_path / "run")
+    assert back.venues == run.venues
+    pd.testing.assert_series_equal(back.orders["venue"], run.orders["venue"])

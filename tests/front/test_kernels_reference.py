@@ -34,21 +34,25 @@ def test_hawkes_kernel_matches_reference(seed, n_steps, branching, decay):
     np.testing.assert_array_equal(out[:n], ref)
 
 
-@given(seed=st.integers(0, 2**32 - 1), n_meta=st.integers(1, 200), target=st.floats(1.0, 1e4))
-def test_lean_sides_matches_reference(seed, n_meta, target):
+@given(seed=st.integers(0, 2**32 - 1), n_meta=st.integers(1, 200), target=st.floats(1.0, 1e4),
+       carried=st.booleans())
+def test_lean_sides_matches_reference(seed, n_meta, target, carried):
     rng = np.random.default_rng(seed)
     order = rng.permutation(n_meta)
     book, inst = rng.integers(0, 3, n_meta), rng.integers(0, 4, n_meta)
     qty, u = rng.random(n_meta) * 1000, rng.random(n_meta)
+    start = rng.normal(0, 3 * target, (3, 4)) if carried else np.zeros((3, 4))
     got = np.empty(n_meta, np.int64)
-    k.lean_sides_nb(order, book, inst, qty, u, target, 3, 4, got)
-    inv = {}
+    inv_out = start.copy()
+    k.lean_sides_nb(order, book, inst, qty, u, target, inv_out, got)
+    inv = {(b, i): start[b, i] for b in range(3) for i in range(4)}
     for m in order:
-        x = inv.get((book[m], inst[m]), 0.0)
+        x = inv[(book[m], inst[m])]
         against = -1 if x > 0 else 1
         side = against if u[m] < 0.5 + 0.5 * min(abs(x) / target, 1.0) else -against
         assert got[m] == side
         inv[(book[m], inst[m])] = x + side * qty[m]
+    np.testing.assert_array_equal(inv_out, [[inv[(b, i)] for i in range(4)] for b in range(3)])
 
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 500), n_steps=st.integers(1, 30),

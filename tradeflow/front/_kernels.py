@@ -211,14 +211,15 @@ def hawkes_times_nb(rng, mu_step, step_s, horizon_s, branching, decay, out):
 
 
 @njit(cache=True, nogil=True)
-def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, n_books, n_inst, out_side):
+def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, inv, out_side):
     """Sides of metaorders taken in start order, leaning against each book's inventory.
 
     A metaorder goes against the intended inventory of its book x instrument with
     probability ``1/2 + min(|inventory| / target, 1) / 2`` (a fair coin when flat), so the
     desk's clients keep positions near ``target`` without losing the runs of same-side orders.
+    ``inv`` (float64, n_books x n_instruments) holds the inventory entering the session (the
+    desk's carried positions, zeros when flat) and is updated in place metaorder by metaorder.
     """
-    inv = np.zeros((n_books, n_inst), np.float64)
     for j in range(meta_order.shape[0]):
         m = meta_order[j]
         b = meta_book[m]

@@ -29,13 +29,14 @@ def client_assignments(cfg: FlowConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 def generate_orders(cfg: FlowConfig, market: MarketData, rng: np.random.Generator, *,
-                    first_order_id: int = 0) -> np.ndarray:
+                    first_order_id: int = 0, positions: np.ndarray | None = None) -> np.ndarray:
     """Draw one session of client orders (the orders of :func:`generate_flow`, algo children included)."""
-    return generate_flow(cfg, market, rng, first_order_id=first_order_id)[0]
+    return generate_flow(cfg, market, rng, first_order_id=first_order_id, positions=positions)[0]
 
 
 def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator, *,
-                  first_order_id: int = 0, first_parent_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                  first_order_id: int = 0, first_parent_id: int = 0,
+                  positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Draw one session of client orders and algo parents.
 
     Arrivals are a Hawkes (default) or Poisson process following the market's intraday
@@ -43,7 +44,9 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     limit offset and cancel habit, see :func:`~tradeflow.front.clients.client_profiles`);
     its trader and book follow from the client. With ``side_persistence`` a client works
     metaorders (runs of same-side orders in one instrument), which gives order signs long
-    memory. Sizes are power-law (or log-normal) with round-lot spikes. Limit orders sit a
+    memory; metaorders lean against the inventory of their book (the ``positions`` carried
+    from earlier sessions plus what the session's earlier metaorders would add), so positions
+    stay bounded over a multi-day run. Sizes are power-law (or log-normal) with round-lot spikes. Limit orders sit a
     normal number of bps behind the mid (some are marketable); some are IOC or FOK; some
     day limits are later cancelled (``ts_cancel``) or replaced (a new order whose
     ``parent_id`` is the replaced one). A small share of orders are fat-fingered (size
@@ -62,13 +65,18 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
         Id of the first order (ids run on across the days of a run).
     first_parent_id : int, default=0
         Id of the first algo parent (parents have their own id space).
+    positions : float ndarray of shape (n_books, n_instruments), optional
+        The desk's positions (shares) entering the session, e.g. ``DeskState.pos``; metaorders
+        lean against them. ``None``: flat books (the first day of a run).
 
     Returns
     -------
-    orders : ndarray of ORDER_DT, sorted by ``ts``, ``order_id`` = ``first_order_id`` + position.
+    orders : ndarray of ORDER_DT, sorted by ``ts``, ``order_id`` = ``first_order_id`` + position,
+        ``venue`` = the instrument's listing venue (its index in ``MarketConfig.venues``).
     parents : ndarray of ALGO_PARENT_DT, sorted by ``ts``, ``parent_id`` = ``first_parent_id`` + position.
     """
     inst = market.instruments
+    inventory = _carried_inventory(positions, cfg.n_books, len(inst))
     t0 = market.times[0]
     step_ns = int(market.times[1] - market.times[0]) if market.n_steps > 1 else 1_000_000_000
     profile = market.profile if market.profile is not None else np.ones(market.n_steps)
@@ -104,8 +112,7 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
         meta_qty = np.bincount(meta, weights=raw, minlength=n_meta)
         meta_side = np.empty(n_meta, np.int64)
         _kernels.lean_sides_nb(np.argsort(first, kind="stable"), meta_book, meta_inst, meta_qty,
-                               rng.random(n_meta), float(cfg.target_position_qty), cfg.n_books, len(weights),
-                               meta_side)
+                               rng.random(n_meta), float(cfg.target_position_qty), inventory, meta_side)
         side = meta_side[meta].astype(np.int8)
     else:
         instrument = rng.choice(len(weights), size=n, p=p_inst).astype(np.int32)
@@ -190,6 +197,8 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     has_parent = orders["origin"] == OrderOrigin.REPLACE
     orders["parent_id"][has_parent] = new_id[orders["parent_id"][has_parent]]
     orders["order_id"] = first_order_id + np.arange(orders.size)
+    # every order goes to its instrument's listing venue (algo children and replacements included)
+    orders["venue"] = _venue_ids(inst)[orders["instrument"]]
     orders["status"] = OrderStatus.NEW
     orders["reject_reason"] = RejectReason.NONE
     orders["avg_fill_price"] = np.nan
@@ -201,3 +210,25 @@ def _limit_on_grid(raw: np.ndarray, side: np.ndarray, tick: np.ndarray) -> np.nd
     """Round limits away from the market onto the tick grid (buy down, sell up), at least one tick."""
     ticks = np.where(side > 0, np.floor(raw / tick + 1e-9), np.ceil(raw / tick - 1e-9))
     return np.maximum(ticks, 1.0) * tick
+
+
+def _venue_ids(inst) -> np.ndarray:
+    """Listing venue id of each instrument (0 for a hand-built table without the ``venue_id`` column)."""
+    if "venue_id" in inst:
+        return inst["venue_id"].to_numpy(np.int32)
+    return np.zeros(len(inst), np.int32)
+
+
+def _carried_inventory(positions: np.ndarray | None, n_books: int, n_inst: int) -> np.ndarray:
+    """The books' inventory entering the session as a fresh float64 (n_books, n_inst) array, validated."""
+    if positions is None:
+        return np.zeros((n_books, n_inst), np.float64)
+    pos = np.asarray(positions)
+    if pos.shape != (n_books, n_inst) or pos.dtype.kind not in "iuf":
+        raise ValueError(f"The 'positions' parameter of generate_flow must be a numeric array of shape "
+                         f"(n_books, n_instruments) = ({n_books}, {n_inst}). Got {pos.dtype} of shape {pos.shape} "
+                         f"instead.")
+    pos = pos.astype(np.float64)  # a copy: the kernel updates it in place
+    if not np.all(np.isfinite(pos)):
+        raise ValueError("The 'positions' parameter of generate_flow must be finite. Got non-finite entries.")
+    return pos

@@ -96,9 +96,11 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
 
     Instruments come first (ids ``0..n-1`` in config order), then options (see
     :mod:`tradeflow.market.options` for the option columns ``underlying, strike, expiry,
-    call_put``; non-options hold -1, NaN, -1 and ``""``).
+    call_put``; non-options hold -1, NaN, -1 and ``""``). ``mic`` is the listing venue and
+    ``venue_id`` its index in ``MarketConfig.venues`` (what orders carry as ``venue``).
     """
     ccys = cfg.currencies
+    mics, venues = cfg.mics, cfg.venues
     rows = [
         {
             "instrument": i, "symbol": inst.symbol, "asset_class": "equity", "currency": inst.currency,
@@ -106,6 +108,7 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
             "lot_size": inst.lot_size, "multiplier": 1.0, "settlement_lag": inst.settlement_lag,
             "price": inst.price, "volatility": inst.volatility, "spread_bps": inst.spread_bps,
             "weight": inst.weight, "underlying": -1, "strike": np.nan, "expiry": -1, "call_put": "",
+            "mic": mics[i], "venue_id": venues.index(mics[i]),
         }
         for i, inst in enumerate(cfg.instruments)
     ]
@@ -122,10 +125,12 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
             "underlying": u, "strike": opt.strike,
             "expiry": int(np.datetime64(opt.expiry, "D").astype(np.int64)),
             "call_put": "C" if opt.kind == "call" else "P",
+            "mic": mics[len(cfg.instruments) + k], "venue_id": venues.index(mics[len(cfg.instruments) + k]),
         })
     df = pd.DataFrame(rows)
     return df.astype({"instrument": np.int32, "currency_id": np.int32, "lot_size": np.int64,
-                      "settlement_lag": np.int64, "underlying": np.int32, "expiry": np.int64})
+                      "settlement_lag": np.int64, "underlying": np.int32, "expiry": np.int64,
+                      "venue_id": np.int32})
 
 
 def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int) -> np.ndarray:
