@@ -9,14 +9,16 @@ from tests.conftest import small_config
 from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import simulate_market
 from tradeflow.middle import DeskState, run_desk
-from tradeflow.schema import EXECUTION_DT, NS_PER_DAY, EventKind, Liquidity, OrderStatus, RejectReason
+from tradeflow.schema import EXECUTION_DT, NS_PER_DAY, EventKind, Liquidity, OrderOrigin, OrderStatus, RejectReason
 
 
 def reference_desk(orders, execs, order_fx, limits):
     """Arrivals before executions at equal times; dicts instead of arrays; partial fills allowed.
 
     Implements every pre-trade control in its documented order: throttle, collar, order
-    quantity, notional, net position, gross position, client credit, duplicates.
+    quantity, notional, net position, gross position, client credit, duplicates; then a
+    cancel/replace's own check (the original must be working; the replacement stands for
+    what the original has left).
     """
     row = {int(o): k for k, o in enumerate(orders["order_id"])}
     events = [(orders["ts"][k], 0, k) for k in range(len(orders))]
@@ -25,12 +27,12 @@ def reference_desk(orders, execs, order_fx, limits):
     events += [(orders["ts_cancel"][k], 2, k) for k in cancels]
     events.sort()
     pos, working, status, reason, filled, fills = {}, {}, {}, {}, {}, []
-    credit, sent, last = {}, {}, {}
+    credit, sent, last, qty_of = {}, {}, {}, {}
     for _, kind, ref in events:
         k = ref if kind != 1 else row[int(execs["order_id"][ref])]
         o = orders[k]
         key = (int(o["book"]), int(o["instrument"]))
-        side, qty = int(o["side"]), int(o["qty"])
+        side, qty = int(o["side"]), qty_of.get(k, int(o["qty"]))
         is_limit = o["order_type"] == 1
         px = o["limit_price"] if is_limit else o["ref_price"]
         client, trader = int(o["client"]), int(o["trader"])
@@ -42,6 +44,15 @@ def reference_desk(orders, execs, order_fx, limits):
             continue
         if kind == 0:
             ts = int(o["ts"])
+            replace_r = RejectReason.NONE
+            if o["origin"] == OrderOrigin.REPLACE:
+                orig = row.get(int(o["parent_id"]))
+                if orig is None or orig >= k or status[orig] == OrderStatus.REJECTED:
+                    replace_r = RejectReason.UNKNOWN_ORDER
+                elif status[orig] == OrderStatus.FILLED:
+                    replace_r = RejectReason.TOO_LATE_TO_REPLACE
+                else:
+                    qty = qty_of[k] = min(qty, qty_of.get(orig, int(orders["qty"][orig])) - filled[orig])
             p = pos.get(key, 0)
             w = working.get(key + (side,), 0)
             w_other = working.get(key + (-side,), 0)
@@ -66,7 +77,7 @@ def reference_desk(orders, execs, order_fx, limits):
                     qty, o["limit_price"] if is_limit else -1.0):
                 r = RejectReason.DUPLICATE_ORDER
             else:
-                r = RejectReason.NONE
+                r = replace_r
             reason[k] = r
             status[k] = OrderStatus.REJECTED if r else OrderStatus.NEW
             filled[k] = 0

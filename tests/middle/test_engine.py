@@ -18,7 +18,7 @@ from tradeflow.market.scenarios import scenarios_from_frame, simulate_scenarios
 from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.middle.instruments import NS_PER_YEAR
 from tradeflow.middle.var import var_es
-from tradeflow.schema import NS_PER_DAY, OrderStatus, RejectReason
+from tradeflow.schema import NS_PER_DAY, OrderOrigin, OrderStatus, RejectReason
 
 SYMS = ["AAA", "BBB", "CCC"]
 
@@ -267,6 +267,9 @@ def _replay_session(seed):
     orders = np.concatenate([orders, copies])
     orders = orders[np.argsort(orders["ts"], kind="stable")]
     orders["order_id"] = np.arange(len(orders)) + 1_000
+    # the engine takes cancel/replace as a cancel plus a new order: no replace links here
+    orders["origin"] = OrderOrigin.CLIENT
+    orders["parent_id"] = -1
     execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
     close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
     state = DeskState.flat(cfg.flow.n_books, market.n_instruments)

@@ -439,7 +439,7 @@ def replace_qty_nb(orders, k):
         return R_UNKNOWN_ORDER, orders[k]["qty"]
     if orders[lo]["status"] == S_FILLED:
         return R_TOO_LATE_TO_REPLACE, orders[k]["qty"]
-    return R_NONE, orders[lo]["qty"] - orders[lo]["filled_qty"]
+    return R_NONE, min(orders[k]["qty"], orders[lo]["qty"] - orders[lo]["filled_qty"])
 
 
 @njit(cache=True, nogil=True)
@@ -528,20 +528,17 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
             ts = orders[k]["ts"]
             client = orders[k]["client"]
             trader = orders[k]["trader"]
-            if orders[k]["origin"] == O_REPLACE:
-                reason, qty = replace_qty_nb(orders, k)
-                orders[k]["qty"] = max(qty, 1)
-                if reason != R_NONE:
-                    orders[k]["status"] = S_REJECTED
-                    orders[k]["reject_reason"] = reason
-                    orders[k]["ts_done"] = ts
-                    ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_REJECTED, reason, qty, np.nan, 0, 0)
-                    continue
+            replace_reason = R_NONE
+            if orders[k]["origin"] == O_REPLACE:  # the market-access controls first, then the replace's own
+                replace_reason, qty = replace_qty_nb(orders, k)
+                orders[k]["qty"] = qty
             reason = pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, orders[k]["limit_price"],
                                           orders[k]["ref_price"], order_fx[k], pos[b, i], working_buy[b, i],
                                           working_sell[b, i], collar_bps, max_order_qty, max_order_notional,
                                           max_position[i], max_gross, credit_limit, dup_window_ns, book_state, kill,
                                           credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px)
+            if reason == R_NONE:
+                reason = replace_reason
             if reason != R_NONE:
                 orders[k]["status"] = S_REJECTED
                 orders[k]["reject_reason"] = reason
