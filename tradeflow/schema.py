@@ -514,6 +514,11 @@ EXPLAIN_DT = np.dtype(
         ("penalties", np.float64),  # negative when the book paid settlement penalties today
         ("fx_translation", np.float64),  # yesterday's local P&L x today's FX change
         ("residual", np.float64),  # total minus the explained parts (~0 for linear instruments)
+        # the options' share of market_move_pnl, by Greek (Taylor terms at the previous close)
+        ("option_delta_pnl", np.float64),
+        ("option_gamma_pnl", np.float64),
+        ("option_vega_pnl", np.float64),
+        ("option_theta_pnl", np.float64),
     ],
     align=True,
 )

@@ -37,7 +37,8 @@ SETTLEMENT_TS_OFFSET = 12 * 3600 * 1_000_000_000  # settlement batches post at 1
 
 
 def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.ndarray, *,
-               first_txn_id: int = 0, first_posting_id: int = 0, value_date: int | None = None) -> np.ndarray:
+               first_txn_id: int = 0, first_posting_id: int = 0, value_date: int | None = None,
+               multiplier: np.ndarray | None = None) -> np.ndarray:
     """Trade-date ledger transactions, one per fill or booking (``txn_id`` = ``first_txn_id`` + position).
 
     Each transaction posts securities (book vs counterparty) and principal cash
@@ -56,15 +57,30 @@ def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.nd
         Where the ids start (they run on across the days of a run).
     value_date : int, optional
         The trade date (days since epoch); defaults to each posting's ``ts`` date.
+    multiplier : float64 ndarray of shape (n_instruments,), optional
+        Contract multiplier of each instrument (default 1): the principal is
+        ``qty x price x multiplier``; fees are taken as given.
     """
     inst = fills["instrument"]
-    principal = to_minor(fills["qty"] * fills["price"], minor_scale[inst])
+    principal = to_minor(fills["qty"] * fills["price"] * _unit_multiplier(multiplier, minor_scale, "book_fills")[inst],
+                         minor_scale[inst])
     fee = to_minor(fills["fee"], minor_scale[inst])
     ccy = instrument_ccy[inst].astype(np.int32)
     out = np.zeros(6 * fills.shape[0], dtype=LEDGER_DT)
     n = _kernels.book_fills_nb(fills, principal, fee, ccy, np.int64(first_txn_id), np.int64(first_posting_id),
                                np.int64(-1 if value_date is None else value_date), out)
     return out[:n]
+
+
+def _unit_multiplier(multiplier: np.ndarray | None, like: np.ndarray, where: str) -> np.ndarray:
+    """The instruments' contract multipliers (ones when not given), checked finite and positive."""
+    if multiplier is None:
+        return np.ones(np.shape(like), np.float64)
+    m = np.asarray(multiplier, np.float64)
+    if m.shape != np.shape(like) or not np.all(np.isfinite(m) & (m > 0)):
+        raise ValueError(f"The 'multiplier' parameter of {where} must be finite positive floats of shape "
+                         f"{np.shape(like)}. Got {multiplier!r} instead.")
+    return m
 
 
 def _postings(n: int, txn, fill_id, ts, kind, owner, is_cash, asset, amount, txn_type, value_date, instr) -> np.ndarray:

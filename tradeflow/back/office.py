@@ -6,7 +6,7 @@ import numpy as np
 
 from tradeflow.back.confirmations import confirm_trades
 from tradeflow.back.custodian import Custodian
-from tradeflow.back.explain import explain_day
+from tradeflow.back.explain import OptionTerms, explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
 from tradeflow.back.ledger import book_fills, post_penalties, post_settlements
 from tradeflow.back.netting import net_obligations
@@ -121,6 +121,9 @@ class BackOffice:
         self.inst_ccy = self.instruments["currency_id"].to_numpy(np.int64)
         self.inst_scale = self.ccy_scale[self.inst_ccy]
         self.tick = self.instruments["tick_size"].to_numpy(np.float64)
+        # contract multipliers: cash is qty x price x multiplier everywhere in the back office (fees as given)
+        self.inst_mult = (self.instruments["multiplier"].to_numpy(np.float64) if "multiplier" in self.instruments
+                          else np.ones(self.n_inst))
         scfg = config.settlement
         asset_class = self.instruments["asset_class"].to_numpy(object)
         self.inst_penalty_bps = np.array([
@@ -141,7 +144,7 @@ class BackOffice:
         self._open_instr = np.zeros(0, np.int64)
         self.reconciler = Reconciler(n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
                                      tolerance_minor=config.back.pnl_tolerance_minor,
-                                     booking_cutoff_ns=config.back.booking_cutoff_ns)
+                                     booking_cutoff_ns=config.back.booking_cutoff_ns, multiplier=self.inst_mult)
         self._prev: tuple | None = None
 
     # ---------------------------------------------------------------- one day
@@ -164,7 +167,7 @@ class BackOffice:
         self.logs["bookings"].append(bookings)
         self.parts["faults"].append(faults)
         trade_ledger = book_fills(bookings, self.inst_ccy, self.inst_scale, first_txn_id=self.n_txn,
-                                  first_posting_id=self.n_post, value_date=d)
+                                  first_posting_id=self.n_post, value_date=d, multiplier=self.inst_mult)
         self._post(trade_ledger, bookings.shape[0])
 
         # instructions, confirmations, obligations
@@ -203,7 +206,8 @@ class BackOffice:
                             partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
                             unmatched=self.logs["matched_on"].view[self._open_obl] > d,
                             penalty_bps=self.inst_penalty_bps[ob["instrument"]],
-                            close_price=marks[ob["instrument"]], minor_scale=self.ccy_scale[ob["currency"]],
+                            close_price=(marks * self.inst_mult)[ob["instrument"]],
+                            minor_scale=self.ccy_scale[ob["currency"]],
                             draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
         ob_all[self._open_obl] = ob
         ob = ob_all
@@ -241,7 +245,7 @@ class BackOffice:
                                marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
                                bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
                                booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
-                               confirmations=self.logs["confirmations"].view)
+                               confirmations=self.logs["confirmations"].view, multiplier=self.inst_mult)
         self._age(breaks, d)
         self.parts["breaks"].append(breaks)
         self._explain(d, fills, positions, market, events)
@@ -271,16 +275,20 @@ class BackOffice:
         local[positions["book"], positions["instrument"]] = (positions["realized_pnl"] + positions["unrealized_pnl"]
                                                              - positions["fees"])
         if self._prev is None:
-            self._prev = (np.zeros(shape, np.int64), market.mid[:, 0], market.fx[:, 0], np.zeros(shape))
-        prev_qty, prev_marks, prev_fx, prev_local = self._prev
+            self._prev = (np.zeros(shape, np.int64), market.mid[:, 0], market.fx[:, 0], np.zeros(shape),
+                          int(market.times[0]))
+        prev_qty, prev_marks, prev_fx, prev_local, prev_close = self._prev
+        close = int(market.times[-1])
+        options = OptionTerms.from_table(self.instruments, prev_close_ns=prev_close, close_ns=close,
+                                         session_close_ns=self.cfg.market.session_close_ns)
         o = self.logs["obligations"].view[events["obligation_id"]]
         pen = np.zeros((self.n_books, len(self.currencies)))
         np.add.at(pen, (o["book"], o["currency"]), events["penalty"] / self.ccy_scale[o["currency"]])
         self.parts["explain"].append(explain_day(
             trade_date=d, fills=fills, prev_qty=prev_qty, prev_marks=prev_marks, marks=market.mid[:, -1],
             prev_fx=prev_fx, fx=market.fx[:, -1], prev_local_pnl=prev_local, local_pnl=local, penalties=pen,
-            instrument_ccy=self.inst_ccy))
-        self._prev = (qty, market.mid[:, -1], market.fx[:, -1], local)
+            instrument_ccy=self.inst_ccy, multiplier=self.inst_mult, options=options))
+        self._prev = (qty, market.mid[:, -1], market.fx[:, -1], local, close)
 
     # ---------------------------------------------------------------- results
     def records(self) -> dict[str, np.ndarray]:

@@ -44,7 +44,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     ----------
     fills : ndarray of FILL_DT
     instruments : DataFrame
-        The instrument table (``settlement_lag``, ``currency``, ``currency_id``).
+        The instrument table (``settlement_lag``, ``currency``, ``currency_id`` and, when
+        present, ``multiplier``: the cash leg is ``qty x price x multiplier``).
     currencies : tuple of str
     calendar : BusinessCalendar
     trade_date : numpy.datetime64
@@ -79,7 +80,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     out["trade_date"] = td
     out["settle_date"] = settle_by_inst[inst] if n else np.zeros(0, np.int64)
     out["qty"] = fills["qty"]
-    out["cash_amount"] = fills["side"] * to_minor(fills["qty"] * fills["price"], minor_scale[inst])
+    mult = instruments["multiplier"].to_numpy(np.float64) if "multiplier" in instruments else np.ones(len(instruments))
+    out["cash_amount"] = fills["side"] * to_minor(fills["qty"] * fills["price"] * mult[inst], minor_scale[inst])
     out["obligation_id"] = -1
     out["settled_date"] = -1
     settle_as_of(out, td)
