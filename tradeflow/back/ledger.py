@@ -28,7 +28,6 @@ import pandas as pd
 
 from tradeflow.back import _kernels
 from tradeflow.back.netting import group_in_order
-from tradeflow.back.settlement import to_minor
 from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, TxnType
 
 __all__ = ["book_fills", "post_settlements", "post_penalties", "trial_balance", "balances"]
@@ -62,13 +61,15 @@ def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.nd
         ``qty x price x multiplier``; fees are taken as given.
     """
     inst = fills["instrument"]
-    principal = to_minor(fills["qty"] * fills["price"] * _unit_multiplier(multiplier, minor_scale, "book_fills")[inst],
-                         minor_scale[inst])
-    fee = to_minor(fills["fee"], minor_scale[inst])
-    ccy = instrument_ccy[inst].astype(np.int32)
+    if fills.shape[0] and (inst.min() < 0 or inst.max() >= np.shape(minor_scale)[0]):
+        raise ValueError(f"The 'fills' parameter of book_fills has instrument ids outside the "
+                         f"{np.shape(minor_scale)[0]} instruments: {inst.min()}..{inst.max()}.")
+    mult = _unit_multiplier(multiplier, minor_scale, "book_fills")
+    recs = np.ascontiguousarray(fills)
     out = np.zeros(6 * fills.shape[0], dtype=LEDGER_DT)
-    n = _kernels.book_fills_nb(fills, principal, fee, ccy, np.int64(first_txn_id), np.int64(first_posting_id),
-                               np.int64(-1 if value_date is None else value_date), out)
+    n = _kernels.book_fills_nb(recs, mult, np.ascontiguousarray(minor_scale, np.float64),
+                               np.ascontiguousarray(instrument_ccy, np.int32), np.int64(first_txn_id),
+                               np.int64(first_posting_id), np.int64(-1 if value_date is None else value_date), out)
     return out[:n]
 
 
@@ -222,10 +223,14 @@ def trial_balance(ledger: np.ndarray | Sequence[np.ndarray], *, as_of_date: int 
 
 def asset_totals(*ledgers: np.ndarray) -> pd.DataFrame:
     """Sum of all postings per asset (``asset_is_cash``, ``asset``, ``amount``), exact, for assets posted to."""
-    n_sec = max([int(x["asset"].max()) + 1 for x in ledgers if x.shape[0]], default=0)
-    tot_sec, tot_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
-    cnt_sec, cnt_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
-    bad = sum(_kernels.asset_totals_nb(x, tot_sec, tot_cash, cnt_sec, cnt_cash) for x in ledgers)
+    n_sec = 4096  # room for the usual asset ids: one pass; else size to the largest id and sum again
+    for attempt in range(2):
+        tot_sec, tot_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
+        cnt_sec, cnt_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
+        bad = sum(_kernels.asset_totals_nb(x, tot_sec, tot_cash, cnt_sec, cnt_cash) for x in ledgers)
+        if not bad or attempt:
+            break
+        n_sec = max([int(_kernels.ledger_stats_nb(x)[0]) + 1 for x in ledgers if x.shape[0]], default=0)
     if bad:  # only negative ids can miss: the arrays span the largest id
         raise ValueError(f"The 'ledger' parameter of trial_balance has {bad} postings with a negative asset id.")
     cash_ids, sec_ids = np.flatnonzero(cnt_cash), np.flatnonzero(cnt_sec)

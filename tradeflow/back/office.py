@@ -130,6 +130,7 @@ class BackOffice:
             float(scfg.penalty_bps.get(asset_class[i], 0.0)) if self.currencies[self.inst_ccy[i]] in
             scfg.penalty_currencies else 0.0 for i in range(self.n_inst)])
         self.ccy_fail_rate = np.array([scfg.fail_rates.get(c, scfg.default_fail_rate) for c in self.currencies])
+        self.borrow = scfg.borrow_units(list(self.instruments["symbol"]))
         self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
         days = config.days
@@ -208,7 +209,8 @@ class BackOffice:
                             penalty_bps=self.inst_penalty_bps[ob["instrument"]],
                             close_price=(marks * self.inst_mult)[ob["instrument"]],
                             minor_scale=self.ccy_scale[ob["currency"]],
-                            draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
+                            draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)),
+                            holdings=self.custodian.securities.copy(), borrow=self.borrow)
         ob_all[self._open_obl] = ob
         ob = ob_all
         self._open_obl = self._open_obl[ob_all["status"][self._open_obl] != SettlementStatus.SETTLED]

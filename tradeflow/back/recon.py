@@ -31,8 +31,11 @@ def _breaks(kind: BreakKind, n: int, **cols) -> np.ndarray:
 
 def _occurrences(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     """How many times each of ``keys`` occurs in ``values``."""
-    if values.size and np.all(values[1:] >= values[:-1]):  # ids usually arrive in order: no sort needed
-        return np.searchsorted(values, keys, side="right") - np.searchsorted(values, keys, side="left")
+    values = np.ascontiguousarray(values, np.int64)
+    if _kernels.is_sorted_nb(values):  # ids usually arrive in order: no sort needed
+        out = np.empty(keys.shape[0], np.int64)
+        _kernels.occurrences_nb(np.ascontiguousarray(keys, np.int64), values, out)
+        return out
     ids, counts = np.unique(values, return_counts=True)
     out = np.zeros(keys.shape[0], np.int64)
     if ids.size:
@@ -226,23 +229,34 @@ def _multiplier(multiplier: np.ndarray | None, n_inst: int) -> np.ndarray:
     return m
 
 
+def _sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``values`` (sorted) with the first position and the count of each."""
+    v = np.ascontiguousarray(values, np.int64)
+    if not _kernels.is_sorted_nb(v):
+        return np.unique(v, return_index=True, return_counts=True)
+    ids, first, count = (np.empty(v.shape[0], np.int64) for _ in range(3))
+    m = _kernels.sorted_counts_nb(v, ids, first, count)
+    return ids[:m], first[:m], count[:m]
+
+
 def _ledger_booking_breaks(reference: np.ndarray, ledger: np.ndarray) -> list[np.ndarray]:
     """Exactly one trade-date ledger transaction per reference record (booking, or fill)."""
     out = []
-    is_trade = ledger["txn_type"] == TxnType.TRADE
-    trade_txn = ledger["txn_id"][is_trade]
-    if np.all(trade_txn[1:] >= trade_txn[:-1]):  # the usual case: no sort needed
-        first = np.flatnonzero(np.r_[True, trade_txn[1:] != trade_txn[:-1]]) if trade_txn.size else trade_txn
-    else:
-        first = np.unique(trade_txn, return_index=True)[1]
-    booked_fill = ledger["fill_id"][is_trade][first]
-    known = np.isin(booked_fill, reference["fill_id"])
-    if np.any(~known):
-        out.append(_breaks(BreakKind.UNKNOWN_BOOKING, int((~known).sum()), fill_id=booked_fill[~known],
+    ref_ids, ref_first, ref_count = _sorted_counts(reference["fill_id"])
+    txn_count = np.zeros(ref_ids.shape[0], np.int64)
+    unknown = np.empty(ledger.shape[0], np.int64)
+    n_unknown = _kernels.trade_txn_counts_nb(ledger, ref_ids, txn_count, unknown)  # one pass, no copies
+    if n_unknown >= 0:
+        unknown = unknown[:n_unknown]
+    else:  # trade transactions out of id order: group them by sorting
+        is_trade = ledger["txn_type"] == TxnType.TRADE
+        first = np.unique(ledger["txn_id"][is_trade], return_index=True)[1]
+        booked_fill = ledger["fill_id"][is_trade][first]
+        unknown = booked_fill[~np.isin(booked_fill, ref_ids)]
+        txn_count = _occurrences(ref_ids, booked_fill)
+    if unknown.size:
+        out.append(_breaks(BreakKind.UNKNOWN_BOOKING, unknown.shape[0], fill_id=unknown,
                            front_value=0.0, back_value=1.0))
-    ref_ids, ref_count = np.unique(reference["fill_id"], return_counts=True)
-    txn_count = _occurrences(ref_ids, booked_fill)
-    ref_first = np.unique(reference["fill_id"], return_index=True)[1]
     for kind, mask in ((BreakKind.MISSING_BOOKING, txn_count < ref_count),
                        (BreakKind.DUPLICATE_BOOKING, txn_count > ref_count)):
         if np.any(mask):
@@ -257,10 +271,11 @@ def _unbalanced_breaks(ledger: np.ndarray) -> list[np.ndarray]:
     """Every transaction sums to zero per asset."""
     out = []
     txn = ledger["txn_id"]
-    grouped = ledger if np.all(txn[1:] >= txn[:-1]) else ledger[np.argsort(txn, kind="stable")]
     bad_txn = np.empty(ledger.shape[0], np.int64)
     bad_amount = np.empty(ledger.shape[0], np.int64)
-    nbad = _kernels.unbalanced_txns_nb(grouped, bad_txn, bad_amount)
+    nbad = _kernels.unbalanced_txns_nb(ledger, bad_txn, bad_amount)  # -1: not in txn order
+    if nbad < 0:
+        nbad = _kernels.unbalanced_txns_nb(ledger[np.argsort(txn, kind="stable")], bad_txn, bad_amount)
     if nbad:
         all_txn, all_first = np.unique(txn, return_index=True)
         fid = ledger["fill_id"][all_first][np.searchsorted(all_txn, bad_txn[:nbad])]
