@@ -930,6 +930,15 @@ class SettlementConfig:
         the custody holding fails for lack of securities.
     borrow_availability_by_symbol : dict of str to int
         Overrides of ``borrow_availability`` for named instruments (hard-to-borrow names).
+    buy_in_currencies : tuple of str, default=("EUR",)
+        Settlement currencies whose market applies the CSDR mandatory buy-in (empty: none).
+    buy_in_extension_days : dict of str to int
+        Per asset class, the extension period in business days: a delivery still failed after
+        it (failed on more days than this) is bought in (liquid shares 4, bonds 7); asset
+        classes not listed are never bought in. The obligation ends ``BOUGHT_IN``.
+    buy_in_premium_bps : float, default=50.0
+        The buy-in price is the day's closing price plus this premium; the failing side pays
+        the receiving side the difference over the agreed price when it is positive.
     penalty_bps : dict of str to float
         CSDR-style daily cash penalty per failed instruction, in bps of the unsettled
         value at the day's close, per asset class (liquid shares 1.0 bp).
@@ -957,8 +966,20 @@ class SettlementConfig:
     penalty_currencies: tuple[str, ...] = ("EUR",)
     borrow_availability: int | None = None
     borrow_availability_by_symbol: dict[str, int] = field(default_factory=dict)
+    buy_in_currencies: tuple[str, ...] = ("EUR",)
+    buy_in_extension_days: dict[str, int] = field(default_factory=lambda: {
+        "equity": 4, "etf": 4, "bond": 7, "government_bond": 7})
+    buy_in_premium_bps: float = 50.0
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "buy_in_currencies", tuple(self.buy_in_currencies))
+        object.__setattr__(self, "buy_in_extension_days", dict(self.buy_in_extension_days))
+        for k, v in self.buy_in_extension_days.items():
+            if not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60):
+                _fail(self, "buy_in_extension_days", f"ints in [0, 60] business days (entry {k!r})", v)
+        _coerce_float(self, "buy_in_premium_bps")
+        if not (isinstance(self.buy_in_premium_bps, float) and 0.0 <= self.buy_in_premium_bps <= 10_000.0):
+            _fail(self, "buy_in_premium_bps", "a float in [0, 10000]", self.buy_in_premium_bps)
         if self.borrow_availability is not None:
             _positive_int(self, "borrow_availability", allow_zero=True)
         object.__setattr__(self, "borrow_availability_by_symbol", dict(self.borrow_availability_by_symbol))

@@ -121,6 +121,7 @@ class SettlementStatus(IntEnum):
     SETTLED = 1
     PARTIALLY_SETTLED = 2
     FAILED = 3
+    BOUGHT_IN = 4  # terminal: still failed after the CSDR extension period, closed by a mandatory buy-in
 
 
 class AccountKind(IntEnum):
@@ -134,6 +135,7 @@ class AccountKind(IntEnum):
     CUSTODY = 5  # securities held at the custodian (settled)
     NOSTRO = 6  # cash at the nostro bank (settled)
     PENALTIES = 7  # settlement-fail penalties paid (>0) or received (<0), per book
+    BUY_IN = 8  # buy-in price differences (cash compensation) paid (>0) or received (<0), per book
 
 
 class BreakKind(IntEnum):
@@ -197,6 +199,7 @@ class TxnType(IntEnum):
     TRADE = 0  # trade-date postings of a booking (pending settlement)
     SETTLEMENT = 1  # settlement-date postings (actual movements at the custodian and the nostro)
     PENALTY = 2  # a daily settlement-fail penalty
+    BUY_IN = 3  # a mandatory buy-in closing a failed obligation, and its cash compensation
 
 
 # The break kind each injected fault must be classified as.
@@ -450,7 +453,9 @@ OBLIGATION_DT = np.dtype(
         ("settled_cash", np.int64),
         ("fail_days", np.int64),
         ("penalties", np.int64),  # cumulative, minor units, >0 paid by the book
-        ("settled_date", np.int64),  # -1 if not fully settled
+        ("settled_date", np.int64),  # -1 if not fully settled (or bought in: the day of the buy-in)
+        ("buy_in_cost", np.int64),  # minor units paid (>0, the book bought in) or 0; see TxnType.BUY_IN
+        ("buy_in_compensation", np.int64),  # price difference paid (>0) or received (<0) by the book
     ],
     align=True,
 )
@@ -467,6 +472,8 @@ SETTLEMENT_EVENT_DT = np.dtype(
         ("qty_open", np.int64),  # still to settle after this day
         ("fail_days", np.int64),  # age of the fail in business days
         ("penalty", np.int64),  # minor units charged (>0) or credited (<0) to the book this day
+        ("buy_in_cost", np.int64),  # the day's buy-in: what the book paid the buy-in agent (minor units)
+        ("buy_in_compensation", np.int64),  # ... and the price difference paid (>0) or received (<0)
     ],
     align=True,
 )

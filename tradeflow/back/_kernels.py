@@ -169,6 +169,7 @@ S_PENDING = 0
 S_SETTLED = 1
 S_PARTIALLY_SETTLED = 2
 S_FAILED = 3
+S_BOUGHT_IN = 4
 F_NONE = 0
 F_LACK_OF_SECURITIES = 1
 F_LATE_MATCHING = 3
@@ -176,7 +177,7 @@ F_LATE_MATCHING = 3
 
 @njit(cache=True, nogil=True)
 def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, unmatched, penalty_bps,
-                  close_price, minor_scale, draws, holding, borrow, ev):
+                  close_price, minor_scale, draws, holding, borrow, buy_in_after, buy_in_price, ev):
     """One day of settlement over every obligation, in place; one event per obligation open at the start.
 
     Receipts (``qty`` > 0) are attempted first, then deliveries and cash-only obligations,
@@ -187,15 +188,17 @@ def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, 
     delivery by the book, whose lack of securities is decided by its custody: a delivery
     settles only up to ``holding[book, instrument] + borrow[instrument]`` (``borrow`` < 0:
     unlimited), the rest fails (partially settled when ``partial_ok``). ``holding`` is
-    updated by what settles. Writes events into ``ev`` (SETTLEMENT_EVENT_DT) in obligation
-    order and returns their count.
+    updated by what settles. An obligation whose securities are still not delivered after
+    the attempt, with more than ``buy_in_after[k]`` (>= 0) days failed, is bought in at
+    ``buy_in_price[k]`` per unit (see ``_buy_in_nb``). Writes events into ``ev``
+    (SETTLEMENT_EVENT_DT) in obligation order and returns their count.
     """
     n = ob.shape[0]
     slot = np.full(n, -1, np.int64)
     is_receipt = np.zeros(n, np.bool_)
     m = 0
     for k in range(n):
-        if ob[k]["status"] == S_SETTLED or ob[k]["trade_date"] > as_of:
+        if ob[k]["status"] == S_SETTLED or ob[k]["status"] == S_BOUGHT_IN or ob[k]["trade_date"] > as_of:
             continue
         slot[k] = m
         is_receipt[k] = ob[k]["qty"] - ob[k]["settled_qty"] > 0
@@ -206,13 +209,13 @@ def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, 
             if slot[k] < 0 or receipt != (phase == 0):
                 continue
             _attempt_nb(ob, k, slot[k], receipt, as_of, fail_rate, cum_weights, partial_ok, partial_share, unmatched,
-                        penalty_bps, close_price, minor_scale, draws, holding, borrow, ev)
+                        penalty_bps, close_price, minor_scale, draws, holding, borrow, buy_in_after, buy_in_price, ev)
     return m
 
 
 @njit(cache=True, nogil=True)
 def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, partial_share, unmatched, penalty_bps,
-                close_price, minor_scale, draws, holding, borrow, ev):
+                close_price, minor_scale, draws, holding, borrow, buy_in_after, buy_in_price, ev):
     open_q = ob[k]["qty"] - ob[k]["settled_qty"]
     open_c = ob[k]["cash"] - ob[k]["settled_cash"]
     b = ob[k]["book"]
@@ -255,8 +258,18 @@ def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, pa
                         q = -avail
                         c = (open_c * avail) // (-open_q)
                         status = S_PARTIALLY_SETTLED
-    holding[b, i] += q
     failed = status == S_FAILED or status == S_PARTIALLY_SETTLED
+    cost = np.int64(0)
+    comp = np.int64(0)
+    if failed and open_q != q and buy_in_after[k] >= 0 and ob[k]["fail_days"] + 1 > buy_in_after[k]:
+        # still failed after the extension period: a mandatory buy-in closes the whole open obligation today
+        status = S_BOUGHT_IN
+        reason = F_NONE
+        failed = False
+        cost, comp, q, c = _buy_in_nb(open_q, open_c, buy_in_price[k], minor_scale[k])
+        ob[k]["buy_in_cost"] = cost
+        ob[k]["buy_in_compensation"] = comp
+    holding[b, i] += q
     left_q = open_q - q
     left_c = open_c - c
     if failed:
@@ -276,7 +289,7 @@ def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, pa
     ob[k]["settled_qty"] += q
     ob[k]["settled_cash"] += c
     ob[k]["penalties"] += pen
-    ob[k]["settled_date"] = as_of if status == S_SETTLED else -1
+    ob[k]["settled_date"] = as_of if status == S_SETTLED or status == S_BOUGHT_IN else -1
     ev[e]["as_of"] = as_of
     ev[e]["obligation_id"] = ob[k]["obligation_id"]
     ev[e]["status"] = status
@@ -286,6 +299,30 @@ def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, pa
     ev[e]["qty_open"] = left_q
     ev[e]["fail_days"] = ob[k]["fail_days"]
     ev[e]["penalty"] = pen
+    ev[e]["buy_in_cost"] = cost
+    ev[e]["buy_in_compensation"] = comp
+
+
+@njit(cache=True, nogil=True)
+def _buy_in_nb(open_q, open_c, unit_price, minor_scale):
+    """A buy-in of an obligation with ``open_q`` securities (> 0: due to the book) and ``open_c`` cash (> 0: the
+    book pays) still open, at ``unit_price`` per unit (the day's price plus the premium, times the multiplier).
+
+    The receiving side buys the securities at the buy-in price ``B``; the failing side pays
+    it the price difference ``max(B - agreed, 0)`` (CSDR: a cheaper buy-in is not refunded).
+    Returns ``(cost, compensation, qty_moved, cash_moved)`` from the book's side: ``cost`` is
+    what the book paid the buy-in agent (> 0 only when the book received, i.e. bought in),
+    ``compensation`` the price difference paid (> 0) or received (< 0) by the book, and the
+    securities and cash that moved through custody and the nostro (the agent's delivery
+    against ``cost``; nothing moves when the book was the failing deliverer).
+    """
+    value = np.int64(np.rint(abs(open_q) * unit_price * minor_scale))
+    diff = value - abs(open_c)
+    if diff < 0:
+        diff = np.int64(0)
+    if open_q > 0:  # the counterparty failed to deliver: the book bought in, the counterparty pays the difference
+        return value, -diff, open_q, value
+    return np.int64(0), diff, np.int64(0), np.int64(0)  # the book failed: it pays the difference, nothing moves
 
 
 # ------------------------------------------------------------------ lookups and grouping (reconciliation, netting)

@@ -14,6 +14,7 @@ the **negative** of what is held there, so that every transaction sums to zero p
 * settlement (``SETTLEMENT``, for what actually moved): ``CPTY_SECURITIES +q``,
   ``CUSTODY -q``, ``CPTY_CASH -c``, ``NOSTRO +c`` (``q`` received, ``c`` paid);
 * a settlement-fail penalty (``PENALTY``): ``PENALTIES +x``, ``CASH -x`` (``x`` > 0 paid).
+* a mandatory buy-in (``BUY_IN``) closes a failed obligation; see :func:`post_buy_ins`.
 
 Fees and penalties are invoiced, not moved through the nostro. Once everything has
 settled, ``CPTY_*`` balances are zero and ``-CUSTODY`` equals ``SECURITIES``.
@@ -28,9 +29,9 @@ import pandas as pd
 
 from tradeflow.back import _kernels
 from tradeflow.back.netting import group_in_order
-from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, TxnType
+from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, SettlementStatus, TxnType
 
-__all__ = ["book_fills", "post_settlements", "post_penalties", "trial_balance", "balances"]
+__all__ = ["book_fills", "post_settlements", "post_penalties", "post_buy_ins", "trial_balance", "balances"]
 
 SETTLEMENT_TS_OFFSET = 12 * 3600 * 1_000_000_000  # settlement batches post at 12:00 UTC on the value date
 
@@ -109,7 +110,8 @@ def post_settlements(events: np.ndarray, obligations: np.ndarray, fill_of_obliga
     net_cash : bool
     as_of, first_txn_id, first_posting_id : int
     """
-    ev = events[(events["qty_settled"] != 0) | (events["cash_settled"] != 0)]
+    ev = events[((events["qty_settled"] != 0) | (events["cash_settled"] != 0))
+                & (events["status"] != SettlementStatus.BOUGHT_IN)]  # buy-ins: see post_buy_ins
     if ev.shape[0] == 0:
         return np.zeros(0, dtype=LEDGER_DT)
     pos = ev["obligation_id"] - obligations["obligation_id"][0]
@@ -167,6 +169,55 @@ def post_penalties(events: np.ndarray, obligations: np.ndarray, fill_of_obligati
     out = np.empty(2 * n, dtype=LEDGER_DT)
     out[0::2], out[1::2] = a, b
     out["posting_id"] = first_posting_id + np.arange(2 * n)
+    return out
+
+
+def post_buy_ins(events: np.ndarray, obligations: np.ndarray, fill_of_obligation: np.ndarray, *,
+                 as_of: int, first_txn_id: int, first_posting_id: int) -> np.ndarray:
+    """One ``BUY_IN`` transaction per obligation bought in on ``as_of`` (CSDR mandatory buy-in).
+
+    With ``q``, ``c`` the securities and cash still open (the book's side: ``q`` > 0 due to
+    the book, ``c`` > 0 the book pays), ``B`` the buy-in cost and ``D`` the price difference
+    (> 0 paid by the book):
+
+    * the counterparty failed (``q`` > 0), the book bought in: the agent delivers,
+      ``CPTY_SECURITIES +q``, ``CUSTODY -q``; the book pays ``B`` instead of ``c``,
+      ``CPTY_CASH -c``, ``NOSTRO +B``, ``CASH +(c - B)``; the counterparty pays ``-D``:
+      ``CASH -D``, ``BUY_IN +D``;
+    * the book failed (``q`` < 0): the trade is closed undelivered, ``CPTY_SECURITIES +q``,
+      ``SECURITIES -q``, ``CPTY_CASH -c``, ``CASH +c``; the book pays ``D``: ``CASH -D``,
+      ``BUY_IN +D``.
+
+    Every transaction balances per asset, and the clearing accounts of the obligation end at zero.
+    """
+    ev = events[events["status"] == SettlementStatus.BOUGHT_IN]
+    n = ev.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=LEDGER_DT)
+    pos = ev["obligation_id"] - obligations["obligation_id"][0]
+    o = obligations[pos]
+    fid = fill_of_obligation[pos]
+    ts = as_of * NS_PER_DAY + SETTLEMENT_TS_OFFSET
+    parts = []
+    for k in range(n):  # a handful a day at most
+        x = o[k]
+        q = int(x["qty"] - (x["settled_qty"] - ev["qty_settled"][k]))  # open before the buy-in
+        c = int(x["cash"] - (x["settled_cash"] - ev["cash_settled"][k]))
+        cost, comp = int(ev["buy_in_cost"][k]), int(ev["buy_in_compensation"][k])
+        b, cp, i, cy = int(x["book"]), int(x["counterparty"]), int(x["instrument"]), int(x["currency"])
+        legs = [(AccountKind.CPTY_SECURITIES, cp, False, i, q),
+                (AccountKind.CUSTODY if q > 0 else AccountKind.SECURITIES, b, False, i, -q),
+                (AccountKind.CPTY_CASH, cp, True, cy, -c)]
+        legs += [(AccountKind.NOSTRO, b, True, cy, cost), (AccountKind.CASH, b, True, cy, c - cost)] if q > 0 else \
+            [(AccountKind.CASH, b, True, cy, c)]
+        if comp:
+            legs += [(AccountKind.CASH, b, True, cy, -comp), (AccountKind.BUY_IN, b, True, cy, comp)]
+        legs = [leg for leg in legs if leg[4] != 0]
+        kinds, owners, cash, assets, amounts = (np.array(z) for z in zip(*legs, strict=True))
+        parts.append(_postings(len(legs), first_txn_id + k, fid[k], ts, kinds, owners, cash, assets, amounts,
+                               TxnType.BUY_IN, as_of, ev["obligation_id"][k]))
+    out = np.concatenate(parts)
+    out["posting_id"] = first_posting_id + np.arange(out.shape[0])
     return out
 
 

@@ -8,7 +8,7 @@ from tradeflow.back.confirmations import confirm_trades
 from tradeflow.back.custodian import Custodian
 from tradeflow.back.explain import OptionTerms, explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
-from tradeflow.back.ledger import book_fills, post_penalties, post_settlements
+from tradeflow.back.ledger import book_fills, post_buy_ins, post_penalties, post_settlements
 from tradeflow.back.netting import net_obligations
 from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
@@ -38,6 +38,10 @@ BACK_OFFICE_RECORDS = {
     "confirmations": CONFIRMATION_DT, "obligations": OBLIGATION_DT, "settlement_events": SETTLEMENT_EVENT_DT,
     "statements": STATEMENT_DT, "faults": FAULT_DT, "explain": EXPLAIN_DT,
 }
+
+
+# terminal statuses: the settlement run attempts an obligation until it is in one of them
+_CLOSED = np.array([SettlementStatus.SETTLED, SettlementStatus.BOUGHT_IN], np.int8)
 
 
 def _cat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
@@ -131,6 +135,10 @@ class BackOffice:
             scfg.penalty_currencies else 0.0 for i in range(self.n_inst)])
         self.ccy_fail_rate = np.array([scfg.fail_rates.get(c, scfg.default_fail_rate) for c in self.currencies])
         self.borrow = scfg.borrow_units(list(self.instruments["symbol"]))
+        # CSDR mandatory buy-in: the extension period of each instrument in its market (-1: never bought in)
+        self.inst_buy_in_after = np.array([
+            int(scfg.buy_in_extension_days.get(asset_class[i], -1)) if self.currencies[self.inst_ccy[i]] in
+            scfg.buy_in_currencies else -1 for i in range(self.n_inst)], np.int64)
         self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
         days = config.days
@@ -210,10 +218,13 @@ class BackOffice:
                             close_price=(marks * self.inst_mult)[ob["instrument"]],
                             minor_scale=self.ccy_scale[ob["currency"]],
                             draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)),
-                            holdings=self.custodian.securities.copy(), borrow=self.borrow)
+                            holdings=self.custodian.securities.copy(), borrow=self.borrow,
+                            buy_in_after=self.inst_buy_in_after[ob["instrument"]],
+                            buy_in_price=(marks * self.inst_mult * (1.0 + scfg.buy_in_premium_bps * 1e-4))[
+                                ob["instrument"]])
         ob_all[self._open_obl] = ob
         ob = ob_all
-        self._open_obl = self._open_obl[ob_all["status"][self._open_obl] != SettlementStatus.SETTLED]
+        self._open_obl = self._open_obl[~np.isin(ob_all["status"][self._open_obl], _CLOSED)]
         self.parts["settlement_events"].append(events)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
@@ -221,13 +232,16 @@ class BackOffice:
         pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                     first_posting_id=self.n_post)
         self._post(pen_ledger, pen_ledger.shape[0] // 2)
+        buy_in_ledger = post_buy_ins(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
+                                     first_posting_id=self.n_post)
+        self._post(buy_in_ledger, int(np.unique(buy_in_ledger["txn_id"]).shape[0]))
         # open instructions take their obligation's state (every open obligation has an event today)
         instructions = self.logs["settlements"].view
         idx = self._open_instr
         o = ob[instructions["obligation_id"][idx]]
         for f in ("status", "fail_reason", "fail_days", "settled_date"):
             instructions[f][idx] = o[f]
-        self._open_instr = idx[o["status"] != SettlementStatus.SETTLED]
+        self._open_instr = idx[~np.isin(o["status"], _CLOSED)]
 
         # the street's statements (errors injected here)
         statements = self.custodian.statement(events, ob, d)

@@ -100,7 +100,8 @@ def settle_as_of(instructions: np.ndarray, as_of: int) -> None:
 def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, cause_weights: np.ndarray,
                partial_settlement: bool, partial_share: float, unmatched: np.ndarray, penalty_bps: np.ndarray,
                close_price: np.ndarray, minor_scale: np.ndarray, draws: np.ndarray,
-               holdings: np.ndarray | None = None, borrow: np.ndarray | None = None) -> np.ndarray:
+               holdings: np.ndarray | None = None, borrow: np.ndarray | None = None,
+               buy_in_after: np.ndarray | None = None, buy_in_price: np.ndarray | None = None) -> np.ndarray:
     """One business day of settlement, updating ``obligations`` in place.
 
     Receipts are attempted before deliveries, so what a book receives today can be
@@ -144,6 +145,15 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
     borrow : int64 ndarray of shape (n_instruments,), optional
         Units of each instrument a book can borrow from the securities-lending desk, i.e.
         how far its custody holding may go below zero; < 0 unlimited (the default).
+    buy_in_after : int64 ndarray of shape (n,), optional
+        CSDR mandatory buy-in: an obligation whose securities are still undelivered after an
+        attempt, failed on more than this many business days (the extension period), is
+        bought in that day and ends ``BOUGHT_IN``; < 0 never (the default). The receiving
+        side buys the open quantity at ``buy_in_price``; the failing side pays it the price
+        difference over the agreed cash when positive (``buy_in_cost`` and
+        ``buy_in_compensation`` of the event and the obligation; no penalty that day).
+    buy_in_price : float64 ndarray of shape (n,), optional
+        Value of one unit at the buy-in: the day's price plus the premium, times the multiplier.
 
     Returns
     -------
@@ -183,11 +193,17 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
         raise ValueError(f"The 'obligations' parameter of settle_day has books or instruments outside 'holdings' "
                          f"of shape {holdings.shape}: books {books.min()}..{books.max()}, "
                          f"instruments {inst.min()}..{inst.max()}.")
+    buy_in_after = np.full(n, -1, np.int64) if buy_in_after is None else np.ascontiguousarray(buy_in_after, np.int64)
+    buy_in_price = np.zeros(n) if buy_in_price is None else np.ascontiguousarray(buy_in_price, np.float64)
+    for name, arr in (("buy_in_after", buy_in_after), ("buy_in_price", buy_in_price)):
+        if arr.shape != (n,):
+            raise ValueError(f"The {name!r} parameter of settle_day must have shape ({n},). Got {arr.shape} instead.")
     ev = np.zeros(n, dtype=SETTLEMENT_EVENT_DT)
     m = _kernels.settle_day_nb(obligations, np.int64(as_of), np.ascontiguousarray(fail_rate, np.float64), cum,
                                bool(partial_settlement), float(partial_share), np.ascontiguousarray(unmatched, bool),
                                np.ascontiguousarray(penalty_bps, np.float64),
                                np.ascontiguousarray(close_price, np.float64),
                                np.ascontiguousarray(minor_scale, np.float64),
-                               np.ascontiguousarray(draws, np.float64), holdings, borrow, ev)
+                               np.ascontiguousarray(draws, np.float64), holdings, borrow, buy_in_after, buy_in_price,
+                               ev)
     return ev[:m]
