@@ -106,10 +106,12 @@ def _pandas(s: _Setup) -> tuple[int, int]:
         pd.DataFrame({"txn": f["fill_id"], "kind": 4, "owner": f["book"], "cash": True, "asset": f["currency"],
                       "amount": f["fee_minor"]}),
     ]
-    # settlement: 2% fail, half of the lack-of-securities fails deliver part
+    # settlement: 2% fail; a lack of securities is the counterparty's (the books borrow freely), and half of
+    # those deliver part
     u = s.draws[: len(obl)]
-    fail = u[:, 0] < 0.02
-    part = fail & (u[:, 1] < 0.6) & (u[:, 2] < 0.5) & (obl["qty"].abs() >= 2)
+    lack = u[:, 1] < 0.6
+    fail = (u[:, 0] < 0.02) & ~(lack & (obl["qty"] <= 0))
+    part = fail & lack & (u[:, 2] < 0.5) & (obl["qty"].abs() >= 2)
     k = np.where(part, 1 + np.floor(u[:, 3] * (obl["qty"].abs() - 1)), 0).astype(np.int64)
     q = np.where(~fail, obl["qty"], np.sign(obl["qty"]) * k)
     c = np.where(~fail, obl["cash"], np.where(part, obl["cash"] * k // obl["qty"].abs().clip(lower=1), 0))

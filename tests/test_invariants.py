@@ -63,7 +63,9 @@ def check_invariants(r):
     due = settlements["settle_date"] <= last
     assert (settlements["status"][~due] == 0).all()
     unsettled = due & (settlements["status"] != 1)
-    assert np.isin(settlements["status"][unsettled], [2, 3]).all() and (settlements["fail_days"][unsettled] > 0).all()
+    # (4: bought in after the CSDR extension period, a terminal outcome of a fail)
+    assert np.isin(settlements["status"][unsettled], [2, 3, 4]).all()
+    assert (settlements["fail_days"][unsettled] > 0).all()
     if r.config.settlement.default_fail_rate == 0 and not any(r.config.settlement.fail_rates.values()):
         np.testing.assert_array_equal(settlements["status"] == 1, due)
     cal = BusinessCalendar(r.config.market.holidays)

@@ -959,12 +959,32 @@ class SettlementConfig:
     counterparty_fail_rates : dict of int to float
         Overrides of the fail rate for named counterparty ids (any currency).
     fail_causes : dict of str to float
-        Relative weights of the causes of a fail: ``lack_of_securities``, ``on_hold``,
-        ``late_matching`` (an unresolved confirmation always fails as ``late_matching``).
+        Relative weights of the causes of a fail drawn at the fail rate: ``lack_of_securities``,
+        ``on_hold``, ``late_matching`` (an unresolved confirmation always fails as
+        ``late_matching``). A drawn lack of securities is the *counterparty's* (it fails to
+        deliver to the book); the book's own deliveries fail for lack of securities only when
+        its custody holding plus ``borrow_availability`` does not cover them (receipts settle
+        first each day), so on the book's deliveries only ``on_hold`` / ``late_matching`` are drawn.
     partial_settlement : bool, default=True
         A fail for lack of securities may deliver what is available (partial settlement).
     partial_share : float, default=0.5
-        Share of lack-of-securities fails that settle partially instead of not at all.
+        Share of the counterparties' lack-of-securities fails that settle partially instead of not at all.
+    borrow_availability : int or None, default=None
+        Units of each instrument a book can borrow from the securities-lending desk to
+        deliver, i.e. how far its custody holding may go below zero. ``None``: unlimited
+        (every short sale located, as Reg SHO requires); ``0``: no lending, a sale beyond
+        the custody holding fails for lack of securities.
+    borrow_availability_by_symbol : dict of str to int
+        Overrides of ``borrow_availability`` for named instruments (hard-to-borrow names).
+    buy_in_currencies : tuple of str, default=("EUR",)
+        Settlement currencies whose market applies the CSDR mandatory buy-in (empty: none).
+    buy_in_extension_days : dict of str to int
+        Per asset class, the extension period in business days: a delivery still failed after
+        it (failed on more days than this) is bought in (liquid shares 4, bonds 7); asset
+        classes not listed are never bought in. The obligation ends ``BOUGHT_IN``.
+    buy_in_premium_bps : float, default=50.0
+        The buy-in price is the day's closing price plus this premium; the failing side pays
+        the receiving side the difference over the agreed price when it is positive.
     penalty_bps : dict of str to float
         CSDR-style daily cash penalty per failed instruction, in bps of the unsettled
         value at the day's close, per asset class (liquid shares 1.0 bp).
@@ -990,8 +1010,28 @@ class SettlementConfig:
         "equity": 1.0, "etf": 0.5, "bond": 0.2, "government_bond": 0.1, "fx": 0.0, "future": 0.0,
         "option": 0.0})
     penalty_currencies: tuple[str, ...] = ("EUR",)
+    borrow_availability: int | None = None
+    borrow_availability_by_symbol: dict[str, int] = field(default_factory=dict)
+    buy_in_currencies: tuple[str, ...] = ("EUR",)
+    buy_in_extension_days: dict[str, int] = field(default_factory=lambda: {
+        "equity": 4, "etf": 4, "bond": 7, "government_bond": 7})
+    buy_in_premium_bps: float = 50.0
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "buy_in_currencies", tuple(self.buy_in_currencies))
+        object.__setattr__(self, "buy_in_extension_days", dict(self.buy_in_extension_days))
+        for k, v in self.buy_in_extension_days.items():
+            if not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60):
+                _fail(self, "buy_in_extension_days", f"ints in [0, 60] business days (entry {k!r})", v)
+        _coerce_float(self, "buy_in_premium_bps")
+        if not (isinstance(self.buy_in_premium_bps, float) and 0.0 <= self.buy_in_premium_bps <= 10_000.0):
+            _fail(self, "buy_in_premium_bps", "a float in [0, 10000]", self.buy_in_premium_bps)
+        if self.borrow_availability is not None:
+            _positive_int(self, "borrow_availability", allow_zero=True)
+        object.__setattr__(self, "borrow_availability_by_symbol", dict(self.borrow_availability_by_symbol))
+        for sym, v in self.borrow_availability_by_symbol.items():
+            if not (isinstance(sym, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+                _fail(self, "borrow_availability_by_symbol", "symbols mapped to ints >= 0", {sym: v})
         if self.netting not in _NETTING:
             _fail(self, "netting", f"one of {list(_NETTING)}", self.netting)
         cycles = {}
@@ -1036,6 +1076,11 @@ class SettlementConfig:
             if not (isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100):
                 _fail(self, "penalty_bps", f"rates in [0, 100] bps (entry {k!r})", v)
         object.__setattr__(self, "penalty_currencies", tuple(self.penalty_currencies))
+
+    def borrow_units(self, symbols: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Units a book can borrow of each of ``symbols`` (int64; -1 = unlimited)."""
+        default = -1 if self.borrow_availability is None else self.borrow_availability
+        return np.array([self.borrow_availability_by_symbol.get(s, default) for s in symbols], np.int64)
 
     def fail_cause_weights(self) -> np.ndarray:
         """Normalised weights of (lack_of_securities, on_hold, late_matching)."""
@@ -1175,6 +1220,12 @@ class SimulationConfig:
             if sym not in self.market.symbols:
                 raise ValueError(
                     f"The 'max_position_qty_by_symbol' parameter of PreTradeConfig names an unknown "
+                    f"instrument {sym!r}; known instruments: {list(self.market.symbols)}."
+                )
+        for sym in self.settlement.borrow_availability_by_symbol:
+            if sym not in self.market.symbols:
+                raise ValueError(
+                    f"The 'borrow_availability_by_symbol' parameter of SettlementConfig names an unknown "
                     f"instrument {sym!r}; known instruments: {list(self.market.symbols)}."
                 )
         for inst in self.market.instruments:

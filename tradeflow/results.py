@@ -483,6 +483,7 @@ class RunResult:
             "confirmations_by_status": count(rec["confirmations"]["status"], ConfirmationStatus),
             "fails_by_reason": count(fails["fail_reason"], FailReason).drop("NONE", errors="ignore"),
             "faults_by_kind": count(rec["faults"]["kind"], FaultKind),
+            "obligations_by_status": count(rec["obligations"]["status"], SettlementStatus),
         }
 
     def _risk_tables(self) -> dict[str, pd.DataFrame]:
@@ -561,6 +562,10 @@ class RunResult:
                 "Fails by reason",
                 _indent(_nonzero(t["fails_by_reason"]) if len(t["fails_by_reason"]) else "none"),
             ]
+            bought = ob[ob["status"] == SettlementStatus.BOUGHT_IN] if "buy_in_cost" in ob.dtype.names else ob[:0]
+            if len(bought):
+                lines += [f"Mandatory buy-ins {len(bought):,}   price differences (minor units, + paid) "
+                          f"{int(bought['buy_in_compensation'].sum()):,}"]
         if self.timings:
             lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in self.timings.items())]
         return "\n".join(lines)

@@ -122,6 +122,7 @@ class SettlementStatus(IntEnum):
     SETTLED = 1
     PARTIALLY_SETTLED = 2
     FAILED = 3
+    BOUGHT_IN = 4  # terminal: still failed after the CSDR extension period, closed by a mandatory buy-in
 
 
 class AccountKind(IntEnum):
@@ -135,6 +136,7 @@ class AccountKind(IntEnum):
     CUSTODY = 5  # securities held at the custodian (settled)
     NOSTRO = 6  # cash at the nostro bank (settled)
     PENALTIES = 7  # settlement-fail penalties paid (>0) or received (<0), per book
+    BUY_IN = 8  # buy-in price differences (cash compensation) paid (>0) or received (<0), per book
 
 
 class BreakKind(IntEnum):
@@ -198,6 +200,7 @@ class TxnType(IntEnum):
     TRADE = 0  # trade-date postings of a booking (pending settlement)
     SETTLEMENT = 1  # settlement-date postings (actual movements at the custodian and the nostro)
     PENALTY = 2  # a daily settlement-fail penalty
+    BUY_IN = 3  # a mandatory buy-in closing a failed obligation, and its cash compensation
 
 
 # The break kind each injected fault must be classified as.
@@ -451,7 +454,9 @@ OBLIGATION_DT = np.dtype(
         ("settled_cash", np.int64),
         ("fail_days", np.int64),
         ("penalties", np.int64),  # cumulative, minor units, >0 paid by the book
-        ("settled_date", np.int64),  # -1 if not fully settled
+        ("settled_date", np.int64),  # -1 if not fully settled (or bought in: the day of the buy-in)
+        ("buy_in_cost", np.int64),  # minor units paid (>0, the book bought in) or 0; see TxnType.BUY_IN
+        ("buy_in_compensation", np.int64),  # price difference paid (>0) or received (<0) by the book
     ],
     align=True,
 )
@@ -468,6 +473,8 @@ SETTLEMENT_EVENT_DT = np.dtype(
         ("qty_open", np.int64),  # still to settle after this day
         ("fail_days", np.int64),  # age of the fail in business days
         ("penalty", np.int64),  # minor units charged (>0) or credited (<0) to the book this day
+        ("buy_in_cost", np.int64),  # the day's buy-in: what the book paid the buy-in agent (minor units)
+        ("buy_in_compensation", np.int64),  # ... and the price difference paid (>0) or received (<0)
     ],
     align=True,
 )
@@ -515,6 +522,11 @@ EXPLAIN_DT = np.dtype(
         ("penalties", np.float64),  # negative when the book paid settlement penalties today
         ("fx_translation", np.float64),  # yesterday's local P&L x today's FX change
         ("residual", np.float64),  # total minus the explained parts (~0 for linear instruments)
+        # the options' share of market_move_pnl, by Greek (Taylor terms at the previous close)
+        ("option_delta_pnl", np.float64),
+        ("option_gamma_pnl", np.float64),
+        ("option_vega_pnl", np.float64),
+        ("option_theta_pnl", np.float64),
     ],
     align=True,
 )

@@ -21,7 +21,7 @@ def run():
 
 def test_frames_have_labels_and_dates(run):
     h = run.settlement_history
-    assert set(h["status"].cat.categories) == {"PENDING", "SETTLED", "PARTIALLY_SETTLED", "FAILED"}
+    assert set(h["status"].cat.categories) == {"PENDING", "SETTLED", "PARTIALLY_SETTLED", "FAILED", "BOUGHT_IN"}
     assert len(h) == len(run.records["settlement_events"]) and h["as_of"].dtype.kind == "M"
     assert set(h["instrument"].astype(str)) <= set(run.instruments["symbol"])
     c = run.confirmations

@@ -68,9 +68,16 @@ def check_conservation(r) -> None:
     # location accounts hold minus what settled; clearing accounts what is still open
     account(AccountKind.CUSTODY, "book", "instrument", obl, -obl["settled_qty"], False)
     account(AccountKind.NOSTRO, "book", "currency", obl, obl["settled_cash"], True)
+    # (a buy-in closes what was left open)
+    bought = obl["status"] == SettlementStatus.BOUGHT_IN
     account(AccountKind.CPTY_SECURITIES, "counterparty", "instrument", obl,
-            -(obl["qty"] - obl["settled_qty"]), False)
+            np.where(bought, 0, -(obl["qty"] - obl["settled_qty"])), False)
     account(AccountKind.PENALTIES, "book", "currency", obl, obl["penalties"], True)
+    account(AccountKind.BUY_IN, "book", "currency", obl, obl["buy_in_compensation"], True)
+    # clearing cash: the open cash of the open obligations (faults book other amounts than the fills settle)
+    if len(rec["faults"]) == 0:
+        account(AccountKind.CPTY_CASH, "counterparty", "currency", obl,
+                np.where(bought, 0, obl["cash"] - obl["settled_cash"]), True)
     # the custodian's last statement equals the ledger's location accounts
     st_ = rec["statements"]
     last = st_[st_["as_of"] == st_["as_of"].max()]
@@ -102,7 +109,7 @@ def check_status_history(r) -> None:
     last_status = df.sort_values("d").groupby("o")["s"].last()
     np.testing.assert_array_equal(last_status.to_numpy(), obl["status"][last_status.index])
     not_last = df[df["d"] < df["o"].map(last)]
-    assert (not_last["s"] != SettlementStatus.SETTLED).all()
+    assert (~np.isin(not_last["s"], [SettlementStatus.SETTLED, SettlementStatus.BOUGHT_IN])).all()
     np.testing.assert_array_equal(g["q"].sum().to_numpy(), obl["settled_qty"][g["q"].sum().index])
     # each trade (instruction) is exactly one of settled / partially settled / pending / failed, as its obligation
     np.testing.assert_array_equal(ins["status"], obl["status"][ins["obligation_id"]])

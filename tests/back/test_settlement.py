@@ -12,32 +12,43 @@ from tradeflow.back.settlement import N_SETTLEMENT_DRAWS
 from tradeflow.schema import OBLIGATION_DT, SETTLEMENT_DT, FailReason, SettlementStatus
 
 
-def _reference_settle(obl, as_of, rate, weights, partial_ok, share, unmatched, bps, close, scale, u):
-    """One obligation at a time, the rules written out plainly."""
-    events = []
-    for k in range(len(obl)):
+def _reference_settle(obl, as_of, rate, weights, partial_ok, share, unmatched, bps, close, scale, u, holding=None,
+                      borrow=None):
+    """One obligation at a time, the rules written out plainly: receipts first, then deliveries."""
+    events = {}
+    holding = {} if holding is None else holding
+    open_ = [k for k in range(len(obl))
+             if obl[k]["status"] != SettlementStatus.SETTLED and obl[k]["trade_date"] <= as_of]
+    receipts = [k for k in open_ if obl[k]["qty"] - obl[k]["settled_qty"] > 0]
+    for k in receipts + [k for k in open_ if k not in receipts]:
         o = obl[k]
-        if o["status"] == SettlementStatus.SETTLED or o["trade_date"] > as_of:
-            continue
+        key = (int(o["book"]), int(o["instrument"]))
         open_q = int(o["qty"] - o["settled_qty"])
         open_c = int(o["cash"] - o["settled_cash"])
         q = c = pen = 0
         reason = FailReason.NONE
+        cum = np.cumsum(weights)
+        cause = FailReason(1 + sum(u[k, 1] >= x for x in cum[:-1]))
         if o["settle_date"] > as_of:
             status = SettlementStatus.PENDING
         elif unmatched[k]:
             status, reason = SettlementStatus.FAILED, FailReason.LATE_MATCHING
-        elif u[k, 0] < rate[k]:
-            cum = np.cumsum(weights)
-            reason = FailReason(1 + sum(u[k, 1] >= x for x in cum[:-1]))
-            status = SettlementStatus.FAILED
+        elif u[k, 0] < rate[k] and (open_q > 0 or cause != FailReason.LACK_OF_SECURITIES):
+            reason, status = cause, SettlementStatus.FAILED
             if reason == FailReason.LACK_OF_SECURITIES and partial_ok and u[k, 2] < share and abs(open_q) >= 2:
-                part = 1 + int(np.floor(u[k, 3] * (abs(open_q) - 1)))
-                q = part if open_q > 0 else -part
-                c = (open_c * part) // abs(open_q)
+                q = 1 + int(np.floor(u[k, 3] * (abs(open_q) - 1)))  # the counterparty delivers part
+                c = (open_c * q) // abs(open_q)
                 status = SettlementStatus.PARTIALLY_SETTLED
         else:
             status, q, c = SettlementStatus.SETTLED, open_q, open_c
+            lend = -1 if borrow is None else int(borrow[key[1]])
+            available = holding.get(key, 0) + lend
+            if open_q < 0 and lend >= 0 and available < -open_q:  # the book is short of securities
+                status, reason, q, c = SettlementStatus.FAILED, FailReason.LACK_OF_SECURITIES, 0, 0
+                if partial_ok and available > 0:
+                    q, c = -available, (open_c * available) // -open_q
+                    status = SettlementStatus.PARTIALLY_SETTLED
+        holding[key] = holding.get(key, 0) + q
         failed = status in (SettlementStatus.FAILED, SettlementStatus.PARTIALLY_SETTLED)
         if failed:
             left_q, left_c = open_q - q, open_c - c
@@ -47,8 +58,8 @@ def _reference_settle(obl, as_of, rate, weights, partial_ok, share, unmatched, b
                 value, book_fails = abs(left_c) / scale[k], left_c > 0
             pen = int(np.rint(value * bps[k] * 1e-4 * scale[k]))
             pen = pen if book_fails else -pen
-        events.append((int(o["obligation_id"]), int(status), int(reason), q, c, pen))
-    return events
+        events[k] = (int(o["obligation_id"]), int(status), int(reason), q, c, pen)
+    return [events[k] for k in sorted(events)]
 
 
 @st.composite
@@ -99,7 +110,8 @@ def test_settle_day_matches_the_reference(obl, as_of, rate, share, partial_ok, s
 
 def test_kernel_status_constants_match_schema():
     from tradeflow.back import _kernels as bk
-    assert (bk.S_PENDING, bk.S_SETTLED, bk.S_PARTIALLY_SETTLED, bk.S_FAILED) == tuple(SettlementStatus)
+    assert (bk.S_PENDING, bk.S_SETTLED, bk.S_PARTIALLY_SETTLED, bk.S_FAILED, bk.S_BOUGHT_IN) == tuple(
+        SettlementStatus)
     assert (bk.F_NONE, bk.F_LACK_OF_SECURITIES, bk.F_LATE_MATCHING) == (
         FailReason.NONE, FailReason.LACK_OF_SECURITIES, FailReason.LATE_MATCHING)
 

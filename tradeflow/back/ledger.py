@@ -14,6 +14,7 @@ the **negative** of what is held there, so that every transaction sums to zero p
 * settlement (``SETTLEMENT``, for what actually moved): ``CPTY_SECURITIES +q``,
   ``CUSTODY -q``, ``CPTY_CASH -c``, ``NOSTRO +c`` (``q`` received, ``c`` paid);
 * a settlement-fail penalty (``PENALTY``): ``PENALTIES +x``, ``CASH -x`` (``x`` > 0 paid).
+* a mandatory buy-in (``BUY_IN``) closes a failed obligation; see :func:`post_buy_ins`.
 
 Fees and penalties are invoiced, not moved through the nostro. Once everything has
 settled, ``CPTY_*`` balances are zero and ``-CUSTODY`` equals ``SECURITIES``.
@@ -28,16 +29,16 @@ import pandas as pd
 
 from tradeflow.back import _kernels
 from tradeflow.back.netting import group_in_order
-from tradeflow.back.settlement import to_minor
-from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, TxnType
+from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, SettlementStatus, TxnType
 
-__all__ = ["book_fills", "post_settlements", "post_penalties", "trial_balance", "balances"]
+__all__ = ["book_fills", "post_settlements", "post_penalties", "post_buy_ins", "trial_balance", "balances"]
 
 SETTLEMENT_TS_OFFSET = 12 * 3600 * 1_000_000_000  # settlement batches post at 12:00 UTC on the value date
 
 
 def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.ndarray, *,
-               first_txn_id: int = 0, first_posting_id: int = 0, value_date: int | None = None) -> np.ndarray:
+               first_txn_id: int = 0, first_posting_id: int = 0, value_date: int | None = None,
+               multiplier: np.ndarray | None = None) -> np.ndarray:
     """Trade-date ledger transactions, one per fill or booking (``txn_id`` = ``first_txn_id`` + position).
 
     Each transaction posts securities (book vs counterparty) and principal cash
@@ -56,15 +57,32 @@ def book_fills(fills: np.ndarray, instrument_ccy: np.ndarray, minor_scale: np.nd
         Where the ids start (they run on across the days of a run).
     value_date : int, optional
         The trade date (days since epoch); defaults to each posting's ``ts`` date.
+    multiplier : float64 ndarray of shape (n_instruments,), optional
+        Contract multiplier of each instrument (default 1): the principal is
+        ``qty x price x multiplier``; fees are taken as given.
     """
     inst = fills["instrument"]
-    principal = to_minor(fills["qty"] * fills["price"], minor_scale[inst])
-    fee = to_minor(fills["fee"], minor_scale[inst])
-    ccy = instrument_ccy[inst].astype(np.int32)
+    if fills.shape[0] and (inst.min() < 0 or inst.max() >= np.shape(minor_scale)[0]):
+        raise ValueError(f"The 'fills' parameter of book_fills has instrument ids outside the "
+                         f"{np.shape(minor_scale)[0]} instruments: {inst.min()}..{inst.max()}.")
+    mult = _unit_multiplier(multiplier, minor_scale, "book_fills")
+    recs = np.ascontiguousarray(fills)
     out = np.zeros(6 * fills.shape[0], dtype=LEDGER_DT)
-    n = _kernels.book_fills_nb(fills, principal, fee, ccy, np.int64(first_txn_id), np.int64(first_posting_id),
-                               np.int64(-1 if value_date is None else value_date), out)
+    n = _kernels.book_fills_nb(recs, mult, np.ascontiguousarray(minor_scale, np.float64),
+                               np.ascontiguousarray(instrument_ccy, np.int32), np.int64(first_txn_id),
+                               np.int64(first_posting_id), np.int64(-1 if value_date is None else value_date), out)
     return out[:n]
+
+
+def _unit_multiplier(multiplier: np.ndarray | None, like: np.ndarray, where: str) -> np.ndarray:
+    """The instruments' contract multipliers (ones when not given), checked finite and positive."""
+    if multiplier is None:
+        return np.ones(np.shape(like), np.float64)
+    m = np.asarray(multiplier, np.float64)
+    if m.shape != np.shape(like) or not np.all(np.isfinite(m) & (m > 0)):
+        raise ValueError(f"The 'multiplier' parameter of {where} must be finite positive floats of shape "
+                         f"{np.shape(like)}. Got {multiplier!r} instead.")
+    return m
 
 
 def _postings(n: int, txn, fill_id, ts, kind, owner, is_cash, asset, amount, txn_type, value_date, instr) -> np.ndarray:
@@ -92,7 +110,8 @@ def post_settlements(events: np.ndarray, obligations: np.ndarray, fill_of_obliga
     net_cash : bool
     as_of, first_txn_id, first_posting_id : int
     """
-    ev = events[(events["qty_settled"] != 0) | (events["cash_settled"] != 0)]
+    ev = events[((events["qty_settled"] != 0) | (events["cash_settled"] != 0))
+                & (events["status"] != SettlementStatus.BOUGHT_IN)]  # buy-ins: see post_buy_ins
     if ev.shape[0] == 0:
         return np.zeros(0, dtype=LEDGER_DT)
     pos = ev["obligation_id"] - obligations["obligation_id"][0]
@@ -153,6 +172,55 @@ def post_penalties(events: np.ndarray, obligations: np.ndarray, fill_of_obligati
     return out
 
 
+def post_buy_ins(events: np.ndarray, obligations: np.ndarray, fill_of_obligation: np.ndarray, *,
+                 as_of: int, first_txn_id: int, first_posting_id: int) -> np.ndarray:
+    """One ``BUY_IN`` transaction per obligation bought in on ``as_of`` (CSDR mandatory buy-in).
+
+    With ``q``, ``c`` the securities and cash still open (the book's side: ``q`` > 0 due to
+    the book, ``c`` > 0 the book pays), ``B`` the buy-in cost and ``D`` the price difference
+    (> 0 paid by the book):
+
+    * the counterparty failed (``q`` > 0), the book bought in: the agent delivers,
+      ``CPTY_SECURITIES +q``, ``CUSTODY -q``; the book pays ``B`` instead of ``c``,
+      ``CPTY_CASH -c``, ``NOSTRO +B``, ``CASH +(c - B)``; the counterparty pays ``-D``:
+      ``CASH -D``, ``BUY_IN +D``;
+    * the book failed (``q`` < 0): the trade is closed undelivered, ``CPTY_SECURITIES +q``,
+      ``SECURITIES -q``, ``CPTY_CASH -c``, ``CASH +c``; the book pays ``D``: ``CASH -D``,
+      ``BUY_IN +D``.
+
+    Every transaction balances per asset, and the clearing accounts of the obligation end at zero.
+    """
+    ev = events[events["status"] == SettlementStatus.BOUGHT_IN]
+    n = ev.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=LEDGER_DT)
+    pos = ev["obligation_id"] - obligations["obligation_id"][0]
+    o = obligations[pos]
+    fid = fill_of_obligation[pos]
+    ts = as_of * NS_PER_DAY + SETTLEMENT_TS_OFFSET
+    parts = []
+    for k in range(n):  # a handful a day at most
+        x = o[k]
+        q = int(x["qty"] - (x["settled_qty"] - ev["qty_settled"][k]))  # open before the buy-in
+        c = int(x["cash"] - (x["settled_cash"] - ev["cash_settled"][k]))
+        cost, comp = int(ev["buy_in_cost"][k]), int(ev["buy_in_compensation"][k])
+        b, cp, i, cy = int(x["book"]), int(x["counterparty"]), int(x["instrument"]), int(x["currency"])
+        legs = [(AccountKind.CPTY_SECURITIES, cp, False, i, q),
+                (AccountKind.CUSTODY if q > 0 else AccountKind.SECURITIES, b, False, i, -q),
+                (AccountKind.CPTY_CASH, cp, True, cy, -c)]
+        legs += [(AccountKind.NOSTRO, b, True, cy, cost), (AccountKind.CASH, b, True, cy, c - cost)] if q > 0 else \
+            [(AccountKind.CASH, b, True, cy, c)]
+        if comp:
+            legs += [(AccountKind.CASH, b, True, cy, -comp), (AccountKind.BUY_IN, b, True, cy, comp)]
+        legs = [leg for leg in legs if leg[4] != 0]
+        kinds, owners, cash, assets, amounts = (np.array(z) for z in zip(*legs, strict=True))
+        parts.append(_postings(len(legs), first_txn_id + k, fid[k], ts, kinds, owners, cash, assets, amounts,
+                               TxnType.BUY_IN, as_of, ev["obligation_id"][k]))
+    out = np.concatenate(parts)
+    out["posting_id"] = first_posting_id + np.arange(out.shape[0])
+    return out
+
+
 def _upto(ledger: np.ndarray, as_of_ts: int | None, as_of_date: int | None) -> np.ndarray:
     rows = ledger
     if as_of_ts is not None:
@@ -206,10 +274,14 @@ def trial_balance(ledger: np.ndarray | Sequence[np.ndarray], *, as_of_date: int 
 
 def asset_totals(*ledgers: np.ndarray) -> pd.DataFrame:
     """Sum of all postings per asset (``asset_is_cash``, ``asset``, ``amount``), exact, for assets posted to."""
-    n_sec = max([int(x["asset"].max()) + 1 for x in ledgers if x.shape[0]], default=0)
-    tot_sec, tot_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
-    cnt_sec, cnt_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
-    bad = sum(_kernels.asset_totals_nb(x, tot_sec, tot_cash, cnt_sec, cnt_cash) for x in ledgers)
+    n_sec = 4096  # room for the usual asset ids: one pass; else size to the largest id and sum again
+    for attempt in range(2):
+        tot_sec, tot_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
+        cnt_sec, cnt_cash = np.zeros(n_sec, np.int64), np.zeros(n_sec, np.int64)
+        bad = sum(_kernels.asset_totals_nb(x, tot_sec, tot_cash, cnt_sec, cnt_cash) for x in ledgers)
+        if not bad or attempt:
+            break
+        n_sec = max([int(_kernels.ledger_stats_nb(x)[0]) + 1 for x in ledgers if x.shape[0]], default=0)
     if bad:  # only negative ids can miss: the arrays span the largest id
         raise ValueError(f"The 'ledger' parameter of trial_balance has {bad} postings with a negative asset id.")
     cash_ids, sec_ids = np.flatnonzero(cnt_cash), np.flatnonzero(cnt_sec)

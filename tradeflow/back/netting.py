@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tradeflow.schema import OBLIGATION_DT, SettlementStatus
+from tradeflow.back import _kernels
+from tradeflow.schema import OBLIGATION_DT, SETTLEMENT_DT, SettlementStatus
 
 __all__ = ["net_obligations", "NETTING_MODELS", "group_in_order"]
 
@@ -40,28 +41,29 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
     ins = instructions
     n = ins.shape[0]
     signed_qty = ins["side"].astype(np.int64) * ins["qty"]
+    cash_amount = np.ascontiguousarray(ins["cash_amount"], np.int64)
     if model == "net_all" and n:
-        group, rep = group_in_order(ins["book"], ins["counterparty"], ins["instrument"], ins["settle_date"],
-                                    ins["trade_date"])
-        m = rep.shape[0]
+        packed = np.empty(n, np.int64)
+        if ins.dtype == SETTLEMENT_DT and _kernels.obligation_keys_nb(ins, packed):  # one pass over the records
+            codes = pd.factorize(packed, sort=False)[0].astype(np.int64)
+        else:
+            codes = _factorize(ins["book"], ins["counterparty"], ins["instrument"], ins["settle_date"],
+                               ins["trade_date"])
     else:
-        group = np.arange(n)
-        rep = np.arange(n)
-        m = n
+        codes = np.arange(n, dtype=np.int64)
+    rep, count, qty, cash, group = (np.empty(n, np.int64) for _ in range(5))
+    m = _kernels.net_groups_nb(codes, signed_qty, cash_amount, rep, count, qty, cash, group)
+    rep = rep[:m]
     out = np.zeros(m, dtype=OBLIGATION_DT)
     out["obligation_id"] = first_obligation_id + np.arange(m)
     for f in ("book", "counterparty", "instrument", "currency", "trade_date", "settle_date"):
         out[f] = ins[f][rep]
-    out["n_instructions"] = np.bincount(group, minlength=m)
-    qty = np.zeros(m, np.int64)
-    cash = np.zeros(m, np.int64)
-    np.add.at(qty, group, signed_qty)
-    np.add.at(cash, group, ins["cash_amount"])
-    out["qty"] = qty
-    out["cash"] = cash
+    out["n_instructions"] = count[:m]
+    out["qty"] = qty[:m]
+    out["cash"] = cash[:m]
     out["status"] = SettlementStatus.PENDING
     out["settled_date"] = -1
-    return out, first_obligation_id + group.astype(np.int64)
+    return out, first_obligation_id + group
 
 
 def group_in_order(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,20 +79,22 @@ def group_in_order(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = keys[0].shape[0]
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # pack the keys into one int64 (mixed radix over each key's range) and hash-factorize it: O(n)
-    packed = np.zeros(n, np.int64)
-    span = 1
-    for k in keys:
-        k = np.asarray(k, np.int64)
-        lo, width = int(k.min()), int(k.max() - k.min()) + 1
-        if span * width >= 2**62:  # too wide to pack: fall back to a lexicographic sort
-            return _group_by_sort(keys)
-        packed += (k - lo) * span
-        span *= width
-    codes, _ = pd.factorize(packed, sort=False)
-    codes = codes.astype(np.int64)
-    prev_max = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
-    return codes, np.flatnonzero(codes > prev_max)
+    codes = _factorize(*keys)
+    group, first = np.empty(n, np.int64), np.empty(n, np.int64)
+    count, zeros = np.empty(n, np.int64), np.zeros(n, np.int64)
+    m = _kernels.net_groups_nb(codes, zeros, zeros, first, count, np.empty(n, np.int64), np.empty(n, np.int64), group)
+    return group, first[:m]
+
+
+def _factorize(*keys: np.ndarray) -> np.ndarray:
+    """A code per row, equal for equal ``keys`` (int64, in no particular order)."""
+    stacked = np.empty((keys[0].shape[0], len(keys)), np.int64)
+    for j, k in enumerate(keys):
+        stacked[:, j] = k
+    packed = np.empty(stacked.shape[0], np.int64)
+    if _kernels.pack_keys_nb(stacked, packed):  # one int64 per row, hash-factorized: O(n)
+        return pd.factorize(packed, sort=False)[0].astype(np.int64)
+    return _group_by_sort(keys)[0]  # too wide to pack: a lexicographic sort
 
 
 def _group_by_sort(keys: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,9 @@ import numpy as np
 
 from tradeflow.back.confirmations import confirm_trades
 from tradeflow.back.custodian import Custodian
-from tradeflow.back.explain import explain_day
+from tradeflow.back.explain import OptionTerms, explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
-from tradeflow.back.ledger import book_fills, post_penalties, post_settlements
+from tradeflow.back.ledger import book_fills, post_buy_ins, post_penalties, post_settlements
 from tradeflow.back.netting import net_obligations
 from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
@@ -38,6 +38,10 @@ BACK_OFFICE_RECORDS = {
     "confirmations": CONFIRMATION_DT, "obligations": OBLIGATION_DT, "settlement_events": SETTLEMENT_EVENT_DT,
     "statements": STATEMENT_DT, "faults": FAULT_DT, "explain": EXPLAIN_DT,
 }
+
+
+# terminal statuses: the settlement run attempts an obligation until it is in one of them
+_CLOSED = np.array([SettlementStatus.SETTLED, SettlementStatus.BOUGHT_IN], np.int8)
 
 
 def _cat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
@@ -121,12 +125,20 @@ class BackOffice:
         self.inst_ccy = self.instruments["currency_id"].to_numpy(np.int64)
         self.inst_scale = self.ccy_scale[self.inst_ccy]
         self.tick = self.instruments["tick_size"].to_numpy(np.float64)
+        # contract multipliers: cash is qty x price x multiplier everywhere in the back office (fees as given)
+        self.inst_mult = (self.instruments["multiplier"].to_numpy(np.float64) if "multiplier" in self.instruments
+                          else np.ones(self.n_inst))
         scfg = config.settlement
         asset_class = self.instruments["asset_class"].to_numpy(object)
         self.inst_penalty_bps = np.array([
             float(scfg.penalty_bps.get(asset_class[i], 0.0)) if self.currencies[self.inst_ccy[i]] in
             scfg.penalty_currencies else 0.0 for i in range(self.n_inst)])
         self.ccy_fail_rate = np.array([scfg.fail_rates.get(c, scfg.default_fail_rate) for c in self.currencies])
+        self.borrow = scfg.borrow_units(list(self.instruments["symbol"]))
+        # CSDR mandatory buy-in: the extension period of each instrument in its market (-1: never bought in)
+        self.inst_buy_in_after = np.array([
+            int(scfg.buy_in_extension_days.get(asset_class[i], -1)) if self.currencies[self.inst_ccy[i]] in
+            scfg.buy_in_currencies else -1 for i in range(self.n_inst)], np.int64)
         self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
         days = config.days
@@ -141,7 +153,7 @@ class BackOffice:
         self._open_instr = np.zeros(0, np.int64)
         self.reconciler = Reconciler(n_books=self.n_books, instrument_ccy=self.inst_ccy, minor_scale_ccy=self.ccy_scale,
                                      tolerance_minor=config.back.pnl_tolerance_minor,
-                                     booking_cutoff_ns=config.back.booking_cutoff_ns)
+                                     booking_cutoff_ns=config.back.booking_cutoff_ns, multiplier=self.inst_mult)
         self._prev: tuple | None = None
 
     # ---------------------------------------------------------------- one day
@@ -164,7 +176,7 @@ class BackOffice:
         self.logs["bookings"].append(bookings)
         self.parts["faults"].append(faults)
         trade_ledger = book_fills(bookings, self.inst_ccy, self.inst_scale, first_txn_id=self.n_txn,
-                                  first_posting_id=self.n_post, value_date=d)
+                                  first_posting_id=self.n_post, value_date=d, multiplier=self.inst_mult)
         self._post(trade_ledger, bookings.shape[0])
 
         # instructions, confirmations, obligations
@@ -203,11 +215,16 @@ class BackOffice:
                             partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
                             unmatched=self.logs["matched_on"].view[self._open_obl] > d,
                             penalty_bps=self.inst_penalty_bps[ob["instrument"]],
-                            close_price=marks[ob["instrument"]], minor_scale=self.ccy_scale[ob["currency"]],
-                            draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)))
+                            close_price=(marks * self.inst_mult)[ob["instrument"]],
+                            minor_scale=self.ccy_scale[ob["currency"]],
+                            draws=self.rngs["settlement"].random((ob.shape[0], N_SETTLEMENT_DRAWS)),
+                            holdings=self.custodian.securities.copy(), borrow=self.borrow,
+                            buy_in_after=self.inst_buy_in_after[ob["instrument"]],
+                            buy_in_price=(marks * self.inst_mult * (1.0 + scfg.buy_in_premium_bps * 1e-4))[
+                                ob["instrument"]])
         ob_all[self._open_obl] = ob
         ob = ob_all
-        self._open_obl = self._open_obl[ob_all["status"][self._open_obl] != SettlementStatus.SETTLED]
+        self._open_obl = self._open_obl[~np.isin(ob_all["status"][self._open_obl], _CLOSED)]
         self.parts["settlement_events"].append(events)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
@@ -215,13 +232,16 @@ class BackOffice:
         pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                     first_posting_id=self.n_post)
         self._post(pen_ledger, pen_ledger.shape[0] // 2)
+        buy_in_ledger = post_buy_ins(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
+                                     first_posting_id=self.n_post)
+        self._post(buy_in_ledger, int(np.unique(buy_in_ledger["txn_id"]).shape[0]))
         # open instructions take their obligation's state (every open obligation has an event today)
         instructions = self.logs["settlements"].view
         idx = self._open_instr
         o = ob[instructions["obligation_id"][idx]]
         for f in ("status", "fail_reason", "fail_days", "settled_date"):
             instructions[f][idx] = o[f]
-        self._open_instr = idx[o["status"] != SettlementStatus.SETTLED]
+        self._open_instr = idx[~np.isin(o["status"], _CLOSED)]
 
         # the street's statements (errors injected here)
         statements = self.custodian.statement(events, ob, d)
@@ -241,7 +261,7 @@ class BackOffice:
                                marks=marks, tolerance_minor=cfg.back.pnl_tolerance_minor, as_of=d,
                                bookings=self.logs["bookings"].view, fill_fx_rate=self.logs["fx"].view,
                                booking_cutoff_ns=cfg.back.booking_cutoff_ns, statements=statements,
-                               confirmations=self.logs["confirmations"].view)
+                               confirmations=self.logs["confirmations"].view, multiplier=self.inst_mult)
         self._age(breaks, d)
         self.parts["breaks"].append(breaks)
         self._explain(d, fills, positions, market, events)
@@ -271,16 +291,20 @@ class BackOffice:
         local[positions["book"], positions["instrument"]] = (positions["realized_pnl"] + positions["unrealized_pnl"]
                                                              - positions["fees"])
         if self._prev is None:
-            self._prev = (np.zeros(shape, np.int64), market.mid[:, 0], market.fx[:, 0], np.zeros(shape))
-        prev_qty, prev_marks, prev_fx, prev_local = self._prev
+            self._prev = (np.zeros(shape, np.int64), market.mid[:, 0], market.fx[:, 0], np.zeros(shape),
+                          int(market.times[0]))
+        prev_qty, prev_marks, prev_fx, prev_local, prev_close = self._prev
+        close = int(market.times[-1])
+        options = OptionTerms.from_table(self.instruments, prev_close_ns=prev_close, close_ns=close,
+                                         session_close_ns=self.cfg.market.session_close_ns)
         o = self.logs["obligations"].view[events["obligation_id"]]
         pen = np.zeros((self.n_books, len(self.currencies)))
         np.add.at(pen, (o["book"], o["currency"]), events["penalty"] / self.ccy_scale[o["currency"]])
         self.parts["explain"].append(explain_day(
             trade_date=d, fills=fills, prev_qty=prev_qty, prev_marks=prev_marks, marks=market.mid[:, -1],
             prev_fx=prev_fx, fx=market.fx[:, -1], prev_local_pnl=prev_local, local_pnl=local, penalties=pen,
-            instrument_ccy=self.inst_ccy))
-        self._prev = (qty, market.mid[:, -1], market.fx[:, -1], local)
+            instrument_ccy=self.inst_ccy, multiplier=self.inst_mult, options=options))
+        self._prev = (qty, market.mid[:, -1], market.fx[:, -1], local, close)
 
     # ---------------------------------------------------------------- results
     def records(self) -> dict[str, np.ndarray]:

@@ -31,8 +31,11 @@ def _breaks(kind: BreakKind, n: int, **cols) -> np.ndarray:
 
 def _occurrences(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     """How many times each of ``keys`` occurs in ``values``."""
-    if values.size and np.all(values[1:] >= values[:-1]):  # ids usually arrive in order: no sort needed
-        return np.searchsorted(values, keys, side="right") - np.searchsorted(values, keys, side="left")
+    values = np.ascontiguousarray(values, np.int64)
+    if _kernels.is_sorted_nb(values):  # ids usually arrive in order: no sort needed
+        out = np.empty(keys.shape[0], np.int64)
+        _kernels.occurrences_nb(np.ascontiguousarray(keys, np.int64), values, out)
+        return out
     ids, counts = np.unique(values, return_counts=True)
     out = np.zeros(keys.shape[0], np.int64)
     if ids.size:
@@ -86,17 +89,21 @@ def _trade_breaks(fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndar
 
 
 def _contributions(recs: np.ndarray, n_books: int, n_inst: int, n_ccy: int, instrument_ccy: np.ndarray,
-                   minor_scale_ccy: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position (book x instrument) and ledger-style P&L (book x currency) of fills or bookings."""
+                   minor_scale_ccy: np.ndarray, marks: np.ndarray,
+                   multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position (book x instrument) and ledger-style P&L (book x currency) of fills or bookings.
+
+    Cash is ``qty x price x multiplier`` (fees as given), securities are valued at ``marks x multiplier``.
+    """
     inst = recs["instrument"]
     ccy = instrument_ccy[inst]
     scale = minor_scale_ccy[ccy]
     s = recs["side"].astype(np.int64)
     pos = np.zeros((n_books, n_inst), np.int64)
     np.add.at(pos, (recs["book"], inst), s * recs["qty"])
-    cash = -s * to_minor(recs["qty"] * recs["price"], scale) - to_minor(recs["fee"], scale)
+    cash = -s * to_minor(recs["qty"] * recs["price"] * multiplier[inst], scale) - to_minor(recs["fee"], scale)
     pnl = np.zeros((n_books, n_ccy))
-    np.add.at(pnl, (recs["book"], ccy), cash / scale + s * recs["qty"] * marks[inst])
+    np.add.at(pnl, (recs["book"], ccy), cash / scale + s * recs["qty"] * marks[inst] * multiplier[inst])
     return pos, pnl
 
 
@@ -105,7 +112,7 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
               marks: np.ndarray, tolerance_minor: float = 0.5, as_of: int = 0,
               bookings: np.ndarray | None = None, fill_fx_rate: np.ndarray | None = None,
               booking_cutoff_ns: int = 22 * 3600 * 10**9, statements: np.ndarray | None = None,
-              confirmations: np.ndarray | None = None) -> np.ndarray:
+              confirmations: np.ndarray | None = None, multiplier: np.ndarray | None = None) -> np.ndarray:
     """Find and classify every difference between what the front office, the back office and the street hold.
 
     Checks, in order:
@@ -152,6 +159,9 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
         Time of day by which a trade must be booked.
     statements : STATEMENT_DT records of ``as_of``, optional
     confirmations : CONFIRMATION_DT records, optional
+    multiplier : float64 ndarray of shape (n_instruments,), optional
+        Contract multipliers (default 1): cash is ``qty x price x multiplier`` and a
+        position is worth ``qty x mark x multiplier``, as in the ledger and the front office.
 
     Returns
     -------
@@ -163,6 +173,7 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     n_ccy = minor_scale_ccy.shape[0]
     instrument_ccy = np.asarray(instrument_ccy, np.int64)
     minor_scale_inst = minor_scale_ccy[instrument_ccy]
+    multiplier = _multiplier(multiplier, n_inst)
     involved = np.zeros(0, np.int64)
     if bookings is not None:
         if fill_fx_rate is None or np.shape(fill_fx_rate) != (fills.shape[0],):
@@ -181,7 +192,7 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     explained_pos = np.zeros((n_books, n_inst), np.int64)
     explained_pnl = np.zeros((n_books, n_ccy))
     if involved.size:
-        args = (n_books, n_inst, n_ccy, instrument_ccy, minor_scale_ccy, marks)
+        args = (n_books, n_inst, n_ccy, instrument_ccy, minor_scale_ccy, marks, multiplier)
         bp, bpnl = _contributions(bookings[np.isin(bookings["fill_id"], involved)], *args)
         fp, fpnl = _contributions(fills[np.isin(fill_ids, involved)], *args)
         explained_pos, explained_pnl = bp - fp, bpnl - fpnl
@@ -190,7 +201,8 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     bo_cash = np.zeros((n_books, n_ccy), np.int64)
     _trade_balances(ledger, bo_pos, bo_cash)
     out += _aggregate_breaks(positions, bo_pos, bo_cash, explained_pos, explained_pnl, instrument_ccy=instrument_ccy,
-                             minor_scale_ccy=minor_scale_ccy, marks=marks, tolerance_minor=tolerance_minor)
+                             minor_scale_ccy=minor_scale_ccy, marks=marks * multiplier,
+                             tolerance_minor=tolerance_minor)
 
     if confirmations is not None:
         cf = confirmations[unmatched_on(confirmations, as_of)]
@@ -207,23 +219,44 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
     return breaks
 
 
+def _multiplier(multiplier: np.ndarray | None, n_inst: int) -> np.ndarray:
+    if multiplier is None:
+        return np.ones(n_inst)
+    m = np.asarray(multiplier, np.float64)
+    if m.shape != (n_inst,) or not np.all(np.isfinite(m) & (m > 0)):
+        raise ValueError(f"The 'multiplier' parameter of reconcile must be finite positive floats of shape "
+                         f"({n_inst},). Got {multiplier!r} instead.")
+    return m
+
+
+def _sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``values`` (sorted) with the first position and the count of each."""
+    v = np.ascontiguousarray(values, np.int64)
+    if not _kernels.is_sorted_nb(v):
+        return np.unique(v, return_index=True, return_counts=True)
+    ids, first, count = (np.empty(v.shape[0], np.int64) for _ in range(3))
+    m = _kernels.sorted_counts_nb(v, ids, first, count)
+    return ids[:m], first[:m], count[:m]
+
+
 def _ledger_booking_breaks(reference: np.ndarray, ledger: np.ndarray) -> list[np.ndarray]:
     """Exactly one trade-date ledger transaction per reference record (booking, or fill)."""
     out = []
-    is_trade = ledger["txn_type"] == TxnType.TRADE
-    trade_txn = ledger["txn_id"][is_trade]
-    if np.all(trade_txn[1:] >= trade_txn[:-1]):  # the usual case: no sort needed
-        first = np.flatnonzero(np.r_[True, trade_txn[1:] != trade_txn[:-1]]) if trade_txn.size else trade_txn
-    else:
-        first = np.unique(trade_txn, return_index=True)[1]
-    booked_fill = ledger["fill_id"][is_trade][first]
-    known = np.isin(booked_fill, reference["fill_id"])
-    if np.any(~known):
-        out.append(_breaks(BreakKind.UNKNOWN_BOOKING, int((~known).sum()), fill_id=booked_fill[~known],
+    ref_ids, ref_first, ref_count = _sorted_counts(reference["fill_id"])
+    txn_count = np.zeros(ref_ids.shape[0], np.int64)
+    unknown = np.empty(ledger.shape[0], np.int64)
+    n_unknown = _kernels.trade_txn_counts_nb(ledger, ref_ids, txn_count, unknown)  # one pass, no copies
+    if n_unknown >= 0:
+        unknown = unknown[:n_unknown]
+    else:  # trade transactions out of id order: group them by sorting
+        is_trade = ledger["txn_type"] == TxnType.TRADE
+        first = np.unique(ledger["txn_id"][is_trade], return_index=True)[1]
+        booked_fill = ledger["fill_id"][is_trade][first]
+        unknown = booked_fill[~np.isin(booked_fill, ref_ids)]
+        txn_count = _occurrences(ref_ids, booked_fill)
+    if unknown.size:
+        out.append(_breaks(BreakKind.UNKNOWN_BOOKING, unknown.shape[0], fill_id=unknown,
                            front_value=0.0, back_value=1.0))
-    ref_ids, ref_count = np.unique(reference["fill_id"], return_counts=True)
-    txn_count = _occurrences(ref_ids, booked_fill)
-    ref_first = np.unique(reference["fill_id"], return_index=True)[1]
     for kind, mask in ((BreakKind.MISSING_BOOKING, txn_count < ref_count),
                        (BreakKind.DUPLICATE_BOOKING, txn_count > ref_count)):
         if np.any(mask):
@@ -238,10 +271,11 @@ def _unbalanced_breaks(ledger: np.ndarray) -> list[np.ndarray]:
     """Every transaction sums to zero per asset."""
     out = []
     txn = ledger["txn_id"]
-    grouped = ledger if np.all(txn[1:] >= txn[:-1]) else ledger[np.argsort(txn, kind="stable")]
     bad_txn = np.empty(ledger.shape[0], np.int64)
     bad_amount = np.empty(ledger.shape[0], np.int64)
-    nbad = _kernels.unbalanced_txns_nb(grouped, bad_txn, bad_amount)
+    nbad = _kernels.unbalanced_txns_nb(ledger, bad_txn, bad_amount)  # -1: not in txn order
+    if nbad < 0:
+        nbad = _kernels.unbalanced_txns_nb(ledger[np.argsort(txn, kind="stable")], bad_txn, bad_amount)
     if nbad:
         all_txn, all_first = np.unique(txn, return_index=True)
         fid = ledger["fill_id"][all_first][np.searchsorted(all_txn, bad_txn[:nbad])]
@@ -276,7 +310,10 @@ def _trade_balances(ledger: np.ndarray, bo_pos: np.ndarray, bo_cash: np.ndarray)
 def _aggregate_breaks(positions: np.ndarray, bo_pos: np.ndarray, bo_cash: np.ndarray, explained_pos: np.ndarray,
                       explained_pnl: np.ndarray, *, instrument_ccy: np.ndarray, minor_scale_ccy: np.ndarray,
                       marks: np.ndarray, tolerance_minor: float) -> list[np.ndarray]:
-    """Positions and P&L, front office vs ledger, less what the trade-level breaks explain."""
+    """Positions and P&L, front office vs ledger, less what the trade-level breaks explain.
+
+    ``marks`` are the value of one unit of each instrument (closing mark x multiplier).
+    """
     out = []
     n_books, n_inst = bo_pos.shape
     n_ccy = bo_cash.shape[1]
@@ -395,11 +432,15 @@ class Reconciler:
     minor_scale_ccy : float64 ndarray of shape (n_currencies,)
     tolerance_minor : float, default=0.5
     booking_cutoff_ns : int, default=22:00 UTC
+    multiplier : float64 ndarray of shape (n_instruments,), optional
+        Contract multipliers (default 1).
     """
 
     def __init__(self, *, n_books: int, instrument_ccy: np.ndarray, minor_scale_ccy: np.ndarray,
-                 tolerance_minor: float = 0.5, booking_cutoff_ns: int = 22 * 3600 * 10**9) -> None:
+                 tolerance_minor: float = 0.5, booking_cutoff_ns: int = 22 * 3600 * 10**9,
+                 multiplier: np.ndarray | None = None) -> None:
         self.instrument_ccy = np.asarray(instrument_ccy, np.int64)
+        self.multiplier = _multiplier(multiplier, self.instrument_ccy.shape[0])
         self.minor_scale_ccy = np.asarray(minor_scale_ccy, np.float64)
         self.minor_scale_inst = self.minor_scale_ccy[self.instrument_ccy]
         self.tolerance_minor = tolerance_minor
@@ -421,7 +462,7 @@ class Reconciler:
         scale = self.minor_scale_inst[inst]
         s = recs["side"].astype(np.int64)
         np.add.at(self.explained_pos, (recs["book"], inst), sign * s * recs["qty"])
-        cash = -s * to_minor(recs["qty"] * recs["price"], scale) - to_minor(recs["fee"], scale)
+        cash = -s * to_minor(recs["qty"] * recs["price"] * self.multiplier[inst], scale) - to_minor(recs["fee"], scale)
         np.add.at(self.explained_cash, (recs["book"], self.instrument_ccy[inst]), sign * cash)
 
     def day(self, *, as_of: int, fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndarray,
@@ -462,6 +503,7 @@ class Reconciler:
             _add_location(h, ledger[ledger["value_date"] <= as_of], kind)
 
         n_books = self.bo_pos.shape[0]
+        marks = marks * self.multiplier  # the value of one unit
         explained_pnl = self.explained_cash / self.minor_scale_ccy[None, :]
         np.add.at(explained_pnl, (np.repeat(np.arange(n_books), self.instrument_ccy.shape[0]),
                                   np.tile(self.instrument_ccy, n_books)), (self.explained_pos * marks[None, :]).ravel())

@@ -1,8 +1,10 @@
 """Settlement instructions (one per fill, due T + the market's cycle) and the daily settlement run.
 
 Each business day every open obligation (see :mod:`tradeflow.back.netting`) that is due
-is attempted: it settles, settles partially, or fails (for lack of securities, an
-instruction on hold, or late matching) at the counterparty's fail rate; what failed is
+is attempted, receipts before deliveries: it settles, settles partially, or fails -- for
+late matching (an unmatched confirmation), an instruction on hold or the counterparty's
+lack of securities (at the counterparty's fail rate), or the book's own lack of
+securities (its custody holding plus what it can borrow does not cover a delivery); what failed is
 recycled the next day, ages, and is charged a CSDR-style cash penalty per day failed.
 Every open obligation ends each day as settled, partially settled, pending or failed,
 and that status is written to the history (``SETTLEMENT_EVENT_DT``).
@@ -15,7 +17,7 @@ import pandas as pd
 
 from tradeflow.back import _kernels
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles, settlement_dates
-from tradeflow.schema import OBLIGATION_DT, SETTLEMENT_DT, SETTLEMENT_EVENT_DT, SettlementStatus
+from tradeflow.schema import FILL_DT, OBLIGATION_DT, SETTLEMENT_DT, SETTLEMENT_EVENT_DT, SettlementStatus
 
 __all__ = ["settlement_instructions", "settle_as_of", "to_minor", "settle_day", "N_SETTLEMENT_DRAWS"]
 
@@ -44,7 +46,8 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     ----------
     fills : ndarray of FILL_DT
     instruments : DataFrame
-        The instrument table (``settlement_lag``, ``currency``, ``currency_id``).
+        The instrument table (``settlement_lag``, ``currency``, ``currency_id`` and, when
+        present, ``multiplier``: the cash leg is ``qty x price x multiplier``).
     currencies : tuple of str
     calendar : BusinessCalendar
     trade_date : numpy.datetime64
@@ -58,8 +61,14 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     ndarray of SETTLEMENT_DT, one per fill in fill order.
     """
     n = fills.shape[0]
+    if fills.dtype != FILL_DT:
+        raise ValueError(f"The 'fills' parameter of settlement_instructions must be FILL_DT records. "
+                         f"Got dtype {fills.dtype} instead.")
     out = np.zeros(n, dtype=SETTLEMENT_DT)
     inst = fills["instrument"]
+    if n and (inst.min() < 0 or inst.max() >= len(instruments)):
+        raise ValueError(f"The 'fills' parameter of settlement_instructions has instrument ids outside the "
+                         f"table of {len(instruments)}: {inst.min()}..{inst.max()}.")
     lag = instruments["settlement_lag"].to_numpy(np.int64)
     ccy_id = instruments["currency_id"].to_numpy(np.int32)
     cycles = SettlementCycles() if cycles is None else cycles
@@ -69,20 +78,10 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
          for i in range(len(instruments))], dtype=np.int64,
     )
     td = np.int64(np.datetime64(trade_date, "D").astype(np.int64))
-    out["instruction_id"] = first_instruction_id + np.arange(n)
-    out["fill_id"] = fills["fill_id"]
-    out["book"] = fills["book"]
-    out["instrument"] = inst
-    out["counterparty"] = fills["counterparty"]
-    out["currency"] = ccy_id[inst]
-    out["side"] = fills["side"]
-    out["trade_date"] = td
-    out["settle_date"] = settle_by_inst[inst] if n else np.zeros(0, np.int64)
-    out["qty"] = fills["qty"]
-    out["cash_amount"] = fills["side"] * to_minor(fills["qty"] * fills["price"], minor_scale[inst])
-    out["obligation_id"] = -1
-    out["settled_date"] = -1
-    settle_as_of(out, td)
+    mult = instruments["multiplier"].to_numpy(np.float64) if "multiplier" in instruments else np.ones(len(instruments))
+    cash = fills["side"] * to_minor(fills["qty"] * fills["price"] * mult[inst], minor_scale[inst])
+    # one pass writes every field (T+0 instructions are settled at the end of the trade date)
+    _kernels.instructions_nb(fills, settle_by_inst, ccy_id, cash, np.int64(first_instruction_id), td, out)
     return out
 
 
@@ -100,8 +99,19 @@ def settle_as_of(instructions: np.ndarray, as_of: int) -> None:
 
 def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, cause_weights: np.ndarray,
                partial_settlement: bool, partial_share: float, unmatched: np.ndarray, penalty_bps: np.ndarray,
-               close_price: np.ndarray, minor_scale: np.ndarray, draws: np.ndarray) -> np.ndarray:
+               close_price: np.ndarray, minor_scale: np.ndarray, draws: np.ndarray,
+               holdings: np.ndarray | None = None, borrow: np.ndarray | None = None,
+               buy_in_after: np.ndarray | None = None, buy_in_price: np.ndarray | None = None) -> np.ndarray:
     """One business day of settlement, updating ``obligations`` in place.
+
+    Receipts are attempted before deliveries, so what a book receives today can be
+    delivered today. A due obligation fails when its confirmation is still unmatched
+    (late matching), when the fail draw hits (``fail_rate``; the cause drawn from
+    ``cause_weights``), or, for a delivery by the book, when its custody holding plus what
+    it can borrow does not cover it: **lack of securities is caused by custody**, never
+    drawn, on the book's side. A drawn lack of securities is the counterparty's (it fails
+    to deliver to the book) and is ignored on the book's deliveries; then the delivery
+    settles what is available and the rest fails (partial settlement), or fails whole.
 
     Parameters
     ----------
@@ -114,8 +124,10 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
     cause_weights : float64 ndarray of shape (3,)
         Normalised weights of lack of securities, on hold, late matching.
     partial_settlement : bool
+        A delivery short of securities settles what is available (the book's); a
+        counterparty short of securities delivers part (``partial_share`` of such fails).
     partial_share : float
-        Share of lack-of-securities fails that deliver part of the quantity.
+        Share of the counterparties' lack-of-securities fails that deliver part of the quantity.
     unmatched : bool ndarray of shape (n,)
         Obligations with a confirmation not yet agreed: a due one fails for late matching.
     penalty_bps : float64 ndarray of shape (n,)
@@ -126,6 +138,22 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
         10 ** minor digits of each obligation's currency.
     draws : float64 ndarray of shape (n, N_SETTLEMENT_DRAWS)
         Uniforms in [0, 1) from the settlement stream.
+    holdings : int64 ndarray of shape (n_books, n_instruments), optional
+        Each book's settled custody holding at the start of the day (negative: borrowed and
+        delivered); updated in place by what settles. Default: unlimited securities (no
+        delivery by the book fails for lack of them).
+    borrow : int64 ndarray of shape (n_instruments,), optional
+        Units of each instrument a book can borrow from the securities-lending desk, i.e.
+        how far its custody holding may go below zero; < 0 unlimited (the default).
+    buy_in_after : int64 ndarray of shape (n,), optional
+        CSDR mandatory buy-in: an obligation whose securities are still undelivered after an
+        attempt, failed on more than this many business days (the extension period), is
+        bought in that day and ends ``BOUGHT_IN``; < 0 never (the default). The receiving
+        side buys the open quantity at ``buy_in_price``; the failing side pays it the price
+        difference over the agreed cash when positive (``buy_in_cost`` and
+        ``buy_in_compensation`` of the event and the obligation; no penalty that day).
+    buy_in_price : float64 ndarray of shape (n,), optional
+        Value of one unit at the buy-in: the day's price plus the premium, times the multiplier.
 
     Returns
     -------
@@ -145,11 +173,37 @@ def settle_day(obligations: np.ndarray, as_of: int, *, fail_rate: np.ndarray, ca
         raise ValueError(f"The 'draws' parameter of settle_day must have shape ({n}, {N_SETTLEMENT_DRAWS}). "
                          f"Got {np.shape(draws)} instead.")
     cum = np.cumsum(np.asarray(cause_weights, np.float64))
+    books, inst = obligations["book"], obligations["instrument"]
+    if holdings is None:
+        holdings = np.zeros((int(books.max(initial=-1)) + 1, int(inst.max(initial=-1)) + 1), np.int64)
+        borrow = np.full(holdings.shape[1], -1, np.int64)
+    elif borrow is None:
+        borrow = np.full(holdings.shape[1], -1, np.int64)
+    if not (isinstance(holdings, np.ndarray) and holdings.dtype == np.int64 and holdings.ndim == 2
+            and holdings.flags.c_contiguous):
+        raise ValueError("The 'holdings' parameter of settle_day must be a C-contiguous int64 array of shape "
+                         f"(n_books, n_instruments). Got {type(holdings).__name__} "
+                         f"{getattr(holdings, 'dtype', '')} {np.shape(holdings)} instead.")
+    borrow = np.ascontiguousarray(borrow, np.int64)
+    if borrow.shape != (holdings.shape[1],):
+        raise ValueError(f"The 'borrow' parameter of settle_day must have shape ({holdings.shape[1]},). "
+                         f"Got {borrow.shape} instead.")
+    if n and (books.min() < 0 or books.max() >= holdings.shape[0] or inst.min() < 0
+              or inst.max() >= holdings.shape[1]):
+        raise ValueError(f"The 'obligations' parameter of settle_day has books or instruments outside 'holdings' "
+                         f"of shape {holdings.shape}: books {books.min()}..{books.max()}, "
+                         f"instruments {inst.min()}..{inst.max()}.")
+    buy_in_after = np.full(n, -1, np.int64) if buy_in_after is None else np.ascontiguousarray(buy_in_after, np.int64)
+    buy_in_price = np.zeros(n) if buy_in_price is None else np.ascontiguousarray(buy_in_price, np.float64)
+    for name, arr in (("buy_in_after", buy_in_after), ("buy_in_price", buy_in_price)):
+        if arr.shape != (n,):
+            raise ValueError(f"The {name!r} parameter of settle_day must have shape ({n},). Got {arr.shape} instead.")
     ev = np.zeros(n, dtype=SETTLEMENT_EVENT_DT)
     m = _kernels.settle_day_nb(obligations, np.int64(as_of), np.ascontiguousarray(fail_rate, np.float64), cum,
                                bool(partial_settlement), float(partial_share), np.ascontiguousarray(unmatched, bool),
                                np.ascontiguousarray(penalty_bps, np.float64),
                                np.ascontiguousarray(close_price, np.float64),
                                np.ascontiguousarray(minor_scale, np.float64),
-                               np.ascontiguousarray(draws, np.float64), ev)
+                               np.ascontiguousarray(draws, np.float64), holdings, borrow, buy_in_after, buy_in_price,
+                               ev)
     return ev[:m]

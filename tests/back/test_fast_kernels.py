@@ -1,0 +1,187 @@
+"""The speed kernels of the back office against slow, obvious references (numpy / pandas / plain Python)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tradeflow.back import _kernels as bk
+from tradeflow.back import book_fills, net_obligations
+from tradeflow.back.ledger import asset_totals
+from tradeflow.back.netting import _group_by_sort, group_in_order
+from tradeflow.back.recon import _ledger_booking_breaks, _occurrences, _unbalanced_breaks
+from tradeflow.back.settlement import to_minor
+from tradeflow.schema import FILL_DT, LEDGER_DT, SETTLEMENT_DT, BreakKind, TxnType
+
+ids = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 30))
+
+
+@given(values=ids)
+def test_sorted_counts_match_numpy_unique(values):
+    values = np.sort(values)
+    out = [np.empty(len(values), np.int64) for _ in range(3)]
+    m = bk.sorted_counts_nb(values, *out)
+    exp = np.unique(values, return_index=True, return_counts=True)
+    for got, e in zip(out, exp, strict=True):
+        np.testing.assert_array_equal(got[:m], e)
+    assert bk.is_sorted_nb(values) and (len(values) < 2 or bk.is_sorted_nb(values[::-1]) == (values[0] == values[-1]))
+
+
+@given(keys=ids, values=ids, sort_keys=st.booleans())
+def test_occurrences_match_a_count(keys, values, sort_keys):
+    keys = np.sort(keys) if sort_keys else keys
+    exp = np.array([(values == k).sum() for k in keys], np.int64)
+    np.testing.assert_array_equal(_occurrences(keys, values), exp)  # unsorted values: the numpy path
+    np.testing.assert_array_equal(_occurrences(keys, np.sort(values)), exp)  # sorted: the kernel
+
+
+@given(keys=hnp.arrays(np.int64, st.tuples(st.integers(0, 50), st.integers(1, 5)), elements=st.integers(-3, 40)),
+       wide=st.booleans())
+def test_packing_and_grouping_match_a_sort(keys, wide):
+    wide = wide and len(keys) >= 2
+    if wide:
+        keys[0, 0], keys[1, 0] = -(2**62), 2**62  # too wide to pack: the sort fallback
+    cols = [keys[:, j].copy() for j in range(keys.shape[1])]
+    packed = np.empty(len(keys), np.int64)
+    ok = bk.pack_keys_nb(keys, packed)
+    assert ok == (not wide)
+    if ok:  # equal rows <=> equal packed values
+        same_row = (keys[:, None, :] == keys[None, :, :]).all(axis=2)
+        np.testing.assert_array_equal(same_row, packed[:, None] == packed[None, :])
+    if len(keys):
+        group, first = group_in_order(*cols)
+        exp_group, exp_first = _group_by_sort(tuple(cols))
+        np.testing.assert_array_equal(group, exp_group)
+        np.testing.assert_array_equal(first, exp_first)
+
+
+@st.composite
+def instructions(draw):
+    n = draw(st.integers(0, 60))
+    ins = np.zeros(n, dtype=SETTLEMENT_DT)
+    ins["instruction_id"] = np.arange(n)
+    for f, hi in (("book", 2), ("counterparty", 3), ("instrument", 2), ("currency", 1)):
+        ins[f] = draw(hnp.arrays(np.int32, n, elements=st.integers(0, hi)))
+    ins["side"] = draw(hnp.arrays(np.int8, n, elements=st.sampled_from([-1, 1])))
+    ins["trade_date"] = draw(hnp.arrays(np.int64, n, elements=st.integers(10, 11)))
+    ins["settle_date"] = ins["trade_date"] + draw(hnp.arrays(np.int64, n, elements=st.integers(1, 2)))
+    ins["qty"] = draw(hnp.arrays(np.int64, n, elements=st.integers(1, 1000)))
+    ins["cash_amount"] = ins["side"] * ins["qty"] * draw(st.integers(1, 50_000))
+    return ins
+
+
+@given(ins=instructions())
+def test_net_all_matches_a_pandas_groupby(ins):
+    obl, of = net_obligations(ins, "net_all", first_obligation_id=7)
+    keys = ["book", "counterparty", "instrument", "settle_date", "trade_date"]
+    df = pd.DataFrame({k: ins[k] for k in keys})
+    df["q"] = ins["side"].astype(np.int64) * ins["qty"]
+    df["c"] = ins["cash_amount"]
+    g = df.groupby(keys, sort=False)
+    exp = g.agg(q=("q", "sum"), c=("c", "sum"), n=("q", "size")).reset_index()
+    np.testing.assert_array_equal(obl["qty"], exp["q"])
+    np.testing.assert_array_equal(obl["cash"], exp["c"])
+    np.testing.assert_array_equal(obl["n_instructions"], exp["n"])
+    for k in keys:
+        np.testing.assert_array_equal(obl[k], exp[k])
+    np.testing.assert_array_equal(of, 7 + g.ngroup().to_numpy())
+
+
+def _fills(n, rng, n_inst=3):
+    f = np.zeros(n, dtype=FILL_DT)
+    f["fill_id"] = np.arange(n) * 2
+    f["ts"] = 20_000 * 86_400 * 10**9 + rng.integers(0, 86_400, n) * 10**9
+    f["book"] = rng.integers(0, 3, n)
+    f["instrument"] = rng.integers(0, n_inst, n)
+    f["counterparty"] = rng.integers(0, 4, n)
+    f["side"] = rng.choice([-1, 1], n)
+    f["qty"] = rng.integers(1, 10_000, n)
+    f["price"] = np.round(rng.uniform(0.01, 900, n), 2)
+    f["fee"] = np.where(rng.random(n) < 0.3, 0.0, np.round(rng.uniform(0, 50, n), 2))
+    return f
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 40))
+def test_book_fills_matches_a_plain_loop(seed, n):
+    rng = np.random.default_rng(seed)
+    f = _fills(n, rng)
+    ccy, scale, mult = np.array([0, 1, 0]), np.array([100.0, 1.0, 100.0]), np.array([1.0, 1.0, 100.0])
+    led = book_fills(f, ccy, scale, first_txn_id=5, first_posting_id=11, multiplier=mult)
+    rows = []
+    for j, x in enumerate(f):
+        i, s, sc = int(x["instrument"]), int(x["side"]), scale[x["instrument"]]
+        p = int(to_minor(np.array([x["qty"] * x["price"] * mult[i]]), np.array([sc]))[0])
+        fee = int(np.rint(x["fee"] * sc))
+        legs = [(0, x["book"], False, i, s * x["qty"]), (2, x["counterparty"], False, i, -s * x["qty"]),
+                (1, x["book"], True, ccy[i], -s * p), (3, x["counterparty"], True, ccy[i], s * p)]
+        if fee:
+            legs += [(1, x["book"], True, ccy[i], -fee), (4, x["book"], True, ccy[i], fee)]
+        rows += [(5 + j, int(x["fill_id"]), k, int(o), c, int(a), int(v)) for k, o, c, a, v in legs]
+    got = list(zip(led["txn_id"].tolist(), led["fill_id"].tolist(), led["account_kind"].tolist(),
+                   led["owner"].tolist(), led["asset_is_cash"].tolist(), led["asset"].tolist(),
+                   led["amount"].tolist(), strict=True))
+    assert got == rows
+    np.testing.assert_array_equal(led["posting_id"], 11 + np.arange(len(led)))
+    assert (led["txn_type"] == TxnType.TRADE).all() and (led["instruction_id"] == -1).all()
+    bad = f.copy()
+    if n:
+        bad["instrument"][0] = 3
+        with pytest.raises(ValueError, match="instrument ids outside"):
+            book_fills(bad, ccy, scale)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), shuffle=st.booleans())
+def test_ledger_booking_breaks_match_a_count(seed, n, shuffle):
+    # bookings vs ledger: missing, duplicated and unknown trade transactions, in and out of txn order
+    rng = np.random.default_rng(seed)
+    f = _fills(n, rng)
+    led = book_fills(f, np.zeros(3, int), np.full(3, 100.0))
+    txn_fill = {int(t): int(x) for t, x in zip(led["txn_id"], led["fill_id"], strict=True)}
+    drop = rng.random(n) < 0.2
+    dup = rng.random(n) < 0.2
+    keep = ~drop[led["txn_id"]]
+    extra = led[dup[led["txn_id"]]].copy()
+    extra["txn_id"] += n
+    stranger = led[:1].copy()
+    stranger["txn_id"], stranger["fill_id"] = 10 * n, 999_999
+    led2 = np.concatenate([led[keep], extra, stranger])
+    if shuffle:
+        led2 = led2[rng.permutation(len(led2))]
+        led2 = led2[np.argsort(led2["txn_id"] % 3, kind="stable")]  # grouped by nothing in particular
+    out = _ledger_booking_breaks(f, led2)
+    got = {(int(k), int(x)) for b in out for k, x in zip(b["kind"], b["fill_id"], strict=True)}
+    per_fill = {}
+    for t in np.unique(led2["txn_id"]):
+        fid = txn_fill.get(int(t) % n if t < 2 * n else -1, 999_999) if t != 10 * n else 999_999
+        per_fill[fid] = per_fill.get(fid, 0) + 1
+    exp = {(int(BreakKind.UNKNOWN_BOOKING), 999_999)}
+    for x in f["fill_id"].tolist():
+        c = per_fill.get(x, 0)
+        if c != 1:
+            exp.add((int(BreakKind.MISSING_BOOKING if c < 1 else BreakKind.DUPLICATE_BOOKING), x))
+    assert got == exp
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_unbalanced_breaks_in_and_out_of_order(seed):
+    rng = np.random.default_rng(seed)
+    led = book_fills(_fills(12, rng), np.zeros(3, int), np.full(3, 100.0))
+    bad_txn = rng.choice(12, 3, replace=False)
+    for t in bad_txn:
+        led["amount"][np.flatnonzero(led["txn_id"] == t)[0]] += 1
+    exp = sorted(set(bad_txn.tolist()))
+    for order in (np.arange(len(led)), rng.permutation(len(led))):
+        b = _unbalanced_breaks(led[order])
+        assert len(b) == 1 and b[0]["back_value"].tolist() == [1.0] * len(exp)
+
+
+def test_asset_totals_beyond_the_first_guess():
+    led = np.zeros(3, dtype=LEDGER_DT)
+    led["asset"] = [5, 10_000, 10_000]
+    led["amount"] = [1, 2, -5]
+    t = asset_totals(led)
+    assert t["asset"].tolist() == [5, 10_000] and t["amount"].tolist() == [1, -3]
+    hi, lo, ordered = bk.ledger_stats_nb(led)
+    assert (hi, lo, ordered) == (10_000, 0, True)
