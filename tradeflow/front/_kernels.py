@@ -142,13 +142,35 @@ def _pull_level_nb(lvl, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tai
 
 
 @njit(cache=True, nogil=True)
+def _impact_decay_nb(imp_state, imp_rate, dt):
+    """Decay the transient-impact state over ``dt`` ns; returns the impact (sum of its components, in levels)."""
+    tot = 0.0
+    for k in range(imp_state.shape[0]):
+        imp_state[k] *= np.exp(-imp_rate[k] * dt)
+        tot += imp_state[k]
+    return tot
+
+
+@njit(cache=True, nogil=True)
+def _impact_on_trade_nb(imp_state, imp_weight, side, taken, imp_scale, imp_exp):
+    """A client order that took ``taken`` shares adds ``side * imp_scale * taken ** imp_exp`` levels to the
+    impact, split over the kernel's components by ``imp_weight``; returns the new impact."""
+    x = side * imp_scale * taken ** imp_exp
+    tot = 0.0
+    for k in range(imp_state.shape[0]):
+        imp_state[k] += imp_weight[k] * x
+        tot += imp_state[k]
+    return tot
+
+
+@njit(cache=True, nogil=True)
 def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 cl_ts, cl_kind, cl_side, cl_price, cl_qty, cl_ref,
                 n_levels, snap_ts, snap_fair,
                 x_ref, x_ts, x_qty, x_price, x_liq, arrival_mid,
                 snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
                 o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
-                live, live_pos, client_slot):
+                live, live_pos, client_slot, imp_weight, imp_rate, imp_scale, imp_exp, imp_state, snap_impact):
     """Run one instrument's price-time-priority book over two time-sorted event streams.
 
     The background stream (zero-intelligence liquidity) and the client stream are merged
@@ -166,6 +188,12 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     (-1 when the side is empty), their quantities, and cumulative traded volume and trades.
     ``arrival_mid[row]`` is bid + ask levels (twice the mid) when the client order arrived,
     -1 if a side was empty.
+
+    Transient impact (a propagator, empty ``imp_weight`` for none): each client order that
+    takes ``q`` shares adds ``side * imp_scale * q ** imp_exp`` levels to a state of
+    exponentials (weights ``imp_weight``, rates ``imp_rate`` per ns, decayed at snapshot
+    times); background limit prices and the pull threshold shift by the rounded state,
+    recorded in ``snap_impact``.
 
     Returns
     -------
@@ -189,12 +217,18 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     s_i = 0
     i = 0
     j = 0
+    imp = 0.0  # transient impact of client flow on the anchor of background liquidity, in levels
+    off = 0
     while i < n_bg or j < n_cl:
         take_bg = j >= n_cl or (i < n_bg and bg_ts[i] <= cl_ts[j])
         ts = bg_ts[i] if take_bg else cl_ts[j]
         while s_i < n_snap and snap_ts[s_i] <= ts:
-            # background makers pull the quotes the fair price has run through
-            f = snap_fair[s_i]
+            if s_i > 0 and imp_state.shape[0] > 0:
+                imp = _impact_decay_nb(imp_state, imp_rate, snap_ts[s_i] - snap_ts[s_i - 1])
+                off = np.int64(np.floor(imp + 0.5))
+            snap_impact[s_i] = imp
+            # background makers pull the quotes the fair price (plus impact) has run through
+            f = snap_fair[s_i] + off
             if f == f:
                 while best_bid >= 0 and best_bid > f:
                     lvl = best_bid
@@ -222,7 +256,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
         if take_bg:
             kind = bg_kind[i]
             side = bg_side[i]
-            price = bg_price[i]
+            price = min(max(bg_price[i] + off, 0), n_levels - 1)
             qty = bg_qty[i]
             ref = -1
             u = bg_u[i]
@@ -285,6 +319,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
             if avail < qty:
                 continue  # killed: nothing trades
         # match against the opposite side, best level first, FIFO inside a level
+        qty0 = qty
         while qty > 0:
             if side > 0:
                 if best_ask >= n_levels or best_ask > price:
@@ -332,6 +367,9 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 else:
                     while best_bid >= 0 and lvl_qty[best_bid] == 0:
                         best_bid -= 1
+        if ref >= 0 and qty < qty0 and imp_state.shape[0] > 0:
+            imp = _impact_on_trade_nb(imp_state, imp_weight, side, qty0 - qty, imp_scale, imp_exp)
+            off = np.int64(np.floor(imp + 0.5))
         if qty == 0 or kind != K_LIMIT:
             continue  # IOC/FOK/market remainders are cancelled
         # rest the remainder at the back of its level's queue
@@ -365,6 +403,9 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
             else:
                 live_pos[s] = -1  # beyond the live list: never cancelled at random
     while s_i < n_snap:
+        if s_i > 0 and imp_state.shape[0] > 0:
+            imp = _impact_decay_nb(imp_state, imp_rate, snap_ts[s_i] - snap_ts[s_i - 1])
+        snap_impact[s_i] = imp
         snap_bid[s_i] = best_bid
         snap_ask[s_i] = best_ask if best_ask < n_levels else -1
         snap_bid_qty[s_i] = lvl_qty[best_bid] if best_bid >= 0 else 0

@@ -22,6 +22,7 @@ import numpy as np
 
 from tradeflow.config import ExecutionConfig
 from tradeflow.front import _kernels
+from tradeflow.front.impact import TransientImpact, transient_impact
 from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderType, TimeInForce
@@ -46,11 +47,15 @@ class VenueOutcome:
     executions : EXECUTION_DT records sorted by (ts, order_id)
     quotes : QUOTE_DT records
         Top of each instrument's book at every grid time, and the volume traded until the next.
+    impact : float64 ndarray of shape (n_instruments, n_steps)
+        Transient impact of client flow on the anchor of background liquidity at each grid
+        time, in price units (zeros with ``ExecutionConfig.impact`` off).
     """
 
     orders: np.ndarray
     executions: np.ndarray
     quotes: np.ndarray
+    impact: np.ndarray | None = None
 
 
 def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
@@ -97,6 +102,25 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
                                   np.int64(_LOT), 1.0 / cfg.book_order_lots, np.int64(lo), out["ts"], out["kind"],
                                   out["side"], out["price"], out["qty"], out["u"])
     return out
+
+
+def session_impact(cfg: ExecutionConfig, *, fair_ticks: np.ndarray, times: np.ndarray, client_qty: float,
+                   background: dict[str, np.ndarray]) -> TransientImpact | None:
+    """The propagator of one instrument's session, or None with ``cfg.impact`` off.
+
+    ``sigma`` is the realized volatility of the fair price over the session (per-step
+    changes scaled to the session's length), in ticks; ``V`` the session's order volume:
+    the client orders' quantity plus the background market orders'.
+    """
+    if not cfg.impact:
+        return None
+    n = fair_ticks.shape[0]
+    sigma = float(np.std(np.diff(fair_ticks)) * np.sqrt(n - 1)) if n > 2 else 0.0
+    volume = float(client_qty) + float(background["qty"][background["kind"] == BookEvent.MARKET].sum())
+    step_s = (times[1] - times[0]) / 1e9 if n > 1 else 1.0
+    return transient_impact(coefficient=cfg.impact_coefficient, beta=cfg.impact_decay_exponent,
+                            t0_seconds=cfg.impact_timescale_seconds, horizon_seconds=max(n * step_s, 1.0),
+                            daily_volatility_ticks=sigma, daily_volume=volume)
 
 
 def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
@@ -150,6 +174,7 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
     bounds = np.searchsorted(ev_inst, np.arange(n_inst + 1))
 
     fair = market.mid / tick[:, None]
+    impact = np.zeros((n_inst, market.n_steps))
     x_parts = []
     quotes = np.zeros((market.n_steps, n_inst), dtype=QUOTE_DT)  # raveled: sorted by (ts, instrument)
     for i in range(n_inst):
@@ -179,8 +204,11 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
               "ref": rows[keep]}
         r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
         capacity = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
+        prop = session_impact(cfg, fair_ticks=fair[i], times=market.times, background=bg,
+                              client_qty=float(orders["qty"][orders["instrument"] == i].sum()))
         run = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=n, snap_ts=market.times,
-                       live_capacity=capacity, snap_fair=fair[i] - lo, check=False)
+                       live_capacity=capacity, snap_fair=fair[i] - lo, check=False, impact=prop)
+        impact[i] = run.impact * tick[i]
         x = np.zeros(run.exec_ref.shape[0], dtype=EXECUTION_DT)
         x["order_id"] = orders["order_id"][run.exec_ref]
         x["ts"] = run.exec_ts
@@ -202,4 +230,4 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         q["n_trades"] = run.trades
     execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
-    return VenueOutcome(orders=orders, executions=execs, quotes=quotes.ravel())
+    return VenueOutcome(orders=orders, executions=execs, quotes=quotes.ravel(), impact=impact)
