@@ -62,7 +62,8 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
     def decay(s_i):
         nonlocal imp, off
         if s_i > 0 and z:
-            z[:] = [v * math.exp(-r * float(snap_ts[s_i] - snap_ts[s_i - 1])) for v, r in zip(z, impact.rates, strict=True)]
+            dt = float(snap_ts[s_i] - snap_ts[s_i - 1])
+            z[:] = [v * math.exp(-r * dt) for v, r in zip(z, impact.rates, strict=True)]
             imp = sum(z)
             off = math.floor(imp + 0.5)
         imps.append(imp)
