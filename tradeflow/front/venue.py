@@ -5,7 +5,9 @@ Background liquidity follows the Santa Fe zero-intelligence model (Farmer, Patel
 anchored to the simulated fair price: limit orders placed up to ``book_depth_ticks`` from the fair
 price, market orders, and cancels at a constant per-order hazard. When the fair price moves, new
 background orders cross the stale side of the book, so the book follows the fair price while
-spreads, depth and impact emerge from the matching.
+spreads, depth and immediate impact emerge from the matching. With ``ExecutionConfig.impact`` the
+anchor is the fair price plus the transient impact of the client orders that took liquidity (a
+propagator, :mod:`tradeflow.front.impact`), so metaorders move the price as the square-root law says.
 
 The venue sees every client order as if the desk sent it (the middle office's pre-trade check
 runs later, in time order with the fills, and discards the executions of orders it rejects).
