@@ -142,11 +142,18 @@ def _pull_level_nb(lvl, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tai
 
 
 @njit(cache=True, nogil=True)
-def _impact_decay_nb(imp_state, imp_rate, dt):
-    """Decay the transient-impact state over ``dt`` ns; returns the impact (sum of its components, in levels)."""
+def _impact_decay_nb(imp_state, imp_rate, imp_cache, dt):
+    """Decay the transient-impact state over ``dt`` ns; returns the impact (sum of its components, in levels).
+
+    ``imp_cache`` holds the last ``dt`` and its decay factors (snapshots are evenly spaced:
+    the exponentials are computed once)."""
+    if imp_cache[0] != dt:
+        imp_cache[0] = dt
+        for k in range(imp_state.shape[0]):
+            imp_cache[k + 1] = np.exp(-imp_rate[k] * dt)
     tot = 0.0
     for k in range(imp_state.shape[0]):
-        imp_state[k] *= np.exp(-imp_rate[k] * dt)
+        imp_state[k] *= imp_cache[k + 1]
         tot += imp_state[k]
     return tot
 
@@ -170,7 +177,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 x_ref, x_ts, x_qty, x_price, x_liq, arrival_mid,
                 snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
                 o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
-                live, live_pos, client_slot, imp_weight, imp_rate, imp_scale, imp_exp, imp_state, snap_impact):
+                live, live_pos, client_slot,
+                imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact):
     """Run one instrument's price-time-priority book over two time-sorted event streams.
 
     The background stream (zero-intelligence liquidity) and the client stream are merged
@@ -192,8 +200,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     Transient impact (a propagator, empty ``imp_weight`` for none): each client order that
     takes ``q`` shares adds ``side * imp_scale * q ** imp_exp`` levels to a state of
     exponentials (weights ``imp_weight``, rates ``imp_rate`` per ns, decayed at snapshot
-    times); background limit prices and the pull threshold shift by the rounded state,
-    recorded in ``snap_impact``.
+    times; ``imp_cache``: scratch of ``len(imp_weight) + 1``, first entry -1); background
+    limit prices and the pull threshold shift by the rounded state, recorded in ``snap_impact``.
 
     Returns
     -------
@@ -224,7 +232,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
         ts = bg_ts[i] if take_bg else cl_ts[j]
         while s_i < n_snap and snap_ts[s_i] <= ts:
             if s_i > 0 and imp_state.shape[0] > 0:
-                imp = _impact_decay_nb(imp_state, imp_rate, snap_ts[s_i] - snap_ts[s_i - 1])
+                imp = _impact_decay_nb(imp_state, imp_rate, imp_cache, snap_ts[s_i] - snap_ts[s_i - 1])
                 off = np.int64(np.floor(imp + 0.5))
             snap_impact[s_i] = imp
             # background makers pull the quotes the fair price (plus impact) has run through
@@ -404,7 +412,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 live_pos[s] = -1  # beyond the live list: never cancelled at random
     while s_i < n_snap:
         if s_i > 0 and imp_state.shape[0] > 0:
-            imp = _impact_decay_nb(imp_state, imp_rate, snap_ts[s_i] - snap_ts[s_i - 1])
+            imp = _impact_decay_nb(imp_state, imp_rate, imp_cache, snap_ts[s_i] - snap_ts[s_i - 1])
         snap_impact[s_i] = imp
         snap_bid[s_i] = best_bid
         snap_ask[s_i] = best_ask if best_ask < n_levels else -1

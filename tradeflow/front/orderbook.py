@@ -208,7 +208,8 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
             np.full(n_slots, -1, np.int64), np.empty(n_slots, np.int64), np.empty(n_slots, np.int64),
             np.empty(n_levels, np.int64), np.empty(n_levels, np.int64), np.empty(n_levels, np.int64),
             np.empty(live_capacity, np.int64), np.full(n_slots, -1, np.int64), np.full(n_client_rows, -1, np.int64),
-            imp_w, imp_r, imp_scale, imp_exp, np.zeros(imp_w.shape[0], np.float64), s_imp,
+            imp_w, imp_r, imp_scale, imp_exp, np.zeros(imp_w.shape[0], np.float64),
+            np.full(imp_w.shape[0] + 1, -1.0), s_imp,
         )
         if status == _kernels.BOOK_OK:
             break
