@@ -128,7 +128,8 @@ def orderbook_ops(b: Bench) -> None:
             np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int8),
             np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
             np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64),
-            np.empty(cap, np.int64), np.full(slots, -1, np.int64), np.empty(0, np.int64))
+            np.empty(cap, np.int64), np.full(slots, -1, np.int64), np.empty(0, np.int64),
+            np.zeros(0), np.zeros(0), 0.0, 1.0, np.zeros(0), np.full(1, -1.0), np.zeros(1))
 
     b.target("numba book kernel (add/cancel/match)", kernel, n=n)
     b.target("run_book (validation + kernel)", lambda: run_book(

@@ -42,7 +42,8 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
                     bs, o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos,
                     client_slot, arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq,
                     snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
-                    orders, execs, exec_row, desk_args):
+                    orders, execs, exec_row, desk_args,
+                    imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact):
     """Run one session of the desk and its venue.
 
     Streams (each sorted): the desk's own events ``d_*`` (arrivals, cancels and P&L
@@ -83,10 +84,12 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
         tv = v_ts[b] if b < n_v else _INF
         t = min(td, tv)
         while g < n_grid and grid_ts[g] <= t:
+            dt = grid_ts[g] - grid_ts[g - 1] if g > 0 else 0
             for i in range(n_inst):
                 book_snapshot_nb(bs[i], grid_fair[i, g], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
                                  lvl_qty, live, live_pos, g, snap_bid[i], snap_ask[i], snap_bid_qty[i],
-                                 snap_ask_qty[i], snap_cum_volume[i], snap_cum_trades[i])
+                                 snap_ask_qty[i], snap_cum_volume[i], snap_cum_trades[i], dt, imp_state[i],
+                                 imp_rate[i], imp_cache[i], snap_impact[i])
             g += 1
         if td < tv or (td == tv and d_kind[a] == EV_ARRIVAL):
             k = d_ref[a]
@@ -95,7 +98,8 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
                 i = orders[k]["instrument"]
                 st, nx = book_event_nb(bs[i], td, K_CANCEL, 0, 0, 0, k, 0.0, o_price, o_qty, o_side, o_ref, o_next,
                                        o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot, arrival_mid,
-                                       x_ref, x_ts, x_qty, x_lvl, x_liq, nx)
+                                       x_ref, x_ts, x_qty, x_lvl, x_liq, nx, imp_state[i], imp_weight[i],
+                                       imp_scale[i], imp_exp[i])
             ev_kind[0] = d_kind[a]
             ev_ref[0] = k
             nf, ne, nb, st = desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, *desk_args, nf, ne, nb, False,
@@ -113,14 +117,16 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
                 st, nx = book_event_nb(bs[i], tv, o_kind[r], orders[r]["side"], o_level[r],
                                        max(orders[r]["qty"], 1), r, 0.0, o_price, o_qty, o_side, o_ref, o_next,
                                        o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot, arrival_mid,
-                                       x_ref, x_ts, x_qty, x_lvl, x_liq, nx)
+                                       x_ref, x_ts, x_qty, x_lvl, x_liq, nx, imp_state[i], imp_weight[i],
+                                       imp_scale[i], imp_exp[i])
             else:
                 st = BOOK_OK
         else:
             i = v_inst[b]
             st, nx = book_event_nb(bs[i], tv, bg_kind[r], bg_side[r], bg_price[r], bg_qty[r], -1, bg_u[r],
                                    o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live,
-                                   live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq, nx)
+                                   live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq, nx,
+                                   imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i])
         b += 1
         if st != BOOK_OK or nx > cap:
             return SESSION_EXEC_OVERFLOW, nx, nf, ne, nb
@@ -146,11 +152,13 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
             if st != 0:
                 return SESSION_LOT_POOL_FULL, nx, nf, ne, nb
     while g <= n_grid:  # the rest of the grid, then the session's totals (nothing pulled)
+        dt = grid_ts[g] - grid_ts[g - 1] if 0 < g < n_grid else 0
         for i in range(n_inst):
             f = grid_fair[i, g] if g < n_grid else np.nan
             book_snapshot_nb(bs[i], f, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live,
                              live_pos, g, snap_bid[i], snap_ask[i], snap_bid_qty[i], snap_ask_qty[i],
-                             snap_cum_volume[i], snap_cum_trades[i])
+                             snap_cum_volume[i], snap_cum_trades[i], dt, imp_state[i], imp_rate[i], imp_cache[i],
+                             snap_impact[i])
         g += 1
     nf, ne, nb, st = desk_loop_nb(none, none, orders, execs, exec_row, *desk_args, nf, ne, nb, False, True)
     return SESSION_OK, nx, nf, ne, nb

@@ -689,8 +689,8 @@ class ExecutionConfig:
     book_shape : {"linear", "flat"}, default="linear"
         Placement density of background limits against the distance from the fair price:
         ``"linear"`` (rising with distance: a V-shaped book, thin at the touch) or ``"flat"``
-        (uniform). Both give concave immediate impact; the fair price does not respond to
-        client flow, so there is no permanent (metaorder) impact.
+        (uniform). Both give concave immediate (mechanical) impact; the metaorder impact
+        of client flow comes from ``impact``.
     book_market_share, book_cancel_share : float, default=0.08, 0.42
         Shares of background events that are market orders and cancel attempts (the rest
         are limit orders).
@@ -698,6 +698,22 @@ class ExecutionConfig:
         Mean size of background orders in round lots of 100 (geometric).
     book_lifetime_seconds : float, default=60
         Mean life of a resting background order before it is cancelled.
+    impact : bool, default=True
+        Transient impact of client flow (a propagator, :mod:`tradeflow.front.impact`): the
+        anchor of background liquidity is the fair price plus an impact state that each
+        client order taking ``q`` shares moves by ``side * impact_coefficient * sigma *
+        (q / V) ** (1 - impact_decay_exponent)`` (``sigma``, ``V``: the session's volatility
+        and volume of the instrument), decaying as ``(1 + t / impact_timescale_seconds) **
+        -impact_decay_exponent``. Metaorders then obey the square-root law (impact ~ sigma *
+        sqrt(Q / V)). Off: the book only gives immediate, mechanical impact.
+    impact_coefficient : float, default=1.5
+        ``Y`` of one order's impact. Metaorders, whose children's impacts partly decay
+        before the next, then show ``I ~ 0.6 sigma sqrt(Q / V)`` (the literature's ``Y``:
+        about 0.5-1).
+    impact_decay_exponent : float, default=0.5
+        ``beta`` in (0, 1): how fast impact decays (Bouchaud et al. 2004: about 0.5).
+    impact_timescale_seconds : float, default=1
+        ``t0`` of the decay kernel (the state decays at the quote grid's times).
     """
 
     taker_fee_bps: float = 0.3
@@ -712,6 +728,10 @@ class ExecutionConfig:
     book_cancel_share: float = 0.42
     book_order_lots: float = 2.0
     book_lifetime_seconds: float = 60.0
+    impact: bool = True
+    impact_coefficient: float = 1.5
+    impact_decay_exponent: float = 0.5
+    impact_timescale_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         _coerce_float(self, "taker_fee_bps", "maker_fee_bps", "latency_us", "latency_jitter_us",
@@ -734,6 +754,14 @@ class ExecutionConfig:
                   "so some background events are limit orders", self.book_cancel_share)
         _positive(self, "book_order_lots")
         _positive(self, "book_lifetime_seconds")
+        if not isinstance(self.impact, bool):
+            _fail(self, "impact", "a bool", self.impact)
+        _coerce_float(self, "impact_coefficient", "impact_decay_exponent", "impact_timescale_seconds")
+        _positive(self, "impact_coefficient", allow_zero=True)
+        b = self.impact_decay_exponent
+        if not (isinstance(b, float) and 0.0 < b < 1.0):
+            _fail(self, "impact_decay_exponent", "in (0, 1)", b)
+        _positive(self, "impact_timescale_seconds")
 
 
 # --------------------------------------------------------------------------- middle office

@@ -256,8 +256,12 @@ class RunResult:
         """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized_facts`).
 
         Prices are the venue book's mids (the fair price with the quote venue); aggressive
-        orders are those with a taker execution; impact is the signed distance of a taker
-        order's average fill price from the book mid at its arrival, against its filled size.
+        orders are those with a taker execution. Impact is measured on metaorders (algo
+        parents, and each client's runs of same-instrument, same-side orders; see
+        :func:`tradeflow.market.stylized.metaorder_impact`): the signed mid move from just
+        before a metaorder's first aggressive execution to just after its last, in units of
+        daily volatility, against the quantity it took in units of daily volume, pooled over
+        instruments and days (no row with the quote venue, which has no impact).
         """
         from tradeflow.market.stylized import stylized_facts
         from tradeflow.schema import Liquidity
@@ -285,19 +289,33 @@ class RunResult:
         if execs is not None and execs.size:
             taker = execs[execs["liquidity"] == Liquidity.TAKER]
             row = np.searchsorted(orders["order_id"], taker["order_id"])
-            uniq, first = np.unique(row, return_index=True)
-            qty = np.bincount(row, weights=taker["qty"], minlength=orders.size)[uniq]
-            notional = np.bincount(row, weights=taker["qty"] * taker["price"], minlength=orders.size)[uniq]
-            o = orders[uniq]
-            side = o["side"].astype(np.float64)
-            arrival = taker["arrival_mid"][first]
-            impact = side * (notional / qty - arrival) / tick[o["instrument"]]
+            o = orders[np.unique(row)]
             day = o["ts"] // 86_400_000_000_000
             kw["signs"] = [o["side"][(o["instrument"] == i) & (day == d)].astype(np.float64)
                            for i in range(n_inst) for d in np.unique(day)]
-            kw["impact"] = [(qty[o["instrument"] == i], impact[o["instrument"] == i]) for i in range(n_inst)]
+            if quotes is not None and quotes.size:
+                kw["impact"] = [self._metaorder_impact()]
         underlyings = list(self.market.instruments.loc[self.market.instruments["asset_class"] != "option", "symbol"])
         return stylized_facts(prices[underlyings], **kw)
+
+    def _metaorder_impact(self, adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) on the venue book's mids."""
+        from tradeflow.market.stylized import metaorder_ids, metaorder_impact
+        from tradeflow.schema import Liquidity
+
+        orders, execs, quotes = self.records["orders"], self.records["executions"], self.records["quotes"]
+        execs = execs[execs["liquidity"] == Liquidity.TAKER]
+        n_inst = self.market.n_instruments
+        q = quotes.reshape(-1, n_inst)
+        fair = None
+        if adjusted and np.array_equal(self.market.times, q["ts"][:, 0]):
+            fair = self.market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
+        meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
+                             side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
+        return metaorder_impact(meta=meta, instrument=orders["instrument"],
+                                side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
+                                exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
+                                mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
 
     @cached_property
     def risk(self) -> pd.DataFrame:

@@ -98,6 +98,21 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     grid_fair = np.ascontiguousarray(setup.fair - setup.lo[:, None], dtype=np.float64)
     n_grid = market.n_steps
 
+    # each book's propagator as rows of equal width (zero weights pad; no columns without impact)
+    props = [p for p in setup.impact if p is not None]
+    width = max((len(p.weights) for p in props), default=0)
+    imp_weight = np.zeros((n_inst, width))
+    imp_rate = np.ones((n_inst, width))
+    imp_scale = np.zeros(n_inst)
+    imp_exp = np.ones(n_inst)
+    for i, p in enumerate(setup.impact):
+        if p is not None:
+            k = len(p.weights)
+            imp_weight[i, :k] = p.weights
+            imp_rate[i, :k] = p.rates
+            imp_scale[i] = p.scale
+            imp_exp[i] = p.exponent
+
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
     while True:
@@ -109,6 +124,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         exec_row = np.zeros(cap, np.int64)
         x = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.int8)]
         snaps = [np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)]
+        snap_impact = np.zeros((n_inst, n_grid + 1))
         status, nx, nf, ne, nbr = _k.session_loop_nb(
             d_ts[d_order], d_kind[d_order], d_ref[d_order], v_ts, v_inst, v_row, v_client,
             bg["kind"].astype(np.int8), bg["side"].astype(np.int8), bg["price"].astype(np.int64),
@@ -120,7 +136,9 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
             np.empty(int(setup.live_capacity.sum()), np.int64), np.full(total_slots, -1, np.int64),
             np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x, *snaps,
-            run.orders, execs, exec_row, run.kernel_args)
+            run.orders, execs, exec_row, run.kernel_args,
+            imp_weight, imp_rate, imp_scale, imp_exp, np.zeros((n_inst, width)), np.full((n_inst, width + 1), -1.0),
+            snap_impact)
         if status == _k.SESSION_OK:
             break
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
@@ -136,4 +154,6 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     bid, ask, bid_qty, ask_qty, cum_volume, cum_trades = snaps
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
-    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes), desk=desk)
+    impact = snap_impact[:, :-1] * setup.tick[:, None]
+    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact),
+                          desk=desk)

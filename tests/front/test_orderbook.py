@@ -1,5 +1,6 @@
 """The numba order book against a slow, obvious pure-Python book."""
 
+import math
 from collections import deque
 
 import numpy as np
@@ -8,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradeflow.front import _kernels
+from tradeflow.front.impact import TransientImpact, power_law_kernel, transient_impact
 from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.schema import Liquidity
 
@@ -16,8 +18,11 @@ def test_kernel_constants_match_enums():
     assert _kernels.LIQ_MAKER == Liquidity.MAKER and _kernels.LIQ_TAKER == Liquidity.TAKER
 
 
-def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=None):
-    """Price-time priority with Python lists: levels of FIFO deques of [slot, qty, ref]."""
+def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=None, impact=None):
+    """Price-time priority with Python lists: levels of FIFO deques of [slot, qty, ref].
+
+    ``impact`` (a TransientImpact): client takes push a sum of exponentials, decayed at each
+    snapshot; background limits and the pull threshold shift by its rounded value."""
     levels = {}  # level -> deque of [slot, qty, ref, side]
     where = {}  # slot -> level
     live = []  # background slots, swap-removed exactly like the kernel
@@ -28,6 +33,8 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     next_slot = 0
     snap_i = 0
+    z = [] if impact is None else [0.0] * len(impact.weights)
+    imp, off, imps = 0.0, 0, []
 
     def side_levels(side):
         return sorted(lv for lv, q in levels.items() if q and q[0][3] == side)
@@ -52,10 +59,20 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
                 if q:
                     break
 
+    def decay(s_i):
+        nonlocal imp, off
+        if s_i > 0 and z:
+            dt = float(snap_ts[s_i] - snap_ts[s_i - 1])
+            z[:] = [v * math.exp(-r * dt) for v, r in zip(z, impact.rates, strict=True)]
+            imp = sum(z)
+            off = math.floor(imp + 0.5)
+        imps.append(imp)
+
     for ts, src, k in events:
         while snap_i < len(snap_ts) and snap_ts[snap_i] <= ts:
+            decay(snap_i)
             if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
-                pull(snap_fair[snap_i])
+                pull(snap_fair[snap_i] + off)
             b, a = best(1), best(-1)
             snaps.append((-1 if b is None else b, -1 if a is None else a,
                           0 if b is None else sum(o[1] for o in levels[b]),
@@ -64,6 +81,8 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
         s = bg if src == 0 else cl
         kind, side, price, qty = int(s["kind"][k]), int(s["side"][k]), int(s["price"][k]), int(s["qty"][k])
         ref = -1 if src == 0 else int(s["ref"][k])
+        if src == 0:
+            price = min(max(price + off, 0), n_levels - 1)
         if kind in (BookEvent.CANCEL, BookEvent.BG_CANCEL):
             if kind == BookEvent.CANCEL:
                 slot = client_slot.pop(ref, None)
@@ -88,6 +107,7 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
         crosses = crosses if side > 0 else crosses[::-1]
         if kind == BookEvent.FOK and sum(o[1] for lv in crosses for o in levels[lv]) < qty:
             continue
+        qty0 = qty
         for lv in crosses:
             q = levels[lv]
             while q and qty > 0:
@@ -109,6 +129,11 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
                         drop_live(o[0])
             if qty == 0:
                 break
+        if ref >= 0 and qty < qty0 and z:
+            x = side * impact.scale * (qty0 - qty) ** impact.exponent
+            z[:] = [v + w * x for v, w in zip(z, impact.weights, strict=True)]
+            imp = sum(z)
+            off = math.floor(imp + 0.5)
         if qty > 0 and kind == BookEvent.LIMIT:
             levels.setdefault(price, deque()).append([next_slot, qty, ref, side])
             where[next_slot] = price
@@ -118,14 +143,15 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
                 live.append(next_slot)
             next_slot += 1
     while snap_i < len(snap_ts):  # makers pull at every snapshot, after the last event too
+        decay(snap_i)
         if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
-            pull(snap_fair[snap_i])
+            pull(snap_fair[snap_i] + off)
         b, a = best(1), best(-1)
         snaps.append((-1 if b is None else b, -1 if a is None else a,
                       0 if b is None else sum(o[1] for o in levels[b]),
                       0 if a is None else sum(o[1] for o in levels[a]), volume, trades))
         snap_i += 1
-    return execs, arrival, snaps, volume, trades
+    return execs, arrival, snaps, volume, trades, imps
 
 
 def random_streams(rng, n_bg, n_cl, n_levels, n_rows):
@@ -156,16 +182,19 @@ def random_streams(rng, n_bg, n_cl, n_levels, n_rows):
 
 
 @given(seed=st.integers(0, 2**32 - 1), n_bg=st.integers(0, 300), n_rows=st.integers(1, 60),
-       n_levels=st.integers(1, 12), live_capacity=st.integers(1, 80))
-def test_book_matches_reference(seed, n_bg, n_rows, n_levels, live_capacity):
+       n_levels=st.integers(1, 12), live_capacity=st.integers(1, 80), impact_scale=st.sampled_from([None, 0.3, 2.0]))
+def test_book_matches_reference(seed, n_bg, n_rows, n_levels, live_capacity, impact_scale):
     rng = np.random.default_rng(seed)
     bg, cl = random_streams(rng, n_bg, 0, n_levels, n_rows)
     snap_ts = np.arange(0, 1100, 50)
     snap_fair = np.where(rng.random(snap_ts.size) < 0.3, np.nan, rng.random(snap_ts.size) * n_levels)
+    impact = None if impact_scale is None else TransientImpact(
+        scale=impact_scale, exponent=0.5, weights=np.array([0.7, 0.3]), rates=np.array([0.02, 0.002]))
     got = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=n_rows, snap_ts=snap_ts,
-                   live_capacity=live_capacity, snap_fair=snap_fair)
-    execs, arrival, snaps, volume, trades = reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity,
-                                                           snap_fair)
+                   live_capacity=live_capacity, snap_fair=snap_fair, impact=impact)
+    execs, arrival, snaps, volume, trades, imps = reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity,
+                                                                 snap_fair, impact)
+    np.testing.assert_allclose(got.impact, imps, rtol=1e-12, atol=1e-12)
     got_execs = list(zip(got.exec_ref, got.exec_ts, got.exec_qty, got.exec_level, got.exec_liquidity, strict=True))
     assert [tuple(int(v) for v in e) for e in got_execs] == [tuple(int(v) for v in e) for e in execs]
     np.testing.assert_array_equal(got.arrival_mid, arrival)
@@ -224,3 +253,44 @@ def test_bad_events_raise(field, bad, match):
     with pytest.raises(ValueError, match="sorted"):
         run_book(background=bg, client=bad_order, n_levels=10, n_client_rows=1, snap_ts=np.array([0]),
                  live_capacity=1)
+
+
+def test_transient_impact_moves_the_book_and_decays():
+    # a book quoted around level 50 by background flow; one client buy takes 400 shares at t = 1 s
+    rng = np.random.default_rng(3)
+    n, n_levels = 4_000, 100
+    ts = np.sort(rng.integers(0, 60_000_000_000, n))
+    side = rng.choice([-1, 1], n)
+    dist = rng.integers(1, 6, n)
+    bg = {"ts": ts, "kind": np.full(n, BookEvent.LIMIT), "side": side, "price": 50 - side * dist,
+          "qty": np.full(n, 100), "u": rng.random(n)}
+    cl = {"ts": np.array([1_000_000_000]), "kind": np.array([BookEvent.MARKET]), "side": np.array([1]),
+          "price": np.array([0]), "qty": np.array([400]), "ref": np.array([0])}
+    snap_ts = np.arange(0, 60, dtype=np.int64) * 1_000_000_000
+    fair = np.full(snap_ts.size, 50.0)
+    w, r = power_law_kernel(0.5, 1.0, 60.0)
+    prop = TransientImpact(scale=1.0, exponent=0.5, weights=w, rates=r)
+    on = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=1, snap_ts=snap_ts,
+                  live_capacity=n, snap_fair=fair, impact=prop)
+    off = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=1, snap_ts=snap_ts,
+                   live_capacity=n, snap_fair=fair)
+    # the state jumps by sqrt(400) = 20 levels, then follows (1 + t)^-1/2 on the snapshot grid
+    t = (snap_ts[2:] - 1_000_000_000) / 1e9
+    np.testing.assert_allclose(on.impact[2:], 20.0 * (1 + t) ** -0.5, rtol=0.02)
+    assert np.all(on.impact[:2] == 0) and np.all(off.impact == 0)
+    mid_on = (on.bid + on.ask) / 2.0
+    mid_off = (off.bid + off.ask) / 2.0
+    assert mid_on[3] - 50 > 8 and abs(mid_off[10] - 50) < 4  # the anchor moved; without impact the book recovers
+    assert mid_on[5] > mid_on[-1] > 50 - 1  # and decays back toward the fair price
+    np.testing.assert_array_equal(on.bid[:2], off.bid[:2])
+
+
+def test_transient_impact_calibration():
+    p = transient_impact(coefficient=1.5, beta=0.5, t0_seconds=1.0, horizon_seconds=23_400.0,
+                         daily_volatility_ticks=300.0, daily_volume=4e6)
+    # one order of 1% of the day's volume moves the anchor by Y * sigma * sqrt(0.01)
+    assert p.scale * (0.01 * 4e6) ** p.exponent * p.weights.sum() == pytest.approx(1.5 * 300 * 0.1, rel=0.01)
+    assert transient_impact(coefficient=1.0, beta=0.5, t0_seconds=1.0, horizon_seconds=10.0,
+                            daily_volatility_ticks=0.0, daily_volume=1e6).scale == 0.0
+    with pytest.raises(ValueError, match="beta"):
+        power_law_kernel(1.0, 1.0, 10.0)

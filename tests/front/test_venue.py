@@ -1,12 +1,16 @@
 """The book venue end to end: every client order ends terminal, no fill breaks a limit or the quantity."""
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tradeflow
 from tests.conftest import small_config
 from tests.test_invariants import check_invariants
+from tradeflow.config import ExecutionConfig
 from tradeflow.front import generate_orders, run_venue
 from tradeflow.market import simulate_market
 from tradeflow.schema import Liquidity, OrderType, TimeInForce
@@ -48,11 +52,41 @@ def test_venue_executions_respect_orders():
     tick = market.instruments["tick_size"].to_numpy()[q["instrument"]]
     assert np.all(q["ask"][both] - q["bid"][both] >= tick[both] - 1e-9)
     assert both.mean() > 0.99
-    # the book tracks the fair price within a few depths
+    # the book tracks the fair price plus the client flow's transient impact within a few depths
     mid = 0.5 * (q["bid"] + q["ask"])
-    fair = market.mid[q["instrument"], np.searchsorted(market.times, q["ts"])]
-    assert np.nanmedian(np.abs(mid - fair) / tick) < cfg.execution.book_depth_ticks
+    step = np.searchsorted(market.times, q["ts"])
+    fair = market.mid[q["instrument"], step]
+    anchor = fair + out.impact[q["instrument"], step]
+    assert np.nanmedian(np.abs(mid - anchor) / tick) < cfg.execution.book_depth_ticks
+    assert np.nanmedian(np.abs(out.impact) / market.instruments["tick_size"].to_numpy()[:, None]) > 1
+    off = run_venue(orders, market, replace(cfg.execution, impact=False), np.full(market.n_instruments, 100.0),
+                    np.random.default_rng(1))
+    assert np.all(off.impact == 0)
+    q0 = off.quotes
+    assert np.nanmedian(np.abs(0.5 * (q0["bid"] + q0["ask"]) - fair) / tick) < cfg.execution.book_depth_ticks
 
+
+def test_impact_pushes_prices_with_client_flow():
+    # buys raise the book above the fair price on average, sells lower it: the impact follows the flow's sign
+    cfg = small_config(6_000)
+    rng = np.random.default_rng(4)
+    market = simulate_market(cfg.market, rng)
+    orders = generate_orders(cfg.flow, market, rng)
+    out = run_venue(orders, market, cfg.execution, np.full(market.n_instruments, 100.0), np.random.default_rng(2))
+    x = out.executions[out.executions["liquidity"] == Liquidity.TAKER]
+    o = out.orders[x["order_id"] - out.orders["order_id"][0]]
+    step = np.minimum(np.searchsorted(market.times, x["ts"], side="right"), market.n_steps - 1)
+    after = out.impact[o["instrument"], step]
+    before = out.impact[o["instrument"], np.maximum(step - 2, 0)]
+    assert np.mean(o["side"] * (after - before)) > 0
+
+
+@pytest.mark.parametrize("field,value", [("impact", 1), ("impact_coefficient", -1.0),
+                                         ("impact_decay_exponent", 1.0), ("impact_decay_exponent", 0.0),
+                                         ("impact_timescale_seconds", 0.0)])
+def test_impact_config_is_validated(field, value):
+    with pytest.raises(ValueError, match=field):
+        ExecutionConfig(**{field: value})
 
 def test_quote_venue_still_available():
     r = tradeflow.simulate(small_config(2_000, execution={"venue": "quote"}), seed=2)

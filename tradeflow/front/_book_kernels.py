@@ -15,6 +15,7 @@ book of :func:`tradeflow.front._kernels.book_run_nb` and the desk's session loop
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 # Event kinds of the venue's input streams (mirrored by tradeflow.front.orderbook.BookEvent).
@@ -45,7 +46,8 @@ BS_LEVEL0 = 7
 BS_SLOT0 = 8
 BS_LIVE0 = 9
 BS_LIVE_CAP = 10
-BS_COLUMNS = 11
+BS_IMPACT_OFFSET = 11  # the transient impact of client flow, rounded to levels: shifts the background's anchor
+BS_COLUMNS = 12
 
 
 @njit(cache=True, nogil=True)
@@ -62,6 +64,36 @@ def book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty):
     bs[BS_N_LIVE] = 0
     bs[BS_VOLUME] = 0
     bs[BS_TRADES] = 0
+    bs[BS_IMPACT_OFFSET] = 0
+
+
+@njit(cache=True, nogil=True)
+def impact_decay_nb(imp_state, imp_rate, imp_cache, dt):
+    """Decay the transient-impact state over ``dt`` ns; returns the impact (sum of its components, in levels).
+
+    ``imp_cache`` holds the last ``dt`` and its decay factors (snapshots are evenly spaced:
+    the exponentials are computed once)."""
+    if imp_cache[0] != dt:
+        imp_cache[0] = dt
+        for k in range(imp_state.shape[0]):
+            imp_cache[k + 1] = np.exp(-imp_rate[k] * dt)
+    tot = 0.0
+    for k in range(imp_state.shape[0]):
+        imp_state[k] *= imp_cache[k + 1]
+        tot += imp_state[k]
+    return tot
+
+
+@njit(cache=True, nogil=True)
+def impact_on_trade_nb(imp_state, imp_weight, side, taken, imp_scale, imp_exp):
+    """A client order that took ``taken`` shares adds ``side * imp_scale * taken ** imp_exp`` levels to the
+    impact, split over the kernel's components by ``imp_weight``; returns the new impact."""
+    x = side * imp_scale * taken ** imp_exp
+    tot = 0.0
+    for k in range(imp_state.shape[0]):
+        imp_state[k] += imp_weight[k] * x
+        tot += imp_state[k]
+    return tot
 
 
 @njit(cache=True, nogil=True)
@@ -109,12 +141,23 @@ def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_hea
 
 @njit(cache=True, nogil=True)
 def book_snapshot_nb(bs, fair, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live, live_pos,
-                     out_row, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades):
-    """Pull the background quotes the fair price ``fair`` (a level; NaN: none) has run through,
-    then record the top of the book at ``out_row`` of the ``snap_*`` arrays.
+                     out_row, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
+                     dt, imp_state, imp_rate, imp_cache, snap_impact):
+    """Decay the transient impact over ``dt`` ns (the time since the last snapshot; 0: none),
+    pull the background quotes the fair price ``fair`` (a level; NaN: none) plus the impact
+    has run through, then record the top of the book and the impact at ``out_row`` of the
+    ``snap_*`` arrays.
 
     Market makers do not leave quotes the fair price has passed; client orders stay.
     """
+    if dt > 0 and imp_state.shape[0] > 0:
+        imp = impact_decay_nb(imp_state, imp_rate, imp_cache, dt)
+        bs[BS_IMPACT_OFFSET] = np.int64(np.floor(imp + 0.5))
+    imp = 0.0
+    for k in range(imp_state.shape[0]):
+        imp += imp_state[k]
+    snap_impact[out_row] = imp
+    fair = fair + bs[BS_IMPACT_OFFSET]
     n_levels = bs[BS_N_LEVELS]
     lv0 = bs[BS_LEVEL0]
     li0 = bs[BS_LIVE0]
@@ -152,14 +195,19 @@ def book_snapshot_nb(bs, fair, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, 
 @njit(cache=True, nogil=True)
 def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
                   o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos,
-                  client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, nx):
+                  client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, nx,
+                  imp_state, imp_weight, imp_scale, imp_exp):
     """Process one event in one instrument's book (state row ``bs``).
 
-    Prices are local levels in ``[0, n_levels)``. Each match trades at the resting order's
-    price; client executions (``ref >= 0`` as taker, a resting client order as maker) are
-    appended to ``x_*`` from row ``nx`` (``x_ref`` is the client row); background-only trades
-    only count in the volume. ``arrival_mid[ref]`` is bid + ask levels (twice the mid) when a
-    client order arrives, -1 if a side is empty.
+    Prices are local levels in ``[0, n_levels)``; a background order's price is relative to
+    the fair price and is shifted here by the book's transient impact (``BS_IMPACT_OFFSET``),
+    which a client order that takes ``q`` shares moves by ``side * imp_scale * q ** imp_exp``
+    levels, spread over the propagator's components ``imp_weight`` (empty: no impact).
+
+    Each match trades at the resting order's price; client executions (``ref >= 0`` as taker,
+    a resting client order as maker) are appended to ``x_*`` from row ``nx`` (``x_ref`` is the
+    client row); background-only trades only count in the volume. ``arrival_mid[ref]`` is
+    bid + ask levels (twice the mid) when a client order arrives, -1 if a side is empty.
 
     Returns
     -------
@@ -203,6 +251,8 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
         return status, nx
 
     # ---------------------------------------------------------------- new orders
+    if ref < 0 and kind == K_LIMIT:
+        price = min(max(price + bs[BS_IMPACT_OFFSET], 0), n_levels - 1)
     if ref >= 0:
         if best_bid >= 0 and best_ask < n_levels:
             arrival_mid[ref] = best_bid + best_ask
@@ -226,6 +276,7 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
             return status, nx  # killed: nothing trades
     volume = bs[BS_VOLUME]
     trades = bs[BS_TRADES]
+    qty0 = qty
     # match against the opposite side, best level first, FIFO inside a level
     while qty > 0:
         if side > 0:
@@ -277,6 +328,9 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
                     best_bid -= 1
     bs[BS_VOLUME] = volume
     bs[BS_TRADES] = trades
+    if ref >= 0 and qty < qty0 and imp_state.shape[0] > 0:
+        imp = impact_on_trade_nb(imp_state, imp_weight, side, qty0 - qty, imp_scale, imp_exp)
+        bs[BS_IMPACT_OFFSET] = np.int64(np.floor(imp + 0.5))
     if status == BOOK_OK and qty > 0 and kind == K_LIMIT:
         # rest the remainder at the back of its level's queue (IOC/FOK/market remainders are cancelled)
         s = bs[BS_SLOT0] + bs[BS_N_SLOTS]

@@ -107,7 +107,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 x_ref, x_ts, x_qty, x_price, x_liq, arrival_mid,
                 snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
                 o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
-                live, live_pos, client_slot):
+                live, live_pos, client_slot,
+                imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact):
     """Run one instrument's price-time-priority book over two time-sorted event streams.
 
     The background stream (zero-intelligence liquidity) and the client stream are merged
@@ -126,6 +127,12 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     (-1 when the side is empty), their quantities, and cumulative traded volume and trades.
     ``arrival_mid[row]`` is bid + ask levels (twice the mid) when the client order arrived,
     -1 if a side was empty.
+
+    Transient impact (a propagator, empty ``imp_weight`` for none): each client order that
+    takes ``q`` shares adds ``side * imp_scale * q ** imp_exp`` levels to a state of
+    exponentials (weights ``imp_weight``, rates ``imp_rate`` per ns, decayed at snapshot
+    times; ``imp_cache``: scratch of ``len(imp_weight) + 1``, first entry -1); background
+    limit prices and the pull threshold shift by the rounded state, recorded in ``snap_impact``.
 
     Returns
     -------
@@ -146,28 +153,30 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
         take_bg = j >= n_cl or (i < n_bg and bg_ts[i] <= cl_ts[j])
         ts = bg_ts[i] if take_bg else cl_ts[j]
         while s_i < n_snap and snap_ts[s_i] <= ts:
+            dt = snap_ts[s_i] - snap_ts[s_i - 1] if s_i > 0 else 0
             book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
                              live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
-                             snap_cum_trades)
+                             snap_cum_trades, dt, imp_state, imp_rate, imp_cache, snap_impact)
             s_i += 1
         if take_bg:
             status, nx = book_event_nb(bs, ts, bg_kind[i], bg_side[i], bg_price[i], bg_qty[i], -1, bg_u[i],
                                        o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
                                        live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq,
-                                       nx)
+                                       nx, imp_state, imp_weight, imp_scale, imp_exp)
             i += 1
         else:
             status, nx = book_event_nb(bs, ts, cl_kind[j], cl_side[j], cl_price[j], cl_qty[j], cl_ref[j], 0.0,
                                        o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
                                        live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq,
-                                       nx)
+                                       nx, imp_state, imp_weight, imp_scale, imp_exp)
             j += 1
         if status != BOOK_OK:
             return status, nx
     while s_i < n_snap:  # after the last event
+        dt = snap_ts[s_i] - snap_ts[s_i - 1] if s_i > 0 else 0
         book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
                          live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
-                         snap_cum_trades)
+                         snap_cum_trades, dt, imp_state, imp_rate, imp_cache, snap_impact)
         s_i += 1
     return BOOK_OK, nx
 

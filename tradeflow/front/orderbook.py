@@ -13,6 +13,7 @@ from enum import IntEnum
 import numpy as np
 
 from tradeflow.front import _kernels
+from tradeflow.front.impact import TransientImpact
 
 __all__ = ["BookEvent", "BookRun", "run_book"]
 
@@ -46,6 +47,9 @@ class BookRun:
         Quantity at the best levels.
     volume, trades : int64 ndarray of shape (n_snapshots,)
         Quantity and number of trades (background included) from each snapshot to the next.
+    impact : float64 ndarray of shape (n_snapshots,)
+        Transient impact of client flow on the anchor of background liquidity at each
+        snapshot, in levels (zeros without a propagator).
     """
 
     exec_ref: np.ndarray
@@ -60,6 +64,7 @@ class BookRun:
     ask_qty: np.ndarray
     volume: np.ndarray
     trades: np.ndarray
+    impact: np.ndarray
 
 
 _FIELDS = ("ts", "kind", "side", "price", "qty")
@@ -97,7 +102,8 @@ def _stream(name: str, events: dict[str, np.ndarray], extra: str, n_levels: int)
 
 def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray], n_levels: int,
              n_client_rows: int, snap_ts: np.ndarray, live_capacity: int,
-             snap_fair: np.ndarray | None = None, check: bool = True) -> BookRun:
+             snap_fair: np.ndarray | None = None, check: bool = True,
+             impact: TransientImpact | None = None) -> BookRun:
     """Run one instrument's book over a session.
 
     Parameters
@@ -123,6 +129,10 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     check : bool, default=True
         Validate the streams (sorted, kinds, sides, quantities, price levels in range,
         cancels after their orders). Internal callers that build the streams may skip it.
+    impact : TransientImpact, optional
+        A propagator (:mod:`tradeflow.front.impact`): client orders that take liquidity move
+        the anchor of background limit prices (and the ``snap_fair`` pull threshold) by the
+        rounded impact state, which decays between snapshots. Omitted: no impact.
 
     Returns
     -------
@@ -136,7 +146,7 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     if not check:
         bg = {f: np.ascontiguousarray(background[f], dtype=_DTYPES[f]) for f in (*_FIELDS, "u")}
         cl = {f: np.ascontiguousarray(client[f], dtype=_DTYPES[f]) for f in (*_FIELDS, "ref")}
-        return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair)
+        return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair, impact)
     bg = _stream("background", background, "u", n_levels)
     cl = _stream("client", client, "ref", n_levels)
     if cl["ref"].size and (cl["ref"].min() < 0 or cl["ref"].max() >= n_client_rows):
@@ -156,11 +166,15 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
         raise ValueError("The 'snap_ts' parameter of run_book must be sorted.")
     if snap_fair is not None and np.shape(snap_fair) != snap_ts.shape:
         raise ValueError(f"The 'snap_fair' parameter of run_book must have the shape of snap_ts {snap_ts.shape}.")
-    return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair)
+    if impact is not None and not (np.shape(impact.weights) == np.shape(impact.rates)
+                                   and np.all(np.asarray(impact.rates) > 0)):
+        raise ValueError("The 'impact' parameter of run_book must have as many positive rates as weights.")
+    return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair, impact)
 
 
 def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_client_rows: int,
-         snap_ts: np.ndarray, live_capacity: int, snap_fair: np.ndarray | None) -> BookRun:
+         snap_ts: np.ndarray, live_capacity: int, snap_fair: np.ndarray | None,
+         impact: TransientImpact | None = None) -> BookRun:
     snap_ts = np.ascontiguousarray(snap_ts, dtype=np.int64)
     # one more snapshot past the end collects the session's totals
     snap_all = np.append(snap_ts, np.iinfo(np.int64).max)
@@ -169,6 +183,12 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
     n_bg, n_cl = bg["ts"].shape[0], cl["ts"].shape[0]
     n_slots = n_bg + n_cl + 1
     cap = 4 * n_cl + 64
+    if impact is None:
+        imp_w, imp_r, imp_scale, imp_exp = np.zeros(0), np.zeros(0), 0.0, 1.0
+    else:
+        imp_w = np.ascontiguousarray(impact.weights, np.float64)
+        imp_r = np.ascontiguousarray(impact.rates, np.float64)
+        imp_scale, imp_exp = float(impact.scale), float(impact.exponent)
     while True:
         x_ref = np.empty(cap, np.int64)
         x_ts = np.empty(cap, np.int64)
@@ -178,6 +198,7 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
         arrival = np.full(n_client_rows, -1, np.int64)
         n_s = snap_all.shape[0]
         sb, sa, sbq, saq, scv, sct = (np.empty(n_s, np.int64) for _ in range(6))
+        s_imp = np.zeros(n_s, np.float64)
         status, nx = _kernels.book_run_nb(
             bg["ts"], bg["kind"], bg["side"], bg["price"], bg["qty"], bg["u"],
             cl["ts"], cl["kind"], cl["side"], cl["price"], cl["qty"], cl["ref"],
@@ -187,6 +208,8 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
             np.full(n_slots, -1, np.int64), np.empty(n_slots, np.int64), np.empty(n_slots, np.int64),
             np.empty(n_levels, np.int64), np.empty(n_levels, np.int64), np.empty(n_levels, np.int64),
             np.empty(live_capacity, np.int64), np.full(n_slots, -1, np.int64), np.full(n_client_rows, -1, np.int64),
+            imp_w, imp_r, imp_scale, imp_exp, np.zeros(imp_w.shape[0], np.float64),
+            np.full(imp_w.shape[0] + 1, -1.0), s_imp,
         )
         if status == _kernels.BOOK_OK:
             break
@@ -196,5 +219,5 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
     mid = np.where(arrival >= 0, arrival / 2.0, np.nan)
     return BookRun(exec_ref=x_ref[:nx], exec_ts=x_ts[:nx], exec_qty=x_qty[:nx], exec_level=x_lvl[:nx],
                    exec_liquidity=x_liq[:nx], arrival_mid=mid, bid=sb[:-1], ask=sa[:-1], bid_qty=sbq[:-1],
-                   ask_qty=saq[:-1], volume=volume, trades=trades)
+                   ask_qty=saq[:-1], volume=volume, trades=trades, impact=s_imp[:-1])
 

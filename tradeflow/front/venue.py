@@ -5,7 +5,9 @@ Background liquidity follows the Santa Fe zero-intelligence model (Farmer, Patel
 anchored to the simulated fair price: limit orders placed up to ``book_depth_ticks`` from the fair
 price, market orders, and cancels at a constant per-order hazard. When the fair price moves, new
 background orders cross the stale side of the book, so the book follows the fair price while
-spreads, depth and impact emerge from the matching.
+spreads, depth and immediate impact emerge from the matching. With ``ExecutionConfig.impact`` the
+anchor is the fair price plus the transient impact of the client orders that took liquidity (a
+propagator, :mod:`tradeflow.front.impact`), so metaorders move the price as the square-root law says.
 
 :func:`run_venue` runs the books alone, one instrument after the other, for the orders it is
 told were sent; :func:`tradeflow.session.run_session` runs them with the desk, order by order,
@@ -22,9 +24,10 @@ import numpy as np
 
 from tradeflow.config import ExecutionConfig
 from tradeflow.front import _kernels
+from tradeflow.front.impact import TransientImpact, transient_impact
 from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.market.paths import MarketData
-from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderType, TimeInForce
+from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderOrigin, OrderType, TimeInForce
 
 __all__ = ["VenueOutcome", "VenueSetup", "run_venue", "venue_setup", "venue_quotes", "background_flow"]
 
@@ -46,11 +49,15 @@ class VenueOutcome:
     executions : EXECUTION_DT records sorted by (ts, order_id)
     quotes : QUOTE_DT records
         Top of each instrument's book at every grid time, and the volume traded until the next.
+    impact : float64 ndarray of shape (n_instruments, n_steps)
+        Transient impact of client flow on the anchor of background liquidity at each grid
+        time, in price units (zeros with ``ExecutionConfig.impact`` off).
     """
 
     orders: np.ndarray
     executions: np.ndarray
     quotes: np.ndarray
+    impact: np.ndarray | None = None
 
 
 def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
@@ -99,6 +106,25 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     return out
 
 
+def session_impact(cfg: ExecutionConfig, *, fair_ticks: np.ndarray, times: np.ndarray, client_qty: float,
+                   background: dict[str, np.ndarray]) -> TransientImpact | None:
+    """The propagator of one instrument's session, or None with ``cfg.impact`` off.
+
+    ``sigma`` is the realized volatility of the fair price over the session (per-step
+    changes scaled to the session's length), in ticks; ``V`` the session's order volume:
+    the client orders' quantity plus the background market orders'.
+    """
+    if not cfg.impact:
+        return None
+    n = fair_ticks.shape[0]
+    sigma = float(np.std(np.diff(fair_ticks)) * np.sqrt(n - 1)) if n > 2 else 0.0
+    volume = float(client_qty) + float(background["qty"][background["kind"] == BookEvent.MARKET].sum())
+    step_s = (times[1] - times[0]) / 1e9 if n > 1 else 1.0
+    return transient_impact(coefficient=cfg.impact_coefficient, beta=cfg.impact_decay_exponent,
+                            t0_seconds=cfg.impact_timescale_seconds, horizon_seconds=max(n * step_s, 1.0),
+                            daily_volatility_ticks=sigma, daily_volume=volume)
+
+
 @dataclass(frozen=True, slots=True)
 class VenueSetup:
     """Everything the venue draws and derives for one session before any order is matched.
@@ -124,6 +150,8 @@ class VenueSetup:
         The fair price in levels of each book on the quote grid.
     background : list of dict
         Each instrument's background events (see :func:`background_flow`).
+    impact : list of TransientImpact or None
+        Each instrument's propagator (:func:`session_impact`), None with impact off.
     tick, maker_fee_bps, taker_fee_bps, minor_scale
         What prices and fees are made of.
     """
@@ -138,6 +166,7 @@ class VenueSetup:
     live_capacity: np.ndarray
     fair: np.ndarray
     background: list
+    impact: list
     tick: np.ndarray
     maker_fee_bps: float
     taker_fee_bps: float
@@ -176,6 +205,7 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
     n_levels = np.zeros(n_inst, np.int64)
     capacity = np.zeros(n_inst, np.int64)
     background = []
+    impact = []
     level = np.zeros(n, np.int64)
     reachable = np.ones(n, bool)
     r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
@@ -189,6 +219,10 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         bg = background_flow(rng, fair_ticks=fair[i], times=market.times, profile=profile, cfg=cfg, lo=lo)
         np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
         background.append(bg)
+        # the clients' volume: a cancel/replace re-sends what its original has left, so it is not counted again
+        fresh = (orders["instrument"] == i) & (orders["origin"] != OrderOrigin.REPLACE)
+        impact.append(session_impact(cfg, fair_ticks=fair[i], times=market.times, background=bg,
+                                     client_qty=float(orders["qty"][fresh].sum())))
         capacity[i] = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
         rows = np.flatnonzero(orders["instrument"] == i)
         side = orders["side"][rows]
@@ -202,7 +236,8 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         reachable[rows] = ~(np.where(side > 0, lvl < lo, lvl > hi) & (kind[rows] != BookEvent.MARKET))
         level[rows] = np.clip(lvl, lo, hi).astype(np.int64) - lo
     return VenueSetup(orders=orders, venue_ts=venue_ts, kind=kind, level=level, reachable=reachable, lo=lo_all,
-                      n_levels=n_levels, live_capacity=capacity, fair=fair, background=background, tick=tick,
+                      n_levels=n_levels, live_capacity=capacity, fair=fair, background=background, impact=impact,
+                      tick=tick,
                       maker_fee_bps=cfg.maker_fee_bps, taker_fee_bps=cfg.taker_fee_bps,
                       minor_scale=np.asarray(minor_scale, np.float64))
 
@@ -270,6 +305,7 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
     ev_inst, ev_ts, ev_cancel, ev_row = ev_inst[order_], ev_ts[order_], ev_cancel[order_], ev_row[order_]
     bounds = np.searchsorted(ev_inst, np.arange(n_inst + 1))
     x_parts = []
+    impact = np.zeros((n_inst, market.n_steps))
     snaps = {k: np.zeros((market.n_steps, n_inst), np.int64) for k in ("bid", "ask", "bid_qty", "ask_qty",
                                                                         "volume", "trades")}
     for i in range(n_inst):
@@ -282,8 +318,9 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
               "qty": np.maximum(orders["qty"][rows], 1)[keep], "ref": rows[keep]}
         run = run_book(background=setup.background[i], client=cl, n_levels=int(setup.n_levels[i]), n_client_rows=n,
                        snap_ts=market.times, live_capacity=int(setup.live_capacity[i]),
-                       snap_fair=setup.fair[i] - setup.lo[i], check=False)
+                       snap_fair=setup.fair[i] - setup.lo[i], check=False, impact=setup.impact[i])
         tick, lo = setup.tick[i], setup.lo[i]
+        impact[i] = run.impact * tick
         x = np.zeros(run.exec_ref.shape[0], dtype=EXECUTION_DT)
         x["order_id"] = orders["order_id"][run.exec_ref]
         x["ts"] = run.exec_ts
@@ -299,4 +336,4 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
             snaps[k][:, i] = v
     execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
-    return VenueOutcome(orders=orders, executions=execs, quotes=venue_quotes(market, setup, **snaps))
+    return VenueOutcome(orders=orders, executions=execs, quotes=venue_quotes(market, setup, **snaps), impact=impact)
