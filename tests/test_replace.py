@@ -13,11 +13,12 @@ from tradeflow.schema import OrderOrigin, OrderStatus, RejectReason
 def replace_run(request):
     cfg = small_config(6_000, flow={"replace_rate": 0.4, "cancel_rate": 0.0, "cancel_after_seconds": 120.0},
                        execution={"venue": request.param})
-    return tradeflow.simulate(cfg, seed=4).records["orders"]
+    return request.param, tradeflow.simulate(cfg, seed=4).records["orders"]
 
 
 def test_replacements_against_their_originals(replace_run):
-    orders = pd.DataFrame(replace_run)
+    venue, records = replace_run
+    orders = pd.DataFrame(records)
     by_id = orders.set_index("order_id")
     rep = orders[orders["origin"] == OrderOrigin.REPLACE]
     assert len(rep) > 100
@@ -36,9 +37,10 @@ def test_replacements_against_their_originals(replace_run):
     np.testing.assert_array_equal(unknown.to_numpy(), (refused & ~control).to_numpy())
     assert too_late.any()
     # an accepted replacement stands for what the original had left, never more
-    live = ~too_late & ~unknown
+    live = rep["reject_reason"] == RejectReason.NONE
+    assert live.sum() > 50
     assert (rep["qty"][live] + orig["filled_qty"][live] <= orig["qty"][live]).all()
-    partial = live & (orig["filled_qty"] > 0)
-    assert partial.any() or rep["qty"][live].eq(orig["qty"][live]).all()
+    if venue == "book":  # the quote venue fills a limit in full at once: nothing is partly filled
+        assert (live & (orig["filled_qty"] > 0) & (rep["qty"] < orig["qty"])).any()
     # together an original and its replacement never trade more than the client asked for
     assert (rep["filled_qty"] + orig["filled_qty"] <= orig["qty"]).all()
