@@ -8,7 +8,7 @@ BENCH_DIR ?= bench-results
 THRESHOLD ?= 0.25
 METRIC ?= time
 
-.PHONY: run test install install-test lint clean bench bench-quick bench-compare notebooks
+.PHONY: run test install install-test lint clean clean-cache bench bench-quick bench-compare notebooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,8 @@ lint: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# numba's on-disk cache checks each kernel's own file only: after editing a kernel that other kernels
+# call (front/_book_kernels.py, middle/_kernels.py, ...), drop the cache so its callers recompile too
+clean-cache:
+	find tradeflow -name "*.nbi" -delete -o -name "*.nbc" -delete
