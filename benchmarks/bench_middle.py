@@ -13,7 +13,7 @@ import pandas as pd
 
 from benchmarks._harness import Bench, register
 from tradeflow.middle import _engine_kernels as ek
-from tradeflow.middle._risk_kernels import tail_size_nb
+from tradeflow.middle._risk_kernels import tail_len_nb
 from tradeflow.middle.engine import ENGINE_ORDER_DT
 from tradeflow.middle.positions import post_trade
 from tradeflow.schema import BREACH_DT
@@ -172,13 +172,13 @@ def _kernel_incremental_var(f, unit, n_books: int, with_var: bool = True) -> Non
     n_inst, n_scen = unit.shape
     n = f["book"].shape[0]
     shape = (n_books, n_inst)
-    buf = np.zeros(max(tail_size_nb(n_scen, 0.99), tail_size_nb(n_scen, 0.975)) + 2)
+    m = tail_len_nb(n_scen, 0.99, 0.975)
     ek.apply_fills_nb(f["ts"], f["book"], f["inst"], f["side"], f["qty"], f["price"], f["fee"],
                       np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape), np.zeros(shape),
                       np.zeros(shape, np.int64), False, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64),
                       np.full(shape, -1, np.int64), np.full(shape, -1, np.int64), np.zeros(1, np.int64),
-                      np.ones(n_inst), unit, np.abs(unit).max(axis=1), np.zeros((n_books, n_scen)),
-                      np.full(n_books, -np.inf), np.zeros(n_scen), buf, 0.99, 0.975,
+                      np.ones(n_inst), unit, np.zeros((n_books, n_scen)), np.zeros(n_scen),
+                      np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1)), np.zeros((n_books + 1, m)), 0.99, 0.975,
                       with_var, np.zeros(9), np.int8(0), np.zeros((n_books + 1, 4), np.int8),
                       np.zeros(n_books, np.int8), np.zeros(1, dtype=BREACH_DT), 0,
                       np.full(1, np.iinfo(np.int64).min, np.int64), np.empty(n, np.int8), np.empty(n), np.empty(n),

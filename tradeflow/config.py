@@ -774,6 +774,10 @@ class RiskConfig:
     risk_free_rate, dividend_yield : float, default=0.04, 0.0
         Continuously compounded, per year; used for options when the instrument table has no
         ``rate`` / ``dividend_yield`` column.
+    fx_scenarios : bool, default=True
+        FX rates move in the VaR scenarios too (drawn from the market's FX model, see
+        :func:`tradeflow.market.scenarios.simulate_fx_scenarios`), so a foreign position
+        carries FX risk in VaR/ES; False holds every rate at its current value.
     """
 
     n_scenarios: int = 500
@@ -783,9 +787,12 @@ class RiskConfig:
     pnl_method: str = "average_cost"
     risk_free_rate: float = 0.04
     dividend_yield: float = 0.0
+    fx_scenarios: bool = True
 
     def __post_init__(self) -> None:
         _coerce_float(self, "var_level", "es_level", "risk_free_rate", "dividend_yield")
+        if not isinstance(self.fx_scenarios, bool):
+            _fail(self, "fx_scenarios", "a bool", self.fx_scenarios)
         _positive_int(self, "n_scenarios")
         if self.n_scenarios < 20:
             _fail(self, "n_scenarios", "at least 20", self.n_scenarios)

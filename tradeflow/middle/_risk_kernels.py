@@ -98,14 +98,17 @@ def bsm_price_vec_nb(s, k, t, vol, r, q, cp, out):
 
 @njit(cache=True, nogil=True)
 def unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
-                marks, returns, horizon_years, vol_shift, out_row):
+                marks, returns, inst_ccy, fx_returns, horizon_years, vol_shift, out_row):
     """Scenario P&L of one unit of instrument ``i`` (see :func:`unit_scenario_pnl_nb`) into ``out_row``."""
     n_scen = out_row.shape[0]
     m = multiplier[i]
+    c = inst_ccy[i]
     if asset_class[i] != AC_OPTION:
         base = m * marks[i]
         for s in range(n_scen):
-            out_row[s] = base * returns[i, s]
+            r = returns[i, s]
+            f = fx_returns[c, s]
+            out_row[s] = base * (r + f + r * f)  # (1 + r)(1 + f) - 1 without the cancellation (exactly r if f = 0)
         return
     u = underlying[i]
     su = marks[u]
@@ -115,22 +118,26 @@ def unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, op
     vol1 = max(opt_vol[i] + vol_shift, 0.0)
     for s in range(n_scen):
         v1 = bsm_price_nb(su * (1.0 + returns[u, s]), strike[i], t1, vol1, rate[i], div_yield[i], cp)
-        out_row[s] = m * (v1 - v0)
+        out_row[s] = m * ((v1 - v0) + v1 * fx_returns[c, s])  # v1 (1 + f) - v0: revalued locally, then FX
 
 
 @njit(cache=True, nogil=True)
 def unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield,
-                         call_put, marks, returns, horizon_years, vol_shift, out):
-    """P&L of one unit of every instrument in every scenario, instrument currency (in place).
+                         call_put, marks, returns, inst_ccy, fx_returns, horizon_years, vol_shift, out):
+    """P&L of one unit of every instrument in every scenario, in its currency at today's rate (in place).
 
-    ``returns[u, s]`` is the simple return of instrument ``u`` in scenario ``s``. A linear
-    instrument gains ``multiplier * mark * r``; an option is fully revalued: its underlying
-    moves by the underlying's scenario return, its time to expiry shrinks by ``horizon_years``
-    and its volatility shifts by ``vol_shift`` (absolute, 0.10 = 10 points).
+    ``returns[u, s]`` is the simple return of instrument ``u`` in scenario ``s`` and
+    ``fx_returns[c, s]`` that of the base-currency value of currency ``c`` (row 0, the base
+    currency, and every row when FX is held constant, are zeros); ``inst_ccy[i]`` is the
+    instrument's currency row. A linear instrument gains ``multiplier * mark * ((1 + r)(1 + f) - 1)``;
+    an option is fully revalued in its currency: its underlying moves by the underlying's
+    scenario return, its time to expiry shrinks by ``horizon_years`` and its volatility shifts
+    by ``vol_shift`` (absolute, 0.10 = 10 points); then ``multiplier * (V1 (1 + f) - V0)``.
+    Times today's rate of the currency, this is the base-currency P&L.
     """
     for i in range(out.shape[0]):
         unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield,
-                    call_put, marks, returns, horizon_years, vol_shift, out[i])
+                    call_put, marks, returns, inst_ccy, fx_returns, horizon_years, vol_shift, out[i])
 
 
 @njit(cache=True, nogil=True)
@@ -165,6 +172,13 @@ def tail_size_nb(n_scen, level):
 
 
 @njit(cache=True, nogil=True)
+def tail_len_nb(n_scen, var_level, es_level):
+    """How many of the largest losses VaR and ES read: ``max(tail_var, tail_es) + 1``, at most ``n``."""
+    m = max(tail_size_nb(n_scen, var_level), tail_size_nb(n_scen, es_level)) + 1
+    return min(m, n_scen)
+
+
+@njit(cache=True, nogil=True)
 def _keep_loss_nb(buf, filled, m, x):
     """Insert loss ``x`` into ``buf[0] >= buf[1] >= ...``, the ``m`` largest losses so far
     (``filled`` of them present). Returns False when ``x`` is too small to enter."""
@@ -179,7 +193,7 @@ def _keep_loss_nb(buf, filled, m, x):
 
 
 @njit(cache=True, nogil=True)
-def _tail_var_es_nb(buf, n, kv, ke):
+def tail_var_es_nb(buf, n, kv, ke):
     """VaR and ES from the sorted largest losses in ``buf`` (see :func:`var_es_nb`)."""
     var = buf[kv] if kv < n else buf[n - 1]
     if ke == 0:
@@ -208,63 +222,157 @@ def var_es_nb(pnl, var_level, es_level, buf):
     n = pnl.shape[0]
     kv = tail_size_nb(n, var_level)
     ke = tail_size_nb(n, es_level)
-    m = max(kv, ke) + 1
-    if m > n:
-        m = n
+    m = tail_len_nb(n, var_level, es_level)
     # buf[0] >= buf[1] >= ... : the m largest losses seen so far
     filled = 0
     for s in range(n):
         if _keep_loss_nb(buf, filled, m, -pnl[s]) and filled < m:
             filled += 1
-    return _tail_var_es_nb(buf, n, kv, ke)
+    return tail_var_es_nb(buf, n, kv, ke)
+
+
+# --------------------------------------------------------------------------- the tail after every fill
+# A book's tail is the m largest losses of its scenario P&L vector, sorted (``tail_loss``, descending)
+# with the scenarios they come from (``tail_idx``). After a fill ``vec += w * row``, the old tail's
+# scenarios still hold m losses, so the smallest of their *new* losses is a lower bound of the new
+# m-th largest loss: only scenarios at or above it can be in the new tail. Counting them is a
+# compare folded into the (vectorized) add; when the count is m, the tail holds the same scenarios
+# and only its m values are re-sorted. Otherwise (a scenario climbed into the tail) the candidates
+# are rescanned from the vector, which is in cache. Both ways give exactly the values a full sort
+# gives, so VaR/ES equal :func:`var_es_nb` of the updated vector bit for bit.
+
+@njit(cache=True, nogil=True)
+def _insert_tail_nb(loss, idx, filled, x, s):
+    """Insert loss ``x`` of scenario ``s`` into the sorted tail (``filled`` entries so far); returns filled."""
+    m = loss.shape[0]
+    if filled == m and x <= loss[m - 1]:
+        return filled
+    j = filled if filled < m else m - 1
+    while j > 0 and loss[j - 1] < x:
+        loss[j] = loss[j - 1]
+        idx[j] = idx[j - 1]
+        j -= 1
+    loss[j] = x
+    idx[j] = s
+    return filled + 1 if filled < m else m
 
 
 @njit(cache=True, nogil=True)
-def add_and_var_es_nb(vec, weight, unit_row, var_level, es_level, buf, row_absmax=np.inf, prev_mth=-np.inf):
-    """``vec += weight * unit_row`` and the VaR/ES of the result, in one pass over the scenarios.
+def tail_select_nb(vec, tail_idx, tail_loss):
+    """The tail of ``vec`` from scratch: its ``m = len(tail_idx)`` largest losses, sorted, and their scenarios."""
+    filled = 0
+    for s in range(vec.shape[0]):
+        filled = _insert_tail_nb(tail_loss, tail_idx, filled, -vec[s], s)
 
-    The fused form of :func:`add_to_scenario_pnl_nb` then :func:`var_es_nb` (same result, one
-    memory pass): the incremental update the engine runs after every fill.
 
-    ``prev_mth`` is the m-th largest loss of ``vec`` before the update (``buf[m-1]`` of the
-    previous call) and ``row_absmax`` the largest ``|unit_row|``: no loss moves by more than
-    ``|weight| * row_absmax``, so the new m-th largest loss is at least ``prev_mth`` minus that,
-    and scenarios below this bound are skipped without touching the tail buffer. If fewer
-    than m scenarios pass (rounding), the exact unbounded pass runs instead.
+@njit(cache=True, nogil=True)
+def _tail_threshold_nb(vec, weight, unit_row, tail_idx, tail_loss):
+    """The old tail's losses after the update (into ``tail_loss``) and the P&L at or below which a
+    scenario may be in the new tail: minus the smallest of them."""
+    bound = np.inf
+    for j in range(tail_idx.shape[0]):
+        s = tail_idx[j]
+        x = -(vec[s] + weight * unit_row[s])  # the very value the add will store
+        tail_loss[j] = x
+        if x < bound:
+            bound = x
+    return -bound
+
+
+@njit(cache=True, nogil=True)
+def _tail_refresh_nb(vec, thr, count, tail_idx, tail_loss):
+    """The tail after the add, given how many scenarios have P&L <= ``thr``. Returns True on the
+    fast path (the same scenarios, re-sorted)."""
+    m = tail_idx.shape[0]
+    if count == m:
+        for j in range(1, m):  # insertion sort: the order rarely changes much from fill to fill
+            x = tail_loss[j]
+            if tail_loss[j - 1] >= x:
+                continue
+            s = tail_idx[j]
+            k = j
+            while k > 0 and tail_loss[k - 1] < x:
+                tail_loss[k] = tail_loss[k - 1]
+                tail_idx[k] = tail_idx[k - 1]
+                k -= 1
+            tail_loss[k] = x
+            tail_idx[k] = s
+        return True
+    filled = 0
+    for s in range(vec.shape[0]):
+        v = vec[s]
+        if v <= thr:
+            filled = _insert_tail_nb(tail_loss, tail_idx, filled, -v, s)
+    if filled < m:  # pragma: no cover - only with non-finite P&L, which the wrappers refuse
+        tail_select_nb(vec, tail_idx, tail_loss)
+    return False
+
+
+@njit(cache=True, nogil=True)
+def add_tail_nb(vec, weight, unit_row, tail_idx, tail_loss):
+    """``vec += weight * unit_row`` and its tail kept current, in one pass over the scenarios.
+
+    ``tail_idx`` must hold ``m`` distinct scenario indices (any: e.g. ``arange(m)`` at the start,
+    the previous call's afterwards; the closer to the real tail, the cheaper); on return it holds
+    the tail's scenarios and ``tail_loss`` their losses, sorted descending. Returns True when the
+    tail kept its scenarios (the common case: an add and a compare per scenario).
+    """
+    thr = _tail_threshold_nb(vec, weight, unit_row, tail_idx, tail_loss)
+    count = 0
+    for s in range(vec.shape[0]):
+        v = vec[s] + weight * unit_row[s]
+        vec[s] = v
+        count += v <= thr
+    return _tail_refresh_nb(vec, thr, count, tail_idx, tail_loss)
+
+
+@njit(cache=True, nogil=True)
+def add2_tail_nb(book_vec, desk_vec, weight, unit_row, book_idx, book_loss, desk_idx, desk_loss, book_tail,
+                 desk_tail):
+    """A fill's scenario P&L added to its book's and the desk's vectors in one pass, with the book's
+    tail (when ``book_tail``) and the desk's (when ``desk_tail``) kept current (see :func:`add_tail_nb`)."""
+    thr_b = _tail_threshold_nb(book_vec, weight, unit_row, book_idx, book_loss) if book_tail else -np.inf
+    thr_d = _tail_threshold_nb(desk_vec, weight, unit_row, desk_idx, desk_loss) if desk_tail else -np.inf
+    cb = 0
+    cd = 0
+    for s in range(book_vec.shape[0]):
+        d = weight * unit_row[s]
+        a = book_vec[s] + d
+        book_vec[s] = a
+        cb += a <= thr_b
+        e = desk_vec[s] + d
+        desk_vec[s] = e
+        cd += e <= thr_d
+    if book_tail:
+        _tail_refresh_nb(book_vec, thr_b, cb, book_idx, book_loss)
+    if desk_tail:
+        _tail_refresh_nb(desk_vec, thr_d, cd, desk_idx, desk_loss)
+
+
+@njit(cache=True, nogil=True)
+def add_and_var_es_nb(vec, weight, unit_row, var_level, es_level, tail_idx, tail_loss):
+    """``vec += weight * unit_row`` and the VaR/ES of the result: the incremental update after a fill.
+
+    The fused form of :func:`add_to_scenario_pnl_nb` then :func:`var_es_nb` (the same numbers,
+    bit for bit), carrying the tail from call to call (see :func:`add_tail_nb`);
+    ``len(tail_idx)`` must be :func:`tail_len_nb` of the levels.
 
     Returns
     -------
-    (var, es, mth) ; ``mth`` is the m-th largest loss, for the next call's ``prev_mth``.
+    (var, es)
     """
     n = vec.shape[0]
-    kv = tail_size_nb(n, var_level)
-    ke = tail_size_nb(n, es_level)
-    m = max(kv, ke) + 1
-    if m > n:
-        m = n
-    delta = abs(weight) * row_absmax
-    bound = prev_mth - delta
-    bound -= 1e-9 * (abs(prev_mth) + delta + 1.0)  # the bound must survive rounding
-    bounded = bound > -np.inf and bound == bound
-    if bounded:
-        for j in range(m):
-            buf[j] = bound
-    filled = m if bounded else 0
-    inserted = 0
-    for s in range(n):
-        v = vec[s] + weight * unit_row[s]
-        vec[s] = v
-        if _keep_loss_nb(buf, filled, m, -v):
-            inserted += 1
-            if filled < m:
-                filled += 1
-    if bounded and inserted < m:  # pragma: no cover - only when rounding defeats the bound
-        filled = 0
-        for s in range(n):
-            if _keep_loss_nb(buf, filled, m, -vec[s]) and filled < m:
-                filled += 1
-    var, es = _tail_var_es_nb(buf, n, kv, ke)
-    return var, es, buf[m - 1]
+    add_tail_nb(vec, weight, unit_row, tail_idx, tail_loss)
+    return tail_var_es_nb(tail_loss, n, tail_size_nb(n, var_level), tail_size_nb(n, es_level))
+
+
+@njit(cache=True, nogil=True)
+def init_tails_nb(spnl, desk_spnl, tail_idx, tail_loss):
+    """Every book's tail (rows ``0..n_books-1``) and the desk's (last row) from scratch."""
+    n_books = spnl.shape[0]
+    for b in range(n_books):
+        tail_select_nb(spnl[b], tail_idx[b], tail_loss[b])
+    tail_select_nb(desk_spnl, tail_idx[n_books], tail_loss[n_books])
 
 
 @njit(cache=True, nogil=True)
