@@ -812,8 +812,10 @@ class LimitsConfig:
     """Post-trade risk limits per book and for the desk, in the base currency.
 
     A limit warns at ``warning_fraction`` of its threshold and is breached at the threshold;
-    every change of level is a breach event in ``RunResult.breaches``. The VaR limit is checked
-    after every fill; all limits at every risk snapshot. 0 switches a limit off.
+    every change of level is a breach event in ``RunResult.breaches``. The VaR limits are checked
+    after every fill; gross exposure, drawdown and concentration, which move with the marks, at
+    every price update (every step of the quote grid in :func:`tradeflow.simulate`); all limits
+    at every risk snapshot. 0 switches a limit off.
 
     Parameters
     ----------

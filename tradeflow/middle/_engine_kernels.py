@@ -35,7 +35,7 @@ from tradeflow.middle._kernels import (
     pretrade_accept_nb,
     pretrade_controls_nb,
 )
-from tradeflow.middle._risk_kernels import add2_tail_nb, tail_size_nb, tail_var_es_nb, unit_row_nb
+from tradeflow.middle._risk_kernels import add2_tail_nb, tail_len_nb, tail_size_nb, tail_var_es_nb, unit_row_nb
 
 
 @njit(cache=True, nogil=True)
@@ -175,6 +175,7 @@ def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fe
     n_scen = spnl.shape[1]
     kv = tail_size_nb(n_scen, var_level)
     ke = tail_size_nb(n_scen, es_level)
+    m = tail_len_nb(n_scen, var_level, es_level)
     nb = 0
     n_ok = 0
     for j in range(ts.shape[0]):
@@ -218,7 +219,7 @@ def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fe
                 working_sell[b, i] -= qty[j]
         w = side[j] * qty[j] * fx_inst[i]
         desk_var = with_var and lim[P_DESK_VAR] > 0.0
-        add2_tail_nb(spnl[b], desk_spnl, w, unit_pnl[i], tail_idx[b], tail_loss[b], tail_idx[n_books],
+        add2_tail_nb(spnl[b], desk_spnl, w, unit_pnl[i], m, tail_idx[b], tail_loss[b], tail_idx[n_books],
                      tail_loss[n_books], with_var, desk_var)
         if with_var:
             v, e = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)

@@ -14,6 +14,7 @@ from tradeflow.middle._risk_kernels import (
     book_scenario_pnl_nb,
     fifo_fill_nb,
     init_tails_nb,
+    tail_len_nb,
     tail_size_nb,
     tail_var_es_nb,
     unit_scenario_pnl_nb,
@@ -570,6 +571,7 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
     n_scen = spnl.shape[1]
     kv = tail_size_nb(n_scen, var_level)
     ke = tail_size_nb(n_scen, es_level)
+    m = tail_len_nb(n_scen, var_level, es_level)
     n_steps = times.shape[0]
     t_cur = 0  # the grid step whose quotes are the current marks
     dirty = False  # a fill moved the marked state since the last limit check
@@ -675,7 +677,7 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
             dirty = True
             book_var = lim[P_BOOK_VAR] > 0.0
             desk_var = lim[P_DESK_VAR] > 0.0
-            add2_tail_nb(spnl[b], desk_spnl, side * q * fx_reb[i], unit_pnl[i], tail_idx[b], tail_loss[b],
+            add2_tail_nb(spnl[b], desk_spnl, side * q * fx_reb[i], unit_pnl[i], m, tail_idx[b], tail_loss[b],
                          tail_idx[n_books], tail_loss[n_books], book_var, desk_var)
             if book_var:
                 v1, _ = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)

@@ -9,7 +9,7 @@ import numpy as np
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.middle import _kernels
-from tradeflow.middle._risk_kernels import tail_len_nb, tail_size_nb
+from tradeflow.middle._risk_kernels import tail_size_nb, tail_width_nb
 from tradeflow.middle.instruments import InstrumentRisk, instrument_risk
 from tradeflow.schema import BREACH_DT, FILL_DT, ORDER_EVENT_DT, PNL_DT, POSITION_DT, RISK_DT, TradingState
 
@@ -338,7 +338,7 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     spnl = np.zeros((n_books, returns.shape[1]))
     desk_spnl = np.zeros(returns.shape[1])
     rc_levels = (risk.risk.var_level, risk.risk.es_level) if risk is not None else (0.99, 0.975)
-    m = int(tail_len_nb(returns.shape[1], float(rc_levels[0]), float(rc_levels[1])))
+    m = int(tail_width_nb(returns.shape[1], float(rc_levels[0]), float(rc_levels[1])))
     tail_idx = np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1))  # VaR/ES tails of the books and the desk
     tail_loss = np.zeros((n_books + 1, m))
     shape = (n_books, n_inst)  # the marked state at every price update (scratch)

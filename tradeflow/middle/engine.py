@@ -19,8 +19,8 @@ from tradeflow.middle import _kernels
 from tradeflow.middle._risk_kernels import (
     book_scenario_pnl_nb,
     init_tails_nb,
-    tail_len_nb,
     tail_size_nb,
+    tail_width_nb,
     unit_scenario_pnl_nb,
     var_es_nb,
 )
@@ -191,7 +191,7 @@ class RiskEngine:
         self._unit = np.zeros((n_inst, n_scen))
         self._spnl = np.zeros((int(n_books), n_scen))
         # each book's (and, last row, the desk's) VaR/ES tail, carried from fill to fill
-        m = int(tail_len_nb(n_scen, rc.var_level, rc.es_level))
+        m = int(tail_width_nb(n_scen, rc.var_level, rc.es_level))
         self._tail_idx = np.tile(np.arange(m, dtype=np.int64), (int(n_books) + 1, 1))
         self._tail_loss = np.zeros((int(n_books) + 1, m))
         self._desk = np.zeros(n_scen)
