@@ -626,9 +626,10 @@ class ExecutionConfig:
         Fees of executions that take / add liquidity.
     venue : {"book", "quote"}, default="book"
         ``"book"``: a price-time-priority limit order book per instrument, populated by
-        zero-intelligence background liquidity around the simulated fair price; every client
-        order is matched in it as if sent (the middle office discards the executions of
-        orders it rejects). ``"quote"``: market orders take the simulated quote, limit
+        zero-intelligence background liquidity around the simulated fair price, run in one
+        time order with the desk (:func:`tradeflow.session.run_session`): only orders the
+        middle office accepts reach the book, and every fill reaches the desk before the
+        next order is checked. ``"quote"``: market orders take the simulated quote, limit
         orders fill in full when the quote trades through them (no impact).
     latency_us : float, default=250
         Constant latency from the desk's decision to the venue, in microseconds.

@@ -96,6 +96,7 @@ class RejectReason(IntEnum):
     UNKNOWN_TRADER = 17
     TS_BACKWARDS = 18  # a streaming record older than the last one the engine accepted
     UNKNOWN_ORDER = 19  # a streaming fill or cancel names an order id that is not working in the engine
+    TOO_LATE_TO_REPLACE = 20  # a cancel/replace of an order already filled in full (FIX CxlRejReason 0)
 
 
 class EventKind(IntEnum):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
-from tradeflow.front import execute_orders, generate_flow, parent_fills, run_venue
+from tradeflow.front import execute_orders, generate_flow, parent_fills
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
 from tradeflow.market.scenarios import simulate_fx_scenarios, simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
@@ -17,6 +17,7 @@ from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.progress import progress as _progress
 from tradeflow.results import RunResult
 from tradeflow.schema import NS_PER_DAY, QUOTE_DT
+from tradeflow.session import run_session
 
 __all__ = ["simulate", "warmup", "STREAMS"]
 
@@ -119,14 +120,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         orders, parents = generate_flow(cfg.flow, market, rngs["flow"], first_order_id=n_orders,
                                         first_parent_id=n_parents)
         n_parents += len(parents)
-        if cfg.execution.venue == "book":
-            venue = run_venue(orders, market, cfg.execution, inst_scale, rngs["execution"])
-            orders, executions = venue.orders, venue.executions
-            out["quotes"].append(venue.quotes)
-        else:
-            executions = execute_orders(orders, market, cfg.execution, inst_scale)
-        out["executions"].append(executions)
-        clock.lap("front")
+        clock.lap("flow")
 
         day_int = int(day.astype(np.int64))
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
@@ -136,15 +130,26 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         scen = simulate_scenarios(mcfg, rngs["scenarios"], n_scen)
         fx_scen = simulate_fx_scenarios(mcfg, rngs["scenarios"], n_scen) if cfg.risk.fx_scenarios else None
         risk_setup = RiskSetup.from_market(market, scen, cfg.risk, cfg.limits, fx_returns=fx_scen)
-        desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
-                        pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,
-                        fifo=cfg.risk.pnl_method == "fifo")
+        fifo = cfg.risk.pnl_method == "fifo"
+        if cfg.execution.venue == "book":
+            # the desk and the books in one time order: only accepted orders reach the venue
+            session = run_session(orders, market, cfg.execution, cfg.pretrade, state, rngs["execution"], inst_scale,
+                                  close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,
+                                  fifo=fifo)
+            executions, desk = session.venue.executions, session.desk
+            out["quotes"].append(session.venue.quotes)
+        else:
+            # fill-at-quote: an order's fills do not depend on other orders, so the venue can run first
+            executions = execute_orders(orders, market, cfg.execution, inst_scale)
+            desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
+                            pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup, fifo=fifo)
+        out["executions"].append(executions)
         out["risk"].append(desk.risk)
         out["breaches"].append(desk.breaches)
         desk.events["event_id"] += n_events
         n_orders += len(orders)
         n_events += len(desk.events)
-        clock.lap("middle")
+        clock.lap("front+middle")
 
         out["parents"].append(parent_fills(parents, desk.orders))  # algo parents' status from their children
         for name, rec in (("orders", desk.orders), ("events", desk.events), ("fills", desk.fills),

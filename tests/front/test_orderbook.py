@@ -117,7 +117,9 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
             elif len(live) < live_capacity:
                 live.append(next_slot)
             next_slot += 1
-    while snap_i < len(snap_ts):
+    while snap_i < len(snap_ts):  # makers pull at every snapshot, after the last event too
+        if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
+            pull(snap_fair[snap_i])
         b, a = best(1), best(-1)
         snaps.append((-1 if b is None else b, -1 if a is None else a,
                       0 if b is None else sum(o[1] for o in levels[b]),

@@ -5,6 +5,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeflow.front._book_kernels import (  # noqa: F401  (K_*, LIQ_*, BOOK_* are re-exported)
+    BOOK_EXEC_OVERFLOW,
+    BOOK_OK,
+    BS_COLUMNS,
+    BS_LIVE_CAP,
+    BS_N_LEVELS,
+    K_BG_CANCEL,
+    K_CANCEL,
+    K_FOK,
+    K_IOC,
+    K_LIMIT,
+    K_MARKET,
+    LIQ_MAKER,
+    LIQ_TAKER,
+    book_event_nb,
+    book_reset_nb,
+    book_snapshot_nb,
+)
+
 BLOCK = 64  # quote steps per block of the two-level min/max index
 
 
@@ -81,66 +100,6 @@ def candidate_fills_nb(step, instrument, side, is_limit, limit_price, bid, ask, 
 
 
 # --------------------------------------------------------------------------- the limit order book
-# Event kinds of the venue's input streams (mirrored by tradeflow.front.orderbook.BookEvent).
-K_LIMIT = 0  # a day limit order: match what crosses, rest the remainder
-K_IOC = 1  # immediate-or-cancel limit: match what crosses, cancel the remainder
-K_FOK = 2  # fill-or-kill limit: match in full if the book holds enough within the limit, else nothing
-K_MARKET = 3  # walks the book at any price; the remainder is cancelled
-K_CANCEL = 4  # cancel a client order (``ref`` is its row)
-K_BG_CANCEL = 5  # background cancel: ``u`` in [0, 1) picks a slot of the live list (a no-op past its end)
-
-# Execution liquidity codes (schema.Liquidity).
-LIQ_MAKER = 0
-LIQ_TAKER = 1
-
-# Kernel status codes.
-BOOK_OK = 0
-BOOK_EXEC_OVERFLOW = 1
-
-
-@njit(cache=True, nogil=True)
-def _unlink_nb(s, o_prev, o_next, o_price, lvl_head, lvl_tail):
-    lvl = o_price[s]
-    p = o_prev[s]
-    n = o_next[s]
-    if p >= 0:
-        o_next[p] = n
-    else:
-        lvl_head[lvl] = n
-    if n >= 0:
-        o_prev[n] = p
-    else:
-        lvl_tail[lvl] = p
-
-
-@njit(cache=True, nogil=True)
-def _live_remove_nb(s, live, live_pos, n_live):
-    # swap-remove a background order from the live list; returns the new length
-    k = live_pos[s]
-    last = live[n_live - 1]
-    live[k] = last
-    live_pos[last] = k
-    live_pos[s] = -1
-    return n_live - 1
-
-
-@njit(cache=True, nogil=True)
-def _pull_level_nb(lvl, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live, live_pos,
-                   n_live):
-    """Cancel every background order resting at ``lvl``; returns the new live count."""
-    s = lvl_head[lvl]
-    while s >= 0:
-        nxt = o_next[s]
-        if o_ref[s] < 0:
-            _unlink_nb(s, o_prev, o_next, o_price, lvl_head, lvl_tail)
-            lvl_qty[lvl] -= o_qty[s]
-            o_qty[s] = 0
-            if live_pos[s] >= 0:
-                n_live = _live_remove_nb(s, live, live_pos, n_live)
-        s = nxt
-    return n_live
-
-
 @njit(cache=True, nogil=True)
 def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 cl_ts, cl_kind, cl_side, cl_price, cl_qty, cl_ref,
@@ -152,12 +111,13 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     """Run one instrument's price-time-priority book over two time-sorted event streams.
 
     The background stream (zero-intelligence liquidity) and the client stream are merged
-    by time (background first on ties). Prices are level indices in ``[0, n_levels)``; a
-    level holds one FIFO queue (a doubly linked list of order slots), and only one side can
-    rest at a level at a time, since an incoming order first matches whatever it crosses.
-    Each match trades at the resting order's price. Client executions (both as taker and as
-    maker) are written to ``x_*`` (``x_ref`` is the client row); background-only trades are
-    counted in the snapshot volume only.
+    by time (background first on ties) and fed one event at a time to
+    :func:`tradeflow.front._book_kernels.book_event_nb`. Prices are level indices in
+    ``[0, n_levels)``; a level holds one FIFO queue (a doubly linked list of order slots), and
+    only one side can rest at a level at a time, since an incoming order first matches
+    whatever it crosses. Each match trades at the resting order's price. Client executions
+    (both as taker and as maker) are written to ``x_*`` (``x_ref`` is the client row);
+    background-only trades are counted in the snapshot volume only.
 
     At each snapshot time the background orders on the wrong side of ``snap_fair[s]`` (bids
     above it, asks below; NaN: none) are pulled, client orders stay: market makers do not
@@ -174,18 +134,11 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     n_bg = bg_ts.shape[0]
     n_cl = cl_ts.shape[0]
     n_snap = snap_ts.shape[0]
-    cap = x_ref.shape[0]
-    for lvl in range(n_levels):
-        lvl_head[lvl] = -1
-        lvl_tail[lvl] = -1
-        lvl_qty[lvl] = 0
-    best_bid = -1
-    best_ask = n_levels
-    n_slots = 0
-    n_live = 0
+    bs = np.zeros(BS_COLUMNS, np.int64)
+    bs[BS_N_LEVELS] = n_levels
+    bs[BS_LIVE_CAP] = live.shape[0]
+    book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty)
     nx = 0
-    volume = 0
-    trades = 0
     s_i = 0
     i = 0
     j = 0
@@ -193,184 +146,28 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
         take_bg = j >= n_cl or (i < n_bg and bg_ts[i] <= cl_ts[j])
         ts = bg_ts[i] if take_bg else cl_ts[j]
         while s_i < n_snap and snap_ts[s_i] <= ts:
-            # background makers pull the quotes the fair price has run through
-            f = snap_fair[s_i]
-            if f == f:
-                while best_bid >= 0 and best_bid > f:
-                    lvl = best_bid
-                    n_live = _pull_level_nb(lvl, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                            lvl_qty, live, live_pos, n_live)
-                    if lvl_qty[lvl] > 0:
-                        break  # a client order holds the level
-                    while best_bid >= 0 and lvl_qty[best_bid] == 0:
-                        best_bid -= 1
-                while best_ask < n_levels and best_ask < f:
-                    lvl = best_ask
-                    n_live = _pull_level_nb(lvl, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                            lvl_qty, live, live_pos, n_live)
-                    if lvl_qty[lvl] > 0:
-                        break
-                    while best_ask < n_levels and lvl_qty[best_ask] == 0:
-                        best_ask += 1
-            snap_bid[s_i] = best_bid
-            snap_ask[s_i] = best_ask if best_ask < n_levels else -1
-            snap_bid_qty[s_i] = lvl_qty[best_bid] if best_bid >= 0 else 0
-            snap_ask_qty[s_i] = lvl_qty[best_ask] if best_ask < n_levels else 0
-            snap_cum_volume[s_i] = volume
-            snap_cum_trades[s_i] = trades
+            book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
+                             live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
+                             snap_cum_trades)
             s_i += 1
         if take_bg:
-            kind = bg_kind[i]
-            side = bg_side[i]
-            price = bg_price[i]
-            qty = bg_qty[i]
-            ref = -1
-            u = bg_u[i]
+            status, nx = book_event_nb(bs, ts, bg_kind[i], bg_side[i], bg_price[i], bg_qty[i], -1, bg_u[i],
+                                       o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
+                                       live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq,
+                                       nx)
             i += 1
         else:
-            kind = cl_kind[j]
-            side = cl_side[j]
-            price = cl_price[j]
-            qty = cl_qty[j]
-            ref = cl_ref[j]
-            u = 0.0
+            status, nx = book_event_nb(bs, ts, cl_kind[j], cl_side[j], cl_price[j], cl_qty[j], cl_ref[j], 0.0,
+                                       o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
+                                       live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq,
+                                       nx)
             j += 1
-
-        # ---------------------------------------------------------------- cancels
-        if kind == K_CANCEL or kind == K_BG_CANCEL:
-            if kind == K_CANCEL:
-                s = client_slot[ref]
-                if s < 0:
-                    continue  # already filled or never rested
-                client_slot[ref] = -1
-            else:
-                k = int(u * live.shape[0])
-                if k >= n_live:
-                    continue  # thinning: a per-order cancel hazard of rate / live.shape[0]
-                s = live[k]
-                n_live = _live_remove_nb(s, live, live_pos, n_live)
-            lvl = o_price[s]
-            _unlink_nb(s, o_prev, o_next, o_price, lvl_head, lvl_tail)
-            lvl_qty[lvl] -= o_qty[s]
-            o_qty[s] = 0
-            if lvl_qty[lvl] == 0:
-                if lvl == best_bid:
-                    while best_bid >= 0 and lvl_qty[best_bid] == 0:
-                        best_bid -= 1
-                elif lvl == best_ask:
-                    while best_ask < n_levels and lvl_qty[best_ask] == 0:
-                        best_ask += 1
-            continue
-
-        # ---------------------------------------------------------------- new orders
-        if ref >= 0:
-            if best_bid >= 0 and best_ask < n_levels:
-                arrival_mid[ref] = best_bid + best_ask
-            else:
-                arrival_mid[ref] = -1
-        if kind == K_MARKET:
-            price = n_levels - 1 if side > 0 else 0
-        if kind == K_FOK:
-            avail = 0
-            if side > 0:
-                lvl = best_ask
-                while lvl <= price and lvl < n_levels and avail < qty:
-                    avail += lvl_qty[lvl]
-                    lvl += 1
-            else:
-                lvl = best_bid
-                while lvl >= price and lvl >= 0 and avail < qty:
-                    avail += lvl_qty[lvl]
-                    lvl -= 1
-            if avail < qty:
-                continue  # killed: nothing trades
-        # match against the opposite side, best level first, FIFO inside a level
-        while qty > 0:
-            if side > 0:
-                if best_ask >= n_levels or best_ask > price:
-                    break
-                lvl = best_ask
-            else:
-                if best_bid < 0 or best_bid < price:
-                    break
-                lvl = best_bid
-            s = lvl_head[lvl]
-            q = min(qty, o_qty[s])
-            qty -= q
-            o_qty[s] -= q
-            lvl_qty[lvl] -= q
-            volume += q
-            trades += 1
-            maker = o_ref[s]
-            if ref >= 0 or maker >= 0:
-                if nx + 2 > cap:
-                    return BOOK_EXEC_OVERFLOW, nx
-                if ref >= 0:
-                    x_ref[nx] = ref
-                    x_ts[nx] = ts
-                    x_qty[nx] = q
-                    x_price[nx] = lvl
-                    x_liq[nx] = LIQ_TAKER
-                    nx += 1
-                if maker >= 0:
-                    x_ref[nx] = maker
-                    x_ts[nx] = ts
-                    x_qty[nx] = q
-                    x_price[nx] = lvl
-                    x_liq[nx] = LIQ_MAKER
-                    nx += 1
-            if o_qty[s] == 0:
-                _unlink_nb(s, o_prev, o_next, o_price, lvl_head, lvl_tail)
-                if maker >= 0:
-                    client_slot[maker] = -1
-                elif live_pos[s] >= 0:
-                    n_live = _live_remove_nb(s, live, live_pos, n_live)
-            if lvl_qty[lvl] == 0:
-                if side > 0:
-                    while best_ask < n_levels and lvl_qty[best_ask] == 0:
-                        best_ask += 1
-                else:
-                    while best_bid >= 0 and lvl_qty[best_bid] == 0:
-                        best_bid -= 1
-        if qty == 0 or kind != K_LIMIT:
-            continue  # IOC/FOK/market remainders are cancelled
-        # rest the remainder at the back of its level's queue
-        s = n_slots
-        n_slots += 1
-        o_price[s] = price
-        o_qty[s] = qty
-        o_side[s] = side
-        o_ref[s] = ref
-        o_next[s] = -1
-        t = lvl_tail[price]
-        o_prev[s] = t
-        if t >= 0:
-            o_next[t] = s
-        else:
-            lvl_head[price] = s
-        lvl_tail[price] = s
-        lvl_qty[price] += qty
-        if side > 0:
-            if price > best_bid:
-                best_bid = price
-        elif price < best_ask:
-            best_ask = price
-        if ref >= 0:
-            client_slot[ref] = s
-        else:
-            if n_live < live.shape[0]:
-                live[n_live] = s
-                live_pos[s] = n_live
-                n_live += 1
-            else:
-                live_pos[s] = -1  # beyond the live list: never cancelled at random
-    while s_i < n_snap:
-        snap_bid[s_i] = best_bid
-        snap_ask[s_i] = best_ask if best_ask < n_levels else -1
-        snap_bid_qty[s_i] = lvl_qty[best_bid] if best_bid >= 0 else 0
-        snap_ask_qty[s_i] = lvl_qty[best_ask] if best_ask < n_levels else 0
-        snap_cum_volume[s_i] = volume
-        snap_cum_trades[s_i] = trades
+        if status != BOOK_OK:
+            return status, nx
+    while s_i < n_snap:  # after the last event
+        book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
+                         live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
+                         snap_cum_trades)
         s_i += 1
     return BOOK_OK, nx
 

@@ -7,11 +7,11 @@ price, market orders, and cancels at a constant per-order hazard. When the fair 
 background orders cross the stale side of the book, so the book follows the fair price while
 spreads, depth and impact emerge from the matching.
 
-The venue sees every client order as if the desk sent it (the middle office's pre-trade check
-runs later, in time order with the fills, and discards the executions of orders it rejects).
-This is an approximation: a rejected order still took or added liquidity in the simulated book
-and so moved the prices later orders met. Rejected orders are a few percent of the flow, and
-each is one order among the background's ~12 events per second per instrument.
+:func:`run_venue` runs the books alone, one instrument after the other, for the orders it is
+told were sent; :func:`tradeflow.session.run_session` runs them with the desk, order by order,
+so only orders the middle office accepts reach a book. Both draw the same randomness
+(:func:`venue_setup`) and share the book kernels, so for the orders the desk accepted they
+produce the same executions and quotes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderType, TimeInForce
 
-__all__ = ["VenueOutcome", "run_venue", "background_flow"]
+__all__ = ["VenueOutcome", "VenueSetup", "run_venue", "venue_setup", "venue_quotes", "background_flow"]
 
 _LOT = 100
 _MARGIN_DEPTHS = 10  # price levels beyond the day's fair range, in units of book_depth_ticks
@@ -99,25 +99,57 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     return out
 
 
-def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
-              rng: np.random.Generator) -> VenueOutcome:
-    """Match one session's client orders in a limit order book per instrument.
+@dataclass(frozen=True, slots=True)
+class VenueSetup:
+    """Everything the venue draws and derives for one session before any order is matched.
 
-    Parameters
+    Attributes
     ----------
-    orders : ndarray of ORDER_DT
-        The session's client orders sorted by ``ts``.
-    market : MarketData
-        The session's fair prices (``mid``), grid and intraday profile.
-    cfg : ExecutionConfig
-    minor_scale : float64 ndarray of shape (n_instruments,)
-        10 ** minor units of each instrument's currency; fees are rounded to it.
-    rng : numpy.random.Generator
-        The execution stream (latency and background liquidity).
+    orders : ORDER_DT records
+        The session's orders with ``ts_cancel`` set where the venue ends them (see
+        :class:`VenueOutcome`).
+    venue_ts : int64 ndarray
+        When each order reaches the venue (decision time plus latency).
+    kind : int8 ndarray
+        Each order's book event kind (``BookEvent``).
+    level : int64 ndarray
+        Each order's limit as a level of its instrument's book (buys rounded down, sells up).
+    reachable : bool ndarray
+        False for a limit beyond its book's range on its passive side: no flow of the day
+        reaches it, so it never enters the book (it ends cancelled or expired).
+    lo, n_levels, live_capacity : int64 ndarrays of shape (n_instruments,)
+        Each book's lowest price level (in ticks), its number of levels and the size of its
+        live list of background orders.
+    fair : float64 ndarray of shape (n_instruments, n_steps)
+        The fair price in levels of each book on the quote grid.
+    background : list of dict
+        Each instrument's background events (see :func:`background_flow`).
+    tick, maker_fee_bps, taker_fee_bps, minor_scale
+        What prices and fees are made of.
+    """
 
-    Returns
-    -------
-    VenueOutcome
+    orders: np.ndarray
+    venue_ts: np.ndarray
+    kind: np.ndarray
+    level: np.ndarray
+    reachable: np.ndarray
+    lo: np.ndarray
+    n_levels: np.ndarray
+    live_capacity: np.ndarray
+    fair: np.ndarray
+    background: list
+    tick: np.ndarray
+    maker_fee_bps: float
+    taker_fee_bps: float
+    minor_scale: np.ndarray
+
+
+def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
+                rng: np.random.Generator) -> VenueSetup:
+    """Draw the session's latencies and background liquidity and place each order on its book's grid.
+
+    The draws come from ``rng`` in a fixed order (latencies, then each instrument's
+    background flow) that does not depend on which orders the desk lets out.
     """
     orders = orders.copy()
     n = orders.shape[0]
@@ -139,30 +171,27 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
     kind = np.where(is_market, BookEvent.MARKET,
                     np.where(tif == TimeInForce.IOC, BookEvent.IOC,
                              np.where(tif == TimeInForce.FOK, BookEvent.FOK, BookEvent.LIMIT))).astype(np.int8)
-    cancel_rows = np.flatnonzero(has_cancel & ~immediate)
-
-    ev_inst = np.concatenate([orders["instrument"], orders["instrument"][cancel_rows]]).astype(np.int64)
-    ev_ts = np.concatenate([venue_ts, orders["ts_cancel"][cancel_rows]])
-    ev_cancel = np.concatenate([np.zeros(n, np.int8), np.ones(cancel_rows.size, np.int8)])
-    ev_row = np.concatenate([np.arange(n), cancel_rows]).astype(np.int64)
-    order_ = np.lexsort((ev_row, ev_cancel, ev_ts, ev_inst))
-    ev_inst, ev_ts, ev_cancel, ev_row = ev_inst[order_], ev_ts[order_], ev_cancel[order_], ev_row[order_]
-    bounds = np.searchsorted(ev_inst, np.arange(n_inst + 1))
-
     fair = market.mid / tick[:, None]
-    x_parts = []
-    quotes = np.zeros((market.n_steps, n_inst), dtype=QUOTE_DT)  # raveled: sorted by (ts, instrument)
+    lo_all = np.zeros(n_inst, np.int64)
+    n_levels = np.zeros(n_inst, np.int64)
+    capacity = np.zeros(n_inst, np.int64)
+    background = []
+    level = np.zeros(n, np.int64)
+    reachable = np.ones(n, bool)
+    r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
     for i in range(n_inst):
         depth = book_depth(fair[i], cfg)
         margin = max((_MARGIN_DEPTHS + 1) * depth, int(_MARGIN_SHARE * fair[i].max()))
         lo = max(int(np.floor(fair[i].min())) - margin, 1)
         hi = int(np.ceil(fair[i].max())) + margin
-        n_levels = hi - lo + 1
+        lo_all[i] = lo
+        n_levels[i] = hi - lo + 1
         bg = background_flow(rng, fair_ticks=fair[i], times=market.times, profile=profile, cfg=cfg, lo=lo)
-        np.clip(bg["price"], 0, n_levels - 1, out=bg["price"])
-        sl = slice(bounds[i], bounds[i + 1])
-        rows = ev_row[sl]
-        side = orders["side"][rows].astype(np.int8)
+        np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
+        background.append(bg)
+        capacity[i] = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
+        rows = np.flatnonzero(orders["instrument"] == i)
+        side = orders["side"][rows]
         lim = orders["limit_price"][rows] / tick[i]
         # limits onto the tick grid away from the market (buy down, sell up)
         lvl = np.where(side > 0, np.floor(lim + 1e-9), np.ceil(lim - 1e-9))
@@ -170,36 +199,104 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         # a limit beyond the range on its passive side (a buy below it, a sell above) is out of reach
         # of any flow the day sees: it rests unseen and ends cancelled or expired. One beyond the range
         # on the aggressive side is capped at the range's end, which it can only fill better than.
-        unreachable = np.where(side > 0, lvl < lo, lvl > hi) & (kind[rows] != BookEvent.MARKET)
-        lvl = np.clip(lvl, lo, hi).astype(np.int64) - lo
-        keep = ~unreachable
+        reachable[rows] = ~(np.where(side > 0, lvl < lo, lvl > hi) & (kind[rows] != BookEvent.MARKET))
+        level[rows] = np.clip(lvl, lo, hi).astype(np.int64) - lo
+    return VenueSetup(orders=orders, venue_ts=venue_ts, kind=kind, level=level, reachable=reachable, lo=lo_all,
+                      n_levels=n_levels, live_capacity=capacity, fair=fair, background=background, tick=tick,
+                      maker_fee_bps=cfg.maker_fee_bps, taker_fee_bps=cfg.taker_fee_bps,
+                      minor_scale=np.asarray(minor_scale, np.float64))
+
+
+def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np.ndarray, bid_qty: np.ndarray,
+                 ask_qty: np.ndarray, volume: np.ndarray, trades: np.ndarray) -> np.ndarray:
+    """QUOTE_DT records sorted by (ts, instrument) from per-instrument book snapshots of shape
+    (n_steps, n_instruments), levels as recorded (-1: empty side)."""
+    quotes = np.zeros((market.n_steps, market.n_instruments), dtype=QUOTE_DT)
+    quotes["ts"] = market.times[:, None]
+    quotes["instrument"] = np.arange(market.n_instruments)[None, :]
+    px = lambda lvl: np.where(lvl >= 0, (lvl + setup.lo) * setup.tick, np.nan)  # noqa: E731
+    quotes["bid"] = px(bid)
+    quotes["ask"] = px(ask)
+    quotes["bid_qty"] = bid_qty
+    quotes["ask_qty"] = ask_qty
+    quotes["volume"] = volume
+    quotes["n_trades"] = trades
+    return quotes.ravel()
+
+
+def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
+              rng: np.random.Generator, *, sent: np.ndarray | None = None) -> VenueOutcome:
+    """Match one session's client orders in a limit order book per instrument.
+
+    The books run one after the other, each over the whole session, with every order in
+    ``sent``: the desk's decisions are taken as given. :func:`tradeflow.session.run_session`
+    runs the books and the desk together, order by order, instead.
+
+    Parameters
+    ----------
+    orders : ndarray of ORDER_DT
+        The session's client orders sorted by ``ts``.
+    market : MarketData
+        The session's fair prices (``mid``), grid and intraday profile.
+    cfg : ExecutionConfig
+    minor_scale : float64 ndarray of shape (n_instruments,)
+        10 ** minor units of each instrument's currency; fees are rounded to it.
+    rng : numpy.random.Generator
+        The execution stream (latency and background liquidity).
+    sent : bool ndarray of shape (n_orders,), optional
+        Which orders the desk lets out (default: all). An order not sent never reaches the
+        book and has no executions. The random draws do not depend on ``sent``: the same
+        stream state gives the same latencies and background flow whatever the mask.
+
+    Returns
+    -------
+    VenueOutcome
+    """
+    n = orders.shape[0]
+    if sent is None:
+        sent = np.ones(n, bool)
+    sent = np.asarray(sent, dtype=bool)
+    if sent.shape != (n,):
+        raise ValueError(f"'sent' must be a bool mask of shape ({n},). Got shape {sent.shape} instead.")
+    setup = venue_setup(orders, market, cfg, minor_scale, rng)
+    orders = setup.orders
+    n_inst = market.n_instruments
+    cancel_rows = np.flatnonzero((orders["ts_cancel"] >= 0) & (setup.kind == BookEvent.LIMIT))
+    ev_inst = np.concatenate([orders["instrument"], orders["instrument"][cancel_rows]]).astype(np.int64)
+    ev_ts = np.concatenate([setup.venue_ts, orders["ts_cancel"][cancel_rows]])
+    ev_cancel = np.concatenate([np.zeros(n, np.int8), np.ones(cancel_rows.size, np.int8)])
+    ev_row = np.concatenate([np.arange(n), cancel_rows]).astype(np.int64)
+    order_ = np.lexsort((ev_row, ev_cancel, ev_ts, ev_inst))
+    ev_inst, ev_ts, ev_cancel, ev_row = ev_inst[order_], ev_ts[order_], ev_cancel[order_], ev_row[order_]
+    bounds = np.searchsorted(ev_inst, np.arange(n_inst + 1))
+    x_parts = []
+    snaps = {k: np.zeros((market.n_steps, n_inst), np.int64) for k in ("bid", "ask", "bid_qty", "ask_qty",
+                                                                        "volume", "trades")}
+    for i in range(n_inst):
+        sl = slice(bounds[i], bounds[i + 1])
+        rows = ev_row[sl]
+        keep = setup.reachable[rows] & sent[rows]
         cl = {"ts": ev_ts[sl][keep],
-              "kind": np.where(ev_cancel[sl] == 1, BookEvent.CANCEL, kind[rows]).astype(np.int8)[keep],
-              "side": side[keep], "price": lvl[keep], "qty": np.maximum(orders["qty"][rows], 1)[keep],
-              "ref": rows[keep]}
-        r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
-        capacity = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
-        run = run_book(background=bg, client=cl, n_levels=n_levels, n_client_rows=n, snap_ts=market.times,
-                       live_capacity=capacity, snap_fair=fair[i] - lo, check=False)
+              "kind": np.where(ev_cancel[sl] == 1, BookEvent.CANCEL, setup.kind[rows]).astype(np.int8)[keep],
+              "side": orders["side"][rows].astype(np.int8)[keep], "price": setup.level[rows][keep],
+              "qty": np.maximum(orders["qty"][rows], 1)[keep], "ref": rows[keep]}
+        run = run_book(background=setup.background[i], client=cl, n_levels=int(setup.n_levels[i]), n_client_rows=n,
+                       snap_ts=market.times, live_capacity=int(setup.live_capacity[i]),
+                       snap_fair=setup.fair[i] - setup.lo[i], check=False)
+        tick, lo = setup.tick[i], setup.lo[i]
         x = np.zeros(run.exec_ref.shape[0], dtype=EXECUTION_DT)
         x["order_id"] = orders["order_id"][run.exec_ref]
         x["ts"] = run.exec_ts
         x["qty"] = run.exec_qty
-        x["price"] = (run.exec_level + lo) * tick[i]
+        x["price"] = (run.exec_level + lo) * tick
         x["liquidity"] = run.exec_liquidity
-        x["arrival_mid"] = (run.arrival_mid[run.exec_ref] + lo) * tick[i]
-        bps = np.where(run.exec_liquidity == 1, cfg.taker_fee_bps, cfg.maker_fee_bps)
-        x["fee"] = np.rint(x["qty"] * x["price"] * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
+        x["arrival_mid"] = (run.arrival_mid[run.exec_ref] + lo) * tick
+        bps = np.where(run.exec_liquidity == 1, setup.taker_fee_bps, setup.maker_fee_bps)
+        x["fee"] = np.rint(x["qty"] * x["price"] * bps * 1e-4 * setup.minor_scale[i]) / setup.minor_scale[i]
         x_parts.append(x)
-        q = quotes[:, i]
-        q["ts"] = market.times
-        q["instrument"] = i
-        q["bid"] = np.where(run.bid >= 0, (run.bid + lo) * tick[i], np.nan)
-        q["ask"] = np.where(run.ask >= 0, (run.ask + lo) * tick[i], np.nan)
-        q["bid_qty"] = run.bid_qty
-        q["ask_qty"] = run.ask_qty
-        q["volume"] = run.volume
-        q["n_trades"] = run.trades
+        for k, v in (("bid", run.bid), ("ask", run.ask), ("bid_qty", run.bid_qty), ("ask_qty", run.ask_qty),
+                     ("volume", run.volume), ("trades", run.trades)):
+            snaps[k][:, i] = v
     execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
-    return VenueOutcome(orders=orders, executions=execs, quotes=quotes.ravel())
+    return VenueOutcome(orders=orders, executions=execs, quotes=venue_quotes(market, setup, **snaps))

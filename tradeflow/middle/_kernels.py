@@ -42,6 +42,9 @@ R_UNKNOWN_CLIENT = 16
 R_UNKNOWN_TRADER = 17
 R_TS_BACKWARDS = 18
 R_UNKNOWN_ORDER = 19
+R_TOO_LATE_TO_REPLACE = 20
+# OrderOrigin
+O_REPLACE = 1
 # TradingState
 T_ACTIVE = 0
 T_REDUCING_ONLY = 1
@@ -523,7 +526,31 @@ def _event_nb(events, n, order_id, ts, kind, reason, qty, price, cum, leaves):
 
 
 @njit(cache=True, nogil=True)
-def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
+def replace_qty_nb(orders, k):
+    """A cancel/replace (row ``k``) against the order it replaces: ``(reason, qty)``.
+
+    The replacement stands for what the original has left (FIX: the new OrderQty less the
+    original's CumQty); it is refused when the original was never accepted (or is not in
+    ``orders``) or has already filled in full, as a venue refuses a replace that comes too late.
+    """
+    target = orders[k]["parent_id"]
+    lo = 0
+    hi = k  # the replaced order came first
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if orders[mid]["order_id"] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo >= k or orders[lo]["order_id"] != target or orders[lo]["status"] == S_REJECTED:
+        return R_UNKNOWN_ORDER, orders[k]["qty"]
+    if orders[lo]["status"] == S_FILLED:
+        return R_TOO_LATE_TO_REPLACE, orders[k]["qty"]
+    return R_NONE, orders[lo]["qty"] - orders[lo]["filled_qty"]
+
+
+@njit(cache=True, nogil=True)
+def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
                  collar_bps, max_order_qty, max_order_notional, max_position, max_gross, credit_limit, dup_window_ns,
                  book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
                  snap_ts, snap_step, times, mid, fx, close_ts,
@@ -532,7 +559,7 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
                  risk_on, returns, fx_returns, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol, rate,
                  div_yield, call_put, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx, tail_loss, var_buf, var_level,
                  es_level, sqrt_h, lim, action, limit_state, peak, first_breach_id, mv, val, tp, gross, mx, mx_i,
-                 fills, events, pnl, risk, breaches):
+                 mark_state, fills, events, pnl, risk, breaches, nf0=0, ne0=0, nb0=0, begin=True, finish=True):
     """Process arrivals, venue executions and snapshots in time order: the desk's real-time loop.
 
     On arrival an order goes through every pre-trade control (:func:`pretrade_controls_nb`);
@@ -550,32 +577,41 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
     limits that move with marks (gross exposure, drawdown, concentration) are checked then
     (:func:`check_mark_limits_nb`), so a breach between snapshots is caught at its time.
     A fill re-marks its book x instrument at once; its effect on those limits is checked at
-    the next price update. ``mv, val, tp, gross, mx, mx_i`` are the marked state (scratch).
+    the next price update. ``mv, val, tp, gross, mx, mx_i`` are the marked state and ``mark_state``
+    ``[current grid step, fill since the last check]``, carried from piece to piece.
 
     A cancel (at the order's ``ts_cancel``) takes what is left of a working order
     off the venue: the order ends ``CANCELLED``, its fills so far stand.
 
-    ``ev_ts`` is each event's time (sorted), ``ev_ref`` an order row for arrivals and cancels, an ``execs`` row for
+    ``ev_ref`` is an order row for arrivals and cancels, an ``execs`` row for
     executions and a snapshot index for snapshots; ``exec_row`` maps each execution to its order row.
     Writes the orders' status fields, ``fills``, ``events``, ``pnl``, ``risk`` and ``breaches`` in
     place, and carries the position, lot, limit and trading state over to the next call.
+
+    The loop can be fed in pieces (the session loop feeds it each venue execution as the
+    book makes it): ``nf0, ne0, nb0`` are the counts written so far, ``begin`` marks the
+    first piece (the scenario P&L is marked at the open) and ``finish`` the last (working
+    orders expire at the close).
 
     Returns
     -------
     (n_fills_written, n_events_written, n_breaches_written, status) ; status 1 = FIFO pool full
     """
-    nf = 0
-    ne = 0
-    nb = 0
+    nf = nf0
+    ne = ne0
+    nb = nb0
     n_books = pos.shape[0]
     n_scen = spnl.shape[1]
     kv = tail_size_nb(n_scen, var_level)
     ke = tail_size_nb(n_scen, es_level)
     m = tail_len_nb(n_scen, var_level, es_level)
     n_steps = times.shape[0]
-    t_cur = 0  # the grid step whose quotes are the current marks
-    dirty = False  # a fill moved the marked state since the last limit check
-    if risk_on:
+    if begin:
+        mark_state[0] = 0  # the grid step whose quotes are the current marks
+        mark_state[1] = 0  # 1: a fill moved the marked state since the last limit check
+    t_cur = mark_state[0]
+    dirty = mark_state[1] != 0
+    if risk_on and begin:
         rebase_risk_nb(snap_ts[0], 0, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns,
                        opt_vol, rate, div_yield, call_put, returns, fx_returns, unit_pnl, fx_reb, spnl, desk_spnl,
                        tail_idx, tail_loss)
@@ -585,7 +621,10 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
     for e in range(ev_kind.shape[0]):
         kind = ev_kind[e]
         if risk_on:  # the price updates up to this event's time
-            while t_cur + 1 < n_steps and times[t_cur + 1] <= ev_ts[e]:
+            er = ev_ref[e]
+            ets = execs[er]["ts"] if kind == EV_FILL else snap_ts[er] if kind == EV_SNAPSHOT else \
+                orders[er]["ts_cancel"] if kind == EV_CANCEL else orders[er]["ts"]
+            while t_cur + 1 < n_steps and times[t_cur + 1] <= ets:
                 t_cur += 1
                 if price_update_nb(t_cur, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross,
                                    mx, mx_i) or dirty:
@@ -634,6 +673,15 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
             ts = orders[k]["ts"]
             client = orders[k]["client"]
             trader = orders[k]["trader"]
+            if orders[k]["origin"] == O_REPLACE:
+                reason, qty = replace_qty_nb(orders, k)
+                orders[k]["qty"] = max(qty, 1)
+                if reason != R_NONE:
+                    orders[k]["status"] = S_REJECTED
+                    orders[k]["reject_reason"] = reason
+                    orders[k]["ts_done"] = ts
+                    ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_REJECTED, reason, qty, np.nan, 0, 0)
+                    continue
             reason = pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, orders[k]["limit_price"],
                                           orders[k]["ref_price"], order_fx[k], pos[b, i], working_buy[b, i],
                                           working_sell[b, i], collar_bps, max_order_qty, max_order_notional,
@@ -714,6 +762,10 @@ def desk_loop_nb(ev_ts, ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst
             orders[k]["status"] = S_PARTIALLY_FILLED
             ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_PARTIALLY_FILLED, R_NONE, q, price, cum,
                            qty - cum)
+    mark_state[0] = t_cur
+    mark_state[1] = 1 if dirty else 0
+    if not finish:
+        return nf, ne, nb, 0
     # day orders still working at the close expire
     for k in range(orders.shape[0]):
         st = orders[k]["status"]

@@ -243,6 +243,76 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
         Whether this call opens a session (the morning review above). Pass False when a
         session is run in several calls, each continuing from the previous call's state.
     """
+    run = _prepare(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
+                   fifo=fifo, n_exec=executions.shape[0], session_start=session_start)
+    exec_row = _exec_rows(run.orders, executions)
+    ev_ts, ev_kind, ev_ref = run.events_without_fills()
+    n_x = executions.shape[0]
+    ev_ts = np.concatenate([ev_ts, executions["ts"]])
+    ev_kind = np.concatenate([ev_kind, np.full(n_x, _kernels.EV_FILL, np.int64)])
+    ev_ref = np.concatenate([ev_ref, np.arange(n_x, dtype=np.int64)])
+    order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
+    nf, ne, nbr, status = _kernels.desk_loop_nb(ev_kind[order_], ev_ref[order_], run.orders, executions, exec_row,
+                                                *run.kernel_args)
+    return run.outcome(state, market, nf, ne, nbr, status)
+
+
+def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
+    """Row of each execution's order in ``orders`` (sorted by ``order_id``), validated."""
+    n = orders.shape[0]
+    exec_row = np.searchsorted(orders["order_id"], executions["order_id"]).astype(np.int64)
+    if executions.size and (exec_row.max() >= n or np.any(orders["order_id"][exec_row] != executions["order_id"])):
+        raise ValueError("an execution refers to an 'order_id' that is not in orders")
+    return exec_row
+
+
+@dataclass(slots=True)
+class _DeskRun:
+    """One session's desk loop, ready to run: the orders' working copy, the loop's arguments
+    after ``(ev_kind, ev_ref, orders, execs, exec_row)`` and its outputs."""
+
+    orders: np.ndarray
+    snap_ts: np.ndarray
+    kernel_args: tuple
+    fills: np.ndarray
+    events: np.ndarray
+    pnl: np.ndarray
+    risk_rows: np.ndarray
+    breaches: np.ndarray
+    multiplier: np.ndarray
+
+    def events_without_fills(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(ts, kind, ref)`` of the arrivals, cancels and snapshots, unsorted."""
+        orders = self.orders
+        n = orders.shape[0]
+        cancels = np.flatnonzero(orders["ts_cancel"] >= 0)
+        ev_ts = np.concatenate([orders["ts"], orders["ts_cancel"][cancels], self.snap_ts])
+        ev_kind = np.concatenate([np.full(n, _kernels.EV_ARRIVAL), np.full(cancels.size, _kernels.EV_CANCEL),
+                                  np.full(self.snap_ts.size, _kernels.EV_SNAPSHOT)]).astype(np.int64)
+        ev_ref = np.concatenate([np.arange(n), cancels, np.arange(self.snap_ts.size)]).astype(np.int64)
+        return ev_ts, ev_kind, ev_ref
+
+    def outcome(self, state: DeskState, market: MarketData, nf: int, ne: int, nbr: int, status: int) -> DeskOutcome:
+        """Carry the counts into ``state`` and package what the loop wrote."""
+        if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
+            raise RuntimeError("FIFO lot pool exhausted")
+        if nbr > self.breaches.shape[0]:  # pragma: no cover - sized in _prepare for every check
+            raise RuntimeError("breach buffer overflow")
+        state.n_fills_total += nf
+        state.n_breaches_total += nbr
+        events = self.events[:ne]
+        events = events[np.argsort(events["ts"], kind="stable")]
+        events["event_id"] = np.arange(ne)
+        trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
+        positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
+        return DeskOutcome(orders=self.orders, fills=self.fills[:nf], events=events, pnl=self.pnl, positions=positions,
+                           risk=self.risk_rows, breaches=self.breaches[:nbr].copy())
+
+
+def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
+             pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int,
+             session_start: bool = True) -> _DeskRun:
+    """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions."""
     orders = orders.copy()
     n = orders.shape[0]
     n_books, n_inst = state.shape
@@ -253,9 +323,6 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     for name, hi in (("book", n_books), ("instrument", n_inst)):
         if n and (orders[name].min() < 0 or orders[name].max() >= hi):
             raise ValueError(f"order {name!r} out of range [0, {hi}): got {orders[name].min()}..{orders[name].max()}")
-    exec_row = np.searchsorted(orders["order_id"], executions["order_id"]).astype(np.int64)
-    if executions.size and (exec_row.max() >= n or np.any(orders["order_id"][exec_row] != executions["order_id"])):
-        raise ValueError("an execution refers to an 'order_id' that is not in orders")
     inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
     order_fx = market.fx[inst_ccy[orders["instrument"]], market.step_of(orders["ts"])]
 
@@ -266,16 +333,10 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
 
     snap_ts = _snapshot_times(market, close_ts, pnl_interval_s)
     snap_step = market.step_of(snap_ts).astype(np.int64)
-    n_x = executions.shape[0]
+    n_x = int(n_exec)
     cancels = np.flatnonzero(orders["ts_cancel"] >= 0)
     if cancels.size and np.any(orders["ts_cancel"][cancels] < orders["ts"][cancels]):
         raise ValueError("an order's 'ts_cancel' is before its 'ts'")
-    ev_ts = np.concatenate([orders["ts"], executions["ts"], orders["ts_cancel"][cancels], snap_ts])
-    ev_kind = np.concatenate([np.full(n, _kernels.EV_ARRIVAL), np.full(n_x, _kernels.EV_FILL),
-                              np.full(cancels.size, _kernels.EV_CANCEL),
-                              np.full(snap_ts.size, _kernels.EV_SNAPSHOT)]).astype(np.int64)
-    ev_ref = np.concatenate([np.arange(n), np.arange(n_x), cancels, np.arange(snap_ts.size)]).astype(np.int64)
-    order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
 
     working_buy = np.zeros((n_books, n_inst), np.int64)
     working_sell = np.zeros((n_books, n_inst), np.int64)
@@ -341,12 +402,12 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     m = int(tail_width_nb(returns.shape[1], float(rc_levels[0]), float(rc_levels[1])))
     tail_idx = np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1))  # VaR/ES tails of the books and the desk
     tail_loss = np.zeros((n_books + 1, m))
-    shape = (n_books, n_inst)  # the marked state at every price update (scratch)
+    shape = (n_books, n_inst)  # the marked state at every price update, carried from piece to piece
     mv, val = np.zeros(shape), np.zeros(shape)
     tp, gross, mx, mx_i = np.zeros(n_books), np.zeros(n_books), np.zeros(n_books), np.full(n_books, -1, np.int64)
-
-    nf, ne, nbr, status = _kernels.desk_loop_nb(
-        ev_ts[order_], ev_kind[order_], ev_ref[order_], orders, executions, exec_row, order_fx, inst_ccy,
+    mark_state = np.zeros(2, np.int64)
+    kernel_args = (
+        order_fx, inst_ccy,
         float(limits.price_collar_bps), int(limits.max_order_qty), float(limits.max_order_notional), max_position,
         int(limits.max_gross_position_qty), float(limits.client_credit_limit),
         np.int64(round(limits.duplicate_window_s * 1e9)),
@@ -357,18 +418,8 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
         risk_on, returns, fx_returns, ri.asset_class, ri.underlying, ri.multiplier, ri.strike, ri.expiry_ns, ri.vol,
         ri.rate, ri.div_yield, ri.call_put, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx, tail_loss, var_buf,
         float(rc_levels[0]), float(rc_levels[1]), sqrt_h, lim, np.int8(action), state.limit_state, state.peak,
-        np.int64(state.n_breaches_total), mv, val, tp, gross, mx, mx_i, fills, events, pnl, risk_rows, breaches,
+        np.int64(state.n_breaches_total), mv, val, tp, gross, mx, mx_i, mark_state, fills, events, pnl, risk_rows,
+        breaches,
     )
-    if nbr > breaches.shape[0]:  # pragma: no cover - sized above for every check
-        raise RuntimeError("breach buffer overflow")
-    if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
-        raise RuntimeError("FIFO lot pool exhausted")
-    state.n_fills_total += nf
-    state.n_breaches_total += nbr
-    events = events[:ne]
-    events = events[np.argsort(events["ts"], kind="stable")]
-    events["event_id"] = np.arange(ne)
-    trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
-    positions = state.positions(market.mid[:, -1], trade_date, ri.multiplier)
-    return DeskOutcome(orders=orders, fills=fills[:nf], events=events, pnl=pnl, positions=positions,
-                       risk=risk_rows, breaches=breaches[:nbr].copy())
+    return _DeskRun(orders=orders, snap_ts=snap_ts, kernel_args=kernel_args, fills=fills, events=events, pnl=pnl,
+                    risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)

@@ -1,0 +1,67 @@
+"""The desk and the books in one time order, against running them one after the other.
+
+``desk.session``: :func:`tradeflow.session.run_session` over one session's client flow (every
+book's background liquidity included), beside the venue then the desk run separately over the
+same inputs (``run_venue`` for all orders, then ``run_desk`` discarding rejected orders' fills):
+the cheaper construction this library used before, which lets rejected orders take liquidity.
+Getting the same answer as the session loop that way takes a fixed point (venue, desk, venue
+with only the accepted orders, ...) of about ten rounds on the default day; its cost is
+``rounds x`` the baseline.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+import tradeflow
+from benchmarks._harness import Bench, register
+from tradeflow import sim
+from tradeflow.front import generate_flow, run_venue
+from tradeflow.market import BusinessCalendar, simulate_market
+from tradeflow.market.scenarios import simulate_scenarios
+from tradeflow.middle import DeskState, RiskSetup, run_desk
+from tradeflow.schema import NS_PER_DAY
+from tradeflow.session import run_session
+
+
+@register("desk.session", unit="orders")
+def session(b: Bench) -> None:
+    n_orders = b.size(quick=20_000, full=100_000)
+    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": n_orders}})
+    ss = np.random.SeedSequence(0)
+    rngs = {n: np.random.default_rng(c) for n, c in zip(sim.STREAMS, ss.spawn(len(sim.STREAMS)), strict=True)}
+    mcfg = cfg.market
+    day = BusinessCalendar(mcfg.holidays).business_days(mcfg.trade_date, 1, [mcfg.base_currency])[0]
+    market = simulate_market(mcfg, rngs["market"], trade_date=day, open_mid=None, open_fx=None, garch_state=None,
+                             prices=None)
+    scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
+    minor = scale[market.instruments["currency_id"].to_numpy(np.int64)]
+    orders, _ = generate_flow(cfg.flow, market, rngs["flow"], first_order_id=0, first_parent_id=0)
+    risk = RiskSetup.from_market(market, simulate_scenarios(mcfg, rngs["scenarios"], cfg.risk.n_scenarios),
+                                 cfg.risk, cfg.limits)
+    close_ts = int(day.astype(np.int64)) * NS_PER_DAY + mcfg.session_close_ns
+    start = rngs["execution"].bit_generator.state
+    flat = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    b.param(orders=len(orders), instruments=market.n_instruments, books=cfg.flow.n_books,
+            background_events_per_second=cfg.execution.book_events_per_second)
+
+    def rng():
+        r = np.random.default_rng()
+        r.bit_generator.state = start
+        return r
+
+    def together():
+        return run_session(orders, market, cfg.execution, cfg.pretrade, copy.deepcopy(flat), rng(), minor,
+                           close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+
+    def one_after_the_other():
+        venue = run_venue(orders, market, cfg.execution, minor, rng())
+        return run_desk(venue.orders, venue.executions, market, cfg.pretrade, copy.deepcopy(flat),
+                        close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+
+    repeats = 1 if b.quick else None  # a whole session of background liquidity per call
+    b.target("run_session (desk + books, one time order)", together, n=len(orders), repeats=repeats)
+    b.baseline("run_venue then run_desk (one round of the fixed point)", one_after_the_other, n=len(orders),
+               repeats=repeats)

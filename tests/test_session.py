@@ -1,0 +1,136 @@
+"""The desk and the books in one time order (tradeflow.session) against an independent construction.
+
+The reference runs the venue alone for a set of orders the desk "sent", then the desk alone,
+and repeats with the orders the desk accepted until the two agree (a fixed point). Every
+fixed point is the causal result: up to the first order where a guess and the desk differ,
+both saw the same fills, so the desk's decision there is the one the session loop takes. So
+the session loop must reproduce the fixed point exactly: orders, executions, quotes, fills,
+events, P&L, risk rows and breaches.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+import tradeflow.session
+from tests.conftest import small_config
+from tradeflow import sim
+from tradeflow.front import generate_flow, run_venue
+from tradeflow.market import BusinessCalendar, simulate_market
+from tradeflow.market.scenarios import simulate_scenarios
+from tradeflow.middle import DeskState, RiskSetup, run_desk
+from tradeflow.schema import NS_PER_DAY, OrderStatus
+from tradeflow.session import run_session
+
+
+def _session_inputs(cfg, seed):
+    ss = np.random.SeedSequence(seed)
+    rngs = {n: np.random.default_rng(c) for n, c in zip(sim.STREAMS, ss.spawn(len(sim.STREAMS)), strict=True)}
+    mcfg = cfg.market
+    day = BusinessCalendar(mcfg.holidays).business_days(mcfg.trade_date, 1, [mcfg.base_currency])[0]
+    market = simulate_market(mcfg, rngs["market"], trade_date=day, open_mid=None, open_fx=None, garch_state=None,
+                             prices=None)
+    scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
+    minor = scale[market.instruments["currency_id"].to_numpy(np.int64)]
+    orders, _ = generate_flow(cfg.flow, market, rngs["flow"], first_order_id=0, first_parent_id=0)
+    risk = RiskSetup.from_market(market, simulate_scenarios(mcfg, rngs["scenarios"], cfg.risk.n_scenarios),
+                                 cfg.risk, cfg.limits)
+    close_ts = int(day.astype(np.int64)) * NS_PER_DAY + mcfg.session_close_ns
+    return market, minor, orders, risk, close_ts, rngs["execution"]
+
+
+def _fixed_point(cfg, market, minor, orders, risk, close_ts, rng, state0, max_iter=60):
+    start = rng.bit_generator.state
+    sent = np.ones(orders.shape[0], bool)
+    for it in range(max_iter):
+        rng.bit_generator.state = start
+        venue = run_venue(orders, market, cfg.execution, minor, rng, sent=sent)
+        state = copy.deepcopy(state0)
+        desk = run_desk(venue.orders, venue.executions, market, cfg.pretrade, state, close_ts=close_ts,
+                        pnl_interval_s=cfg.pnl_interval_seconds, risk=risk, fifo=cfg.risk.pnl_method == "fifo")
+        accepted = desk.orders["status"] != OrderStatus.REJECTED
+        if np.array_equal(accepted, sent):
+            return venue, desk, state, it
+        sent = accepted
+    raise AssertionError("the reference did not reach a fixed point")
+
+
+def _assert_records_equal(got, want, name):
+    assert got.dtype == want.dtype and got.shape == want.shape, name
+    for f in got.dtype.names:
+        np.testing.assert_array_equal(got[f], want[f], err_msg=f"{name}.{f}")
+
+
+@pytest.mark.parametrize("seed, overrides", [
+    (0, {}),
+    (1, {"pretrade": {"max_position_qty": 6_000}, "risk": {"pnl_method": "fifo"}}),
+    (2, {"pretrade": {"max_position_qty": 4_000, "client_credit_limit": 2e6},
+         "execution": {"latency_jitter_us": 0.0}}),
+])
+def test_session_is_the_causal_fixed_point(seed, overrides):
+    cfg = small_config(4_000, **overrides)
+    market, minor, orders, risk, close_ts, rng = _session_inputs(cfg, seed)
+    state0 = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    # a desk that carries positions in, as on a later day of a run
+    state0.pos[0, :3] = [1_500, -700, 300]
+    state0.avg[0, :3] = market.mid[:3, 0]
+    start = rng.bit_generator.state
+    state = copy.deepcopy(state0)
+    got = run_session(orders, market, cfg.execution, cfg.pretrade, state, rng, minor, close_ts=close_ts,
+                      pnl_interval_s=cfg.pnl_interval_seconds, risk=risk, fifo=cfg.risk.pnl_method == "fifo")
+    end = rng.bit_generator.state
+    rng.bit_generator.state = start
+    venue, desk, ref_state, iterations = _fixed_point(cfg, market, minor, orders, risk, close_ts, rng, state0)
+    assert rng.bit_generator.state == end  # the same draws, whatever the desk decides
+    assert (desk.orders["status"] == OrderStatus.REJECTED).any()
+    for name in ("orders", "executions", "quotes"):
+        _assert_records_equal(getattr(got.venue if name != "orders" else got.desk, name),
+                              getattr(venue if name != "orders" else desk, name), name)
+    for name in ("fills", "events", "pnl", "risk", "breaches", "positions"):
+        _assert_records_equal(getattr(got.desk, name), getattr(desk, name), name)
+    for f in ("pos", "avg", "realized", "fees", "n_fills", "book_state", "limit_state", "peak"):
+        np.testing.assert_array_equal(getattr(state, f), getattr(ref_state, f), err_msg=f)
+
+
+def test_rejected_orders_never_reach_the_book():
+    cfg = small_config(3_000, pretrade={"max_position_qty": 3_000})
+    market, minor, orders, risk, close_ts, rng = _session_inputs(cfg, 5)
+    state = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    out = run_session(orders, market, cfg.execution, cfg.pretrade, state, rng, minor, close_ts=close_ts,
+                      pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+    rejected = out.desk.orders["order_id"][out.desk.orders["status"] == OrderStatus.REJECTED]
+    assert rejected.size > 0
+    assert not np.isin(out.venue.executions["order_id"], rejected).any()
+    # every execution the venue made reached the desk as a fill
+    assert out.venue.executions.shape[0] == out.desk.fills.shape[0]
+    np.testing.assert_array_equal(np.sort(out.venue.executions["qty"]), np.sort(out.desk.fills["qty"]))
+
+
+def test_session_wants_the_book_venue():
+    cfg = small_config(100, execution={"venue": "quote"})
+    market, minor, orders, risk, close_ts, rng = _session_inputs(cfg, 0)
+    with pytest.raises(ValueError, match="venue='quote'"):
+        run_session(orders, market, cfg.execution, cfg.pretrade, DeskState.flat(cfg.flow.n_books, 10), rng, minor,
+                    close_ts=close_ts, pnl_interval_s=600.0)
+
+
+def test_a_session_that_outgrows_its_buffers_runs_again_from_the_morning(monkeypatch):
+    cfg = small_config(2_000, pretrade={"max_position_qty": 5_000})
+    market, minor, orders, risk, close_ts, rng = _session_inputs(cfg, 3)
+    start = rng.bit_generator.state
+    state0 = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    want_state = copy.deepcopy(state0)
+    want = run_session(orders, market, cfg.execution, cfg.pretrade, want_state, rng, minor, close_ts=close_ts,
+                       pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+    monkeypatch.setattr(tradeflow.session, "_EXEC_ROOM_PER_ORDER", 0)  # room for 64: several retries
+    rng.bit_generator.state = start
+    state = copy.deepcopy(state0)
+    got = run_session(orders, market, cfg.execution, cfg.pretrade, state, rng, minor, close_ts=close_ts,
+                      pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+    assert want.venue.executions.shape[0] > 64
+    _assert_records_equal(got.venue.executions, want.venue.executions, "executions")
+    for name in ("orders", "fills", "events", "pnl", "risk", "breaches"):
+        _assert_records_equal(getattr(got.desk, name), getattr(want.desk, name), name)
+    np.testing.assert_array_equal(state.pos, want_state.pos)
+    assert state.n_fills_total == want_state.n_fills_total

@@ -1,0 +1,314 @@
+"""Numba kernels of the limit order book, one event at a time, for any number of instruments.
+
+Every instrument's book lives in shared flat arrays: its price levels at
+``[level0, level0 + n_levels)`` of the level arrays, its order slots from ``slot0`` of the
+slot arrays and its live list of background orders from ``live0`` of ``live``. Slot numbers
+stored in the links (``o_next``, ``o_prev``, ``lvl_head``, ``lvl_tail``, ``live``,
+``client_slot``) are global; prices (``o_price``, best bid/ask) are levels local to the
+instrument. The per-instrument scalars sit in one row of ``bs`` (the ``BS_*`` columns).
+
+:func:`book_event_nb` processes one event and :func:`book_snapshot_nb` records one top of
+book, so a caller can interleave the books with anything else in time order: the single
+book of :func:`tradeflow.front._kernels.book_run_nb` and the desk's session loop
+(:mod:`tradeflow._session_kernels`) share this code.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+# Event kinds of the venue's input streams (mirrored by tradeflow.front.orderbook.BookEvent).
+K_LIMIT = 0  # a day limit order: match what crosses, rest the remainder
+K_IOC = 1  # immediate-or-cancel limit: match what crosses, cancel the remainder
+K_FOK = 2  # fill-or-kill limit: match in full if the book holds enough within the limit, else nothing
+K_MARKET = 3  # walks the book at any price; the remainder is cancelled
+K_CANCEL = 4  # cancel a client order (``ref`` is its row)
+K_BG_CANCEL = 5  # background cancel: ``u`` in [0, 1) picks a slot of the live list (a no-op past its end)
+
+# Execution liquidity codes (schema.Liquidity).
+LIQ_MAKER = 0
+LIQ_TAKER = 1
+
+# Kernel status codes.
+BOOK_OK = 0
+BOOK_EXEC_OVERFLOW = 1
+
+# Columns of the per-instrument state rows ``bs``.
+BS_BEST_BID = 0  # best bid level, -1 when empty
+BS_BEST_ASK = 1  # best ask level, n_levels when empty
+BS_N_SLOTS = 2  # slots used
+BS_N_LIVE = 3  # live background orders
+BS_VOLUME = 4  # cumulative traded quantity (background included)
+BS_TRADES = 5  # cumulative trades
+BS_N_LEVELS = 6
+BS_LEVEL0 = 7
+BS_SLOT0 = 8
+BS_LIVE0 = 9
+BS_LIVE_CAP = 10
+BS_COLUMNS = 11
+
+
+@njit(cache=True, nogil=True)
+def book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty):
+    """Empty the book of the instrument whose state row is ``bs`` (its offsets already set)."""
+    lv0 = bs[BS_LEVEL0]
+    for lvl in range(lv0, lv0 + bs[BS_N_LEVELS]):
+        lvl_head[lvl] = -1
+        lvl_tail[lvl] = -1
+        lvl_qty[lvl] = 0
+    bs[BS_BEST_BID] = -1
+    bs[BS_BEST_ASK] = bs[BS_N_LEVELS]
+    bs[BS_N_SLOTS] = 0
+    bs[BS_N_LIVE] = 0
+    bs[BS_VOLUME] = 0
+    bs[BS_TRADES] = 0
+
+
+@njit(cache=True, nogil=True)
+def _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail):
+    lvl = lv0 + o_price[s]
+    p = o_prev[s]
+    n = o_next[s]
+    if p >= 0:
+        o_next[p] = n
+    else:
+        lvl_head[lvl] = n
+    if n >= 0:
+        o_prev[n] = p
+    else:
+        lvl_tail[lvl] = p
+
+
+@njit(cache=True, nogil=True)
+def _live_remove_nb(s, li0, live, live_pos, n_live):
+    # swap-remove a background order from the live list; returns the new length
+    k = live_pos[s]
+    last = live[li0 + n_live - 1]
+    live[li0 + k] = last
+    live_pos[last] = k
+    live_pos[s] = -1
+    return n_live - 1
+
+
+@njit(cache=True, nogil=True)
+def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live,
+                   live_pos, n_live):
+    """Cancel every background order resting at local level ``lvl``; returns the new live count."""
+    s = lvl_head[lv0 + lvl]
+    while s >= 0:
+        nxt = o_next[s]
+        if o_ref[s] < 0:
+            _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail)
+            lvl_qty[lv0 + lvl] -= o_qty[s]
+            o_qty[s] = 0
+            if live_pos[s] >= 0:
+                n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+        s = nxt
+    return n_live
+
+
+@njit(cache=True, nogil=True)
+def book_snapshot_nb(bs, fair, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live, live_pos,
+                     out_row, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades):
+    """Pull the background quotes the fair price ``fair`` (a level; NaN: none) has run through,
+    then record the top of the book at ``out_row`` of the ``snap_*`` arrays.
+
+    Market makers do not leave quotes the fair price has passed; client orders stay.
+    """
+    n_levels = bs[BS_N_LEVELS]
+    lv0 = bs[BS_LEVEL0]
+    li0 = bs[BS_LIVE0]
+    best_bid = bs[BS_BEST_BID]
+    best_ask = bs[BS_BEST_ASK]
+    n_live = bs[BS_N_LIVE]
+    if fair == fair:
+        while best_bid >= 0 and best_bid > fair:
+            lvl = best_bid
+            n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                                    lvl_qty, live, live_pos, n_live)
+            if lvl_qty[lv0 + lvl] > 0:
+                break  # a client order holds the level
+            while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
+                best_bid -= 1
+        while best_ask < n_levels and best_ask < fair:
+            lvl = best_ask
+            n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                                    lvl_qty, live, live_pos, n_live)
+            if lvl_qty[lv0 + lvl] > 0:
+                break
+            while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
+                best_ask += 1
+    bs[BS_BEST_BID] = best_bid
+    bs[BS_BEST_ASK] = best_ask
+    bs[BS_N_LIVE] = n_live
+    snap_bid[out_row] = best_bid
+    snap_ask[out_row] = best_ask if best_ask < n_levels else -1
+    snap_bid_qty[out_row] = lvl_qty[lv0 + best_bid] if best_bid >= 0 else 0
+    snap_ask_qty[out_row] = lvl_qty[lv0 + best_ask] if best_ask < n_levels else 0
+    snap_cum_volume[out_row] = bs[BS_VOLUME]
+    snap_cum_trades[out_row] = bs[BS_TRADES]
+
+
+@njit(cache=True, nogil=True)
+def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
+                  o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos,
+                  client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, nx):
+    """Process one event in one instrument's book (state row ``bs``).
+
+    Prices are local levels in ``[0, n_levels)``. Each match trades at the resting order's
+    price; client executions (``ref >= 0`` as taker, a resting client order as maker) are
+    appended to ``x_*`` from row ``nx`` (``x_ref`` is the client row); background-only trades
+    only count in the volume. ``arrival_mid[ref]`` is bid + ask levels (twice the mid) when a
+    client order arrives, -1 if a side is empty.
+
+    Returns
+    -------
+    (status, nx) : ``BOOK_EXEC_OVERFLOW`` when ``x_*`` is full (the book is then inconsistent).
+    """
+    n_levels = bs[BS_N_LEVELS]
+    lv0 = bs[BS_LEVEL0]
+    li0 = bs[BS_LIVE0]
+    best_bid = bs[BS_BEST_BID]
+    best_ask = bs[BS_BEST_ASK]
+    n_live = bs[BS_N_LIVE]
+    cap = x_ref.shape[0]
+    status = BOOK_OK
+
+    if kind == K_CANCEL or kind == K_BG_CANCEL:
+        if kind == K_CANCEL:
+            s = client_slot[ref]
+            if s < 0:
+                return status, nx  # already filled or never rested
+            client_slot[ref] = -1
+        else:
+            k = int(u * bs[BS_LIVE_CAP])
+            if k >= n_live:
+                return status, nx  # thinning: a per-order cancel hazard of rate / live capacity
+            s = live[li0 + k]
+            n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+        lvl = o_price[s]
+        _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail)
+        lvl_qty[lv0 + lvl] -= o_qty[s]
+        o_qty[s] = 0
+        if lvl_qty[lv0 + lvl] == 0:
+            if lvl == best_bid:
+                while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
+                    best_bid -= 1
+            elif lvl == best_ask:
+                while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
+                    best_ask += 1
+        bs[BS_BEST_BID] = best_bid
+        bs[BS_BEST_ASK] = best_ask
+        bs[BS_N_LIVE] = n_live
+        return status, nx
+
+    # ---------------------------------------------------------------- new orders
+    if ref >= 0:
+        if best_bid >= 0 and best_ask < n_levels:
+            arrival_mid[ref] = best_bid + best_ask
+        else:
+            arrival_mid[ref] = -1
+    if kind == K_MARKET:
+        price = n_levels - 1 if side > 0 else 0
+    if kind == K_FOK:
+        avail = 0
+        if side > 0:
+            lvl = best_ask
+            while lvl <= price and lvl < n_levels and avail < qty:
+                avail += lvl_qty[lv0 + lvl]
+                lvl += 1
+        else:
+            lvl = best_bid
+            while lvl >= price and lvl >= 0 and avail < qty:
+                avail += lvl_qty[lv0 + lvl]
+                lvl -= 1
+        if avail < qty:
+            return status, nx  # killed: nothing trades
+    volume = bs[BS_VOLUME]
+    trades = bs[BS_TRADES]
+    # match against the opposite side, best level first, FIFO inside a level
+    while qty > 0:
+        if side > 0:
+            if best_ask >= n_levels or best_ask > price:
+                break
+            lvl = best_ask
+        else:
+            if best_bid < 0 or best_bid < price:
+                break
+            lvl = best_bid
+        s = lvl_head[lv0 + lvl]
+        q = min(qty, o_qty[s])
+        qty -= q
+        o_qty[s] -= q
+        lvl_qty[lv0 + lvl] -= q
+        volume += q
+        trades += 1
+        maker = o_ref[s]
+        if ref >= 0 or maker >= 0:
+            if nx + 2 > cap:
+                status = BOOK_EXEC_OVERFLOW
+                break
+            if ref >= 0:
+                x_ref[nx] = ref
+                x_ts[nx] = ts
+                x_qty[nx] = q
+                x_price[nx] = lvl
+                x_liq[nx] = LIQ_TAKER
+                nx += 1
+            if maker >= 0:
+                x_ref[nx] = maker
+                x_ts[nx] = ts
+                x_qty[nx] = q
+                x_price[nx] = lvl
+                x_liq[nx] = LIQ_MAKER
+                nx += 1
+        if o_qty[s] == 0:
+            _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail)
+            if maker >= 0:
+                client_slot[maker] = -1
+            elif live_pos[s] >= 0:
+                n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+        if lvl_qty[lv0 + lvl] == 0:
+            if side > 0:
+                while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
+                    best_ask += 1
+            else:
+                while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
+                    best_bid -= 1
+    bs[BS_VOLUME] = volume
+    bs[BS_TRADES] = trades
+    if status == BOOK_OK and qty > 0 and kind == K_LIMIT:
+        # rest the remainder at the back of its level's queue (IOC/FOK/market remainders are cancelled)
+        s = bs[BS_SLOT0] + bs[BS_N_SLOTS]
+        bs[BS_N_SLOTS] += 1
+        o_price[s] = price
+        o_qty[s] = qty
+        o_side[s] = side
+        o_ref[s] = ref
+        o_next[s] = -1
+        t = lvl_tail[lv0 + price]
+        o_prev[s] = t
+        if t >= 0:
+            o_next[t] = s
+        else:
+            lvl_head[lv0 + price] = s
+        lvl_tail[lv0 + price] = s
+        lvl_qty[lv0 + price] += qty
+        if side > 0:
+            if price > best_bid:
+                best_bid = price
+        elif price < best_ask:
+            best_ask = price
+        if ref >= 0:
+            client_slot[ref] = s
+        else:
+            if n_live < bs[BS_LIVE_CAP]:
+                live[li0 + n_live] = s
+                live_pos[s] = n_live
+                n_live += 1
+            else:
+                live_pos[s] = -1  # beyond the live list: never cancelled at random
+    bs[BS_BEST_BID] = best_bid
+    bs[BS_BEST_ASK] = best_ask
+    bs[BS_N_LIVE] = n_live
+    return status, nx

@@ -1,0 +1,139 @@
+"""One trading session of the desk and its venue together, order by order (the book venue).
+
+:func:`run_session` is what :func:`tradeflow.simulate` runs each day with the book venue:
+the middle office checks each order when it arrives, only accepted orders reach the books
+(after their latency), and each execution reaches the desk as the book makes it. So a
+rejected order never takes or adds liquidity, and the next order's checks see every fill
+before it. With the quote venue an order's fills do not depend on other orders, so the venue
+can run first (:func:`tradeflow.middle.run_desk` discards the executions of rejected orders).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradeflow import _session_kernels as _k
+from tradeflow.config import ExecutionConfig, PreTradeConfig
+from tradeflow.front._book_kernels import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
+from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
+from tradeflow.market.paths import MarketData
+from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
+from tradeflow.schema import EXECUTION_DT
+
+__all__ = ["SessionOutcome", "run_session"]
+
+_EXEC_ROOM_PER_ORDER = 4  # first guess of executions per order; a session that makes more runs again
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    """What one session produced: the venue's side (orders as sent, executions, quotes) and the desk's."""
+
+    venue: VenueOutcome
+    desk: DeskOutcome
+
+
+def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConfig, pretrade: PreTradeConfig,
+                state: DeskState, rng: np.random.Generator, minor_scale: np.ndarray, *, close_ts: int,
+                pnl_interval_s: float, risk: RiskSetup | None = None, fifo: bool = False) -> SessionOutcome:
+    """Run the desk and a limit order book per instrument over one session, in one time order.
+
+    Parameters
+    ----------
+    orders : ndarray of ORDER_DT
+        The session's client orders sorted by ``ts`` (and ``order_id``).
+    market : MarketData
+        The session's fair prices, grid, profile and FX.
+    execution : ExecutionConfig
+        The venue (``venue == "book"``): latency, fees and background liquidity.
+    pretrade : PreTradeConfig
+    state : DeskState
+        Positions carried in; updated in place to the state at the close.
+    rng : numpy.random.Generator
+        The execution stream: latencies, then each book's background flow, drawn exactly as
+        :func:`tradeflow.front.run_venue` draws them.
+    minor_scale : float64 ndarray of shape (n_instruments,)
+        10 ** minor units of each instrument's currency; fees are rounded to it.
+    close_ts, pnl_interval_s, risk, fifo
+        As for :func:`tradeflow.middle.run_desk`.
+
+    Returns
+    -------
+    SessionOutcome
+    """
+    if execution.venue != "book":
+        raise ValueError(f"run_session runs the book venue; got ExecutionConfig.venue={execution.venue!r}")
+    setup = venue_setup(orders, market, execution, minor_scale, rng)
+    sent_orders = setup.orders
+    n = sent_orders.shape[0]
+    n_inst = market.n_instruments
+    # the venue's stream: every book's background events, then the clients' arrivals at the venue;
+    # a stable sort by time keeps that order on ties (background first, books in order, then order rows)
+    bg_len = np.array([b["ts"].shape[0] for b in setup.background], np.int64)
+    bg = {f: np.concatenate([b[f] for b in setup.background]) if n_inst else np.zeros(0)
+          for f in ("ts", "kind", "side", "price", "qty", "u")}
+    n_bg = int(bg_len.sum())
+    v_ts = np.concatenate([bg["ts"], setup.venue_ts])
+    v_inst = np.concatenate([np.repeat(np.arange(n_inst, dtype=np.int64), bg_len),
+                             sent_orders["instrument"].astype(np.int64)])
+    v_row = np.concatenate([np.arange(n_bg, dtype=np.int64), np.arange(n, dtype=np.int64)])
+    v_client = np.concatenate([np.zeros(n_bg, bool), np.ones(n, bool)])
+    client_order = np.argsort(setup.venue_ts, kind="stable")
+    v_order = np.concatenate([np.arange(n_bg), n_bg + client_order])
+    v_order = v_order[np.argsort(v_ts[v_order], kind="stable")]
+    v_ts, v_inst, v_row, v_client = v_ts[v_order], v_inst[v_order], v_row[v_order], v_client[v_order]
+
+    # the books' shared arrays: levels, order slots and live lists one instrument after another
+    n_slots = bg_len + np.bincount(sent_orders["instrument"], minlength=n_inst).astype(np.int64) + 1
+    bs = np.zeros((n_inst, BS_COLUMNS), np.int64)
+    bs[:, BS_N_LEVELS] = setup.n_levels
+    bs[:, BS_LEVEL0] = np.concatenate([[0], np.cumsum(setup.n_levels)[:-1]])
+    bs[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots)[:-1]])
+    bs[:, BS_LIVE0] = np.concatenate([[0], np.cumsum(setup.live_capacity)[:-1]])
+    bs[:, BS_LIVE_CAP] = setup.live_capacity
+    total_levels, total_slots = int(setup.n_levels.sum()), int(n_slots.sum())
+    grid_fair = np.ascontiguousarray(setup.fair - setup.lo[:, None], dtype=np.float64)
+    n_grid = market.n_steps
+
+    saved = copy.deepcopy(state)
+    cap = _EXEC_ROOM_PER_ORDER * n + 64
+    while True:
+        run = _prepare(sent_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
+                       risk=risk, fifo=fifo, n_exec=cap)
+        d_ts, d_kind, d_ref = run.events_without_fills()
+        d_order = np.lexsort((d_ref, d_kind, d_ts))
+        execs = np.zeros(cap, EXECUTION_DT)
+        exec_row = np.zeros(cap, np.int64)
+        x = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.int8)]
+        snaps = [np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)]
+        status, nx, nf, ne, nbr = _k.session_loop_nb(
+            d_ts[d_order], d_kind[d_order], d_ref[d_order], v_ts, v_inst, v_row, v_client,
+            bg["kind"].astype(np.int8), bg["side"].astype(np.int8), bg["price"].astype(np.int64),
+            bg["qty"].astype(np.int64), bg["u"].astype(np.float64), market.times.astype(np.int64), grid_fair,
+            setup.kind, setup.level, setup.reachable, setup.lo, setup.tick, float(setup.taker_fee_bps),
+            float(setup.maker_fee_bps), setup.minor_scale,
+            bs, np.empty(total_slots, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int8),
+            np.full(total_slots, -1, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int64),
+            np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
+            np.empty(int(setup.live_capacity.sum()), np.int64), np.full(total_slots, -1, np.int64),
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x, *snaps,
+            run.orders, execs, exec_row, run.kernel_args)
+        if status == _k.SESSION_OK:
+            break
+        if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
+            raise RuntimeError("FIFO lot pool exhausted")
+        # more executions than room for: run again from the morning's state with twice the room
+        restored = copy.deepcopy(saved)
+        for f in state.__dataclass_fields__:
+            setattr(state, f, getattr(restored, f))
+        cap *= 2
+    desk = run.outcome(state, market, nf, ne, nbr, 0)
+    execs = execs[:nx]
+    execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
+    bid, ask, bid_qty, ask_qty, cum_volume, cum_trades = snaps
+    quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
+                          np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
+    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes), desk=desk)
