@@ -10,7 +10,7 @@ from tradeflow.config import LimitsConfig, RiskConfig, SimulationConfig
 from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import simulate_market
 from tradeflow.middle import DeskState, run_desk
-from tradeflow.schema import NS_PER_DAY, BreachLevel, OrderStatus, RejectReason
+from tradeflow.schema import NS_PER_DAY, BreachLevel, OrderOrigin, OrderStatus, RejectReason
 
 
 def test_risk_rows_per_snapshot_and_desk_aggregates(small_run):
@@ -75,7 +75,11 @@ def test_kill_switch_rejects_everything():
     close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
     out = run_desk(orders, execs, market, cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
     assert (out.orders["status"] == OrderStatus.REJECTED).all()
-    assert (out.orders["reject_reason"] == RejectReason.KILL_SWITCH).all()
+    # the kill switch refuses every order; a cancel/replace is refused before the controls run, as its
+    # original (refused too) is not working
+    replace = out.orders["origin"] == OrderOrigin.REPLACE
+    assert (out.orders["reject_reason"][~replace] == RejectReason.KILL_SWITCH).all()
+    assert (out.orders["reject_reason"][replace] == RejectReason.UNKNOWN_ORDER).all()
     assert len(out.fills) == 0
 
 
