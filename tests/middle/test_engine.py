@@ -256,7 +256,8 @@ _REPLAY_LIMITS = {"max_position_qty": 3_000, "price_collar_bps": 300.0, "max_ord
 @functools.lru_cache(maxsize=2)
 def _replay_session(seed):
     """A desk-day (with cancels and resent duplicates) run through run_desk, and its event stream."""
-    cfg = small_config(300, pretrade=_REPLAY_LIMITS, flow={"fat_finger_rate": 0.05})
+    # no cancel/replace: the engine's stream has no replace (tests/test_replace.py covers the desk loop's)
+    cfg = small_config(300, pretrade=_REPLAY_LIMITS, flow={"fat_finger_rate": 0.05, "replace_rate": 0.0})
     rng = np.random.default_rng(seed)
     market = simulate_market(cfg.market, rng)
     orders = generate_orders(cfg.flow, market, rng, first_order_id=1_000)
