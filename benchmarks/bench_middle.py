@@ -13,7 +13,7 @@ import pandas as pd
 
 from benchmarks._harness import Bench, register
 from tradeflow.middle import _engine_kernels as ek
-from tradeflow.middle._risk_kernels import tail_size_nb
+from tradeflow.middle._risk_kernels import tail_width_nb
 from tradeflow.middle.engine import ENGINE_ORDER_DT
 from tradeflow.middle.positions import post_trade
 from tradeflow.schema import BREACH_DT
@@ -172,13 +172,13 @@ def _kernel_incremental_var(f, unit, n_books: int, with_var: bool = True) -> Non
     n_inst, n_scen = unit.shape
     n = f["book"].shape[0]
     shape = (n_books, n_inst)
-    buf = np.zeros(max(tail_size_nb(n_scen, 0.99), tail_size_nb(n_scen, 0.975)) + 2)
+    m = tail_width_nb(n_scen, 0.99, 0.975)
     ek.apply_fills_nb(f["ts"], f["book"], f["inst"], f["side"], f["qty"], f["price"], f["fee"],
                       np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape), np.zeros(shape),
                       np.zeros(shape, np.int64), False, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64),
                       np.full(shape, -1, np.int64), np.full(shape, -1, np.int64), np.zeros(1, np.int64),
-                      np.ones(n_inst), unit, np.abs(unit).max(axis=1), np.zeros((n_books, n_scen)),
-                      np.full(n_books, -np.inf), np.zeros(n_scen), buf, 0.99, 0.975,
+                      np.ones(n_inst), unit, np.zeros((n_books, n_scen)), np.zeros(n_scen),
+                      np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1)), np.zeros((n_books + 1, m)), 0.99, 0.975,
                       with_var, np.zeros(9), np.int8(0), np.zeros((n_books + 1, 4), np.int8),
                       np.zeros(n_books, np.int8), np.zeros(1, dtype=BREACH_DT), 0,
                       np.full(1, np.iinfo(np.int64).min, np.int64), np.empty(n, np.int8), np.empty(n), np.empty(n),
@@ -200,30 +200,73 @@ def _recompute_var(f, unit, n_books: int, n: int) -> None:
         _ = part[n_scen - kv - 1], part[n_scen - ke:].mean()
 
 
+def _simd_width() -> str:
+    """The widest vector registers the fused add-and-count loop compiles to ("ymm": AVX, "xmm": SSE only).
+
+    The cached kernel cannot be inspected, so its Python source is compiled once more, uncached.
+    """
+    import re
+
+    from numba import njit
+
+    from tradeflow.middle import _risk_kernels as rk
+
+    fn = njit(nogil=True)(rk.add2_tail_nb.py_func)
+    v = np.zeros(64)
+    i = np.arange(2, dtype=np.int64)
+    fn(v, v.copy(), 1.0, v.copy(), 2, i, np.zeros(2), i.copy(), np.zeros(2), True, True)
+    asm = fn.inspect_asm(fn.signatures[0])
+    for reg in ("zmm", "ymm", "xmm"):
+        if re.search(rf"\bv?(add|mul)pd\s+[^\n]*%{reg}", asm):
+            return reg
+    return "scalar"
+
+
 @register("middle.incremental_var", unit="fills")
 def bench_incremental_var(b: Bench) -> None:
+    """VaR and ES current after every fill: the book's scenario P&L vector and its tail kept incrementally."""
     n = b.size(quick=20_000, full=1_000_000)
     f = _fills(n)
     f["ts"] = np.arange(n, dtype=np.int64)
     unit = _var_state(N_BOOKS, N_INST, 500)
-    b.param(fills=n, instruments=N_INST, books=N_BOOKS, scenarios=500, var_level=0.99, es_level=0.975)
+    b.param(fills=n, instruments=N_INST, books=N_BOOKS, scenarios=500, var_level=0.99, es_level=0.975,
+            fused_loop_simd=_simd_width())
     b.target("tradeflow apply_fills_nb: position + scenario P&L + VaR/ES after every fill",
              lambda: _kernel_incremental_var(f, unit, N_BOOKS), n=n)
+    b.target("tradeflow apply_fills_nb: position + scenario P&L only (no VaR/ES)",
+             lambda: _kernel_incremental_var(f, unit, N_BOOKS, with_var=False), n=n)
     m = b.size(quick=300, full=10_000)
     b.baseline("recompute book scenario P&L (numpy matmul) + partition per fill",
                lambda: _recompute_var(f, unit, N_BOOKS, m), n=m, repeats=1)
 
 
+# the cost curve: (books, instruments, scenarios); the first point is the reference the others are divided by
+SCALING_REFERENCE = (5, 100, 500)
+SCALING_GRID = [(5, 100, 250), (5, 100, 1000), (5, 100, 2000), (5, 10, 500), (5, 1000, 500), (1, 100, 500),
+                (50, 100, 500)]
+
+
 @register("middle.var_scaling", unit="fills")
 def bench_var_scaling(b: Bench) -> None:
-    """How the per-fill cost grows with scenarios, instruments and books (no baselines: a cost curve)."""
+    """How the per-fill cost of VaR/ES after every fill grows with scenarios, instruments and books.
+
+    The reference point (5 books, 100 instruments, 500 scenarios) is measured as the baseline, so
+    ``speedup_vs_baseline`` holds each grid point's throughput relative to it: 0.5 means twice the
+    cost per fill. Those ratios are measured in one process, so ``compare --metric ratio`` can
+    judge the shape of the cost curve across machines.
+    """
     n = b.size(quick=5_000, full=200_000)
-    grid = [(5, 100, 250), (5, 100, 500), (5, 100, 1000), (5, 100, 2000), (5, 10, 500), (5, 1000, 500),
-            (1, 100, 500), (50, 100, 500)]
-    b.param(fills=n, grid="(books, instruments, scenarios)")
-    for books, inst, scen in grid:
+    b.param(fills=n, grid="(books, instruments, scenarios)", reference=list(SCALING_REFERENCE),
+            points=[list(p) for p in SCALING_GRID])
+
+    def run(books: int, inst: int, scen: int, role: str) -> None:
         f = _fills(n, n_inst=inst, n_books=books, seed=3)
         f["ts"] = np.arange(n, dtype=np.int64)
         unit = _var_state(books, inst, scen)
-        b.target(f"books={books} instruments={inst} scenarios={scen}",
-                 lambda f=f, unit=unit, books=books: _kernel_incremental_var(f, unit, books), n=n)
+        fn = b.target if role == "target" else b.baseline
+        fn(f"books={books} instruments={inst} scenarios={scen}",
+           lambda: _kernel_incremental_var(f, unit, books), n=n)
+
+    run(*SCALING_REFERENCE, role="baseline")
+    for books, inst, scen in SCALING_GRID:
+        run(books, inst, scen, role="target")

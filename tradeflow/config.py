@@ -848,6 +848,10 @@ class RiskConfig:
     risk_free_rate, dividend_yield : float, default=0.04, 0.0
         Continuously compounded, per year; used for options when the instrument table has no
         ``rate`` / ``dividend_yield`` column.
+    fx_scenarios : bool, default=True
+        FX rates move in the VaR scenarios too (drawn from the market's FX model, see
+        :func:`tradeflow.market.scenarios.simulate_fx_scenarios`), so a foreign position
+        carries FX risk in VaR/ES; False holds every rate at its current value.
     """
 
     n_scenarios: int = 500
@@ -857,9 +861,12 @@ class RiskConfig:
     pnl_method: str = "average_cost"
     risk_free_rate: float = 0.04
     dividend_yield: float = 0.0
+    fx_scenarios: bool = True
 
     def __post_init__(self) -> None:
         _coerce_float(self, "var_level", "es_level", "risk_free_rate", "dividend_yield")
+        if not isinstance(self.fx_scenarios, bool):
+            _fail(self, "fx_scenarios", "a bool", self.fx_scenarios)
         _positive_int(self, "n_scenarios")
         if self.n_scenarios < 20:
             _fail(self, "n_scenarios", "at least 20", self.n_scenarios)
@@ -879,8 +886,10 @@ class LimitsConfig:
     """Post-trade risk limits per book and for the desk, in the base currency.
 
     A limit warns at ``warning_fraction`` of its threshold and is breached at the threshold;
-    every change of level is a breach event in ``RunResult.breaches``. The VaR limit is checked
-    after every fill; all limits at every risk snapshot. 0 switches a limit off.
+    every change of level is a breach event in ``RunResult.breaches``. The VaR limits are checked
+    after every fill; gross exposure, drawdown and concentration, which move with the marks, at
+    every price update (every step of the quote grid in :func:`tradeflow.simulate`); all limits
+    at every risk snapshot. 0 switches a limit off.
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_flow, parent_fills
 from tradeflow.market import BusinessCalendar, MarketData, simulate_market
-from tradeflow.market.scenarios import simulate_scenarios
+from tradeflow.market.scenarios import simulate_fx_scenarios, simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.progress import progress as _progress
@@ -125,8 +125,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         day_int = int(day.astype(np.int64))
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
         # historical-VaR scenarios: one set per day from the market's model (a rolling window in real life)
-        risk_setup = RiskSetup.from_market(market, simulate_scenarios(mcfg, rngs["scenarios"], cfg.risk.n_scenarios),
-                                           cfg.risk, cfg.limits)
+        # (FX scenarios drawn after the instruments' from the same stream, so those do not move)
+        n_scen = cfg.risk.n_scenarios
+        scen = simulate_scenarios(mcfg, rngs["scenarios"], n_scen)
+        fx_scen = simulate_fx_scenarios(mcfg, rngs["scenarios"], n_scen) if cfg.risk.fx_scenarios else None
+        risk_setup = RiskSetup.from_market(market, scen, cfg.risk, cfg.limits, fx_returns=fx_scen)
         fifo = cfg.risk.pnl_method == "fifo"
         if cfg.execution.venue == "book":
             # the desk and the books in one time order: only accepted orders reach the venue

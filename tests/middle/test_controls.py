@@ -113,7 +113,8 @@ def test_unit_scenario_pnl_matches_python_revaluation(seed, horizon, vol_shift):
     ty = inst.expiry_years(0)
     out = np.empty((3, 7))
     rk.unit_scenario_pnl_nb(inst.asset_class, inst.underlying, inst.multiplier, inst.strike, ty, inst.vol, inst.rate,
-                            inst.div_yield, inst.call_put, marks, ret, horizon, vol_shift, out)
+                            inst.div_yield, inst.call_put, marks, ret, inst.currency_id, np.zeros((1, 7)), horizon,
+                            vol_shift, out)
     np.testing.assert_allclose(out[0], 100.0 * ret[0])
     for i, cp in ((1, 1), (2, -1)):
         v0 = bsm_price(100.0, table["strike"][i], ty[i], table["volatility"][i], 0.02, 0.01, cp)

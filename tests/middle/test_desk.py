@@ -115,7 +115,8 @@ def test_desk_loop_matches_reference(seed, max_pos, collar, split, gross, credit
     cfg = small_config(800, pretrade={"max_position_qty": max_pos, "price_collar_bps": collar,
                                       "max_order_qty": 5_000, "max_gross_position_qty": gross,
                                       "client_credit_limit": credit, "max_orders_per_second": rate,
-                                      "duplicate_window_s": dup}, flow={"fat_finger_rate": 0.05})
+                                      "duplicate_window_s": dup},
+                       flow={"fat_finger_rate": 0.05})
     market, orders, close = _session(cfg, seed)
     if cancel:  # some clients cancel what is left a minute later; the credit they used is released
         orders["ts_cancel"][::3] = orders["ts"][::3] + 60 * 1_000_000_000

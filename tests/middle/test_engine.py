@@ -18,7 +18,7 @@ from tradeflow.market.scenarios import scenarios_from_frame, simulate_scenarios
 from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.middle.instruments import NS_PER_YEAR
 from tradeflow.middle.var import var_es
-from tradeflow.schema import NS_PER_DAY, OrderOrigin, OrderStatus, RejectReason
+from tradeflow.schema import NS_PER_DAY, OrderStatus, RejectReason
 
 SYMS = ["AAA", "BBB", "CCC"]
 
@@ -256,7 +256,8 @@ _REPLAY_LIMITS = {"max_position_qty": 3_000, "price_collar_bps": 300.0, "max_ord
 @functools.lru_cache(maxsize=2)
 def _replay_session(seed):
     """A desk-day (with cancels and resent duplicates) run through run_desk, and its event stream."""
-    cfg = small_config(300, pretrade=_REPLAY_LIMITS, flow={"fat_finger_rate": 0.05})
+    # no cancel/replace: the engine's stream has no replace (tests/test_replace.py covers the desk loop's)
+    cfg = small_config(300, pretrade=_REPLAY_LIMITS, flow={"fat_finger_rate": 0.05, "replace_rate": 0.0})
     rng = np.random.default_rng(seed)
     market = simulate_market(cfg.market, rng)
     orders = generate_orders(cfg.flow, market, rng, first_order_id=1_000)
@@ -267,9 +268,6 @@ def _replay_session(seed):
     orders = np.concatenate([orders, copies])
     orders = orders[np.argsort(orders["ts"], kind="stable")]
     orders["order_id"] = np.arange(len(orders)) + 1_000
-    # the engine takes cancel/replace as a cancel plus a new order: no replace links here
-    orders["origin"] = OrderOrigin.CLIENT
-    orders["parent_id"] = -1
     execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
     close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
     state = DeskState.flat(cfg.flow.n_books, market.n_instruments)

@@ -252,19 +252,89 @@ def test_post_trade_validates():
         post_trade([0], [0], [2], [1], [1.0])
 
 
-@given(st.lists(st.floats(-1e4, 1e4), min_size=1, max_size=300), st.floats(-50.0, 50.0), st.integers(0, 2**31),
-       st.sampled_from([0.9, 0.99]), st.sampled_from([0.975, 0.999]))
-def test_fused_add_and_var_es_equals_add_then_var_es(vec, w, seed, a, b):
+def _tail_start(n, width, seed):
+    """``width`` distinct scenario indices, anywhere: the tail update must not depend on a good start."""
+    return np.random.default_rng(seed).permutation(n)[:width].astype(np.int64)
+
+
+@given(st.lists(st.floats(-1e4, 1e4), min_size=1, max_size=300), st.lists(st.floats(-50.0, 50.0), min_size=1,
+       max_size=12), st.integers(0, 2**31), st.sampled_from([0.5, 0.9, 0.99]), st.sampled_from([0.975, 0.999]),
+       st.booleans(), st.sampled_from([0, 1, 2]))
+def test_incremental_tail_equals_add_then_var_es(vec, weights, seed, a, b, ties, slack):
+    """After each update the tail gives exactly var_es of the updated vector, and holds the m largest losses."""
+    rng = np.random.default_rng(seed)
     v = np.array(vec)
-    row = np.random.default_rng(seed).normal(size=v.shape[0])
+    n = v.shape[0]
+    # integer rows with zeros make ties and scenarios that do not move
+    row = rng.integers(-3, 4, n).astype(float) if ties else rng.normal(size=n)
+    v = np.round(v) if ties else v
+    m = rk.tail_len_nb(n, a, b)
+    width = [m, min(m + 3, n), rk.tail_width_nb(n, a, b)][slack]  # no slack, some, the engine's
+    idx, loss = _tail_start(n, width, seed), np.zeros(width)
     fused = v.copy()
-    got = rk.add_and_var_es_nb(fused, w, row, a, b, np.zeros(v.shape[0] + 2))
-    ref = v + w * row
-    np.testing.assert_array_equal(fused, ref)
-    assert got[:2] == var_es(ref, a, b)
-    # carrying the tail bound to the next update gives the same answer as the unbounded pass
-    w2 = -0.7 * w + 1.0
-    bounded = fused.copy()
-    again = rk.add_and_var_es_nb(bounded, w2, row, a, b, np.zeros(v.shape[0] + 2), np.abs(row).max(), got[2])
-    np.testing.assert_array_equal(bounded, ref + w2 * row)
-    assert again[:2] == var_es(ref + w2 * row, a, b)
+    ref = v.copy()
+    for w in weights:
+        w = float(np.round(w)) if ties else w
+        got = rk.add_and_var_es_nb(fused, w, row, a, b, idx, loss)
+        ref = ref + w * row
+        np.testing.assert_array_equal(fused, ref)
+        assert got == var_es(ref, a, b)
+        rv, re = reference_var_es(ref, a, b)
+        assert got[0] == rv and got[1] == pytest.approx(re, rel=1e-12, abs=1e-9)
+        assert len(set(idx.tolist())) == width
+        np.testing.assert_array_equal(loss, -ref[idx])  # the tracked scenarios' current losses
+        assert np.all(np.diff(loss) <= 0)
+        np.testing.assert_array_equal(loss[:m], np.sort(-ref)[::-1][:m])  # the top m exactly
+
+
+@given(st.integers(1, 400), st.integers(0, 2**31), st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1,
+       max_size=8))
+def test_fused_book_and_desk_tails_equal_separate_updates(n, seed, flags):
+    rng = np.random.default_rng(seed)
+    book, desk = rng.normal(size=n) * 100, rng.normal(size=n) * 300
+    m, width = rk.tail_len_nb(n, 0.99, 0.975), rk.tail_width_nb(n, 0.99, 0.975)
+    bi, bl, di, dl = _tail_start(n, width, seed), np.zeros(width), _tail_start(n, width, seed + 1), np.zeros(width)
+    rb, rd = book.copy(), desk.copy()
+    rbi, rbl, rdi, rdl = bi.copy(), np.zeros(width), di.copy(), np.zeros(width)
+    for book_tail, desk_tail in flags:
+        row, w = rng.normal(size=n), float(rng.normal() * 10)
+        rk.add2_tail_nb(book, desk, w, row, m, bi, bl, di, dl, book_tail, desk_tail)
+        if book_tail:
+            rk.add_tail_nb(rb, w, row, m, rbi, rbl)
+            np.testing.assert_array_equal(bl, rbl)
+        else:
+            rk.add_to_scenario_pnl_nb(rb, w, row)
+        if desk_tail:
+            rk.add_tail_nb(rd, w, row, m, rdi, rdl)
+            np.testing.assert_array_equal(dl, rdl)
+        else:
+            rk.add_to_scenario_pnl_nb(rd, w, row)
+        np.testing.assert_array_equal(book, rb)
+        np.testing.assert_array_equal(desk, rd)
+
+
+def test_tail_fast_path_keeps_the_scenarios_and_slow_path_finds_a_newcomer():
+    vec = -np.arange(100.0)  # losses 0..99: the tail is scenarios 99, 98, ...
+    m = rk.tail_len_nb(100, 0.9, 0.95)
+    width = rk.tail_width_nb(100, 0.9, 0.95)
+    assert (m, width) == (11, 22)
+    idx, loss = np.arange(width, dtype=np.int64), np.zeros(width)
+    rk.tail_select_nb(vec, idx, loss)
+    np.testing.assert_array_equal(idx, np.arange(99, 99 - width, -1))
+    row = np.zeros(100)
+    row[99] = 1.0  # the worst scenario improves a little: same scenarios, new order
+    assert rk.add_tail_nb(vec, 1.5, row, m, idx, loss)
+    assert loss[0] == 98.0 and loss[1] == 97.5
+    row[:] = 0.0
+    row[80] = -1.0  # scenario 80 (tracked, 8 places below the top m) climbs into it: still the fast path
+    assert rk.add_tail_nb(vec, 15.0, row, m, idx, loss)
+    assert 80 in idx[:m] and loss[list(idx).index(80)] == 95.0
+    np.testing.assert_array_equal(loss[:m], np.sort(-vec)[::-1][:m])
+    row[80] = 0.0
+    row[0] = -1.0  # scenario 0 (untracked) becomes the worst: it must enter the tail
+    assert not rk.add_tail_nb(vec, 500.0, row, m, idx, loss)
+    assert idx[0] == 0 and loss[0] == 500.0
+    np.testing.assert_array_equal(loss, np.sort(-vec)[::-1][:width])  # the rescan refills all tracked places
+    assert rk.add_and_var_es_nb(vec, 0.0, row, 0.9, 0.95, idx, loss) == var_es(vec, 0.9, 0.95)
+
+

@@ -10,7 +10,7 @@ from tradeflow.config import LimitsConfig, RiskConfig, SimulationConfig
 from tradeflow.front import execute_orders, generate_orders
 from tradeflow.market import simulate_market
 from tradeflow.middle import DeskState, run_desk
-from tradeflow.schema import NS_PER_DAY, BreachLevel, OrderStatus, RejectReason
+from tradeflow.schema import NS_PER_DAY, BreachLevel, OrderOrigin, OrderStatus, RejectReason
 
 
 def test_risk_rows_per_snapshot_and_desk_aggregates(small_run):
@@ -75,6 +75,8 @@ def test_kill_switch_rejects_everything():
     close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
     out = run_desk(orders, execs, market, cfg.pretrade, state, close_ts=close, pnl_interval_s=600)
     assert (out.orders["status"] == OrderStatus.REJECTED).all()
+    # the kill switch refuses every order, a cancel/replace too: the market-access controls come first
+    assert (out.orders["origin"] == OrderOrigin.REPLACE).any()
     assert (out.orders["reject_reason"] == RejectReason.KILL_SWITCH).all()
     assert len(out.fills) == 0
 

@@ -1,7 +1,7 @@
 """Numba kernels of the streaming RiskEngine: validated micro-batches of orders, fills and prices.
 
 They call the very functions the desk loop calls (``pretrade_controls_nb``,
-``apply_fill_any_nb``, ``add_to_scenario_pnl_nb``, ``var_es_nb``, ``check_limit_nb``), adding only
+``apply_fill_any_nb``, ``add2_tail_nb``, ``tail_var_es_nb``, ``check_limit_nb``), adding only
 the validation a stream from outside needs: every bad record gets a reason code, none is dropped.
 """
 
@@ -35,7 +35,7 @@ from tradeflow.middle._kernels import (
     pretrade_accept_nb,
     pretrade_controls_nb,
 )
-from tradeflow.middle._risk_kernels import add_and_var_es_nb, add_to_scenario_pnl_nb, unit_row_nb, var_es_nb
+from tradeflow.middle._risk_kernels import add2_tail_nb, tail_len_nb, tail_size_nb, tail_var_es_nb, unit_row_nb
 
 
 @njit(cache=True, nogil=True)
@@ -156,15 +156,15 @@ def expire_orders_nb(otab, n_rows, working_buy, working_sell):
 
 @njit(cache=True, nogil=True)
 def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, fifo, lot_qty, lot_px,
-                   lot_next, lot_head, lot_tail, lot_top, fx_inst, unit_pnl, row_absmax, spnl, tail_mth, desk_spnl,
-                   var_buf, var_level,
-                   es_level, with_var, lim, action, limit_state, book_state, breaches, first_breach_id, last_ts,
-                   out_reason, out_var, out_es, row, otab, working_buy, working_sell):
+                   lot_next, lot_head, lot_tail, lot_top, fx_inst, unit_pnl, spnl, desk_spnl, tail_idx, tail_loss,
+                   var_level, es_level, with_var, lim, action, limit_state, book_state, breaches, first_breach_id,
+                   last_ts, out_reason, out_var, out_es, row, otab, working_buy, working_sell):
     """Post-trade update over a batch of fills: position, P&L, scenario P&L, VaR/ES and VaR limits.
 
     Each valid fill costs O(1) for the position and O(scenarios) for the book's and desk's
-    scenario P&L (and its VaR/ES when ``with_var``; ``tail_mth[b]`` carries the book's tail
-    bound from fill to fill, -inf when unknown). A fill of a tracked order (``row[j] >= 0``, -1 for
+    scenario P&L (and its VaR/ES when ``with_var``: ``tail_idx/tail_loss[b]`` carry the book's
+    tail from fill to fill, the last row the desk's; see :func:`add_tail_nb`). A fill of a
+    tracked order (``row[j] >= 0``, -1 for
     an external fill, -2 for an id the engine never saw) must match the working order's book,
     instrument and side (else UNKNOWN_ORDER) and not exceed what is left of it (else INVALID_QTY);
     it reduces the order's working quantity as in the desk loop. Returns ``(n_applied, n_breaches, status)``;
@@ -172,6 +172,10 @@ def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fe
     resumes from there).
     """
     n_books, n_inst = pos.shape
+    n_scen = spnl.shape[1]
+    kv = tail_size_nb(n_scen, var_level)
+    ke = tail_size_nb(n_scen, es_level)
+    m = tail_len_nb(n_scen, var_level, es_level)
     nb = 0
     n_ok = 0
     for j in range(ts.shape[0]):
@@ -214,22 +218,21 @@ def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fe
             else:
                 working_sell[b, i] -= qty[j]
         w = side[j] * qty[j] * fx_inst[i]
-        add_to_scenario_pnl_nb(desk_spnl, w, unit_pnl[i])
+        desk_var = with_var and lim[P_DESK_VAR] > 0.0
+        add2_tail_nb(spnl[b], desk_spnl, w, unit_pnl[i], m, tail_idx[b], tail_loss[b], tail_idx[n_books],
+                     tail_loss[n_books], with_var, desk_var)
         if with_var:
-            v, e, tail_mth[b] = add_and_var_es_nb(spnl[b], w, unit_pnl[i], var_level, es_level, var_buf,
-                                                  row_absmax[i] * fx_inst[i], tail_mth[b])
+            v, e = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)
             out_var[j] = v
             out_es[j] = e
             if lim[P_BOOK_VAR] > 0.0:
                 nb = check_limit_nb(limit_state, b, K_VAR, v, lim[P_BOOK_VAR], lim[P_WARN], ts[j], b, action,
                                     book_state, breaches, nb, first_breach_id)
-            if lim[P_DESK_VAR] > 0.0:
-                dv, _ = var_es_nb(desk_spnl, var_level, es_level, var_buf)
+            if desk_var:
+                dv, _ = tail_var_es_nb(tail_loss[n_books], n_scen, kv, ke)
                 nb = check_limit_nb(limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts[j], -1,
                                     action, book_state, breaches, nb, first_breach_id)
         else:
-            add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
-            tail_mth[b] = -np.inf
             out_var[j] = np.nan
             out_es[j] = np.nan
     return ts.shape[0], nb, 0
@@ -259,7 +262,7 @@ def apply_prices_nb(ts, inst, price, marks, last_ts, touched, out_reason):
 
 @njit(cache=True, nogil=True)
 def remark_nb(touched, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
-              marks, returns, pos, fx_inst, unit_pnl, spnl, desk_spnl, row):
+              marks, returns, inst_ccy, fx_returns, pos, fx_inst, unit_pnl, spnl, desk_spnl, row):
     """Re-mark the unit scenario P&L of touched instruments (and options on them) and shift the book
     vectors by the change: O(books x scenarios) per touched instrument, never a full recompute."""
     n_books, n_inst = pos.shape
@@ -268,7 +271,7 @@ def remark_nb(touched, asset_class, underlying, multiplier, strike, expiry_years
         if not (touched[i] or (asset_class[i] == 1 and touched[underlying[i]])):
             continue
         unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
-                    marks, returns, 1.0 / 365.0, 0.0, row)
+                    marks, returns, inst_ccy, fx_returns, 1.0 / 365.0, 0.0, row)
         for b in range(n_books):
             p = pos[b, i]
             if p == 0:

@@ -10,10 +10,13 @@ import numpy as np
 from numba import njit
 
 from tradeflow.middle._risk_kernels import (
-    add_and_var_es_nb,
-    add_to_scenario_pnl_nb,
+    add2_tail_nb,
     book_scenario_pnl_nb,
     fifo_fill_nb,
+    init_tails_nb,
+    tail_len_nb,
+    tail_size_nb,
+    tail_var_es_nb,
     unit_scenario_pnl_nb,
     var_es_nb,
 )
@@ -277,8 +280,9 @@ def check_limit_nb(limit_state, row, kind, value, threshold, warn, ts, book, act
 
 @njit(cache=True, nogil=True)
 def rebase_risk_nb(ts, t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol,
-                   rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl, desk_spnl):
-    """Re-mark the scenario P&L: unit P&L at the marks of grid step ``t``, book vectors from scratch."""
+                   rate, div_yield, call_put, returns, fx_returns, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx,
+                   tail_loss):
+    """Re-mark the scenario P&L: unit P&L at the marks of grid step ``t``, book vectors and tails from scratch."""
     n_inst = mid.shape[0]
     marks = np.empty(n_inst)
     tyears = np.empty(n_inst)
@@ -287,13 +291,14 @@ def rebase_risk_nb(ts, t, mid, fx, inst_ccy, pos, asset_class, underlying, multi
         fx_reb[i] = fx[inst_ccy[i], t]
         tyears[i] = (expiry_ns[i] - ts) / 31_536_000_000_000_000.0 if asset_class[i] != 0 else 0.0
     unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, tyears, opt_vol, rate, div_yield, call_put,
-                         marks, returns, 1.0 / 365.0, 0.0, unit_pnl)
+                         marks, returns, inst_ccy, fx_returns, 1.0 / 365.0, 0.0, unit_pnl)
     book_scenario_pnl_nb(pos, fx_reb, unit_pnl, spnl)
     for s in range(desk_spnl.shape[0]):
         tot = 0.0
         for b in range(spnl.shape[0]):
             tot += spnl[b, s]
         desk_spnl[s] = tot
+    init_tails_nb(spnl, desk_spnl, tail_idx, tail_loss)
 
 
 @njit(cache=True, nogil=True)
@@ -367,6 +372,108 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
                                 breaches, nb, first_breach_id)
     for b in range(n_books + 1):
         risk[row0 + b]["trading_state"] = book_state[b] if b < n_books else 0
+    return nb
+
+
+# --------------------------------------------------------------------------- mark to market on every price update
+# Between snapshots the loop keeps, per book x instrument, the base-currency market value ``mv`` and
+# total P&L ``val`` (realized + unrealized - fees) at the current marks, and per book their sums
+# ``tp`` (total P&L) and ``gross`` and the largest |market value| ``mx`` (instrument ``mx_i``): a
+# price update touches only the instruments whose quote (or FX rate) moved, O(books) each.
+
+
+@njit(cache=True, nogil=True)
+def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, mv, val, tp, gross, mx, mx_i):
+    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums."""
+    p = pos[b, i]
+    u = p * (mark - avg[b, i]) * rate if p != 0 else 0.0
+    v = realized[b, i] * rate + u - fees[b, i] * rate
+    x = p * mark * rate
+    tp[b] += v - val[b, i]
+    gross[b] += abs(x) - abs(mv[b, i])
+    val[b, i] = v
+    mv[b, i] = x
+    ax = abs(x)
+    if ax >= mx[b]:
+        mx[b] = ax
+        mx_i[b] = i
+    elif mx_i[b] == i:  # the largest position shrank: find the largest again
+        best = 0.0
+        k = -1
+        for j in range(mv.shape[1]):
+            a = abs(mv[b, j])
+            if a > best:
+                best = a
+                k = j
+        mx[b] = best
+        mx_i[b] = k
+
+
+@njit(cache=True, nogil=True)
+def anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx, mx_i):
+    """The marked state of every book from scratch at grid step ``t`` (O(books x instruments))."""
+    n_books, n_inst = pos.shape
+    for b in range(n_books):
+        tp[b] = 0.0
+        gross[b] = 0.0
+        mx[b] = 0.0
+        mx_i[b] = -1
+        for i in range(n_inst):
+            val[b, i] = 0.0
+            mv[b, i] = 0.0
+    for i in range(n_inst):
+        rate = fx[inst_ccy[i], t] * multiplier[i]
+        for b in range(n_books):
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+
+
+@njit(cache=True, nogil=True)
+def price_update_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx, mx_i):
+    """Grid step ``t`` as a price update: re-mark the instruments whose quote or FX rate moved since
+    step ``t - 1`` in every book, O(books) each. Returns True if anything moved."""
+    n_books, n_inst = pos.shape
+    moved = False
+    for i in range(n_inst):
+        c = inst_ccy[i]
+        if mid[i, t] == mid[i, t - 1] and fx[c, t] == fx[c, t - 1]:
+            continue
+        moved = True
+        rate = fx[c, t] * multiplier[i]
+        for b in range(n_books):
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+    return moved
+
+
+@njit(cache=True, nogil=True)
+def check_mark_limits_nb(ts, tp, gross, mx, peak, lim, limit_state, action, book_state, breaches, nb,
+                         first_breach_id):
+    """The limits that move with the marks, per book and desk, at a price update: gross exposure,
+    drawdown from the running peak of total P&L (the peaks move up here too) and concentration.
+    Returns the number of breach events written so far."""
+    n_books = tp.shape[0]
+    warn = lim[P_WARN]
+    desk_tp = 0.0
+    desk_gross = 0.0
+    for b in range(n_books):
+        total = tp[b]
+        g = gross[b]
+        if total > peak[b]:
+            peak[b] = total
+        nb = check_limit_nb(limit_state, b, K_GROSS_EXPOSURE, g, lim[P_BOOK_GROSS], warn, ts, b, action, book_state,
+                            breaches, nb, first_breach_id)
+        nb = check_limit_nb(limit_state, b, K_DRAWDOWN, peak[b] - total, lim[P_BOOK_DD], warn, ts, b, action,
+                            book_state, breaches, nb, first_breach_id)
+        c = mx[b] / g if g > 0.0 and g >= lim[P_CONC_MIN_GROSS] else 0.0
+        nb = check_limit_nb(limit_state, b, K_CONCENTRATION, c, lim[P_BOOK_CONC], warn, ts, b, action, book_state,
+                            breaches, nb, first_breach_id)
+        desk_tp += total
+        desk_gross += g
+    if desk_tp > peak[n_books]:
+        peak[n_books] = desk_tp
+    nb = check_limit_nb(limit_state, n_books, K_GROSS_EXPOSURE, desk_gross, lim[P_DESK_GROSS], warn, ts, -1, action,
+                        book_state, breaches, nb, first_breach_id)
+    nb = check_limit_nb(limit_state, n_books, K_DRAWDOWN, peak[n_books] - desk_tp, lim[P_DESK_DD], warn, ts, -1,
+                        action, book_state, breaches, nb, first_breach_id)
     return nb
 
 
@@ -446,13 +553,13 @@ def replace_qty_nb(orders, k):
 def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
                  collar_bps, max_order_qty, max_order_notional, max_position, max_gross, credit_limit, dup_window_ns,
                  book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
-                 snap_ts, snap_step, mid, fx, close_ts,
+                 snap_ts, snap_step, times, mid, fx, close_ts,
                  pos, avg, realized, fees, n_fills, working_buy, working_sell, first_fill_id,
                  fifo, lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top,
-                 risk_on, returns, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol, rate, div_yield,
-                 call_put, unit_pnl, fx_reb, spnl, desk_spnl, var_buf, var_level, es_level, sqrt_h,
-                 lim, action, limit_state, peak, first_breach_id,
-                 fills, events, pnl, risk, breaches, nf0=0, ne0=0, nb0=0, begin=True, finish=True):
+                 risk_on, returns, fx_returns, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol, rate,
+                 div_yield, call_put, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx, tail_loss, var_buf, var_level,
+                 es_level, sqrt_h, lim, action, limit_state, peak, first_breach_id, mv, val, tp, gross, mx, mx_i,
+                 mark_state, fills, events, pnl, risk, breaches, nf0=0, ne0=0, nb0=0, begin=True, finish=True):
     """Process arrivals, venue executions and snapshots in time order: the desk's real-time loop.
 
     On arrival an order goes through every pre-trade control (:func:`pretrade_controls_nb`);
@@ -463,6 +570,15 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
     the fill's scenario P&L to its book's and the desk's vectors in O(scenarios) and checks
     the VaR limits. A snapshot re-marks the scenario P&L at the grid's quotes, writes P&L and
     risk rows and checks every limit.
+
+    With ``risk_on`` every step of the quote grid (``times``) is also a price update, run
+    before the events at or after its time: the books are marked to market at the moved
+    quotes and FX rates (O(books) per instrument that moved, :func:`price_update_nb`) and the
+    limits that move with marks (gross exposure, drawdown, concentration) are checked then
+    (:func:`check_mark_limits_nb`), so a breach between snapshots is caught at its time.
+    A fill re-marks its book x instrument at once; its effect on those limits is checked at
+    the next price update. ``mv, val, tp, gross, mx, mx_i`` are the marked state and ``mark_state``
+    ``[current grid step, fill since the last check]``, carried from piece to piece.
 
     A cancel (at the order's ``ts_cancel``) takes what is left of a working order
     off the venue: the order ends ``CANCELLED``, its fills so far stand.
@@ -485,22 +601,51 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
     ne = ne0
     nb = nb0
     n_books = pos.shape[0]
+    n_scen = spnl.shape[1]
+    kv = tail_size_nb(n_scen, var_level)
+    ke = tail_size_nb(n_scen, es_level)
+    m = tail_len_nb(n_scen, var_level, es_level)
+    n_steps = times.shape[0]
+    if begin:
+        mark_state[0] = 0  # the grid step whose quotes are the current marks
+        mark_state[1] = 0  # 1: a fill moved the marked state since the last limit check
+    t_cur = mark_state[0]
+    dirty = mark_state[1] != 0
     if risk_on and begin:
         rebase_risk_nb(snap_ts[0], 0, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns,
-                       opt_vol, rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl, desk_spnl)
+                       opt_vol, rate, div_yield, call_put, returns, fx_returns, unit_pnl, fx_reb, spnl, desk_spnl,
+                       tail_idx, tail_loss)
+        anchor_marks_nb(0, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx, mx_i)
+        nb = check_mark_limits_nb(times[0], tp, gross, mx, peak, lim, limit_state, action, book_state, breaches, nb,
+                                  first_breach_id)  # the open is the first price update
     for e in range(ev_kind.shape[0]):
         kind = ev_kind[e]
+        if risk_on:  # the price updates up to this event's time
+            er = ev_ref[e]
+            ets = execs[er]["ts"] if kind == EV_FILL else snap_ts[er] if kind == EV_SNAPSHOT else \
+                orders[er]["ts_cancel"] if kind == EV_CANCEL else orders[er]["ts"]
+            while t_cur + 1 < n_steps and times[t_cur + 1] <= ets:
+                t_cur += 1
+                if price_update_nb(t_cur, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross,
+                                   mx, mx_i) or dirty:
+                    nb = check_mark_limits_nb(times[t_cur], tp, gross, mx, peak, lim, limit_state, action, book_state,
+                                              breaches, nb, first_breach_id)
+                    dirty = False
         if kind == EV_SNAPSHOT:
             k = ev_ref[e]
             t = snap_step[k]
             _snapshot_nb(pnl, k, snap_ts[k], t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier)
             if risk_on:
                 rebase_risk_nb(snap_ts[k], t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike,
-                               expiry_ns, opt_vol, rate, div_yield, call_put, returns, unit_pnl, fx_reb, spnl,
-                               desk_spnl)
+                               expiry_ns, opt_vol, rate, div_yield, call_put, returns, fx_returns, unit_pnl,
+                               fx_reb, spnl, desk_spnl, tail_idx, tail_loss)
                 nb = risk_snapshot_nb(risk, k * (n_books + 1), snap_ts[k], t, pnl, k * n_books, pos, mid, fx,
                                       inst_ccy, multiplier, spnl, desk_spnl, var_buf, var_level, es_level, sqrt_h,
                                       peak, book_state, limit_state, lim, action, breaches, nb, first_breach_id)
+                # re-anchor the marked state from scratch (no drift of the running sums)
+                anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx,
+                                mx_i)
+                dirty = False
             continue
         k = exec_row[ev_ref[e]] if kind == EV_FILL else ev_ref[e]
         b = orders[k]["book"]
@@ -572,16 +717,19 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
         else:
             working_sell[b, i] -= q
         if risk_on:
-            w = side * q * fx_reb[i]
-            add_to_scenario_pnl_nb(desk_spnl, w, unit_pnl[i])
-            if lim[P_BOOK_VAR] > 0.0:
-                v1, _, _ = add_and_var_es_nb(spnl[b], w, unit_pnl[i], var_level, es_level, var_buf)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t_cur], fx[inst_ccy[i], t_cur] * multiplier[i], mv,
+                           val, tp, gross, mx, mx_i)
+            dirty = True
+            book_var = lim[P_BOOK_VAR] > 0.0
+            desk_var = lim[P_DESK_VAR] > 0.0
+            add2_tail_nb(spnl[b], desk_spnl, side * q * fx_reb[i], unit_pnl[i], m, tail_idx[b], tail_loss[b],
+                         tail_idx[n_books], tail_loss[n_books], book_var, desk_var)
+            if book_var:
+                v1, _ = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)
                 nb = check_limit_nb(limit_state, b, K_VAR, v1, lim[P_BOOK_VAR], lim[P_WARN], ts, b, action,
                                     book_state, breaches, nb, first_breach_id)
-            else:
-                add_to_scenario_pnl_nb(spnl[b], w, unit_pnl[i])
-            if lim[P_DESK_VAR] > 0.0:
-                v1, _ = var_es_nb(desk_spnl, var_level, es_level, var_buf)
+            if desk_var:
+                v1, _ = tail_var_es_nb(tail_loss[n_books], n_scen, kv, ke)
                 nb = check_limit_nb(limit_state, n_books, K_VAR, v1, lim[P_DESK_VAR], lim[P_WARN], ts, -1, action,
                                     book_state, breaches, nb, first_breach_id)
         fills[nf]["fill_id"] = first_fill_id + nf
@@ -611,6 +759,8 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
             orders[k]["status"] = S_PARTIALLY_FILLED
             ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_PARTIALLY_FILLED, R_NONE, q, price, cum,
                            qty - cum)
+    mark_state[0] = t_cur
+    mark_state[1] = 1 if dirty else 0
     if not finish:
         return nf, ne, nb, 0
     # day orders still working at the close expire

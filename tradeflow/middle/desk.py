@@ -9,7 +9,7 @@ import numpy as np
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.market.paths import MarketData
 from tradeflow.middle import _kernels
-from tradeflow.middle._risk_kernels import tail_size_nb
+from tradeflow.middle._risk_kernels import tail_size_nb, tail_width_nb
 from tradeflow.middle.instruments import InstrumentRisk, instrument_risk
 from tradeflow.schema import BREACH_DT, FILL_DT, ORDER_EVENT_DT, PNL_DT, POSITION_DT, RISK_DT, TradingState
 
@@ -142,16 +142,24 @@ class RiskSetup:
     instruments : InstrumentRisk
     risk : RiskConfig
     limits : LimitsConfig
+    fx_returns : float64 ndarray of shape (n_currencies, n_scenarios), optional
+        One-day simple returns of the base-currency value of each of the market's currencies
+        (row 0, the base, zeros; see :func:`tradeflow.market.scenarios.simulate_fx_scenarios`).
+        A foreign position then loses or gains ``qty * multiplier * S * fx * ((1 + r)(1 + f) - 1)``
+        in a scenario (options: revalued in their currency, then converted). ``None`` holds FX
+        at its current rate in every scenario (FX risk then shows only in stress tests).
     """
 
     returns: np.ndarray
     instruments: InstrumentRisk
     risk: RiskConfig
     limits: LimitsConfig
+    fx_returns: np.ndarray | None = None
 
     @classmethod
     def from_market(cls, market: MarketData, returns: np.ndarray, risk: RiskConfig,
-                    limits: LimitsConfig) -> RiskSetup:
+                    limits: LimitsConfig, *, fx_returns: np.ndarray | None = None) -> RiskSetup:
+        """Validate scenario returns (and FX scenario returns) against the market's instruments and currencies."""
         inst = instrument_risk(market.instruments, risk_free_rate=risk.risk_free_rate,
                                dividend_yield=risk.dividend_yield)
         returns = np.ascontiguousarray(returns, dtype=np.float64)
@@ -165,7 +173,18 @@ class RiskSetup:
                              f"Got {returns.shape} instead.")
         if not np.all(np.isfinite(returns)) or np.any(returns <= -1.0):
             raise ValueError("scenario returns must be finite and > -1")
-        return cls(returns=returns, instruments=inst, risk=risk, limits=limits)
+        if fx_returns is not None:
+            fx_returns = np.ascontiguousarray(fx_returns, dtype=np.float64)
+            shape = (len(market.currencies), returns.shape[1])
+            if fx_returns.shape != shape:
+                raise ValueError(f"FX scenario returns must have shape (n_currencies, n_scenarios) = {shape}. "
+                                 f"Got {fx_returns.shape} instead.")
+            if not np.all(np.isfinite(fx_returns)) or np.any(fx_returns <= -1.0):
+                raise ValueError("FX scenario returns must be finite and > -1")
+            if np.any(fx_returns[0] != 0.0):
+                raise ValueError(f"FX scenario returns of the base currency {market.currencies[0]!r} (row 0) "
+                                 "must be zero")
+        return cls(returns=returns, instruments=inst, risk=risk, limits=limits, fx_returns=fx_returns)
 
 
 def limit_params(limits: LimitsConfig) -> np.ndarray:
@@ -189,7 +208,7 @@ def _snapshot_times(market: MarketData, close_ts: int, interval_s: float) -> np.
 
 def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, limits: PreTradeConfig,
              state: DeskState, *, close_ts: int, pnl_interval_s: float, risk: RiskSetup | None = None,
-             fifo: bool = False) -> DeskOutcome:
+             fifo: bool = False, session_start: bool = True) -> DeskOutcome:
     """Run the middle office over one session.
 
     Parameters
@@ -210,16 +229,22 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     pnl_interval_s : float
         Spacing of P&L (and risk) snapshots.
     risk : RiskSetup, optional
-        Scenarios and limits: with it the loop keeps each book's scenario P&L vector current
-        after every fill, writes risk rows at each snapshot and checks the limits. Every
-        book's trading state is reset to ACTIVE and every limit to CLEARED at the start of the
-        session (the risk manager's morning review: a limit still breached fires again at its
-        first check); the kill switch and the drawdown peaks carry over.
+        Scenarios and limits: with it the loop keeps each book's scenario P&L vector and VaR/ES
+        current after every fill (VaR limits checked then), marks the books to market at every
+        step of the quote grid (gross exposure, drawdown and concentration limits checked then,
+        so a breach between snapshots carries its own timestamp), and writes risk rows and
+        checks every limit at each snapshot. Every book's trading state is reset to ACTIVE and
+        every limit to CLEARED at the start of the session (the risk manager's morning review:
+        a limit still breached fires again at its first check); the kill switch and the
+        drawdown peaks carry over.
     fifo : bool, default=False
         Realized P&L by FIFO lots instead of average cost (total P&L is the same).
+    session_start : bool, default=True
+        Whether this call opens a session (the morning review above). Pass False when a
+        session is run in several calls, each continuing from the previous call's state.
     """
     run = _prepare(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
-                   fifo=fifo, n_exec=executions.shape[0])
+                   fifo=fifo, n_exec=executions.shape[0], session_start=session_start)
     exec_row = _exec_rows(run.orders, executions)
     ev_ts, ev_kind, ev_ref = run.events_without_fills()
     n_x = executions.shape[0]
@@ -271,6 +296,8 @@ class _DeskRun:
         """Carry the counts into ``state`` and package what the loop wrote."""
         if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
+        if nbr > self.breaches.shape[0]:  # pragma: no cover - sized in _prepare for every check
+            raise RuntimeError("breach buffer overflow")
         state.n_fills_total += nf
         state.n_breaches_total += nbr
         events = self.events[:ne]
@@ -279,11 +306,12 @@ class _DeskRun:
         trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
         return DeskOutcome(orders=self.orders, fills=self.fills[:nf], events=events, pnl=self.pnl, positions=positions,
-                           risk=self.risk_rows, breaches=self.breaches[:nbr])
+                           risk=self.risk_rows, breaches=self.breaches[:nbr].copy())
 
 
 def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
-             pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int) -> _DeskRun:
+             pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int,
+             session_start: bool = True) -> _DeskRun:
     """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions."""
     orders = orders.copy()
     n = orders.shape[0]
@@ -337,6 +365,7 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
             raise ValueError(f"RiskSetup has {ri.n} instruments, the desk {n_inst}")
         returns = risk.returns
         n_scen = returns.shape[1]
+        fx_returns = risk.fx_returns if risk.fx_returns is not None else np.zeros((market.fx.shape[0], n_scen))
         rc = risk.risk
         var_buf = np.zeros(max(tail_size_nb(n_scen, rc.var_level), tail_size_nb(n_scen, rc.es_level)) + 2)
         lim = limit_params(risk.limits)
@@ -344,14 +373,20 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
         sqrt_h = float(np.sqrt(rc.horizon_days))
         # the morning review: books start ACTIVE and every limit is re-evaluated from CLEARED, so a
         # limit still breached at the first check fires (and acts) again
-        state.book_state[:] = TradingState.ACTIVE
-        state.limit_state[:] = 0
+        if session_start:
+            state.book_state[:] = TradingState.ACTIVE
+            state.limit_state[:] = 0
         risk_rows = np.zeros(snap_ts.size * (n_books + 1), dtype=RISK_DT)
-        breaches = np.zeros(n_x + snap_ts.size * (n_books + 1) * _kernels.N_LIMIT_KINDS, dtype=BREACH_DT)
+        # room for every check that can write an event: two VaR checks per fill, the mark limits at
+        # every price update (3 per book + 2 for the desk), every limit at every snapshot (calloc'd:
+        # untouched pages cost nothing)
+        n_checks = 2 * n_x + market.n_steps * (3 * n_books + 2) + snap_ts.size * (4 * n_books + 3)
+        breaches = np.zeros(n_checks, dtype=BREACH_DT)
         risk_on = True
     else:
         ri = instrument_risk(market.instruments)
         returns = np.zeros((n_inst, 1))
+        fx_returns = np.zeros((market.fx.shape[0], 1))
         var_buf = np.zeros(2)
         lim = np.zeros(9)
         action = 0
@@ -364,19 +399,27 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
     spnl = np.zeros((n_books, returns.shape[1]))
     desk_spnl = np.zeros(returns.shape[1])
     rc_levels = (risk.risk.var_level, risk.risk.es_level) if risk is not None else (0.99, 0.975)
+    m = int(tail_width_nb(returns.shape[1], float(rc_levels[0]), float(rc_levels[1])))
+    tail_idx = np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1))  # VaR/ES tails of the books and the desk
+    tail_loss = np.zeros((n_books + 1, m))
+    shape = (n_books, n_inst)  # the marked state at every price update, carried from piece to piece
+    mv, val = np.zeros(shape), np.zeros(shape)
+    tp, gross, mx, mx_i = np.zeros(n_books), np.zeros(n_books), np.zeros(n_books), np.full(n_books, -1, np.int64)
+    mark_state = np.zeros(2, np.int64)
     kernel_args = (
         order_fx, inst_ccy,
         float(limits.price_collar_bps), int(limits.max_order_qty), float(limits.max_order_notional), max_position,
         int(limits.max_gross_position_qty), float(limits.client_credit_limit),
         np.int64(round(limits.duplicate_window_s * 1e9)),
         state.book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
-        snap_ts, snap_step, market.mid, market.fx, np.int64(close_ts), state.pos, state.avg, state.realized,
-        state.fees, state.n_fills, working_buy, working_sell, np.int64(state.n_fills_total),
+        snap_ts, snap_step, market.times, market.mid, market.fx, np.int64(close_ts), state.pos, state.avg,
+        state.realized, state.fees, state.n_fills, working_buy, working_sell, np.int64(state.n_fills_total),
         bool(fifo), state.lot_qty, state.lot_px, state.lot_next, state.lot_head, state.lot_tail, state.lot_top,
-        risk_on, returns, ri.asset_class, ri.underlying, ri.multiplier, ri.strike, ri.expiry_ns, ri.vol, ri.rate,
-        ri.div_yield, ri.call_put, unit_pnl, fx_reb, spnl, desk_spnl, var_buf, float(rc_levels[0]),
-        float(rc_levels[1]), sqrt_h, lim, np.int8(action), state.limit_state, state.peak,
-        np.int64(state.n_breaches_total), fills, events, pnl, risk_rows, breaches,
+        risk_on, returns, fx_returns, ri.asset_class, ri.underlying, ri.multiplier, ri.strike, ri.expiry_ns, ri.vol,
+        ri.rate, ri.div_yield, ri.call_put, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx, tail_loss, var_buf,
+        float(rc_levels[0]), float(rc_levels[1]), sqrt_h, lim, np.int8(action), state.limit_state, state.peak,
+        np.int64(state.n_breaches_total), mv, val, tp, gross, mx, mx_i, mark_state, fills, events, pnl, risk_rows,
+        breaches,
     )
     return _DeskRun(orders=orders, snap_ts=snap_ts, kernel_args=kernel_args, fills=fills, events=events, pnl=pnl,
                     risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)

@@ -13,10 +13,17 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
-from tradeflow.market.scenarios import scenarios_from_frame
+from tradeflow.market.scenarios import fx_scenarios_from_frame, scenarios_from_frame
 from tradeflow.middle import _engine_kernels as ek
 from tradeflow.middle import _kernels
-from tradeflow.middle._risk_kernels import book_scenario_pnl_nb, tail_size_nb, unit_scenario_pnl_nb, var_es_nb
+from tradeflow.middle._risk_kernels import (
+    book_scenario_pnl_nb,
+    init_tails_nb,
+    tail_size_nb,
+    tail_width_nb,
+    unit_scenario_pnl_nb,
+    var_es_nb,
+)
 from tradeflow.middle.desk import DeskState, breach_action_code, limit_params
 from tradeflow.middle.greeks import position_greeks
 from tradeflow.middle.instruments import instrument_risk
@@ -69,6 +76,15 @@ class RiskEngine:
     scenarios : DataFrame or ndarray
         One-day scenario returns: a DataFrame with one column per (non-option) symbol and
         one row per scenario, or an array of shape (n_instruments, n_scenarios).
+    fx_scenarios : DataFrame or ndarray, optional
+        One-day returns of the base-currency value of each non-base currency in the same
+        scenarios: a DataFrame with a column ``CCY`` or ``CCYBASE`` (``BASECCY`` is inverted)
+        per currency, one row per scenario (see
+        :func:`tradeflow.market.scenarios.fx_scenarios_from_frame`), or an array of shape
+        (n_currencies, n_scenarios) in :attr:`currencies` order with a zero base row. A foreign
+        position then carries FX risk in VaR/ES: ``qty * multiplier * S * fx * ((1 + r)(1 + f) - 1)``.
+        Without it every FX rate is held at its current value in the scenarios (FX risk then
+        shows only in :meth:`stress`).
     n_books : int, default=1
     n_clients, n_traders : int, default=1
         Ids for the pre-trade controls (credit per client, throttle per trader).
@@ -103,8 +119,8 @@ class RiskEngine:
 
     def __init__(self, instruments: pd.DataFrame, *, marks, scenarios, n_books: int = 1, n_clients: int = 1,
                  n_traders: int = 1, fx: dict[str, float] | None = None, pretrade: PreTradeConfig | None = None,
-                 risk: RiskConfig | None = None, limits: LimitsConfig | None = None, base_currency: str = "USD"
-                 ) -> None:
+                 risk: RiskConfig | None = None, limits: LimitsConfig | None = None, base_currency: str = "USD",
+                 fx_scenarios: pd.DataFrame | np.ndarray | None = None) -> None:
         for name, v in (("n_books", n_books), ("n_clients", n_clients), ("n_traders", n_traders)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"The {name!r} parameter of RiskEngine must be a positive int. Got {v!r} instead.")
@@ -152,6 +168,7 @@ class RiskEngine:
                 raise ValueError(f"The 'scenarios' parameter of RiskEngine must be finite returns > -1 of shape "
                                  f"({n_inst}, n_scenarios). Got shape {ret.shape}.")
         self._returns = ret
+        self._fx_returns = self._fx_scenarios(fx_scenarios, ret.shape[1])
         self._state = DeskState.flat(int(n_books), n_inst)
         self._n_clients, self._n_traders = int(n_clients), int(n_traders)
         symbols = self.symbols
@@ -173,13 +190,28 @@ class RiskEngine:
         self._var_buf = np.zeros(max(tail_size_nb(n_scen, rc.var_level), tail_size_nb(n_scen, rc.es_level)) + 2)
         self._unit = np.zeros((n_inst, n_scen))
         self._spnl = np.zeros((int(n_books), n_scen))
-        self._tail = np.full(int(n_books), -np.inf)  # each book's tail bound, carried from fill to fill
-        self._rowmax = np.zeros(n_inst)
+        # each book's (and, last row, the desk's) VaR/ES tail, carried from fill to fill
+        m = int(tail_width_nb(n_scen, rc.var_level, rc.es_level))
+        self._tail_idx = np.tile(np.arange(m, dtype=np.int64), (int(n_books) + 1, 1))
+        self._tail_loss = np.zeros((int(n_books) + 1, m))
         self._desk = np.zeros(n_scen)
         self._breaches: list[np.ndarray] = []
         self._rejected = np.zeros(len(RejectReason) + 1, np.int64)
         self.new_session()
         self._rebase()
+
+    def _fx_scenarios(self, fx_scenarios, n_scen: int) -> np.ndarray:
+        n_ccy = len(self.currencies)
+        if fx_scenarios is None:
+            return np.zeros((n_ccy, n_scen))  # FX held at its current value
+        if isinstance(fx_scenarios, pd.DataFrame):
+            return fx_scenarios_from_frame(fx_scenarios, self.currencies, n_scen)
+        f = np.ascontiguousarray(fx_scenarios, dtype=np.float64)
+        if f.shape != (n_ccy, n_scen) or not np.all(np.isfinite(f)) or np.any(f <= -1) or np.any(f[0] != 0):
+            raise ValueError(f"The 'fx_scenarios' parameter of RiskEngine must be finite returns > -1 of shape "
+                             f"(n_currencies={n_ccy}, n_scenarios={n_scen}) with a zero row for the base currency "
+                             f"{self.currencies[0]!r}. Got shape {f.shape}.")
+        return f
 
     # ------------------------------------------------------------------ state
     @property
@@ -211,11 +243,11 @@ class RiskEngine:
         inst = self._inst
         unit_scenario_pnl_nb(inst.asset_class, inst.underlying, inst.multiplier, inst.strike,
                              inst.expiry_years(self._now), inst.vol, inst.rate, inst.div_yield, inst.call_put,
-                             self._marks, self._returns, 1.0 / 365.0, 0.0, self._unit)
+                             self._marks, self._returns, inst.currency_id, self._fx_returns, 1.0 / 365.0, 0.0,
+                             self._unit)
         book_scenario_pnl_nb(self._state.pos, self.fx_inst, self._unit, self._spnl)
         self._desk[:] = self._spnl.sum(axis=0)
-        self._rowmax[:] = np.abs(self._unit).max(axis=1)
-        self._tail[:] = -np.inf
+        init_tails_nb(self._spnl, self._desk, self._tail_idx, self._tail_loss)
 
     def set_fx(self, fx: dict[str, float]) -> None:
         """Update FX rates (base-currency value of one unit of each named currency) and re-mark."""
@@ -401,9 +433,8 @@ class RiskEngine:
             done, nb, status = ek.apply_fills_nb(
                 ts[start:], book[start:], inst[start:], side[start:], qty[start:], price[start:], fee[start:],
                 st.pos, st.avg, st.realized, st.fees, st.n_fills, fifo, st.lot_qty, st.lot_px, st.lot_next,
-                st.lot_head, st.lot_tail, st.lot_top, self.fx_inst, self._unit, self._rowmax, self._spnl, self._tail,
-                self._desk,
-                self._var_buf, float(rc.var_level), float(rc.es_level), bool(with_var), lim,
+                st.lot_head, st.lot_tail, st.lot_top, self.fx_inst, self._unit, self._spnl, self._desk,
+                self._tail_idx, self._tail_loss, float(rc.var_level), float(rc.es_level), bool(with_var), lim,
                 np.int8(breach_action_code(self.limits)), st.limit_state, st.book_state, breaches,
                 np.int64(st.n_breaches_total), self._ts_fills, reason[start:], out_var[start:], out_es[start:],
                 rows[start:], self._otab, self._working_buy, self._working_sell)
@@ -431,10 +462,10 @@ class RiskEngine:
             self._now = int(self._ts_prices[0])
             i = self._inst
             ek.remark_nb(touched, i.asset_class, i.underlying, i.multiplier, i.strike, i.expiry_years(self._now), i.vol,
-                         i.rate, i.div_yield, i.call_put, self._marks, self._returns, self._state.pos, self.fx_inst,
+                         i.rate, i.div_yield, i.call_put, self._marks, self._returns, i.currency_id, self._fx_returns,
+                         self._state.pos, self.fx_inst,
                          self._unit, self._spnl, self._desk, np.empty(self._returns.shape[1]))
-            self._rowmax[:] = np.abs(self._unit).max(axis=1)
-            self._tail[:] = -np.inf  # the vectors moved: the tail bounds no longer hold
+            init_tails_nb(self._spnl, self._desk, self._tail_idx, self._tail_loss)  # the vectors moved
         return self._result(prices, reason)
 
     # ------------------------------------------------------------------ outputs

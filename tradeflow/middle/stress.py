@@ -102,6 +102,7 @@ def stress_test(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx_ccy
         resolved.append(s)
     ccy_of = inst.currency_id
     fx0 = fx_ccy[ccy_of]
+    no_fx = np.zeros((len(fx_ccy), 1))  # the FX shock applies below, on the value as well as the P&L
     rows = {}
     for s in resolved:
         ret = np.zeros((n_inst, 1))
@@ -123,7 +124,7 @@ def stress_test(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx_ccy
         unit = np.empty((n_inst, 1))
         rk.unit_scenario_pnl_nb(inst.asset_class, inst.underlying, inst.multiplier, inst.strike,
                                 inst.expiry_years(ts), inst.vol, inst.rate, inst.div_yield, inst.call_put, marks, ret,
-                                0.0, s.vol_points / 100.0, unit)
+                                inst.currency_id, no_fx, 0.0, s.vol_points / 100.0, unit)
         # value after = (value before + local P&L) at the shocked rate; FX P&L on the existing value too
         value0 = np.where(inst.is_option, 0.0, marks * inst.multiplier)
         if inst.is_option.any():

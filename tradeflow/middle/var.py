@@ -162,6 +162,7 @@ def monte_carlo_var(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx
     unit = np.empty_like(r)
     rk.unit_scenario_pnl_nb(inst.asset_class, inst.underlying, inst.multiplier, inst.strike, inst.expiry_years(ts),
                             inst.vol, inst.rate, inst.div_yield, inst.call_put, np.asarray(marks, np.float64), r,
+                            inst.currency_id, np.zeros((int(inst.currency_id.max(initial=0)) + 1, int(n_paths))),
                             horizon_days / 365.0, 0.0, unit)
     books = np.empty((pos.shape[0], int(n_paths)))
     rk.book_scenario_pnl_nb(pos, np.asarray(fx_inst, np.float64), unit, books)
