@@ -898,6 +898,10 @@ class LimitsConfig:
     book_gross_exposure, desk_gross_exposure : float, default=150_000_000, 500_000_000
     book_drawdown, desk_drawdown : float, default=2_000_000, 5_000_000
         Stop-loss on the fall of total P&L from its running peak.
+    drawdown_window : {"day", "run"}, default="day"
+        Where the running peak starts: at each session's open (a daily stop-loss, so a book
+        that lost yesterday trades again today) or at the start of the run (a drawdown over
+        the whole run: once breached, it breaches again every morning until P&L recovers).
     book_concentration : float, default=0.7
         Largest single-instrument share of a book's gross exposure; only checked when the
         book's gross exposure is at least ``concentration_min_gross``.
@@ -917,8 +921,11 @@ class LimitsConfig:
     concentration_min_gross: float = 20_000_000.0
     warning_fraction: float = 0.8
     breach_action: str = "reducing_only"
+    drawdown_window: str = "day"
 
     def __post_init__(self) -> None:
+        if self.drawdown_window not in ("day", "run"):
+            _fail(self, "drawdown_window", "one of ('day', 'run')", self.drawdown_window)
         names = ("book_var", "desk_var", "book_gross_exposure", "desk_gross_exposure", "book_drawdown",
                  "desk_drawdown", "book_concentration", "concentration_min_gross", "warning_fraction")
         _coerce_float(self, *names)

@@ -143,3 +143,33 @@ def test_a_limit_still_breached_next_morning_fires_again():
     for bk in ended_in_breach:
         again = b[(b["book"] == bk) & (day == days[1]) & (b["level"] == BreachLevel.BREACH)]
         assert len(again) >= 1 and (again["action"] == -1).all()  # breach_action "none": nothing switched
+
+
+@pytest.mark.parametrize("window", ["run", "day"])
+def test_drawdown_window_sets_where_the_peak_starts(window):
+    """Yesterday's high-water mark far above today's P&L: a drawdown over the run breaches at the
+    open; a daily stop-loss starts from today's open and does not."""
+    from tradeflow.middle import RiskSetup
+    from tradeflow.schema import EXECUTION_DT, LimitKind
+
+    cfg = small_config(300, limits={"book_drawdown": 1e6, "desk_drawdown": 0.0, "drawdown_window": window})
+    rng = np.random.default_rng(0)
+    market = simulate_market(cfg.market, rng)
+    orders = generate_orders(cfg.flow, market, rng, first_order_id=0)[:0]
+    state = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    state.peak[:] = 5e6
+    risk = RiskSetup.from_market(market, np.zeros((market.n_instruments, 20)), cfg.risk, cfg.limits)
+    close = int(market.trade_date.astype(np.int64)) * NS_PER_DAY + cfg.market.session_close_ns
+    out = run_desk(orders, np.zeros(0, EXECUTION_DT), market, cfg.pretrade, state, close_ts=close,
+                   pnl_interval_s=600, risk=risk)
+    dd = out.breaches[(out.breaches["limit"] == LimitKind.DRAWDOWN) & (out.breaches["level"] == BreachLevel.BREACH)]
+    if window == "run":
+        assert len(dd) == cfg.flow.n_books and (dd["value"] == 5e6).all()
+        assert (out.risk["drawdown"][out.risk["book"] >= 0] == 5e6).all()
+    else:
+        assert len(dd) == 0 and (out.risk["drawdown"] == 0).all() and (state.peak == 0).all()
+
+
+def test_drawdown_window_validates():
+    with pytest.raises(ValueError, match="'drawdown_window' parameter of LimitsConfig"):
+        LimitsConfig(drawdown_window="week")

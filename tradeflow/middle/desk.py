@@ -235,8 +235,9 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
         so a breach between snapshots carries its own timestamp), and writes risk rows and
         checks every limit at each snapshot. Every book's trading state is reset to ACTIVE and
         every limit to CLEARED at the start of the session (the risk manager's morning review:
-        a limit still breached fires again at its first check); the kill switch and the
-        drawdown peaks carry over.
+        a limit still breached fires again at its first check); the kill switch carries over,
+        and the drawdown peaks too with ``LimitsConfig.drawdown_window="run"`` (with ``"day"``
+        they restart at the open).
     fifo : bool, default=False
         Realized P&L by FIFO lots instead of average cost (total P&L is the same).
     session_start : bool, default=True
@@ -376,6 +377,8 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
         if session_start:
             state.book_state[:] = TradingState.ACTIVE
             state.limit_state[:] = 0
+            if risk.limits.drawdown_window == "day":  # a daily stop-loss: the peak restarts at the open
+                state.peak[:] = -np.inf
         risk_rows = np.zeros(snap_ts.size * (n_books + 1), dtype=RISK_DT)
         # room for every check that can write an event: two VaR checks per fill, the mark limits at
         # every price update (3 per book + 2 for the desk), every limit at every snapshot (calloc'd:
