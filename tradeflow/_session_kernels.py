@@ -79,6 +79,8 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
     g = 0
     a = 0
     b = 0
+    book = (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
+            arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq)
     while a < n_d or b < n_v:
         td = d_ts[a] if a < n_d else _INF
         tv = v_ts[b] if b < n_v else _INF
@@ -86,20 +88,17 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
         while g < n_grid and grid_ts[g] <= t:
             dt = grid_ts[g] - grid_ts[g - 1] if g > 0 else 0
             for i in range(n_inst):
-                book_snapshot_nb(bs[i], grid_fair[i, g], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                 lvl_qty, live, live_pos, g, snap_bid[i], snap_ask[i], snap_bid_qty[i],
-                                 snap_ask_qty[i], snap_cum_volume[i], snap_cum_trades[i], dt, imp_state[i],
-                                 imp_rate[i], imp_cache[i], snap_impact[i])
+                snaps = (snap_bid[i], snap_ask[i], snap_bid_qty[i], snap_ask_qty[i], snap_cum_volume[i],
+                         snap_cum_trades[i], snap_impact[i])
+                book_snapshot_nb(bs[i], grid_fair[i, g], book, g, snaps, dt, imp_state[i], imp_rate[i], imp_cache[i])
             g += 1
         if td < tv or (td == tv and d_kind[a] == EV_ARRIVAL):
             k = d_ref[a]
             if d_kind[a] == EV_CANCEL:
                 # a cancel: off the book first (a no-op for an order that never rested there)
                 i = orders[k]["instrument"]
-                st, nx = book_event_nb(bs[i], td, K_CANCEL, 0, 0, 0, k, 0.0, o_price, o_qty, o_side, o_ref, o_next,
-                                       o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot, arrival_mid,
-                                       x_ref, x_ts, x_qty, x_lvl, x_liq, nx, imp_state[i], imp_weight[i],
-                                       imp_scale[i], imp_exp[i])
+                st, nx = book_event_nb(bs[i], td, K_CANCEL, 0, 0, 0, k, 0.0, book, nx,
+                                       (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
             ev_kind[0] = d_kind[a]
             ev_ref[0] = k
             nf, ne, nb, st = desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, *desk_args, nf, ne, nb, False,
@@ -115,18 +114,14 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
             i = orders[r]["instrument"]
             if o_reachable[r] and orders[r]["status"] == S_NEW:
                 st, nx = book_event_nb(bs[i], tv, o_kind[r], orders[r]["side"], o_level[r],
-                                       max(orders[r]["qty"], 1), r, 0.0, o_price, o_qty, o_side, o_ref, o_next,
-                                       o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot, arrival_mid,
-                                       x_ref, x_ts, x_qty, x_lvl, x_liq, nx, imp_state[i], imp_weight[i],
-                                       imp_scale[i], imp_exp[i])
+                                       max(orders[r]["qty"], 1), r, 0.0, book, nx,
+                                       (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
             else:
                 st = BOOK_OK
         else:
             i = v_inst[b]
-            st, nx = book_event_nb(bs[i], tv, bg_kind[r], bg_side[r], bg_price[r], bg_qty[r], -1, bg_u[r],
-                                   o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live,
-                                   live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq, nx,
-                                   imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i])
+            st, nx = book_event_nb(bs[i], tv, bg_kind[r], bg_side[r], bg_price[r], bg_qty[r], -1, bg_u[r], book, nx,
+                                   (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
         b += 1
         if st != BOOK_OK or nx > cap:
             return SESSION_EXEC_OVERFLOW, nx, nf, ne, nb
@@ -155,10 +150,9 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
         dt = grid_ts[g] - grid_ts[g - 1] if 0 < g < n_grid else 0
         for i in range(n_inst):
             f = grid_fair[i, g] if g < n_grid else np.nan
-            book_snapshot_nb(bs[i], f, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live,
-                             live_pos, g, snap_bid[i], snap_ask[i], snap_bid_qty[i], snap_ask_qty[i],
-                             snap_cum_volume[i], snap_cum_trades[i], dt, imp_state[i], imp_rate[i], imp_cache[i],
-                             snap_impact[i])
+            snaps = (snap_bid[i], snap_ask[i], snap_bid_qty[i], snap_ask_qty[i], snap_cum_volume[i],
+                     snap_cum_trades[i], snap_impact[i])
+            book_snapshot_nb(bs[i], f, book, g, snaps, dt, imp_state[i], imp_rate[i], imp_cache[i])
         g += 1
     nf, ne, nb, st = desk_loop_nb(none, none, orders, execs, exec_row, *desk_args, nf, ne, nb, False, True)
     return SESSION_OK, nx, nf, ne, nb

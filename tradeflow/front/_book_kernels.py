@@ -139,17 +139,20 @@ def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_hea
     return n_live
 
 
-@njit(cache=True, nogil=True)
-def book_snapshot_nb(bs, fair, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live, live_pos,
-                     out_row, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
-                     dt, imp_state, imp_rate, imp_cache, snap_impact):
+@njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts
+def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, imp_cache):
     """Decay the transient impact over ``dt`` ns (the time since the last snapshot; 0: none),
     pull the background quotes the fair price ``fair`` (a level; NaN: none) plus the impact
     has run through, then record the top of the book and the impact at ``out_row`` of the
     ``snap_*`` arrays.
 
-    Market makers do not leave quotes the fair price has passed; client orders stay.
+    Market makers do not leave quotes the fair price has passed; client orders stay. ``book``
+    is the tuple of the books' arrays (see :func:`book_event_nb`), ``snaps`` the tuple
+    ``(bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, impact)`` of output arrays.
     """
+    (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
+         arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq) = book
+    snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades, snap_impact = snaps
     if dt > 0 and imp_state.shape[0] > 0:
         imp = impact_decay_nb(imp_state, imp_rate, imp_cache, dt)
         bs[BS_IMPACT_OFFSET] = np.int64(np.floor(imp + 0.5))
@@ -192,11 +195,8 @@ def book_snapshot_nb(bs, fair, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, 
     snap_cum_trades[out_row] = bs[BS_TRADES]
 
 
-@njit(cache=True, nogil=True)
-def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
-                  o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos,
-                  client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, nx,
-                  imp_state, imp_weight, imp_scale, imp_exp):
+@njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts
+def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
     """Process one event in one instrument's book (state row ``bs``).
 
     Prices are local levels in ``[0, n_levels)``; a background order's price is relative to
@@ -209,10 +209,19 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u,
     client row); background-only trades only count in the volume. ``arrival_mid[ref]`` is
     bid + ask levels (twice the mid) when a client order arrives, -1 if a side is empty.
 
+    ``book`` is the tuple ``(o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail,
+    lvl_qty, live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq)``
+    and ``imp`` the tuple ``(imp_state, imp_weight, imp_scale, imp_exp)``: tuples keep the
+    call under CPython's 30 positional arguments, so numba can inline it into its callers'
+    event loops (a call per event, with its reference counts, cost more than the event).
+
     Returns
     -------
     (status, nx) : ``BOOK_EXEC_OVERFLOW`` when ``x_*`` is full (the book is then inconsistent).
     """
+    (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
+         arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq) = book
+    imp_state, imp_weight, imp_scale, imp_exp = imp
     n_levels = bs[BS_N_LEVELS]
     lv0 = bs[BS_LEVEL0]
     li0 = bs[BS_LIVE0]

@@ -149,34 +149,30 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     s_i = 0
     i = 0
     j = 0
+    book = (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
+            arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq)
+    snaps = (snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades, snap_impact)
+    imp = (imp_state, imp_weight, imp_scale, imp_exp)
     while i < n_bg or j < n_cl:
         take_bg = j >= n_cl or (i < n_bg and bg_ts[i] <= cl_ts[j])
         ts = bg_ts[i] if take_bg else cl_ts[j]
         while s_i < n_snap and snap_ts[s_i] <= ts:
             dt = snap_ts[s_i] - snap_ts[s_i - 1] if s_i > 0 else 0
-            book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
-                             live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
-                             snap_cum_trades, dt, imp_state, imp_rate, imp_cache, snap_impact)
+            book_snapshot_nb(bs, snap_fair[s_i], book, s_i, snaps, dt, imp_state, imp_rate, imp_cache)
             s_i += 1
         if take_bg:
-            status, nx = book_event_nb(bs, ts, bg_kind[i], bg_side[i], bg_price[i], bg_qty[i], -1, bg_u[i],
-                                       o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
-                                       live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq,
-                                       nx, imp_state, imp_weight, imp_scale, imp_exp)
+            status, nx = book_event_nb(bs, ts, bg_kind[i], bg_side[i], bg_price[i], bg_qty[i], -1, bg_u[i], book,
+                                       nx, imp)
             i += 1
         else:
-            status, nx = book_event_nb(bs, ts, cl_kind[j], cl_side[j], cl_price[j], cl_qty[j], cl_ref[j], 0.0,
-                                       o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
-                                       live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq,
-                                       nx, imp_state, imp_weight, imp_scale, imp_exp)
+            status, nx = book_event_nb(bs, ts, cl_kind[j], cl_side[j], cl_price[j], cl_qty[j], cl_ref[j], 0.0, book,
+                                       nx, imp)
             j += 1
         if status != BOOK_OK:
             return status, nx
     while s_i < n_snap:  # after the last event
         dt = snap_ts[s_i] - snap_ts[s_i - 1] if s_i > 0 else 0
-        book_snapshot_nb(bs, snap_fair[s_i], o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty,
-                         live, live_pos, s_i, snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume,
-                         snap_cum_trades, dt, imp_state, imp_rate, imp_cache, snap_impact)
+        book_snapshot_nb(bs, snap_fair[s_i], book, s_i, snaps, dt, imp_state, imp_rate, imp_cache)
         s_i += 1
     return BOOK_OK, nx
 
