@@ -200,7 +200,11 @@ def test_a_caller_executor_with_bounded_submission_gives_the_same_numbers(refere
 @pytest.mark.parametrize("executor", ["sequential", "processes", "dask"])
 def test_a_bad_scenario_in_the_middle_fails_alone(reference, executor, request):
     ex = request.getfixturevalue("dask_client") if executor == "dask" else executor
-    configs = [cfg(), cfg(), {"flow": {"orders_per_day": 1_500}, "pnl_interval_seconds": 600}, {"days": 0}, cfg()]
+    # run 2 is cfg() given as a dict: run_many takes either
+    as_dict = {"flow": {"orders_per_day": 1_500}, "pnl_interval_seconds": 600,
+               "execution": {"book_events_per_second": 2.0}}
+    assert tradeflow.SimulationConfig.from_dict(as_dict) == cfg()
+    configs = [cfg(), cfg(), as_dict, {"days": 0}, cfg()]
     out = run_many(configs, n_runs=N_RUNS, seed=ROOT, executor=ex, n_workers=2 if executor == "processes" else None,
                    progress=False, overrides={1: BAD})
     assert out["status"].tolist() == ["ok", "failed", "ok", "failed", "ok"]
