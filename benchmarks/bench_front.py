@@ -8,7 +8,8 @@ import numpy as np
 
 import tradeflow
 from benchmarks._harness import Bench, register
-from tradeflow.front import _kernels, execute_orders, generate_orders, run_venue
+from tradeflow.front import nb as front_nb
+from tradeflow.front import execute_orders, generate_orders, run_venue
 from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.front.venue import background_flow
 from tradeflow.market import simulate_market
@@ -120,7 +121,7 @@ def orderbook_ops(b: Bench) -> None:
     slots = n + 1
 
     def kernel() -> None:
-        _kernels.book_run_nb(
+        front_nb.book_run_nb(
             ev["ts"], ev["kind"], ev["side"], ev["price"], ev["qty"], ev["u"],
             cl["ts"], cl["kind"].astype(np.int8), cl["side"].astype(np.int8), cl["price"], cl["qty"], cl["ref"],
             np.int64(N_LEVELS), snap, np.nan * np.ones(1), one(), one(), one(), one(), np.empty(1, np.int8),

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._harness import Bench, register
-from tradeflow.middle import _engine_kernels as ek
-from tradeflow.middle._risk_kernels import tail_width_nb
+from tradeflow.middle import nb as ek
+from tradeflow.middle.nb import tail_width_nb
 from tradeflow.middle.engine import ENGINE_ORDER_DT
 from tradeflow.middle.positions import post_trade
 from tradeflow.schema import BREACH_DT
@@ -209,7 +209,7 @@ def _simd_width() -> str:
 
     from numba import njit
 
-    from tradeflow.middle import _risk_kernels as rk
+    from tradeflow.middle import nb as rk
 
     fn = njit(nogil=True)(rk.add2_tail_nb.py_func)
     v = np.zeros(64)

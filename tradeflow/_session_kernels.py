@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeflow.front._book_kernels import BOOK_OK, K_CANCEL, LIQ_TAKER, book_event_nb, book_reset_nb, book_snapshot_nb
-from tradeflow.middle._kernels import EV_ARRIVAL, EV_CANCEL, EV_FILL, S_NEW, desk_loop_nb
+from tradeflow.front.nb import BOOK_OK, K_CANCEL, LIQ_TAKER, book_event_nb, book_reset_nb, book_snapshot_nb
+from tradeflow.middle.nb import EV_ARRIVAL, EV_CANCEL, EV_FILL, S_NEW, desk_loop_nb
 
 SESSION_OK = 0
 SESSION_EXEC_OVERFLOW = 1  # more executions than the buffers hold: the caller retries with more room
@@ -47,7 +47,7 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
     """Run one session of the desk and its venue.
 
     Streams (each sorted): the desk's own events ``d_*`` (arrivals, cancels and P&L
-    snapshots, the ``EV_*`` kinds of :mod:`tradeflow.middle._kernels`), the venue's events
+    snapshots, the ``EV_*`` kinds of :mod:`tradeflow.middle.nb`), the venue's events
     ``v_*`` (background events, ``v_row`` into the ``bg_*`` arrays, and client orders
     reaching the venue, ``v_row`` an order row, ``v_client`` true) and the quote grid
     ``grid_ts`` (the books' snapshots, ``grid_fair[i, g]`` the fair level of book ``i``).
@@ -55,7 +55,7 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
     first), the cancels (the book's, then the desk's) and the desk's snapshots.
 
     A client order enters its book only if the desk accepted it and it is still new when
-    it arrives. ``desk_args`` are :func:`tradeflow.middle._kernels.desk_loop_nb`'s arguments
+    it arrives. ``desk_args`` are :func:`tradeflow.middle.nb.desk_loop_nb`'s arguments
     after ``exec_row``, through ``breaches``. Executions are written to ``execs`` (and
     ``exec_row``) as the books make them; ``snap_*`` have shape (n_instruments, n_grid + 1),
     the last column the session's totals.

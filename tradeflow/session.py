@@ -17,7 +17,7 @@ import numpy as np
 
 from tradeflow import _session_kernels as _k
 from tradeflow.config import ExecutionConfig, PreTradeConfig
-from tradeflow.front._book_kernels import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
+from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
 from tradeflow.market.paths import MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare

@@ -36,7 +36,8 @@ __all__ = ["write_run", "read_run", "read_meta", "FORMAT_VERSION"]
 FORMAT_VERSION = 1
 
 
-def _pyarrow():
+def require_pyarrow():
+    """Import pyarrow and its Parquet module, or raise ImportError with the install hint."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -140,7 +141,7 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
     FileExistsError
         If ``path`` exists and is neither a run store nor an empty directory.
     """
-    pa, pq = _pyarrow()
+    pa, pq = require_pyarrow()
     import tradeflow
 
     path = Path(path)
@@ -213,7 +214,7 @@ def read_run(path: str | os.PathLike) -> RunResult:
     ValueError
         If the store's format version is newer than this tradeflow understands.
     """
-    _, pq = _pyarrow()
+    _, pq = require_pyarrow()
     from tradeflow.config import SimulationConfig
     from tradeflow.market.paths import MarketData
     from tradeflow.results import RunResult

@@ -476,9 +476,9 @@ def _collect(rows: _Rows, bar: Any, row: dict[str, Any], task: Task, retries: in
 
 def _write_summary(summary: pd.DataFrame, store_dir: Path) -> None:
     """``summary.parquet`` beside the run stores (atomically), seed identity as JSON text."""
-    from tradeflow.store import _pyarrow
+    from tradeflow.store import require_pyarrow
 
-    _pyarrow()
+    require_pyarrow()
     out = summary.copy()
     for c in ("seed_entropy", "seed_spawn_key"):
         out[c] = [json.dumps(list(v) if isinstance(v, tuple) else v) for v in out[c]]
