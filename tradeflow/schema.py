@@ -240,6 +240,7 @@ class KernelStatus(IntEnum):
     OK = 0
     EXEC_OVERFLOW = 1  # more executions than the buffers hold: the caller retries with more room
     LOT_POOL_FULL = 2  # the FIFO lot pool is full: the caller retries with more room
+    NEGATIVE_LEVEL = 3  # a replayed message removes more than its level displays: the file is inconsistent
 
 
 class RiskModel(IntEnum):
