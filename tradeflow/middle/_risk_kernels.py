@@ -26,10 +26,11 @@ from tradeflow.core.pricing import (  # noqa: F401
     norm_cdf_nb,
     norm_pdf_nb,
 )
+from tradeflow.schema import RiskModel
 
 # asset classes as codes inside kernels (instrument table ``asset_class`` strings map to these)
-AC_LINEAR = 0  # equity, future, fx: P&L = qty * multiplier * price change
-AC_OPTION = 1
+AC_LINEAR = int(RiskModel.LINEAR)  # equity, future, fx: P&L = qty * multiplier * price change
+AC_OPTION = int(RiskModel.OPTION)
 
 
 @njit(cache=True, nogil=True)
