@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeflow.schema import Liquidity
+
 # Event kinds of a replay stream (what a recorded message does to the displayed book).
 R_ADD = 1  # a new limit order: +qty at (side, level)
 R_REDUCE = 2  # a cancel or a deletion: -qty at (side, level)
@@ -32,8 +34,8 @@ RK_IOC = 1
 RK_FOK = 2
 RK_MARKET = 3
 
-LIQ_MAKER = 0
-LIQ_TAKER = 1
+LIQ_MAKER = int(Liquidity.MAKER)
+LIQ_TAKER = int(Liquidity.TAKER)
 
 REPLAY_OK = 0
 REPLAY_EXEC_OVERFLOW = 1
