@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeflow.schema import Liquidity
+from tradeflow.schema import BookEvent, KernelStatus, Liquidity
 
 # Event kinds of a replay stream (what a recorded message does to the displayed book).
 R_ADD = 1  # a new limit order: +qty at (side, level)
@@ -29,17 +29,17 @@ Q_RISK_AVERSE = 0
 Q_PROB = 1
 
 # Order kinds of the replay venue (as the book venue's K_*).
-RK_LIMIT = 0
-RK_IOC = 1
-RK_FOK = 2
-RK_MARKET = 3
+RK_LIMIT = int(BookEvent.LIMIT)
+RK_IOC = int(BookEvent.IOC)
+RK_FOK = int(BookEvent.FOK)
+RK_MARKET = int(BookEvent.MARKET)
 
 LIQ_MAKER = int(Liquidity.MAKER)
 LIQ_TAKER = int(Liquidity.TAKER)
 
-REPLAY_OK = 0
-REPLAY_EXEC_OVERFLOW = 1
-REPLAY_NEGATIVE_LEVEL = 2  # a message removes more than its level displays: the file is inconsistent
+REPLAY_OK = int(KernelStatus.OK)
+REPLAY_EXEC_OVERFLOW = int(KernelStatus.EXEC_OVERFLOW)
+REPLAY_NEGATIVE_LEVEL = int(KernelStatus.NEGATIVE_LEVEL)  # a message removes more than its level displays
 
 _INF = np.iinfo(np.int64).max
 
