@@ -7,6 +7,5 @@ open, with orders scheduled over the day); ``simulate(config, strategy=...)`` an
 
 from tradeflow.strategies.base import DeskView, Strategy, merge_desk_orders
 from tradeflow.strategies.examples import DeltaHedger, RiskReducer, schedule
-from tradeflow.strategies.metrics import STRATEGY_METRICS
 
-__all__ = ["DeltaHedger", "DeskView", "RiskReducer", "STRATEGY_METRICS", "Strategy", "merge_desk_orders", "schedule"]
+__all__ = ["DeltaHedger", "DeskView", "RiskReducer", "Strategy", "merge_desk_orders", "schedule"]

@@ -1,4 +1,5 @@
-"""What a strategy did, as extra :class:`~tradeflow.results.stats.Metric` rows for ``stats()`` and ``run_many``.
+"""What a desk strategy did (:mod:`tradeflow.strategies`), as extra :class:`~tradeflow.results.stats.Metric`
+rows for ``stats()`` and ``run_many``:
 
 ``result.stats(metrics=METRICS + STRATEGY_METRICS)`` or
 ``run_many(cfg, n_runs=100, strategy=s, metrics=METRICS + STRATEGY_METRICS)``.
