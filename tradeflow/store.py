@@ -40,7 +40,7 @@ from numpy.lib.format import descr_to_dtype, dtype_to_descr
 if TYPE_CHECKING:
     from tradeflow.results import RunResult
 
-__all__ = ["write_run", "read_run", "read_meta", "recover", "DamagedStoreError", "FORMAT_VERSION"]
+__all__ = ["write_run", "read_run", "read_meta", "recover", "check_target", "DamagedStoreError", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
@@ -266,6 +266,21 @@ def _require_columns(path: Path, rel: str, have, need) -> None:
         raise DamagedStoreError(f"{path} is a damaged tradeflow run store: {rel} lacks column(s) {missing[:10]}")
 
 
+def check_target(path: str | os.PathLike) -> Path:
+    """Refuse, before any work, a ``path`` :func:`write_run` would refuse: an existing path that is
+    neither a run store nor an empty directory.
+
+    Raises
+    ------
+    FileExistsError
+        Naming ``path``.
+    """
+    path = Path(path)
+    if path.exists() and not ((path / "meta.json").is_file() or (path.is_dir() and not any(path.iterdir()))):
+        raise FileExistsError(f"{path} exists and is not a tradeflow run store; refusing to replace it")
+    return path
+
+
 def write_run(result: RunResult, path: str | os.PathLike) -> Path:
     """Write ``result`` to a Parquet run store at ``path`` (replacing any store there).
 
@@ -292,8 +307,7 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
     for name in result.records:
         _check_record_name(name, f"write_run to {path}")
     recover(path)  # stale leftovers of a killed writer: temporaries removed, an orphaned previous store back
-    if path.exists() and not ((path / "meta.json").is_file() or (path.is_dir() and not any(path.iterdir()))):
-        raise FileExistsError(f"{path} exists and is not a tradeflow run store; refusing to replace it")
+    check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex}"
     (tmp / "records").mkdir(parents=True)
