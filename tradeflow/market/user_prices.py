@@ -43,7 +43,8 @@ def validate_user_prices(prices: pd.DataFrame, symbols: Sequence[str], *,
                         f"Got {type(prices).__name__} instead.")
     index = prices.index
     if not isinstance(index, pd.DatetimeIndex):
-        if index.dtype.kind not in "OUSM" or len(index) == 0:
+        kind = pd.api.types.infer_dtype(index, skipna=True) if len(index) else "empty"
+        if kind not in ("string", "datetime", "datetime64", "date"):
             raise ValueError("The 'prices' parameter must have a DatetimeIndex (timestamps x instruments). "
                              f"Got a {type(index).__name__} of {index.dtype} instead.")
         parsed = pd.to_datetime(pd.Series(index, dtype=object), errors="coerce", utc=True, format="mixed")
