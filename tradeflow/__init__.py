@@ -11,8 +11,6 @@ Examples
 >>> print(result.summary())                      # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from tradeflow.config import (
     BackOfficeConfig,
     ExecutionConfig,
@@ -25,15 +23,39 @@ from tradeflow.config import (
     RiskConfig,
     SimulationConfig,
 )
-from tradeflow.middle import RiskEngine
-from tradeflow.parallel import run_many
-from tradeflow.results import RunResult
-from tradeflow.sim import simulate, warmup
 
-try:
-    __version__ = version("tradeflow")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+local"
+# The rest of the public API loads on first use (PEP 562), so ``import tradeflow`` reads only the
+# configs: no pandas (which brings pyarrow), scipy, matplotlib, dask or numba until they are needed,
+# and no kernel compiles or loads from the on-disk cache before its first call.
+_LAZY = {"RiskEngine": "tradeflow.middle", "run_many": "tradeflow.parallel", "RunResult": "tradeflow.results",
+         "simulate": "tradeflow.sim", "warmup": "tradeflow.sim"}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tradeflow")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0+local"
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        globals()["__version__"] = v = _version()
+        return v
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tradeflow' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",

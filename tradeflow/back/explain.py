@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from tradeflow.market.options import NS_PER_YEAR
 from tradeflow.schema import EXPLAIN_DT, NS_PER_DAY
@@ -171,6 +170,8 @@ def black_scholes_greeks(spot: np.ndarray, strike: np.ndarray, t_years: np.ndarr
     spot, strike, t_years, vol : float64 ndarray (broadcast together; ``t_years``, ``vol`` > 0)
     is_call : bool ndarray
     """
+    from scipy.special import ndtr  # imported on first use: scipy is slow to import
+
     spot, strike, t, vol = (np.asarray(x, np.float64) for x in (spot, strike, t_years, vol))
     sd = vol * np.sqrt(t)
     d1 = (np.log(spot / strike) + 0.5 * vol**2 * t) / sd

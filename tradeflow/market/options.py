@@ -12,7 +12,6 @@ expiry in ACT/365 calendar time.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
 __all__ = ["black_scholes", "option_mids"]
 
@@ -28,6 +27,8 @@ def black_scholes(spot: np.ndarray, strike: float, t_years: np.ndarray, vol: flo
     >>> round(float(black_scholes(np.array(100.0), 100.0, np.array(1.0), 0.2, True)), 4)
     7.9656
     """
+    from scipy.special import ndtr  # imported on first use: scipy is slow to import
+
     spot = np.asarray(spot, np.float64)
     t = np.maximum(np.asarray(t_years, np.float64), 0.0)
     live = t > 0
