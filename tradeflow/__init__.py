@@ -50,6 +50,12 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if not name.startswith("_"):  # a submodule, as ``tradeflow.schema`` after a plain ``import tradeflow``
+        import importlib
+        import importlib.util
+
+        if importlib.util.find_spec(f"tradeflow.{name}") is not None:
+            return importlib.import_module(f"tradeflow.{name}")
     raise AttributeError(f"module 'tradeflow' has no attribute {name!r}")
 
 
