@@ -72,9 +72,9 @@ def _vectorbt_baseline(b: Bench, df: pd.DataFrame, n: int) -> None:
 def _engine_bench(b: Bench, *, n_scen: int, with_var: bool) -> None:
     n = b.size(quick=50_000, full=1_000_000)
     df, table, px0, scen = _engine_inputs(n, n_scen)
-    pool = _engines(table, px0, scen, b.repeats + 2)
+    pool = _engines(table, px0, scen, b.repeats + 3)  # a fresh engine per call: check, cold, warm, memory
     b.param(fills=n, instruments=N_INST, books=N_BOOKS, scenarios=n_scen, with_var=with_var, input="DataFrame")
-    out = pool[-1].on_fills(df, with_var=with_var)
+    out = pool.pop().on_fills(df, with_var=with_var)
     assert bool(out["accepted"].all())
     b.target(f"RiskEngine.on_fills ({'VaR/ES after every fill' if with_var else 'no VaR'})",
              lambda: pool.pop().on_fills(df, with_var=with_var), n=n)
@@ -97,8 +97,9 @@ def engine_fills_var(b: Bench) -> None:
 def _day(b: Bench, venue: str) -> None:
     import tradeflow
 
-    orders = b.size(quick=20_000, full=100_000)
-    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "execution": {"venue": venue}})
+    orders = b.size(quick=2_000, full=100_000)
+    ex = {"venue": venue} if not b.quick else {"venue": venue, "book_events_per_second": 2.0}  # quick: a small day
+    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "execution": ex})
     backs: list[float] = []
 
     def run():
@@ -161,15 +162,15 @@ def startup(b: Bench) -> None:
         r = _subprocess(_FIRST_RESULT)
         firsts.append(r["import_s"] + r["work_s"])
 
-    b.target("python -c 'import tradeflow' (whole process)", imp, n=1)
-    b.target("fresh process to a first small result (whole process)", first, n=1)
+    b.target("python -c 'import tradeflow' (whole process)", imp, n=1, repeats=1 if b.quick else None)
+    b.target("fresh process to a first small result (whole process)", first, n=1, repeats=1 if b.quick else None)
     b.param(import_s=float(np.median(imports)), first_result_s=float(np.median(firsts)))
 
 
 _MEMORY = """
 import resource, json, sys
 import tradeflow
-cfg = tradeflow.SimulationConfig.from_dict({{"flow": {{"orders_per_day": {orders}}}}})
+cfg = tradeflow.SimulationConfig.from_dict({{"flow": {{"orders_per_day": {orders}}}, "execution": {execution}}})
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 import time
 t = time.perf_counter()
@@ -180,21 +181,22 @@ print(json.dumps({{"rss_above_import_mb": (after - before) / 1024, "s": dt, "ord
 """
 
 
-def _memory_run(orders: int) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", _MEMORY.format(orders=orders)], capture_output=True, text=True,
-                         check=True)
+def _memory_run(orders: int, quick: bool) -> dict[str, Any]:
+    execution = {"book_events_per_second": 2.0} if quick else {}
+    out = subprocess.run([sys.executable, "-c", _MEMORY.format(orders=orders, execution=execution)],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @register("targets.memory", unit="runs")
 def memory(b: Bench) -> None:
     """Peak RSS of one day above the import (fresh process, warm cache), and 10x the orders."""
-    base = b.size(quick=2_000, full=100_000)
-    _memory_run(base)  # warm
+    base = b.size(quick=1_000, full=100_000)
+    _memory_run(base, b.quick)  # warm
     runs: dict[int, dict[str, Any]] = {}
 
     def run(orders: int):
-        runs[orders] = _memory_run(orders)
+        runs[orders] = _memory_run(orders, b.quick)
 
     b.target(f"one day of {base} orders, fresh process", lambda: run(base), n=1, repeats=1)
     b.target(f"one day of {10 * base} orders, fresh process", lambda: run(10 * base), n=1, repeats=1)

@@ -41,7 +41,8 @@ ENGINE_ORDER_DT = np.dtype([("book", "i8"), ("instrument", "i8"), ("side", "i8")
 _INT64_SAFE = float(2 ** 62)  # integral floats beyond this do not convert to int64 exactly
 _SIDE_WORDS = {"BUY": 1, "B": 1, "1": 1, "+1": 1, "SELL": -1, "S": -1, "-1": -1}
 _REASON_NAMES = [r.name for r in RejectReason]
-assert [int(r) for r in RejectReason] == list(range(len(_REASON_NAMES)))  # codes index the names
+_REASON_POS = np.zeros(max(int(r) for r in RejectReason) + 1, np.int8)  # code -> category position
+_REASON_POS[[int(r) for r in RejectReason]] = np.arange(len(_REASON_NAMES))
 
 
 class _Batch:
@@ -202,10 +203,21 @@ class _Batch:
         v = self.raw(col)
         if isinstance(v, np.ndarray) and v.dtype.kind in "iuf":
             return np.where(v == 1, 1, np.where(v == -1, -1, 0)).astype(np.int64)
-        codes, uniques = pd.factorize(np.asarray(v, dtype=object) if not isinstance(
-            v, pd.api.extensions.ExtensionArray) else v)
+        codes, uniques = self.factorize(col, v)
         lut = np.array([_SIDE_WORDS.get(str(u).strip().upper(), 0) for u in uniques] + [0], np.int64)
         return lut[codes]
+
+    def factorize(self, col: str, v) -> tuple[np.ndarray, np.ndarray]:
+        """``pandas.factorize`` of a column of labels; a cell that cannot be a label (a dict, a list) raises."""
+        arr = v if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v, dtype=object)
+        try:
+            return pd.factorize(arr)
+        except TypeError:
+            obj = np.asarray(arr, dtype=object)
+            bad = np.fromiter((not isinstance(x, str | int | float | np.generic) and x is not None for x in obj),
+                              bool, len(obj))
+            raise self._bad(col, obj, bad if bad.any() else np.ones(len(obj), bool),
+                            "must hold labels or ids") from None
 
 
 class RiskEngine:
@@ -527,8 +539,8 @@ class RiskEngine:
         if isinstance(v, np.ndarray) and v.dtype.kind == "f":
             ok = np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < _INT64_SAFE)
             return np.where(ok, v, -1).astype(np.int64)
-        codes, uniques = pd.factorize(v if isinstance(v, pd.api.extensions.ExtensionArray)
-                                      else np.asarray(v, dtype=object))
+        codes, uniques = values.factorize("instrument", v) if isinstance(values, _Batch) else pd.factorize(
+            v if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v, dtype=object))
         index = {sym: k for k, sym in enumerate(self.symbols)}
         lut = np.array([index.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
         return lut[codes]
@@ -537,7 +549,7 @@ class RiskEngine:
         """The batch's verdicts: arrays wrapped in a DataFrame (no copies), the batch's index."""
         self._rejected += np.bincount(reason.astype(np.intp), minlength=len(self._rejected))[:len(self._rejected)]
         data = {"accepted": reason == RejectReason.NONE,
-                "reason": pd.Categorical.from_codes(reason, categories=_REASON_NAMES), **cols}
+                "reason": pd.Categorical.from_codes(_REASON_POS[reason], categories=_REASON_NAMES), **cols}
         return pd.DataFrame(data, index=batch.index, copy=False)
 
     def check_orders(self, orders) -> pd.DataFrame:
