@@ -62,7 +62,8 @@ class SessionStreams(NamedTuple):
 
 class VenueParams(NamedTuple):
     """How client orders meet the books: each order's book kind, level and reachability; each book's
-    price origin ``lo`` (ticks) and tick; fees (bps) and each instrument's minor-unit scale."""
+    price origin ``lo`` (ticks) and tick; fees (bps), each instrument's minor-unit scale and contract
+    multiplier (a fee is bps of qty x price x multiplier)."""
 
     o_kind: np.ndarray
     o_level: np.ndarray
@@ -72,6 +73,7 @@ class VenueParams(NamedTuple):
     taker_bps: float
     maker_bps: float
     minor_scale: np.ndarray
+    multiplier: np.ndarray
 
 
 class BookSnapshots(NamedTuple):
@@ -118,7 +120,7 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     d_ts, d_kind, d_ref = streams.d_ts, streams.d_kind, streams.d_ref
     v_ts, v_inst, v_row, v_client = streams.v_ts, streams.v_inst, streams.v_row, streams.v_client
     grid_ts, grid_fair = streams.grid_ts, streams.grid_fair
-    lo, tick, minor_scale = venue.lo, venue.tick, venue.minor_scale
+    lo, tick, minor_scale, multiplier = venue.lo, venue.tick, venue.minor_scale, venue.multiplier
     lvl_head, lvl_tail, lvl_qty = book[6], book[7], book[8]
     arrival_mid = book[12]
     x_ref, x_ts, x_qty, x_lvl, x_liq = book[13], book[14], book[15], book[16], book[17]
@@ -188,7 +190,7 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             execs[x]["qty"] = x_qty[x]
             execs[x]["price"] = price
             execs[x]["liquidity"] = x_liq[x]
-            execs[x]["fee"] = np.rint(x_qty[x] * price * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
+            execs[x]["fee"] = np.rint(x_qty[x] * price * multiplier[i] * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
             am = arrival_mid[k]
             execs[x]["arrival_mid"] = (am / 2.0 + lo[i]) * tick[i] if am >= 0 else np.nan
             exec_row[x] = k

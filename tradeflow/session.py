@@ -119,7 +119,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     grid_ts = market.times.astype(np.int64)
     venue = _k.VenueParams(o_kind=setup.kind, o_level=setup.level, o_reachable=setup.reachable, lo=setup.lo,
                            tick=setup.tick, taker_bps=float(setup.taker_fee_bps), maker_bps=float(setup.maker_fee_bps),
-                           minor_scale=setup.minor_scale)
+                           minor_scale=setup.minor_scale, multiplier=setup.multiplier)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
     while True:

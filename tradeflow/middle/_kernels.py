@@ -106,6 +106,9 @@ EV_FILL = int(DeskEvent.FILL)
 EV_CANCEL = int(DeskEvent.CANCEL)
 EV_SNAPSHOT = int(DeskEvent.SNAPSHOT)
 
+# the price collar's tolerance, relative to the reference price (1e-9: float noise, far below any tick)
+COLLAR_RTOL = 1e-9
+
 
 @njit(cache=True, nogil=True)
 def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, position, working_same_side,
@@ -113,13 +116,15 @@ def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, p
     """Reason code for one order (0 = accept). Checks run cheapest and most certain first.
 
     ``working_same_side`` is the book's open quantity on the order's side, so the
-    position check uses the worst case if every working order fills.
+    position check uses the worst case if every working order fills. ``fx_to_base`` is the
+    base-currency money of one unit of price x quantity: the FX rate x the contract multiplier.
     """
     if qty <= 0:
         return R_INVALID_QTY
     if not (ref_price > 0.0) or (is_limit and not (limit_price > 0.0)):
         return R_INVALID_PRICE
-    if is_limit and abs(limit_price / ref_price - 1.0) * 1e4 > collar_bps:
+    # beyond the collar only: a limit exactly at it (105 vs 100 with 500 bp) passes, float noise included
+    if is_limit and abs(limit_price - ref_price) > (collar_bps * 1e-4 + COLLAR_RTOL) * ref_price:
         return R_PRICE_COLLAR
     if qty > max_order_qty:
         return R_MAX_ORDER_QTY
@@ -396,11 +401,14 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
 
 
 @njit(cache=True, nogil=True)
-def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, mv, val, tp, gross, mx, mx_i):
-    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums."""
+def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, fx_rate, mv, val, tp, gross, mx, mx_i):
+    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums.
+
+    Fees are money already (instrument currency): they convert at ``fx_rate`` alone, never x multiplier.
+    """
     p = pos[b, i]
     u = p * (mark - avg[b, i]) * rate if p != 0 else 0.0
-    v = realized[b, i] * rate + u - fees[b, i] * rate
+    v = realized[b, i] * rate + u - fees[b, i] * fx_rate
     x = p * mark * rate
     tp[b] += v - val[b, i]
     gross[b] += abs(x) - abs(mv[b, i])
@@ -435,9 +443,10 @@ def anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
             val[b, i] = 0.0
             mv[b, i] = 0.0
     for i in range(n_inst):
-        rate = fx[inst_ccy[i], t] * multiplier[i]
+        fx_rate = fx[inst_ccy[i], t]
+        rate = fx_rate * multiplier[i]
         for b in range(n_books):
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx_rate, mv, val, tp, gross, mx, mx_i)
 
 
 @njit(cache=True, nogil=True)
@@ -453,7 +462,7 @@ def price_update_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
         moved = True
         rate = fx[c, t] * multiplier[i]
         for b in range(n_books):
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx[c, t], mv, val, tp, gross, mx, mx_i)
     return moved
 
 
@@ -494,7 +503,8 @@ def check_mark_limits_nb(ts, tp, gross, mx, peak, lim, limit_state, action, book
 def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier):
     """PNL_DT rows of every book at grid step ``t``: P&L and exposure in the base currency.
 
-    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier.
+    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier;
+    fees are money already (instrument currency) and convert at the FX rate only.
     """
     n_books, n_inst = pos.shape
     for b in range(n_books):
@@ -507,7 +517,7 @@ def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, mul
             rate = fx[inst_ccy[i], t] * multiplier[i]
             m = mid[i, t]
             r += realized[b, i] * rate
-            f += fees[b, i] * rate
+            f += fees[b, i] * fx[inst_ccy[i], t]  # fees are money already: FX only
             if pos[b, i] != 0:
                 u += pos[b, i] * (m - avg[b, i]) * rate
                 v = pos[b, i] * m * rate
@@ -963,8 +973,8 @@ def desk_fill_nb(desk, orders, execs, exec_row, x):
         mk = desk.marks
         t_cur = mk.state[0]
         _mark_value_nb(b, i, ps.pos, ps.avg, ps.realized, ps.fees, mk.mid[i, t_cur],
-                       mk.fx[mk.inst_ccy[i], t_cur] * mk.multiplier[i], mk.mv, mk.val, mk.tp, mk.gross, mk.mx,
-                       mk.mx_i)
+                       mk.fx[mk.inst_ccy[i], t_cur] * mk.multiplier[i], mk.fx[mk.inst_ccy[i], t_cur], mk.mv, mk.val,
+                       mk.tp, mk.gross, mk.mx, mk.mx_i)
         mk.state[1] = 1
         lim = desk.limits.lim
         rec.counts[2], _, _ = fill_risk_nb(desk.tails, desk.limits, desk.controls.book_state, b, i, side * q, ts,

@@ -595,6 +595,8 @@ class RiskEngine:
         ok = (inst >= 0) & (inst < len(fx_inst))
         order_fx = np.where(ok, fx_inst[np.where(ok, inst, 0)], np.nan)
         order_fx = np.where(np.isfinite(given_fx) & (given_fx > 0), given_fx, order_fx)
+        # notional and credit are money: qty x price x FX x contract multiplier
+        order_fx = order_fx * np.where(ok, self._inst.multiplier[np.where(ok, inst, 0)], 1.0)
         ob = ek.OrderBatch(ts=ts, client=client, trader=trader, book=book, inst=inst, side=side, qty=qty,
                            is_limit=~np.isnan(limit), limit_price=limit, ref_price=ref, fx=order_fx, row=rows)
         ek.check_orders_nb(ob, self._controls(), self._positions(), self._ts_orders, self._otab, reason)
