@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=None, help="warm repeats (default: 3 quick, 7 full)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--targets", action="store_true",
-                        help="run the performance targets (-k targets.) and print each one's ratio and whether it is met")
+                        help="run the performance targets (-k targets.) and print each one's ratio and if it is met")
     return parser
 
 
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.targets and not args.pattern:
         args.pattern = "targets."
     doc = run_suite(quick=args.quick, pattern=args.pattern, repeats=args.repeats)
-    from benchmarks.bench_targets import evaluate, format_targets
+    from benchmarks.targets import evaluate, format_targets
     doc["targets"] = evaluate(doc)
     if doc["targets"]:
         print(format_targets(doc["targets"]), file=sys.stderr)

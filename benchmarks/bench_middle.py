@@ -13,8 +13,8 @@ import pandas as pd
 
 from benchmarks._harness import Bench, register
 from tradeflow.middle import nb as ek
-from tradeflow.middle.nb import tail_width_nb
 from tradeflow.middle.engine import ENGINE_ORDER_DT
+from tradeflow.middle.nb import tail_width_nb
 from tradeflow.middle.positions import post_trade
 from tradeflow.schema import BREACH_DT
 
@@ -187,7 +187,8 @@ def _kernel_incremental_var(f, unit, n_books: int, with_var: bool = True) -> Non
     m = tail_width_nb(n_scen, 0.99, 0.975)
     fb = ek.FillBatch(ts=f["ts"], book=f["book"], inst=f["inst"], side=f["side"], qty=f["qty"], price=f["price"],
                       fee=f["fee"], row=np.full(n, -1, np.int64))
-    tails = ek.Tails(unit_pnl=unit, weight=np.ones(n_inst), spnl=np.zeros((n_books, n_scen)), desk_spnl=np.zeros(n_scen),
+    tails = ek.Tails(unit_pnl=unit, weight=np.ones(n_inst), spnl=np.zeros((n_books, n_scen)),
+                     desk_spnl=np.zeros(n_scen),
                      tail_idx=np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1)),
                      tail_loss=np.zeros((n_books + 1, m)), var_level=0.99, es_level=0.975)
     limits = ek.Limits(lim=np.zeros(9), action=0, limit_state=np.zeros((n_books + 1, 4), np.int8),

@@ -113,8 +113,12 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             imp_scale[i] = p.scale
             imp_exp[i] = p.exponent
 
-    bg_kind, bg_side = bg["kind"].astype(np.int8), bg["side"].astype(np.int8)
-    bg_price, bg_qty, bg_u = bg["price"].astype(np.int64), bg["qty"].astype(np.int64), bg["u"].astype(np.float64)
+    # one copy of the background events: the per-book arrays go once they are concatenated
+    if isinstance(setup.background, list):
+        setup.background.clear()
+    bg_kind, bg_side = bg["kind"].astype(np.int8, copy=False), bg["side"].astype(np.int8, copy=False)
+    bg_price, bg_qty = bg["price"].astype(np.int64, copy=False), bg["qty"].astype(np.int64, copy=False)
+    bg_u = bg["u"].astype(np.float64, copy=False)
     del bg
     grid_ts = market.times.astype(np.int64)
     venue = _k.VenueParams(o_kind=setup.kind, o_level=setup.level, o_reachable=setup.reachable, lo=setup.lo,

@@ -56,7 +56,8 @@ def _desk(returns, lim, n_orders, n_execs, fifo):
     unit = np.zeros((N_INST, N_SCEN))
     zeros_i = np.zeros(N_INST, np.int64)
     return nb.Desk(
-        risk_on=True, controls=ctl, positions=_positions(fifo), tails=_tails(unit), limits=_limits(lim, 2 * n_execs + 64),
+        risk_on=True, controls=ctl, positions=_positions(fifo), tails=_tails(unit),
+        limits=_limits(lim, 2 * n_execs + 64),
         revalue=nb.Revalue(returns=returns, fx_returns=np.zeros((1, N_SCEN)), asset_class=zeros_i,
                            underlying=np.arange(N_INST, dtype=np.int64), multiplier=np.ones(N_INST),
                            strike=np.zeros(N_INST), expiry_ns=zeros_i, opt_vol=np.zeros(N_INST), rate=np.zeros(N_INST),

@@ -29,7 +29,7 @@ from tradeflow.middle.greeks import position_greeks
 from tradeflow.middle.instruments import instrument_risk
 from tradeflow.middle.stress import stress_test
 from tradeflow.middle.var import component_var
-from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingState, enum_labels, records_to_frame
+from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingState, records_to_frame
 
 __all__ = ["RiskEngine"]
 
