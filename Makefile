@@ -8,7 +8,7 @@ BENCH_DIR ?= bench-results
 THRESHOLD ?= 0.25
 METRIC ?= time
 
-.PHONY: run test install install-test lint clean clean-cache bench bench-quick bench-compare notebooks
+.PHONY: run test install install-test lint clean clean-cache bench bench-quick bench-compare notebooks docs docs-ci
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,12 +47,21 @@ bench-compare: $(VENV)/.installed-test
 notebooks: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/test_notebooks.py
 
+# the documentation site, offline, into site/: notebooks executed so they show their tables and plots
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 TRADEFLOW_DOCS_EXECUTE=true $(PY) -m mkdocs build --strict
+
+# CI's strict build: every page, reference and API entry checked; notebooks rendered as stored (CI
+# executes them already in tests/test_notebooks.py, so the docs step does not run them a second time)
+docs-ci: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 lint: $(VENV)/.installed-test
 	$(PIP) install --quiet ruff
 	$(VENV)/bin/ruff check tradeflow tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info site
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Not needed any more: tradeflow keys numba's on-disk cache by every kernel source and the data model

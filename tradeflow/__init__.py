@@ -23,6 +23,7 @@ from tradeflow.config import (
     RiskConfig,
     SimulationConfig,
 )
+from tradeflow.core.log import TradeflowWarning
 
 # The rest of the public API loads on first use (PEP 562), so ``import tradeflow`` reads only the
 # configs: no pandas (which brings pyarrow), scipy, matplotlib, dask or numba until they are needed,
@@ -31,18 +32,11 @@ _LAZY = {"RiskEngine": "tradeflow.middle", "run_many": "tradeflow.parallel", "Ru
          "simulate": "tradeflow.sim", "warmup": "tradeflow.sim"}
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tradeflow")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0+local"
-
-
 def __getattr__(name: str):
-    if name == "__version__":
-        globals()["__version__"] = v = _version()
+    if name == "__version__":  # importlib.metadata is slow to import: read on first use
+        from tradeflow._version import __version__ as v
+
+        globals()["__version__"] = v
         return v
     if name in _LAZY:
         import importlib
@@ -67,5 +61,5 @@ __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
     "LimitsConfig", "RiskConfig", "RiskEngine",
-    "run_many",
+    "run_many", "TradeflowWarning",
 ]

@@ -25,7 +25,8 @@ import pandas as pd
 
 # numba's cache keyed by every kernel source, installed before any kernel module compiles: each one
 # imports this data model first (``import tradeflow`` itself stays free of numba; see tradeflow/__init__.py)
-import tradeflow.core.numba_cache  # noqa: E402, F401, I001
+import tradeflow.core.numba_cache  # noqa: F401
+from tradeflow.core.time import NS_PER_DAY, NS_PER_SECOND  # re-exported: the clock's units
 
 __all__ = [
     "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
@@ -46,8 +47,6 @@ __all__ = [
     "Table", "TABLES", "OFFICES", "table", "optional_labels",
 ]
 
-NS_PER_SECOND = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
 class Side(IntEnum):

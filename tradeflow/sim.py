@@ -37,10 +37,6 @@ def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence
     return np.random.SeedSequence(int(seed))
 
 
-def _concat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
 class _Clock:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
@@ -53,7 +49,8 @@ class _Clock:
 
 
 def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
-             prices: pd.DataFrame | None = None, progress: bool | None = None, strategy=None) -> RunResult:
+             prices: pd.DataFrame | None = None, progress: bool | None = None, strategy=None,
+             replay=None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -80,6 +77,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         orders (``origin`` = DESK) go through the same controls, venue, risk and back office
         as the clients' (see ``docs/strategies.md``). A strategy that sends nothing leaves
         the run bit-identical.
+    replay : tradeflow.front.replay.ReplayData, optional
+        Recorded market data as the venue (``docs/replay.md``): orders on its symbols meet the
+        recorded book (``tradeflow.front.replay.replay_venue``), the others the quote model;
+        the desk runs after the venue (exact: replayed fills never depend on other orders).
+        Marks still come from the market's paths (or ``prices``).
 
     Returns
     -------
@@ -118,6 +120,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_orders = n_events = n_parents = 0
     market = None
     desk = None
+    if replay is not None:
+        from tradeflow.front.replay import ReplayData
+        if not isinstance(replay, ReplayData):
+            raise TypeError(f"The 'replay' parameter of simulate must be a ReplayData (tradeflow.front.read_lobster, "
+                            f"read_top_of_book). Got {type(replay).__name__} instead.")
     if strategy is not None and not callable(getattr(strategy, "on_open", None)):
         raise TypeError(f"The 'strategy' parameter of simulate must have an on_open(view) method "
                         f"(a tradeflow.strategies.Strategy). Got {type(strategy).__name__} instead.")
@@ -152,7 +159,12 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         fx_scen = simulate_fx_scenarios(mcfg, rngs["scenarios"], n_scen) if cfg.risk.fx_scenarios else None
         risk_setup = RiskSetup.from_market(market, scen, cfg.risk, cfg.limits, fx_returns=fx_scen)
         fifo = cfg.risk.pnl_method == "fifo"
-        if cfg.execution.venue == "book":
+        if replay is not None:
+            from tradeflow.front.replay import replay_venue
+            executions = replay_venue(replay, orders, market, cfg.execution, inst_scale)
+            desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
+                            pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup, fifo=fifo)
+        elif cfg.execution.venue == "book":
             # the desk and the books in one time order: only accepted orders reach the venue
             session = run_session(orders, market, cfg.execution, cfg.pretrade, state, rngs["execution"], inst_scale,
                                   close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,
