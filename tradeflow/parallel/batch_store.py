@@ -6,7 +6,6 @@ per completed run), ``manifest.jsonl`` (rows as runs finished) and ``summary.par
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Iterable
@@ -57,7 +56,7 @@ def read_runs(store: str | os.PathLike, table: str = "fills", runs: Iterable[int
     frames, keys = [], []
     for k in runs:
         result = RunResult.from_parquet(run_store_path(store, k))
-        if not isinstance(getattr(type(result), table, None), property | functools.cached_property):
+        if table not in RunResult.table_names():
             raise ValueError(f"The 'table' parameter of read_runs must name a RunResult table such as 'fills'. "
                              f"Got {table!r} instead.")
         frames.append(getattr(result, table))
