@@ -146,7 +146,9 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
     has run through, then record the top of the book and the impact at ``out_row`` of the
     ``snap_*`` arrays.
 
-    Market makers do not leave quotes the fair price has passed; client orders stay. ``book``
+    Market makers do not leave quotes the fair price has passed: every background bid above
+    it and every background ask below it is cancelled, including those queued behind (or at
+    levels beyond) a client order; client orders stay. ``book``
     is the tuple of the books' arrays (see :func:`book_event_nb`), ``snaps`` the tuple
     ``(bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, impact)`` of output arrays.
     """
@@ -168,22 +170,23 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
     best_ask = bs[BS_BEST_ASK]
     n_live = bs[BS_N_LIVE]
     if fair == fair:
-        while best_bid >= 0 and best_bid > fair:
-            lvl = best_bid
-            n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                    lvl_qty, live, live_pos, n_live)
+        # every background bid above the fair price goes, behind a client order too; client orders stay
+        lvl = best_bid
+        while lvl >= 0 and lvl > fair:
             if lvl_qty[lv0 + lvl] > 0:
-                break  # a client order holds the level
-            while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
-                best_bid -= 1
-        while best_ask < n_levels and best_ask < fair:
-            lvl = best_ask
-            n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                    lvl_qty, live, live_pos, n_live)
+                n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                                        lvl_qty, live, live_pos, n_live)
+            lvl -= 1
+        while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
+            best_bid -= 1
+        lvl = best_ask
+        while lvl < n_levels and lvl < fair:
             if lvl_qty[lv0 + lvl] > 0:
-                break
-            while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
-                best_ask += 1
+                n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                                        lvl_qty, live, live_pos, n_live)
+            lvl += 1
+        while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
+            best_ask += 1
     bs[BS_BEST_BID] = best_bid
     bs[BS_BEST_ASK] = best_ask
     bs[BS_N_LIVE] = n_live

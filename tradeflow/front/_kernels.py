@@ -121,8 +121,9 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     background-only trades are counted in the snapshot volume only.
 
     At each snapshot time the background orders on the wrong side of ``snap_fair[s]`` (bids
-    above it, asks below; NaN: none) are pulled, client orders stay: market makers do not
-    leave quotes the fair price has run through.
+    above it, asks below, at every level: also behind or beyond a client order; NaN: none)
+    are pulled, client orders stay: market makers do not leave quotes the fair price has run
+    through.
     ``snap_*[s]`` is the book after every event with ``ts < snap_ts[s]``: best bid/ask level
     (-1 when the side is empty), their quantities, and cumulative traded volume and trades.
     ``arrival_mid[row]`` is bid + ask levels (twice the mid) when the client order arrived,
