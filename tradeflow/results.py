@@ -279,9 +279,10 @@ class RunResult:
             mid = 0.5 * (q["bid"] + q["ask"])
             prices = pd.DataFrame(mid, index=pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True), columns=symbols)
             both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
-            kw["spread_ticks"] = ((q["ask"] - q["bid"]) / tick[None, :])[both]
-            kw["volume_ts"] = quotes["ts"]
-            kw["volume"] = quotes["volume"]
+            idx = prices.index
+            kw["spreads"] = pd.DataFrame(np.where(both, (q["ask"] - q["bid"]) / tick[None, :], np.nan), index=idx,
+                                         columns=symbols)
+            kw["volumes"] = pd.DataFrame(q["volume"].astype(np.float64), index=idx, columns=symbols)
         else:
             prices = self.prices("mid")
             kw["volume_ts"] = orders["ts"]
@@ -296,6 +297,9 @@ class RunResult:
             if quotes is not None and quotes.size:
                 kw["impact"] = [self._metaorder_impact()]
         underlyings = list(self.market.instruments.loc[self.market.instruments["asset_class"] != "option", "symbol"])
+        for k in ("spreads", "volumes"):
+            if k in kw:
+                kw[k] = kw[k][underlyings]
         return stylized_facts(prices[underlyings], **kw)
 
     def _metaorder_impact(self, adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:

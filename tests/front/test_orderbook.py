@@ -68,12 +68,12 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
     for ts, src, k in events:
         while snap_i < len(snap_ts) and snap_ts[snap_i] <= ts:
             decay(snap_i)
-            if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
-                pull(snap_fair[snap_i] + off)
-            b, a = best(1), best(-1)
+            b, a = best(1), best(-1)  # recorded before the pull (documented: makers requote at once)
             snaps.append((-1 if b is None else b, -1 if a is None else a,
                           0 if b is None else sum(o[1] for o in levels[b]),
                           0 if a is None else sum(o[1] for o in levels[a]), volume, trades))
+            if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
+                pull(snap_fair[snap_i] + off)
             snap_i += 1
         s = bg if src == 0 else cl
         kind, side, price, qty = int(s["kind"][k]), int(s["side"][k]), int(s["price"][k]), int(s["qty"][k])
@@ -141,12 +141,12 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
             next_slot += 1
     while snap_i < len(snap_ts):  # makers pull at every snapshot, after the last event too
         decay(snap_i)
-        if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
-            pull(snap_fair[snap_i] + off)
-        b, a = best(1), best(-1)
+        b, a = best(1), best(-1)  # recorded before the pull (documented: makers requote at once)
         snaps.append((-1 if b is None else b, -1 if a is None else a,
                       0 if b is None else sum(o[1] for o in levels[b]),
                       0 if a is None else sum(o[1] for o in levels[a]), volume, trades))
+        if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
+            pull(snap_fair[snap_i] + off)
         snap_i += 1
     return execs, arrival, snaps, volume, trades, imps
 
@@ -301,13 +301,14 @@ def test_fair_price_pull_reaches_behind_client_orders():
           "price": np.array([7, 6, 3, 8, 9, 11]), "qty": np.full(6, 100), "u": np.zeros(6)}
     cl = {"ts": np.array([0, 11]), "kind": np.zeros(2, np.int8), "side": np.array([1, -1]),
           "price": np.array([7, 8]), "qty": np.array([10, 20]), "ref": np.array([0, 1])}
-    snap_ts, fair = np.array([10, 20]), np.array([5.5, 10.5])
+    snap_ts, fair = np.array([10, 20, 30]), np.array([5.5, 10.5, np.nan])
     r = run_book(background=bg, client=cl, n_levels=12, n_client_rows=2, snap_ts=snap_ts, live_capacity=8,
                  snap_fair=fair)
-    # at fair 5.5 the background bids at 7 (behind the client's) and 6 go; the client's 10 stay
-    assert (r.bid[0], r.bid_qty[0], r.ask[0]) == (7, 10, -1)
+    # each snapshot records the book before its pull: at fair 5.5 the background bids at 7 (behind the
+    # client's) and 6 go, the client's 10 stay
+    assert (r.bid[0], r.bid_qty[0], r.bid[1], r.bid_qty[1]) == (7, 110, 7, 10)
     # at fair 10.5 the background asks at 8 (behind the client's) and 9 go, the client's 20 stay
-    assert (r.ask[1], r.ask_qty[1]) == (8, 20)
+    assert (r.ask[1], r.ask_qty[1], r.ask[2], r.ask_qty[2]) == (8, 120, 8, 20)
     ref = reference_book(bg, cl, 12, 2, snap_ts, 8, fair)
-    assert [s[:4] for s in ref[2]] == [(7, -1, 10, 0), (7, 8, 10, 20)]
+    assert [s[:4] for s in ref[2]] == [(7, -1, 110, 0), (7, 8, 10, 120), (7, 8, 10, 20)]
     # the old rule (stop at the first client level) would have left 110 at the bid and 120 at the ask
