@@ -253,7 +253,7 @@ class RunResult:
         return self._frame("executions") if "executions" in self.records else pd.DataFrame()
 
     def stylized_facts(self) -> pd.DataFrame:
-        """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized_facts`).
+        """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized.market_facts`).
 
         Prices are the venue book's mids (the fair price with the quote venue); aggressive
         orders are those with a taker execution. Impact is measured on metaorders (algo
@@ -263,63 +263,17 @@ class RunResult:
         daily volatility, against the quantity it took in units of daily volume, pooled over
         instruments and days (no row with the quote venue, which has no impact).
         """
-        from tradeflow.market.stylized import stylized_facts
-        from tradeflow.schema import Liquidity
+        from tradeflow.market.stylized import market_facts
 
-        rec = self.records
-        orders = rec["orders"]
-        execs = rec.get("executions")
-        quotes = rec.get("quotes")
-        n_inst = self.market.n_instruments
-        symbols = list(self.market.instruments["symbol"])
-        tick = self.market.instruments["tick_size"].to_numpy(np.float64)
-        kw: dict[str, Any] = {"arrival_ts": orders["ts"], "sizes": orders["qty"]}
-        if quotes is not None and quotes.size:
-            q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
-            mid = 0.5 * (q["bid"] + q["ask"])
-            prices = pd.DataFrame(mid, index=pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True), columns=symbols)
-            both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
-            idx = prices.index
-            kw["spreads"] = pd.DataFrame(np.where(both, (q["ask"] - q["bid"]) / tick[None, :], np.nan), index=idx,
-                                         columns=symbols)
-            kw["volumes"] = pd.DataFrame(q["volume"].astype(np.float64), index=idx, columns=symbols)
-        else:
-            prices = self.prices("mid")
-            kw["volume_ts"] = orders["ts"]
-            kw["volume"] = orders["qty"]
-        if execs is not None and execs.size:
-            taker = execs[execs["liquidity"] == Liquidity.TAKER]
-            row = np.searchsorted(orders["order_id"], taker["order_id"])
-            o = orders[np.unique(row)]
-            day = o["ts"] // 86_400_000_000_000
-            kw["signs"] = [o["side"][(o["instrument"] == i) & (day == d)].astype(np.float64)
-                           for i in range(n_inst) for d in np.unique(day)]
-            if quotes is not None and quotes.size:
-                kw["impact"] = [self._metaorder_impact()]
-        underlyings = list(self.market.instruments.loc[self.market.instruments["asset_class"] != "option", "symbol"])
-        for k in ("spreads", "volumes"):
-            if k in kw:
-                kw[k] = kw[k][underlyings]
-        return stylized_facts(prices[underlyings], **kw)
+        return market_facts(self.market, self.records["orders"], self.records.get("executions"),
+                            self.records.get("quotes"))
 
     def _metaorder_impact(self, adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) on the venue book's mids."""
-        from tradeflow.market.stylized import metaorder_ids, metaorder_impact
-        from tradeflow.schema import Liquidity
+        from tradeflow.market.stylized import run_metaorder_impact
 
-        orders, execs, quotes = self.records["orders"], self.records["executions"], self.records["quotes"]
-        execs = execs[execs["liquidity"] == Liquidity.TAKER]
-        n_inst = self.market.n_instruments
-        q = quotes.reshape(-1, n_inst)
-        fair = None
-        if adjusted and np.array_equal(self.market.times, q["ts"][:, 0]):
-            fair = self.market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
-        meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
-                             side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
-        return metaorder_impact(meta=meta, instrument=orders["instrument"],
-                                side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
-                                exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
-                                mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
+        return run_metaorder_impact(self.market, self.records["orders"], self.records["executions"],
+                                    self.records["quotes"], adjusted=adjusted)
 
     @cached_property
     def risk(self) -> pd.DataFrame:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tradeflow.schema import Liquidity, OrderOrigin
+
 __all__ = ["stylized_facts", "hill_tail_index", "hurst_aggregated_variance", "pooled_autocorrelation",
-           "power_law_exponent", "deseasonalized_abs_returns", "intraday_ratios", "metaorder_ids",
-           "metaorder_impact", "impact_loglog_slope"]
+           "power_law_exponent", "deseasonalized_abs_returns", "intraday_ratios", "market_facts", "metaorder_ids",
+           "metaorder_impact", "run_metaorder_impact", "impact_loglog_slope"]
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
-_ALGO_CHILD = 2  # tradeflow.schema.OrderOrigin.ALGO_CHILD (market imports no office)
+_ALGO_CHILD = int(OrderOrigin.ALGO_CHILD)
+_LIQ_TAKER = int(Liquidity.TAKER)
 
 
 def hill_tail_index(x: np.ndarray, *, tail: float = 0.025) -> float:
@@ -483,3 +486,70 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
     hi_ok = df["high"].isna() | (df["value"] <= df["high"])
     df["holds"] = lo_ok & hi_ok & df["value"].notna()
     return df
+
+
+def run_metaorder_impact(market, orders: np.ndarray, executions: np.ndarray, quotes: np.ndarray, *,
+                         adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) of a run's orders on its book's mids
+    (:func:`metaorder_impact`; ``adjusted``: net of the exogenous fair price's move)."""
+    execs = executions[executions["liquidity"] == _LIQ_TAKER]
+    n_inst = market.n_instruments
+    q = quotes.reshape(-1, n_inst)
+    fair = None
+    if adjusted and np.array_equal(market.times, q["ts"][:, 0]):
+        fair = market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
+    meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
+                         side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
+    return metaorder_impact(meta=meta, instrument=orders["instrument"],
+                            side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
+                            exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
+                            mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
+
+
+def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = None,
+                 quotes: np.ndarray | None = None, *, sign_lags: int = 300) -> pd.DataFrame:
+    """:func:`stylized_facts` of a run's records: the venue book's mids, spreads and volumes
+    (``quotes``, sorted by time then instrument), the signs of the client orders (per
+    instrument and day, in time order: the order flow whose memory Lillo, Mike & Farmer
+    explain by metaorders), order sizes and arrival times, and metaorder impact.
+    Options are left out (their prices follow their underlying's). Without quotes (the quote
+    venue) the market's simulated mids and the orders' quantities stand in.
+
+    Parameters
+    ----------
+    market : MarketData
+    orders : ORDER_DT records sorted by ``order_id``
+    executions : EXECUTION_DT records, optional
+    quotes : QUOTE_DT records, optional
+    sign_lags : int, default=300
+        Longest lag of the sign autocorrelation's power-law fit: 300 suits a day of
+        10,000 orders per instrument; pool several days (or seeds) to fit to 1,000.
+    """
+    n_inst = market.n_instruments
+    symbols = list(market.instruments["symbol"])
+    tick = market.instruments["tick_size"].to_numpy(np.float64)
+    kw: dict = {"arrival_ts": orders["ts"], "sizes": orders["qty"], "sign_lags": sign_lags}
+    if quotes is not None and quotes.size:
+        q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
+        mid = 0.5 * (q["bid"] + q["ask"])
+        idx = pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True)
+        prices = pd.DataFrame(mid, index=idx, columns=symbols)
+        both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
+        kw["spreads"] = pd.DataFrame(np.where(both, (q["ask"] - q["bid"]) / tick[None, :], np.nan), index=idx,
+                                     columns=symbols)
+        kw["volumes"] = pd.DataFrame(q["volume"].astype(np.float64), index=idx, columns=symbols)
+    else:
+        prices = market.prices_frame("mid")
+        kw["volume_ts"] = orders["ts"]
+        kw["volume"] = orders["qty"]
+    day = orders["ts"] // _NS_PER_DAY
+    kw["signs"] = [orders["side"][(orders["instrument"] == i) & (day == d)].astype(np.float64)
+                   for i in range(n_inst) for d in np.unique(day)]
+    if executions is not None and executions.size:
+        if quotes is not None and quotes.size:
+            kw["impact"] = [run_metaorder_impact(market, orders, executions, quotes)]
+    underlyings = list(market.instruments.loc[market.instruments["asset_class"] != "option", "symbol"])
+    for k in ("spreads", "volumes"):
+        if k in kw:
+            kw[k] = kw[k][underlyings]
+    return stylized_facts(prices[underlyings], **kw)
