@@ -17,10 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tradeflow import schema as _schema
+
 __all__ = ["main", "build_parser"]
 
-# RunResult properties `tradeflow report --table` can print
-TABLES = ("orders", "order_events", "fills", "positions", "eod_positions", "pnl", "settlements", "ledger", "breaks")
+# RunResult properties `tradeflow report --table` can print: every table of the data model's registry
+TABLES = tuple(t.frame for t in _schema.TABLES.values())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -44,7 +46,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result = RunResult.from_parquet(args.path)
     if args.json:
         doc = {"path": str(args.path), "tradeflow_version": meta.get("tradeflow_version"),
-               "created": meta.get("created"), "trade_dates": meta.get("trade_dates"), **result.to_dict()}
+               "created": meta.get("created"), "trade_dates": meta.get("trade_dates"), **result.to_dict(),
+               "stats": json.loads(result.stats().to_json())}
         print(json.dumps(doc, indent=2))
         return 0
     if args.table:

@@ -10,7 +10,8 @@ import pandas as pd
 from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_flow, parent_fills
-from tradeflow.market import BusinessCalendar, MarketData, simulate_market
+from tradeflow.market import MarketData, simulate_market
+from tradeflow.market.clock import SettlementCalendar
 from tradeflow.market.scenarios import simulate_fx_scenarios, simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, RiskSetup, run_desk
@@ -96,7 +97,12 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     clock = _Clock()
 
     mcfg = cfg.market
-    calendar = BusinessCalendar(mcfg.holidays)
+    # settlement calendars of every market in the run (published + MarketConfig.holidays), resolved once
+    calendar = SettlementCalendar(mcfg.currencies, extra=mcfg.holidays)
+    if not calendar.is_business_day(mcfg.trade_date, [mcfg.base_currency]):
+        raise ValueError(f"The 'trade_date' parameter of MarketConfig must be a business day of the "
+                         f"{mcfg.base_currency} settlement calendar ({calendar.sources[mcfg.base_currency]}). "
+                         f"Got {mcfg.trade_date!r} instead.")
     days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)

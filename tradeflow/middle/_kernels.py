@@ -1,7 +1,7 @@
 """Numba kernels of the middle office: pre-trade checks, post-trade updates, the desk loop.
 
-Enum values are repeated here as module constants because numba compiles them as
-literals; ``tests/middle/test_kernels.py`` asserts they equal the ``schema`` enums.
+Enum codes are taken from the data model (:mod:`tradeflow.schema`) as module-level ints,
+which numba compiles as literals.
 """
 
 from __future__ import annotations
@@ -20,45 +20,56 @@ from tradeflow.middle._risk_kernels import (
     unit_scenario_pnl_nb,
     var_es_nb,
 )
+from tradeflow.schema import (
+    BreachLevel,
+    DeskEvent,
+    EventKind,
+    LimitKind,
+    Liquidity,
+    OrderOrigin,
+    OrderStatus,
+    RejectReason,
+    TradingState,
+)
 
 # RejectReason
-R_NONE = 0
-R_PRICE_COLLAR = 1
-R_MAX_ORDER_QTY = 2
-R_MAX_ORDER_NOTIONAL = 3
-R_MAX_POSITION = 4
-R_INVALID_QTY = 5
-R_INVALID_PRICE = 6
-R_UNKNOWN_INSTRUMENT = 7
-R_UNKNOWN_BOOK = 8
-R_KILL_SWITCH = 9
-R_BOOK_HALTED = 10
-R_REDUCING_ONLY = 11
-R_MAX_GROSS_POSITION = 12
-R_CREDIT_LIMIT = 13
-R_THROTTLE = 14
-R_DUPLICATE_ORDER = 15
-R_UNKNOWN_CLIENT = 16
-R_UNKNOWN_TRADER = 17
-R_TS_BACKWARDS = 18
-R_UNKNOWN_ORDER = 19
-R_TOO_LATE_TO_REPLACE = 20
+R_NONE = int(RejectReason.NONE)
+R_PRICE_COLLAR = int(RejectReason.PRICE_COLLAR)
+R_MAX_ORDER_QTY = int(RejectReason.MAX_ORDER_QTY)
+R_MAX_ORDER_NOTIONAL = int(RejectReason.MAX_ORDER_NOTIONAL)
+R_MAX_POSITION = int(RejectReason.MAX_POSITION)
+R_INVALID_QTY = int(RejectReason.INVALID_QTY)
+R_INVALID_PRICE = int(RejectReason.INVALID_PRICE)
+R_UNKNOWN_INSTRUMENT = int(RejectReason.UNKNOWN_INSTRUMENT)
+R_UNKNOWN_BOOK = int(RejectReason.UNKNOWN_BOOK)
+R_KILL_SWITCH = int(RejectReason.KILL_SWITCH)
+R_BOOK_HALTED = int(RejectReason.BOOK_HALTED)
+R_REDUCING_ONLY = int(RejectReason.REDUCING_ONLY)
+R_MAX_GROSS_POSITION = int(RejectReason.MAX_GROSS_POSITION)
+R_CREDIT_LIMIT = int(RejectReason.CREDIT_LIMIT)
+R_THROTTLE = int(RejectReason.THROTTLE)
+R_DUPLICATE_ORDER = int(RejectReason.DUPLICATE_ORDER)
+R_UNKNOWN_CLIENT = int(RejectReason.UNKNOWN_CLIENT)
+R_UNKNOWN_TRADER = int(RejectReason.UNKNOWN_TRADER)
+R_TS_BACKWARDS = int(RejectReason.TS_BACKWARDS)
+R_UNKNOWN_ORDER = int(RejectReason.UNKNOWN_ORDER)
+R_TOO_LATE_TO_REPLACE = int(RejectReason.TOO_LATE_TO_REPLACE)
 # OrderOrigin
-O_REPLACE = 1
+O_REPLACE = int(OrderOrigin.REPLACE)
 # TradingState
-T_ACTIVE = 0
-T_REDUCING_ONLY = 1
-T_HALTED = 2
+T_ACTIVE = int(TradingState.ACTIVE)
+T_REDUCING_ONLY = int(TradingState.REDUCING_ONLY)
+T_HALTED = int(TradingState.HALTED)
 # LimitKind
-K_VAR = 0
-K_GROSS_EXPOSURE = 1
-K_DRAWDOWN = 2
-K_CONCENTRATION = 3
-N_LIMIT_KINDS = 4
+K_VAR = int(LimitKind.VAR)
+K_GROSS_EXPOSURE = int(LimitKind.GROSS_EXPOSURE)
+K_DRAWDOWN = int(LimitKind.DRAWDOWN)
+K_CONCENTRATION = int(LimitKind.CONCENTRATION)
+N_LIMIT_KINDS = len(LimitKind)
 # BreachLevel
-B_CLEARED = 0
-B_WARNING = 1
-B_BREACH = 2
+B_CLEARED = int(BreachLevel.CLEARED)
+B_WARNING = int(BreachLevel.WARNING)
+B_BREACH = int(BreachLevel.BREACH)
 # limit thresholds, packed in one float64 array (see desk.py _limit_params)
 P_BOOK_VAR = 0
 P_DESK_VAR = 1
@@ -70,28 +81,31 @@ P_BOOK_CONC = 6
 P_CONC_MIN_GROSS = 7
 P_WARN = 8
 # OrderStatus
-S_NEW = 0
-S_PARTIALLY_FILLED = 1
-S_FILLED = 2
-S_CANCELLED = 3
-S_EXPIRED = 4
-S_REJECTED = 5
+S_NEW = int(OrderStatus.NEW)
+S_PARTIALLY_FILLED = int(OrderStatus.PARTIALLY_FILLED)
+S_FILLED = int(OrderStatus.FILLED)
+S_CANCELLED = int(OrderStatus.CANCELLED)
+S_EXPIRED = int(OrderStatus.EXPIRED)
+S_REJECTED = int(OrderStatus.REJECTED)
 # EventKind
-E_ACCEPTED = 0
-E_REJECTED = 1
-E_FILLED = 2
-E_PARTIALLY_FILLED = 3
-E_CANCELLED = 4
-E_EXPIRED = 5
+E_ACCEPTED = int(EventKind.ACCEPTED)
+E_REJECTED = int(EventKind.REJECTED)
+E_FILLED = int(EventKind.FILLED)
+E_PARTIALLY_FILLED = int(EventKind.PARTIALLY_FILLED)
+E_CANCELLED = int(EventKind.CANCELLED)
+E_EXPIRED = int(EventKind.EXPIRED)
 # Liquidity
-L_MAKER = 0
-L_TAKER = 1
+L_MAKER = int(Liquidity.MAKER)
+L_TAKER = int(Liquidity.TAKER)
 # desk-loop event kinds, in the order they run at equal timestamps: an order arrives (and is
 # checked) before the venue can fill it; snapshots see everything up to and including their time.
-EV_ARRIVAL = 0
-EV_FILL = 1
-EV_CANCEL = 2
-EV_SNAPSHOT = 3
+EV_ARRIVAL = int(DeskEvent.ARRIVAL)
+EV_FILL = int(DeskEvent.FILL)
+EV_CANCEL = int(DeskEvent.CANCEL)
+EV_SNAPSHOT = int(DeskEvent.SNAPSHOT)
+
+# the price collar's tolerance, relative to the reference price (1e-9: float noise, far below any tick)
+COLLAR_RTOL = 1e-9
 
 
 @njit(cache=True, nogil=True)
@@ -100,13 +114,15 @@ def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, p
     """Reason code for one order (0 = accept). Checks run cheapest and most certain first.
 
     ``working_same_side`` is the book's open quantity on the order's side, so the
-    position check uses the worst case if every working order fills.
+    position check uses the worst case if every working order fills. ``fx_to_base`` is the
+    base-currency money of one unit of price x quantity: the FX rate x the contract multiplier.
     """
     if qty <= 0:
         return R_INVALID_QTY
     if not (ref_price > 0.0) or (is_limit and not (limit_price > 0.0)):
         return R_INVALID_PRICE
-    if is_limit and abs(limit_price / ref_price - 1.0) * 1e4 > collar_bps:
+    # beyond the collar only: a limit exactly at it (105 vs 100 with 500 bp) passes, float noise included
+    if is_limit and abs(limit_price - ref_price) > (collar_bps * 1e-4 + COLLAR_RTOL) * ref_price:
         return R_PRICE_COLLAR
     if qty > max_order_qty:
         return R_MAX_ORDER_QTY
@@ -383,11 +399,14 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
 
 
 @njit(cache=True, nogil=True)
-def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, mv, val, tp, gross, mx, mx_i):
-    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums."""
+def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, fx_rate, mv, val, tp, gross, mx, mx_i):
+    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums.
+
+    Fees are money already (instrument currency): they convert at ``fx_rate`` alone, never x multiplier.
+    """
     p = pos[b, i]
     u = p * (mark - avg[b, i]) * rate if p != 0 else 0.0
-    v = realized[b, i] * rate + u - fees[b, i] * rate
+    v = realized[b, i] * rate + u - fees[b, i] * fx_rate
     x = p * mark * rate
     tp[b] += v - val[b, i]
     gross[b] += abs(x) - abs(mv[b, i])
@@ -422,9 +441,10 @@ def anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
             val[b, i] = 0.0
             mv[b, i] = 0.0
     for i in range(n_inst):
-        rate = fx[inst_ccy[i], t] * multiplier[i]
+        fx_rate = fx[inst_ccy[i], t]
+        rate = fx_rate * multiplier[i]
         for b in range(n_books):
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx_rate, mv, val, tp, gross, mx, mx_i)
 
 
 @njit(cache=True, nogil=True)
@@ -440,7 +460,7 @@ def price_update_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
         moved = True
         rate = fx[c, t] * multiplier[i]
         for b in range(n_books):
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx[c, t], mv, val, tp, gross, mx, mx_i)
     return moved
 
 
@@ -481,7 +501,8 @@ def check_mark_limits_nb(ts, tp, gross, mx, peak, lim, limit_state, action, book
 def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier):
     """PNL_DT rows of every book at grid step ``t``: P&L and exposure in the base currency.
 
-    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier.
+    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier;
+    fees are money already (instrument currency) and convert at the FX rate only.
     """
     n_books, n_inst = pos.shape
     for b in range(n_books):
@@ -494,7 +515,7 @@ def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, mul
             rate = fx[inst_ccy[i], t] * multiplier[i]
             m = mid[i, t]
             r += realized[b, i] * rate
-            f += fees[b, i] * rate
+            f += fees[b, i] * fx[inst_ccy[i], t]  # fees are money already: FX only
             if pos[b, i] != 0:
                 u += pos[b, i] * (m - avg[b, i]) * rate
                 v = pos[b, i] * m * rate
@@ -717,8 +738,8 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
         else:
             working_sell[b, i] -= q
         if risk_on:
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t_cur], fx[inst_ccy[i], t_cur] * multiplier[i], mv,
-                           val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t_cur], fx[inst_ccy[i], t_cur] * multiplier[i],
+                           fx[inst_ccy[i], t_cur], mv, val, tp, gross, mx, mx_i)
             dirty = True
             book_var = lim[P_BOOK_VAR] > 0.0
             desk_var = lim[P_DESK_VAR] > 0.0
