@@ -70,6 +70,7 @@ def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
 _SHAPES = {"flat": _kernels.SHAPE_FLAT, "linear": _kernels.SHAPE_LINEAR, "power": _kernels.SHAPE_POWER}
 _VOL_WINDOW = 301  # grid steps of the centred window of the fair price's local volatility
 _MIN_SCALE = 0.05  # ticks: the placement scale of a still fair price
+_REQUOTE_LATENCY_NS = 50_000  # market makers requote 50 us (on average) after the fair price moves
 
 
 def local_volatility(fair_ticks: np.ndarray) -> np.ndarray:
@@ -148,11 +149,13 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
                                   np.int64(_LOT), 1.0 / cfg.book_order_lots, np.int64(lo), out["ts"], out["kind"],
                                   out["side"], out["price"], out["qty"], out["u"])
     if cfg.book_quote_lots > 0:
-        # market makers requote at every grid time, just after the fair-price pull: a bid and an ask
+        # market makers requote after every grid time, just after the fair-price pull: a bid and an ask
         # ``width`` ticks behind the fair price, and two cancel attempts that keep their quotes' life
         k = n_steps
         f = fair_ticks
-        q_ts = np.repeat(np.asarray(times, np.int64), 4)
+        # each requote lands a latency after the grid time (exponential, mean _REQUOTE_LATENCY_NS)
+        lag = np.minimum(1 + np.floor(rng.exponential(_REQUOTE_LATENCY_NS, k)).astype(np.int64), step_ns // 2)
+        q_ts = np.repeat(np.asarray(times, np.int64) + lag, 4)
         q_kind = np.tile(np.array([_kernels.K_LIMIT, _kernels.K_LIMIT, _kernels.K_BG_CANCEL, _kernels.K_BG_CANCEL],
                                   np.int8), k)
         q_side = np.tile(np.array([1, -1, 1, -1], np.int8), k)
