@@ -23,6 +23,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.time import NS_PER_DAY, NS_PER_SECOND  # re-exported: the clock's units
+
 __all__ = [
     "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
     "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
@@ -42,8 +44,6 @@ __all__ = [
     "Table", "TABLES", "OFFICES", "table", "optional_labels",
 ]
 
-NS_PER_SECOND = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
 class Side(IntEnum):
@@ -584,6 +584,7 @@ class OrderOrigin(IntEnum):
     CLIENT = 0  # sent by a client as is; parent_id = -1
     REPLACE = 1  # a cancel/replace (FIX 35=G); parent_id = the replaced order's order_id
     ALGO_CHILD = 2  # a slice of an algo parent; parent_id = ALGO_PARENT_DT.parent_id
+    DESK = 3  # the desk's own order, sent by a strategy (tradeflow.strategies); parent_id = -1
 
 
 class AlgoKind(IntEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeflow.core.search import find_sorted_nb, lower_bound_nb
 from tradeflow.schema import NS_PER_DAY, AccountKind, FailReason, SettlementStatus, TxnType
 
 # enum codes from the data model (numba freezes module-level ints at compile time)
@@ -350,22 +351,6 @@ def sorted_counts_nb(values, out_ids, out_first, out_count):
 
 
 @njit(cache=True, nogil=True)
-def _search_nb(ids, x):
-    """Position of ``x`` in the sorted ``ids``, or -1."""
-    lo = 0
-    hi = ids.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if ids[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < ids.shape[0] and ids[lo] == x:
-        return lo
-    return -1
-
-
-@njit(cache=True, nogil=True)
 def occurrences_nb(keys, values_sorted, out):
     """How many times each of ``keys`` occurs in the non-decreasing ``values_sorted`` (merge walk when the keys
     are sorted too, else binary search)."""
@@ -385,14 +370,7 @@ def occurrences_nb(keys, values_sorted, out):
         return
     for k in range(keys.shape[0]):
         x = keys[k]
-        lo = 0
-        hi = n
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if values_sorted[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = lower_bound_nb(values_sorted, x)
         c = 0
         while lo < n and values_sorted[lo] == x:
             c += 1
@@ -426,7 +404,7 @@ def trade_txn_counts_nb(ledger, ref_ids, out_count, out_unknown):
         if last + 1 < ref_ids.shape[0] and ref_ids[last + 1] == f:  # fills usually booked in id order
             pos = last + 1
         else:
-            pos = _search_nb(ref_ids, f)
+            pos = find_sorted_nb(ref_ids, f)
         if pos >= 0:
             last = pos
         if pos >= 0:

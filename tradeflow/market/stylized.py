@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.time import NS_PER_DAY
 from tradeflow.schema import Liquidity, OrderOrigin
 
 __all__ = ["stylized_facts", "hill_tail_index", "hurst_aggregated_variance", "pooled_autocorrelation",
            "power_law_exponent", "deseasonalized_abs_returns", "intraday_ratios", "market_facts", "metaorder_ids",
            "metaorder_impact", "run_metaorder_impact", "impact_loglog_slope"]
 
-_NS_PER_DAY = 86_400 * 1_000_000_000
+_NS_PER_DAY = NS_PER_DAY
 _ALGO_CHILD = int(OrderOrigin.ALGO_CHILD)
 _LIQ_TAKER = int(Liquidity.TAKER)
 
