@@ -25,15 +25,15 @@ from tradeflow.config import (
     RiskConfig,
     SimulationConfig,
 )
+from tradeflow.core.log import TradeflowWarning
 from tradeflow.middle import RiskEngine
 from tradeflow.parallel import run_many
 from tradeflow.results import RunResult
 from tradeflow.sim import simulate, warmup
 
-
 __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
     "LimitsConfig", "RiskConfig", "RiskEngine",
-    "run_many",
+    "run_many", "TradeflowWarning",
 ]

@@ -775,7 +775,7 @@ TABLES: dict[str, Table] = _register(
           {"side": Side, "liquidity": Liquidity}),
     Table("parents", ALGO_PARENT_DT, "front", "algo parent orders (TWAP/VWAP) worked by child orders",
           {"side": Side, "algo": AlgoKind, "order_type": OrderType, "status": OrderStatus}, optional=True),
-    Table("executions", EXECUTION_DT, "front", "what the venue did with every order as if sent",
+    Table("executions", EXECUTION_DT, "front", "what the venue executed (book venue: orders let out only)",
           {"liquidity": Liquidity}, optional=True),
     Table("quotes", QUOTE_DT, "front", "top of each instrument's venue book on the quote grid", optional=True),
     # middle office: positions, P&L, risk and limits

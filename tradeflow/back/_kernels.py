@@ -185,8 +185,10 @@ def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, 
     each in obligation order, so that what a book receives today can be delivered on today.
     ``cum_weights`` are the cumulative cause weights (lack of securities, on hold, late
     matching) of a fail drawn at ``fail_rate``; a drawn lack of securities is the
-    counterparty's on a receipt (it may deliver part, ``partial_share``) and is ignored on a
-    delivery by the book, whose lack of securities is decided by its custody: a delivery
+    counterparty's on a receipt (it may deliver part, ``partial_share``); on a delivery by the
+    book (or a cash-only obligation) the cause is drawn among the others, renormalised (none
+    when lack of securities has all the weight), so the drawn fails hit ``fail_rate`` of the
+    due obligations on both sides. The book's own lack of securities is decided by its custody: a delivery
     settles only up to ``holding[book, instrument] + borrow[instrument]`` (``borrow`` < 0:
     unlimited), the rest fails (partially settled when ``partial_ok``). ``holding`` is
     updated by what settles. An obligation whose securities are still not delivered after
@@ -231,20 +233,23 @@ def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, pa
         if unmatched[k]:
             status = S_FAILED
             reason = F_LATE_MATCHING
-        elif draws[k, 0] < fail_rate[k]:
+        elif draws[k, 0] < fail_rate[k] and (receipt or cum_weights[0] < 1.0):
+            # the cause: on a receipt any; on the book's delivery (or cash only) the street's causes
+            # other than lack of securities, renormalised, so that every drawn fail fails and the
+            # fail rate at the intended settlement date is the configured one on both sides
+            u = draws[k, 1] if receipt else cum_weights[0] + draws[k, 1] * (1.0 - cum_weights[0])
             cause = 1
             for w in range(cum_weights.shape[0] - 1):
-                if draws[k, 1] >= cum_weights[w]:
+                if u >= cum_weights[w]:
                     cause += 1
-            if receipt or cause != F_LACK_OF_SECURITIES:  # the book's own shortfall is its custody's, below
-                status = S_FAILED
-                reason = cause
-                abs_q = abs(open_q)
-                if reason == F_LACK_OF_SECURITIES and partial_ok and draws[k, 2] < partial_share and abs_q >= 2:
-                    part = 1 + np.int64(np.floor(draws[k, 3] * (abs_q - 1)))
-                    q = part
-                    c = (open_c * part) // abs_q
-                    status = S_PARTIALLY_SETTLED
+            status = S_FAILED
+            reason = cause
+            abs_q = abs(open_q)
+            if reason == F_LACK_OF_SECURITIES and partial_ok and draws[k, 2] < partial_share and abs_q >= 2:
+                part = 1 + np.int64(np.floor(draws[k, 3] * (abs_q - 1)))
+                q = part
+                c = (open_c * part) // abs_q
+                status = S_PARTIALLY_SETTLED
         if status == S_SETTLED:
             q = open_q
             c = open_c

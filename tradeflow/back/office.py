@@ -9,7 +9,7 @@ from tradeflow.back.custodian import Custodian
 from tradeflow.back.explain import OptionTerms, explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
 from tradeflow.back.ledger import book_fills, post_buy_ins, post_penalties, post_settlements
-from tradeflow.back.netting import net_obligations
+from tradeflow.back.netting import fold_into_open, net_obligations
 from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
 from tradeflow.config import SimulationConfig
@@ -146,12 +146,21 @@ class BackOffice:
         self.logs["confirmations"].append(conf)
         first_obl = self.logs["obligations"].n
         obl, obl_of = net_obligations(instr, cfg.settlement.netting, first_obligation_id=first_obl)
+        if cfg.settlement.netting == "net_all" and self._open_obl.size:  # net with earlier trade dates' obligations
+            ob_open, obl, obl_of, folded = fold_into_open(self.logs["obligations"].view[self._open_obl], obl, obl_of,
+                                                          as_of=d)
+            if folded.size:
+                self.logs["obligations"].view[self._open_obl] = ob_open
+                self.logs["fill_of"].view[ob_open["obligation_id"][folded]] = -1
         instr["obligation_id"] = obl_of
+        new = obl_of >= first_obl
         fill_of = np.full(obl.shape[0], -1, np.int64)
-        fill_of[obl_of - first_obl] = fills["fill_id"]
+        fill_of[obl_of[new] - first_obl] = fills["fill_id"][new]
         fill_of[obl["n_instructions"] != 1] = -1
         matched = np.full(obl.shape[0], d, np.int64)
-        np.maximum.at(matched, obl_of - first_obl, conf["resolved_date"])
+        np.maximum.at(matched, obl_of[new] - first_obl, conf["resolved_date"][new])
+        if not new.all():
+            np.maximum.at(self.logs["matched_on"].view, obl_of[~new], conf["resolved_date"][~new])
         for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
             self.logs[name].append(rec)
 
