@@ -49,12 +49,15 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
         live.pop()
 
     def pull(f):
-        # documented: every background bid above f and ask below f goes, whatever queues with it
-        for lv, q in levels.items():
-            for o in [o for o in q if o[2] < 0 and (lv > f if o[3] > 0 else lv < f)]:
-                q.remove(o)
-                if o[0] in live:
-                    drop_live(o[0])
+        # documented: every background bid above f and ask below f goes, whatever queues with it; bids
+        # from the best down and asks from the best up, FIFO in a level (the live list's removal order)
+        for side in (1, -1):
+            for lv in sorted(levels, reverse=side > 0):
+                q = levels[lv]
+                for o in [o for o in q if o[2] < 0 and o[3] == side and (lv > f if side > 0 else lv < f)]:
+                    q.remove(o)
+                    if o[0] in live:
+                        drop_live(o[0])
 
     def decay(s_i):
         nonlocal imp, off
