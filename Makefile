@@ -8,7 +8,7 @@ BENCH_DIR ?= bench-results
 THRESHOLD ?= 0.25
 METRIC ?= time
 
-.PHONY: run test install install-test lint clean clean-cache bench bench-quick bench-compare notebooks docs docs-ci
+.PHONY: run test test-random install install-test lint clean clean-cache bench bench-quick bench-compare notebooks docs docs-ci
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ install-test: $(VENV)/.installed-test
 run: $(VENV)/.installed
 	$(PY) -m tradeflow run --seed $(SEED)
 
+# the suite runs one seeded hypothesis profile, locally and in CI: the same examples every run
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+# a longer randomized hypothesis search for new counterexamples (not part of `make test`); a failure
+# prints the example and a @reproduce_failure blob to pin it
+test-random: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=random $(PY) -m pytest -q
 
 # the benchmark suite: full sizes (minutes), or the quick CI smoke (well under a minute); JSON kept in $(BENCH_DIR)
 bench: $(VENV)/.installed-test

@@ -9,6 +9,7 @@ import pandas as pd
 
 from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
+from tradeflow.config.memory import check_memory
 from tradeflow.front import execute_orders, generate_flow, parent_fills
 from tradeflow.market import MarketData, simulate_market
 from tradeflow.market.clock import SettlementCalendar
@@ -96,11 +97,16 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     0
     """
     cfg = SimulationConfig() if config is None else config
-    if prices is not None:
-        prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments])
     if not isinstance(cfg, SimulationConfig):
-        raise ValueError(f"The 'config' parameter of simulate must be a SimulationConfig. Got {type(cfg)!r}.")
+        raise TypeError(f"The 'config' parameter of simulate must be a SimulationConfig (SimulationConfig.from_dict "
+                        f"builds one from a dict). Got {type(cfg).__name__} {cfg!r:.80} instead.")
     ss = _seed_sequence(seed)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"The 'progress' parameter of simulate must be a bool or None. Got {progress!r} instead.")
+    if prices is not None:
+        prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments],
+                                      tick_sizes=[i.tick_size for i in cfg.market.instruments])
+    check_memory(cfg, where="simulate", prices=prices)  # sizes the machine cannot hold: refused before anything is allocated
     rngs = {name: np.random.default_rng(child) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)), strict=True)}
     clock = _Clock()
 
