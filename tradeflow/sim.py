@@ -101,8 +101,6 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         raise TypeError(f"The 'config' parameter of simulate must be a SimulationConfig (SimulationConfig.from_dict "
                         f"builds one from a dict). Got {type(cfg).__name__} {cfg!r:.80} instead.")
     ss = _seed_sequence(seed)
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError(f"The 'progress' parameter of simulate must be a bool or None. Got {progress!r} instead.")
     if prices is not None:
         prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments],
                                       tick_sizes=[i.tick_size for i in cfg.market.instruments])
