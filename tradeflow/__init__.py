@@ -25,6 +25,7 @@ from tradeflow.config import (
     RiskConfig,
     SimulationConfig,
 )
+from tradeflow.dataset import open_runs
 from tradeflow.middle import RiskEngine
 from tradeflow.parallel import run_many
 from tradeflow.results import RunResult
@@ -39,5 +40,5 @@ __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
     "LimitsConfig", "RiskConfig", "RiskEngine",
-    "run_many",
+    "run_many", "open_runs",
 ]
