@@ -171,10 +171,10 @@ def arrow_to_frame(at, meta: Mapping[str, Any] | None = None) -> pd.DataFrame:
     for c in df.columns:
         if c in categories:
             df[c] = pd.Categorical(np.asarray(df[c], dtype=object), categories=categories[c])
-        elif c in dtypes and dtypes[c] == "object" and df[c].dtype != object:
-            df[c] = df[c].astype(object)
-        elif c in dtypes and dtypes[c] == "str" and df[c].dtype != object:  # pandas 3 strings
-            pass
+        elif dtypes.get(c) == "object" and df[c].dtype != object:  # Python objects (None for missing), not str
+            values = np.empty(len(df), dtype=object)
+            values[:] = at.column(c).to_pylist()
+            df[c] = pd.Series(values, index=df.index, dtype=object)
     return df
 
 
