@@ -55,7 +55,8 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# numba's on-disk cache checks each kernel's own file only: after editing a kernel that other kernels
-# call (front/_book_kernels.py, middle/_kernels.py, ...), drop the cache so its callers recompile too
+# Not needed any more: tradeflow keys numba's on-disk cache by every kernel source and the data model
+# (tradeflow/core/numba_cache.py), so a changed kernel or code recompiles its callers by itself.
+# Kept as a harmless way to free the disk space of old cache entries.
 clean-cache:
 	find tradeflow -name "*.nbi" -delete -o -name "*.nbc" -delete

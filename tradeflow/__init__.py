@@ -13,6 +13,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
+import tradeflow.core.numba_cache  # noqa: F401  (first: keys numba's on-disk cache by every kernel source)
 from tradeflow.config import (
     BackOfficeConfig,
     ExecutionConfig,

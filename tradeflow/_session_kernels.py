@@ -13,10 +13,11 @@ from numba import njit
 
 from tradeflow.front.nb import BOOK_OK, K_CANCEL, LIQ_TAKER, book_event_nb, book_reset_nb, book_snapshot_nb
 from tradeflow.middle.nb import EV_ARRIVAL, EV_CANCEL, EV_FILL, S_NEW, desk_loop_nb
+from tradeflow.schema import KernelStatus
 
-SESSION_OK = 0
-SESSION_EXEC_OVERFLOW = 1  # more executions than the buffers hold: the caller retries with more room
-SESSION_LOT_POOL_FULL = 2
+SESSION_OK = int(KernelStatus.OK)
+SESSION_EXEC_OVERFLOW = int(KernelStatus.EXEC_OVERFLOW)  # buffers full: the caller retries with more room
+SESSION_LOT_POOL_FULL = int(KernelStatus.LOT_POOL_FULL)
 
 _INF = np.iinfo(np.int64).max
 

@@ -17,10 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tradeflow import schema as _schema
+
 __all__ = ["main", "build_parser"]
 
-# RunResult properties `tradeflow report --table` can print
-TABLES = ("orders", "order_events", "fills", "positions", "eod_positions", "pnl", "settlements", "ledger", "breaks")
+# RunResult properties `tradeflow report --table` can print: every table of the data model's registry
+TABLES = tuple(t.frame for t in _schema.TABLES.values())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -218,25 +218,11 @@ def read_run(path: str | os.PathLike) -> RunResult:
     from tradeflow.config import SimulationConfig
     from tradeflow.market.paths import MarketData
     from tradeflow.results import RunResult
-    from tradeflow.schema import (
-        ALGO_PARENT_DT,
-        BREAK_DT,
-        FILL_DT,
-        LEDGER_DT,
-        ORDER_DT,
-        ORDER_EVENT_DT,
-        PNL_DT,
-        POSITION_DT,
-        SETTLEMENT_DT,
-    )
+    from tradeflow.schema import TABLES
 
     path = Path(path)
     meta = read_meta(path)
-    dtypes = {"orders": ORDER_DT, "events": ORDER_EVENT_DT, "fills": FILL_DT, "positions": POSITION_DT,
-              "eod_positions": POSITION_DT, "pnl": PNL_DT, "settlements": SETTLEMENT_DT, "ledger": LEDGER_DT,
-              "breaks": BREAK_DT, "parents": ALGO_PARENT_DT}
-    from tradeflow.back.office import BACK_OFFICE_RECORDS
-    dtypes.update(BACK_OFFICE_RECORDS)
+    dtypes = {name: t.dtype for name, t in TABLES.items()}
     records = {}
     for name in meta["records"]:
         table = pq.read_table(path / "records" / f"{name}.parquet")

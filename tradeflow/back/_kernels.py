@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# AccountKind values (asserted equal to schema.AccountKind in the tests)
-A_SECURITIES = 0
-A_CASH = 1
-A_CPTY_SECURITIES = 2
-A_CPTY_CASH = 3
-A_FEES = 4
-NS_PER_DAY = 86_400 * 1_000_000_000
-A_CUSTODY = 5
-A_NOSTRO = 6
-A_PENALTIES = 7
-# TxnType.TRADE (asserted equal to schema.TxnType in the tests)
-T_TRADE = 0
+from tradeflow.schema import NS_PER_DAY, AccountKind, FailReason, SettlementStatus, TxnType
+
+# enum codes from the data model (numba freezes module-level ints at compile time)
+A_SECURITIES = int(AccountKind.SECURITIES)
+A_CASH = int(AccountKind.CASH)
+A_CPTY_SECURITIES = int(AccountKind.CPTY_SECURITIES)
+A_CPTY_CASH = int(AccountKind.CPTY_CASH)
+A_FEES = int(AccountKind.FEES)
+A_CUSTODY = int(AccountKind.CUSTODY)
+A_NOSTRO = int(AccountKind.NOSTRO)
+A_PENALTIES = int(AccountKind.PENALTIES)
+T_TRADE = int(TxnType.TRADE)
 
 
 @njit(cache=True, nogil=True)
@@ -164,15 +164,15 @@ def trade_balances_nb(ledger, out_pos, out_cash):
     return bad
 
 
-# SettlementStatus and FailReason values (asserted equal to the schema in the tests)
-S_PENDING = 0
-S_SETTLED = 1
-S_PARTIALLY_SETTLED = 2
-S_FAILED = 3
-S_BOUGHT_IN = 4
-F_NONE = 0
-F_LACK_OF_SECURITIES = 1
-F_LATE_MATCHING = 3
+# SettlementStatus and FailReason codes from the data model
+S_PENDING = int(SettlementStatus.PENDING)
+S_SETTLED = int(SettlementStatus.SETTLED)
+S_PARTIALLY_SETTLED = int(SettlementStatus.PARTIALLY_SETTLED)
+S_FAILED = int(SettlementStatus.FAILED)
+S_BOUGHT_IN = int(SettlementStatus.BOUGHT_IN)
+F_NONE = int(FailReason.NONE)
+F_LACK_OF_SECURITIES = int(FailReason.LACK_OF_SECURITIES)
+F_LATE_MATCHING = int(FailReason.LATE_MATCHING)
 
 
 @njit(cache=True, nogil=True)

@@ -17,27 +17,19 @@ from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import (
     BOOKING_DT,
-    BREAK_DT,
     CONFIRMATION_DT,
-    EXPLAIN_DT,
-    FAULT_DT,
     FILL_DT,
     LEDGER_DT,
     OBLIGATION_DT,
     SETTLEMENT_DT,
-    SETTLEMENT_EVENT_DT,
-    STATEMENT_DT,
+    TABLES,
     SettlementStatus,
 )
 
 __all__ = ["BackOffice", "BACK_OFFICE_RECORDS"]
 
-# Record kinds the back office adds to a run, with their dtypes (for the run store).
-BACK_OFFICE_RECORDS = {
-    "settlements": SETTLEMENT_DT, "ledger": LEDGER_DT, "breaks": BREAK_DT, "bookings": BOOKING_DT,
-    "confirmations": CONFIRMATION_DT, "obligations": OBLIGATION_DT, "settlement_events": SETTLEMENT_EVENT_DT,
-    "statements": STATEMENT_DT, "faults": FAULT_DT, "explain": EXPLAIN_DT,
-}
+# Record kinds the back office adds to a run, with their dtypes (from the data model's registry).
+BACK_OFFICE_RECORDS = {name: t.dtype for name, t in TABLES.items() if t.office == "back"}
 
 
 # terminal statuses: the settlement run attempts an obligation until it is in one of them

@@ -18,21 +18,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Event kinds of the venue's input streams (mirrored by tradeflow.front.orderbook.BookEvent).
-K_LIMIT = 0  # a day limit order: match what crosses, rest the remainder
-K_IOC = 1  # immediate-or-cancel limit: match what crosses, cancel the remainder
-K_FOK = 2  # fill-or-kill limit: match in full if the book holds enough within the limit, else nothing
-K_MARKET = 3  # walks the book at any price; the remainder is cancelled
-K_CANCEL = 4  # cancel a client order (``ref`` is its row)
-K_BG_CANCEL = 5  # background cancel: ``u`` in [0, 1) picks a slot of the live list (a no-op past its end)
+from tradeflow.schema import BookEvent, KernelStatus, Liquidity
 
-# Execution liquidity codes (schema.Liquidity).
-LIQ_MAKER = 0
-LIQ_TAKER = 1
+# Event kinds of the venue's input streams (tradeflow.schema.BookEvent).
+K_LIMIT = int(BookEvent.LIMIT)  # a day limit order: match what crosses, rest the remainder
+K_IOC = int(BookEvent.IOC)  # immediate-or-cancel limit: match what crosses, cancel the remainder
+K_FOK = int(BookEvent.FOK)  # fill-or-kill limit: match in full if the book holds enough within the limit, else nothing
+K_MARKET = int(BookEvent.MARKET)  # walks the book at any price; the remainder is cancelled
+K_CANCEL = int(BookEvent.CANCEL)  # cancel a client order (``ref`` is its row)
+K_BG_CANCEL = int(BookEvent.BG_CANCEL)  # background cancel: ``u`` in [0, 1) picks a slot of the live list
+
+# Execution liquidity codes.
+LIQ_MAKER = int(Liquidity.MAKER)
+LIQ_TAKER = int(Liquidity.TAKER)
 
 # Kernel status codes.
-BOOK_OK = 0
-BOOK_EXEC_OVERFLOW = 1
+BOOK_OK = int(KernelStatus.OK)
+BOOK_EXEC_OVERFLOW = int(KernelStatus.EXEC_OVERFLOW)
 
 # Columns of the per-instrument state rows ``bs``.
 BS_BEST_BID = 0  # best bid level, -1 when empty

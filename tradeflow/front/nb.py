@@ -45,6 +45,21 @@ from tradeflow.front._book_kernels import (  # noqa: F401
     book_snapshot_nb,
     book_event_nb,
 )
+from tradeflow.front._replay_kernels import (  # noqa: F401
+    R_ADD,
+    R_REDUCE,
+    R_EXEC,
+    R_TRADE,
+    R_NONE,
+    R_SET,
+    R_HIDE,
+    Q_RISK_AVERSE,
+    Q_PROB,
+    REPLAY_OK,
+    REPLAY_EXEC_OVERFLOW,
+    REPLAY_NEGATIVE_LEVEL,
+    replay_nb,
+)
 
 __all__ = [
     "BLOCK",
@@ -82,4 +97,17 @@ __all__ = [
     "impact_on_trade_nb",
     "book_snapshot_nb",
     "book_event_nb",
+    "R_ADD",
+    "R_REDUCE",
+    "R_EXEC",
+    "R_TRADE",
+    "R_NONE",
+    "R_SET",
+    "R_HIDE",
+    "Q_RISK_AVERSE",
+    "Q_PROB",
+    "REPLAY_OK",
+    "REPLAY_EXEC_OVERFLOW",
+    "REPLAY_NEGATIVE_LEVEL",
+    "replay_nb",
 ]

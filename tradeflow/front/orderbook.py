@@ -8,25 +8,14 @@ and the client orders. See :func:`run_book`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
 from tradeflow.front import _kernels
 from tradeflow.front.impact import TransientImpact
+from tradeflow.schema import BookEvent  # the kinds of events the book accepts (the kernel's ``K_*`` codes)
 
 __all__ = ["BookEvent", "BookRun", "run_book"]
-
-
-class BookEvent(IntEnum):
-    """Kinds of events the book accepts (the kernel's ``K_*`` constants)."""
-
-    LIMIT = _kernels.K_LIMIT
-    IOC = _kernels.K_IOC
-    FOK = _kernels.K_FOK
-    MARKET = _kernels.K_MARKET
-    CANCEL = _kernels.K_CANCEL
-    BG_CANCEL = _kernels.K_BG_CANCEL
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Numba kernels of the middle office: pre-trade checks, post-trade updates, the desk loop.
 
-Enum values are repeated here as module constants because numba compiles them as
-literals; ``tests/middle/test_kernels.py`` asserts they equal the ``schema`` enums.
+Enum codes are taken from the data model (:mod:`tradeflow.schema`) as module-level ints,
+which numba compiles as literals.
 """
 
 from __future__ import annotations
@@ -20,45 +20,56 @@ from tradeflow.middle._risk_kernels import (
     unit_scenario_pnl_nb,
     var_es_nb,
 )
+from tradeflow.schema import (
+    BreachLevel,
+    DeskEvent,
+    EventKind,
+    LimitKind,
+    Liquidity,
+    OrderOrigin,
+    OrderStatus,
+    RejectReason,
+    TradingState,
+)
 
 # RejectReason
-R_NONE = 0
-R_PRICE_COLLAR = 1
-R_MAX_ORDER_QTY = 2
-R_MAX_ORDER_NOTIONAL = 3
-R_MAX_POSITION = 4
-R_INVALID_QTY = 5
-R_INVALID_PRICE = 6
-R_UNKNOWN_INSTRUMENT = 7
-R_UNKNOWN_BOOK = 8
-R_KILL_SWITCH = 9
-R_BOOK_HALTED = 10
-R_REDUCING_ONLY = 11
-R_MAX_GROSS_POSITION = 12
-R_CREDIT_LIMIT = 13
-R_THROTTLE = 14
-R_DUPLICATE_ORDER = 15
-R_UNKNOWN_CLIENT = 16
-R_UNKNOWN_TRADER = 17
-R_TS_BACKWARDS = 18
-R_UNKNOWN_ORDER = 19
-R_TOO_LATE_TO_REPLACE = 20
+R_NONE = int(RejectReason.NONE)
+R_PRICE_COLLAR = int(RejectReason.PRICE_COLLAR)
+R_MAX_ORDER_QTY = int(RejectReason.MAX_ORDER_QTY)
+R_MAX_ORDER_NOTIONAL = int(RejectReason.MAX_ORDER_NOTIONAL)
+R_MAX_POSITION = int(RejectReason.MAX_POSITION)
+R_INVALID_QTY = int(RejectReason.INVALID_QTY)
+R_INVALID_PRICE = int(RejectReason.INVALID_PRICE)
+R_UNKNOWN_INSTRUMENT = int(RejectReason.UNKNOWN_INSTRUMENT)
+R_UNKNOWN_BOOK = int(RejectReason.UNKNOWN_BOOK)
+R_KILL_SWITCH = int(RejectReason.KILL_SWITCH)
+R_BOOK_HALTED = int(RejectReason.BOOK_HALTED)
+R_REDUCING_ONLY = int(RejectReason.REDUCING_ONLY)
+R_MAX_GROSS_POSITION = int(RejectReason.MAX_GROSS_POSITION)
+R_CREDIT_LIMIT = int(RejectReason.CREDIT_LIMIT)
+R_THROTTLE = int(RejectReason.THROTTLE)
+R_DUPLICATE_ORDER = int(RejectReason.DUPLICATE_ORDER)
+R_UNKNOWN_CLIENT = int(RejectReason.UNKNOWN_CLIENT)
+R_UNKNOWN_TRADER = int(RejectReason.UNKNOWN_TRADER)
+R_TS_BACKWARDS = int(RejectReason.TS_BACKWARDS)
+R_UNKNOWN_ORDER = int(RejectReason.UNKNOWN_ORDER)
+R_TOO_LATE_TO_REPLACE = int(RejectReason.TOO_LATE_TO_REPLACE)
 # OrderOrigin
-O_REPLACE = 1
+O_REPLACE = int(OrderOrigin.REPLACE)
 # TradingState
-T_ACTIVE = 0
-T_REDUCING_ONLY = 1
-T_HALTED = 2
+T_ACTIVE = int(TradingState.ACTIVE)
+T_REDUCING_ONLY = int(TradingState.REDUCING_ONLY)
+T_HALTED = int(TradingState.HALTED)
 # LimitKind
-K_VAR = 0
-K_GROSS_EXPOSURE = 1
-K_DRAWDOWN = 2
-K_CONCENTRATION = 3
-N_LIMIT_KINDS = 4
+K_VAR = int(LimitKind.VAR)
+K_GROSS_EXPOSURE = int(LimitKind.GROSS_EXPOSURE)
+K_DRAWDOWN = int(LimitKind.DRAWDOWN)
+K_CONCENTRATION = int(LimitKind.CONCENTRATION)
+N_LIMIT_KINDS = len(LimitKind)
 # BreachLevel
-B_CLEARED = 0
-B_WARNING = 1
-B_BREACH = 2
+B_CLEARED = int(BreachLevel.CLEARED)
+B_WARNING = int(BreachLevel.WARNING)
+B_BREACH = int(BreachLevel.BREACH)
 # limit thresholds, packed in one float64 array (see desk.py _limit_params)
 P_BOOK_VAR = 0
 P_DESK_VAR = 1
@@ -70,28 +81,28 @@ P_BOOK_CONC = 6
 P_CONC_MIN_GROSS = 7
 P_WARN = 8
 # OrderStatus
-S_NEW = 0
-S_PARTIALLY_FILLED = 1
-S_FILLED = 2
-S_CANCELLED = 3
-S_EXPIRED = 4
-S_REJECTED = 5
+S_NEW = int(OrderStatus.NEW)
+S_PARTIALLY_FILLED = int(OrderStatus.PARTIALLY_FILLED)
+S_FILLED = int(OrderStatus.FILLED)
+S_CANCELLED = int(OrderStatus.CANCELLED)
+S_EXPIRED = int(OrderStatus.EXPIRED)
+S_REJECTED = int(OrderStatus.REJECTED)
 # EventKind
-E_ACCEPTED = 0
-E_REJECTED = 1
-E_FILLED = 2
-E_PARTIALLY_FILLED = 3
-E_CANCELLED = 4
-E_EXPIRED = 5
+E_ACCEPTED = int(EventKind.ACCEPTED)
+E_REJECTED = int(EventKind.REJECTED)
+E_FILLED = int(EventKind.FILLED)
+E_PARTIALLY_FILLED = int(EventKind.PARTIALLY_FILLED)
+E_CANCELLED = int(EventKind.CANCELLED)
+E_EXPIRED = int(EventKind.EXPIRED)
 # Liquidity
-L_MAKER = 0
-L_TAKER = 1
+L_MAKER = int(Liquidity.MAKER)
+L_TAKER = int(Liquidity.TAKER)
 # desk-loop event kinds, in the order they run at equal timestamps: an order arrives (and is
 # checked) before the venue can fill it; snapshots see everything up to and including their time.
-EV_ARRIVAL = 0
-EV_FILL = 1
-EV_CANCEL = 2
-EV_SNAPSHOT = 3
+EV_ARRIVAL = int(DeskEvent.ARRIVAL)
+EV_FILL = int(DeskEvent.FILL)
+EV_CANCEL = int(DeskEvent.CANCEL)
+EV_SNAPSHOT = int(DeskEvent.SNAPSHOT)
 
 
 @njit(cache=True, nogil=True)

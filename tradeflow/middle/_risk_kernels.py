@@ -14,12 +14,14 @@ import math
 import numpy as np
 from numba import njit
 
+from tradeflow.schema import RiskModel
+
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 # asset classes as codes inside kernels (instrument table ``asset_class`` strings map to these)
-AC_LINEAR = 0  # equity, future, fx: P&L = qty * multiplier * price change
-AC_OPTION = 1
+AC_LINEAR = int(RiskModel.LINEAR)  # equity, future, fx: P&L = qty * multiplier * price change
+AC_OPTION = int(RiskModel.OPTION)
 
 
 @njit(cache=True, nogil=True)
