@@ -94,10 +94,10 @@ class RunsDataset:
             raise ValueError(f"{self.path} is not a tradeflow runs dataset: it has no {MARKER} "
                              f"(write one with run_many(..., store=path)).")
         self._files = self._scan()
+        self._pa_fs = arrow_filesystem(fs)
         committed = sorted(self._files.get(RUNS, {}))
         self._runs = self._read_runs(committed)
         self._check_versions(allow_mixed_versions)
-        self._pa_fs = arrow_filesystem(fs)
         self._datasets: dict[str, Any] = {}
         self._con = None
 
@@ -128,11 +128,20 @@ class RunsDataset:
     def _read_runs(self, committed: Sequence[int]) -> pd.DataFrame:
         if not committed:
             return pd.DataFrame(index=pd.Index([], name="run", dtype="int64"))
-        frames = []
-        for k in committed:  # tiny one-row files; read each so differing stats columns unify
-            with self._fs.open(self._files[RUNS][k], "rb") as fh:
-                frames.append(arrow_to_frame(_read_parquet(fh)).assign(run=k))
-        return pd.concat(frames, ignore_index=True).set_index("run").sort_index()
+        import concurrent.futures as cf
+
+        import pyarrow as pa
+
+        _, pq = require_pyarrow()
+
+        def read(k: int):  # tiny one-row files, read in threads; differing stats columns unify below
+            t = pq.read_table(self._files[RUNS][k], filesystem=self._pa_fs)
+            return t.append_column("run", pa.array([k] * t.num_rows, pa.int64()))
+
+        with cf.ThreadPoolExecutor(8) as pool:
+            tables = list(pool.map(read, committed))
+        at = pa.concat_tables(tables, promote_options="permissive")
+        return arrow_to_frame(at, table_meta(tables[0].schema)).set_index("run").sort_index()
 
     def _check_versions(self, allow: bool) -> None:
         if allow or self._runs.empty:
@@ -293,11 +302,6 @@ class RunsDataset:
         if self._con is not None:
             self._con.close()
             self._con = None
-
-
-def _read_parquet(fh):
-    _, pq = require_pyarrow()
-    return pq.read_table(fh)
 
 
 def describe_views() -> list[tuple[str, str]]:
