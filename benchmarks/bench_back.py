@@ -18,7 +18,7 @@ from tradeflow.back import (
 )
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS
 from tradeflow.config import MarketConfig, SettlementConfig
-from tradeflow.market import BusinessCalendar, instrument_table
+from tradeflow.market import SettlementCalendar, instrument_table
 from tradeflow.market.calendar import SettlementCycles
 from tradeflow.schema import FILL_DT, NS_PER_DAY, POSITION_DT
 
@@ -45,7 +45,7 @@ class _Setup:
         mcfg = MarketConfig()
         self.inst = instrument_table(mcfg)
         self.currencies = mcfg.currencies
-        self.calendar = BusinessCalendar(mcfg.holidays)
+        self.calendar = SettlementCalendar(mcfg.currencies, extra=mcfg.holidays)
         self.cycles = SettlementCycles(SettlementConfig().cycles)
         self.n_inst = len(self.inst)
         self.inst_ccy = self.inst["currency_id"].to_numpy(np.int64)
@@ -83,7 +83,7 @@ def _pandas(s: _Setup) -> tuple[int, int]:
     f = pd.DataFrame({k: s.fills[k] for k in s.fills.dtype.names})
     inst = s.inst.set_index("instrument")
     td = TRADE_DATE
-    settle_by_inst = {i: np.busday_offset(td, int(s.cycles.lag(row.currency, td, default=row.settlement_lag)[0]),
+    settle_by_inst = {i: np.busday_offset(td, int(row.settlement_lag if row.settlement_lag >= 0 else s.cycles.lag(row.currency, td)[0]),
                                           roll="forward", holidays=s.calendar.holidays([row.currency]))
                       for i, row in inst.iterrows()}
     f["settle_date"] = f["instrument"].map(settle_by_inst)

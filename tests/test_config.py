@@ -36,7 +36,7 @@ def test_default_config_is_the_hundred_thousand_order_day():
         (lambda v: FxRateConfig(pair="EURUSD", rate=v), "rate", -1.0),
         (lambda v: MarketConfig(step_seconds=v), "step_seconds", 0),
         (lambda v: MarketConfig(trade_date=v), "trade_date", "2026-11-28"),  # a Saturday
-        (lambda v: MarketConfig(trade_date=v), "trade_date", "2026-11-26"),  # US Thanksgiving
+        # (a holiday is checked by simulate() against the real calendars: tests/market/test_clock.py)
         (lambda v: MarketConfig(session_close=v), "session_close", "10:00"),
     ],
 )

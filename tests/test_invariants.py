@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import tradeflow
 from tests.conftest import small_config
 from tradeflow.back import trial_balance
-from tradeflow.market import BusinessCalendar
+from tradeflow.market import SettlementCalendar
 from tradeflow.schema import OrderStatus
 
 configs = st.builds(
@@ -68,7 +68,7 @@ def check_invariants(r):
     assert (settlements["fail_days"][unsettled] > 0).all()
     if r.config.settlement.default_fail_rate == 0 and not any(r.config.settlement.fail_rates.values()):
         np.testing.assert_array_equal(settlements["status"] == 1, due)
-    cal = BusinessCalendar(r.config.market.holidays)
+    cal = SettlementCalendar(r.market.currencies, extra=r.config.market.holidays)
     for cid, ccy in enumerate(r.market.currencies):
         days = settlements["settle_date"][settlements["currency"] == cid].astype("datetime64[D]")
         assert cal.is_business_day(days, [ccy]).all()

@@ -10,7 +10,8 @@ import pandas as pd
 from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
 from tradeflow.front import execute_orders, generate_flow, parent_fills
-from tradeflow.market import BusinessCalendar, MarketData, simulate_market
+from tradeflow.market import MarketData, simulate_market
+from tradeflow.market.clock import SettlementCalendar
 from tradeflow.market.scenarios import simulate_fx_scenarios, simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, RiskSetup, run_desk
@@ -23,7 +24,8 @@ __all__ = ["simulate", "warmup", "STREAMS"]
 
 # Independent random streams, one per component, spawned from the run's SeedSequence
 # in this fixed order: adding a stream at the end never moves the existing ones.
-STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios", "confirmation", "faults")
+STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios", "confirmation", "faults",
+           "strategy")
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -51,7 +53,7 @@ class _Clock:
 
 
 def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
-             prices: pd.DataFrame | None = None, progress: bool | None = None) -> RunResult:
+             prices: pd.DataFrame | None = None, progress: bool | None = None, strategy=None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -73,6 +75,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     progress : bool or None, default=None
         A progress bar over the days of a multi-day run (see :mod:`tradeflow.progress`):
         ``None`` shows it only on a terminal, ``False`` never, ``True`` always.
+    strategy : tradeflow.strategies.Strategy, optional
+        The desk's own strategy, called at each open with a read-only view of the desk; its
+        orders (``origin`` = DESK) go through the same controls, venue, risk and back office
+        as the clients' (see ``docs/strategies.md``). A strategy that sends nothing leaves
+        the run bit-identical.
 
     Returns
     -------
@@ -96,7 +103,12 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     clock = _Clock()
 
     mcfg = cfg.market
-    calendar = BusinessCalendar(mcfg.holidays)
+    # settlement calendars of every market in the run (published + MarketConfig.holidays), resolved once
+    calendar = SettlementCalendar(mcfg.currencies, extra=mcfg.holidays)
+    if not calendar.is_business_day(mcfg.trade_date, [mcfg.base_currency]):
+        raise ValueError(f"The 'trade_date' parameter of MarketConfig must be a business day of the "
+                         f"{mcfg.base_currency} settlement calendar ({calendar.sources[mcfg.base_currency]}). "
+                         f"Got {mcfg.trade_date!r} instead.")
     days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
@@ -105,6 +117,10 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     sessions: list[MarketData] = []
     n_orders = n_events = n_parents = 0
     market = None
+    desk = None
+    if strategy is not None and not callable(getattr(strategy, "on_open", None)):
+        raise TypeError(f"The 'strategy' parameter of simulate must have an on_open(view) method "
+                        f"(a tradeflow.strategies.Strategy). Got {type(strategy).__name__} instead.")
     back = None
     for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
@@ -124,6 +140,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 
         day_int = int(day.astype(np.int64))
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
+        if strategy is not None:
+            orders = _strategy_orders(strategy, cfg, market, state, desk, orders, rngs["strategy"], close_ts=close_ts,
+                                      day=len(sessions) - 1, first_order_id=n_orders, inst_ccy=inst_ccy,
+                                      prev_close=sessions[-2].mid[:, -1] if len(sessions) > 1 else None)
+            clock.lap("strategy")
         # historical-VaR scenarios: one set per day from the market's model (a rolling window in real life)
         # (FX scenarios drawn after the instruments' from the same stream, so those do not move)
         n_scen = cfg.risk.n_scenarios
@@ -169,6 +190,30 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)
     return RunResult(config=cfg, seed=seed_value, market=MarketData.concat(sessions), records=records,
                      timings=clock.timings, trade_dates=days, seed_spawn_key=tuple(ss.spawn_key))
+
+
+def _strategy_orders(strategy, cfg, market, state, desk, orders, rng, *, close_ts, day, first_order_id, inst_ccy,
+                     prev_close):
+    """The day's orders with the strategy's (called at the open with a read-only view of the desk)."""
+    from tradeflow.schema import OrderOrigin
+    from tradeflow.strategies.base import make_view, merge_desk_orders
+
+    var_1d = own = None
+    if desk is not None:
+        rk = desk.risk
+        if rk is not None and len(rk):
+            last = rk[rk["ts"] == rk["ts"].max()]
+            var_1d = np.full(cfg.flow.n_books + 1, np.nan)
+            var_1d[np.where(last["book"] < 0, cfg.flow.n_books, last["book"])] = last["var_1d"]
+        own = desk.orders[desk.orders["origin"] == OrderOrigin.DESK]
+    if own is None:
+        own = orders[:0]
+    view = make_view(day=day, market=market, close_ts=close_ts, state=state,
+                     prev_close=prev_close,
+                     var_1d=var_1d, own_orders=own, rng=rng, fx_inst=market.fx[inst_ccy, 0])
+    strategy.on_open(view)
+    return merge_desk_orders(orders, view, market, n_books=cfg.flow.n_books, first_order_id=first_order_id,
+                             client_id=cfg.flow.n_clients, trader_id=cfg.flow.n_traders)
 
 
 def warmup() -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from tradeflow.back import _kernels as bk
 from tradeflow.back import balances, book_fills, reconcile, settlement_instructions, trial_balance
-from tradeflow.market import BusinessCalendar
+from tradeflow.market import BusinessCalendar, SettlementCalendar
 from tradeflow.schema import AccountKind, BreakKind, SettlementStatus
 
 
@@ -33,13 +33,15 @@ def test_settlement_dates_skip_weekends_and_holidays(trade_date, lag, ccys, expe
 def test_instructions_follow_the_instrument_lag(small_run):
     r = small_run
     s = r.records["settlements"]
-    lag = r.instruments["settlement_lag"].to_numpy()[s["instrument"]]
-    cal = BusinessCalendar(r.config.market.holidays)
+    # no instrument overrides its market's cycle: USD T+1 (from 2024-05-28), EUR T+2 (until 2027-10-08)
+    assert (r.instruments["settlement_lag"] == -1).all()
+    cal = SettlementCalendar(r.market.currencies, extra=r.config.market.holidays)
     for cid, ccy in enumerate(r.market.currencies):
         m = s["currency"] == cid
         if not m.any():
             continue
-        exp = cal.add_business_days(np.full(m.sum(), r.market.trade_date), lag[m], [ccy]).astype(np.int64)
+        lag = {"USD": 1, "EUR": 2}[ccy]
+        exp = cal.add_business_days(np.full(m.sum(), r.market.trade_date), lag, [ccy]).astype(np.int64)
         np.testing.assert_array_equal(s["settle_date"][m], exp)
     assert (s["status"] == SettlementStatus.PENDING).all()
     # cash leg: the book pays for buys, receives for sells, in exact cents
@@ -145,6 +147,6 @@ def test_book_fills_is_exact_in_cents():
 def test_settlement_instructions_are_one_per_fill_in_order(small_run):
     r = small_run
     s = settlement_instructions(r.records["fills"], r.instruments, r.market.currencies,
-                                BusinessCalendar(r.config.market.holidays), r.market.trade_date,
+                                SettlementCalendar(r.market.currencies), r.market.trade_date,
                                 np.full(r.market.n_instruments, 100.0))
     np.testing.assert_array_equal(s["fill_id"], r.records["fills"]["fill_id"])

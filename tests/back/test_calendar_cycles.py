@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 import tradeflow
 from tests.conftest import small_config
 from tradeflow.config import SettlementConfig
-from tradeflow.market.calendar import BusinessCalendar, SettlementCycles, fx_spot_date, settlement_dates
+from tradeflow.market.calendar import (
+    BusinessCalendar,
+    SettlementCalendar,
+    SettlementCycles,
+    fx_spot_date,
+    settlement_dates,
+)
 
 HOL = {"USD": ["2026-11-26", "2026-12-25", "2027-01-01"], "EUR": ["2026-12-25", "2026-12-26", "2027-01-01"],
        "CAD": ["2026-11-11", "2026-12-25", "2026-12-28"]}
@@ -29,7 +35,7 @@ def test_eu_moves_from_t2_to_t1_on_its_effective_date(trade_date, expected):
 def test_us_moved_to_t1_in_may_2024():
     cal = BusinessCalendar({"USD": ["2024-05-27"]})  # Memorial Day
     cycles = SettlementCycles({"USD": [("2024-05-28", 1)]})
-    # before the change the instrument's own (T+2) lag applies
+    # before the change the default (T+2) lag applies
     assert str(settlement_dates(cal, cycles, "2024-05-24", "USD", 2)[0]) == "2024-05-29"
     assert str(settlement_dates(cal, cycles, "2024-05-28", "USD", 2)[0]) == "2024-05-29"
 
@@ -46,7 +52,9 @@ def test_several_changes_take_the_latest_effective_one():
     ("EURUSD", "2026-12-23", "2026-12-28"),  # 24 (Thu) is T+1, then 25 closed and the weekend: 28
     ("USDCAD", "2026-11-10", "2026-11-12"),  # T+1, but Remembrance Day closes CAD
     ("USDCAD", "2026-11-24", "2026-11-25"),
-    ("USDEUR", "2026-11-25", "2026-11-30"),  # Thursday closed in USD, weekend: T+2 is Monday
+    # a USD holiday on the first day of the spot period does not count (market convention): T+1 is
+    # Thanksgiving (EUR open), T+2 (Friday) is open in both
+    ("USDEUR", "2026-11-25", "2026-11-27"),
 ])
 def test_fx_spot_dates_count_both_currencies(pair, trade_date, expected):
     assert str(fx_spot_date(BusinessCalendar(HOL), pair, trade_date)[0]) == expected
@@ -76,7 +84,7 @@ def test_run_across_the_eu_cycle_change_settles_on_business_days():
     s = r.records["settlements"]
     eur = r.market.currencies.index("EUR")
     td = s["trade_date"].astype("datetime64[D]")
-    cal = BusinessCalendar(cfg.market.holidays)
+    cal = SettlementCalendar(r.market.currencies, extra=cfg.market.holidays)
     for cid, ccy in enumerate(r.market.currencies):
         m = s["currency"] == cid
         assert cal.is_business_day(s["settle_date"][m].astype("datetime64[D]"), [ccy]).all()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.back import _kernels
-from tradeflow.market.calendar import BusinessCalendar, SettlementCycles, settlement_dates
+from tradeflow.market.clock import BusinessCalendar, SettlementCycles, settlement_lags
 from tradeflow.schema import FILL_DT, OBLIGATION_DT, SETTLEMENT_DT, SETTLEMENT_EVENT_DT, SettlementStatus
 
 __all__ = ["settlement_instructions", "settle_as_of", "to_minor", "settle_day", "N_SETTLEMENT_DRAWS"]
@@ -36,9 +36,10 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
                             cycles: SettlementCycles | None = None) -> np.ndarray:
     """Delivery-versus-payment instructions for a day's fills.
 
-    The settlement date is the trade date plus the instrument's lag in business days
-    of its currency's calendar (weekends and holidays skipped); with ``cycles`` the
-    market's settlement cycle in force on the trade date overrides the instrument's lag.
+    The settlement date is the trade date plus the lag in business days of the
+    instrument's settlement calendar (its currency's CSD: weekends and holidays skipped).
+    The lag is the instrument's own ``settlement_lag`` when set (>= 0), else its market's
+    cycle in force on the trade date (``cycles``; T+2 without one).
     At the end of the trade date an instruction is ``SETTLED`` only if it was due that
     day (T+0), else ``PENDING``.
 
@@ -72,11 +73,13 @@ def settlement_instructions(fills: np.ndarray, instruments: pd.DataFrame, curren
     lag = instruments["settlement_lag"].to_numpy(np.int64)
     ccy_id = instruments["currency_id"].to_numpy(np.int32)
     cycles = SettlementCycles() if cycles is None else cycles
-    # one settlement date per instrument: the market's cycle (or the instrument's lag) on its currency's calendar
-    settle_by_inst = np.array(
-        [settlement_dates(calendar, cycles, trade_date, currencies[ccy_id[i]], int(lag[i]))[0].astype(np.int64)
-         for i in range(len(instruments))], dtype=np.int64,
-    )
+    # one settlement date per instrument: its own lag (an override) or its market's cycle on the trade date,
+    # counted on its currency's settlement calendar
+    inst_ccys = [currencies[c] for c in ccy_id]
+    lag = settlement_lags(cycles, trade_date, inst_ccys, lag)
+    td_day = np.datetime64(trade_date, "D")
+    settle_by_inst = np.array([calendar.add_business_days(td_day, int(lag[i]), [inst_ccys[i]]).astype(np.int64)
+                               for i in range(len(instruments))], dtype=np.int64)
     td = np.int64(np.datetime64(trade_date, "D").astype(np.int64))
     mult = instruments["multiplier"].to_numpy(np.float64) if "multiplier" in instruments else np.ones(len(instruments))
     cash = fills["side"] * to_minor(fills["qty"] * fills["price"] * mult[inst], minor_scale[inst])

@@ -55,6 +55,17 @@ class BackOfficeConfig:
 
 
 _NETTING = ("gross", "net_cash", "net_all")
+
+# Settlement cycle history per market: (first trade date, T+n). Before a market's first entry, and in a
+# market without one, trades settle T+2 (see docs/calendars.md for the sources).
+DEFAULT_SETTLEMENT_CYCLES: dict[str, tuple[tuple[str, int], ...]] = {
+    "USD": (("1995-06-07", 3), ("2017-09-05", 2), ("2024-05-28", 1)),  # SEC rule 15c6-1: T+3, T+2, T+1
+    "CAD": (("1995-06-07", 3), ("2017-09-05", 2), ("2024-05-27", 1)),  # Canada moved a day before the US
+    "EUR": (("2014-10-06", 2), ("2027-10-11", 1)),  # CSDR art. 5 (T+2); EU T+1 for trades from 2027-10-11
+    "GBP": (("2014-10-06", 2), ("2027-10-11", 1)),  # UK T+1 alongside the EU
+    "CHF": (("2014-10-06", 2), ("2027-10-11", 1)),  # Switzerland alongside the EU
+    "JPY": (("2019-07-16", 2),),  # JASDEC T+3 -> T+2
+}
 _FAIL_CAUSES = ("lack_of_securities", "on_hold", "late_matching")
 
 
@@ -70,8 +81,11 @@ class SettlementConfig:
         netted bilaterally per book x counterparty x instrument x settlement date).
     cycles : dict of str to list of (str, int)
         Per market (keyed by settlement currency), ``(effective_date, lag)`` changes of the
-        settlement cycle; before a market's first entry the instrument's own ``settlement_lag``
-        applies. Default: USD T+1 from 2024-05-28, EUR/GBP/CHF T+1 from 2027-10-11.
+        settlement cycle, counted in business days of the market's settlement calendar; before a
+        market's first entry (and in a market without entries) T+2. An instrument's own
+        ``settlement_lag``, when set, overrides its market's cycle. Default
+        (:data:`DEFAULT_SETTLEMENT_CYCLES`): US T+2 from 2017-09-05 and T+1 from 2024-05-28;
+        EU/UK/CH T+2 until 2027-10-08 and T+1 from 2027-10-11; CAD T+1 from 2024-05-27; JPY T+2.
     fail_rates : dict of str to float
         Probability that a due instruction fails on an attempt, per settlement currency,
         calibrated to published settlement efficiency: about 2% of US (DTCC CNS)
@@ -115,12 +129,8 @@ class SettlementConfig:
     """
 
     netting: str = "gross"
-    cycles: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=lambda: {
-        "USD": (("2024-05-28", 1),),
-        "EUR": (("2027-10-11", 1),),
-        "GBP": (("2027-10-11", 1),),
-        "CHF": (("2027-10-11", 1),),
-    })
+    cycles: dict[str, tuple[tuple[str, int], ...]] = field(
+        default_factory=lambda: {k: tuple(v) for k, v in DEFAULT_SETTLEMENT_CYCLES.items()})
     fail_rates: dict[str, float] = field(default_factory=lambda: {"USD": 0.02, "EUR": 0.055, "GBP": 0.04})
     default_fail_rate: float = 0.02
     counterparty_fail_rates: dict[int, float] = field(default_factory=dict)

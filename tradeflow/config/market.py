@@ -45,8 +45,11 @@ class InstrumentConfig:
         Minimum price increment; must be a whole number of the currency's minor units.
     lot_size : int, default=1
         Order quantities are rounded to multiples of this.
-    settlement_lag : int, default=1
-        Business days from trade date to settlement date (T+1 in the US since May 2024).
+    settlement_lag : int, optional
+        Override of the settlement cycle: business days from trade date to settlement date on
+        the settlement calendar of ``currency``. By default (``None``) the market's cycle on the
+        trade date applies (``SettlementConfig.cycles``: US T+2 until 2024-05-27 and T+1 from
+        2024-05-28; EU, UK and Swiss T+2 until 2027-10-08 and T+1 from 2027-10-11).
     spread_bps : float, default=2.0
         Quoted bid/ask spread in basis points of the mid (at least one tick is enforced).
     weight : float, default=1.0
@@ -65,7 +68,7 @@ class InstrumentConfig:
     drift: float = 0.0
     tick_size: float = 0.01
     lot_size: int = 1
-    settlement_lag: int = 1
+    settlement_lag: int | None = None
     spread_bps: float = 2.0
     weight: float = 1.0
     mic: str | None = None
@@ -84,7 +87,8 @@ class InstrumentConfig:
         _finite(self, "drift")
         _positive(self, "tick_size")
         _positive_int(self, "lot_size")
-        _positive_int(self, "settlement_lag", allow_zero=True)
+        if self.settlement_lag is not None:
+            _positive_int(self, "settlement_lag", allow_zero=True)
         _positive(self, "spread_bps", allow_zero=True)
         _positive(self, "weight", allow_zero=True)
 
@@ -132,7 +136,7 @@ class OptionConfig:
     volatility : float, optional
         Pricing volatility; defaults to the underlying's configured volatility.
     tick_size, lot_size, multiplier, settlement_lag, spread_bps, weight
-        As for :class:`InstrumentConfig`; ``multiplier`` (default 1) is reported in the
+        As for :class:`InstrumentConfig` (options settle T+1 by default, ``None``: the market's cycle); ``multiplier`` (default 1) is reported in the
         instrument table for the risk engine; prices and quantities are per unit.
     mic : str, optional
         ISO 10383 code of the venue the option trades on (e.g. ``"XCBO"``, ``"XEUR"``);
@@ -148,7 +152,7 @@ class OptionConfig:
     tick_size: float = 0.01
     lot_size: int = 1
     multiplier: float = 1.0
-    settlement_lag: int = 1
+    settlement_lag: int | None = 1
     spread_bps: float = 50.0
     weight: float = 0.5
     mic: str | None = None
@@ -172,7 +176,8 @@ class OptionConfig:
         _positive(self, "tick_size")
         _positive_int(self, "lot_size")
         _positive(self, "multiplier")
-        _positive_int(self, "settlement_lag", allow_zero=True)
+        if self.settlement_lag is not None:
+            _positive_int(self, "settlement_lag", allow_zero=True)
         _positive(self, "spread_bps", allow_zero=True)
         _positive(self, "weight", allow_zero=True)
 
@@ -185,10 +190,9 @@ def _default_instruments() -> tuple[InstrumentConfig, ...]:
     mic = {"AAPL": "XNAS", "MSFT": "XNAS", "AMZN": "XNAS", "JPM": "XNYS", "XOM": "XNYS", "NVDA": "XNAS",
            "SAP": "XETR", "ASML": "XAMS", "SIE": "XETR", "TTE": "XPAR"}
     return tuple(
-        [InstrumentConfig(symbol=s, currency="USD", price=p, volatility=v, settlement_lag=1, mic=mic[s])
-         for s, p, v in us]
-        + [InstrumentConfig(symbol=s, currency="EUR", price=p, volatility=v, settlement_lag=2,
-                            spread_bps=3.0, mic=mic[s]) for s, p, v in eu]
+        [InstrumentConfig(symbol=s, currency="USD", price=p, volatility=v, mic=mic[s]) for s, p, v in us]
+        + [InstrumentConfig(symbol=s, currency="EUR", price=p, volatility=v, spread_bps=3.0, mic=mic[s])
+           for s, p, v in eu]
     )
 
 
@@ -213,8 +217,9 @@ class MarketConfig:
         Spacing of the simulated quote grid.
     base_currency : str, default="USD"
         Currency P&L and exposures are reported in.
-    holidays : dict of str to list of str
-        Non-business days per currency (ISO dates); weekends are always closed.
+    holidays : dict of str to list of str, default={}
+        Extra non-business days per currency (ISO dates), merged into the published settlement
+        calendar of that currency (see ``docs/calendars.md``); weekends are always closed.
     options : tuple of OptionConfig, default=()
         European options on the instruments, appended to the instrument table after them.
     intraday_profile : bool, default=True
@@ -247,12 +252,7 @@ class MarketConfig:
     session_close: str = "21:00"
     step_seconds: float = 1.0
     base_currency: str = "USD"
-    holidays: dict[str, tuple[str, ...]] = field(
-        default_factory=lambda: {
-            "USD": ("2026-11-26", "2026-12-25", "2027-01-01"),
-            "EUR": ("2026-12-25", "2026-12-26", "2027-01-01"),
-        }
-    )
+    holidays: dict[str, tuple[str, ...]] = field(default_factory=dict)
     options: tuple[OptionConfig, ...] = ()
     intraday_profile: bool = True
     profile_open: float = 3.0

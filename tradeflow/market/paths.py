@@ -105,7 +105,8 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
         {
             "instrument": i, "symbol": inst.symbol, "asset_class": "equity", "currency": inst.currency,
             "currency_id": ccys.index(inst.currency), "tick_size": inst.tick_size,
-            "lot_size": inst.lot_size, "multiplier": 1.0, "settlement_lag": inst.settlement_lag,
+            "lot_size": inst.lot_size, "multiplier": 1.0,
+            "settlement_lag": -1 if inst.settlement_lag is None else inst.settlement_lag,  # -1: the market's cycle
             "price": inst.price, "volatility": inst.volatility, "spread_bps": inst.spread_bps,
             "weight": inst.weight, "underlying": -1, "strike": np.nan, "expiry": -1, "call_put": "",
             "mic": mics[i], "venue_id": venues.index(mics[i]),
@@ -120,7 +121,8 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
         rows.append({
             "instrument": len(cfg.instruments) + k, "symbol": opt.symbol, "asset_class": "option",
             "currency": under.currency, "currency_id": ccys.index(under.currency), "tick_size": opt.tick_size,
-            "lot_size": opt.lot_size, "multiplier": opt.multiplier, "settlement_lag": opt.settlement_lag,
+            "lot_size": opt.lot_size, "multiplier": opt.multiplier,
+            "settlement_lag": -1 if opt.settlement_lag is None else opt.settlement_lag,
             "price": np.nan, "volatility": vol, "spread_bps": opt.spread_bps, "weight": opt.weight,
             "underlying": u, "strike": opt.strike,
             "expiry": int(np.datetime64(opt.expiry, "D").astype(np.int64)),
