@@ -29,6 +29,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tradeflow.config import SimulationConfig
     from tradeflow.sim import simulate
 
+    if args.config is not None and not args.config.is_file():
+        raise FileNotFoundError(f"--config {args.config}: " + ("is a directory, not a TOML file" if args.config.is_dir()
+                                                               else "no such file"))
+    if args.out is not None:
+        from tradeflow.store import check_target
+        check_target(args.out)  # refused before the run, not after it
     cfg = SimulationConfig.from_toml(args.config) if args.config else SimulationConfig()
     result = simulate(cfg, seed=args.seed, progress=args.progress)
     print(result.summary())
@@ -116,13 +122,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, ImportError) as exc:
-        print(f"tradeflow: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # `tradeflow report PATH | head`: the reader left; no traceback (Python docs' recipe)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except (ValueError, TypeError, OSError, ImportError) as exc:  # the user's input: one line, exit 2
+        if os.environ.get("TRADEFLOW_DEBUG"):
+            raise
+        print(f"tradeflow: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tradeflow: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, with how to see the traceback
+        if os.environ.get("TRADEFLOW_DEBUG"):
+            raise
+        print(f"tradeflow: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set TRADEFLOW_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message on one line (TOML and JSON errors can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
+        text = f"{exc.filename}: {text}"
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.time import NS_PER_DAY, NS_PER_SECOND  # re-exported: the clock's units
+
 __all__ = [
     "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
     "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
@@ -42,8 +44,6 @@ __all__ = [
     "Table", "TABLES", "OFFICES", "table", "optional_labels",
 ]
 
-NS_PER_SECOND = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
 class Side(IntEnum):
@@ -775,7 +775,7 @@ TABLES: dict[str, Table] = _register(
           {"side": Side, "liquidity": Liquidity}),
     Table("parents", ALGO_PARENT_DT, "front", "algo parent orders (TWAP/VWAP) worked by child orders",
           {"side": Side, "algo": AlgoKind, "order_type": OrderType, "status": OrderStatus}, optional=True),
-    Table("executions", EXECUTION_DT, "front", "what the venue did with every order as if sent",
+    Table("executions", EXECUTION_DT, "front", "what the venue executed (book venue: orders let out only)",
           {"liquidity": Liquidity}, optional=True),
     Table("quotes", QUOTE_DT, "front", "top of each instrument's venue book on the quote grid", optional=True),
     # middle office: positions, P&L, risk and limits

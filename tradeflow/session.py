@@ -11,6 +11,7 @@ can run first (:func:`tradeflow.middle.run_desk` discards the executions of reje
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
 from tradeflow.market.paths import MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
 from tradeflow.schema import EXECUTION_DT
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["SessionOutcome", "run_session"]
 
@@ -144,6 +147,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
         # more executions than room for: run again from the morning's state with twice the room
+        _log.info("desk session rerun: its executions overflowed a buffer of %d; running again with %d", cap, 2 * cap)
         restored = copy.deepcopy(saved)
         for f in state.__dataclass_fields__:
             setattr(state, f, getattr(restored, f))

@@ -34,11 +34,16 @@ def _finite(obj: object, name: str) -> None:
         _fail(obj, name, "a finite number", v)
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _positive_int(obj: object, name: str, *, allow_zero: bool = False) -> None:
     v = getattr(obj, name)
     ok = isinstance(v, int | np.integer) and not isinstance(v, bool) and (v >= 0 if allow_zero else v > 0)
     if not ok:
         _fail(obj, name, "a non-negative int" if allow_zero else "a positive int", v)
+    if v > INT64_MAX:  # the kernels hold counts and quantities as int64
+        _fail(obj, name, f"at most 2**63 - 1 = {INT64_MAX} (an int64)", v)
 
 
 def _probability(obj: object, name: str) -> None:
@@ -65,10 +70,15 @@ def _parse_hhmm(obj: object, name: str) -> int:
 
 
 def _parse_date(obj: object, name: str, v: object) -> np.datetime64:
-    try:
-        return np.datetime64(_dt.date.fromisoformat(str(v)), "D")
-    except ValueError:
-        _fail(obj, name, "an ISO date 'YYYY-MM-DD'", v)
+    # a str 'YYYY-MM-DD' (or a TOML date); never an int such as 20261125, which str() would let through
+    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+        return np.datetime64(v, "D")
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        try:
+            return np.datetime64(_dt.date.fromisoformat(v), "D")
+        except ValueError:
+            pass
+    _fail(obj, name, "an ISO date 'YYYY-MM-DD'", v)
     raise AssertionError  # unreachable
 
 
@@ -77,6 +87,61 @@ def _mic(obj: object, name: str) -> None:
     if not (isinstance(v, str) and re.fullmatch(r"[A-Z0-9]{4}", v)):
         _fail(obj, name, "an ISO 10383 market identifier code: 4 upper-case letters or digits such as 'XNYS'", v)
 
+
+
+# --------------------------------------------------------------------------- immutable mappings
+class FrozenDict(dict):
+    """A read-only, hashable ``dict``: what a config's mapping fields hold.
+
+    It is still a ``dict`` (``isinstance`` checks, JSON, TOML round trips and equality with a
+    plain dict are unchanged); any mutation raises ``TypeError``.
+
+    >>> d = FrozenDict({"USD": 0.02})
+    >>> d == {"USD": 0.02}, hash(d) == hash(FrozenDict(USD=0.02))
+    (True, True)
+    >>> d["EUR"] = 0.05
+    Traceback (most recent call last):
+    TypeError: a config's mapping is immutable: use dataclasses.replace(config, field={...}) instead
+    """
+
+    __slots__ = ()
+
+    def _immutable(self, *args, **kwargs):
+        raise TypeError("a config's mapping is immutable: use dataclasses.replace(config, field={...}) instead")
+
+    __setitem__ = __delitem__ = __ior__ = _immutable
+    clear = pop = popitem = setdefault = update = _immutable
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo) -> FrozenDict:
+        return self
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+
+def _freeze_mappings(obj: object) -> None:
+    """Replace every ``dict`` field of the frozen dataclass ``obj`` by a :class:`FrozenDict` (nested dicts too)."""
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, dict) and not isinstance(v, FrozenDict):
+            object.__setattr__(obj, f.name, _frozen(v))
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, dict):
+        return FrozenDict({k: _frozen(x) for k, x in v.items()})
+    if isinstance(v, list):
+        return tuple(_frozen(x) for x in v)
+    return v
 
 
 # --------------------------------------------------------------------------- loading from dicts / TOML

@@ -10,6 +10,7 @@ from tradeflow.config._validate import (
     _coerce_float,
     _fail,
     _finite,
+    _freeze_mappings,
     _mic,
     _parse_date,
     _parse_hhmm,
@@ -86,6 +87,8 @@ class InstrumentConfig:
         _positive(self, "volatility", allow_zero=True)
         _finite(self, "drift")
         _positive(self, "tick_size")
+        if self.price < self.tick_size:  # a price below one tick would print at a whole tick or more
+            _fail(self, "price", f"at least one tick_size ({self.tick_size!r})", self.price)
         _positive_int(self, "lot_size")
         if self.settlement_lag is not None:
             _positive_int(self, "settlement_lag", allow_zero=True)
@@ -338,6 +341,7 @@ class MarketConfig:
                 _fail(self, "fx_rates", f"a rate converting {ccy} into {self.base_currency}",
                       sorted(pairs))
         self.correlation_matrix()  # validates
+        _freeze_mappings(self)  # dict fields become read-only, hashable FrozenDicts
 
     @property
     def currencies(self) -> tuple[str, ...]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tradeflow.config._validate import (
+    INT64_MAX,
     _coerce_float,
     _fail,
     _finite,
+    _freeze_mappings,
     _positive,
     _positive_int,
 )
@@ -65,8 +67,8 @@ class PreTradeConfig:
         _positive_int(self, "max_position_qty")
         object.__setattr__(self, "max_position_qty_by_symbol", dict(self.max_position_qty_by_symbol))
         for sym, q in self.max_position_qty_by_symbol.items():
-            if not (isinstance(q, int) and not isinstance(q, bool) and q > 0):
-                _fail(self, "max_position_qty_by_symbol", f"positive ints (entry {sym!r})", q)
+            if not (isinstance(q, int) and not isinstance(q, bool) and 0 < q <= INT64_MAX):
+                _fail(self, "max_position_qty_by_symbol", f"positive ints below 2**63 (entry {sym!r})", q)
         _coerce_float(self, "client_credit_limit", "duplicate_window_s")
         _positive_int(self, "max_gross_position_qty")
         _positive(self, "client_credit_limit")
@@ -74,6 +76,7 @@ class PreTradeConfig:
         if self.max_orders_per_second > 100_000:
             _fail(self, "max_orders_per_second", "at most 100_000", self.max_orders_per_second)
         _positive(self, "duplicate_window_s", allow_zero=True)
+        _freeze_mappings(self)  # dict fields become read-only, hashable FrozenDicts
 
 
 _PNL_METHODS = ("average_cost", "fifo")
