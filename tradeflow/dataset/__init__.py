@@ -13,7 +13,7 @@ without tradeflow::
 See ``docs/dataset.md``.
 """
 
-from tradeflow.dataset._layout import FORMAT_VERSION, TABLE_NAMES, TABLES, run_frames, write_run
+from tradeflow.dataset.layout import FORMAT_VERSION, TABLE_NAMES, TABLES, run_frames, write_run
 from tradeflow.dataset._open import RunsDataset, describe_views, open_runs
 from tradeflow.dataset._views import VIEWS
 

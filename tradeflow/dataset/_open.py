@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from tradeflow.dataset._layout import (
+from tradeflow.dataset.layout import (
     MARKER,
     PART,
     RUNS,

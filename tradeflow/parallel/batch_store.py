@@ -25,7 +25,7 @@ __all__ = ["read_summary", "read_runs", "prepare_store", "commit_run", "write_su
 
 def prepare_store(store: str | os.PathLike) -> str:
     """Check ``store`` and make it a runs dataset; returns the location workers write to (a URL or absolute path)."""
-    from tradeflow.dataset._layout import create, is_local
+    from tradeflow.dataset.layout import create, is_local
 
     if not isinstance(store, str | os.PathLike):
         raise ValueError(f"The 'store' parameter of run_many must be a path or an fsspec URL (s3://bucket/study). "
@@ -38,7 +38,7 @@ def prepare_store(store: str | os.PathLike) -> str:
 
 def commit_run(result: RunResult, store: str, run: int, row: dict[str, Any], *, started: float) -> None:
     """In the worker: finish ``row`` (``store``, ``elapsed_s``, ``worker``) and write the run with it, committed."""
-    from tradeflow.dataset._layout import PART, RUNS, run_dir, write_run
+    from tradeflow.dataset.layout import PART, RUNS, run_dir, write_run
     from tradeflow.parallel._worker import worker_name
 
     row["store"] = f"{run_dir(store.rstrip('/'), RUNS, run)}/{PART}"
@@ -49,7 +49,7 @@ def commit_run(result: RunResult, store: str, run: int, row: dict[str, Any], *, 
 
 def write_summary(summary: pd.DataFrame, store: str) -> None:
     """``_summary.parquet`` in the dataset's root (written aside, then renamed), seed identity as JSON text."""
-    from tradeflow.dataset._layout import SUMMARY, require_pyarrow, resolve
+    from tradeflow.dataset.layout import SUMMARY, require_pyarrow, resolve
 
     require_pyarrow()
     fs, root = resolve(store)
@@ -69,7 +69,7 @@ def write_summary(summary: pd.DataFrame, store: str) -> None:
 
 def read_summary(store: str | os.PathLike) -> pd.DataFrame:
     """The summary ``run_many`` returned for this store (``seed_spawn_key`` back as tuples)."""
-    from tradeflow.dataset._layout import SUMMARY, resolve
+    from tradeflow.dataset.layout import SUMMARY, resolve
 
     fs, root = resolve(store)
     path = f"{root}/{SUMMARY}"
