@@ -85,6 +85,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     argv = (["--quick"] if args.quick else []) + (["--out", str(args.out)] if args.out else [])
     argv += (["-k", args.pattern] if args.pattern else []) + (["--list"] if args.list else [])
     argv += ["--repeats", str(args.repeats)] if args.repeats is not None else []
+    argv += ["--targets"] if getattr(args, "targets", False) else []
     return bench_main(argv)
 
 
@@ -113,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("-k", dest="pattern", default="", help="only benchmarks whose name contains this")
     bench.add_argument("--repeats", type=int, help="warm repeats (default: 3 quick, 7 full)")
     bench.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    bench.add_argument("--targets", action="store_true",
+                       help="run the performance targets and print each one's ratio and whether it is met")
     bench.set_defaults(func=_cmd_bench)
     return parser
 

@@ -23,6 +23,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+# numba's cache keyed by every kernel source, installed before any kernel module compiles: each one
+# imports this data model first (``import tradeflow`` itself stays free of numba; see tradeflow/__init__.py)
+import tradeflow.core.numba_cache  # noqa: F401
 from tradeflow.core.time import NS_PER_DAY, NS_PER_SECOND  # re-exported: the clock's units
 
 __all__ = [
