@@ -2,6 +2,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tradeflow.cli import main
 
 TOML = """
@@ -65,6 +67,7 @@ def test_report_json_and_table(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     stored = RunResult.from_parquet(out)
     assert {k: doc[k] for k in stored.to_dict()} == stored.to_dict()
+    assert doc["stats"] == pytest.approx(stored.stats().to_dict(), nan_ok=True)  # the one metric table
     assert len(doc["trade_dates"]) == 2 and doc["seed"] == 4
     assert main(["report", str(out), "--table", "fills", "--rows", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

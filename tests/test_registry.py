@@ -10,14 +10,17 @@ import pytest
 from tradeflow import schema
 from tradeflow.back.office import BACK_OFFICE_RECORDS
 from tradeflow.cli import TABLES as CLI_TABLES
-from tradeflow.results import RunResult
+from tradeflow.results.back import BackTables
+from tradeflow.results.front import FrontTables
+from tradeflow.results.middle import MiddleTables
 from tradeflow.schema import TABLES, Table
 
 
 def test_every_table_has_a_frame_and_valid_enums():
     for name, t in TABLES.items():
         assert t.name == name and t.office in schema.OFFICES
-        assert hasattr(RunResult, t.frame), t.frame
+        view = {"front": FrontTables, "middle": MiddleTables, "back": BackTables}[t.office]
+        assert t.frame in view.table_names(), t.frame
         for field, enum in t.enums.items():
             assert issubclass(enum, IntEnum) and np.issubdtype(t.dtype[field], np.integer), (name, field)
 

@@ -39,7 +39,7 @@ def _sort_new_executions_nb(x_ref, x_ts, x_qty, x_lvl, x_liq, lo, hi):
 @njit(cache=True, nogil=True)
 def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
                     bg_kind, bg_side, bg_price, bg_qty, bg_u, grid_ts, grid_fair,
-                    o_kind, o_level, o_reachable, lo, tick, taker_bps, maker_bps, minor_scale,
+                    o_kind, o_level, o_reachable, lo, tick, taker_bps, maker_bps, minor_scale, multiplier,
                     bs, o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos,
                     client_slot, arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq,
                     snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
@@ -137,7 +137,7 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
             execs[x]["qty"] = x_qty[x]
             execs[x]["price"] = price
             execs[x]["liquidity"] = x_liq[x]
-            execs[x]["fee"] = np.rint(x_qty[x] * price * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
+            execs[x]["fee"] = np.rint(x_qty[x] * price * multiplier[i] * bps * 1e-4 * minor_scale[i]) / minor_scale[i]
             am = arrival_mid[k]
             execs[x]["arrival_mid"] = (am / 2.0 + lo[i]) * tick[i] if am >= 0 else np.nan
             exec_row[x] = k

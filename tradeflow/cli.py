@@ -46,7 +46,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result = RunResult.from_parquet(args.path)
     if args.json:
         doc = {"path": str(args.path), "tradeflow_version": meta.get("tradeflow_version"),
-               "created": meta.get("created"), "trade_dates": meta.get("trade_dates"), **result.to_dict()}
+               "created": meta.get("created"), "trade_dates": meta.get("trade_dates"), **result.to_dict(),
+               "stats": json.loads(result.stats().to_json())}
         print(json.dumps(doc, indent=2))
         return 0
     if args.table:

@@ -130,7 +130,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             bg["kind"].astype(np.int8), bg["side"].astype(np.int8), bg["price"].astype(np.int64),
             bg["qty"].astype(np.int64), bg["u"].astype(np.float64), market.times.astype(np.int64), grid_fair,
             setup.kind, setup.level, setup.reachable, setup.lo, setup.tick, float(setup.taker_fee_bps),
-            float(setup.maker_fee_bps), setup.minor_scale,
+            float(setup.maker_fee_bps), setup.minor_scale, setup.multiplier,
             bs, np.empty(total_slots, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int8),
             np.full(total_slots, -1, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int64),
             np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),

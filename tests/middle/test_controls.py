@@ -27,7 +27,7 @@ def reference_controls(o, s, lim):
         return RejectReason.THROTTLE
     px = o["limit"] if o["is_limit"] else o["ref"]
     working = s["wb"] if o["side"] > 0 else s["ws"]
-    if o["is_limit"] and abs(o["limit"] / o["ref"] - 1) * 1e4 > lim["collar"]:
+    if o["is_limit"] and abs(o["limit"] - o["ref"]) > (lim["collar"] * 1e-4 + 1e-9) * o["ref"]:  # beyond it only
         return RejectReason.PRICE_COLLAR
     if o["qty"] > lim["max_qty"]:
         return RejectReason.MAX_ORDER_QTY

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
+from tradeflow.core.pricing import bsm_greeks_vec_nb
 from tradeflow.market.options import NS_PER_YEAR
 from tradeflow.schema import EXPLAIN_DT, NS_PER_DAY
 
@@ -166,20 +166,22 @@ def black_scholes_greeks(spot: np.ndarray, strike: np.ndarray, t_years: np.ndarr
                          is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Black-Scholes delta, gamma, vega (per unit of volatility) and theta (per year), zero rates.
 
+    The package's one implementation (:func:`tradeflow.core.pricing.bsm_greeks_nb`), with no
+    rates or dividends.
+
     Parameters
     ----------
-    spot, strike, t_years, vol : float64 ndarray (broadcast together; ``t_years``, ``vol`` > 0)
+    spot, strike, t_years, vol : float64 ndarray (broadcast together)
     is_call : bool ndarray
     """
-    spot, strike, t, vol = (np.asarray(x, np.float64) for x in (spot, strike, t_years, vol))
-    sd = vol * np.sqrt(t)
-    d1 = (np.log(spot / strike) + 0.5 * vol**2 * t) / sd
-    pdf = np.exp(-0.5 * d1**2) / np.sqrt(2 * np.pi)
-    delta = np.where(is_call, ndtr(d1), ndtr(d1) - 1.0)
-    gamma = pdf / (spot * sd)
-    vega = spot * pdf * np.sqrt(t)
-    theta = -spot * pdf * vol / (2 * np.sqrt(t))
-    return delta, gamma, vega, theta
+    arrs = np.broadcast_arrays(*(np.asarray(x, np.float64) for x in (spot, strike, t_years, vol)),
+                               np.where(np.asarray(is_call, bool), 1.0, -1.0))
+    shape = arrs[0].shape
+    s, k, t, v, cp = (np.ascontiguousarray(a).ravel() for a in arrs)
+    out = np.empty((s.shape[0], 6))
+    zero = np.zeros(s.shape[0])
+    bsm_greeks_vec_nb(s, k, t, v, zero, zero, cp, out)
+    return tuple(out[:, j].reshape(shape) for j in (1, 2, 3, 4))
 
 
 def explain_greeks(*, delta, gamma, vega, theta, d_spot, d_vol, dt, actual_pnl) -> dict[str, np.ndarray]:

@@ -21,7 +21,10 @@ class PreTradeConfig:
     Parameters
     ----------
     price_collar_bps : float, default=500
-        A limit price further than this from the reference mid is rejected.
+        A limit price further than this from the reference mid is rejected: an order is refused
+        only when ``|limit - ref| > (collar_bps * 1e-4 + 1e-9) * ref``, so one exactly at the
+        collar (105 against 100 with 500 bp) is accepted; the 1e-9 relative tolerance absorbs
+        floating-point error and is far below any tick.
     max_order_qty : int, default=50_000
         Largest order size in shares.
     max_order_notional : float, default=5_000_000

@@ -57,5 +57,9 @@ def execute_orders(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
     execs["liquidity"] = np.where(taker[hit], Liquidity.TAKER, Liquidity.MAKER)
     bps = np.where(taker[hit], cfg.taker_fee_bps, cfg.maker_fee_bps)
     scale = minor_scale[orders["instrument"][hit]]
-    execs["fee"] = np.rint(execs["qty"] * execs["price"] * bps * 1e-4 * scale) / scale
+    inst = market.instruments
+    mult = (inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
+            else np.ones(market.n_instruments))[orders["instrument"][hit]]
+    # fees are bps of the money traded: qty x price x contract multiplier
+    execs["fee"] = np.rint(execs["qty"] * execs["price"] * mult * bps * 1e-4 * scale) / scale
     return execs[np.lexsort((execs["order_id"], execs["ts"]))]

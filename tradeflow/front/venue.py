@@ -152,8 +152,8 @@ class VenueSetup:
         Each instrument's background events (see :func:`background_flow`).
     impact : list of TransientImpact or None
         Each instrument's propagator (:func:`session_impact`), None with impact off.
-    tick, maker_fee_bps, taker_fee_bps, minor_scale
-        What prices and fees are made of.
+    tick, maker_fee_bps, taker_fee_bps, minor_scale, multiplier
+        What prices and fees are made of (a fee is bps of qty x price x contract multiplier).
     """
 
     orders: np.ndarray
@@ -171,6 +171,7 @@ class VenueSetup:
     maker_fee_bps: float
     taker_fee_bps: float
     minor_scale: np.ndarray
+    multiplier: np.ndarray
 
 
 def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
@@ -247,7 +248,9 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
                       n_levels=n_levels, live_capacity=capacity, fair=fair, background=background, impact=impact,
                       tick=tick,
                       maker_fee_bps=cfg.maker_fee_bps, taker_fee_bps=cfg.taker_fee_bps,
-                      minor_scale=np.asarray(minor_scale, np.float64))
+                      minor_scale=np.asarray(minor_scale, np.float64),
+                      multiplier=inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
+                      else np.ones(n_inst))
 
 
 def _session_window(market: MarketData, i: int) -> tuple[int, int]:
@@ -359,7 +362,8 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
         x["liquidity"] = run.exec_liquidity
         x["arrival_mid"] = (run.arrival_mid[run.exec_ref] + lo) * tick
         bps = np.where(run.exec_liquidity == 1, setup.taker_fee_bps, setup.maker_fee_bps)
-        x["fee"] = np.rint(x["qty"] * x["price"] * bps * 1e-4 * setup.minor_scale[i]) / setup.minor_scale[i]
+        x["fee"] = np.rint(x["qty"] * x["price"] * setup.multiplier[i] * bps * 1e-4 * setup.minor_scale[i]) \
+            / setup.minor_scale[i]
         x_parts.append(x)
         for k, v in (("bid", run.bid), ("ask", run.ask), ("bid_qty", run.bid_qty), ("ask_qty", run.ask_qty),
                      ("volume", run.volume), ("trades", run.trades)):

@@ -12,7 +12,8 @@ expiry in ACT/365 calendar time.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
+
+from tradeflow.core.pricing import bsm_price_vec_nb
 
 __all__ = ["black_scholes", "option_mids"]
 
@@ -23,30 +24,22 @@ def black_scholes(spot: np.ndarray, strike: float, t_years: np.ndarray, vol: flo
                   rate: float = 0.0) -> np.ndarray:
     """Black-Scholes price of a European call or put (intrinsic value at or after expiry).
 
+    The package's one implementation (:func:`tradeflow.core.pricing.bsm_price_nb`), with no
+    dividends; broadcast over ``spot`` and ``t_years``.
+
     Examples
     --------
     >>> round(float(black_scholes(np.array(100.0), 100.0, np.array(1.0), 0.2, True)), 4)
     7.9656
     """
-    spot = np.asarray(spot, np.float64)
-    t = np.maximum(np.asarray(t_years, np.float64), 0.0)
-    live = t > 0
-    ts = np.where(live, t, 1.0)
-    sd = vol * np.sqrt(ts)
-    with np.errstate(divide="ignore"):
-        d1 = (np.log(spot / strike) + (rate + 0.5 * vol**2) * ts) / np.where(sd > 0, sd, np.inf)
-    d2 = d1 - sd
-    disc = np.exp(-rate * ts)
-    if is_call:
-        price = spot * ndtr(d1) - strike * disc * ndtr(d2)
-        intrinsic = np.maximum(spot - strike, 0.0)
-    else:
-        price = strike * disc * ndtr(-d2) - spot * ndtr(-d1)
-        intrinsic = np.maximum(strike - spot, 0.0)
-    if vol == 0:
-        fwd = spot - strike * disc if is_call else strike * disc - spot
-        price = np.maximum(fwd, 0.0)
-    return np.where(live, price, intrinsic)
+    s, t = np.broadcast_arrays(np.asarray(spot, np.float64), np.asarray(t_years, np.float64))
+    shape = s.shape
+    s = np.ascontiguousarray(s).ravel()
+    n = s.shape[0]
+    out = np.empty(n)
+    bsm_price_vec_nb(s, np.full(n, float(strike)), np.ascontiguousarray(t).ravel(), np.full(n, float(vol)),
+                     np.full(n, float(rate)), np.zeros(n), np.full(n, 1.0 if is_call else -1.0), out)
+    return out.reshape(shape)
 
 
 def option_mids(underlying_mid: np.ndarray, times: np.ndarray, *, strike: float, expiry_ns: int, vol: float,

@@ -104,6 +104,9 @@ EV_FILL = int(DeskEvent.FILL)
 EV_CANCEL = int(DeskEvent.CANCEL)
 EV_SNAPSHOT = int(DeskEvent.SNAPSHOT)
 
+# the price collar's tolerance, relative to the reference price (1e-9: float noise, far below any tick)
+COLLAR_RTOL = 1e-9
+
 
 @njit(cache=True, nogil=True)
 def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, position, working_same_side,
@@ -111,13 +114,15 @@ def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, p
     """Reason code for one order (0 = accept). Checks run cheapest and most certain first.
 
     ``working_same_side`` is the book's open quantity on the order's side, so the
-    position check uses the worst case if every working order fills.
+    position check uses the worst case if every working order fills. ``fx_to_base`` is the
+    base-currency money of one unit of price x quantity: the FX rate x the contract multiplier.
     """
     if qty <= 0:
         return R_INVALID_QTY
     if not (ref_price > 0.0) or (is_limit and not (limit_price > 0.0)):
         return R_INVALID_PRICE
-    if is_limit and abs(limit_price / ref_price - 1.0) * 1e4 > collar_bps:
+    # beyond the collar only: a limit exactly at it (105 vs 100 with 500 bp) passes, float noise included
+    if is_limit and abs(limit_price - ref_price) > (collar_bps * 1e-4 + COLLAR_RTOL) * ref_price:
         return R_PRICE_COLLAR
     if qty > max_order_qty:
         return R_MAX_ORDER_QTY
@@ -394,11 +399,14 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
 
 
 @njit(cache=True, nogil=True)
-def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, mv, val, tp, gross, mx, mx_i):
-    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums."""
+def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, fx_rate, mv, val, tp, gross, mx, mx_i):
+    """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums.
+
+    Fees are money already (instrument currency): they convert at ``fx_rate`` alone, never x multiplier.
+    """
     p = pos[b, i]
     u = p * (mark - avg[b, i]) * rate if p != 0 else 0.0
-    v = realized[b, i] * rate + u - fees[b, i] * rate
+    v = realized[b, i] * rate + u - fees[b, i] * fx_rate
     x = p * mark * rate
     tp[b] += v - val[b, i]
     gross[b] += abs(x) - abs(mv[b, i])
@@ -433,9 +441,10 @@ def anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
             val[b, i] = 0.0
             mv[b, i] = 0.0
     for i in range(n_inst):
-        rate = fx[inst_ccy[i], t] * multiplier[i]
+        fx_rate = fx[inst_ccy[i], t]
+        rate = fx_rate * multiplier[i]
         for b in range(n_books):
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx_rate, mv, val, tp, gross, mx, mx_i)
 
 
 @njit(cache=True, nogil=True)
@@ -451,7 +460,7 @@ def price_update_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
         moved = True
         rate = fx[c, t] * multiplier[i]
         for b in range(n_books):
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, mv, val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx[c, t], mv, val, tp, gross, mx, mx_i)
     return moved
 
 
@@ -492,7 +501,8 @@ def check_mark_limits_nb(ts, tp, gross, mx, peak, lim, limit_state, action, book
 def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier):
     """PNL_DT rows of every book at grid step ``t``: P&L and exposure in the base currency.
 
-    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier.
+    Quantities are in units (contracts), prices as quoted: money is qty x price x multiplier;
+    fees are money already (instrument currency) and convert at the FX rate only.
     """
     n_books, n_inst = pos.shape
     for b in range(n_books):
@@ -505,7 +515,7 @@ def _snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, mul
             rate = fx[inst_ccy[i], t] * multiplier[i]
             m = mid[i, t]
             r += realized[b, i] * rate
-            f += fees[b, i] * rate
+            f += fees[b, i] * fx[inst_ccy[i], t]  # fees are money already: FX only
             if pos[b, i] != 0:
                 u += pos[b, i] * (m - avg[b, i]) * rate
                 v = pos[b, i] * m * rate
@@ -728,8 +738,8 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
         else:
             working_sell[b, i] -= q
         if risk_on:
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t_cur], fx[inst_ccy[i], t_cur] * multiplier[i], mv,
-                           val, tp, gross, mx, mx_i)
+            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t_cur], fx[inst_ccy[i], t_cur] * multiplier[i],
+                           fx[inst_ccy[i], t_cur], mv, val, tp, gross, mx, mx_i)
             dirty = True
             book_var = lim[P_BOOK_VAR] > 0.0
             desk_var = lim[P_DESK_VAR] > 0.0

@@ -1,4 +1,5 @@
-"""Numba kernels of the risk engine: Black-Scholes-Merton, scenario P&L, VaR/ES, FIFO lots.
+"""Numba kernels of the risk engine: scenario P&L, VaR/ES, FIFO lots (Black-Scholes-Merton from
+:mod:`tradeflow.core.pricing`, the package's one implementation, re-exported here).
 
 Conventions (the public wrappers in ``greeks.py`` and ``var.py`` document them for users):
 
@@ -14,88 +15,22 @@ import math
 import numpy as np
 from numba import njit
 
+# the one Black-Scholes-Merton of the package (tradeflow.core.pricing), re-exported for the middle office's kernels
+from tradeflow.core.pricing import (  # noqa: F401
+    INV_SQRT_2PI,
+    SQRT2,
+    bsm_greeks_nb,
+    bsm_greeks_vec_nb,
+    bsm_price_nb,
+    bsm_price_vec_nb,
+    norm_cdf_nb,
+    norm_pdf_nb,
+)
 from tradeflow.schema import RiskModel
-
-SQRT2 = math.sqrt(2.0)
-INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 # asset classes as codes inside kernels (instrument table ``asset_class`` strings map to these)
 AC_LINEAR = int(RiskModel.LINEAR)  # equity, future, fx: P&L = qty * multiplier * price change
 AC_OPTION = int(RiskModel.OPTION)
-
-
-@njit(cache=True, nogil=True)
-def norm_cdf_nb(x):
-    return 0.5 * math.erfc(-x / SQRT2)
-
-
-@njit(cache=True, nogil=True)
-def norm_pdf_nb(x):
-    return INV_SQRT_2PI * math.exp(-0.5 * x * x)
-
-
-@njit(cache=True, nogil=True)
-def bsm_price_nb(s, k, t, vol, r, q, cp):
-    """Black-Scholes-Merton price of one European option (``cp`` = +1 call, -1 put).
-
-    At or after expiry (``t <= 0``) or with zero volatility the option is worth its
-    discounted forward intrinsic value.
-    """
-    if t <= 0.0:
-        return max(cp * (s - k), 0.0)
-    dq = math.exp(-q * t)
-    dr = math.exp(-r * t)
-    if vol <= 0.0:
-        return max(cp * (s * dq - k * dr), 0.0)
-    sq = vol * math.sqrt(t)
-    d1 = (math.log(s / k) + (r - q + 0.5 * vol * vol) * t) / sq
-    d2 = d1 - sq
-    return cp * (s * dq * norm_cdf_nb(cp * d1) - k * dr * norm_cdf_nb(cp * d2))
-
-
-@njit(cache=True, nogil=True)
-def bsm_greeks_nb(s, k, t, vol, r, q, cp, out):
-    """Write price, delta, gamma, vega, theta, rho (raw units) of one option into ``out[0:6]``."""
-    if t <= 0.0 or vol <= 0.0:
-        out[0] = bsm_price_nb(s, k, t, vol, r, q, cp)
-        tt = max(t, 0.0)
-        dq = math.exp(-q * tt)
-        dr = math.exp(-r * tt)
-        itm = cp * (s * dq - k * dr) > 0.0
-        out[1] = cp * dq if itm else 0.0
-        out[2] = 0.0
-        out[3] = 0.0
-        out[4] = (q * s * dq - r * k * dr) * -cp if (itm and t > 0.0) else 0.0
-        out[5] = cp * k * tt * dr if itm else 0.0
-        return
-    dq = math.exp(-q * t)
-    dr = math.exp(-r * t)
-    st = math.sqrt(t)
-    sq = vol * st
-    d1 = (math.log(s / k) + (r - q + 0.5 * vol * vol) * t) / sq
-    d2 = d1 - sq
-    nd1 = norm_cdf_nb(cp * d1)
-    nd2 = norm_cdf_nb(cp * d2)
-    pdf = norm_pdf_nb(d1)
-    out[0] = cp * (s * dq * nd1 - k * dr * nd2)
-    out[1] = cp * dq * nd1
-    out[2] = dq * pdf / (s * sq)
-    out[3] = s * dq * pdf * st
-    out[4] = -s * dq * pdf * vol / (2.0 * st) - cp * r * k * dr * nd2 + cp * q * s * dq * nd1
-    out[5] = cp * k * t * dr * nd2
-
-
-@njit(cache=True, nogil=True)
-def bsm_greeks_vec_nb(s, k, t, vol, r, q, cp, out):
-    """Vectorized :func:`bsm_greeks_nb`: inputs of shape (n,), ``out`` of shape (n, 6)."""
-    for j in range(s.shape[0]):
-        bsm_greeks_nb(s[j], k[j], t[j], vol[j], r[j], q[j], cp[j], out[j])
-
-
-@njit(cache=True, nogil=True)
-def bsm_price_vec_nb(s, k, t, vol, r, q, cp, out):
-    for j in range(s.shape[0]):
-        out[j] = bsm_price_nb(s[j], k[j], t[j], vol[j], r[j], q[j], cp[j])
 
 
 @njit(cache=True, nogil=True)

@@ -325,7 +325,9 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
         if n and (orders[name].min() < 0 or orders[name].max() >= hi):
             raise ValueError(f"order {name!r} out of range [0, {hi}): got {orders[name].min()}..{orders[name].max()}")
     inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
-    order_fx = market.fx[inst_ccy[orders["instrument"]], market.step_of(orders["ts"])]
+    # money per unit of price x quantity: FX x contract multiplier (pre-trade notional and client credit)
+    mult = market.instruments["multiplier"].to_numpy(np.float64)
+    order_fx = market.fx[inst_ccy[orders["instrument"]], market.step_of(orders["ts"])] * mult[orders["instrument"]]
 
     symbols = list(market.instruments["symbol"])
     max_position = np.full(n_inst, limits.max_position_qty, dtype=np.int64)

@@ -361,6 +361,8 @@ class RiskEngine:
         if "fx" in orders:
             given = _float(orders["fx"])
             order_fx = np.where(np.isfinite(given) & (given > 0), given, order_fx)
+        # notional and credit are money: qty x price x FX x contract multiplier
+        order_fx = order_fx * np.where(ok, self._inst.multiplier[np.where(ok, inst, 0)], 1.0)
         st = self._state
         kill = np.array([1 if st.kill_switch else 0], np.int8)
         p = self.pretrade

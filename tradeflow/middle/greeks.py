@@ -1,4 +1,7 @@
-"""Black-Scholes-Merton prices and Greeks, vectorized in numba, with explicit units.
+"""Black-Scholes-Merton prices and Greeks of positions, with explicit units.
+
+:func:`bsm_price` and :func:`bsm_greeks` are the package's one implementation in
+:mod:`tradeflow.core.pricing`, re-exported here; this module adds the position view.
 
 Units (the classic desk error is mixing them, so every output says which it is):
 
@@ -21,101 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tradeflow.middle import _risk_kernels as rk
+from tradeflow.core.pricing import bsm_greeks, bsm_greeks_vec_nb, bsm_price
 from tradeflow.middle.instruments import InstrumentRisk
 
 __all__ = ["bsm_greeks", "bsm_price", "position_greeks"]
-
-_UNITS = {"vega_unit": ("vol", "point"), "theta_unit": ("year", "day"), "rho_unit": ("rate", "point")}
-
-
-def _arrays(spot, strike, expiry_years, vol, rate, dividend_yield, call_put):
-    names = ("spot", "strike", "expiry_years", "vol", "rate", "dividend_yield", "call_put")
-    raw = [np.asarray(v, dtype=np.float64) if not isinstance(v, str) else v for v in
-           (spot, strike, expiry_years, vol, rate, dividend_yield)]
-    cp = np.asarray(call_put)
-    if cp.dtype.kind in "US":
-        low = np.char.lower(cp.astype(str))
-        cpf = np.where(np.isin(low, ["c", "call"]), 1.0, np.where(np.isin(low, ["p", "put"]), -1.0, np.nan))
-    else:
-        cpf = cp.astype(np.float64)
-    arrs = np.broadcast_arrays(*raw, cpf)
-    arrs = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrs]
-    for name, a in zip(names, arrs, strict=True):
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"The {name!r} argument of bsm_greeks must be finite. Got {a[~np.isfinite(a)][0]!r}.")
-    for name, a in (("spot", arrs[0]), ("strike", arrs[1])):
-        if np.any(a <= 0):
-            raise ValueError(f"The {name!r} argument of bsm_greeks must be positive. Got {a[a <= 0][0]!r}.")
-    if np.any(arrs[3] < 0):
-        raise ValueError(f"The 'vol' argument of bsm_greeks must be non-negative. Got {arrs[3][arrs[3] < 0][0]!r}.")
-    if not np.all(np.isin(arrs[6], (1.0, -1.0))):
-        raise ValueError(f"The 'call_put' argument of bsm_greeks must be +1/'C'/'call' or -1/'P'/'put'. "
-                         f"Got {call_put!r}.")
-    return arrs, np.broadcast_shapes(*[np.shape(a) for a in raw], cpf.shape)
-
-
-def bsm_price(spot, strike, expiry_years, vol, rate=0.0, dividend_yield=0.0, call_put=1) -> np.ndarray:
-    """Black-Scholes-Merton price of European options (broadcast over the inputs).
-
-    Examples
-    --------
-    >>> round(float(bsm_price(100.0, 100.0, 1.0, 0.2, 0.05)), 4)
-    10.4506
-    """
-    arrs, shape = _arrays(spot, strike, expiry_years, vol, rate, dividend_yield, call_put)
-    out = np.empty(arrs[0].shape[0])
-    rk.bsm_price_vec_nb(*arrs, out)
-    return out.reshape(shape)
-
-
-def bsm_greeks(spot, strike, expiry_years, vol, rate=0.0, dividend_yield=0.0, call_put=1, *, vega_unit: str = "vol",
-               theta_unit: str = "year", rho_unit: str = "rate") -> pd.DataFrame:
-    """Price, delta, gamma, vega, theta and rho of European options under Black-Scholes-Merton.
-
-    Parameters
-    ----------
-    spot, strike : float or array
-        Underlying price and strike, same currency, positive.
-    expiry_years : float or array
-        Time to expiry in years (ACT/365); at or below 0 the option is at expiry (intrinsic).
-    vol : float or array
-        Annualised volatility (0.2 = 20%).
-    rate, dividend_yield : float or array, default=0
-        Continuously compounded, per year.
-    call_put : +1/-1 or "C"/"P"/"call"/"put", default=1
-    vega_unit : {"vol", "point"}, default="vol"
-    theta_unit : {"year", "day"}, default="year"
-    rho_unit : {"rate", "point"}, default="rate"
-
-    Returns
-    -------
-    DataFrame
-        Columns ``price, delta, gamma, vega, theta, rho``, one row per (broadcast) option;
-        ``df.attrs["units"]`` records the units used.
-
-    Examples
-    --------
-    >>> g = bsm_greeks(100.0, 100.0, 1.0, 0.2, 0.05, vega_unit="point", theta_unit="day")
-    >>> round(float(g["delta"][0]), 4), round(float(g["vega"][0]), 4)
-    (0.6368, 0.3752)
-    """
-    for name, value in (("vega_unit", vega_unit), ("theta_unit", theta_unit), ("rho_unit", rho_unit)):
-        if value not in _UNITS[name]:
-            raise ValueError(f"The {name!r} argument of bsm_greeks must be one of {_UNITS[name]}. Got {value!r}.")
-    arrs, _ = _arrays(spot, strike, expiry_years, vol, rate, dividend_yield, call_put)
-    out = np.empty((arrs[0].shape[0], 6))
-    rk.bsm_greeks_vec_nb(*arrs, out)
-    if vega_unit == "point":
-        out[:, 3] /= 100.0
-    if theta_unit == "day":
-        out[:, 4] /= 365.0
-    if rho_unit == "point":
-        out[:, 5] /= 100.0
-    df = pd.DataFrame(out, columns=["price", "delta", "gamma", "vega", "theta", "rho"])
-    df.attrs["units"] = {"vega": vega_unit, "theta": theta_unit, "rho": rho_unit}
-    return df
-
 
 def position_greeks(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx_inst: np.ndarray, ts: int, *,
                     symbols: list[str] | None = None) -> pd.DataFrame:
@@ -152,7 +64,7 @@ def position_greeks(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx
     if opt.size:
         u = inst.underlying[opt]
         out = np.empty((opt.size, 6))
-        rk.bsm_greeks_vec_nb(marks[u], inst.strike[opt], inst.expiry_years(ts)[opt], inst.vol[opt], inst.rate[opt],
+        bsm_greeks_vec_nb(marks[u], inst.strike[opt], inst.expiry_years(ts)[opt], inst.vol[opt], inst.rate[opt],
                              inst.div_yield[opt], inst.call_put[opt], out)
         g[opt] = out
     spot = marks[inst.underlying]

@@ -1,0 +1,149 @@
+"""The front office's tables of a run: orders, algo parents, order events, fills, executions, quotes."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradeflow.results._office import OfficeView
+from tradeflow.schema import NS_PER_DAY, Liquidity, records_to_frame
+
+__all__ = ["FrontTables"]
+
+
+class FrontTables(OfficeView):
+    """``result.front``: client orders and what the venue did with them."""
+
+    office = "front"
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """Every client order with its final status and reject reason."""
+        return self._result._frame("orders")
+
+    @cached_property
+    def parents(self) -> pd.DataFrame:
+        """Algo parent orders (TWAP/VWAP) with fills and status derived from their child orders.
+
+        Children are the ``orders`` rows with ``origin == "ALGO_CHILD"`` and this ``parent_id``.
+        """
+        r = self._result
+        rec = r.records.get("parents")
+        if rec is None:
+            from tradeflow.schema import ALGO_PARENT_DT
+            rec = np.zeros(0, ALGO_PARENT_DT)
+        df = records_to_frame(rec, table="parents", ts_fields=("ts", "ts_end", "ts_done"))
+        df["instrument"] = r._symbols(rec["instrument"])
+        return df
+
+    @cached_property
+    def order_events(self) -> pd.DataFrame:
+        """Order lifecycle events (accepted, rejected, filled, expired) in time order."""
+        return self._result._frame("events")
+
+    @cached_property
+    def fills(self) -> pd.DataFrame:
+        """Executions: ``fill_id, order_id, ts, book, instrument, side, qty, price, fee`` and more."""
+        r = self._result
+        df = r._frame("fills")
+        ccy = r.market.instruments["currency_id"].to_numpy()[r.records["fills"]["instrument"]]
+        df["currency"] = r._currencies(ccy)
+        if "venue_id" in r.market.instruments:  # a fill executes where its order went: the listing venue
+            venue_id = r.market.instruments["venue_id"].to_numpy()
+            df["venue"] = r._venues(venue_id[r.records["fills"]["instrument"]])
+        return df
+
+    @cached_property
+    def quotes(self) -> pd.DataFrame:
+        """Top of each instrument's venue book on the quote grid (book venue only; empty otherwise)."""
+        return self._result._frame("quotes") if "quotes" in self.records else pd.DataFrame()
+
+    @cached_property
+    def executions(self) -> pd.DataFrame:
+        """What the venue did with every client order as if sent (rejected orders' executions included)."""
+        return self._result._frame("executions") if "executions" in self.records else pd.DataFrame()
+
+    def fix_messages(self, *, sender: str = "TRADEFLOW", target: str = "VENUE") -> list[str]:
+        """The run's orders and order events as FIX 4.4 messages (see :func:`tradeflow.front.fix.fix_messages`).
+
+        NewOrderSingle (35=D) or OrderCancelReplaceRequest (35=G) per order and an ExecutionReport
+        (35=8) per lifecycle event, SOH-delimited, in time order; algo children carry their parent
+        as SecondaryClOrdID (526); orders name their venue's MIC as ExDestination (100), fills as
+        LastMkt (30).
+        """
+        from tradeflow.front.fix import fix_messages
+
+        r = self._result
+        symbols = list(r.market.instruments["symbol"])
+        ccys = list(r._currencies(r.market.instruments["currency_id"].to_numpy()))
+        return fix_messages(r.records["orders"], r.records["events"], symbols, ccys,
+                            venues=r.venues or None, sender=sender, target=target)
+
+    def stylized_facts(self) -> pd.DataFrame:
+        """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized_facts`).
+
+        Prices are the venue book's mids (the fair price with the quote venue); aggressive
+        orders are those with a taker execution. Impact is measured on metaorders (algo
+        parents, and each client's runs of same-instrument, same-side orders; see
+        :func:`tradeflow.market.stylized.metaorder_impact`): the signed mid move from just
+        before a metaorder's first aggressive execution to just after its last, in units of
+        daily volatility, against the quantity it took in units of daily volume, pooled over
+        instruments and days (no row with the quote venue, which has no impact).
+        """
+        from tradeflow.market.stylized import stylized_facts
+
+        r = self._result
+        rec = r.records
+        orders = rec["orders"]
+        execs = rec.get("executions")
+        quotes = rec.get("quotes")
+        n_inst = r.market.n_instruments
+        symbols = list(r.market.instruments["symbol"])
+        tick = r.market.instruments["tick_size"].to_numpy(np.float64)
+        kw: dict[str, Any] = {"arrival_ts": orders["ts"], "sizes": orders["qty"]}
+        if quotes is not None and quotes.size:
+            q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
+            mid = 0.5 * (q["bid"] + q["ask"])
+            prices = pd.DataFrame(mid, index=pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True), columns=symbols)
+            both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
+            kw["spread_ticks"] = ((q["ask"] - q["bid"]) / tick[None, :])[both]
+            kw["volume_ts"] = quotes["ts"]
+            kw["volume"] = quotes["volume"]
+        else:
+            prices = r.prices("mid")
+            kw["volume_ts"] = orders["ts"]
+            kw["volume"] = orders["qty"]
+        if execs is not None and execs.size:
+            taker = execs[execs["liquidity"] == Liquidity.TAKER]
+            row = np.searchsorted(orders["order_id"], taker["order_id"])
+            o = orders[np.unique(row)]
+            day = o["ts"] // NS_PER_DAY
+            kw["signs"] = [o["side"][(o["instrument"] == i) & (day == d)].astype(np.float64)
+                           for i in range(n_inst) for d in np.unique(day)]
+            if quotes is not None and quotes.size:
+                kw["impact"] = [self._metaorder_impact()]
+        inst = r.market.instruments
+        underlyings = list(inst.loc[inst["asset_class"] != "option", "symbol"])
+        return stylized_facts(prices[underlyings], **kw)
+
+    def _metaorder_impact(self, adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) on the venue book's mids."""
+        from tradeflow.market.stylized import metaorder_ids, metaorder_impact
+
+        r = self._result
+        orders, execs, quotes = r.records["orders"], r.records["executions"], r.records["quotes"]
+        execs = execs[execs["liquidity"] == Liquidity.TAKER]
+        n_inst = r.market.n_instruments
+        q = quotes.reshape(-1, n_inst)
+        fair = None
+        if adjusted and np.array_equal(r.market.times, q["ts"][:, 0]):
+            fair = r.market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
+        meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
+                             side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
+        return metaorder_impact(meta=meta, instrument=orders["instrument"],
+                                side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
+                                exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
+                                mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
