@@ -38,7 +38,7 @@ RUNS = [("2024-07-03", 3), ("2024-10-10", 4), ("2025-04-28", 5), ("2025-03-07", 
 @pytest.fixture(scope="module", params=RUNS, ids=[r[0] for r in RUNS])
 def run(request):
     start, days = request.param
-    cfg = small_config(400, days=days, market={"trade_date": start},
+    cfg = small_config(400, days=days, market={"trade_date": start, "venue_sessions": True},
                        settlement={"fail_rates": {"USD": 0.3, "EUR": 0.3}})
     return tradeflow.simulate(cfg, seed=3)
 
@@ -106,6 +106,6 @@ def test_run_days_union_trading_and_settlement_days():
     from tradeflow.market.clock import SettlementCalendar
     from tradeflow.sim import _run_days
     for start, exp in r_days.items():
-        cfg = small_config(10, days=3, market={"trade_date": start})
+        cfg = small_config(10, days=3, market={"trade_date": start, "venue_sessions": True})
         days, _ = _run_days(cfg, SettlementCalendar(cfg.market.currencies))
         assert [str(d) for d in days] == exp
