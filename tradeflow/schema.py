@@ -584,6 +584,7 @@ class OrderOrigin(IntEnum):
     CLIENT = 0  # sent by a client as is; parent_id = -1
     REPLACE = 1  # a cancel/replace (FIX 35=G); parent_id = the replaced order's order_id
     ALGO_CHILD = 2  # a slice of an algo parent; parent_id = ALGO_PARENT_DT.parent_id
+    DESK = 3  # the desk's own order, sent by a strategy (tradeflow.strategies); parent_id = -1
 
 
 class AlgoKind(IntEnum):

@@ -24,7 +24,8 @@ __all__ = ["simulate", "warmup", "STREAMS"]
 
 # Independent random streams, one per component, spawned from the run's SeedSequence
 # in this fixed order: adding a stream at the end never moves the existing ones.
-STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios", "confirmation", "faults")
+STREAMS = ("market", "flow", "execution", "settlement", "custodian", "scenarios", "confirmation", "faults",
+           "strategy")
 
 
 def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -52,7 +53,7 @@ class _Clock:
 
 
 def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
-             prices: pd.DataFrame | None = None, progress: bool | None = None) -> RunResult:
+             prices: pd.DataFrame | None = None, progress: bool | None = None, strategy=None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -74,6 +75,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     progress : bool or None, default=None
         A progress bar over the days of a multi-day run (see :mod:`tradeflow.progress`):
         ``None`` shows it only on a terminal, ``False`` never, ``True`` always.
+    strategy : tradeflow.strategies.Strategy, optional
+        The desk's own strategy, called at each open with a read-only view of the desk; its
+        orders (``origin`` = DESK) go through the same controls, venue, risk and back office
+        as the clients' (see ``docs/strategies.md``). A strategy that sends nothing leaves
+        the run bit-identical.
 
     Returns
     -------
@@ -107,6 +113,10 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     sessions: list[MarketData] = []
     n_orders = n_events = n_parents = 0
     market = None
+    desk = None
+    if strategy is not None and not callable(getattr(strategy, "on_open", None)):
+        raise TypeError(f"The 'strategy' parameter of simulate must have an on_open(view) method "
+                        f"(a tradeflow.strategies.Strategy). Got {type(strategy).__name__} instead.")
     back = None
     for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
@@ -129,6 +139,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
         if day_sessions is not None:  # the desk-day ends with the last venue's close (the grid's end)
             close_ts = int(market.times[-1]) + int(round(mcfg.step_seconds * 1e9))
+        if strategy is not None:
+            orders = _strategy_orders(strategy, cfg, market, state, desk, orders, rngs["strategy"], close_ts=close_ts,
+                                      day=len(sessions) - 1, first_order_id=n_orders, inst_ccy=inst_ccy,
+                                      prev_close=sessions[-2].mid[:, -1] if len(sessions) > 1 else None)
+            clock.lap("strategy")
         # historical-VaR scenarios: one set per day from the market's model (a rolling window in real life)
         # (FX scenarios drawn after the instruments' from the same stream, so those do not move)
         n_scen = cfg.risk.n_scenarios
@@ -207,6 +222,30 @@ def _run_days(cfg: SimulationConfig, calendar: SettlementCalendar) -> tuple[np.n
         raise ValueError(f"The 'days' parameter of SimulationConfig reaches past the clock's data ({HORIZON[1]}). "
                          f"Got {cfg.days} from {mcfg.trade_date}.")
     return run[: cfg.days], vs
+
+
+def _strategy_orders(strategy, cfg, market, state, desk, orders, rng, *, close_ts, day, first_order_id, inst_ccy,
+                     prev_close):
+    """The day's orders with the strategy's (called at the open with a read-only view of the desk)."""
+    from tradeflow.schema import OrderOrigin
+    from tradeflow.strategies.base import make_view, merge_desk_orders
+
+    var_1d = own = None
+    if desk is not None:
+        rk = desk.risk
+        if rk is not None and len(rk):
+            last = rk[rk["ts"] == rk["ts"].max()]
+            var_1d = np.full(cfg.flow.n_books + 1, np.nan)
+            var_1d[np.where(last["book"] < 0, cfg.flow.n_books, last["book"])] = last["var_1d"]
+        own = desk.orders[desk.orders["origin"] == OrderOrigin.DESK]
+    if own is None:
+        own = orders[:0]
+    view = make_view(day=day, market=market, close_ts=close_ts, state=state,
+                     prev_close=prev_close,
+                     var_1d=var_1d, own_orders=own, rng=rng, fx_inst=market.fx[inst_ccy, 0])
+    strategy.on_open(view)
+    return merge_desk_orders(orders, view, market, n_books=cfg.flow.n_books, first_order_id=first_order_id,
+                             client_id=cfg.flow.n_clients, trader_id=cfg.flow.n_traders)
 
 
 def warmup() -> None:

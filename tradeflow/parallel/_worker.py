@@ -38,6 +38,7 @@ class Task:
     attempt: int = 1
     isolate: bool = False  # rerun alone: its worker was lost while it ran beside others
     losses: int = 0  # workers lost while this run ran alone: those are its own doing
+    strategy: Any = None  # the desk's strategy (tradeflow.strategies); each run simulates with its own copy
 
     def retried(self, *, alone: bool) -> Task:
         return replace(self, attempt=self.attempt + 1, isolate=True, losses=self.losses + alone)
@@ -104,7 +105,11 @@ def execute(task: Task) -> dict[str, Any]:
                            "attempts": task.attempt}
     try:
         cfg = resolve_config(task.config, task.override)
-        result = simulate(cfg, seed=task.seed)
+        if task.strategy is None:
+            result = simulate(cfg, seed=task.seed)
+        else:
+            import copy
+            result = simulate(cfg, seed=task.seed, strategy=copy.deepcopy(task.strategy))
         if task.store is not None:
             row["store"] = str(result.to_parquet(run_store_path(task.store, task.run)))
         row.update(summarize(result, METRICS if task.metrics is None else task.metrics))

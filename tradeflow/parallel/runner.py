@@ -264,6 +264,7 @@ def run_many(
     progress: bool | None = None,
     mp_context: str | mp.context.BaseContext | None = None,
     warm: bool = True,
+    strategy: Any = None,
 ) -> pd.DataFrame:
     """Simulate many independent runs and return one summary row per run.
 
@@ -320,6 +321,9 @@ def run_many(
         Start method of the local pool (default ``"forkserver"`` on Linux, else ``"spawn"``).
     warm : bool, default=True
         Compile (or load) the numba kernels in every worker before its first run.
+    strategy : tradeflow.strategies.Strategy, optional
+        The desk's strategy in every run (``simulate(..., strategy=...)``); each run gets its
+        own copy, so runs stay independent and the numbers do not depend on the executor.
 
     Returns
     -------
@@ -412,7 +416,7 @@ def run_many(
             if override_src is not None:
                 override = override_src.get(k) if isinstance(override_src, Mapping) else override_src[k]
             task = Task(run=k, seed=s, config=configs[k] if per_run_config else configs, override=override,
-                        store=None if store_dir is None else str(store_dir), metrics=metrics)
+                        store=None if store_dir is None else str(store_dir), metrics=metrics, strategy=strategy)
             done = None if manifest is None else manifest.reusable(task)
             if done is not None:  # resumed: finished in an earlier call
                 rows.add(done, log=False)
