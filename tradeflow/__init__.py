@@ -11,9 +11,8 @@ Examples
 >>> print(result.summary())                      # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 import tradeflow.core.numba_cache  # noqa: F401  (first: keys numba's on-disk cache by every kernel source)
+from tradeflow._version import __version__
 from tradeflow.config import (
     BackOfficeConfig,
     ExecutionConfig,
@@ -31,10 +30,6 @@ from tradeflow.parallel import run_many
 from tradeflow.results import RunResult
 from tradeflow.sim import simulate, warmup
 
-try:
-    __version__ = version("tradeflow")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+local"
 
 __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",

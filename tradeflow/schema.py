@@ -23,6 +23,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.time import NS_PER_DAY, NS_PER_SECOND  # re-exported: the clock's units
+
 __all__ = [
     "Side", "OrderType", "TimeInForce", "OrderStatus", "RejectReason", "EventKind",
     "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
@@ -42,8 +44,6 @@ __all__ = [
     "Table", "TABLES", "OFFICES", "table", "optional_labels",
 ]
 
-NS_PER_SECOND = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
 class Side(IntEnum):

@@ -37,10 +37,6 @@ def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence
     return np.random.SeedSequence(int(seed))
 
 
-def _concat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
 class _Clock:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}

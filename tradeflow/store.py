@@ -142,7 +142,7 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
         If ``path`` exists and is neither a run store nor an empty directory.
     """
     pa, pq = require_pyarrow()
-    import tradeflow
+    from tradeflow._version import __version__
 
     path = Path(path)
     if path.exists() and not ((path / "meta.json").is_file() or (path.is_dir() and not any(path.iterdir()))):
@@ -167,7 +167,7 @@ def write_run(result: RunResult, path: str | os.PathLike) -> Path:
                      tmp / "market" / "fx.parquet")
         meta = {
             "format_version": FORMAT_VERSION,
-            "tradeflow_version": tradeflow.__version__,
+            "tradeflow_version": __version__,
             "seed": result.seed,
             "seed_spawn_key": list(result.seed_spawn_key),
             "config": result.config.to_dict(),

@@ -75,12 +75,14 @@ def instructions(draw):
 @given(ins=instructions())
 def test_net_all_matches_a_pandas_groupby(ins):
     obl, of = net_obligations(ins, "net_all", first_obligation_id=7)
-    keys = ["book", "counterparty", "instrument", "settle_date", "trade_date"]
+    keys = ["book", "counterparty", "instrument", "settle_date"]  # across trade dates
     df = pd.DataFrame({k: ins[k] for k in keys})
     df["q"] = ins["side"].astype(np.int64) * ins["qty"]
     df["c"] = ins["cash_amount"]
+    df["td"] = ins["trade_date"]
     g = df.groupby(keys, sort=False)
-    exp = g.agg(q=("q", "sum"), c=("c", "sum"), n=("q", "size")).reset_index()
+    exp = g.agg(q=("q", "sum"), c=("c", "sum"), n=("q", "size"), td=("td", "first")).reset_index()
+    np.testing.assert_array_equal(obl["trade_date"], exp["td"])
     np.testing.assert_array_equal(obl["qty"], exp["q"])
     np.testing.assert_array_equal(obl["cash"], exp["c"])
     np.testing.assert_array_equal(obl["n_instructions"], exp["n"])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tradeflow.front.fix import SOH, fix_messages, parse_fix
-from tradeflow.schema import EventKind, OrderOrigin, OrderType, TimeInForce
+from tradeflow.schema import EventKind, OrderOrigin, OrderType, RejectReason, TimeInForce
 
 # ---------------------------------------------------------------- the slow, obvious reference: one message at a time
 _EXEC_TYPE = {EventKind.ACCEPTED: "0", EventKind.PARTIALLY_FILLED: "F", EventKind.FILLED: "F",
@@ -33,21 +33,43 @@ def _px(x):
 
 def reference_fix_messages(orders, events, symbols, currencies, *, venues=None, sender="TRADEFLOW",
                            target="VENUE"):
-    """The export as first written (pure Python, one record at a time), plus the venue tags 100 and 30."""
+    """The export written from its documentation, one record at a time in plain Python.
+
+    Parties group 453/448/447/452; MsgSeqNum per direction; an accepted replacement is one
+    ExecType 5 report (and the original's cancel is not written) with OrderID the original's,
+    OrderQty the new total and CumQty/AvgPx carried over; a refused replacement an
+    OrderCancelReject (35=9).
+    """
     row = {int(o): k for k, o in enumerate(orders["order_id"])}
+    kinds = [EventKind(int(e["kind"])) for e in events]
+    accepted = {row[int(e["order_id"])] for e, kd in zip(events, kinds, strict=True) if kd == EventKind.ACCEPTED}
+    fills = {}
+    for e, kd in zip(events, kinds, strict=True):
+        if kd in (EventKind.FILLED, EventKind.PARTIALLY_FILLED):
+            q, n0 = fills.get(row[int(e["order_id"])], (0, 0.0))
+            fills[row[int(e["order_id"])]] = (q + int(e["qty"]), n0 + float(e["qty"]) * float(e["price"]))
+    orig_of, base = {}, {}
+    for k in range(orders.shape[0]):
+        o = orders[k]
+        if o["origin"] == OrderOrigin.REPLACE and int(o["parent_id"]) in row:
+            orig_of[k] = row[int(o["parent_id"])]
+            if k in accepted:
+                base[k] = fills.get(orig_of[k], (0, 0.0))
+    superseded = {orig_of[k] for k in base}
     items = []
     for k in range(orders.shape[0]):
         o = orders[k]
+        b_cum = base.get(k, (0, 0.0))[0]
         body = [
-            (11, int(o["order_id"])), (1, f"BOOK{int(o['book'])}"), (55, symbols[int(o["instrument"])]),
-            (54, "1" if o["side"] > 0 else "2"), (60, _ts(o["ts"])), (38, int(o["qty"])),
-            (40, "1" if o["order_type"] == OrderType.MARKET else "2"), (59, _TIF[TimeInForce(int(o["tif"]))]),
-            (15, currencies[int(o["instrument"])])]
+            (11, int(o["order_id"])), (1, f"BOOK{int(o['book'])}"), (453, 1), (448, f"CLIENT{int(o['client'])}"),
+            (447, "D"), (452, 3), (55, symbols[int(o["instrument"])]),
+            (54, "1" if o["side"] > 0 else "2"), (60, _ts(o["ts"])), (38, int(o["qty"]) + b_cum),
+            (40, "1" if o["order_type"] == OrderType.MARKET else "2"), (59, _TIF[TimeInForce(int(o["tif"]))])]
+        if o["order_type"] == OrderType.LIMIT:
+            body.append((44, _px(float(o["limit_price"]))))
+        body.append((15, currencies[int(o["instrument"])]))
         if venues is not None:
             body.append((100, venues[int(o["venue"])]))
-        body.append((448, f"CLIENT{int(o['client'])}"))
-        if o["order_type"] == OrderType.LIMIT:
-            body.insert(8, (44, _px(float(o["limit_price"]))))
         msg_type = "D"
         if o["origin"] == OrderOrigin.REPLACE:
             msg_type = "G"
@@ -55,32 +77,58 @@ def reference_fix_messages(orders, events, symbols, currencies, *, venues=None, 
         elif o["origin"] == OrderOrigin.ALGO_CHILD:
             body.append((526, f"P{int(o['parent_id'])}"))
         items.append((int(o["ts"]), 0, k, msg_type, body))
-    cum_notional = np.zeros(orders.shape[0])
+    cum_notional = {}
     for e in range(events.shape[0]):
         ev = events[e]
         k = row[int(ev["order_id"])]
         o = orders[k]
-        kind = EventKind(int(ev["kind"]))
-        body = [(37, int(o["order_id"])), (11, int(o["order_id"])), (17, f"E{int(ev['event_id'])}"),
-                (150, _EXEC_TYPE[kind]), (39, _ORD_STATUS[kind]), (55, symbols[int(o["instrument"])]),
-                (54, "1" if o["side"] > 0 else "2"), (38, int(o["qty"]))]
+        kind = kinds[e]
+        if kind == EventKind.CANCELLED and k in superseded:
+            continue
+        if kind == EventKind.REJECTED and o["origin"] == OrderOrigin.REPLACE:
+            reason = int(ev["reason"])
+            known = k in orig_of and reason != RejectReason.UNKNOWN_ORDER
+            if reason == RejectReason.TOO_LATE_TO_REPLACE:
+                code, status = 0, "2"
+            elif not known:
+                code, status = 1, "8"
+            else:
+                code, status = 99, "1" if fills.get(orig_of[k], (0, 0.0))[0] > 0 else "0"
+            body = [(37, int(orders[orig_of[k]]["order_id"]) if known else "NONE"), (11, int(o["order_id"])),
+                    (41, int(o["parent_id"])), (39, status), (434, 2), (102, code), (58, f"REASON{reason}"),
+                    (60, _ts(ev["ts"]))]
+            items.append((int(ev["ts"]), 1, e, "9", body))
+            continue
+        b_cum, b_not = base.get(k, (0, 0.0))
+        replaced = kind == EventKind.ACCEPTED and k in base
+        exec_type, status = ("5", "1" if b_cum > 0 else "0") if replaced else (_EXEC_TYPE[kind], _ORD_STATUS[kind])
+        body = [(37, int(orders[orig_of[k]]["order_id"]) if k in base else int(o["order_id"])),
+                (11, int(o["order_id"]))]
+        if replaced:
+            body.append((41, int(o["parent_id"])))
+        body += [(17, f"E{int(ev['event_id'])}"), (150, exec_type), (39, status), (55, symbols[int(o["instrument"])]),
+                 (54, "1" if o["side"] > 0 else "2"), (38, int(o["qty"]) + b_cum)]
         if kind in (EventKind.FILLED, EventKind.PARTIALLY_FILLED):
-            cum_notional[k] += float(ev["qty"]) * float(ev["price"])
+            cum_notional[k] = cum_notional.get(k, 0.0) + float(ev["qty"]) * float(ev["price"])
             body += [(32, int(ev["qty"])), (31, _px(float(ev["price"])))]
             if venues is not None:
                 body.append((30, venues[int(o["venue"])]))
         cum = int(ev["cum_qty"])
         leaves = int(o["qty"]) - cum if kind in (EventKind.ACCEPTED, EventKind.FILLED,
                                                 EventKind.PARTIALLY_FILLED) else 0
-        avg = cum_notional[k] / cum if cum > 0 else 0.0
-        body += [(14, cum), (151, leaves), (6, _px(avg)), (60, _ts(ev["ts"]))]
+        avg = (cum_notional.get(k, 0.0) + b_not) / (cum + b_cum) if cum + b_cum > 0 else 0.0
+        body += [(14, cum + b_cum), (151, leaves), (6, _px(avg)), (60, _ts(ev["ts"]))]
         if kind == EventKind.REJECTED:
             body.append((103, "99"))
             body.append((58, f"REASON{int(ev['reason'])}"))
         items.append((int(ev["ts"]), 1, e, "8", body))
     items.sort(key=lambda it: (it[0], it[1], it[2]))
-    return [_wrap(mt, body, seq + 1, ts, sender if mt != "8" else target, target if mt != "8" else sender)
-            for seq, (ts, _, _, mt, body) in enumerate(items)]
+    out, seq = [], {True: 0, False: 0}
+    for ts, _, _, mt, body in items:
+        desk = mt in ("D", "G")
+        seq[desk] += 1
+        out.append(_wrap(mt, body, seq[desk], ts, sender if desk else target, target if desk else sender))
+    return out
 
 
 def test_fix_export_of_a_run(small_run):
@@ -91,7 +139,8 @@ def test_fix_export_of_a_run(small_run):
     ccys = [small_run.market.currencies[c] for c in small_run.instruments["currency_id"]]
     venues = small_run.venues
     msgs = fix_messages(orders, events, symbols, ccys, venues=venues)
-    assert len(msgs) == len(orders) + len(events)
+    # an accepted replacement's Replaced report stands for its original's cancel too
+    assert len(msgs) <= len(orders) + len(events)
     mic_of = dict(zip(symbols, small_run.instruments["mic"], strict=True))
     seen_new = set()
     for m in msgs:
@@ -106,6 +155,8 @@ def test_fix_export_of_a_run(small_run):
             assert f[100] == mic_of[f[55]]  # ExDestination: the instrument's listing venue
             continue
         assert f[11] in seen_new  # an execution report never precedes its order
+        if f[35] == "9":
+            continue
         assert f.get(30) == (mic_of[f[55]] if f[150] == "F" else None)  # LastMkt on fills only
         qty, cum, leaves = int(f[38]), int(f[14]), int(f[151])
         if f[39] in ("0", "1", "2"):
@@ -133,7 +184,8 @@ def test_run_result_fix_messages_name_replaced_orders_and_algo_parents():
                              progress=False)
     msgs = run.fix_messages(sender="DESK")
     rec = run.records
-    assert len(msgs) == len(rec["orders"]) + len(rec["events"])
+    n_replaced = sum(parse_fix(m).get(150) == "5" for m in msgs)
+    assert n_replaced > 0 and len(msgs) == len(rec["orders"]) + len(rec["events"]) - n_replaced
     origin = dict(zip(rec["orders"]["order_id"].tolist(), rec["orders"]["origin"].tolist(), strict=True))
     parent = dict(zip(rec["orders"]["order_id"].tolist(), rec["orders"]["parent_id"].tolist(), strict=True))
     n_g = n_child = 0

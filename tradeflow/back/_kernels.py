@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeflow.core.search import find_sorted_nb, lower_bound_nb
 from tradeflow.schema import NS_PER_DAY, AccountKind, FailReason, SettlementStatus, TxnType
 
 # enum codes from the data model (numba freezes module-level ints at compile time)
@@ -184,8 +185,10 @@ def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, 
     each in obligation order, so that what a book receives today can be delivered on today.
     ``cum_weights`` are the cumulative cause weights (lack of securities, on hold, late
     matching) of a fail drawn at ``fail_rate``; a drawn lack of securities is the
-    counterparty's on a receipt (it may deliver part, ``partial_share``) and is ignored on a
-    delivery by the book, whose lack of securities is decided by its custody: a delivery
+    counterparty's on a receipt (it may deliver part, ``partial_share``); on a delivery by the
+    book (or a cash-only obligation) the cause is drawn among the others, renormalised (none
+    when lack of securities has all the weight), so the drawn fails hit ``fail_rate`` of the
+    due obligations on both sides. The book's own lack of securities is decided by its custody: a delivery
     settles only up to ``holding[book, instrument] + borrow[instrument]`` (``borrow`` < 0:
     unlimited), the rest fails (partially settled when ``partial_ok``). ``holding`` is
     updated by what settles. An obligation whose securities are still not delivered after
@@ -230,20 +233,23 @@ def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, pa
         if unmatched[k]:
             status = S_FAILED
             reason = F_LATE_MATCHING
-        elif draws[k, 0] < fail_rate[k]:
+        elif draws[k, 0] < fail_rate[k] and (receipt or cum_weights[0] < 1.0):
+            # the cause: on a receipt any; on the book's delivery (or cash only) the street's causes
+            # other than lack of securities, renormalised, so that every drawn fail fails and the
+            # fail rate at the intended settlement date is the configured one on both sides
+            u = draws[k, 1] if receipt else cum_weights[0] + draws[k, 1] * (1.0 - cum_weights[0])
             cause = 1
             for w in range(cum_weights.shape[0] - 1):
-                if draws[k, 1] >= cum_weights[w]:
+                if u >= cum_weights[w]:
                     cause += 1
-            if receipt or cause != F_LACK_OF_SECURITIES:  # the book's own shortfall is its custody's, below
-                status = S_FAILED
-                reason = cause
-                abs_q = abs(open_q)
-                if reason == F_LACK_OF_SECURITIES and partial_ok and draws[k, 2] < partial_share and abs_q >= 2:
-                    part = 1 + np.int64(np.floor(draws[k, 3] * (abs_q - 1)))
-                    q = part
-                    c = (open_c * part) // abs_q
-                    status = S_PARTIALLY_SETTLED
+            status = S_FAILED
+            reason = cause
+            abs_q = abs(open_q)
+            if reason == F_LACK_OF_SECURITIES and partial_ok and draws[k, 2] < partial_share and abs_q >= 2:
+                part = 1 + np.int64(np.floor(draws[k, 3] * (abs_q - 1)))
+                q = part
+                c = (open_c * part) // abs_q
+                status = S_PARTIALLY_SETTLED
         if status == S_SETTLED:
             q = open_q
             c = open_c
@@ -350,22 +356,6 @@ def sorted_counts_nb(values, out_ids, out_first, out_count):
 
 
 @njit(cache=True, nogil=True)
-def _search_nb(ids, x):
-    """Position of ``x`` in the sorted ``ids``, or -1."""
-    lo = 0
-    hi = ids.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if ids[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < ids.shape[0] and ids[lo] == x:
-        return lo
-    return -1
-
-
-@njit(cache=True, nogil=True)
 def occurrences_nb(keys, values_sorted, out):
     """How many times each of ``keys`` occurs in the non-decreasing ``values_sorted`` (merge walk when the keys
     are sorted too, else binary search)."""
@@ -385,14 +375,7 @@ def occurrences_nb(keys, values_sorted, out):
         return
     for k in range(keys.shape[0]):
         x = keys[k]
-        lo = 0
-        hi = n
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if values_sorted[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = lower_bound_nb(values_sorted, x)
         c = 0
         while lo < n and values_sorted[lo] == x:
             c += 1
@@ -426,7 +409,7 @@ def trade_txn_counts_nb(ledger, ref_ids, out_count, out_unknown):
         if last + 1 < ref_ids.shape[0] and ref_ids[last + 1] == f:  # fills usually booked in id order
             pos = last + 1
         else:
-            pos = _search_nb(ref_ids, f)
+            pos = find_sorted_nb(ref_ids, f)
         if pos >= 0:
             last = pos
         if pos >= 0:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.back import _kernels
-from tradeflow.schema import OBLIGATION_DT, SETTLEMENT_DT, SettlementStatus
+from tradeflow.schema import OBLIGATION_DT, SettlementStatus
 
-__all__ = ["net_obligations", "NETTING_MODELS", "group_in_order"]
+__all__ = ["net_obligations", "NETTING_MODELS", "group_in_order", "fold_into_open"]
 
 NETTING_MODELS = ("gross", "net_cash", "net_all")
 
@@ -20,7 +20,10 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
     ``gross`` (BIS model 1) and ``net_cash`` (model 2: securities move gross, cash is
     netted when posted) keep one obligation per instruction; ``net_all`` (model 3)
     nets securities and cash bilaterally per book x counterparty x instrument x
-    settlement date (within one trade date's batch).
+    settlement date, whatever the trade dates: Friday's T+2 and Monday's T+1 trades due
+    the same Tuesday (a cycle switch) are one obligation. (Across the batches of a run,
+    :func:`fold_into_open` adds a day's obligations to those still pending for the same
+    key.) The obligation's ``trade_date`` is that of its first instruction.
 
     Parameters
     ----------
@@ -42,13 +45,8 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
     n = ins.shape[0]
     signed_qty = ins["side"].astype(np.int64) * ins["qty"]
     cash_amount = np.ascontiguousarray(ins["cash_amount"], np.int64)
-    if model == "net_all" and n:
-        packed = np.empty(n, np.int64)
-        if ins.dtype == SETTLEMENT_DT and _kernels.obligation_keys_nb(ins, packed):  # one pass over the records
-            codes = pd.factorize(packed, sort=False)[0].astype(np.int64)
-        else:
-            codes = _factorize(ins["book"], ins["counterparty"], ins["instrument"], ins["settle_date"],
-                               ins["trade_date"])
+    if model == "net_all" and n:  # the trade date is no part of the key
+        codes = _factorize(ins["book"], ins["counterparty"], ins["instrument"], ins["settle_date"])
     else:
         codes = np.arange(n, dtype=np.int64)
     rep, count, qty, cash, group = (np.empty(n, np.int64) for _ in range(5))
@@ -64,6 +62,57 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
     out["status"] = SettlementStatus.PENDING
     out["settled_date"] = -1
     return out, first_obligation_id + group
+
+
+def fold_into_open(open_obligations: np.ndarray, obligations: np.ndarray, obligation_of: np.ndarray, *,
+                   as_of: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``net_all`` across trade dates: add a day's new obligations to the open ones they net with.
+
+    A new obligation folds into an open obligation of the same book x counterparty x
+    instrument x settlement date that is still PENDING and not yet due (``settle_date >
+    as_of``: never attempted, so nothing of it has moved). Quantities, cash and instruction
+    counts add up; the open obligation keeps its id and trade date.
+
+    Parameters
+    ----------
+    open_obligations : ndarray of OBLIGATION_DT
+        The obligations still open (a copy: the updated rows are returned).
+    obligations : ndarray of OBLIGATION_DT
+        Today's new obligations, ids consecutive from ``obligations["obligation_id"][0]``.
+    obligation_of : int64 ndarray
+        The new obligation id of each of today's instructions.
+    as_of : int
+        Today (days since the epoch).
+
+    Returns
+    -------
+    open_obligations : the open rows, updated
+    obligations : the new obligations that did not fold, renumbered consecutively from the same first id
+    obligation_of : each instruction's obligation id (an open obligation's when folded)
+    folded : int64 ndarray, the rows of ``open_obligations`` that received instructions
+    """
+    m = obligations.shape[0]
+    if m == 0 or open_obligations.shape[0] == 0:
+        return open_obligations, obligations, obligation_of, np.zeros(0, np.int64)
+    first = int(obligations["obligation_id"][0])
+    live = np.flatnonzero((open_obligations["status"] == SettlementStatus.PENDING)
+                          & (open_obligations["settle_date"] > as_of))
+    fields = ("book", "counterparty", "instrument", "settle_date")
+    where = {key: int(r) for key, r in zip(zip(*(open_obligations[f][live].tolist() for f in fields)), live)}
+    target = np.array([where.get(key, -1) for key in zip(*(obligations[f].tolist() for f in fields))], np.int64)
+    merge = target >= 0
+    if not merge.any():
+        return open_obligations, obligations, obligation_of, np.zeros(0, np.int64)
+    out = open_obligations.copy()
+    for f in ("qty", "cash", "n_instructions"):
+        np.add.at(out[f], target[merge], obligations[f][merge])
+    keep = ~merge
+    new_id = np.empty(m, np.int64)
+    new_id[keep] = first + np.arange(int(keep.sum()))
+    new_id[merge] = out["obligation_id"][target[merge]]
+    kept = obligations[keep].copy()
+    kept["obligation_id"] = new_id[keep]
+    return out, kept, new_id[np.asarray(obligation_of, np.int64) - first], np.unique(target[merge])
 
 
 def group_in_order(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

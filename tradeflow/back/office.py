@@ -9,10 +9,12 @@ from tradeflow.back.custodian import Custodian
 from tradeflow.back.explain import OptionTerms, explain_day
 from tradeflow.back.faults import book_trades, corrupt_statements
 from tradeflow.back.ledger import book_fills, post_buy_ins, post_penalties, post_settlements
-from tradeflow.back.netting import net_obligations
+from tradeflow.back.netting import fold_into_open, net_obligations
 from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
 from tradeflow.config import SimulationConfig
+from tradeflow.core.records import RecordLog, concat_records
+from tradeflow.core.time import NS_PER_DAY
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import (
@@ -34,44 +36,6 @@ BACK_OFFICE_RECORDS = {name: t.dtype for name, t in TABLES.items() if t.office =
 
 # terminal statuses: the settlement run attempts an obligation until it is in one of them
 _CLOSED = np.array([SettlementStatus.SETTLED, SettlementStatus.BOUGHT_IN], np.int8)
-
-
-def _cat(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
-def _raw(a: np.ndarray) -> np.ndarray:
-    # records as opaque bytes: numpy copies them as one block instead of field by field
-    return a.view(np.dtype((np.void, a.dtype.itemsize))) if a.dtype.names else a
-
-
-class _Log:
-    """An append-only record array with amortised growth: a run's history without re-concatenating it daily."""
-
-    def __init__(self, dtype: np.dtype, *, expected_appends: int = 1) -> None:
-        self._buf = np.zeros(0, dtype=dtype)
-        self.n = 0
-        self._expected = max(int(expected_appends), 1)
-
-    def append(self, rec: np.ndarray) -> None:
-        need = self.n + rec.shape[0]
-        if need > self._buf.shape[0]:
-            # first time: room for the appends to come at this size (fresh pages are costly), then doubling
-            size = int(need * self._expected * 1.25) + 1024 if self.n == 0 else max(need, 2 * self._buf.shape[0])
-            grown = np.zeros(size, dtype=self._buf.dtype)
-            _raw(grown)[: self.n] = _raw(self._buf)[: self.n]
-            self._buf = grown
-        _raw(self._buf)[self.n: need] = _raw(np.ascontiguousarray(rec, dtype=self._buf.dtype))
-        self.n = need
-
-    @property
-    def view(self) -> np.ndarray:
-        """The records so far (a view: valid until the next append)."""
-        return self._buf[: self.n]
-
-    def final(self) -> np.ndarray:
-        """The records, trimmed to a copy when the buffer holds much more than them."""
-        return self.view.copy() if self._buf.shape[0] > 1.5 * self.n + 1024 else self.view
 
 
 class BackOffice:
@@ -135,7 +99,7 @@ class BackOffice:
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
         days = config.days
         # matched_on: the day all of an obligation's trades are agreed with the counterparty
-        self.logs = {name: _Log(dt, expected_appends=days * (2 if name == "ledger" else 1)) for name, dt in (
+        self.logs = {name: RecordLog(dt, expected_appends=days * (2 if name == "ledger" else 1)) for name, dt in (
             ("ledger", LEDGER_DT), ("bookings", BOOKING_DT), ("confirmations", CONFIRMATION_DT), ("fills", FILL_DT),
             ("fx", np.dtype(np.float64)), ("settlements", SETTLEMENT_DT), ("obligations", OBLIGATION_DT),
             ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
@@ -162,7 +126,7 @@ class BackOffice:
         # bookings (faults injected here) and their trade-date postings
         bookings, faults = book_trades(
             fills, fill_fx, cfg.faults, self.rngs["faults"], as_of=d, n_books=self.n_books,
-            cutoff_ts=d * 86_400 * 10**9 + cfg.back.booking_cutoff_ns, tick_size=self.tick,
+            cutoff_ts=d * NS_PER_DAY + cfg.back.booking_cutoff_ns, tick_size=self.tick,
             minor_scale=self.inst_scale, instrument_ccy=self.inst_ccy, first_booking_id=self.n_booking)
         self.n_booking += bookings.shape[0]
         self.logs["bookings"].append(bookings)
@@ -182,12 +146,21 @@ class BackOffice:
         self.logs["confirmations"].append(conf)
         first_obl = self.logs["obligations"].n
         obl, obl_of = net_obligations(instr, cfg.settlement.netting, first_obligation_id=first_obl)
+        if cfg.settlement.netting == "net_all" and self._open_obl.size:  # net with earlier trade dates' obligations
+            ob_open, obl, obl_of, folded = fold_into_open(self.logs["obligations"].view[self._open_obl], obl, obl_of,
+                                                          as_of=d)
+            if folded.size:
+                self.logs["obligations"].view[self._open_obl] = ob_open
+                self.logs["fill_of"].view[ob_open["obligation_id"][folded]] = -1
         instr["obligation_id"] = obl_of
+        new = obl_of >= first_obl
         fill_of = np.full(obl.shape[0], -1, np.int64)
-        fill_of[obl_of - first_obl] = fills["fill_id"]
+        fill_of[obl_of[new] - first_obl] = fills["fill_id"][new]
         fill_of[obl["n_instructions"] != 1] = -1
         matched = np.full(obl.shape[0], d, np.int64)
-        np.maximum.at(matched, obl_of - first_obl, conf["resolved_date"])
+        np.maximum.at(matched, obl_of[new] - first_obl, conf["resolved_date"][new])
+        if not new.all():
+            np.maximum.at(self.logs["matched_on"].view, obl_of[~new], conf["resolved_date"][~new])
         for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
             self.logs[name].append(rec)
 
@@ -306,7 +279,7 @@ class BackOffice:
     # ---------------------------------------------------------------- results
     def records(self) -> dict[str, np.ndarray]:
         """Every back-office record array of the run so far (ids renumbered where they are per day)."""
-        out = {k: _cat(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
+        out = {k: concat_records(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
         for k in ("ledger", "bookings", "confirmations", "settlements", "obligations"):
             out[k] = self.logs[k].final()
         out["faults"]["fault_id"] = np.arange(out["faults"].shape[0])

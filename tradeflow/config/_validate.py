@@ -79,6 +79,61 @@ def _mic(obj: object, name: str) -> None:
 
 
 
+# --------------------------------------------------------------------------- immutable mappings
+class FrozenDict(dict):
+    """A read-only, hashable ``dict``: what a config's mapping fields hold.
+
+    It is still a ``dict`` (``isinstance`` checks, JSON, TOML round trips and equality with a
+    plain dict are unchanged); any mutation raises ``TypeError``.
+
+    >>> d = FrozenDict({"USD": 0.02})
+    >>> d == {"USD": 0.02}, hash(d) == hash(FrozenDict(USD=0.02))
+    (True, True)
+    >>> d["EUR"] = 0.05
+    Traceback (most recent call last):
+    TypeError: a config's mapping is immutable: use dataclasses.replace(config, field={...}) instead
+    """
+
+    __slots__ = ()
+
+    def _immutable(self, *args, **kwargs):
+        raise TypeError("a config's mapping is immutable: use dataclasses.replace(config, field={...}) instead")
+
+    __setitem__ = __delitem__ = __ior__ = _immutable
+    clear = pop = popitem = setdefault = update = _immutable
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo) -> FrozenDict:
+        return self
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+
+def _freeze_mappings(obj: object) -> None:
+    """Replace every ``dict`` field of the frozen dataclass ``obj`` by a :class:`FrozenDict` (nested dicts too)."""
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, dict) and not isinstance(v, FrozenDict):
+            object.__setattr__(obj, f.name, _frozen(v))
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, dict):
+        return FrozenDict({k: _frozen(x) for k, x in v.items()})
+    if isinstance(v, list):
+        return tuple(_frozen(x) for x in v)
+    return v
+
+
 # --------------------------------------------------------------------------- loading from dicts / TOML
 def _to_plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj):

@@ -9,6 +9,7 @@ import numpy as np
 from tradeflow.config._validate import (
     _coerce_float,
     _fail,
+    _freeze_mappings,
     _parse_date,
     _parse_hhmm,
     _positive,
@@ -48,6 +49,7 @@ class BackOfficeConfig:
         _coerce_float(self, "pnl_tolerance_minor")
         _positive(self, "pnl_tolerance_minor")
         _parse_hhmm(self, "booking_cutoff")
+        _freeze_mappings(self)  # dict fields become read-only, hashable FrozenDicts
 
     @property
     def booking_cutoff_ns(self) -> int:
@@ -208,6 +210,7 @@ class SettlementConfig:
             if not (isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100):
                 _fail(self, "penalty_bps", f"rates in [0, 100] bps (entry {k!r})", v)
         object.__setattr__(self, "penalty_currencies", tuple(self.penalty_currencies))
+        _freeze_mappings(self)  # dict fields become read-only, hashable FrozenDicts
 
     def borrow_units(self, symbols: list[str] | tuple[str, ...]) -> np.ndarray:
         """Units a book can borrow of each of ``symbols`` (int64; -1 = unlimited)."""

@@ -10,6 +10,7 @@ from tradeflow.config._validate import (
     _coerce_float,
     _fail,
     _finite,
+    _freeze_mappings,
     _mic,
     _parse_date,
     _parse_hhmm,
@@ -346,6 +347,7 @@ class MarketConfig:
                 _fail(self, "fx_rates", f"a rate converting {ccy} into {self.base_currency}",
                       sorted(pairs))
         self.correlation_matrix()  # validates
+        _freeze_mappings(self)  # dict fields become read-only, hashable FrozenDicts
 
     @property
     def currencies(self) -> tuple[str, ...]:

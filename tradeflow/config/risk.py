@@ -8,6 +8,7 @@ from tradeflow.config._validate import (
     _coerce_float,
     _fail,
     _finite,
+    _freeze_mappings,
     _positive,
     _positive_int,
 )
@@ -74,6 +75,7 @@ class PreTradeConfig:
         if self.max_orders_per_second > 100_000:
             _fail(self, "max_orders_per_second", "at most 100_000", self.max_orders_per_second)
         _positive(self, "duplicate_window_s", allow_zero=True)
+        _freeze_mappings(self)  # dict fields become read-only, hashable FrozenDicts
 
 
 _PNL_METHODS = ("average_cost", "fifo")

@@ -1,9 +1,14 @@
-"""FIX 4.4 export: NewOrderSingle (35=D) / OrderCancelReplaceRequest (35=G) and ExecutionReport (35=8).
+"""FIX 4.4 export: NewOrderSingle (35=D) / OrderCancelReplaceRequest (35=G), ExecutionReport (35=8)
+and OrderCancelReject (35=9).
 
 The run's orders and order events (``RunResult.records["orders"]`` / ``["events"]``) become
 tag=value messages with a correct BodyLength (9) and CheckSum (10), for tools that speak FIX.
 Execution reports carry FIX's quantities: CumQty (14) + LeavesQty (151) = OrderQty (38) while an
 order works or when it is filled; a cancelled, expired or rejected order reports LeavesQty 0.
+A cancel/replace is one ExecutionReport ExecType 5 (Replaced) carrying the new total OrderQty and
+the original's CumQty; the client is a Parties repeating group (453/448/447/452); MsgSeqNum counts
+each direction on its own. ``tests/oracles/test_fix_simplefix.py`` checks every message type with
+simplefix against the FIX 4.4 dictionary's required tags.
 Orders name their venue as ExDestination (100) and fills as LastMkt (30), both ISO 10383 MICs.
 
 How it is fast: every field is a column. Codes, symbols, currencies, venues and prices become
@@ -23,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tradeflow.schema import NS_PER_DAY, EventKind, OrderOrigin, OrderType, TimeInForce
+from tradeflow.schema import NS_PER_DAY, EventKind, OrderOrigin, OrderType, RejectReason, TimeInForce
 
 __all__ = ["SOH", "fix_messages", "parse_fix"]
 
@@ -207,10 +212,26 @@ def fix_messages(orders: np.ndarray, events: np.ndarray, symbols: Sequence[str],
 
     Returns
     -------
-    list of str, SOH-delimited messages: each order's NewOrderSingle (or OrderCancelReplaceRequest
-    when it replaces an order, ``origin`` = REPLACE, with OrigClOrdID 41; an algo child carries its
-    parent as SecondaryClOrdID 526 = ``P<parent_id>``) followed, in time order, by
-    its ExecutionReports. Messages at the same time keep orders before events, each in record order.
+    list of str, SOH-delimited messages in time order (at equal times orders before events, each
+    in record order):
+
+    * each order's NewOrderSingle (35=D), or OrderCancelReplaceRequest (35=G) when it replaces
+      an order (``origin`` = REPLACE; OrigClOrdID 41 = the replaced order). The client is a
+      Parties group: ``453=1 448=CLIENT<n> 447=D 452=3`` (one party, proprietary id, role
+      ClientID); an algo child carries its parent as SecondaryClOrdID 526 = ``P<parent_id>``;
+    * ExecutionReports (35=8): ExecType (150) / OrdStatus (39) 0/0 accepted, F/1 or F/2 fills,
+      4/4 cancelled, C/C expired, 8/8 rejected. An accepted replacement is one report
+      ExecType 5 (Replaced), ClOrdID the new order, OrigClOrdID the old, OrdStatus 1 if the
+      original had fills (else 0); the original's cancellation is that report, not a separate
+      cancel. Along a replaced order OrderID (37) stays the original's, OrderQty (38) is the new
+      *total* (the original's CumQty + what the replacement stands for), CumQty (14) and AvgPx (6)
+      include the original's fills, and LeavesQty (151) = OrderQty - CumQty while it works;
+    * OrderCancelReject (35=9, CxlRejResponseTo 434=2) for a refused replacement: CxlRejReason
+      102 = 0 (too late: the original had filled), 1 (unknown order) or 99 (refused by a
+      pre-trade control, reason code in Text 58).
+
+    MsgSeqNum (34) counts each direction on its own (desk to venue: 35=D/G; venue to desk:
+    35=8/9), from 1.
 
     Raises
     ------
@@ -239,63 +260,122 @@ def fix_messages(orders: np.ndarray, events: np.ndarray, symbols: Sequence[str],
                          f"{missing[:5].tolist()}.")
     k = by_id[pos] if n else np.zeros(0, np.int64)
     me, them = sender.replace("%", "%%"), target.replace("%", "%%")
+    kind = events["kind"].astype(np.int64)
+    fill = (kind == EventKind.FILLED) | (kind == EventKind.PARTIALLY_FILLED)
+
+    # ---- cancel/replace: each replacement's original (row, or -1 when not among the orders)
+    replace = orders["origin"] == OrderOrigin.REPLACE
+    ppos = np.minimum(np.searchsorted(oid[by_id], orders["parent_id"]), max(n - 1, 0))
+    orig = np.where(replace & (oid[by_id][ppos] == orders["parent_id"]), by_id[ppos], -1)
+    accepted = np.zeros(n, bool)
+    accepted[k[kind == EventKind.ACCEPTED]] = True
+    replaced = replace & accepted & (orig >= 0)  # an accepted replacement of a known original
+    ev_qty = events["qty"].astype(np.float64)
+    notional = np.where(fill, ev_qty * events["price"].astype(np.float64), 0.0)
+    filled = np.bincount(k[fill], weights=ev_qty[fill], minlength=n).astype(np.int64)
+    filled_notional = np.bincount(k[fill], weights=notional[fill], minlength=n)
+    base_cum = np.where(replaced, filled[np.maximum(orig, 0)], 0)  # the original's CumQty carried over
+    base_notional = np.where(replaced, filled_notional[np.maximum(orig, 0)], 0.0)
+    root = np.where(replaced, np.maximum(orig, 0), np.arange(n))  # OrderID: the original's
+    # the original's own cancellation is the Replaced report: not written
+    superseded = np.zeros(n, bool)
+    superseded[orig[replaced]] = True
+    keep = ~((kind == EventKind.CANCELLED) & superseded[k])
+    events, k, kind, fill, notional = events[keep], k[keep], kind[keep], fill[keep], notional[keep]
+    m = events.shape[0]
+    cxl_reject = (kind == EventKind.REJECTED) & replace[k]  # a refused replace: OrderCancelReject
+    report = ~cxl_reject
 
     sym = _names(orders["instrument"], symbols, "symbols")
     ccy = _names(orders["instrument"], currencies, "currencies")
     side = _table(["2", "1"], (orders["side"] > 0).astype(np.int64))
     venue = _names(orders["venue"], venues, "venues") if venues is not None else None
-    ids, qty = _int(oid), _int(orders["qty"])
+    ids = _int(oid)
+    total_qty = _int(orders["qty"].astype(np.int64) + base_cum)
 
-    # time order of all messages: (ts, orders before events, record order) -> MsgSeqNum (34)
+    # time order of all messages: (ts, orders before events, record order); MsgSeqNum (34) per direction
     ts = np.r_[orders["ts"].astype(np.int64), events["ts"].astype(np.int64)]
     sort = np.lexsort((np.r_[np.arange(n), np.arange(m)], np.r_[np.zeros(n), np.ones(m)], ts))
+    outbound = np.r_[np.ones(n, bool), np.zeros(m, bool)][sort]
     seq = np.empty(n + m, np.int64)
-    seq[sort] = np.arange(1, n + m + 1)
+    seq[sort] = np.where(outbound, np.cumsum(outbound), np.cumsum(~outbound))
     seq_c, ts_c = _int(seq), _ts(ts)
     head = np.arange(n)
     tail = n + np.arange(m)
 
     # ---- NewOrderSingle / OrderCancelReplaceRequest (optional fields are columns of "" where absent)
-    replace = orders["origin"] == OrderOrigin.REPLACE
     child = (orders["origin"] == OrderOrigin.ALGO_CHILD) & ~replace
     limit = orders["order_type"] == OrderType.LIMIT
     parent = _int(orders["parent_id"])
     limit_px = np.where(limit, orders["limit_price"], 0.0)
     no_venue = _constant("", n)
     order_msgs = _write(
-        f"35=%s{SOH}49={me}{SOH}56={them}{SOH}34=%s{SOH}52=%s{SOH}11=%s{SOH}%s1=BOOK%s{SOH}55=%s{SOH}54=%s{SOH}"
-        f"60=%s{SOH}38=%s{SOH}40=%s{SOH}59=%s{SOH}%s15=%s{SOH}%s448=CLIENT%s{SOH}%s",
+        f"35=%s{SOH}49={me}{SOH}56={them}{SOH}34=%s{SOH}52=%s{SOH}11=%s{SOH}%s1=BOOK%s{SOH}"
+        f"453=1{SOH}448=CLIENT%s{SOH}447=D{SOH}452=3{SOH}55=%s{SOH}54=%s{SOH}"
+        f"60=%s{SOH}38=%s{SOH}40=%s{SOH}59=%s{SOH}%s15=%s{SOH}%s%s",
         [_table(["D", "G"], replace.astype(np.int64)), seq_c[head], ts_c[head], ids,
-         _optional(replace, f"41=%s{SOH}", parent), _int(orders["book"]), sym, side, ts_c[head], qty,
+         _optional(replace, f"41=%s{SOH}", parent), _int(orders["book"]), _int(orders["client"]), sym, side,
+         ts_c[head], total_qty,
          _table(["1", "2"], (orders["order_type"] != OrderType.MARKET).astype(np.int64)),
          _codes(orders["tif"], _TIF, "tif"), _optional(limit, f"44=%s{SOH}", _px(limit_px)), ccy,
          _optional(np.ones(n, bool), f"100=%s{SOH}", venue) if venue is not None else no_venue,
-         _int(orders["client"]), _optional(child, f"526=P%s{SOH}", parent)])
+         _optional(child, f"526=P%s{SOH}", parent)])
 
     # ---- ExecutionReport
-    kind = events["kind"].astype(np.int64)
-    fill = (kind == EventKind.FILLED) | (kind == EventKind.PARTIALLY_FILLED)
-    cum = events["cum_qty"].astype(np.int64)
-    notional = np.where(fill, events["qty"].astype(np.float64) * events["price"].astype(np.float64), 0.0)
-    avg = np.divide(_running_notional(k, notional), cum, out=np.zeros(m), where=cum > 0)
-    leaves = np.where(fill | (kind == EventKind.ACCEPTED), orders["qty"][k].astype(np.int64) - cum, 0)
+    cum = events["cum_qty"].astype(np.int64) + base_cum[k]
+    avg = np.divide(_running_notional(k, notional) + base_notional[k], cum, out=np.zeros(m), where=cum > 0)
+    leaves = np.where(fill | (kind == EventKind.ACCEPTED), orders["qty"][k].astype(np.int64)
+                      - events["cum_qty"].astype(np.int64), 0)
+    was_replaced = (kind == EventKind.ACCEPTED) & replaced[k]
+    exec_type = _codes(kind, _EXEC_TYPE, "kind")
+    ord_status = _codes(kind, _ORD_STATUS, "kind")
+    if was_replaced.any():
+        r = np.flatnonzero(was_replaced)
+        exec_type.values[r] = "5"
+        ord_status.values[r] = np.where(base_cum[k[r]] > 0, "1", "0")
+        ord_status.total[r] = np.where(base_cum[k[r]] > 0, ord("1"), ord("0"))
+        exec_type.total[r] = ord("5")
     fill_px = _px(np.where(fill, events["price"], 0.0))
     if venue is not None:
         fill_fields = _optional(fill, f"32=%s{SOH}31=%s{SOH}30=%s{SOH}", _int(events["qty"]), fill_px, venue[k])
     else:
         fill_fields = _optional(fill, f"32=%s{SOH}31=%s{SOH}", _int(events["qty"]), fill_px)
-    event_msgs = _write(
-        f"35=8{SOH}49={them}{SOH}56={me}{SOH}34=%s{SOH}52=%s{SOH}37=%s{SOH}11=%s{SOH}17=E%s{SOH}150=%s{SOH}"
+    rows = np.flatnonzero(report)
+    kr = k[rows]
+    t = tail[rows]
+    report_msgs = _write(
+        f"35=8{SOH}49={them}{SOH}56={me}{SOH}34=%s{SOH}52=%s{SOH}37=%s{SOH}11=%s{SOH}%s17=E%s{SOH}150=%s{SOH}"
         f"39=%s{SOH}55=%s{SOH}54=%s{SOH}38=%s{SOH}%s14=%s{SOH}151=%s{SOH}6=%s{SOH}60=%s{SOH}%s",
-        [seq_c[tail], ts_c[tail], ids[k], ids[k], _int(events["event_id"]), _codes(kind, _EXEC_TYPE, "kind"),
-         _codes(kind, _ORD_STATUS, "kind"), sym[k], side[k], qty[k], fill_fields, _int(cum), _int(leaves),
-         _px(avg), ts_c[tail],
-         _optional(kind == EventKind.REJECTED, f"103=99{SOH}58=REASON%s{SOH}", _int(events["reason"]))])
+        [seq_c[t], ts_c[t], ids[root[kr]], ids[kr], _optional(was_replaced[rows], f"41=%s{SOH}", parent[kr]),
+         _int(events["event_id"][rows]), exec_type[rows], ord_status[rows], sym[kr], side[kr], total_qty[kr],
+         fill_fields[rows], _int(cum[rows]), _int(leaves[rows]), _px(avg[rows]), ts_c[t],
+         _optional(kind[rows] == EventKind.REJECTED, f"103=99{SOH}58=REASON%s{SOH}", _int(events["reason"][rows]))])
+
+    # ---- OrderCancelReject: a refused replace (the original's state as the venue saw it)
+    rows = np.flatnonzero(cxl_reject)
+    kr = k[rows]
+    reason = events["reason"][rows].astype(np.int64)
+    too_late = reason == RejectReason.TOO_LATE_TO_REPLACE
+    unknown = (reason == RejectReason.UNKNOWN_ORDER) | (orig[kr] < 0)
+    code = np.where(too_late, 0, np.where(unknown, 1, 99))
+    o = np.maximum(orig[kr], 0)
+    status = np.where(too_late, 2, np.where(unknown, 3, np.where(filled[o] > 0, 1, 0)))
+    t = tail[rows]
+    reject_msgs = _write(
+        f"35=9{SOH}49={them}{SOH}56={me}{SOH}34=%s{SOH}52=%s{SOH}37=%s{SOH}11=%s{SOH}41=%s{SOH}39=%s{SOH}"
+        f"434=2{SOH}102=%s{SOH}58=REASON%s{SOH}60=%s{SOH}",
+        [seq_c[t], ts_c[t], _table([*oid[o].tolist(), "NONE"], np.where(unknown, rows.size, np.arange(rows.size))),
+         ids[kr], parent[kr],
+         _table(["0", "1", "2", "8"], status), _int(code), _int(reason), ts_c[t]])
 
     out = np.empty(n + m, dtype=object)
     out[:n] = order_msgs
-    out[n:] = event_msgs
+    ev_out = np.empty(m, dtype=object)
+    ev_out[report] = report_msgs
+    ev_out[cxl_reject] = reject_msgs
+    out[n:] = ev_out
     return out[sort].tolist()
+
 
 def parse_fix(message: str) -> dict[int, str]:
     """Tags and values of one SOH-delimited FIX message (the last occurrence of a repeated tag wins)."""

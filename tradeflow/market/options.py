@@ -14,10 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.core.pricing import bsm_price_vec_nb
+from tradeflow.core.time import NS_PER_YEAR
 
 __all__ = ["black_scholes", "option_mids"]
-
-NS_PER_YEAR = 365.0 * 86_400 * 1_000_000_000
 
 
 def black_scholes(spot: np.ndarray, strike: float, t_years: np.ndarray, vol: float, is_call: bool,

@@ -10,11 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.time import NS_PER_DAY
+from tradeflow.schema import OrderOrigin
+
 __all__ = ["stylized_facts", "hill_tail_index", "hurst_aggregated_variance", "pooled_autocorrelation",
            "metaorder_ids", "metaorder_impact", "impact_loglog_slope"]
 
-_NS_PER_DAY = 86_400 * 1_000_000_000
-_ALGO_CHILD = 2  # tradeflow.schema.OrderOrigin.ALGO_CHILD (market imports no office)
+_NS_PER_DAY = NS_PER_DAY
+_ALGO_CHILD = int(OrderOrigin.ALGO_CHILD)
 
 
 def hill_tail_index(x: np.ndarray, *, tail: float = 0.025) -> float:

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.time import NS_PER_YEAR
 from tradeflow.middle import _risk_kernels as rk
 
 __all__ = ["InstrumentRisk", "instrument_risk", "NS_PER_YEAR"]
 
-# ACT/365: option time to expiry in years = calendar nanoseconds / NS_PER_YEAR
-NS_PER_YEAR = 365 * 86_400 * 1_000_000_000
+# ACT/365: option time to expiry in years = calendar nanoseconds / NS_PER_YEAR (tradeflow.core.time)
 
 
 @dataclass(frozen=True, slots=True)

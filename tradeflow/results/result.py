@@ -100,7 +100,7 @@ class RunResult:
 
     def __getattr__(self, name: str) -> Any:
         # flat aliases: result.orders is result.front.orders (any table or method of an office view)
-        if name.startswith("_") or name in ("front", "middle", "back"):
+        if name.startswith("__") or name in ("front", "middle", "back"):
             raise AttributeError(name)
         for office in ("front", "middle", "back"):
             view = getattr(self, office)

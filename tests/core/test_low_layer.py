@@ -1,0 +1,43 @@
+"""The shared low layer: search kernels against numpy, the record log against concatenation, time units."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tradeflow.core import time as tf_time
+from tradeflow.core.records import RecordLog, concat_records
+from tradeflow.core.search import find_sorted_nb, lower_bound_nb
+from tradeflow.schema import LEDGER_DT
+
+
+@given(st.lists(st.integers(-50, 50), max_size=40), st.integers(-60, 60))
+def test_search_kernels_agree_with_numpy(values, x):
+    a = np.sort(np.array(values, np.int64))
+    assert lower_bound_nb(a, x) == np.searchsorted(a, x, side="left")
+    hits = np.flatnonzero(a == x)
+    assert find_sorted_nb(a, x) == (hits[0] if hits.size else -1)
+
+
+@given(st.lists(st.integers(0, 300), max_size=12), st.integers(1, 5))
+def test_record_log_equals_concatenation(sizes, expected):
+    rng = np.random.default_rng(len(sizes))
+    parts = []
+    for n in sizes:
+        p = np.zeros(n, LEDGER_DT)
+        p["posting_id"] = rng.integers(0, 10**9, n)
+        p["amount"] = rng.integers(-10**6, 10**6, n)
+        parts.append(p)
+    log = RecordLog(LEDGER_DT, expected_appends=expected)
+    for p in parts:
+        log.append(p)
+    want = concat_records(parts, LEDGER_DT)
+    assert log.n == len(want)
+    assert np.array_equal(log.final(), want) and log.final().dtype == LEDGER_DT
+
+
+def test_time_units_agree_with_numpy():
+    assert tf_time.NS_PER_DAY == np.timedelta64(1, "D") // np.timedelta64(1, "ns")
+    assert tf_time.NS_PER_SECOND == np.timedelta64(1, "s") // np.timedelta64(1, "ns")
+    assert tf_time.NS_PER_YEAR == 365 * tf_time.NS_PER_DAY

@@ -1,0 +1,64 @@
+"""Record writers every office shares: concatenating parts and an append-only log with amortised growth.
+
+>>> import numpy as np
+>>> dt = np.dtype([("id", np.int64), ("qty", np.int64)])
+>>> log = RecordLog(dt)
+>>> log.append(np.ones(3, dt)); log.append(np.zeros(2, dt))
+>>> log.n, log.view["qty"].tolist()
+(5, [1, 1, 1, 0, 0])
+>>> concat_records([], dt).shape
+(0,)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["concat_records", "RecordLog", "as_bytes"]
+
+
+def concat_records(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
+    """``numpy.concatenate(parts)``, or an empty array of ``dtype`` when there are no parts."""
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def as_bytes(a: np.ndarray) -> np.ndarray:
+    """Records as opaque bytes (``void`` items): numpy copies them as one block instead of field by field."""
+    return a.view(np.dtype((np.void, a.dtype.itemsize))) if a.dtype.names else a
+
+
+class RecordLog:
+    """An append-only record array with amortised growth: a run's history without re-concatenating it daily.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+    expected_appends : int, default=1
+        How many appends of about the first one's size to expect: the first growth makes room
+        for them all (fresh pages are costly), later ones double.
+    """
+
+    def __init__(self, dtype: np.dtype, *, expected_appends: int = 1) -> None:
+        self._buf = np.zeros(0, dtype=dtype)
+        self.n = 0
+        self._expected = max(int(expected_appends), 1)
+
+    def append(self, rec: np.ndarray) -> None:
+        """Copy ``rec`` (records of the log's dtype) to the end of the log."""
+        need = self.n + rec.shape[0]
+        if need > self._buf.shape[0]:
+            size = int(need * self._expected * 1.25) + 1024 if self.n == 0 else max(need, 2 * self._buf.shape[0])
+            grown = np.zeros(size, dtype=self._buf.dtype)
+            as_bytes(grown)[: self.n] = as_bytes(self._buf)[: self.n]
+            self._buf = grown
+        as_bytes(self._buf)[self.n: need] = as_bytes(np.ascontiguousarray(rec, dtype=self._buf.dtype))
+        self.n = need
+
+    @property
+    def view(self) -> np.ndarray:
+        """The records so far (a view: valid until the next append)."""
+        return self._buf[: self.n]
+
+    def final(self) -> np.ndarray:
+        """The records, trimmed to a copy when the buffer holds much more than them."""
+        return self.view.copy() if self._buf.shape[0] > 1.5 * self.n + 1024 else self.view
