@@ -8,7 +8,7 @@ BENCH_DIR ?= bench-results
 THRESHOLD ?= 0.25
 METRIC ?= time
 
-.PHONY: run test install install-test lint clean clean-cache bench bench-quick bench-compare notebooks
+.PHONY: run test test-random install install-test lint clean clean-cache bench bench-quick bench-compare notebooks docs docs-ci
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ install-test: $(VENV)/.installed-test
 run: $(VENV)/.installed
 	$(PY) -m tradeflow run --seed $(SEED) --days 5
 
+# the suite runs one seeded hypothesis profile, locally and in CI: the same examples every run
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+# a longer randomized hypothesis search for new counterexamples (not part of `make test`); a failure
+# prints the example and a @reproduce_failure blob to pin it
+test-random: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=random $(PY) -m pytest -q
 
 # the benchmark suite: full sizes (minutes), or the quick CI smoke (well under a minute); JSON kept in $(BENCH_DIR)
 bench: $(VENV)/.installed-test
@@ -47,12 +53,21 @@ bench-compare: $(VENV)/.installed-test
 notebooks: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/test_notebooks.py
 
+# the documentation site, offline, into site/: notebooks executed so they show their tables and plots
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 TRADEFLOW_DOCS_EXECUTE=true $(PY) -m mkdocs build --strict
+
+# CI's strict build: every page, reference and API entry checked; notebooks rendered as stored (CI
+# executes them already in tests/test_notebooks.py, so the docs step does not run them a second time)
+docs-ci: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 lint: $(VENV)/.installed-test
 	$(PIP) install --quiet ruff
 	$(VENV)/bin/ruff check tradeflow tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info site
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Not needed any more: tradeflow keys numba's on-disk cache by every kernel source and the data model

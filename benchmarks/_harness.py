@@ -60,6 +60,30 @@ def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     return elapsed, out
 
 
+def _peak_rss_mb() -> float | None:
+    """The process's peak resident set so far (MB), or None where ``resource`` is missing."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _memory(fn: Callable[[], Any]) -> dict[str, Any]:
+    """One more (untimed) call under ``tracemalloc``: the peak of memory allocated through Python's and
+    numpy's allocators during the call (numba's own arrays too), and the process's peak RSS after it."""
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {"tracemalloc_peak_mb": peak / 2**20, "peak_rss_mb": _peak_rss_mb()}
+
+
 @dataclass
 class Bench:
     """Handed to each benchmark; collects its measurements."""
@@ -93,6 +117,7 @@ class Bench:
         med = statistics.median(warm)
         m = {"role": role, "label": label, "n": int(n), "cold_s": cold, "warm_median_s": med,
              "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None}
+        m.update(_memory(fn) if role == "target" else {"peak_rss_mb": _peak_rss_mb()})
         self.measurements.append(m)
         return m
 

@@ -29,6 +29,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tradeflow.config import SimulationConfig
     from tradeflow.sim import simulate
 
+    if args.config is not None and not args.config.is_file():
+        raise FileNotFoundError(f"--config {args.config}: " + ("is a directory, not a TOML file" if args.config.is_dir()
+                                                               else "no such file"))
+    if args.out is not None:
+        from tradeflow.store import check_target
+        check_target(args.out)  # refused before the run, not after it
     cfg = SimulationConfig.from_toml(args.config) if args.config else SimulationConfig()
     if args.days is not None or args.venue_sessions is not None:  # the clock's overrides (docs/calendars.md)
         import dataclasses
@@ -84,6 +90,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     argv = (["--quick"] if args.quick else []) + (["--out", str(args.out)] if args.out else [])
     argv += (["-k", args.pattern] if args.pattern else []) + (["--list"] if args.list else [])
     argv += ["--repeats", str(args.repeats)] if args.repeats is not None else []
+    argv += ["--targets"] if getattr(args, "targets", False) else []
     return bench_main(argv)
 
 
@@ -115,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("-k", dest="pattern", default="", help="only benchmarks whose name contains this")
     bench.add_argument("--repeats", type=int, help="warm repeats (default: 3 quick, 7 full)")
     bench.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    bench.add_argument("--targets", action="store_true",
+                       help="run the performance targets and print each one's ratio and whether it is met")
     bench.set_defaults(func=_cmd_bench)
     return parser
 
@@ -124,13 +133,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, ImportError) as exc:
-        print(f"tradeflow: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # `tradeflow report PATH | head`: the reader left; no traceback (Python docs' recipe)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except (ValueError, TypeError, OSError, ImportError) as exc:  # the user's input: one line, exit 2
+        if os.environ.get("TRADEFLOW_DEBUG"):
+            raise
+        print(f"tradeflow: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tradeflow: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line, with how to see the traceback
+        if os.environ.get("TRADEFLOW_DEBUG"):
+            raise
+        print(f"tradeflow: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set TRADEFLOW_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message on one line (TOML and JSON errors can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
+        text = f"{exc.filename}: {text}"
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

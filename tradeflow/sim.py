@@ -9,6 +9,7 @@ import pandas as pd
 
 from tradeflow.back import BackOffice
 from tradeflow.config import SimulationConfig
+from tradeflow.config.memory import check_memory
 from tradeflow.front import execute_orders, generate_flow, parent_fills
 from tradeflow.market import MarketData, simulate_market
 from tradeflow.market.clock import HORIZON, SettlementCalendar, VenueSessions, venue_sessions
@@ -49,7 +50,8 @@ class _Clock:
 
 
 def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedSequence = 0, *,
-             prices: pd.DataFrame | None = None, progress: bool | None = None, strategy=None) -> RunResult:
+             prices: pd.DataFrame | None = None, progress: bool | None = None, strategy=None,
+             replay=None) -> RunResult:
     """Simulate a desk end to end over ``config.days`` business days.
 
     Each day the market opens where it closed, clients send orders, the middle office
@@ -76,6 +78,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         orders (``origin`` = DESK) go through the same controls, venue, risk and back office
         as the clients' (see ``docs/strategies.md``). A strategy that sends nothing leaves
         the run bit-identical.
+    replay : tradeflow.front.replay.ReplayData, optional
+        Recorded market data as the venue (``docs/replay.md``): orders on its symbols meet the
+        recorded book (``tradeflow.front.replay.replay_venue``), the others the quote model;
+        the desk runs after the venue (exact: replayed fills never depend on other orders).
+        Marks still come from the market's paths (or ``prices``).
 
     Returns
     -------
@@ -90,11 +97,16 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     0
     """
     cfg = SimulationConfig() if config is None else config
-    if prices is not None:
-        prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments])
     if not isinstance(cfg, SimulationConfig):
-        raise ValueError(f"The 'config' parameter of simulate must be a SimulationConfig. Got {type(cfg)!r}.")
+        raise TypeError(f"The 'config' parameter of simulate must be a SimulationConfig (SimulationConfig.from_dict "
+                        f"builds one from a dict). Got {type(cfg).__name__} {cfg!r:.80} instead.")
     ss = _seed_sequence(seed)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"The 'progress' parameter of simulate must be a bool or None. Got {progress!r} instead.")
+    if prices is not None:
+        prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments],
+                                      tick_sizes=[i.tick_size for i in cfg.market.instruments])
+    check_memory(cfg, where="simulate", prices=prices)  # sizes the machine cannot hold: refused before anything is allocated
     rngs = {name: np.random.default_rng(child) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)), strict=True)}
     clock = _Clock()
 
@@ -110,6 +122,11 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_orders = n_events = n_parents = 0
     market = None
     desk = None
+    if replay is not None:
+        from tradeflow.front.replay import ReplayData
+        if not isinstance(replay, ReplayData):
+            raise TypeError(f"The 'replay' parameter of simulate must be a ReplayData (tradeflow.front.read_lobster, "
+                            f"read_top_of_book). Got {type(replay).__name__} instead.")
     if strategy is not None and not callable(getattr(strategy, "on_open", None)):
         raise TypeError(f"The 'strategy' parameter of simulate must have an on_open(view) method "
                         f"(a tradeflow.strategies.Strategy). Got {type(strategy).__name__} instead.")
@@ -147,7 +164,12 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         fx_scen = simulate_fx_scenarios(mcfg, rngs["scenarios"], n_scen) if cfg.risk.fx_scenarios else None
         risk_setup = RiskSetup.from_market(market, scen, cfg.risk, cfg.limits, fx_returns=fx_scen)
         fifo = cfg.risk.pnl_method == "fifo"
-        if cfg.execution.venue == "book":
+        if replay is not None:
+            from tradeflow.front.replay import replay_venue
+            executions = replay_venue(replay, orders, market, cfg.execution, inst_scale)
+            desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
+                            pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup, fifo=fifo)
+        elif cfg.execution.venue == "book":
             # the desk and the books in one time order: only accepted orders reach the venue
             session = run_session(orders, market, cfg.execution, cfg.pretrade, state, rngs["execution"], inst_scale,
                                   close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,

@@ -272,3 +272,34 @@ def test_replay_arguments_are_validated():
     o["instrument"] = 3
     with pytest.raises(ValueError, match="'instrument' must index"):
         replay(data, o)
+
+
+def test_simulate_with_replay_keeps_every_invariant():
+    """The LOBSTER sample as AAPL's venue on the run's trade date: AAPL orders fill only against the
+    recorded book (its prices and displayed sizes), the other names by the quote model."""
+    import tradeflow
+    from tests.conftest import small_config
+    from tests.test_invariants import check_invariants
+
+    cfg = small_config(600)
+    data = read_lobster(MSG, BOOK, symbol="AAPL", date=cfg.market.trade_date)
+    r = tradeflow.simulate(cfg, seed=2, replay=data)
+    check_invariants(r)
+    o = r.records["orders"]
+    x = r.records["executions"]
+    aapl = np.isin(x["order_id"], o["order_id"][o["instrument"] == 0])
+    assert aapl.any() and (~aapl).any()
+    recorded = np.loadtxt(BOOK, delimiter=",", dtype=np.int64)
+    shown = {p / 10_000 for p in np.unique(recorded[:, 0::2][recorded[:, 1::2] > 0])}
+    assert set(np.round(x["price"][aapl], 4).tolist()) <= shown
+    assert x["qty"][aapl].max() <= recorded[:, 1::2].max()
+    with pytest.raises(TypeError, match="ReplayData"):
+        tradeflow.simulate(cfg, seed=2, replay=MSG)
+
+
+def test_replay_mids():
+    from tradeflow.front.replay import replay_mids
+
+    m = replay_mids(read_lobster(MSG, date="2012-06-21"), np.array([at(34200.35), at(34202.0)]))
+    assert list(m.columns) == ["LOBSTER"]
+    np.testing.assert_allclose(m["LOBSTER"].to_numpy(), [100.005, 100.005])

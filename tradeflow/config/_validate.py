@@ -34,11 +34,16 @@ def _finite(obj: object, name: str) -> None:
         _fail(obj, name, "a finite number", v)
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _positive_int(obj: object, name: str, *, allow_zero: bool = False) -> None:
     v = getattr(obj, name)
     ok = isinstance(v, int | np.integer) and not isinstance(v, bool) and (v >= 0 if allow_zero else v > 0)
     if not ok:
         _fail(obj, name, "a non-negative int" if allow_zero else "a positive int", v)
+    if v > INT64_MAX:  # the kernels hold counts and quantities as int64
+        _fail(obj, name, f"at most 2**63 - 1 = {INT64_MAX} (an int64)", v)
 
 
 def _probability(obj: object, name: str) -> None:
@@ -65,10 +70,15 @@ def _parse_hhmm(obj: object, name: str) -> int:
 
 
 def _parse_date(obj: object, name: str, v: object) -> np.datetime64:
-    try:
-        return np.datetime64(_dt.date.fromisoformat(str(v)), "D")
-    except ValueError:
-        _fail(obj, name, "an ISO date 'YYYY-MM-DD'", v)
+    # a str 'YYYY-MM-DD' (or a TOML date); never an int such as 20261125, which str() would let through
+    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+        return np.datetime64(v, "D")
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        try:
+            return np.datetime64(_dt.date.fromisoformat(v), "D")
+        except ValueError:
+            pass
+    _fail(obj, name, "an ISO date 'YYYY-MM-DD'", v)
     raise AssertionError  # unreachable
 
 

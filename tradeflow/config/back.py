@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tradeflow.config._validate import (
+    INT64_MAX,
     _coerce_float,
     _fail,
     _freeze_mappings,
@@ -92,7 +94,10 @@ class SettlementConfig:
         Probability that a due instruction fails on an attempt, per settlement currency,
         calibrated to published settlement efficiency: about 2% of US (DTCC CNS)
         instructions and 5-6% of EU equity settlement value fail (ESMA). Currencies not
-        listed use ``default_fail_rate``.
+        listed use ``default_fail_rate``. Measured at the intended settlement date over
+        receipts and the book's deliveries alike, the share of instructions that fail (in
+        whole or in part) is this rate; the book's own custody shortfalls (limited
+        ``borrow_availability``) and unresolved confirmations fail on top of it.
     default_fail_rate : float, default=0.02
     counterparty_fail_rates : dict of int to float
         Overrides of the fail rate for named counterparty ids (any currency).
@@ -102,7 +107,8 @@ class SettlementConfig:
         ``late_matching``). A drawn lack of securities is the *counterparty's* (it fails to
         deliver to the book); the book's own deliveries fail for lack of securities only when
         its custody holding plus ``borrow_availability`` does not cover them (receipts settle
-        first each day), so on the book's deliveries only ``on_hold`` / ``late_matching`` are drawn.
+        first each day), so a fail drawn on the book's delivery takes ``on_hold`` or
+        ``late_matching`` (their weights renormalised): every drawn fail fails.
     partial_settlement : bool, default=True
         A fail for lack of securities may deliver what is available (partial settlement).
     partial_share : float, default=0.5
@@ -164,7 +170,7 @@ class SettlementConfig:
             _positive_int(self, "borrow_availability", allow_zero=True)
         object.__setattr__(self, "borrow_availability_by_symbol", dict(self.borrow_availability_by_symbol))
         for sym, v in self.borrow_availability_by_symbol.items():
-            if not (isinstance(sym, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+            if not (isinstance(sym, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT64_MAX):
                 _fail(self, "borrow_availability_by_symbol", "symbols mapped to ints >= 0", {sym: v})
         if self.netting not in _NETTING:
             _fail(self, "netting", f"one of {list(_NETTING)}", self.netting)
@@ -189,6 +195,17 @@ class SettlementConfig:
                 _fail(self, "fail_rates", f"probabilities in [0, 1] (entry {ccy!r})", r)
         _coerce_float(self, "default_fail_rate", "partial_share")
         _probability(self, "default_fail_rate")
+        # keys are counterparty ids: ints, or their decimal strings (TOML keys are strings); never 1.5 or "abc"
+        if not isinstance(self.counterparty_fail_rates, Mapping):
+            _fail(self, "counterparty_fail_rates", "a table of counterparty ids to probabilities",
+                  self.counterparty_fail_rates)
+        for k, v in dict(self.counterparty_fail_rates).items():
+            if not ((isinstance(k, int | np.integer) and not isinstance(k, bool))
+                    or (isinstance(k, str) and k.strip().isdigit())):
+                _fail(self, "counterparty_fail_rates", "keyed by counterparty ids (ints >= 0, or their digits "
+                      f"as strings) (key {k!r})", k)
+            if not (isinstance(v, int | float | np.floating) and not isinstance(v, bool)):
+                _fail(self, "counterparty_fail_rates", f"probabilities in [0, 1] (entry {k!r})", v)
         object.__setattr__(self, "counterparty_fail_rates", {
             int(k): float(v) for k, v in dict(self.counterparty_fail_rates).items()})
         for c, r in self.counterparty_fail_rates.items():

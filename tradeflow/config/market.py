@@ -87,6 +87,8 @@ class InstrumentConfig:
         _positive(self, "volatility", allow_zero=True)
         _finite(self, "drift")
         _positive(self, "tick_size")
+        if self.price < self.tick_size:  # a price below one tick would print at a whole tick or more
+            _fail(self, "price", f"at least one tick_size ({self.tick_size!r})", self.price)
         _positive_int(self, "lot_size")
         if self.settlement_lag is not None:
             _positive_int(self, "settlement_lag", allow_zero=True)

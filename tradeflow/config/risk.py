@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tradeflow.config._validate import (
+    INT64_MAX,
     _coerce_float,
     _fail,
     _finite,
@@ -66,8 +67,8 @@ class PreTradeConfig:
         _positive_int(self, "max_position_qty")
         object.__setattr__(self, "max_position_qty_by_symbol", dict(self.max_position_qty_by_symbol))
         for sym, q in self.max_position_qty_by_symbol.items():
-            if not (isinstance(q, int) and not isinstance(q, bool) and q > 0):
-                _fail(self, "max_position_qty_by_symbol", f"positive ints (entry {sym!r})", q)
+            if not (isinstance(q, int) and not isinstance(q, bool) and 0 < q <= INT64_MAX):
+                _fail(self, "max_position_qty_by_symbol", f"positive ints below 2**63 (entry {sym!r})", q)
         _coerce_float(self, "client_credit_limit", "duplicate_window_s")
         _positive_int(self, "max_gross_position_qty")
         _positive(self, "client_credit_limit")

@@ -106,7 +106,10 @@ class SimulationConfig:
         ``[settlement]``, ``[confirmation]``, ``[faults]``.
         """
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            try:
+                data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:  # a ValueError: name the file
+                raise ValueError(f"{path} is not valid TOML: {exc}") from None
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -54,7 +54,7 @@ from tradeflow.front import _replay_kernels as _k
 from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderType, TimeInForce
 
 __all__ = ["LOBSTER_COLUMNS", "PRICE_SCALE", "ReplayData", "ReplayOutcome", "ReplayStream", "read_lobster",
-           "read_top_of_book", "replay"]
+           "read_top_of_book", "replay", "replay_mids", "replay_venue"]
 
 PRICE_SCALE = 10_000  # prices are int64 in units of 1/10,000 of the currency, as LOBSTER's
 LOBSTER_COLUMNS = ("time", "type", "order_id", "size", "price", "direction")
@@ -654,3 +654,55 @@ def replay(data: ReplayData, orders: np.ndarray | None = None, *, queue_model: s
         quotes = quotes[np.lexsort((quotes["instrument"], quotes["ts"]))]
     return ReplayOutcome(executions=ex, quotes=quotes, orderbooks=books, n_events=data.n_events,
                          n_clamped=n_clamped)
+
+
+def replay_venue(data: ReplayData, orders: np.ndarray, market, cfg, minor_scale: np.ndarray, *,
+                 queue_model: str = "risk_averse", queue_power: float = 2.0) -> np.ndarray:
+    """One session's executions with recorded data as the venue (what ``simulate(replay=...)`` runs).
+
+    Orders on instruments whose symbol is in ``data.symbols`` meet the recording
+    (:func:`replay`, with ``ExecutionConfig.latency_us`` as a constant latency); the others
+    are filled by the quote model (:func:`tradeflow.front.execute_orders`). Fees are
+    ``ExecutionConfig`` taker/maker bps of the notional (x multiplier), rounded to minor units.
+    In a replay an order's fills never depend on the desk's other orders, so the middle office
+    can run after the venue and discard the executions of the orders it rejects.
+
+    Returns
+    -------
+    EXECUTION_DT records sorted by (ts, order_id)
+    """
+    from tradeflow.front.execution import execute_orders
+
+    symbols = list(market.instruments["symbol"])
+    stream_of = np.array([data.symbols.index(s) if s in data.symbols else -1 for s in symbols], np.int64)
+    on = stream_of[orders["instrument"]] >= 0 if orders.size else np.zeros(0, bool)
+    rest = execute_orders(orders[~on], market, cfg, minor_scale)
+    mine = orders[on].copy()
+    inst = mine["instrument"].astype(np.int64)
+    mine["instrument"] = stream_of[inst]
+    out = replay(data, mine, queue_model=queue_model, queue_power=queue_power,
+                 latency_ns=int(round(cfg.latency_us * 1e3)))
+    ex = out.executions
+    if ex.size:
+        row = np.searchsorted(mine["order_id"], ex["order_id"])
+        i = inst[row]
+        mult = market.instruments["multiplier"].to_numpy(np.float64)[i] if "multiplier" in market.instruments \
+            else np.ones(i.size)
+        bps = np.where(ex["liquidity"] == _k.LIQ_TAKER, cfg.taker_fee_bps, cfg.maker_fee_bps)
+        scale = np.asarray(minor_scale, np.float64)[i]
+        ex["fee"] = np.rint(ex["qty"] * ex["price"] * mult * bps * 1e-4 * scale) / scale
+    allx = np.concatenate([rest, ex])
+    return allx[np.lexsort((allx["order_id"], allx["ts"]))]
+
+
+def replay_mids(data: ReplayData, times: np.ndarray) -> pd.DataFrame:
+    """The recorded mid of every symbol at ``times`` (ns), as a DataFrame (UTC index x symbols):
+    to mark the desk with the recorded prices (``simulate(prices=...)`` after merging it into a full
+    price frame). NaN where a side of the book is empty."""
+    times = np.asarray(times, np.int64)
+    q = replay(data, grid=times).quotes
+    mid = (q["bid"] + q["ask"]) / 2.0
+    frame = pd.DataFrame({"ts": q["ts"], "symbol": np.asarray(data.symbols)[q["instrument"]], "mid": mid})
+    out = frame.pivot(index="ts", columns="symbol", values="mid")[list(data.symbols)]
+    out.index = pd.to_datetime(out.index, utc=True)
+    return out

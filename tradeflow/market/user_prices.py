@@ -10,32 +10,58 @@ import pandas as pd
 __all__ = ["validate_user_prices", "prices_on_grid"]
 
 
-def validate_user_prices(prices: pd.DataFrame, symbols: Sequence[str]) -> pd.DataFrame:
+# Prices are held as whole ticks in int64 downstream; above 2**53 ticks a float no longer holds every tick.
+MAX_PRICE_TICKS = 2.0**53
+
+
+def validate_user_prices(prices: pd.DataFrame, symbols: Sequence[str], *,
+                         tick_sizes: Sequence[float] | None = None) -> pd.DataFrame:
     """Check a user price table and return it with a UTC index and only ``symbols`` columns.
 
     Parameters
     ----------
     prices : DataFrame
-        Index: timestamps (a ``DatetimeIndex``; naive times are taken as UTC), strictly
-        increasing. Columns: at least every symbol in ``symbols``. Values: finite, positive.
+        Index: timestamps (a ``DatetimeIndex``, or values ``pandas.to_datetime`` parses; naive
+        times are taken as UTC), strictly increasing, no NaT. Columns: at least every symbol in
+        ``symbols``. Values: numbers, finite, positive.
+    symbols : sequence of str
+    tick_sizes : sequence of float, optional
+        The instruments' tick sizes, in ``symbols`` order: every price must be at least one
+        tick and at most ``2**53`` ticks.
 
     Raises
     ------
+    TypeError
+        ``prices`` is not a DataFrame.
     ValueError
-        Naming the problem: not a DataFrame, a missing symbol, an unsorted or duplicated
-        index, a NaN/inf or a non-positive price (with its column and time).
+        Naming the problem, its column and time: a missing symbol, an unparseable, missing (NaT),
+        unsorted or duplicated timestamp, a non-numeric cell, a NaN/inf, a non-positive price, a
+        price below one tick or above 2**53 ticks.
     """
     if not isinstance(prices, pd.DataFrame):
-        raise ValueError(f"The 'prices' parameter must be a DataFrame of timestamps x instruments. "
-                         f"Got {type(prices).__name__} instead.")
-    if not isinstance(prices.index, pd.DatetimeIndex):
-        raise ValueError("The 'prices' parameter must have a DatetimeIndex (timestamps x instruments).")
+        raise TypeError(f"The 'prices' parameter must be a DataFrame of timestamps x instruments. "
+                        f"Got {type(prices).__name__} instead.")
+    index = prices.index
+    if not isinstance(index, pd.DatetimeIndex):
+        kind = pd.api.types.infer_dtype(index, skipna=True) if len(index) else "empty"
+        if kind not in ("string", "datetime", "datetime64", "date"):
+            raise ValueError("The 'prices' parameter must have a DatetimeIndex (timestamps x instruments). "
+                             f"Got a {type(index).__name__} of {index.dtype} instead.")
+        parsed = pd.to_datetime(pd.Series(index, dtype=object), errors="coerce", utc=True, format="mixed")
+        bad = parsed.isna().to_numpy() & pd.notna(pd.Series(index, dtype=object)).to_numpy()
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"The 'prices' parameter has an unparseable timestamp at row {r}: {index[r]!r}.")
+        index = pd.DatetimeIndex(parsed)
     missing = [s for s in symbols if s not in prices.columns]
     if missing:
         raise ValueError(f"The 'prices' parameter lacks columns for instruments {missing}.")
     if len(prices) == 0:
         raise ValueError("The 'prices' parameter has no rows.")
-    idx = prices.index.tz_localize("UTC") if prices.index.tz is None else prices.index.tz_convert("UTC")
+    if index.hasnans:
+        r = int(np.flatnonzero(index.isna())[0])
+        raise ValueError(f"The 'prices' parameter has a missing timestamp (NaT) at row {r}.")
+    idx = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     idx = idx.as_unit("ns")
     if not idx.is_monotonic_increasing:
         pos = int(np.flatnonzero(np.diff(idx.asi8) < 0)[0]) + 1
@@ -43,14 +69,32 @@ def validate_user_prices(prices: pd.DataFrame, symbols: Sequence[str]) -> pd.Dat
                          f"before the row above it.")
     if idx.has_duplicates:
         raise ValueError(f"The 'prices' parameter has duplicate timestamps, e.g. {idx[idx.duplicated()][0]}.")
-    out = prices.loc[:, list(symbols)].astype(np.float64)
+    out = prices.loc[:, list(symbols)]
+    for c, col in enumerate(out.columns):  # numbers only: a string cell is named, never parsed or dropped
+        kind = out.dtypes.iloc[c].kind
+        if kind not in "iuf":
+            raw = out.iloc[:, c]
+            num = pd.to_numeric(raw, errors="coerce")
+            wrong = (num.isna() & raw.notna()).to_numpy() | raw.map(lambda v: isinstance(v, bool | str)).to_numpy()
+            if kind == "b" or wrong.any():
+                r = int(np.flatnonzero(wrong)[0]) if wrong.any() else 0
+                raise ValueError(f"The 'prices' parameter must hold numbers: column {col!r} at {idx[r]} holds "
+                                 f"{raw.iloc[r]!r}.")
+    out = out.astype(np.float64)
     out.index = idx
     values = out.to_numpy()
-    for bad, what in ((~np.isfinite(values), "finite (no NaN or inf)"), (values <= 0, "positive")):
+    checks = [(~np.isfinite(values), "finite (no NaN or inf)"), (values <= 0, "positive")]
+    if tick_sizes is not None:
+        tick = np.asarray(tick_sizes, dtype=np.float64)[None, :]
+        with np.errstate(invalid="ignore", over="ignore"):
+            checks += [(values < tick * (1 - 1e-9), "at least one tick"),
+                       (values / tick > MAX_PRICE_TICKS, "at most 2**53 ticks (an int64 tick count held exactly)")]
+    for bad, what in checks:
         if bad.any():
             r, c = np.argwhere(bad)[0]
+            extra = f" (tick size {tick_sizes[c]!r})" if tick_sizes is not None and "tick" in what else ""
             raise ValueError(f"The 'prices' parameter must be {what}: column {out.columns[c]!r} at {idx[r]} "
-                             f"holds {values[r, c]!r}.")
+                             f"holds {float(values[r, c])!r}{extra}.")
     return out
 
 

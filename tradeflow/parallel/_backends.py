@@ -11,6 +11,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
+import signal
+import sys
+import time
 import uuid
 from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
@@ -70,6 +73,71 @@ def _default_mp_context(warm: bool = True) -> mp.context.BaseContext:
     return ctx
 
 
+def check_main_importable(ctx: mp.context.BaseContext) -> None:
+    """Refuse a process pool whose workers could not start: spawn and forkserver workers re-import
+    the main module from its file, and a script read from stdin (``python - < script.py``,
+    ``__file__ == '<stdin>'``) has none, so every worker would die on start (a bare
+    ``BrokenProcessPool``).
+
+    Raises
+    ------
+    ValueError
+        Saying why and what to do.
+    """
+    method = ctx.get_start_method()
+    if method == "fork":
+        return
+    main = sys.modules.get("__main__")
+    if main is None or getattr(getattr(main, "__spec__", None), "name", None):
+        return  # `python -m pkg.mod`: workers import it by name
+    main_path = getattr(main, "__file__", None)
+    if main_path is None:
+        return  # an interactive session, `python -c`, Jupyter: workers skip the main module
+    from multiprocessing import process
+    full = os.path.join(process.ORIGINAL_DIR or os.getcwd(), main_path)
+    if not os.path.isfile(full):
+        raise ValueError(
+            f"The 'executor' parameter of run_many is a process pool, whose workers ({method} start method) "
+            f"re-import this program's main module from its file, but the main module comes from "
+            f"{main_path!r}, which is not a file (a script read from stdin?): every worker would die on start. "
+            f"Save the script to a file and run it (with an `if __name__ == \"__main__\":` guard), or pass "
+            f"executor=\"sequential\", or mp_context=\"fork\" (Linux, no threads running).")
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def describe_lost_workers(processes: dict) -> str:
+    """``"worker pid 123 exited with code -9 (killed by SIGKILL)"`` for the workers of a broken pool.
+
+    The pool terminates its surviving workers (SIGTERM) once one dies, so a worker that ended
+    any other way is named first.
+    """
+    deadline = time.monotonic() + 1.0
+    codes = {}
+    for pid, proc in list(processes.items()):
+        code = proc.exitcode
+        while code is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            code = proc.exitcode
+        if code is not None:
+            codes[pid] = code
+    if not codes:
+        return "no worker exit code could be read"
+    culprits = {pid: c for pid, c in codes.items() if c != -signal.SIGTERM} or codes
+    parts = []
+    for pid, c in sorted(culprits.items()):
+        why = f"killed by {_signal_name(c)}" if c < 0 else ("a clean exit" if c == 0 else "an error exit")
+        if c == -signal.SIGKILL:
+            why += ": often the kernel's out-of-memory killer or a user's kill -9"
+        parts.append(f"worker pid {pid} exited with code {c} ({why})")
+    return "; ".join(parts)
+
+
 class FuturesBackend:
     """A ``concurrent.futures`` executor: tradeflow's own process pool, or one the caller passes.
 
@@ -89,6 +157,9 @@ class FuturesBackend:
         self._warm = warm
         self._generation = 0
         self._future_generation: dict[cf.Future, int] = {}
+        self._workers: dict[int, dict] = {}  # generation -> {pid: Process}: their exit codes explain a broken pool
+        if executor is None or isinstance(executor, cf.ProcessPoolExecutor):
+            check_main_importable(getattr(executor, "_mp_context", None) or self._ctx)
         if executor is None:
             if warm and self._ctx.get_start_method() != "forkserver":
                 warm_worker()  # the parent compiles once and fills numba's disk cache; workers then load it
@@ -108,6 +179,7 @@ class FuturesBackend:
             self._restart()
             fut = self._executor.submit(execute, task)
         self._future_generation[fut] = self._generation
+        self._workers.setdefault(self._generation, {}).update(getattr(self._executor, "_processes", None) or {})
         return fut
 
     def _restart(self) -> None:
@@ -123,11 +195,12 @@ class FuturesBackend:
         generation = self._future_generation.pop(fut, self._generation)
         try:
             return fut.result()
-        except BrokenProcessPool:
+        except BrokenProcessPool as exc:
+            detail = describe_lost_workers(self._workers.get(generation, {}))
             # the first casualty of a dead pool replaces it; its siblings from the same pool do not
             if self._owned and generation == self._generation:
                 self._restart()
-            raise
+            raise BrokenProcessPool(f"{exc} {detail}.") from exc
 
     def close(self, *, cancel: bool = False) -> None:
         if self._owned:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import logging
 import multiprocessing as mp
 import os
 import pickle
@@ -29,6 +30,8 @@ from tradeflow.parallel._backends import (
 from tradeflow.parallel._manifest import Manifest
 from tradeflow.parallel._worker import Task, error_text, seed_columns
 from tradeflow.parallel.metrics import METRICS, Metric
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["run_many", "run_seed", "run_seeds", "EXECUTORS"]
 
@@ -470,6 +473,8 @@ def _collect(rows: _Rows, bar: Any, row: dict[str, Any], task: Task, retries: in
     # A lost worker takes every run it (or its pool) held. Which one killed it is unknown, so each
     # is rerun alone first, without using a retry; a run lost while alone is charged a retry.
     if row.pop("_retry", False) and (not task.isolate or task.losses < retries):
+        _log.warning("run %d lost its worker (%s); rerunning it%s", task.run, row.get("error", "?"),
+                     " (a retry)" if task.isolate else " alone")
         again.append(task.retried(alone=task.isolate))
         return
     rows.add(row)

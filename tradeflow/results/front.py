@@ -63,7 +63,10 @@ class FrontTables(OfficeView):
 
     @cached_property
     def executions(self) -> pd.DataFrame:
-        """What the venue did with every client order as if sent (rejected orders' executions included)."""
+        """What the venue executed. With the book venue (``execution.venue="book"``, the default) only
+        the orders the desk let out reach it, so rejected orders have none; with the quote venue
+        every client order is executed as if sent (rejected orders' executions included), and
+        ``fills`` keeps those of accepted orders."""
         return self._result._frame("executions") if "executions" in self.records else pd.DataFrame()
 
     def fix_messages(self, *, sender: str = "TRADEFLOW", target: str = "VENUE") -> list[str]:
