@@ -281,6 +281,14 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
         g, garch_next = garch_scale(z, block=block, alpha=cfg.garch_alpha, beta=cfg.garch_beta, h0=garch_state)
         scale = scale * g
         variance = variance * g**2
+    if cfg.return_dof > 0 and n_steps > 1:
+        # Student-t blocks: each block's variance times an inverse chi-square of mean 1
+        block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
+        n_blocks = -(-(n_steps - 1) // block)
+        w = (cfg.return_dof - 2.0) / rng.chisquare(cfg.return_dof, size=(z.shape[0], n_blocks))
+        mult = np.repeat(np.sqrt(w), block, axis=1)[:, : n_steps - 1]
+        scale = scale * mult
+        variance = variance * mult**2
     incr = (drift[:, None] - 0.5 * vol[:, None] ** 2 * variance) * dt_inst \
         + vol[:, None] * np.sqrt(dt_inst) * scale * z
     if cfg.jumps and cfg.jump_intensity > 0:
