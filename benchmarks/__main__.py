@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-k", dest="pattern", default="", help="only benchmarks whose name contains this")
     parser.add_argument("--repeats", type=int, default=None, help="warm repeats (default: 3 quick, 7 full)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--targets", action="store_true",
+                        help="run the performance targets (-k targets.) and print each one's ratio and if it is met")
     return parser
 
 
@@ -128,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.pattern in name:
                 print(f"{name}  ({REGISTRY[name][1]})")
         return 0
+    if args.targets and not args.pattern:
+        args.pattern = "targets."
     doc = run_suite(quick=args.quick, pattern=args.pattern, repeats=args.repeats)
+    from benchmarks.targets import evaluate, format_targets
+    doc["targets"] = evaluate(doc)
+    if doc["targets"]:
+        print(format_targets(doc["targets"]), file=sys.stderr)
     if not doc["benchmarks"]:
         print(f"no benchmark matches {args.pattern!r}", file=sys.stderr)
         return 2

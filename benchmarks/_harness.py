@@ -45,6 +45,9 @@ def _time(fn: Callable[[], Any]) -> float:
     return _time_call(fn)[0]
 
 
+_CPU: list[float] = []  # CPU seconds of the process during the last timed calls (see _time_call)
+
+
 def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     """Wall time of one call, garbage collected before and paused during it (as ``timeit`` does)."""
     gc.collect()
@@ -52,12 +55,38 @@ def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     gc.disable()
     try:
         t = time.perf_counter()
+        c = time.process_time()
         out = fn()
         elapsed = time.perf_counter() - t
+        _CPU.append(time.process_time() - c)
     finally:
         if was_enabled:
             gc.enable()
     return elapsed, out
+
+
+def _peak_rss_mb() -> float | None:
+    """The process's peak resident set so far (MB), or None where ``resource`` is missing."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _memory(fn: Callable[[], Any]) -> dict[str, Any]:
+    """One more (untimed) call under ``tracemalloc``: the peak of memory allocated through Python's and
+    numpy's allocators during the call (numba's own arrays too), and the process's peak RSS after it."""
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {"tracemalloc_peak_mb": peak / 2**20, "peak_rss_mb": _peak_rss_mb()}
 
 
 @dataclass
@@ -89,10 +118,15 @@ class Bench:
                 cold = None
         else:
             cold = _time(fn) if warm_up else None
+        _CPU.clear()
         warm = [_time(fn) for _ in range(max(repeats, 1))]
         med = statistics.median(warm)
         m = {"role": role, "label": label, "n": int(n), "cold_s": cold, "warm_median_s": med,
-             "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None}
+             "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None,
+             # the process's CPU time per warm call: on a shared, oversubscribed machine it is what the
+             # wall time would be with a core to itself (single-threaded work)
+             "warm_median_cpu_s": statistics.median(_CPU) if _CPU else None}
+        m.update(_memory(fn) if role == "target" else {"peak_rss_mb": _peak_rss_mb()})
         self.measurements.append(m)
         return m
 

@@ -13,8 +13,8 @@ import pandas as pd
 
 from benchmarks._harness import Bench, register
 from tradeflow.middle import nb as ek
-from tradeflow.middle.nb import tail_width_nb
 from tradeflow.middle.engine import ENGINE_ORDER_DT
+from tradeflow.middle.nb import tail_width_nb
 from tradeflow.middle.positions import post_trade
 from tradeflow.schema import BREACH_DT
 
@@ -109,14 +109,26 @@ def _orders(n: int, seed: int = 1) -> dict[str, np.ndarray]:
 def _kernel_pretrade(o: dict[str, np.ndarray]) -> int:
     n = o["ts"].shape[0]
     shape = (N_BOOKS, N_INST)
-    return ek.check_orders_nb(
-        o["ts"], o["client"], o["trader"], o["book"], o["inst"], o["side"], o["qty"], o["is_limit"], o["limit"],
-        o["ref"], np.ones(n), np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64),
-        500.0, 50_000, 5e6, np.full(N_INST, 60_000, np.int64), 150_000, 5e12, np.int64(1_000_000_000),
-        np.zeros(N_BOOKS, np.int8), np.zeros(1, np.int8), np.zeros(50), np.full((20, 50), -1, np.int64),
-        np.zeros(20, np.int64), np.full((50, N_INST, 2), -1, np.int64), np.zeros((50, N_INST, 2), np.int64),
-        np.zeros((50, N_INST, 2)), np.full(1, np.iinfo(np.int64).min, np.int64), np.full(n, -1, np.int64),
-        np.zeros(1, ENGINE_ORDER_DT), np.zeros(n, np.int8))
+    ctl = ek.Controls(collar_bps=500.0, max_order_qty=50_000, max_order_notional=5e6,
+                      max_position=np.full(N_INST, 60_000, np.int64), max_gross=150_000, credit_limit=5e12,
+                      dup_window_ns=1_000_000_000, book_state=np.zeros(N_BOOKS, np.int8), kill=np.zeros(1, np.int8),
+                      credit_used=np.zeros(50), thr_ring=np.full((20, 50), -1, np.int64),
+                      thr_head=np.zeros(20, np.int64), dup_ts=np.full((50, N_INST, 2), -1, np.int64),
+                      dup_qty=np.zeros((50, N_INST, 2), np.int64), dup_px=np.zeros((50, N_INST, 2)))
+    ob = ek.OrderBatch(ts=o["ts"], client=o["client"], trader=o["trader"], book=o["book"], inst=o["inst"],
+                       side=o["side"], qty=o["qty"], is_limit=o["is_limit"], limit_price=o["limit"],
+                       ref_price=o["ref"], fx=np.ones(n), row=np.full(n, -1, np.int64))
+    return ek.check_orders_nb(ob, ctl, _positions(shape), np.full(1, np.iinfo(np.int64).min, np.int64),
+                              np.zeros(1, ENGINE_ORDER_DT), np.zeros(n, np.int8))
+
+
+def _positions(shape: tuple[int, int]) -> ek.Positions:
+    return ek.Positions(pos=np.zeros(shape, np.int64), avg=np.zeros(shape), realized=np.zeros(shape),
+                        fees=np.zeros(shape), n_fills=np.zeros(shape, np.int64),
+                        working_buy=np.zeros(shape, np.int64), working_sell=np.zeros(shape, np.int64), fifo=False,
+                        lot_qty=np.zeros(0, np.int64), lot_px=np.zeros(0), lot_next=np.zeros(0, np.int64),
+                        lot_head=np.full(shape, -1, np.int64), lot_tail=np.full(shape, -1, np.int64),
+                        lot_top=np.zeros(1, np.int64))
 
 
 def _numpy_pretrade(o: dict[str, np.ndarray]) -> np.ndarray:
@@ -173,17 +185,17 @@ def _kernel_incremental_var(f, unit, n_books: int, with_var: bool = True) -> Non
     n = f["book"].shape[0]
     shape = (n_books, n_inst)
     m = tail_width_nb(n_scen, 0.99, 0.975)
-    ek.apply_fills_nb(f["ts"], f["book"], f["inst"], f["side"], f["qty"], f["price"], f["fee"],
-                      np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape), np.zeros(shape),
-                      np.zeros(shape, np.int64), False, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64),
-                      np.full(shape, -1, np.int64), np.full(shape, -1, np.int64), np.zeros(1, np.int64),
-                      np.ones(n_inst), unit, np.zeros((n_books, n_scen)), np.zeros(n_scen),
-                      np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1)), np.zeros((n_books + 1, m)), 0.99, 0.975,
-                      with_var, np.zeros(9), np.int8(0), np.zeros((n_books + 1, 4), np.int8),
-                      np.zeros(n_books, np.int8), np.zeros(1, dtype=BREACH_DT), 0,
-                      np.full(1, np.iinfo(np.int64).min, np.int64), np.empty(n, np.int8), np.empty(n), np.empty(n),
-                      np.full(n, -1, np.int64), np.zeros(1, ENGINE_ORDER_DT), np.zeros(shape, np.int64),
-                      np.zeros(shape, np.int64))
+    fb = ek.FillBatch(ts=f["ts"], book=f["book"], inst=f["inst"], side=f["side"], qty=f["qty"], price=f["price"],
+                      fee=f["fee"], row=np.full(n, -1, np.int64))
+    tails = ek.Tails(unit_pnl=unit, weight=np.ones(n_inst), spnl=np.zeros((n_books, n_scen)),
+                     desk_spnl=np.zeros(n_scen),
+                     tail_idx=np.tile(np.arange(m, dtype=np.int64), (n_books + 1, 1)),
+                     tail_loss=np.zeros((n_books + 1, m)), var_level=0.99, es_level=0.975)
+    limits = ek.Limits(lim=np.zeros(9), action=0, limit_state=np.zeros((n_books + 1, 4), np.int8),
+                       peak=np.zeros(n_books + 1), breaches=np.zeros(1, dtype=BREACH_DT), first_breach_id=0)
+    ek.apply_fills_nb(fb, _positions(shape), tails, limits, np.zeros(n_books, np.int8), with_var,
+                      np.full(1, np.iinfo(np.int64).min, np.int64), np.zeros(1, ENGINE_ORDER_DT),
+                      np.empty(n, np.int8), np.empty(n), np.empty(n))
 
 
 def _recompute_var(f, unit, n_books: int, n: int) -> None:

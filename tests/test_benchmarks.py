@@ -46,8 +46,10 @@ def test_cold_then_warm_repeats_and_ratios(registry):
     _register_counting(calls)
     res = _harness.run_benchmark("test.counting", quick=True, repeats=4)
     target, baseline = res["measurements"]
-    # the callable n is evaluated on the first (cold) call: one cold + four warm calls, not six
-    assert calls == {"target": 5, "baseline": 4}
+    # the callable n is evaluated on the first (cold) call: one cold + four warm calls, not six; then one
+    # untimed call of the target under tracemalloc for its memory figure
+    assert calls == {"target": 6, "baseline": 4}
+    assert target["tracemalloc_peak_mb"] >= 0 and baseline["peak_rss_mb"] > 0
     assert target["n"] == 10 and target["repeats"] == 4 and target["cold_s"] is not None
     assert baseline["cold_s"] is None and baseline["n"] == 5
     assert target["warm_min_s"] <= target["warm_median_s"]

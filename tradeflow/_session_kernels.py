@@ -8,11 +8,13 @@ checks see it. See :func:`tradeflow.session.run_session`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from tradeflow.front.nb import BOOK_OK, K_CANCEL, LIQ_TAKER, book_event_nb, book_reset_nb, book_snapshot_nb
-from tradeflow.middle.nb import EV_ARRIVAL, EV_CANCEL, EV_FILL, S_NEW, desk_loop_nb
+from tradeflow.middle.nb import EV_ARRIVAL, EV_CANCEL, EV_FILL, S_NEW, desk_begin_nb, desk_event_nb, desk_finish_nb
 from tradeflow.schema import KernelStatus
 
 SESSION_OK = int(KernelStatus.OK)
@@ -36,52 +38,106 @@ def _sort_new_executions_nb(x_ref, x_ts, x_qty, x_lvl, x_liq, lo, hi):
         x_ref[b + 1], x_ts[b + 1], x_qty[b + 1], x_lvl[b + 1], x_liq[b + 1] = r, t, q, lv, lq
 
 
+class SessionStreams(NamedTuple):
+    """The session's events, each stream sorted: the desk's own (``d_*``: arrivals, cancels and P&L
+    snapshots, the ``EV_*`` kinds of :mod:`tradeflow.middle.nb`), the venue's (``v_*``: background
+    events, ``v_row`` into the ``bg_*`` arrays, and client orders reaching the venue, ``v_row`` an
+    order row, ``v_client`` true) and the quote grid (``grid_fair[i, g]`` book ``i``'s fair level)."""
+
+    d_ts: np.ndarray
+    d_kind: np.ndarray
+    d_ref: np.ndarray
+    v_ts: np.ndarray
+    v_inst: np.ndarray
+    v_row: np.ndarray
+    v_client: np.ndarray
+    bg_kind: np.ndarray
+    bg_side: np.ndarray
+    bg_price: np.ndarray
+    bg_qty: np.ndarray
+    bg_u: np.ndarray
+    grid_ts: np.ndarray
+    grid_fair: np.ndarray
+
+
+class VenueParams(NamedTuple):
+    """How client orders meet the books: each order's book kind, level and reachability; each book's
+    price origin ``lo`` (ticks) and tick; fees (bps), each instrument's minor-unit scale and contract
+    multiplier (a fee is bps of qty x price x multiplier)."""
+
+    o_kind: np.ndarray
+    o_level: np.ndarray
+    o_reachable: np.ndarray
+    lo: np.ndarray
+    tick: np.ndarray
+    taker_bps: float
+    maker_bps: float
+    minor_scale: np.ndarray
+    multiplier: np.ndarray
+
+
+class BookSnapshots(NamedTuple):
+    """Per instrument x grid step (+1 column: the session's totals): best quotes, their sizes, the
+    cumulative volume and trades, and the impact state."""
+
+    bid: np.ndarray
+    ask: np.ndarray
+    bid_qty: np.ndarray
+    ask_qty: np.ndarray
+    cum_volume: np.ndarray
+    cum_trades: np.ndarray
+    impact: np.ndarray
+
+
+class ImpactState(NamedTuple):
+    """Each book's propagator (rows of equal width) and its running state."""
+
+    weight: np.ndarray
+    rate: np.ndarray
+    scale: np.ndarray
+    exp: np.ndarray
+    state: np.ndarray
+    cache: np.ndarray
+
+
 @njit(cache=True, nogil=True)
-def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
-                    bg_kind, bg_side, bg_price, bg_qty, bg_u, grid_ts, grid_fair,
-                    o_kind, o_level, o_reachable, lo, tick, taker_bps, maker_bps, minor_scale, multiplier,
-                    bs, o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos,
-                    client_slot, arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq,
-                    snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
-                    orders, execs, exec_row, desk_args,
-                    imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact):
+def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec_row, desk):
     """Run one session of the desk and its venue.
 
-    Streams (each sorted): the desk's own events ``d_*`` (arrivals, cancels and P&L
-    snapshots, the ``EV_*`` kinds of :mod:`tradeflow.middle.nb`), the venue's events
-    ``v_*`` (background events, ``v_row`` into the ``bg_*`` arrays, and client orders
-    reaching the venue, ``v_row`` an order row, ``v_client`` true) and the quote grid
-    ``grid_ts`` (the books' snapshots, ``grid_fair[i, g]`` the fair level of book ``i``).
     At one time: grid snapshots, then the desk's arrivals, the venue's events (background
-    first), the cancels (the book's, then the desk's) and the desk's snapshots.
-
-    A client order enters its book only if the desk accepted it and it is still new when
-    it arrives. ``desk_args`` are :func:`tradeflow.middle.nb.desk_loop_nb`'s arguments
-    after ``exec_row``, through ``breaches``. Executions are written to ``execs`` (and
-    ``exec_row``) as the books make them; ``snap_*`` have shape (n_instruments, n_grid + 1),
-    the last column the session's totals.
+    first), the cancels (the book's, then the desk's) and the desk's snapshots. A client order
+    enters its book only if the desk accepted it and it is still new when it arrives.
+    ``book`` is the books' shared arrays (the tuple :func:`tradeflow.front.nb.book_event_nb`
+    takes), ``bs`` each book's row of offsets; ``desk`` the desk loop's bundles
+    (:class:`tradeflow.middle.nb.Desk`), fed one event at a time through the functions
+    :func:`tradeflow.middle.nb.desk_loop_nb` runs. Executions are written to ``execs`` (and
+    ``exec_row``) as the books make them.
 
     Returns
     -------
-    (status, n_executions, n_fills, n_events, n_breaches)
+    (status, n_executions) ; the desk's counts are in ``desk.records.counts``
     """
+    d_ts, d_kind, d_ref = streams.d_ts, streams.d_kind, streams.d_ref
+    v_ts, v_inst, v_row, v_client = streams.v_ts, streams.v_inst, streams.v_row, streams.v_client
+    grid_ts, grid_fair = streams.grid_ts, streams.grid_fair
+    lo, tick, minor_scale, multiplier = venue.lo, venue.tick, venue.minor_scale, venue.multiplier
+    lvl_head, lvl_tail, lvl_qty = book[6], book[7], book[8]
+    arrival_mid = book[12]
+    x_ref, x_ts, x_qty, x_lvl, x_liq = book[13], book[14], book[15], book[16], book[17]
+    imp_state, imp_weight, imp_scale, imp_exp, imp_rate, imp_cache = (impact.state, impact.weight, impact.scale,
+                                                                       impact.exp, impact.rate, impact.cache)
     n_inst = bs.shape[0]
     n_grid = grid_ts.shape[0]
     n_d = d_ts.shape[0]
     n_v = v_ts.shape[0]
     cap = execs.shape[0]
-    ev_kind = np.zeros(1, np.int64)
-    ev_ref = np.zeros(1, np.int64)
-    none = np.zeros(0, np.int64)
-    nf, ne, nb, st = desk_loop_nb(none, none, orders, execs, exec_row, *desk_args, 0, 0, 0, True, False)
+    desk_begin_nb(desk)
     for i in range(n_inst):
         book_reset_nb(bs[i], lvl_head, lvl_tail, lvl_qty)
     nx = 0
     g = 0
     a = 0
     b = 0
-    book = (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
-            arrival_mid, x_ref, x_ts, x_qty, x_lvl, x_liq)
     while a < n_d or b < n_v:
         td = d_ts[a] if a < n_d else _INF
         tv = v_ts[b] if b < n_v else _INF
@@ -89,9 +145,9 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
         while g < n_grid and grid_ts[g] <= t:
             dt = grid_ts[g] - grid_ts[g - 1] if g > 0 else 0
             for i in range(n_inst):
-                snaps = (snap_bid[i], snap_ask[i], snap_bid_qty[i], snap_ask_qty[i], snap_cum_volume[i],
-                         snap_cum_trades[i], snap_impact[i])
-                book_snapshot_nb(bs[i], grid_fair[i, g], book, g, snaps, dt, imp_state[i], imp_rate[i], imp_cache[i])
+                sn = (snaps.bid[i], snaps.ask[i], snaps.bid_qty[i], snaps.ask_qty[i], snaps.cum_volume[i],
+                      snaps.cum_trades[i], snaps.impact[i])
+                book_snapshot_nb(bs[i], grid_fair[i, g], book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i])
             g += 1
         if td < tv or (td == tv and d_kind[a] == EV_ARRIVAL):
             k = d_ref[a]
@@ -100,12 +156,8 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
                 i = orders[k]["instrument"]
                 st, nx = book_event_nb(bs[i], td, K_CANCEL, 0, 0, 0, k, 0.0, book, nx,
                                        (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
-            ev_kind[0] = d_kind[a]
-            ev_ref[0] = k
-            nf, ne, nb, st = desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, *desk_args, nf, ne, nb, False,
-                                          False)
-            if st != 0:
-                return SESSION_LOT_POOL_FULL, nx, nf, ne, nb
+            if desk_event_nb(desk, orders, execs, exec_row, d_kind[a], k) != 0:
+                return SESSION_LOT_POOL_FULL, nx
             a += 1
             continue
         # the venue
@@ -113,25 +165,26 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
         nx0 = nx
         if v_client[b]:
             i = orders[r]["instrument"]
-            if o_reachable[r] and orders[r]["status"] == S_NEW:
-                st, nx = book_event_nb(bs[i], tv, o_kind[r], orders[r]["side"], o_level[r],
+            if venue.o_reachable[r] and orders[r]["status"] == S_NEW:
+                st, nx = book_event_nb(bs[i], tv, venue.o_kind[r], orders[r]["side"], venue.o_level[r],
                                        max(orders[r]["qty"], 1), r, 0.0, book, nx,
                                        (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
             else:
                 st = BOOK_OK
         else:
             i = v_inst[b]
-            st, nx = book_event_nb(bs[i], tv, bg_kind[r], bg_side[r], bg_price[r], bg_qty[r], -1, bg_u[r], book, nx,
+            st, nx = book_event_nb(bs[i], tv, streams.bg_kind[r], streams.bg_side[r], streams.bg_price[r],
+                                   streams.bg_qty[r], -1, streams.bg_u[r], book, nx,
                                    (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
         b += 1
         if st != BOOK_OK or nx > cap:
-            return SESSION_EXEC_OVERFLOW, nx, nf, ne, nb
+            return SESSION_EXEC_OVERFLOW, nx
         if nx - nx0 > 1:
             _sort_new_executions_nb(x_ref, x_ts, x_qty, x_lvl, x_liq, nx0, nx)
         for x in range(nx0, nx):
             k = x_ref[x]
             price = (x_lvl[x] + lo[i]) * tick[i]
-            bps = taker_bps if x_liq[x] == LIQ_TAKER else maker_bps
+            bps = venue.taker_bps if x_liq[x] == LIQ_TAKER else venue.maker_bps
             execs[x]["order_id"] = orders[k]["order_id"]
             execs[x]["ts"] = x_ts[x]
             execs[x]["qty"] = x_qty[x]
@@ -141,19 +194,15 @@ def session_loop_nb(d_ts, d_kind, d_ref, v_ts, v_inst, v_row, v_client,
             am = arrival_mid[k]
             execs[x]["arrival_mid"] = (am / 2.0 + lo[i]) * tick[i] if am >= 0 else np.nan
             exec_row[x] = k
-            ev_kind[0] = EV_FILL
-            ev_ref[0] = x
-            nf, ne, nb, st = desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, *desk_args, nf, ne, nb, False,
-                                          False)
-            if st != 0:
-                return SESSION_LOT_POOL_FULL, nx, nf, ne, nb
+            if desk_event_nb(desk, orders, execs, exec_row, EV_FILL, x) != 0:
+                return SESSION_LOT_POOL_FULL, nx
     while g <= n_grid:  # the rest of the grid, then the session's totals (nothing pulled)
         dt = grid_ts[g] - grid_ts[g - 1] if 0 < g < n_grid else 0
         for i in range(n_inst):
             f = grid_fair[i, g] if g < n_grid else np.nan
-            snaps = (snap_bid[i], snap_ask[i], snap_bid_qty[i], snap_ask_qty[i], snap_cum_volume[i],
-                     snap_cum_trades[i], snap_impact[i])
-            book_snapshot_nb(bs[i], f, book, g, snaps, dt, imp_state[i], imp_rate[i], imp_cache[i])
+            sn = (snaps.bid[i], snaps.ask[i], snaps.bid_qty[i], snaps.ask_qty[i], snaps.cum_volume[i],
+                  snaps.cum_trades[i], snaps.impact[i])
+            book_snapshot_nb(bs[i], f, book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i])
         g += 1
-    nf, ne, nb, st = desk_loop_nb(none, none, orders, execs, exec_row, *desk_args, nf, ne, nb, False, True)
-    return SESSION_OK, nx, nf, ne, nb
+    desk_finish_nb(desk, orders)
+    return SESSION_OK, nx

@@ -23,6 +23,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+# numba's cache keyed by every kernel source, installed before any kernel module compiles: each one
+# imports this data model first (``import tradeflow`` itself stays free of numba; see tradeflow/__init__.py)
+import tradeflow.core.numba_cache  # noqa: F401
 from tradeflow.core.time import NS_PER_DAY, NS_PER_SECOND  # re-exported: the clock's units
 
 __all__ = [
@@ -775,7 +778,7 @@ TABLES: dict[str, Table] = _register(
           {"side": Side, "liquidity": Liquidity}),
     Table("parents", ALGO_PARENT_DT, "front", "algo parent orders (TWAP/VWAP) worked by child orders",
           {"side": Side, "algo": AlgoKind, "order_type": OrderType, "status": OrderStatus}, optional=True),
-    Table("executions", EXECUTION_DT, "front", "what the venue did with every order as if sent",
+    Table("executions", EXECUTION_DT, "front", "what the venue executed (book venue: orders let out only)",
           {"liquidity": Liquidity}, optional=True),
     Table("quotes", QUOTE_DT, "front", "top of each instrument's venue book on the quote grid", optional=True),
     # middle office: positions, P&L, risk and limits

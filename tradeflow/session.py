@@ -116,6 +116,17 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             imp_scale[i] = p.scale
             imp_exp[i] = p.exponent
 
+    # one copy of the background events: the per-book arrays go once they are concatenated
+    if isinstance(setup.background, list):
+        setup.background.clear()
+    bg_kind, bg_side = bg["kind"].astype(np.int8, copy=False), bg["side"].astype(np.int8, copy=False)
+    bg_price, bg_qty = bg["price"].astype(np.int64, copy=False), bg["qty"].astype(np.int64, copy=False)
+    bg_u = bg["u"].astype(np.float64, copy=False)
+    del bg
+    grid_ts = market.times.astype(np.int64)
+    venue = _k.VenueParams(o_kind=setup.kind, o_level=setup.level, o_reachable=setup.reachable, lo=setup.lo,
+                           tick=setup.tick, taker_bps=float(setup.taker_fee_bps), maker_bps=float(setup.maker_fee_bps),
+                           minor_scale=setup.minor_scale, multiplier=setup.multiplier)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
     while True:
@@ -126,22 +137,21 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         execs = np.zeros(cap, EXECUTION_DT)
         exec_row = np.zeros(cap, np.int64)
         x = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.int8)]
-        snaps = [np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)]
-        snap_impact = np.zeros((n_inst, n_grid + 1))
-        status, nx, nf, ne, nbr = _k.session_loop_nb(
-            d_ts[d_order], d_kind[d_order], d_ref[d_order], v_ts, v_inst, v_row, v_client,
-            bg["kind"].astype(np.int8), bg["side"].astype(np.int8), bg["price"].astype(np.int64),
-            bg["qty"].astype(np.int64), bg["u"].astype(np.float64), market.times.astype(np.int64), grid_fair,
-            setup.kind, setup.level, setup.reachable, setup.lo, setup.tick, float(setup.taker_fee_bps),
-            float(setup.maker_fee_bps), setup.minor_scale, setup.multiplier,
-            bs, np.empty(total_slots, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int8),
-            np.full(total_slots, -1, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int64),
-            np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
-            np.empty(int(setup.live_capacity.sum()), np.int64), np.full(total_slots, -1, np.int64),
-            np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x, *snaps,
-            run.orders, execs, exec_row, run.kernel_args,
-            imp_weight, imp_rate, imp_scale, imp_exp, np.zeros((n_inst, width)), np.full((n_inst, width + 1), -1.0),
-            snap_impact)
+        streams = _k.SessionStreams(
+            d_ts=d_ts[d_order], d_kind=d_kind[d_order], d_ref=d_ref[d_order], v_ts=v_ts, v_inst=v_inst, v_row=v_row,
+            v_client=v_client, bg_kind=bg_kind, bg_side=bg_side, bg_price=bg_price, bg_qty=bg_qty, bg_u=bg_u,
+            grid_ts=grid_ts, grid_fair=grid_fair)
+        book = (np.empty(total_slots, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int8),
+                np.full(total_slots, -1, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int64),
+                np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
+                np.empty(int(setup.live_capacity.sum()), np.int64), np.full(total_slots, -1, np.int64),
+                np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x)
+        snaps = _k.BookSnapshots(*[np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)],
+                                 impact=np.zeros((n_inst, n_grid + 1)))
+        impact = _k.ImpactState(weight=imp_weight, rate=imp_rate, scale=imp_scale, exp=imp_exp,
+                                state=np.zeros((n_inst, width)), cache=np.full((n_inst, width + 1), -1.0))
+        status, nx = _k.session_loop_nb(streams, venue, bs, book, snaps, impact, run.orders, execs, exec_row,
+                                        run.desk)
         if status == _k.SESSION_OK:
             break
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
@@ -152,10 +162,10 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         for f in state.__dataclass_fields__:
             setattr(state, f, getattr(restored, f))
         cap *= 2
-    desk = run.outcome(state, market, nf, ne, nbr, 0)
+    desk = run.outcome(state, market, 0)
     execs = execs[:nx]
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
-    bid, ask, bid_qty, ask_qty, cum_volume, cum_trades = snaps
+    bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, snap_impact = snaps
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
     impact = snap_impact[:, :-1] * setup.tick[:, None]

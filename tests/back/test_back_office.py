@@ -82,10 +82,8 @@ def test_recon_finds_a_missing_booking(small_run):
     led = small_run.records["ledger"]
     victim = led["txn_id"][len(led) // 2]
     breaks = _recon(small_run, ledger=led[led["txn_id"] != victim])
-    kinds = set(breaks["kind"].tolist())
-    assert BreakKind.MISSING_BOOKING in kinds
-    assert breaks["fill_id"][breaks["kind"] == BreakKind.MISSING_BOOKING].tolist() == [victim]
-    assert BreakKind.POSITION_MISMATCH in kinds and BreakKind.PNL_MISMATCH in kinds
+    # one break, at its root cause: the position and P&L differences are the missing transaction's
+    assert breaks["kind"].tolist() == [BreakKind.MISSING_BOOKING] and breaks["fill_id"].tolist() == [victim]
 
 
 def test_recon_finds_a_duplicate_booking(small_run):
@@ -93,7 +91,7 @@ def test_recon_finds_a_duplicate_booking(small_run):
     dup = led[led["txn_id"] == 7].copy()
     dup["txn_id"] = led["txn_id"].max() + 1
     breaks = _recon(small_run, ledger=np.concatenate([led, dup]))
-    assert breaks["fill_id"][breaks["kind"] == BreakKind.DUPLICATE_BOOKING].tolist() == [7]
+    assert breaks["kind"].tolist() == [BreakKind.DUPLICATE_BOOKING] and breaks["fill_id"].tolist() == [7]
 
 
 def test_recon_finds_an_unbalanced_transaction_and_a_price_keyed_wrong(small_run):
@@ -101,9 +99,9 @@ def test_recon_finds_an_unbalanced_transaction_and_a_price_keyed_wrong(small_run
     rows = np.flatnonzero((led["txn_id"] == 3) & (led["account_kind"] == AccountKind.CASH))
     led["amount"][rows[0]] += 1  # one cent off on the book's side only
     breaks = _recon(small_run, ledger=led)
-    assert BreakKind.UNBALANCED_TXN in breaks["kind"].tolist()
-    pnl = breaks[breaks["kind"] == BreakKind.PNL_MISMATCH]
-    assert len(pnl) == 1 and pnl["difference"][0] == pytest.approx(-0.01, abs=1e-6)
+    # one break at the root cause (the cent it leaves in the P&L is that transaction's)
+    assert breaks["kind"].tolist() == [BreakKind.UNBALANCED_TXN]
+    assert breaks["fill_id"].tolist() == [led["fill_id"][rows[0]]]
 
 
 def test_recon_finds_position_and_settlement_breaks(small_run):
@@ -116,6 +114,18 @@ def test_recon_finds_position_and_settlement_breaks(small_run):
     st = small_run.records["settlements"]
     breaks = _recon(small_run, settlements=st[1:])
     assert breaks["fill_id"][breaks["kind"] == BreakKind.MISSING_SETTLEMENT].tolist() == [st["fill_id"][0]]
+
+
+def test_a_balanced_posting_of_the_wrong_quantity_is_one_break_naming_the_fill(small_run):
+    led = small_run.records["ledger"].copy()
+    txn = led["txn_id"] == 5
+    sec = txn & np.isin(led["account_kind"], [AccountKind.SECURITIES, AccountKind.CPTY_SECURITIES])
+    assert sec.sum() == 2
+    led["amount"][sec] += np.sign(led["amount"][sec]) * 3  # both legs: the transaction still balances
+    breaks = _recon(small_run, ledger=led)
+    assert breaks["kind"].tolist() == [BreakKind.QTY_MISMATCH]
+    assert breaks["fill_id"].tolist() == [led["fill_id"][txn][0]]
+    assert abs(breaks["difference"][0]) == 3
 
 
 def test_unknown_booking_is_flagged(small_run):

@@ -28,12 +28,14 @@ def _reference_settle(obl, as_of, rate, weights, partial_ok, share, unmatched, b
         q = c = pen = 0
         reason = FailReason.NONE
         cum = np.cumsum(weights)
-        cause = FailReason(1 + sum(u[k, 1] >= x for x in cum[:-1]))
+        # a receipt's cause is any; a delivery's (or cash only) any but lack of securities, renormalised
+        v = u[k, 1] if open_q > 0 else cum[0] + u[k, 1] * (1.0 - cum[0])
+        cause = FailReason(1 + sum(v >= x for x in cum[:-1]))
         if o["settle_date"] > as_of:
             status = SettlementStatus.PENDING
         elif unmatched[k]:
             status, reason = SettlementStatus.FAILED, FailReason.LATE_MATCHING
-        elif u[k, 0] < rate[k] and (open_q > 0 or cause != FailReason.LACK_OF_SECURITIES):
+        elif u[k, 0] < rate[k] and (open_q > 0 or cum[0] < 1.0):
             reason, status = cause, SettlementStatus.FAILED
             if reason == FailReason.LACK_OF_SECURITIES and partial_ok and u[k, 2] < share and abs(open_q) >= 2:
                 q = 1 + int(np.floor(u[k, 3] * (abs(open_q) - 1)))  # the counterparty delivers part

@@ -12,6 +12,7 @@ import numpy as np
 
 from tradeflow.back import _kernels
 from tradeflow.back.confirmations import unmatched_on
+from tradeflow.back.ledger import book_fills
 from tradeflow.back.settlement import to_minor
 from tradeflow.schema import BREAK_DT, CONFIRMATION_DT, NS_PER_DAY, AccountKind, BreakKind, ConfirmationStatus, TxnType
 
@@ -123,13 +124,16 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
       ``PRICE_MISMATCH``, ``FEE_MISMATCH``, ``FX_RATE_MISMATCH``), before the cut-off
       (``LATE_BOOKING``);
     * each booking (or, without bookings, each fill) has exactly one trade-date ledger
-      transaction (``MISSING_BOOKING`` / ``DUPLICATE_BOOKING`` / ``UNKNOWN_BOOKING``);
+      transaction (``MISSING_BOOKING`` / ``DUPLICATE_BOOKING`` / ``UNKNOWN_BOOKING``) whose
+      book-side postings are those of booking it (else one ``QTY_MISMATCH``, or
+      ``PRICE_MISMATCH`` when only the cash differs, naming the fill);
     * each transaction sums to zero per asset (``UNBALANCED_TXN``);
     * each fill has exactly one settlement instruction (``MISSING_SETTLEMENT``);
     * front-office positions equal the ledger's securities balances (``POSITION_MISMATCH``)
       and front-office P&L per book and currency the ledger's cash plus securities at the
       closing marks, penalties aside (``PNL_MISMATCH``), after the trade-level breaks above
-      are taken out (they explain their own differences);
+      are taken out (they explain their own differences: a missing, duplicated or mis-posted
+      ledger transaction is one break, at its root cause, not also a position or P&L break);
     * with ``confirmations``: confirmations still unmatched (``CONFIRMATION_UNMATCHED``);
     * with ``statements``: a statement line whose closing is not opening + movements is a
       ``STATEMENT_ERROR``; otherwise a closing that differs from the ledger's location
@@ -184,18 +188,25 @@ def reconcile(fills: np.ndarray, positions: np.ndarray, ledger: np.ndarray, sett
         out += tb
     reference = fills if bookings is None else bookings
 
-    out += _ledger_booking_breaks(reference, ledger)
-    out += _unbalanced_breaks(ledger)
+    lb = _ledger_booking_breaks(reference, ledger)
+    ub = _unbalanced_breaks(ledger)
+    pb, d_pos, d_cash = _posting_breaks(reference, ledger, lb + ub, n_books=n_books, instrument_ccy=instrument_ccy,
+                                        minor_scale_inst=minor_scale_inst, multiplier=multiplier, n_inst=n_inst,
+                                        n_ccy=n_ccy)
+    out += lb + pb + ub
     out += _settlement_breaks(fills, settlements)
 
-    # what the trade-level breaks explain: the broken records' own contributions
-    explained_pos = np.zeros((n_books, n_inst), np.int64)
-    explained_pnl = np.zeros((n_books, n_ccy))
+    # what the trade-level breaks explain: the broken records' own contributions, and the ledger's
+    # differences from the bookings (missing, duplicated or mis-posted transactions)
+    explained_pos = d_pos.copy()
+    explained_pnl = d_cash / minor_scale_ccy[None, :]
+    np.add.at(explained_pnl, (np.repeat(np.arange(n_books), n_inst), np.tile(instrument_ccy, n_books)),
+              (d_pos * (marks * multiplier)[None, :]).ravel())
     if involved.size:
         args = (n_books, n_inst, n_ccy, instrument_ccy, minor_scale_ccy, marks, multiplier)
         bp, bpnl = _contributions(bookings[np.isin(bookings["fill_id"], involved)], *args)
         fp, fpnl = _contributions(fills[np.isin(fill_ids, involved)], *args)
-        explained_pos, explained_pnl = bp - fp, bpnl - fpnl
+        explained_pos, explained_pnl = explained_pos + bp - fp, explained_pnl + bpnl - fpnl
 
     bo_pos = np.zeros((n_books, n_inst), np.int64)
     bo_cash = np.zeros((n_books, n_ccy), np.int64)
@@ -265,6 +276,77 @@ def _ledger_booking_breaks(reference: np.ndarray, ledger: np.ndarray) -> list[np
                                instrument=r["instrument"], counterparty=r["counterparty"],
                                front_value=ref_count[mask].astype(float), back_value=txn_count[mask].astype(float)))
     return out
+
+
+def _trade_postings(ledger: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The book-side trade postings (securities, cash) as rows ``(fill_id, is_cash, book, asset)`` and amounts."""
+    sec = (ledger["account_kind"] == AccountKind.SECURITIES) & ~ledger["asset_is_cash"].astype(bool)
+    cash = (ledger["account_kind"] == AccountKind.CASH) & ledger["asset_is_cash"].astype(bool)
+    m = (ledger["txn_type"] == TxnType.TRADE) & (sec | cash)
+    p = ledger[m]
+    keys = np.stack([p["fill_id"].astype(np.int64), cash[m].astype(np.int64), p["owner"].astype(np.int64),
+                     p["asset"].astype(np.int64)], axis=1)
+    return keys, p["amount"].astype(np.int64)
+
+
+def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: list[np.ndarray], *,
+                    n_books: int, instrument_ccy: np.ndarray, minor_scale_inst: np.ndarray, multiplier: np.ndarray,
+                    n_inst: int, n_ccy: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The ledger's trade postings against what booking the reference records posts, fill by fill.
+
+    Every difference is explained at its root cause: a fill whose ledger transaction is
+    missing, duplicated, unknown or unbalanced already has its break (``ledger_breaks``); a fill booked
+    once whose book-side postings differ (a balanced posting of the wrong quantity, or cash)
+    is one ``QTY_MISMATCH`` (securities differ) or ``PRICE_MISMATCH`` (cash only) naming it.
+    Returns those breaks and the differences they explain: securities (book x instrument)
+    and cash in minor units (book x currency), ledger less reference.
+    """
+    expected = book_fills(reference, instrument_ccy, minor_scale_inst, multiplier=multiplier)
+    k_act, a_act = _trade_postings(ledger)
+    k_exp, a_exp = _trade_postings(expected)
+    keys = np.concatenate([k_act, k_exp])
+    diff_pos = np.zeros((n_books, n_inst), np.int64)
+    diff_cash = np.zeros((n_books, n_ccy), np.int64)
+    if keys.shape[0] == 0:
+        return [], diff_pos, diff_cash
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    d = np.zeros(uniq.shape[0], np.int64)
+    np.add.at(d, inv.ravel(), np.r_[a_act, -a_exp])
+    nz = d != 0
+    k, d = uniq[nz], d[nz]
+    ok = (k[:, 2] >= 0) & (k[:, 2] < n_books) & (k[:, 3] >= 0)
+    sec, cash = ok & (k[:, 1] == 0) & (k[:, 3] < n_inst), ok & (k[:, 1] == 1) & (k[:, 3] < n_ccy)
+    np.add.at(diff_pos, (k[sec, 2], k[sec, 3]), d[sec])
+    np.add.at(diff_cash, (k[cash, 2], k[cash, 3]), d[cash])
+    # one break per fill booked the right number of times whose postings still differ
+    named = np.concatenate([b["fill_id"] for b in ledger_breaks]) if ledger_breaks else np.zeros(0, np.int64)
+    fids = np.unique(k[:, 0])
+    fids = fids[np.isin(fids, reference["fill_id"]) & ~np.isin(fids, named)]
+    if fids.size == 0:
+        return [], diff_pos, diff_cash
+    order = np.argsort(reference["fill_id"], kind="stable")
+    r = reference[order[np.searchsorted(reference["fill_id"][order], fids)]]
+    qty_diff = np.zeros(fids.shape[0], np.int64)
+    at = np.searchsorted(fids, k[:, 0])
+    hit = (at < fids.shape[0]) & (fids[np.minimum(at, fids.shape[0] - 1)] == k[:, 0]) & (k[:, 1] == 0)
+    np.add.at(qty_diff, at[hit], np.abs(d[hit]))
+    out = []
+    for kind, m in ((BreakKind.QTY_MISMATCH, qty_diff != 0), (BreakKind.PRICE_MISMATCH, qty_diff == 0)):
+        if np.any(m):
+            s = r["side"][m].astype(np.int64)
+            ledger_qty = s * r["qty"][m] + np.array([
+                _diff_for(k, d, f, int(b), int(i)) for f, b, i in zip(fids[m], r["book"][m], r["instrument"][m],
+                                                                      strict=True)], np.int64)
+            out.append(_breaks(kind, int(m.sum()), fill_id=fids[m], book=r["book"][m], instrument=r["instrument"][m],
+                               counterparty=r["counterparty"][m], front_value=(s * r["qty"][m]).astype(float),
+                               back_value=ledger_qty.astype(float)))
+    return out, diff_pos, diff_cash
+
+
+def _diff_for(keys: np.ndarray, diffs: np.ndarray, fill_id: int, book: int, instrument: int) -> int:
+    """The ledger-less-reference securities difference of one fill on its book's account."""
+    m = (keys[:, 0] == fill_id) & (keys[:, 1] == 0) & (keys[:, 2] == book) & (keys[:, 3] == instrument)
+    return int(diffs[m].sum())
 
 
 def _unbalanced_breaks(ledger: np.ndarray) -> list[np.ndarray]:
@@ -406,7 +488,8 @@ _SECTION_ORDER = (
     (BreakKind.MISSING_BOOKING, BreakKind.DUPLICATE_BOOKING, BreakKind.UNKNOWN_BOOKING, BreakKind.WRONG_BOOK,
      BreakKind.QTY_MISMATCH, BreakKind.PRICE_MISMATCH, BreakKind.FEE_MISMATCH, BreakKind.FX_RATE_MISMATCH,
      BreakKind.LATE_BOOKING),
-    (BreakKind.UNKNOWN_BOOKING, BreakKind.MISSING_BOOKING, BreakKind.DUPLICATE_BOOKING),
+    (BreakKind.UNKNOWN_BOOKING, BreakKind.MISSING_BOOKING, BreakKind.DUPLICATE_BOOKING, BreakKind.QTY_MISMATCH,
+     BreakKind.PRICE_MISMATCH),
     (BreakKind.UNBALANCED_TXN,),
     (BreakKind.MISSING_SETTLEMENT,),
 )
@@ -487,8 +570,16 @@ class Reconciler:
                              f"Got {np.shape(fill_fx_rate)} for {fills.shape[0]} fills.")
         trade, involved = _trade_breaks(fills, bookings, np.asarray(fill_fx_rate, np.float64), self.cutoff_ns,
                                         self.minor_scale_inst)
-        new = (trade, _ledger_booking_breaks(bookings, ledger), _unbalanced_breaks(ledger),
-               _settlement_breaks(fills, settlements))
+        lb = _ledger_booking_breaks(bookings, ledger)
+        ub = _unbalanced_breaks(ledger)
+        n_books = self.bo_pos.shape[0]
+        pb, d_pos, d_cash = _posting_breaks(bookings, ledger, lb + ub, n_books=n_books,
+                                            instrument_ccy=self.instrument_ccy,
+                                            minor_scale_inst=self.minor_scale_inst, multiplier=self.multiplier,
+                                            n_inst=self.bo_pos.shape[1], n_ccy=self.bo_cash.shape[1])
+        self.explained_pos += d_pos
+        self.explained_cash += d_cash
+        new = (trade, lb + pb, ub, _settlement_breaks(fills, settlements))
         for i, (order, parts) in enumerate(zip(_SECTION_ORDER, new, strict=True)):
             if parts:  # carried first then today's, in reconcile's order of kinds: fills stay in trade order
                 merged = np.concatenate([self.sections[i], *parts])

@@ -94,7 +94,10 @@ class SettlementConfig:
         Probability that a due instruction fails on an attempt, per settlement currency,
         calibrated to published settlement efficiency: about 2% of US (DTCC CNS)
         instructions and 5-6% of EU equity settlement value fail (ESMA). Currencies not
-        listed use ``default_fail_rate``.
+        listed use ``default_fail_rate``. Measured at the intended settlement date over
+        receipts and the book's deliveries alike, the share of instructions that fail (in
+        whole or in part) is this rate; the book's own custody shortfalls (limited
+        ``borrow_availability``) and unresolved confirmations fail on top of it.
     default_fail_rate : float, default=0.02
     counterparty_fail_rates : dict of int to float
         Overrides of the fail rate for named counterparty ids (any currency).
@@ -104,7 +107,8 @@ class SettlementConfig:
         ``late_matching``). A drawn lack of securities is the *counterparty's* (it fails to
         deliver to the book); the book's own deliveries fail for lack of securities only when
         its custody holding plus ``borrow_availability`` does not cover them (receipts settle
-        first each day), so on the book's deliveries only ``on_hold`` / ``late_matching`` are drawn.
+        first each day), so a fail drawn on the book's delivery takes ``on_hold`` or
+        ``late_matching`` (their weights renormalised): every drawn fail fails.
     partial_settlement : bool, default=True
         A fail for lack of securities may deliver what is available (partial settlement).
     partial_share : float, default=0.5

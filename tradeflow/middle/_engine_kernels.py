@@ -7,14 +7,13 @@ the validation a stream from outside needs: every bad record gets a reason code,
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from tradeflow.middle._kernels import (
-    K_VAR,
-    P_BOOK_VAR,
     P_DESK_VAR,
-    P_WARN,
     R_INVALID_PRICE,
     R_INVALID_QTY,
     R_NONE,
@@ -30,35 +29,69 @@ from tradeflow.middle._kernels import (
     S_NEW,
     S_PARTIALLY_FILLED,
     S_REJECTED,
-    apply_fill_any_nb,
-    check_limit_nb,
-    pretrade_accept_nb,
-    pretrade_controls_nb,
+    fill_post_trade_nb,
+    fill_risk_nb,
+    order_accept_nb,
+    order_controls_nb,
+    order_release_nb,
 )
-from tradeflow.middle._risk_kernels import add2_tail_nb, tail_len_nb, tail_size_nb, tail_var_es_nb, unit_row_nb
+from tradeflow.middle._risk_kernels import unit_row_nb
+
+
+class OrderBatch(NamedTuple):
+    """A validated batch of orders for :func:`check_orders_nb` (one array per field, same length);
+    ``row`` is each order's row in the engine's order table, -1 when it is not tracked."""
+
+    ts: np.ndarray
+    client: np.ndarray
+    trader: np.ndarray
+    book: np.ndarray
+    inst: np.ndarray
+    side: np.ndarray
+    qty: np.ndarray
+    is_limit: np.ndarray
+    limit_price: np.ndarray
+    ref_price: np.ndarray
+    fx: np.ndarray
+    row: np.ndarray
+
+
+class FillBatch(NamedTuple):
+    """A batch of fills for :func:`apply_fills_nb` (one array per field, same length); ``row`` is the
+    filled order's row in the engine's order table, -1 for an external fill, -2 for an unknown id."""
+
+    ts: np.ndarray
+    book: np.ndarray
+    inst: np.ndarray
+    side: np.ndarray
+    qty: np.ndarray
+    price: np.ndarray
+    fee: np.ndarray
+    row: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def check_orders_nb(ts, client, trader, book, inst, side, qty, is_limit, limit_price, ref_price, order_fx, pos,
-                    working_buy, working_sell, collar_bps, max_order_qty, max_order_notional, max_position, max_gross,
-                    credit_limit, dup_window_ns, book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty,
-                    dup_px, last_ts, row, otab, out_reason):
-    """Pre-trade controls over a batch of orders; accepted orders count against the session state.
+def check_orders_nb(ob, ctl, ps, last_ts, otab, out_reason):
+    """Pre-trade controls over a batch of orders ``ob`` (:class:`OrderBatch`); accepted orders count
+    against the session state (``ctl``, :class:`~tradeflow.middle.nb.Controls`; ``ps``,
+    :class:`~tradeflow.middle.nb.Positions`), through the functions the desk loop calls.
 
     ``last_ts[0]`` is the time of the last order seen; an order before it is TS_BACKWARDS.
     ``out_reason`` may come preset (non-zero: the wrapper already refused the record, e.g. a
-    reused order id). An order with ``row[j] >= 0`` is tracked in the order table ``otab``: once
-    accepted it works (its quantity counts in ``working_buy/sell`` as in the desk loop) until
+    reused order id). An order with ``ob.row[j] >= 0`` is tracked in the order table ``otab``: once
+    accepted it works (its quantity counts in the working quantities as in the desk loop) until
     fills, a cancel or expiry release it. Returns the number accepted.
     """
-    n_books, n_inst = pos.shape
+    n_books, n_inst = ps.pos.shape
     n_ok = 0
-    for j in range(ts.shape[0]):
-        b = book[j]
-        i = inst[j]
-        c = client[j]
-        t = trader[j]
-        if ts[j] < last_ts[0]:
+    for j in range(ob.ts.shape[0]):
+        b = ob.book[j]
+        i = ob.inst[j]
+        c = ob.client[j]
+        t = ob.trader[j]
+        ts = ob.ts[j]
+        side = ob.side[j]
+        if ts < last_ts[0]:
             r = R_TS_BACKWARDS
         elif out_reason[j] != R_NONE:
             r = out_reason[j]
@@ -66,50 +99,43 @@ def check_orders_nb(ts, client, trader, book, inst, side, qty, is_limit, limit_p
             r = R_UNKNOWN_INSTRUMENT
         elif b < 0 or b >= n_books:
             r = R_UNKNOWN_BOOK
-        elif c < 0 or c >= credit_used.shape[0]:
+        elif c < 0 or c >= ctl.credit_used.shape[0]:
             r = R_UNKNOWN_CLIENT
-        elif t < 0 or t >= thr_head.shape[0]:
+        elif t < 0 or t >= ctl.thr_head.shape[0]:
             r = R_UNKNOWN_TRADER
-        elif side[j] != 1 and side[j] != -1:
+        elif side != 1 and side != -1:
             r = R_INVALID_QTY
         else:
-            r = pretrade_controls_nb(ts[j], c, t, b, i, side[j], qty[j], is_limit[j], limit_price[j], ref_price[j],
-                                     order_fx[j], pos[b, i], working_buy[b, i], working_sell[b, i], collar_bps,
-                                     max_order_qty, max_order_notional, max_position[i], max_gross, credit_limit,
-                                     dup_window_ns, book_state, kill, credit_used, thr_ring, thr_head, dup_ts,
-                                     dup_qty, dup_px)
+            r = order_controls_nb(ctl, ps, ts, c, t, b, i, side, ob.qty[j], ob.is_limit[j], ob.limit_price[j],
+                                  ob.ref_price[j], ob.fx[j])
         out_reason[j] = r
-        k = row[j]
+        k = ob.row[j]
         if k >= 0:
             otab[k]["status"] = S_REJECTED if r != R_NONE else S_NEW
         if r == R_TS_BACKWARDS:
             continue
-        last_ts[0] = ts[j]
+        last_ts[0] = ts
         if r == R_NONE:
-            pretrade_accept_nb(ts[j], c, t, i, side[j], qty[j], is_limit[j], limit_price[j], ref_price[j],
-                               order_fx[j], credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px)
+            order_accept_nb(ctl, ps, ts, c, t, b, i, side, ob.qty[j], ob.is_limit[j], ob.limit_price[j],
+                            ob.ref_price[j], ob.fx[j], k >= 0)
             n_ok += 1
             if k >= 0:  # a tracked order works until fills, a cancel or expiry release it
                 otab[k]["book"] = b
                 otab[k]["instrument"] = i
-                otab[k]["side"] = side[j]
-                otab[k]["qty"] = qty[j]
+                otab[k]["side"] = side
+                otab[k]["qty"] = ob.qty[j]
                 otab[k]["filled_qty"] = 0
-                otab[k]["price"] = limit_price[j] if is_limit[j] else ref_price[j]
-                otab[k]["fx"] = order_fx[j]
+                otab[k]["price"] = ob.limit_price[j] if ob.is_limit[j] else ob.ref_price[j]
+                otab[k]["fx"] = ob.fx[j]
                 otab[k]["client"] = c
-                if side[j] > 0:
-                    working_buy[b, i] += qty[j]
-                else:
-                    working_sell[b, i] += qty[j]
     return n_ok
 
 
 @njit(cache=True, nogil=True)
-def cancel_orders_nb(ts, row, otab, working_buy, working_sell, credit_used, last_ts, out_reason):
+def cancel_orders_nb(ts, row, otab, ctl, ps, last_ts, out_reason):
     """Cancel working orders (what is left of them): release their working quantity and the
-    credit of the unfilled part, as the desk loop's cancel does. ``row[j] < 0`` or an order
-    no longer working is UNKNOWN_ORDER. Returns the number cancelled."""
+    credit of the unfilled part, as the desk loop's cancel does (:func:`order_release_nb`).
+    ``row[j] < 0`` or an order no longer working is UNKNOWN_ORDER. Returns the number cancelled."""
     n_ok = 0
     for j in range(ts.shape[0]):
         k = row[j]
@@ -122,20 +148,15 @@ def cancel_orders_nb(ts, row, otab, working_buy, working_sell, credit_used, last
             continue
         out_reason[j] = R_NONE
         leaves = otab[k]["qty"] - otab[k]["filled_qty"]
-        b = otab[k]["book"]
-        i = otab[k]["instrument"]
-        if otab[k]["side"] > 0:
-            working_buy[b, i] -= leaves
-        else:
-            working_sell[b, i] -= leaves
-        credit_used[otab[k]["client"]] -= leaves * otab[k]["price"] * otab[k]["fx"]
+        order_release_nb(ctl, ps, otab[k]["client"], otab[k]["book"], otab[k]["instrument"], otab[k]["side"], leaves,
+                         otab[k]["price"], otab[k]["fx"], True)
         otab[k]["status"] = S_CANCELLED
         n_ok += 1
     return n_ok
 
 
 @njit(cache=True, nogil=True)
-def expire_orders_nb(otab, n_rows, working_buy, working_sell):
+def expire_orders_nb(otab, n_rows, ctl, ps):
     """Expire every working order (the session closed): release its working quantity. The credit
     stays used until the session counters reset, as in the desk loop. Returns the number expired."""
     n = 0
@@ -143,99 +164,71 @@ def expire_orders_nb(otab, n_rows, working_buy, working_sell):
         st = otab[k]["status"]
         if st == S_NEW or st == S_PARTIALLY_FILLED:
             leaves = otab[k]["qty"] - otab[k]["filled_qty"]
-            b = otab[k]["book"]
-            i = otab[k]["instrument"]
-            if otab[k]["side"] > 0:
-                working_buy[b, i] -= leaves
-            else:
-                working_sell[b, i] -= leaves
+            order_release_nb(ctl, ps, otab[k]["client"], otab[k]["book"], otab[k]["instrument"], otab[k]["side"],
+                             leaves, 0.0, 0.0, False)
             otab[k]["status"] = S_EXPIRED
             n += 1
     return n
 
 
 @njit(cache=True, nogil=True)
-def apply_fills_nb(ts, book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, fifo, lot_qty, lot_px,
-                   lot_next, lot_head, lot_tail, lot_top, fx_inst, unit_pnl, spnl, desk_spnl, tail_idx, tail_loss,
-                   var_level, es_level, with_var, lim, action, limit_state, book_state, breaches, first_breach_id,
-                   last_ts, out_reason, out_var, out_es, row, otab, working_buy, working_sell):
-    """Post-trade update over a batch of fills: position, P&L, scenario P&L, VaR/ES and VaR limits.
+def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reason, out_var, out_es):
+    """Post-trade update over a batch of fills ``fb`` (:class:`FillBatch`): position, P&L, scenario
+    P&L, VaR/ES and VaR limits, through the per-fill functions the desk loop calls
+    (:func:`~tradeflow.middle.nb.fill_post_trade_nb`, :func:`~tradeflow.middle.nb.fill_risk_nb`).
 
     Each valid fill costs O(1) for the position and O(scenarios) for the book's and desk's
-    scenario P&L (and its VaR/ES when ``with_var``: ``tail_idx/tail_loss[b]`` carry the book's
-    tail from fill to fill, the last row the desk's; see :func:`add_tail_nb`). A fill of a
-    tracked order (``row[j] >= 0``, -1 for
-    an external fill, -2 for an id the engine never saw) must match the working order's book,
-    instrument and side (else UNKNOWN_ORDER) and not exceed what is left of it (else INVALID_QTY);
-    it reduces the order's working quantity as in the desk loop. Returns ``(n_applied, n_breaches, status)``;
-    status 1 means the FIFO lot pool is full at record ``n_applied`` (the caller grows it and
-    resumes from there).
+    scenario P&L (and its VaR/ES when ``with_var``: the tails in ``tl`` carry from fill to fill).
+    A fill of a tracked order (``fb.row[j] >= 0``, -1 for an external fill, -2 for an id the
+    engine never saw) must match the working order's book, instrument and side (else
+    UNKNOWN_ORDER) and not exceed what is left of it (else INVALID_QTY); it reduces the order's
+    working quantity as in the desk loop. Returns ``(n_applied, n_breaches, status)``; status 1
+    means the FIFO lot pool is full at record ``n_applied`` (the caller grows it and resumes).
     """
-    n_books, n_inst = pos.shape
-    n_scen = spnl.shape[1]
-    kv = tail_size_nb(n_scen, var_level)
-    ke = tail_size_nb(n_scen, es_level)
-    m = tail_len_nb(n_scen, var_level, es_level)
+    n_books, n_inst = ps.pos.shape
+    desk_tail = with_var and lm.lim[P_DESK_VAR] > 0.0
     nb = 0
-    n_ok = 0
-    for j in range(ts.shape[0]):
-        b = book[j]
-        i = inst[j]
-        if ts[j] < last_ts[0]:
-            out_reason[j] = R_TS_BACKWARDS
+    for j in range(fb.ts.shape[0]):
+        b = fb.book[j]
+        i = fb.inst[j]
+        side = fb.side[j]
+        qty = fb.qty[j]
+        price = fb.price[j]
+        ts = fb.ts[j]
+        k = fb.row[j]
+        if ts < last_ts[0]:
+            r = R_TS_BACKWARDS
         elif i < 0 or i >= n_inst:
-            out_reason[j] = R_UNKNOWN_INSTRUMENT
+            r = R_UNKNOWN_INSTRUMENT
         elif b < 0 or b >= n_books:
-            out_reason[j] = R_UNKNOWN_BOOK
-        elif qty[j] <= 0 or (side[j] != 1 and side[j] != -1):
-            out_reason[j] = R_INVALID_QTY
-        elif not (price[j] > 0.0) or not np.isfinite(price[j]) or not np.isfinite(fee[j]):
-            out_reason[j] = R_INVALID_PRICE
-        elif row[j] < -1 or (row[j] >= 0 and (
-                (otab[row[j]]["status"] != S_NEW and otab[row[j]]["status"] != S_PARTIALLY_FILLED)
-                or otab[row[j]]["book"] != b or otab[row[j]]["instrument"] != i or otab[row[j]]["side"] != side[j])):
-            out_reason[j] = R_UNKNOWN_ORDER
-        elif row[j] >= 0 and qty[j] > otab[row[j]]["qty"] - otab[row[j]]["filled_qty"]:
-            out_reason[j] = R_INVALID_QTY  # an overfill: more than the order has left
+            r = R_UNKNOWN_BOOK
+        elif qty <= 0 or (side != 1 and side != -1):
+            r = R_INVALID_QTY
+        elif not (price > 0.0) or not np.isfinite(price) or not np.isfinite(fb.fee[j]):
+            r = R_INVALID_PRICE
+        elif k < -1 or (k >= 0 and ((otab[k]["status"] != S_NEW and otab[k]["status"] != S_PARTIALLY_FILLED)
+                                    or otab[k]["book"] != b or otab[k]["instrument"] != i or otab[k]["side"] != side)):
+            r = R_UNKNOWN_ORDER
+        elif k >= 0 and qty > otab[k]["qty"] - otab[k]["filled_qty"]:
+            r = R_INVALID_QTY  # an overfill: more than the order has left
         else:
-            out_reason[j] = R_NONE
-        if out_reason[j] != R_NONE:
+            r = R_NONE
+        out_reason[j] = r
+        if r != R_NONE:
             out_var[j] = np.nan
             out_es[j] = np.nan
             continue
-        if not apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side[j], qty[j], price[j], fee[j], fifo,
-                                 lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top):
+        if not fill_post_trade_nb(ps, b, i, side, qty, price, fb.fee[j], k >= 0):
             return j, nb, 1
-        last_ts[0] = ts[j]
-        n_ok += 1
-        k = row[j]
+        last_ts[0] = ts
         if k >= 0:
-            cum = otab[k]["filled_qty"] + qty[j]
+            cum = otab[k]["filled_qty"] + qty
             otab[k]["filled_qty"] = cum
             otab[k]["status"] = S_FILLED if cum == otab[k]["qty"] else S_PARTIALLY_FILLED
-            if side[j] > 0:
-                working_buy[b, i] -= qty[j]
-            else:
-                working_sell[b, i] -= qty[j]
-        w = side[j] * qty[j] * fx_inst[i]
-        desk_var = with_var and lim[P_DESK_VAR] > 0.0
-        add2_tail_nb(spnl[b], desk_spnl, w, unit_pnl[i], m, tail_idx[b], tail_loss[b], tail_idx[n_books],
-                     tail_loss[n_books], with_var, desk_var)
-        if with_var:
-            v, e = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)
-            out_var[j] = v
-            out_es[j] = e
-            if lim[P_BOOK_VAR] > 0.0:
-                nb = check_limit_nb(limit_state, b, K_VAR, v, lim[P_BOOK_VAR], lim[P_WARN], ts[j], b, action,
-                                    book_state, breaches, nb, first_breach_id)
-            if desk_var:
-                dv, _ = tail_var_es_nb(tail_loss[n_books], n_scen, kv, ke)
-                nb = check_limit_nb(limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts[j], -1,
-                                    action, book_state, breaches, nb, first_breach_id)
-        else:
-            out_var[j] = np.nan
-            out_es[j] = np.nan
-    return ts.shape[0], nb, 0
+        nb, v, e = fill_risk_nb(tl, lm, book_state, b, i, side * qty, ts, with_var, desk_tail, nb)
+        out_var[j] = v
+        out_es[j] = e
+    return fb.ts.shape[0], nb, 0
 
 
 @njit(cache=True, nogil=True)

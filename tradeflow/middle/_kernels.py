@@ -6,6 +6,8 @@ which numba compiles as literals.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -570,233 +572,519 @@ def replace_qty_nb(orders, k):
     return R_NONE, min(orders[k]["qty"], orders[lo]["qty"] - orders[lo]["filled_qty"])
 
 
-@njit(cache=True, nogil=True)
-def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, order_fx, inst_ccy,
-                 collar_bps, max_order_qty, max_order_notional, max_position, max_gross, credit_limit, dup_window_ns,
-                 book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
-                 snap_ts, snap_step, times, mid, fx, close_ts,
-                 pos, avg, realized, fees, n_fills, working_buy, working_sell, first_fill_id,
-                 fifo, lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top,
-                 risk_on, returns, fx_returns, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol, rate,
-                 div_yield, call_put, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx, tail_loss, var_buf, var_level,
-                 es_level, sqrt_h, lim, action, limit_state, peak, first_breach_id, mv, val, tp, gross, mx, mx_i,
-                 mark_state, fills, events, pnl, risk, breaches, nf0=0, ne0=0, nb0=0, begin=True, finish=True):
-    """Process arrivals, venue executions and snapshots in time order: the desk's real-time loop.
+# --------------------------------------------------------------------------- the engine core
+# State travels in named bundles (numba compiles a NamedTuple of arrays as a struct; kernels read
+# fields by name): declared once here, built by tradeflow.middle.desk (the desk loop) and
+# tradeflow.middle.engine (RiskEngine), and read by the same per-order and per-fill functions below.
 
-    On arrival an order goes through every pre-trade control (:func:`pretrade_controls_nb`);
-    an accepted order works (its quantity counts against the position limits, its notional
-    against the client's credit) until executions fill it, in one or several parts, or it
-    expires at ``close_ts``. Executions of rejected orders are discarded. Each fill updates
-    one book x instrument incrementally (average-cost or FIFO), and, with ``risk_on``, adds
-    the fill's scenario P&L to its book's and the desk's vectors in O(scenarios) and checks
-    the VaR limits. A snapshot re-marks the scenario P&L at the grid's quotes, writes P&L and
-    risk rows and checks every limit.
 
-    With ``risk_on`` every step of the quote grid (``times``) is also a price update, run
-    before the events at or after its time: the books are marked to market at the moved
-    quotes and FX rates (O(books) per instrument that moved, :func:`price_update_nb`) and the
-    limits that move with marks (gross exposure, drawdown, concentration) are checked then
-    (:func:`check_mark_limits_nb`), so a breach between snapshots is caught at its time.
-    A fill re-marks its book x instrument at once; its effect on those limits is checked at
-    the next price update. ``mv, val, tp, gross, mx, mx_i`` are the marked state and ``mark_state``
-    ``[current grid step, fill since the last check]``, carried from piece to piece.
+class Controls(NamedTuple):
+    """The pre-trade controls: limits (scalars, ``max_position`` per instrument) and the session's state.
 
-    A cancel (at the order's ``ts_cancel``) takes what is left of a working order
-    off the venue: the order ends ``CANCELLED``, its fills so far stand.
-
-    ``ev_ref`` is an order row for arrivals and cancels, an ``execs`` row for
-    executions and a snapshot index for snapshots; ``exec_row`` maps each execution to its order row.
-    Writes the orders' status fields, ``fills``, ``events``, ``pnl``, ``risk`` and ``breaches`` in
-    place, and carries the position, lot, limit and trading state over to the next call.
-
-    The loop can be fed in pieces (the session loop feeds it each venue execution as the
-    book makes it): ``nf0, ne0, nb0`` are the counts written so far, ``begin`` marks the
-    first piece (the scenario P&L is marked at the open) and ``finish`` the last (working
-    orders expire at the close).
-
-    Returns
-    -------
-    (n_fills_written, n_events_written, n_breaches_written, status) ; status 1 = FIFO pool full
+    ``book_state`` (int8, n_books) is each book's TradingState, ``kill`` (int8, 1) the kill switch,
+    ``credit_used`` (n_clients) the notional of accepted orders, ``thr_ring``/``thr_head`` each
+    trader's ring of accepted-order times, ``dup_*`` (n_clients, n_instruments, 2) the duplicate memo.
     """
-    nf = nf0
-    ne = ne0
-    nb = nb0
-    n_books = pos.shape[0]
-    n_scen = spnl.shape[1]
-    kv = tail_size_nb(n_scen, var_level)
-    ke = tail_size_nb(n_scen, es_level)
-    m = tail_len_nb(n_scen, var_level, es_level)
-    n_steps = times.shape[0]
-    if begin:
-        mark_state[0] = 0  # the grid step whose quotes are the current marks
-        mark_state[1] = 0  # 1: a fill moved the marked state since the last limit check
-    t_cur = mark_state[0]
-    dirty = mark_state[1] != 0
-    if risk_on and begin:
-        rebase_risk_nb(snap_ts[0], 0, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns,
-                       opt_vol, rate, div_yield, call_put, returns, fx_returns, unit_pnl, fx_reb, spnl, desk_spnl,
-                       tail_idx, tail_loss)
-        anchor_marks_nb(0, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx, mx_i)
-        nb = check_mark_limits_nb(times[0], tp, gross, mx, peak, lim, limit_state, action, book_state, breaches, nb,
-                                  first_breach_id)  # the open is the first price update
-    for e in range(ev_kind.shape[0]):
-        kind = ev_kind[e]
-        if risk_on:  # the price updates up to this event's time
-            er = ev_ref[e]
-            ets = execs[er]["ts"] if kind == EV_FILL else snap_ts[er] if kind == EV_SNAPSHOT else \
-                orders[er]["ts_cancel"] if kind == EV_CANCEL else orders[er]["ts"]
-            while t_cur + 1 < n_steps and times[t_cur + 1] <= ets:
-                t_cur += 1
-                if price_update_nb(t_cur, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross,
-                                   mx, mx_i) or dirty:
-                    nb = check_mark_limits_nb(times[t_cur], tp, gross, mx, peak, lim, limit_state, action, book_state,
-                                              breaches, nb, first_breach_id)
-                    dirty = False
-        if kind == EV_SNAPSHOT:
-            k = ev_ref[e]
-            t = snap_step[k]
-            _snapshot_nb(pnl, k, snap_ts[k], t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier)
-            if risk_on:
-                rebase_risk_nb(snap_ts[k], t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike,
-                               expiry_ns, opt_vol, rate, div_yield, call_put, returns, fx_returns, unit_pnl,
-                               fx_reb, spnl, desk_spnl, tail_idx, tail_loss)
-                nb = risk_snapshot_nb(risk, k * (n_books + 1), snap_ts[k], t, pnl, k * n_books, pos, mid, fx,
-                                      inst_ccy, multiplier, spnl, desk_spnl, var_buf, var_level, es_level, sqrt_h,
-                                      peak, book_state, limit_state, lim, action, breaches, nb, first_breach_id)
-                # re-anchor the marked state from scratch (no drift of the running sums)
-                anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx,
-                                mx_i)
-                dirty = False
-            continue
-        k = exec_row[ev_ref[e]] if kind == EV_FILL else ev_ref[e]
-        b = orders[k]["book"]
-        i = orders[k]["instrument"]
-        side = orders[k]["side"]
-        qty = orders[k]["qty"]
-        is_limit = orders[k]["order_type"] == 1
-        if kind == EV_CANCEL:
-            st = orders[k]["status"]
-            if st == S_NEW or st == S_PARTIALLY_FILLED:
-                leaves = qty - orders[k]["filled_qty"]
-                if side > 0:
-                    working_buy[b, i] -= leaves
-                else:
-                    working_sell[b, i] -= leaves
-                px = orders[k]["limit_price"] if is_limit else orders[k]["ref_price"]
-                credit_used[orders[k]["client"]] -= leaves * px * order_fx[k]
-                ts = orders[k]["ts_cancel"]
-                orders[k]["status"] = S_CANCELLED
-                orders[k]["ts_done"] = ts
-                ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_CANCELLED, R_NONE, leaves, np.nan,
-                               orders[k]["filled_qty"], 0)
-            continue
-        if kind == EV_ARRIVAL:
-            ts = orders[k]["ts"]
-            client = orders[k]["client"]
-            trader = orders[k]["trader"]
-            replace_reason = R_NONE
-            if orders[k]["origin"] == O_REPLACE:  # the market-access controls first, then the replace's own
-                replace_reason, qty = replace_qty_nb(orders, k)
-                orders[k]["qty"] = qty
-            reason = pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, orders[k]["limit_price"],
-                                          orders[k]["ref_price"], order_fx[k], pos[b, i], working_buy[b, i],
-                                          working_sell[b, i], collar_bps, max_order_qty, max_order_notional,
-                                          max_position[i], max_gross, credit_limit, dup_window_ns, book_state, kill,
-                                          credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px)
-            if reason == R_NONE:
-                reason = replace_reason
-            if reason != R_NONE:
-                orders[k]["status"] = S_REJECTED
-                orders[k]["reject_reason"] = reason
-                orders[k]["ts_done"] = ts
-                ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_REJECTED, reason, qty, np.nan, 0, 0)
-                continue
-            pretrade_accept_nb(ts, client, trader, i, side, qty, is_limit, orders[k]["limit_price"],
-                               orders[k]["ref_price"], order_fx[k], credit_used, thr_ring, thr_head, dup_ts, dup_qty,
-                               dup_px)
-            orders[k]["status"] = S_NEW
-            ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_ACCEPTED, R_NONE, qty, np.nan, 0, qty)
-            if side > 0:
-                working_buy[b, i] += qty
-            else:
-                working_sell[b, i] += qty
-            continue
-        # an execution
-        if orders[k]["status"] != S_NEW and orders[k]["status"] != S_PARTIALLY_FILLED:
-            continue  # the order was rejected (or is done): the venue never saw it
-        x = ev_ref[e]
-        q = min(execs[x]["qty"], qty - orders[k]["filled_qty"])  # never fill more than the order
-        if q <= 0:
-            continue
-        price = execs[x]["price"]
-        ts = execs[x]["ts"]
-        if not apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, q, price, execs[x]["fee"], fifo,
-                                 lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top):
-            return nf, ne, nb, 1
+
+    collar_bps: float
+    max_order_qty: int
+    max_order_notional: float
+    max_position: np.ndarray
+    max_gross: int
+    credit_limit: float
+    dup_window_ns: int
+    book_state: np.ndarray
+    kill: np.ndarray
+    credit_used: np.ndarray
+    thr_ring: np.ndarray
+    thr_head: np.ndarray
+    dup_ts: np.ndarray
+    dup_qty: np.ndarray
+    dup_px: np.ndarray
+
+
+class Positions(NamedTuple):
+    """Per book x instrument post-trade state (shape (n_books, n_instruments)): position, average cost,
+    realized P&L and fees (instrument currency), fill counts, the working buy and sell quantity of
+    accepted orders, and the FIFO lot pool (used when ``fifo``)."""
+
+    pos: np.ndarray
+    avg: np.ndarray
+    realized: np.ndarray
+    fees: np.ndarray
+    n_fills: np.ndarray
+    working_buy: np.ndarray
+    working_sell: np.ndarray
+    fifo: bool
+    lot_qty: np.ndarray
+    lot_px: np.ndarray
+    lot_next: np.ndarray
+    lot_head: np.ndarray
+    lot_tail: np.ndarray
+    lot_top: np.ndarray
+
+
+class Tails(NamedTuple):
+    """Incremental VaR/ES: unit scenario P&L (n_instruments, n_scenarios), the base-currency weight of
+    one unit of each instrument (FX), every book's scenario P&L and the desk's, and their tails
+    (``tail_idx``/``tail_loss`` row ``b`` per book, the last row the desk's)."""
+
+    unit_pnl: np.ndarray
+    weight: np.ndarray
+    spnl: np.ndarray
+    desk_spnl: np.ndarray
+    tail_idx: np.ndarray
+    tail_loss: np.ndarray
+    var_level: float
+    es_level: float
+
+
+class Limits(NamedTuple):
+    """Risk limits: thresholds packed in ``P_*`` order, the breach action (a TradingState, 0 none),
+    every book's (and, last row, the desk's) current level per LimitKind, the drawdown peaks, the
+    buffer breach events are written to and the id of its first row."""
+
+    lim: np.ndarray
+    action: int
+    limit_state: np.ndarray
+    peak: np.ndarray
+    breaches: np.ndarray
+    first_breach_id: int
+
+
+class Revalue(NamedTuple):
+    """What re-marking the scenario P&L needs: scenario returns (and FX), the instrument table's
+    risk fields, a VaR work buffer and the horizon scaling."""
+
+    returns: np.ndarray
+    fx_returns: np.ndarray
+    asset_class: np.ndarray
+    underlying: np.ndarray
+    multiplier: np.ndarray
+    strike: np.ndarray
+    expiry_ns: np.ndarray
+    opt_vol: np.ndarray
+    rate: np.ndarray
+    div_yield: np.ndarray
+    call_put: np.ndarray
+    var_buf: np.ndarray
+    sqrt_h: float
+
+
+class Marks(NamedTuple):
+    """The quote grid (``times``, ``mid``, ``fx``) and the books marked to market at its current step:
+    market value ``mv`` and total P&L ``val`` per book x instrument, per book their sums ``tp``,
+    ``gross`` and largest |value| ``mx`` (instrument ``mx_i``); ``state`` = [grid step, dirty]."""
+
+    times: np.ndarray
+    mid: np.ndarray
+    fx: np.ndarray
+    inst_ccy: np.ndarray
+    multiplier: np.ndarray
+    mv: np.ndarray
+    val: np.ndarray
+    tp: np.ndarray
+    gross: np.ndarray
+    mx: np.ndarray
+    mx_i: np.ndarray
+    state: np.ndarray
+
+
+class DeskRecords(NamedTuple):
+    """The desk loop's outputs and schedule: fill, event, P&L and risk records, the snapshot times
+    (and their grid steps), the close, each order's FX rate, and ``counts`` = [fills, events,
+    breaches] written so far."""
+
+    fills: np.ndarray
+    events: np.ndarray
+    pnl: np.ndarray
+    risk: np.ndarray
+    first_fill_id: int
+    snap_ts: np.ndarray
+    snap_step: np.ndarray
+    close_ts: int
+    order_fx: np.ndarray
+    counts: np.ndarray
+
+
+class Desk(NamedTuple):
+    """Everything the desk loop carries, one bundle per concern (see each)."""
+
+    risk_on: bool
+    controls: Controls
+    positions: Positions
+    tails: Tails
+    limits: Limits
+    revalue: Revalue
+    marks: Marks
+    records: DeskRecords
+
+
+# --- per order
+
+
+@njit(cache=True, nogil=True)
+def order_controls_nb(ctl, ps, ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base):
+    """Every pre-trade control on one order against the bundles (:func:`pretrade_controls_nb`)."""
+    return pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
+                                ps.pos[b, i], ps.working_buy[b, i], ps.working_sell[b, i], ctl.collar_bps,
+                                ctl.max_order_qty, ctl.max_order_notional, ctl.max_position[i], ctl.max_gross,
+                                ctl.credit_limit, ctl.dup_window_ns, ctl.book_state, ctl.kill, ctl.credit_used,
+                                ctl.thr_ring, ctl.thr_head, ctl.dup_ts, ctl.dup_qty, ctl.dup_px)
+
+
+@njit(cache=True, nogil=True)
+def order_accept_nb(ctl, ps, ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
+                    works):
+    """An accepted order: the controls' state moves (credit, throttle, duplicates) and, if it
+    ``works`` (is tracked until fills, a cancel or expiry release it), its quantity works."""
+    pretrade_accept_nb(ts, client, trader, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
+                       ctl.credit_used, ctl.thr_ring, ctl.thr_head, ctl.dup_ts, ctl.dup_qty, ctl.dup_px)
+    if works:
         if side > 0:
-            working_buy[b, i] -= q
+            ps.working_buy[b, i] += qty
         else:
-            working_sell[b, i] -= q
-        if risk_on:
-            _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t_cur], fx[inst_ccy[i], t_cur] * multiplier[i],
-                           fx[inst_ccy[i], t_cur], mv, val, tp, gross, mx, mx_i)
-            dirty = True
-            book_var = lim[P_BOOK_VAR] > 0.0
-            desk_var = lim[P_DESK_VAR] > 0.0
-            add2_tail_nb(spnl[b], desk_spnl, side * q * fx_reb[i], unit_pnl[i], m, tail_idx[b], tail_loss[b],
-                         tail_idx[n_books], tail_loss[n_books], book_var, desk_var)
-            if book_var:
-                v1, _ = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)
-                nb = check_limit_nb(limit_state, b, K_VAR, v1, lim[P_BOOK_VAR], lim[P_WARN], ts, b, action,
-                                    book_state, breaches, nb, first_breach_id)
-            if desk_var:
-                v1, _ = tail_var_es_nb(tail_loss[n_books], n_scen, kv, ke)
-                nb = check_limit_nb(limit_state, n_books, K_VAR, v1, lim[P_DESK_VAR], lim[P_WARN], ts, -1, action,
-                                    book_state, breaches, nb, first_breach_id)
-        fills[nf]["fill_id"] = first_fill_id + nf
-        fills[nf]["order_id"] = orders[k]["order_id"]
-        fills[nf]["ts"] = ts
-        fills[nf]["book"] = b
-        fills[nf]["instrument"] = i
-        fills[nf]["counterparty"] = orders[k]["counterparty"]
-        fills[nf]["side"] = side
-        fills[nf]["liquidity"] = execs[x]["liquidity"]
-        fills[nf]["qty"] = q
-        fills[nf]["price"] = price
-        fills[nf]["fee"] = execs[x]["fee"]
-        nf += 1
-        done = orders[k]["filled_qty"]
-        cum = done + q
-        if done == 0:
-            orders[k]["avg_fill_price"] = price
+            ps.working_sell[b, i] += qty
+
+
+@njit(cache=True, nogil=True)
+def order_release_nb(ctl, ps, client, b, i, side, leaves, px, fx_to_base, release_credit):
+    """What is left of a working order stops working (a cancel or expiry); a cancel also gives
+    the unfilled notional back to the client's credit (``release_credit``)."""
+    if side > 0:
+        ps.working_buy[b, i] -= leaves
+    else:
+        ps.working_sell[b, i] -= leaves
+    if release_credit:
+        ctl.credit_used[client] -= leaves * px * fx_to_base
+
+
+# --- per fill
+
+
+@njit(cache=True, nogil=True)
+def fill_post_trade_nb(ps, b, i, side, qty, price, fee, working):
+    """Post-trade update of one fill (average-cost or FIFO); a fill of a ``working`` order also
+    reduces its working quantity. False only when the FIFO lot pool is full (nothing changed)."""
+    if not apply_fill_any_nb(ps.pos, ps.avg, ps.realized, ps.fees, ps.n_fills, b, i, side, qty, price, fee, ps.fifo,
+                             ps.lot_qty, ps.lot_px, ps.lot_next, ps.lot_head, ps.lot_tail, ps.lot_top):
+        return False
+    if working:
+        if side > 0:
+            ps.working_buy[b, i] -= qty
         else:
-            orders[k]["avg_fill_price"] = (orders[k]["avg_fill_price"] * done + price * q) / cum
-        orders[k]["filled_qty"] = cum
-        if cum == qty:
-            orders[k]["status"] = S_FILLED
-            orders[k]["ts_done"] = ts
-            ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_FILLED, R_NONE, q, price, cum, 0)
-        else:
-            orders[k]["status"] = S_PARTIALLY_FILLED
-            ne = _event_nb(events, ne, orders[k]["order_id"], ts, E_PARTIALLY_FILLED, R_NONE, q, price, cum,
-                           qty - cum)
-    mark_state[0] = t_cur
-    mark_state[1] = 1 if dirty else 0
-    if not finish:
-        return nf, ne, nb, 0
-    # day orders still working at the close expire
+            ps.working_sell[b, i] -= qty
+    return True
+
+
+@njit(cache=True, nogil=True)
+def fill_risk_nb(tl, lm, book_state, b, i, signed_qty, ts, book_tail, desk_tail, nb):
+    """A fill's scenario P&L added to its book's and the desk's vectors, their tails kept current
+    (``book_tail``, ``desk_tail``), and the VaR limits checked (when set).
+
+    Returns ``(n_breaches_written, book_var, book_es)`` (NaN when ``book_tail`` is off).
+    """
+    n_books = tl.spnl.shape[0]
+    n_scen = tl.spnl.shape[1]
+    m = tail_len_nb(n_scen, tl.var_level, tl.es_level)
+    add2_tail_nb(tl.spnl[b], tl.desk_spnl, signed_qty * tl.weight[i], tl.unit_pnl[i], m, tl.tail_idx[b],
+                 tl.tail_loss[b], tl.tail_idx[n_books], tl.tail_loss[n_books], book_tail, desk_tail)
+    v = np.nan
+    e = np.nan
+    lim = lm.lim
+    if book_tail:
+        kv = tail_size_nb(n_scen, tl.var_level)
+        ke = tail_size_nb(n_scen, tl.es_level)
+        v, e = tail_var_es_nb(tl.tail_loss[b], n_scen, kv, ke)
+        if lim[P_BOOK_VAR] > 0.0:
+            nb = check_limit_nb(lm.limit_state, b, K_VAR, v, lim[P_BOOK_VAR], lim[P_WARN], ts, b, lm.action,
+                                book_state, lm.breaches, nb, lm.first_breach_id)
+    if desk_tail and lim[P_DESK_VAR] > 0.0:
+        kv = tail_size_nb(n_scen, tl.var_level)
+        ke = tail_size_nb(n_scen, tl.es_level)
+        dv, _ = tail_var_es_nb(tl.tail_loss[n_books], n_scen, kv, ke)
+        nb = check_limit_nb(lm.limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts, -1, lm.action,
+                            book_state, lm.breaches, nb, lm.first_breach_id)
+    return nb, v, e
+
+
+# --- the desk loop, one event at a time
+
+
+@njit(cache=True, nogil=True)
+def _desk_rebase_nb(desk, ts, t):
+    rv = desk.revalue
+    mk = desk.marks
+    tl = desk.tails
+    rebase_risk_nb(ts, t, mk.mid, mk.fx, mk.inst_ccy, desk.positions.pos, rv.asset_class, rv.underlying,
+                   rv.multiplier, rv.strike, rv.expiry_ns, rv.opt_vol, rv.rate, rv.div_yield, rv.call_put, rv.returns,
+                   rv.fx_returns, tl.unit_pnl, tl.weight, tl.spnl, tl.desk_spnl, tl.tail_idx, tl.tail_loss)
+
+
+@njit(cache=True, nogil=True)
+def _desk_anchor_nb(desk, t):
+    ps = desk.positions
+    mk = desk.marks
+    anchor_marks_nb(t, ps.pos, ps.avg, ps.realized, ps.fees, mk.mid, mk.fx, mk.inst_ccy, mk.multiplier, mk.mv, mk.val,
+                    mk.tp, mk.gross, mk.mx, mk.mx_i)
+
+
+@njit(cache=True, nogil=True)
+def _desk_mark_limits_nb(desk, ts):
+    lm = desk.limits
+    mk = desk.marks
+    cnt = desk.records.counts
+    cnt[2] = check_mark_limits_nb(ts, mk.tp, mk.gross, mk.mx, lm.peak, lm.lim, lm.limit_state, lm.action,
+                                  desk.controls.book_state, lm.breaches, cnt[2], lm.first_breach_id)
+
+
+@njit(cache=True, nogil=True)
+def desk_begin_nb(desk):
+    """Open the session: the marks at the grid's first step, and (with risk) the scenario P&L marked
+    at the open and the mark limits checked (the open is the first price update)."""
+    mk = desk.marks
+    mk.state[0] = 0  # the grid step whose quotes are the current marks
+    mk.state[1] = 0  # 1: a fill moved the marked state since the last limit check
+    if desk.risk_on:
+        _desk_rebase_nb(desk, desk.records.snap_ts[0], 0)
+        _desk_anchor_nb(desk, 0)
+        _desk_mark_limits_nb(desk, mk.times[0])
+
+
+@njit(cache=True, nogil=True)
+def desk_advance_nb(desk, ts):
+    """Run the price updates of the quote grid up to ``ts`` (with risk): re-mark what moved and
+    check the mark limits (also after a fill moved the marked state)."""
+    if not desk.risk_on:
+        return
+    mk = desk.marks
+    ps = desk.positions
+    n_steps = mk.times.shape[0]
+    t_cur = mk.state[0]
+    while t_cur + 1 < n_steps and mk.times[t_cur + 1] <= ts:
+        t_cur += 1
+        mk.state[0] = t_cur
+        if price_update_nb(t_cur, ps.pos, ps.avg, ps.realized, ps.fees, mk.mid, mk.fx, mk.inst_ccy, mk.multiplier,
+                           mk.mv, mk.val, mk.tp, mk.gross, mk.mx, mk.mx_i) or mk.state[1] != 0:
+            _desk_mark_limits_nb(desk, mk.times[t_cur])
+            mk.state[1] = 0
+
+
+@njit(cache=True, nogil=True)
+def desk_snapshot_nb(desk, k):
+    """Snapshot ``k``: P&L rows, and with risk the scenario P&L re-marked, risk rows, every limit."""
+    rec = desk.records
+    ps = desk.positions
+    mk = desk.marks
+    ts = rec.snap_ts[k]
+    t = rec.snap_step[k]
+    _snapshot_nb(rec.pnl, k, ts, t, ps.pos, ps.avg, ps.realized, ps.fees, mk.inst_ccy, mk.mid, mk.fx, mk.multiplier)
+    if desk.risk_on:
+        _desk_rebase_nb(desk, ts, t)
+        tl = desk.tails
+        rv = desk.revalue
+        lm = desk.limits
+        n_books = ps.pos.shape[0]
+        rec.counts[2] = risk_snapshot_nb(rec.risk, k * (n_books + 1), ts, t, rec.pnl, k * n_books, ps.pos, mk.mid,
+                                         mk.fx, mk.inst_ccy, mk.multiplier, tl.spnl, tl.desk_spnl, rv.var_buf,
+                                         tl.var_level, tl.es_level, rv.sqrt_h, lm.peak, desk.controls.book_state,
+                                         lm.limit_state, lm.lim, lm.action, lm.breaches, rec.counts[2],
+                                         lm.first_breach_id)
+        # re-anchor the marked state from scratch (no drift of the running sums)
+        _desk_anchor_nb(desk, t)
+        mk.state[1] = 0
+
+
+@njit(cache=True, nogil=True)
+def desk_cancel_nb(desk, orders, k):
+    """A cancel (at the order's ``ts_cancel``) takes what is left of a working order off the venue."""
+    st = orders[k]["status"]
+    if st != S_NEW and st != S_PARTIALLY_FILLED:
+        return
+    rec = desk.records
+    leaves = orders[k]["qty"] - orders[k]["filled_qty"]
+    px = orders[k]["limit_price"] if orders[k]["order_type"] == 1 else orders[k]["ref_price"]
+    order_release_nb(desk.controls, desk.positions, orders[k]["client"], orders[k]["book"], orders[k]["instrument"],
+                     orders[k]["side"], leaves, px, rec.order_fx[k], True)
+    ts = orders[k]["ts_cancel"]
+    orders[k]["status"] = S_CANCELLED
+    orders[k]["ts_done"] = ts
+    rec.counts[1] = _event_nb(rec.events, rec.counts[1], orders[k]["order_id"], ts, E_CANCELLED, R_NONE, leaves,
+                              np.nan, orders[k]["filled_qty"], 0)
+
+
+@njit(cache=True, nogil=True)
+def desk_arrival_nb(desk, orders, k):
+    """An order arrives: every pre-trade control; accepted, it works until fills, a cancel or expiry."""
+    rec = desk.records
+    ts = orders[k]["ts"]
+    client = orders[k]["client"]
+    trader = orders[k]["trader"]
+    b = orders[k]["book"]
+    i = orders[k]["instrument"]
+    side = orders[k]["side"]
+    qty = orders[k]["qty"]
+    is_limit = orders[k]["order_type"] == 1
+    replace_reason = R_NONE
+    if orders[k]["origin"] == O_REPLACE:  # the market-access controls first, then the replace's own
+        replace_reason, qty = replace_qty_nb(orders, k)
+        orders[k]["qty"] = qty
+    reason = order_controls_nb(desk.controls, desk.positions, ts, client, trader, b, i, side, qty, is_limit,
+                               orders[k]["limit_price"], orders[k]["ref_price"], rec.order_fx[k])
+    if reason == R_NONE:
+        reason = replace_reason
+    if reason != R_NONE:
+        orders[k]["status"] = S_REJECTED
+        orders[k]["reject_reason"] = reason
+        orders[k]["ts_done"] = ts
+        rec.counts[1] = _event_nb(rec.events, rec.counts[1], orders[k]["order_id"], ts, E_REJECTED, reason, qty,
+                                  np.nan, 0, 0)
+        return
+    order_accept_nb(desk.controls, desk.positions, ts, client, trader, b, i, side, qty, is_limit,
+                    orders[k]["limit_price"], orders[k]["ref_price"], rec.order_fx[k], True)
+    orders[k]["status"] = S_NEW
+    rec.counts[1] = _event_nb(rec.events, rec.counts[1], orders[k]["order_id"], ts, E_ACCEPTED, R_NONE, qty, np.nan,
+                              0, qty)
+
+
+@njit(cache=True, nogil=True)
+def desk_fill_nb(desk, orders, execs, exec_row, x):
+    """Execution ``x`` of order ``exec_row[x]``: post-trade, marks, VaR tails and limits, fill and
+    event records. Executions of orders that are not working are discarded. Returns 1 when the
+    FIFO lot pool is full (nothing changed), else 0."""
+    k = exec_row[x]
+    st = orders[k]["status"]
+    if st != S_NEW and st != S_PARTIALLY_FILLED:
+        return 0  # the order was rejected (or is done): the venue never saw it
+    qty = orders[k]["qty"]
+    q = min(execs[x]["qty"], qty - orders[k]["filled_qty"])  # never fill more than the order
+    if q <= 0:
+        return 0
+    rec = desk.records
+    ps = desk.positions
+    b = orders[k]["book"]
+    i = orders[k]["instrument"]
+    side = orders[k]["side"]
+    price = execs[x]["price"]
+    ts = execs[x]["ts"]
+    if not fill_post_trade_nb(ps, b, i, side, q, price, execs[x]["fee"], True):
+        return 1
+    if desk.risk_on:
+        mk = desk.marks
+        t_cur = mk.state[0]
+        _mark_value_nb(b, i, ps.pos, ps.avg, ps.realized, ps.fees, mk.mid[i, t_cur],
+                       mk.fx[mk.inst_ccy[i], t_cur] * mk.multiplier[i], mk.fx[mk.inst_ccy[i], t_cur], mk.mv, mk.val,
+                       mk.tp, mk.gross, mk.mx, mk.mx_i)
+        mk.state[1] = 1
+        lim = desk.limits.lim
+        rec.counts[2], _, _ = fill_risk_nb(desk.tails, desk.limits, desk.controls.book_state, b, i, side * q, ts,
+                                           lim[P_BOOK_VAR] > 0.0, lim[P_DESK_VAR] > 0.0, rec.counts[2])
+    nf = rec.counts[0]
+    fills = rec.fills
+    fills[nf]["fill_id"] = rec.first_fill_id + nf
+    fills[nf]["order_id"] = orders[k]["order_id"]
+    fills[nf]["ts"] = ts
+    fills[nf]["book"] = b
+    fills[nf]["instrument"] = i
+    fills[nf]["counterparty"] = orders[k]["counterparty"]
+    fills[nf]["side"] = side
+    fills[nf]["liquidity"] = execs[x]["liquidity"]
+    fills[nf]["qty"] = q
+    fills[nf]["price"] = price
+    fills[nf]["fee"] = execs[x]["fee"]
+    rec.counts[0] = nf + 1
+    done = orders[k]["filled_qty"]
+    cum = done + q
+    if done == 0:
+        orders[k]["avg_fill_price"] = price
+    else:
+        orders[k]["avg_fill_price"] = (orders[k]["avg_fill_price"] * done + price * q) / cum
+    orders[k]["filled_qty"] = cum
+    if cum == qty:
+        orders[k]["status"] = S_FILLED
+        orders[k]["ts_done"] = ts
+        rec.counts[1] = _event_nb(rec.events, rec.counts[1], orders[k]["order_id"], ts, E_FILLED, R_NONE, q, price,
+                                  cum, 0)
+    else:
+        orders[k]["status"] = S_PARTIALLY_FILLED
+        rec.counts[1] = _event_nb(rec.events, rec.counts[1], orders[k]["order_id"], ts, E_PARTIALLY_FILLED, R_NONE, q,
+                                  price, cum, qty - cum)
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def desk_event_nb(desk, orders, execs, exec_row, kind, ref):
+    """One desk event (``EV_*`` ``kind``; ``ref`` an order row, an ``execs`` row or a snapshot index),
+    after the price updates up to its time. Returns 1 when the FIFO lot pool is full, else 0."""
+    if desk.risk_on:
+        ets = execs[ref]["ts"] if kind == EV_FILL else desk.records.snap_ts[ref] if kind == EV_SNAPSHOT else \
+            orders[ref]["ts_cancel"] if kind == EV_CANCEL else orders[ref]["ts"]
+        desk_advance_nb(desk, ets)
+    if kind == EV_SNAPSHOT:
+        desk_snapshot_nb(desk, ref)
+    elif kind == EV_CANCEL:
+        desk_cancel_nb(desk, orders, ref)
+    elif kind == EV_ARRIVAL:
+        desk_arrival_nb(desk, orders, ref)
+    else:
+        return desk_fill_nb(desk, orders, execs, exec_row, ref)
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def desk_finish_nb(desk, orders):
+    """Close the session: day orders still working expire at ``close_ts``."""
+    rec = desk.records
+    close_ts = rec.close_ts
     for k in range(orders.shape[0]):
         st = orders[k]["status"]
         if st == S_NEW or st == S_PARTIALLY_FILLED:
-            b = orders[k]["book"]
-            i = orders[k]["instrument"]
             leaves = orders[k]["qty"] - orders[k]["filled_qty"]
-            if orders[k]["side"] > 0:
-                working_buy[b, i] -= leaves
-            else:
-                working_sell[b, i] -= leaves
+            order_release_nb(desk.controls, desk.positions, orders[k]["client"], orders[k]["book"],
+                             orders[k]["instrument"], orders[k]["side"], leaves, 0.0, 0.0, False)
             orders[k]["status"] = S_EXPIRED
             orders[k]["ts_done"] = close_ts
-            ne = _event_nb(events, ne, orders[k]["order_id"], close_ts, E_EXPIRED, R_NONE, leaves, np.nan,
-                           orders[k]["filled_qty"], 0)
-    return nf, ne, nb, 0
+            rec.counts[1] = _event_nb(rec.events, rec.counts[1], orders[k]["order_id"], close_ts, E_EXPIRED, R_NONE,
+                                      leaves, np.nan, orders[k]["filled_qty"], 0)
+
+
+@njit(cache=True, nogil=True)
+def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, desk, begin, finish):
+    """Process arrivals, venue executions, cancels and snapshots in time order: the desk's real-time loop.
+
+    On arrival an order goes through every pre-trade control (:func:`order_controls_nb`);
+    an accepted order works (its quantity counts against the position limits, its notional
+    against the client's credit) until executions fill it, in one or several parts, a cancel
+    takes what is left off the venue, or it expires at the close. Executions of rejected
+    orders are discarded. Each fill updates one book x instrument incrementally
+    (:func:`fill_post_trade_nb`: average-cost or FIFO), and, with ``desk.risk_on``, adds the
+    fill's scenario P&L to its book's and the desk's vectors in O(scenarios) and checks the VaR
+    limits (:func:`fill_risk_nb`, the very functions :class:`~tradeflow.middle.RiskEngine`
+    runs). A snapshot re-marks the scenario P&L at the grid's quotes, writes P&L and risk rows
+    and checks every limit.
+
+    With risk every step of the quote grid is also a price update, run before the events at or
+    after its time (:func:`desk_advance_nb`): the books are marked to market at the moved
+    quotes and FX rates and the limits that move with marks (gross exposure, drawdown,
+    concentration) are checked then, so a breach between snapshots is caught at its time.
+
+    ``ev_ref`` is an order row for arrivals and cancels, an ``execs`` row for executions and a
+    snapshot index for snapshots; ``exec_row`` maps each execution to its order row. Writes the
+    orders' status fields and ``desk.records`` in place (``desk.records.counts`` = fills,
+    events, breaches written) and carries every bundle's state over to the next call. The loop
+    can be fed in pieces: ``begin`` marks the first piece (the scenario P&L is marked at the
+    open) and ``finish`` the last (working orders expire at the close); the session loop calls
+    :func:`desk_event_nb` itself.
+
+    Returns
+    -------
+    status : int ; 1 = FIFO pool full
+    """
+    if begin:
+        desk_begin_nb(desk)
+    for e in range(ev_kind.shape[0]):
+        if desk_event_nb(desk, orders, execs, exec_row, ev_kind[e], ev_ref[e]) != 0:
+            return 1
+    if finish:
+        desk_finish_nb(desk, orders)
+    return 0

@@ -19,12 +19,23 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.special import xlogy
 
 from tradeflow.core.log import TradeflowWarning
 
 __all__ = ["BacktestResult", "var_backtest", "kupiec_pof", "christoffersen", "traffic_light"]
+
+
+def _stats():
+    """scipy.stats, imported on first use (it takes longer to import than the rest of tradeflow)."""
+    from scipy import stats
+
+    return stats
+
+
+def _xlogy(x, y):
+    from scipy.special import xlogy
+
+    return xlogy(x, y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +59,7 @@ class BacktestResult:
 
 
 def _loglik(n_fail: float, n_ok: float, p: float) -> float:
-    return float(xlogy(n_ok, 1.0 - p) + xlogy(n_fail, p))
+    return float(_xlogy(n_ok, 1.0 - p) + _xlogy(n_fail, p))
 
 
 def kupiec_pof(exceptions: int, n_days: int, level: float = 0.99) -> tuple[float, float]:
@@ -57,7 +68,7 @@ def kupiec_pof(exceptions: int, n_days: int, level: float = 0.99) -> tuple[float
     x, n = int(exceptions), int(n_days)
     lr = -2.0 * (_loglik(x, n - x, p) - _loglik(x, n - x, x / n if n else 0.0))
     lr = max(lr, 0.0)
-    return lr, float(stats.chi2.sf(lr, 1))
+    return lr, float(_stats().chi2.sf(lr, 1))
 
 
 def christoffersen(hits: np.ndarray) -> tuple[float, float]:
@@ -75,7 +86,7 @@ def christoffersen(hits: np.ndarray) -> tuple[float, float]:
     pi = (n01 + n11) / (n00 + n01 + n10 + n11)
     lr = -2.0 * (_loglik(n01 + n11, n00 + n10, pi) - _loglik(n01, n00, pi0) - _loglik(n11, n10, pi1))
     lr = max(lr, 0.0)
-    return lr, float(stats.chi2.sf(lr, 1))
+    return lr, float(_stats().chi2.sf(lr, 1))
 
 
 def traffic_light(exceptions: int, n_days: int = 250, level: float = 0.99) -> str:
@@ -96,7 +107,7 @@ def traffic_light(exceptions: int, n_days: int = 250, level: float = 0.99) -> st
 
 def _zone(exceptions: int, n_days: int, level: float) -> str:
     x = int(exceptions)
-    cum = float(stats.binom.cdf(x, int(n_days), 1.0 - level))
+    cum = float(_stats().binom.cdf(x, int(n_days), 1.0 - level))
     if x == 0 or cum < 0.95:
         return "green"
     if cum < 0.9999:
@@ -136,5 +147,5 @@ def var_backtest(pnl: np.ndarray, var: np.ndarray, *, level: float = 0.99) -> Ba
     lr_cc = lr_pof + lr_ind
     return BacktestResult(n_days=n, exceptions=x, expected=n * (1.0 - level), exception_rate=x / n,
                           kupiec_lr=lr_pof, kupiec_pvalue=p_pof, independence_lr=lr_ind, independence_pvalue=p_ind,
-                          conditional_coverage_lr=lr_cc, conditional_coverage_pvalue=float(stats.chi2.sf(lr_cc, 2)),
+                          conditional_coverage_lr=lr_cc, conditional_coverage_pvalue=float(_stats().chi2.sf(lr_cc, 2)),
                           zone=_zone(x, n, level))  # a run shorter than 250 days: indicative (see the docs)

@@ -79,6 +79,14 @@ class DeskState:
             new[:old.shape[0]] = old
             setattr(self, name, new)
 
+    def bundle(self, working_buy: np.ndarray, working_sell: np.ndarray, fifo: bool) -> _kernels.Positions:
+        """The kernels' view of this state (:class:`tradeflow.middle.nb.Positions`, no copies) with the
+        given working quantities; call again after :meth:`reserve_lots` (the lot pool may move)."""
+        return _kernels.Positions(pos=self.pos, avg=self.avg, realized=self.realized, fees=self.fees,
+                                  n_fills=self.n_fills, working_buy=working_buy, working_sell=working_sell,
+                                  fifo=bool(fifo), lot_qty=self.lot_qty, lot_px=self.lot_px, lot_next=self.lot_next,
+                                  lot_head=self.lot_head, lot_tail=self.lot_tail, lot_top=self.lot_top)
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.pos.shape
@@ -253,9 +261,9 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     ev_kind = np.concatenate([ev_kind, np.full(n_x, _kernels.EV_FILL, np.int64)])
     ev_ref = np.concatenate([ev_ref, np.arange(n_x, dtype=np.int64)])
     order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
-    nf, ne, nbr, status = _kernels.desk_loop_nb(ev_kind[order_], ev_ref[order_], run.orders, executions, exec_row,
-                                                *run.kernel_args)
-    return run.outcome(state, market, nf, ne, nbr, status)
+    status = _kernels.desk_loop_nb(ev_kind[order_], ev_ref[order_], run.orders, executions, exec_row, run.desk,
+                                   True, True)
+    return run.outcome(state, market, status)
 
 
 def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
@@ -269,12 +277,12 @@ def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
 
 @dataclass(slots=True)
 class _DeskRun:
-    """One session's desk loop, ready to run: the orders' working copy, the loop's arguments
-    after ``(ev_kind, ev_ref, orders, execs, exec_row)`` and its outputs."""
+    """One session's desk loop, ready to run: the orders' working copy, the loop's state bundles
+    (:class:`tradeflow.middle.nb.Desk`) and its outputs."""
 
     orders: np.ndarray
     snap_ts: np.ndarray
-    kernel_args: tuple
+    desk: _kernels.Desk
     fills: np.ndarray
     events: np.ndarray
     pnl: np.ndarray
@@ -293,8 +301,9 @@ class _DeskRun:
         ev_ref = np.concatenate([np.arange(n), cancels, np.arange(self.snap_ts.size)]).astype(np.int64)
         return ev_ts, ev_kind, ev_ref
 
-    def outcome(self, state: DeskState, market: MarketData, nf: int, ne: int, nbr: int, status: int) -> DeskOutcome:
+    def outcome(self, state: DeskState, market: MarketData, status: int) -> DeskOutcome:
         """Carry the counts into ``state`` and package what the loop wrote."""
+        nf, ne, nbr = (int(c) for c in self.desk.records.counts)
         if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
         if nbr > self.breaches.shape[0]:  # pragma: no cover - sized in _prepare for every check
@@ -411,20 +420,30 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
     mv, val = np.zeros(shape), np.zeros(shape)
     tp, gross, mx, mx_i = np.zeros(n_books), np.zeros(n_books), np.zeros(n_books), np.full(n_books, -1, np.int64)
     mark_state = np.zeros(2, np.int64)
-    kernel_args = (
-        order_fx, inst_ccy,
-        float(limits.price_collar_bps), int(limits.max_order_qty), float(limits.max_order_notional), max_position,
-        int(limits.max_gross_position_qty), float(limits.client_credit_limit),
-        np.int64(round(limits.duplicate_window_s * 1e9)),
-        state.book_state, kill, credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px,
-        snap_ts, snap_step, market.times, market.mid, market.fx, np.int64(close_ts), state.pos, state.avg,
-        state.realized, state.fees, state.n_fills, working_buy, working_sell, np.int64(state.n_fills_total),
-        bool(fifo), state.lot_qty, state.lot_px, state.lot_next, state.lot_head, state.lot_tail, state.lot_top,
-        risk_on, returns, fx_returns, ri.asset_class, ri.underlying, ri.multiplier, ri.strike, ri.expiry_ns, ri.vol,
-        ri.rate, ri.div_yield, ri.call_put, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx, tail_loss, var_buf,
-        float(rc_levels[0]), float(rc_levels[1]), sqrt_h, lim, np.int8(action), state.limit_state, state.peak,
-        np.int64(state.n_breaches_total), mv, val, tp, gross, mx, mx_i, mark_state, fills, events, pnl, risk_rows,
-        breaches,
+    desk = _kernels.Desk(
+        risk_on=risk_on,
+        controls=_kernels.Controls(
+            collar_bps=float(limits.price_collar_bps), max_order_qty=int(limits.max_order_qty),
+            max_order_notional=float(limits.max_order_notional), max_position=max_position,
+            max_gross=int(limits.max_gross_position_qty), credit_limit=float(limits.client_credit_limit),
+            dup_window_ns=int(round(limits.duplicate_window_s * 1e9)), book_state=state.book_state, kill=kill,
+            credit_used=credit_used, thr_ring=thr_ring, thr_head=thr_head, dup_ts=dup_ts, dup_qty=dup_qty,
+            dup_px=dup_px),
+        positions=state.bundle(working_buy, working_sell, fifo),
+        tails=_kernels.Tails(unit_pnl=unit_pnl, weight=fx_reb, spnl=spnl, desk_spnl=desk_spnl, tail_idx=tail_idx,
+                             tail_loss=tail_loss, var_level=float(rc_levels[0]), es_level=float(rc_levels[1])),
+        limits=_kernels.Limits(lim=lim, action=int(action), limit_state=state.limit_state, peak=state.peak,
+                               breaches=breaches, first_breach_id=int(state.n_breaches_total)),
+        revalue=_kernels.Revalue(returns=returns, fx_returns=fx_returns, asset_class=ri.asset_class,
+                                 underlying=ri.underlying, multiplier=ri.multiplier, strike=ri.strike,
+                                 expiry_ns=ri.expiry_ns, opt_vol=ri.vol, rate=ri.rate, div_yield=ri.div_yield,
+                                 call_put=ri.call_put, var_buf=var_buf, sqrt_h=float(sqrt_h)),
+        marks=_kernels.Marks(times=market.times, mid=market.mid, fx=market.fx, inst_ccy=inst_ccy,
+                             multiplier=ri.multiplier, mv=mv, val=val, tp=tp, gross=gross, mx=mx, mx_i=mx_i,
+                             state=mark_state),
+        records=_kernels.DeskRecords(fills=fills, events=events, pnl=pnl, risk=risk_rows,
+                                     first_fill_id=int(state.n_fills_total), snap_ts=snap_ts, snap_step=snap_step,
+                                     close_ts=int(close_ts), order_fx=order_fx, counts=np.zeros(3, np.int64)),
     )
-    return _DeskRun(orders=orders, snap_ts=snap_ts, kernel_args=kernel_args, fills=fills, events=events, pnl=pnl,
+    return _DeskRun(orders=orders, snap_ts=snap_ts, desk=desk, fills=fills, events=events, pnl=pnl,
                     risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)

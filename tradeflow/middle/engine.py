@@ -29,7 +29,7 @@ from tradeflow.middle.greeks import position_greeks
 from tradeflow.middle.instruments import instrument_risk
 from tradeflow.middle.stress import stress_test
 from tradeflow.middle.var import component_var
-from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingState, enum_labels, records_to_frame
+from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingState, records_to_frame
 
 __all__ = ["RiskEngine"]
 
@@ -38,29 +38,186 @@ ENGINE_ORDER_DT = np.dtype([("book", "i8"), ("instrument", "i8"), ("side", "i8")
                             ("filled_qty", "i8"), ("price", "f8"), ("fx", "f8"), ("client", "i8"), ("status", "i1")])
 
 
-def _ts(values) -> np.ndarray:
-    s = pd.Series(values)
-    if pd.api.types.is_integer_dtype(s):
-        return s.to_numpy(np.int64)
-    t = pd.to_datetime(s, utc=True)
-    return t.astype("int64").to_numpy() if hasattr(t, "astype") else np.asarray(t, np.int64)
+_INT64_SAFE = float(2 ** 62)  # integral floats beyond this do not convert to int64 exactly
+_SIDE_WORDS = {"BUY": 1, "B": 1, "1": 1, "+1": 1, "SELL": -1, "S": -1, "-1": -1}
+_REASON_NAMES = [r.name for r in RejectReason]
+_REASON_POS = np.zeros(max(int(r) for r in RejectReason) + 1, np.int8)  # code -> category position
+_REASON_POS[[int(r) for r in RejectReason]] = np.arange(len(_REASON_NAMES))
 
 
-def _side(values) -> np.ndarray:
-    s = pd.Series(values)
-    if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s):
-        up = s.astype(str).str.upper()
-        return np.where(up.isin(["BUY", "B", "1", "+1"]), 1, np.where(up.isin(["SELL", "S", "-1"]), -1, 0)) \
-            .astype(np.int64)
-    return pd.to_numeric(s, errors="coerce").fillna(0).to_numpy().astype(np.int64)
+class _Batch:
+    """One batch from outside (a DataFrame, a dict of array-likes or a structured array), read once.
 
+    Every column is checked with vectorized tests before the engine's state is touched; a
+    malformed column raises ``ValueError`` naming it and a bad value (a record that is merely
+    bad, e.g. an unknown book, is left for the kernel to refuse with a reason code).
+    """
 
-def _int(values, default: int = -1) -> np.ndarray:
-    return pd.to_numeric(pd.Series(values), errors="coerce").fillna(default).to_numpy().astype(np.int64)
+    def __init__(self, data, method: str) -> None:
+        self.method = method
+        if isinstance(data, pd.DataFrame):
+            self.index = data.index
+            self.n = len(data)
+            self._get = lambda c: data[c] if c in data.columns else None
+        elif isinstance(data, np.ndarray) and data.dtype.names is not None:
+            if data.ndim != 1:
+                raise ValueError(f"{method} takes a 1-d structured array. Got shape {data.shape}.")
+            self.n = data.shape[0]
+            self.index = pd.RangeIndex(self.n)
+            names = data.dtype.names
+            self._get = lambda c: data[c] if c in names else None
+        elif isinstance(data, dict):
+            lengths = {}
+            for k, v in data.items():
+                if np.ndim(v) == 0:
+                    raise ValueError(f"{method}: column {k!r} must be an array of values, one per record. "
+                                     f"Got {type(v).__name__} {v!r}.")
+                lengths[k] = len(v)
+            if len(set(lengths.values())) > 1:
+                raise ValueError(f"{method}: the columns must have the same length. Got {lengths}.")
+            self.n = next(iter(lengths.values())) if lengths else 0
+            self.index = pd.RangeIndex(self.n)
+            self._get = data.get
+        else:
+            raise TypeError(f"{method} takes a DataFrame, a dict of arrays or a structured array. "
+                            f"Got {type(data).__name__}.")
 
+    def has(self, col: str) -> bool:
+        return self._get(col) is not None
 
-def _float(values) -> np.ndarray:
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+    def raw(self, col: str, required: bool = True):
+        v = self._get(col)
+        if v is None:
+            if required:
+                raise ValueError(f"{self.method} needs a column {col!r}.")
+            return None
+        if isinstance(v, pd.Series):
+            return v.array if isinstance(v.dtype, pd.CategoricalDtype | pd.api.extensions.ExtensionDtype) \
+                else v.to_numpy()
+        if isinstance(v, np.ndarray | pd.api.extensions.ExtensionArray):
+            return v
+        if isinstance(v, dict | set | str | bytes):
+            raise ValueError(f"{self.method}: column {col!r} must be an array of values, one per record. "
+                             f"Got {type(v).__name__}.")
+        try:
+            return np.asarray(v) if not isinstance(v, list) else np.array(v, dtype=object)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{self.method}: column {col!r} could not be read as an array: {exc}") from None
+
+    def _bad(self, col: str, values, mask: np.ndarray, what: str) -> ValueError:
+        j = int(np.flatnonzero(mask)[0])
+        v = values[j]
+        return ValueError(f"The {col!r} column of {self.method} {what}. Got {v!r} (record {j}).")
+
+    def _numeric(self, col: str, v) -> np.ndarray:
+        """Float64 values; a cell that is not a number (a string, a dict, ...) raises."""
+        if isinstance(v, pd.api.extensions.ExtensionArray) and not isinstance(v.dtype, pd.CategoricalDtype):
+            if pd.api.types.is_numeric_dtype(v.dtype) and not pd.api.types.is_bool_dtype(v.dtype):
+                return v.to_numpy(dtype=np.float64, na_value=np.nan)
+            v = np.asarray(v, dtype=object)
+        v = np.asarray(v)
+        if v.dtype.kind in "iuf":
+            return v.astype(np.float64, copy=False)
+        if v.dtype.kind == "b":
+            raise ValueError(f"The {col!r} column of {self.method} must be numeric. Got booleans.")
+        obj = v.astype(object) if v.dtype.kind != "O" else v
+        out = pd.to_numeric(pd.Series(obj, dtype=object), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        null = pd.isna(obj)
+        bad = np.isnan(out) & ~null
+        if bad.any():
+            raise self._bad(col, obj, bad, "must hold numbers")
+        isbool = np.fromiter((isinstance(x, bool | np.bool_) for x in obj), bool, len(obj)) if len(obj) else \
+            np.zeros(0, bool)
+        if isbool.any():
+            raise self._bad(col, obj, isbool, "must hold numbers, not booleans")
+        return out
+
+    def floats(self, col: str, default: float | None = None) -> np.ndarray:
+        """A float column (prices, fees): NaN and infinities pass (the kernel refuses the records)."""
+        v = self.raw(col, required=default is None)
+        if v is None:
+            return np.full(self.n, default)
+        if isinstance(v, np.ndarray) and v.dtype == np.float64:
+            return v
+        return self._numeric(col, v)
+
+    def ints(self, col: str, missing: int, default: int | None = None) -> np.ndarray:
+        """An integer column (ids, quantities): a missing value (NaN, None) becomes ``missing`` (the
+        kernel refuses the record); a fractional, infinite or out-of-range value raises."""
+        v = self.raw(col, required=default is None)
+        if v is None:
+            return np.full(self.n, default, np.int64)
+        if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
+            if v.dtype.kind == "u" and v.size and v.max() > np.iinfo(np.int64).max:
+                raise self._bad(col, v, v > np.iinfo(np.int64).max, "is out of range")
+            return v.astype(np.int64, copy=False)
+        f = self._numeric(col, v)
+        null = np.isnan(f)
+        bad = ~null & ((f != np.floor(f)) | (np.abs(f) > _INT64_SAFE))
+        if bad.any():
+            shown = np.asarray(v, dtype=object) if not isinstance(v, np.ndarray) else v
+            raise self._bad(col, shown, bad, "must hold whole numbers (integers)")
+        out = np.where(null, missing, f).astype(np.int64)
+        return out
+
+    def timestamps(self, col: str = "ts") -> np.ndarray:
+        """int64 nanoseconds since the epoch (UTC): integers, datetimes or parseable strings; a missing
+        (NaN/NaT) or unparseable timestamp raises."""
+        v = self.raw(col)
+        if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
+            return self.ints(col, 0)
+        if isinstance(v, np.ndarray) and v.dtype.kind == "M":
+            t = v.astype("datetime64[ns]").view(np.int64)
+            nat = t == np.iinfo(np.int64).min
+            if nat.any():
+                raise self._bad(col, v, nat, "must not hold missing timestamps (NaT)")
+            return t
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            if np.isnan(v).any():
+                raise self._bad(col, v, np.isnan(v), "must not hold missing timestamps (NaN)")
+            return self.ints(col, 0)
+        if isinstance(v, pd.api.extensions.ExtensionArray) and isinstance(v.dtype, pd.DatetimeTZDtype):
+            t = np.asarray(v.asi8 if hasattr(v, "asi8") else v.astype("int64"), np.int64)
+            if pd.isna(v).any():
+                raise self._bad(col, np.asarray(v, dtype=object), np.asarray(pd.isna(v)),
+                                "must not hold missing timestamps (NaT)")
+            return t if v.dtype.unit == "ns" else pd.DatetimeIndex(v).as_unit("ns").asi8
+        obj = np.asarray(v, dtype=object)
+        null = pd.isna(obj)
+        if null.any():
+            raise self._bad(col, obj, null, "must not hold missing timestamps (NaN/NaT)")
+        if obj.size and all(isinstance(x, int | np.integer) and not isinstance(x, bool) for x in obj):
+            return self.ints(col, 0)
+        try:
+            t = pd.to_datetime(pd.Series(obj, dtype=object), utc=True, errors="coerce", format="mixed")
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"The {col!r} column of {self.method} holds values that are not timestamps: "
+                             f"{exc}") from None
+        bad = t.isna().to_numpy()
+        if bad.any():
+            raise self._bad(col, obj, bad, "must hold timestamps (int ns, datetimes or ISO strings)")
+        return t.dt.as_unit("ns").astype("int64").to_numpy()
+
+    def sides(self, col: str = "side") -> np.ndarray:
+        """+1 / -1 (BUY/SELL, B/S or +1/-1, any case); anything else is 0 (the kernel refuses it)."""
+        v = self.raw(col)
+        if isinstance(v, np.ndarray) and v.dtype.kind in "iuf":
+            return np.where(v == 1, 1, np.where(v == -1, -1, 0)).astype(np.int64)
+        codes, uniques = self.factorize(col, v)
+        lut = np.array([_SIDE_WORDS.get(str(u).strip().upper(), 0) for u in uniques] + [0], np.int64)
+        return lut[codes]
+
+    def factorize(self, col: str, v) -> tuple[np.ndarray, np.ndarray]:
+        """``pandas.factorize`` of a column of labels; a cell that cannot be a label (a dict, a list) raises."""
+        arr = v if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v, dtype=object)
+        try:
+            return pd.factorize(arr)
+        except TypeError:
+            obj = np.asarray(arr, dtype=object)
+            bad = np.fromiter((not isinstance(x, str | int | float | np.generic) and x is not None for x in obj),
+                              bool, len(obj))
+            raise self._bad(col, obj, bad if bad.any() else np.ones(len(obj), bool),
+                            "must hold labels or ids") from None
 
 
 class RiskEngine:
@@ -230,7 +387,8 @@ class RiskEngine:
     def new_session(self) -> None:
         """Start a session: day orders still working expire (:meth:`expire_orders`), and the
         session counters of the pre-trade controls (credit, throttle, duplicates) reset."""
-        self.expire_orders()
+        if hasattr(self, "_credit"):  # not at construction: nothing works yet
+            self.expire_orders()
         n_inst = self._inst.n
         self._credit = np.zeros(self._n_clients)
         self._thr_ring = np.full((self._n_traders, int(self.pretrade.max_orders_per_second)), -1, np.int64)
@@ -271,7 +429,7 @@ class RiskEngine:
     def expire_orders(self) -> int:
         """Expire every working order (the session closed): its working quantity no longer counts
         in the position limits. Returns how many expired."""
-        return int(ek.expire_orders_nb(self._otab, len(self._order_ids), self._working_buy, self._working_sell))
+        return int(ek.expire_orders_nb(self._otab, len(self._order_ids), self._controls(), self._positions()))
 
     def working_orders(self) -> pd.DataFrame:
         """The tracked orders still working: order id, book, instrument, side, qty, filled and leaves qty."""
@@ -290,53 +448,118 @@ class RiskEngine:
         """Working buy and sell quantity per book x instrument (copies), shape (n_books, n_instruments)."""
         return self._working_buy.copy(), self._working_sell.copy()
 
-    def _new_order_rows(self, ids: pd.Series, reason: np.ndarray) -> np.ndarray:
-        """Rows in the order table for a batch's order ids; a reused id is a DUPLICATE_ORDER."""
-        rows = np.full(len(ids), -1, np.int64)
-        null = ids.isna().to_numpy()
-        for j, oid in enumerate(ids.tolist()):
-            if null[j]:
-                continue
-            if oid in self._order_row:
+    # ------------------------------------------------------------------ bundles
+    def _controls(self) -> _kernels.Controls:
+        """The pre-trade controls' bundle over the engine's arrays (no copies)."""
+        p = self.pretrade
+        st = self._state
+        return _kernels.Controls(
+            collar_bps=float(p.price_collar_bps), max_order_qty=int(p.max_order_qty),
+            max_order_notional=float(p.max_order_notional), max_position=self._max_position,
+            max_gross=int(p.max_gross_position_qty), credit_limit=float(p.client_credit_limit),
+            dup_window_ns=int(round(p.duplicate_window_s * 1e9)), book_state=st.book_state,
+            kill=np.array([1 if st.kill_switch else 0], np.int8), credit_used=self._credit, thr_ring=self._thr_ring,
+            thr_head=self._thr_head, dup_ts=self._dup_ts, dup_qty=self._dup_qty, dup_px=self._dup_px)
+
+    def _positions(self) -> _kernels.Positions:
+        return self._state.bundle(self._working_buy, self._working_sell, self.risk_config.pnl_method == "fifo")
+
+    def _tails(self) -> _kernels.Tails:
+        rc = self.risk_config
+        return _kernels.Tails(unit_pnl=self._unit, weight=self.fx_inst, spnl=self._spnl, desk_spnl=self._desk,
+                              tail_idx=self._tail_idx, tail_loss=self._tail_loss, var_level=float(rc.var_level),
+                              es_level=float(rc.es_level))
+
+    def _limits(self, breaches: np.ndarray) -> _kernels.Limits:
+        st = self._state
+        return _kernels.Limits(lim=limit_params(self.limits), action=int(breach_action_code(self.limits)),
+                               limit_state=st.limit_state, peak=st.peak, breaches=breaches,
+                               first_breach_id=int(st.n_breaches_total))
+
+    # ------------------------------------------------------------------ order ids
+    def _new_order_rows(self, batch: _Batch, reason: np.ndarray) -> tuple[np.ndarray, list]:
+        """Rows in the order table for a batch's order ids (not yet committed); a reused id is a
+        DUPLICATE_ORDER. Raises before anything changes if an id cannot be a key."""
+        rows = np.full(batch.n, -1, np.int64)
+        v = batch.raw("order_id", required=False)
+        if v is None:
+            return rows, []
+        ids = np.asarray(v, dtype=object)
+        null = pd.isna(ids)
+        new: dict = {}
+        n0 = len(self._order_ids)
+        for j in np.flatnonzero(~null):
+            oid = ids[j]
+            try:
+                seen = oid in self._order_row or oid in new
+            except TypeError:
+                raise ValueError(f"The 'order_id' column of {batch.method} holds a value that cannot be an id. "
+                                 f"Got {oid!r} (record {int(j)}).") from None
+            if seen:
                 reason[j] = RejectReason.DUPLICATE_ORDER
                 continue
-            rows[j] = self._order_row[oid] = len(self._order_ids)
+            rows[j] = new[oid] = n0 + len(new)
+        return rows, list(new)
+
+    def _commit_order_rows(self, new_ids: list) -> None:
+        for oid in new_ids:
+            self._order_row[oid] = len(self._order_ids)
             self._order_ids.append(oid)
         n = len(self._order_ids)
         if n > self._otab.shape[0]:
             grown = np.zeros(max(n, 2 * self._otab.shape[0]), ENGINE_ORDER_DT)
             grown[:self._otab.shape[0]] = self._otab
             self._otab = grown
-        return rows
 
-    def _known_order_rows(self, ids: pd.Series) -> np.ndarray:
+    def _known_order_rows(self, batch: _Batch, required: bool = False) -> np.ndarray:
         """Rows of known order ids; -1 where no id is given, -2 for an id the engine never saw."""
-        null = ids.isna().to_numpy()
+        v = batch.raw("order_id", required=required)
+        if v is None:
+            return np.full(batch.n, -1, np.int64)
+        ids = np.asarray(v, dtype=object)
+        null = pd.isna(ids)
         get = self._order_row.get
-        return np.array([-1 if null[j] else get(oid, -2) for j, oid in enumerate(ids.tolist())], np.int64)
+        rows = np.full(batch.n, -1, np.int64)
+        for j in np.flatnonzero(~null):
+            try:
+                rows[j] = get(ids[j], -2)
+            except TypeError:
+                raise ValueError(f"The 'order_id' column of {batch.method} holds a value that cannot be an id. "
+                                 f"Got {ids[j]!r} (record {int(j)}).") from None
+        return rows
 
     # ------------------------------------------------------------------ inputs
     def _instrument_ids(self, values) -> np.ndarray:
-        s = pd.Series(values)
-        if pd.api.types.is_integer_dtype(s):
-            return s.to_numpy(np.int64)
+        """Instrument ids from ids or symbols (an unknown symbol is -1, refused by the kernel)."""
+        v = values.raw("instrument") if isinstance(values, _Batch) else values
+        if isinstance(v, pd.Series):
+            v = v.array if isinstance(v.dtype, pd.CategoricalDtype) else v.to_numpy()
+        if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
+            return v.astype(np.int64, copy=False)
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            ok = np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < _INT64_SAFE)
+            return np.where(ok, v, -1).astype(np.int64)
+        codes, uniques = values.factorize("instrument", v) if isinstance(values, _Batch) else pd.factorize(
+            v if isinstance(v, pd.api.extensions.ExtensionArray) else np.asarray(v, dtype=object))
         index = {sym: k for k, sym in enumerate(self.symbols)}
-        return np.array([index.get(str(v), -1) for v in s], dtype=np.int64)
+        lut = np.array([index.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+        return lut[codes]
 
-    def _result(self, df: pd.DataFrame, reason: np.ndarray, **cols) -> pd.DataFrame:
-        np.add.at(self._rejected, reason, 1)
-        out = pd.DataFrame({"accepted": reason == RejectReason.NONE,
-                            "reason": enum_labels(reason, RejectReason), **cols}, index=df.index)
-        return out
+    def _result(self, batch: _Batch, reason: np.ndarray, **cols) -> pd.DataFrame:
+        """The batch's verdicts: arrays wrapped in a DataFrame (no copies), the batch's index."""
+        self._rejected += np.bincount(reason.astype(np.intp), minlength=len(self._rejected))[:len(self._rejected)]
+        data = {"accepted": reason == RejectReason.NONE,
+                "reason": pd.Categorical.from_codes(_REASON_POS[reason], categories=_REASON_NAMES), **cols}
+        return pd.DataFrame(data, index=batch.index, copy=False)
 
-    def check_orders(self, orders: pd.DataFrame) -> pd.DataFrame:
+    def check_orders(self, orders) -> pd.DataFrame:
         """Run the pre-trade controls on a batch of orders.
 
         Parameters
         ----------
-        orders : DataFrame
-            Columns ``ts`` (int ns or datetime), ``book``, ``instrument`` (symbol or id),
-            ``side`` (BUY/SELL or +1/-1), ``qty``, ``ref_price`` (the collar's reference) and
+        orders : DataFrame, dict of arrays or structured ndarray
+            Columns ``ts`` (int ns, datetime or ISO string), ``book``, ``instrument`` (symbol or
+            id), ``side`` (BUY/SELL or +1/-1), ``qty``, ``ref_price`` (the collar's reference) and
             optionally ``limit_price`` (NaN/absent = market order), ``client``, ``trader``,
             ``order_id`` (any hashable; an accepted order with an id works until fills, a
             cancel or expiry release it; a reused id is rejected as DUPLICATE_ORDER) and ``fx``
@@ -346,63 +569,66 @@ class RiskEngine:
         Returns
         -------
         DataFrame with ``accepted`` (bool) and ``reason`` (RejectReason label), same index.
+
+        Raises
+        ------
+        ValueError
+            A missing column, or a malformed one (a fractional book or quantity, a missing or
+            unparseable timestamp, a cell that is not a number): the message names the column and
+            a bad value, and the engine's state is unchanged. Records that are merely bad (an
+            unknown book, a negative quantity, ...) are refused with a reason code instead.
         """
-        n = len(orders)
-        ts = _ts(orders["ts"])
-        inst = self._instrument_ids(orders["instrument"])
-        limit = _float(orders["limit_price"]) if "limit_price" in orders else np.full(n, np.nan)
-        is_limit = ~np.isnan(limit)
+        batch = _Batch(orders, "check_orders")
+        n = batch.n
+        ts = batch.timestamps()
+        inst = self._instrument_ids(batch)
+        book, side, qty = batch.ints("book", -1), batch.sides(), batch.ints("qty", 0)
+        ref = batch.floats("ref_price")
+        limit = batch.floats("limit_price", np.nan)
+        client, trader = batch.ints("client", -1, 0), batch.ints("trader", -1, 0)
+        given_fx = batch.floats("fx", np.nan)
         reason = np.zeros(n, np.int8)
-        rows = self._new_order_rows(pd.Series(orders["order_id"]), reason) if "order_id" in orders \
-            else np.full(n, -1, np.int64)
+        rows, new_ids = self._new_order_rows(batch, reason)
+        # validated: from here on the engine's state moves
+        self._commit_order_rows(new_ids)
         fx_inst = self.fx_inst
         ok = (inst >= 0) & (inst < len(fx_inst))
         order_fx = np.where(ok, fx_inst[np.where(ok, inst, 0)], np.nan)
-        if "fx" in orders:
-            given = _float(orders["fx"])
-            order_fx = np.where(np.isfinite(given) & (given > 0), given, order_fx)
+        order_fx = np.where(np.isfinite(given_fx) & (given_fx > 0), given_fx, order_fx)
         # notional and credit are money: qty x price x FX x contract multiplier
         order_fx = order_fx * np.where(ok, self._inst.multiplier[np.where(ok, inst, 0)], 1.0)
-        st = self._state
-        kill = np.array([1 if st.kill_switch else 0], np.int8)
-        p = self.pretrade
-        ek.check_orders_nb(ts, _int(orders.get("client", np.zeros(n)), -1), _int(orders.get("trader", np.zeros(n)),
-                                                                                  -1),
-                           _int(orders["book"]), inst, _side(orders["side"]), _int(orders["qty"], 0), is_limit,
-                           limit, _float(orders["ref_price"]), order_fx, st.pos, self._working_buy,
-                           self._working_sell,
-                           float(p.price_collar_bps), int(p.max_order_qty), float(p.max_order_notional),
-                           self._max_position, int(p.max_gross_position_qty), float(p.client_credit_limit),
-                           np.int64(round(p.duplicate_window_s * 1e9)), st.book_state, kill, self._credit,
-                           self._thr_ring, self._thr_head, self._dup_ts, self._dup_qty, self._dup_px,
-                           self._ts_orders, rows, self._otab, reason)
-        return self._result(orders, reason)
+        ob = ek.OrderBatch(ts=ts, client=client, trader=trader, book=book, inst=inst, side=side, qty=qty,
+                           is_limit=~np.isnan(limit), limit_price=limit, ref_price=ref, fx=order_fx, row=rows)
+        ek.check_orders_nb(ob, self._controls(), self._positions(), self._ts_orders, self._otab, reason)
+        return self._result(batch, reason)
 
-    def on_cancels(self, cancels: pd.DataFrame) -> pd.DataFrame:
+    def on_cancels(self, cancels) -> pd.DataFrame:
         """Cancel what is left of working orders (columns ``ts`` and ``order_id``).
 
         The unfilled quantity stops counting in the position limits and its notional is given
         back to the client's credit, as in the desk loop; the fills so far stand. An id that is
         not working (unknown, rejected, filled, cancelled or expired) is UNKNOWN_ORDER.
         """
-        n = len(cancels)
-        reason = np.zeros(n, np.int8)
-        rows = self._known_order_rows(pd.Series(cancels["order_id"]))
-        ek.cancel_orders_nb(_ts(cancels["ts"]), rows, self._otab, self._working_buy, self._working_sell,
-                            self._credit, self._ts_cancels, reason)
-        return self._result(cancels, reason)
+        batch = _Batch(cancels, "on_cancels")
+        ts = batch.timestamps()
+        rows = self._known_order_rows(batch, required=True)
+        reason = np.zeros(batch.n, np.int8)
+        ek.cancel_orders_nb(ts, rows, self._otab, self._controls(), self._positions(), self._ts_cancels, reason)
+        return self._result(batch, reason)
 
-    def on_fills(self, fills: pd.DataFrame, *, with_var: bool = True) -> pd.DataFrame:
+    def on_fills(self, fills, *, with_var: bool = True) -> pd.DataFrame:
         """Apply a batch of fills: positions, P&L and each book's scenario P&L, incrementally.
 
         Parameters
         ----------
-        fills : DataFrame
+        fills : DataFrame, dict of arrays or structured ndarray
             Columns ``ts``, ``book``, ``instrument`` (symbol or id), ``side`` (BUY/SELL or
             +1/-1), ``qty`` (> 0), ``price`` and optionally ``fee`` (instrument currency) and
             ``order_id``: a fill naming a working order reduces its working quantity (it must
             match the order's book, instrument and side and not exceed its leaves quantity); a
-            fill without an id is an external fill that only moves the position.
+            fill without an id is an external fill that only moves the position. Columns are
+            read once per batch (int64/float64 columns without a copy) and checked with
+            vectorized tests; all per-fill work runs in one compiled pass.
         with_var : bool, default=True
             Also compute the book's VaR/ES after every fill (O(scenarios) each) and check the
             VaR limits; without it only the scenario vectors are kept current.
@@ -411,55 +637,59 @@ class RiskEngine:
         -------
         DataFrame with ``accepted``, ``reason``, and the book's ``var_1d`` / ``es_1d`` after the
         fill (NaN for rejected fills), same index.
+
+        Raises
+        ------
+        ValueError
+            A missing or malformed column (see :meth:`check_orders`); the state is unchanged.
         """
-        n = len(fills)
-        ts = _ts(fills["ts"])
-        inst = self._instrument_ids(fills["instrument"])
-        book, side, qty = _int(fills["book"]), _side(fills["side"]), _int(fills["qty"], 0)
-        price = _float(fills["price"])
-        fee = _float(fills["fee"]) if "fee" in fills else np.zeros(n)
-        rows = self._known_order_rows(pd.Series(fills["order_id"])) if "order_id" in fills \
-            else np.full(n, -1, np.int64)
+        batch = _Batch(fills, "on_fills")
+        n = batch.n
+        ts = batch.timestamps()
+        inst = self._instrument_ids(batch)
+        book, side, qty = batch.ints("book", -1), batch.sides(), batch.ints("qty", 0)
+        price = batch.floats("price")
+        fee = batch.floats("fee", 0.0)
+        rows = self._known_order_rows(batch)
         reason = np.zeros(n, np.int8)
-        out_var = np.full(n, np.nan)
-        out_es = np.full(n, np.nan)
+        out_var = np.empty(n)
+        out_es = np.empty(n)
         st = self._state
         fifo = self.risk_config.pnl_method == "fifo"
-        lim = limit_params(self.limits)
-        rc = self.risk_config
+        tails = self._tails()
         start = 0
         while True:
             if fifo:
                 st.reserve_lots(n - start)
-            breaches = np.zeros((n - start) * 2, BREACH_DT)
-            done, nb, status = ek.apply_fills_nb(
-                ts[start:], book[start:], inst[start:], side[start:], qty[start:], price[start:], fee[start:],
-                st.pos, st.avg, st.realized, st.fees, st.n_fills, fifo, st.lot_qty, st.lot_px, st.lot_next,
-                st.lot_head, st.lot_tail, st.lot_top, self.fx_inst, self._unit, self._spnl, self._desk,
-                self._tail_idx, self._tail_loss, float(rc.var_level), float(rc.es_level), bool(with_var), lim,
-                np.int8(breach_action_code(self.limits)), st.limit_state, st.book_state, breaches,
-                np.int64(st.n_breaches_total), self._ts_fills, reason[start:], out_var[start:], out_es[start:],
-                rows[start:], self._otab, self._working_buy, self._working_sell)
+            # two VaR checks per fill at most (calloc'd: untouched pages cost nothing)
+            breaches = np.zeros(2 * (n - start) + 1 if with_var else 0, BREACH_DT)
+            sl = slice(start, None)
+            fb = ek.FillBatch(ts=ts[sl], book=book[sl], inst=inst[sl], side=side[sl], qty=qty[sl], price=price[sl],
+                              fee=fee[sl], row=rows[sl])
+            done, nb, status = ek.apply_fills_nb(fb, self._positions(), tails, self._limits(breaches),
+                                                 st.book_state, bool(with_var), self._ts_fills, self._otab,
+                                                 reason[sl], out_var[sl], out_es[sl])
             st.n_breaches_total += nb
             if nb:
-                self._breaches.append(breaches[:nb])
+                self._breaches.append(breaches[:nb].copy())
             if status == 0:
                 break
             start += done  # pragma: no cover - reserve_lots sizes the pool for the batch
-        st.n_fills_total += int((reason == 0).sum())
-        return self._result(fills, reason, var_1d=out_var, es_1d=out_es)
+        st.n_fills_total += int(np.count_nonzero(reason == 0))
+        return self._result(batch, reason, var_1d=out_var, es_1d=out_es)
 
-    def on_prices(self, prices: pd.DataFrame) -> pd.DataFrame:
+    def on_prices(self, prices) -> pd.DataFrame:
         """Mark to market: new prices for some instruments (columns ``ts``, ``instrument``, ``price``).
 
         Re-marks the touched instruments' scenario P&L (and options on them) incrementally.
         """
-        n = len(prices)
-        ts = _ts(prices["ts"])
-        inst = self._instrument_ids(prices["instrument"])
-        reason = np.zeros(n, np.int8)
+        batch = _Batch(prices, "on_prices")
+        ts = batch.timestamps()
+        inst = self._instrument_ids(batch)
+        price = batch.floats("price")
+        reason = np.zeros(batch.n, np.int8)
         touched = np.zeros(self._inst.n, np.bool_)
-        ek.apply_prices_nb(ts, inst, _float(prices["price"]), self._marks, self._ts_prices, touched, reason)
+        ek.apply_prices_nb(ts, inst, price, self._marks, self._ts_prices, touched, reason)
         if touched.any():
             self._now = int(self._ts_prices[0])
             i = self._inst
@@ -468,7 +698,7 @@ class RiskEngine:
                          self._state.pos, self.fx_inst,
                          self._unit, self._spnl, self._desk, np.empty(self._returns.shape[1]))
             init_tails_nb(self._spnl, self._desk, self._tail_idx, self._tail_loss)  # the vectors moved
-        return self._result(prices, reason)
+        return self._result(batch, reason)
 
     # ------------------------------------------------------------------ outputs
     def snapshot(self) -> pd.DataFrame:
@@ -580,7 +810,7 @@ class RiskEngine:
     def check_limits(self, ts) -> pd.DataFrame:
         """Risk row per book and desk at ``ts`` and every limit check (breach events go to :attr:`breaches`)."""
         st = self._state
-        t = int(_ts([ts])[0])
+        t = int(_Batch({"ts": [ts]}, "check_limits").timestamps()[0])
         n_books = self.n_books
         pnl = np.zeros(n_books, PNL_DT)
         ccy = self._inst.currency_id

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tradeflow.middle import _risk_kernels as rk
 from tradeflow.middle.instruments import InstrumentRisk
@@ -28,6 +27,13 @@ from tradeflow.middle.instruments import InstrumentRisk
 __all__ = ["var_es", "historical_var_es", "ewma_covariance", "delta_normal_var", "delta_gamma_var",
            "monte_carlo_var", "component_var"]
 
+
+
+def _norm_ppf(q):
+    """The standard normal quantile (scipy.stats imported on first use: it is slow to import)."""
+    from scipy import stats
+
+    return stats.norm.ppf(q)
 
 def _level(name: str, v: float) -> float:
     if not (isinstance(v, int | float) and not isinstance(v, bool) and 0.0 < v < 1.0):
@@ -101,7 +107,7 @@ def delta_normal_var(dollar_delta: np.ndarray, cov: np.ndarray, *, level: float 
     d = np.asarray(dollar_delta, dtype=np.float64)
     c = np.asarray(cov, dtype=np.float64)
     var_1 = float(d @ c @ d)
-    return float(stats.norm.ppf(_level("level", level)) * np.sqrt(max(var_1, 0.0) * horizon_days))
+    return float(_norm_ppf(_level("level", level)) * np.sqrt(max(var_1, 0.0) * horizon_days))
 
 
 def delta_gamma_var(dollar_delta: np.ndarray, dollar_gamma: np.ndarray, cov: np.ndarray, *, level: float = 0.99,
@@ -124,7 +130,7 @@ def delta_gamma_var(dollar_delta: np.ndarray, dollar_gamma: np.ndarray, cov: np.
         return float(max(-mean, 0.0))
     sd = np.sqrt(var)
     m3 = float(3.0 * d @ s @ g @ s @ d + np.trace(gs @ gs @ gs))
-    z = stats.norm.ppf(1.0 - _level("level", level))
+    z = _norm_ppf(1.0 - _level("level", level))
     q = z + (z * z - 1.0) * (m3 / sd**3) / 6.0 if cornish_fisher else z
     return float(-(mean + sd * q))
 
