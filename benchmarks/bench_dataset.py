@@ -117,7 +117,8 @@ def study(b: Bench) -> None:
             rss[n] = {"start_mb": mem.start, "peak_mb": mem.peak, "growth_mb": mem.peak - mem.start}
             b.measurements.append({"role": "target", "label": f"run_many Dask LocalCluster ({WORKERS} worker "
                                    f"processes), store=, {n} runs", "n": n, "cold_s": None, "warm_median_s": elapsed,
-                                   "warm_min_s": elapsed, "repeats": 1, "throughput_per_s": n / elapsed})
+                                   "warm_min_s": elapsed, "repeats": 1, "throughput_per_s": n / elapsed,
+                                   "warm_median_cpu_s": None})
         b.param(driver_rss=rss, driver_peak_rss_ratio=rss[n_runs]["peak_mb"] / rss[small_n]["peak_mb"],
                 load_average_after=os.getloadavg())
         _STUDY.update(path=paths[n_runs], n_runs=n_runs, root=root)

@@ -128,20 +128,17 @@ class RunsDataset:
     def _read_runs(self, committed: Sequence[int]) -> pd.DataFrame:
         if not committed:
             return pd.DataFrame(index=pd.Index([], name="run", dtype="int64"))
-        import concurrent.futures as cf
-
         import pyarrow as pa
+        import pyarrow.dataset as pads
 
-        _, pq = require_pyarrow()
-
-        def read(k: int):  # tiny one-row files, read in threads; differing stats columns unify below
-            t = pq.read_table(self._files[RUNS][k], filesystem=self._pa_fs)
-            return t.append_column("run", pa.array([k] * t.num_rows, pa.int64()))
-
-        with cf.ThreadPoolExecutor(8) as pool:
-            tables = list(pool.map(read, committed))
-        at = pa.concat_tables(tables, promote_options="permissive")
-        return arrow_to_frame(at, table_meta(tables[0].schema)).set_index("run").sort_index()
+        # one Arrow scan over the tiny commit files (the runs' schemas agree within a version, checked below;
+        # each run's full summary row is also kept exactly as JSON in the ``row`` column)
+        files = [self._files[RUNS][k] for k in committed]
+        part = pads.partitioning(pa.schema([("run", pa.int64())]), flavor="hive")
+        d = pads.dataset(files, filesystem=self._pa_fs, format="parquet", partitioning=part,
+                         partition_base_dir=f"{self._root.rstrip('/')}/{RUNS}")
+        at = d.to_table()
+        return arrow_to_frame(at, table_meta(d.schema)).set_index("run").sort_index()
 
     def _check_versions(self, allow: bool) -> None:
         if allow or self._runs.empty:
@@ -281,7 +278,7 @@ class RunsDataset:
                 # native Parquet scan (fast); only committed runs, as a run's files land before its commit
                 where = "" if table == RUNS else " WHERE run IN (SELECT run FROM runs)"
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
-                            f"hive_types = {{'run': BIGINT}}, union_by_name = true){where}")
+                            f"hive_types = {{'run': BIGINT}}){where}")
             else:  # any fsspec filesystem: through the Arrow dataset (filters still pushed down)
                 con.register(f"__arrow_{table}", self.dataset(table))
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM __arrow_{table}")
