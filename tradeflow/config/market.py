@@ -215,7 +215,14 @@ class MarketConfig:
     trade_date : str, default="2026-11-25"
         The (business) day simulated.
     session_open, session_close : str, default="14:30", "21:00"
-        Continuous trading session in UTC (09:30-16:00 New York).
+        Continuous trading session in UTC (09:30-16:00 New York in winter) of every instrument
+        when ``venue_sessions`` is off, and of venues without an exchange calendar (``XOFF``).
+    venue_sessions : bool, default=False
+        On: each instrument trades in its own venue's local session (``exchange_calendars``, keyed
+        by its MIC: DST, early closes, holidays; see ``docs/calendars.md``); the desk-day spans the
+        union of the venues' sessions and a run's days are the days a venue trades or a market
+        settles. Off: one UTC session (``session_open``-``session_close``) for every instrument on
+        the base currency's settlement days (settlement still on each market's own calendar).
     step_seconds : float, default=1.0
         Spacing of the simulated quote grid.
     base_currency : str, default="USD"
@@ -260,6 +267,7 @@ class MarketConfig:
     trade_date: str = "2026-11-25"
     session_open: str = "14:30"
     session_close: str = "21:00"
+    venue_sessions: bool = False
     step_seconds: float = 1.0
     base_currency: str = "USD"
     holidays: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -296,7 +304,7 @@ class MarketConfig:
         _positive(self, "profile_open")
         _positive(self, "profile_close")
         _positive(self, "profile_halflife")
-        for flag in ("intraday_profile", "garch", "jumps"):
+        for flag in ("intraday_profile", "garch", "jumps", "venue_sessions"):
             if not isinstance(getattr(self, flag), bool):
                 _fail(self, flag, "a bool", getattr(self, flag))
         _coerce_float(self, "garch_alpha", "garch_beta", "garch_step_seconds", "jump_intensity", "jump_mean",

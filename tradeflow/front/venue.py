@@ -283,12 +283,20 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         hi = int(np.ceil(fair[i].max())) + margin
         lo_all[i] = lo
         n_levels[i] = hi - lo + 1
-        bg = background_flow(rng, fair_ticks=fair[i], times=market.times, profile=profile, cfg=cfg, lo=lo)
+        # the background flow runs in the instrument's own venue session (none on its venue's holiday)
+        w = _session_window(market, i)
+        if w[1] - w[0] >= 2:
+            bg = background_flow(rng, fair_ticks=fair[i, w[0]:w[1]], times=market.times[w[0]:w[1]],
+                                 profile=_window_profile(profile, market, w), cfg=cfg, lo=lo)
+        else:
+            bg = {f: np.zeros(0, dt) for f, dt in (("ts", np.int64), ("kind", np.int8), ("side", np.int8),
+                                                    ("price", np.int64), ("qty", np.int64), ("u", np.float64))}
         np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
         background.append(bg)
         # the clients' volume: a cancel/replace re-sends what its original has left, so it is not counted again
         fresh = (orders["instrument"] == i) & (orders["origin"] != OrderOrigin.REPLACE)
-        impact.append(session_impact(cfg, fair_ticks=fair[i], times=market.times, background=bg,
+        impact.append(session_impact(cfg, fair_ticks=fair[i, w[0]:max(w[1], w[0] + 1)],
+                                     times=market.times[w[0]:max(w[1], w[0] + 1)], background=bg,
                                      client_qty=float(orders["qty"][fresh].sum())))
         capacity[i] = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
         rows = np.flatnonzero(orders["instrument"] == i)
@@ -309,6 +317,28 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
                       minor_scale=np.asarray(minor_scale, np.float64),
                       multiplier=inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
                       else np.ones(n_inst))
+
+
+def _session_window(market: MarketData, i: int) -> tuple[int, int]:
+    """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session (the whole grid without venue sessions)."""
+    if market.session_open is None:
+        return 0, market.n_steps
+    if market.session_open[i] < 0:
+        return 0, 0
+    s0 = int(np.searchsorted(market.times, market.session_open[i], side="left"))
+    s1 = int(np.searchsorted(market.times, market.session_close[i], side="left"))
+    return s0, s1
+
+
+def _window_profile(profile: np.ndarray, market: MarketData, w: tuple[int, int]) -> np.ndarray:
+    """The desk's profile over the window: unchanged without venue sessions; the same U-shape fitted to the
+    window (in the venue's own session time, mean 1) with them."""
+    if market.session_open is None:
+        return profile[w[0]:w[1]]
+    n = w[1] - w[0]
+    k = np.minimum((np.arange(n) + 0.5) / n * profile.shape[0], profile.shape[0] - 1).astype(np.int64)
+    p = profile[k]
+    return p / p.mean()
 
 
 def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np.ndarray, bid_qty: np.ndarray,
