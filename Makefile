@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
-	$(PY) -m tradeflow run --seed $(SEED)
+	$(PY) -m tradeflow run --seed $(SEED) --days 5
 
 # the suite runs one seeded hypothesis profile, locally and in CI: the same examples every run
 test: $(VENV)/.installed-test

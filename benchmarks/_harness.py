@@ -45,6 +45,9 @@ def _time(fn: Callable[[], Any]) -> float:
     return _time_call(fn)[0]
 
 
+_CPU: list[float] = []  # CPU seconds of the process during the last timed calls (see _time_call)
+
+
 def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     """Wall time of one call, garbage collected before and paused during it (as ``timeit`` does)."""
     gc.collect()
@@ -52,8 +55,10 @@ def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     gc.disable()
     try:
         t = time.perf_counter()
+        c = time.process_time()
         out = fn()
         elapsed = time.perf_counter() - t
+        _CPU.append(time.process_time() - c)
     finally:
         if was_enabled:
             gc.enable()
@@ -113,10 +118,14 @@ class Bench:
                 cold = None
         else:
             cold = _time(fn) if warm_up else None
+        _CPU.clear()
         warm = [_time(fn) for _ in range(max(repeats, 1))]
         med = statistics.median(warm)
         m = {"role": role, "label": label, "n": int(n), "cold_s": cold, "warm_median_s": med,
-             "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None}
+             "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None,
+             # the process's CPU time per warm call: on a shared, oversubscribed machine it is what the
+             # wall time would be with a core to itself (single-threaded work)
+             "warm_median_cpu_s": statistics.median(_CPU) if _CPU else None}
         m.update(_memory(fn) if role == "target" else {"peak_rss_mb": _peak_rss_mb()})
         self.measurements.append(m)
         return m

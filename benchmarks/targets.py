@@ -35,20 +35,23 @@ def evaluate(doc: dict[str, Any]) -> list[dict[str, Any]]:
         row("RiskEngine.on_fills, VaR/ES after every fill, 500 scenarios", _rate(r), 4e6, "fills/s")
     for name, venue, limit in (("targets.desk_day_book", "book", 0.45), ("targets.desk_day_quote", "quote", 0.15)):
         if r := _find(doc, name):
-            row(f"simulate(), one day ({r['params']['orders_per_day']} orders), {venue} venue",
-                r["params"]["day_s"], limit, "s", higher_is_better=False)
+            row(f"simulate(), one day ({r['params']['orders_per_day']} orders), {venue} venue, CPU",
+                r["params"].get("day_cpu_s") or r["params"]["day_s"], limit, "s", higher_is_better=False)
             if venue == "book":
                 row("  back office inside that day", r["params"]["back_office_s"], 0.1, "s", higher_is_better=False)
     if r := _find(doc, "targets.startup"):
-        row("import tradeflow", r["params"]["import_s"], 0.3, "s", higher_is_better=False)
+        row("import tradeflow, CPU", r["params"].get("import_cpu_s", r["params"]["import_s"]), 0.3, "s",
+            higher_is_better=False)
         row("  imports none of scipy, matplotlib, pyarrow, dask", float(not r["params"]["heavy_modules_imported"]),
             1.0, "bool")
-        row("fresh process to a first small result", r["params"]["first_result_s"], 1.0, "s", higher_is_better=False)
+        row("fresh process to a first small result, CPU", r["params"].get("first_result_cpu_s",
+                                                                          r["params"]["first_result_s"]), 1.0, "s",
+            higher_is_better=False)
     if r := _find(doc, "targets.memory"):
         p = r["params"]
         row(f"peak RSS of one day ({p['orders']} orders) above the import", p["rss_above_import_mb"], 200.0, "MB",
             higher_is_better=False)
-        row("  10x the orders: time ratio", p["time_ratio_10x"], 10.5, "x", higher_is_better=False)
+        row("  10x the orders: time ratio (CPU)", p["time_ratio_10x"], 10.5, "x", higher_is_better=False)
         row("  10x the orders: memory ratio", p["memory_ratio_10x"], 10.5, "x", higher_is_better=False)
     return rows
 

@@ -208,7 +208,8 @@ def test_the_memory_estimate_is_of_the_right_order_and_grows_with_each_size():
     ({"seed": 1.5}, ValueError, ["seed", "1.5"]),
     ({"seed": "7"}, ValueError, ["seed", "'7'"]),
     ({"seed": True}, ValueError, ["seed", "True"]),
-    ({"progress": "yes"}, TypeError, ["progress", "yes"]),
+    ({"config": SimulationConfig.from_dict({"flow": {"orders_per_day": 100}}), "progress": "yes"}, ValueError,
+     ["progress", "yes"]),
     ({"prices": [1.0, 2.0]}, TypeError, ["prices", "list"]),
 ])
 def test_simulate_refuses_bad_arguments(kwargs, exc, names):

@@ -261,16 +261,18 @@ def _exit_always(result) -> int:
 
 
 # --------------------------------------------------------------------------- store and progress
-def test_full_results_go_to_a_run_store_per_run(tmp_path):
+def test_full_results_go_to_the_study_dataset(tmp_path):
     pytest.importorskip("pyarrow")
     out = run_many(cfg(), n_runs=3, seed=ROOT, executor="sequential", progress=False, store=tmp_path,
                    overrides={1: BAD})
-    assert out.loc[0, "store"] == str(tmp_path / "run-00000")
-    assert not (tmp_path / "run-00001").exists()  # the failed run wrote nothing
-    loaded = RunResult.from_parquet(tmp_path / "run-00002")
+    assert out.loc[0, "store"] == f"{tmp_path}/runs/run=0/part-0.parquet"
+    assert not (tmp_path / "runs" / "run=1").exists()  # the failed run wrote nothing
+    assert not (tmp_path / "fills" / "run=1").exists()
+    study = tradeflow.open_runs(tmp_path)
+    assert study.run_ids == [0, 2]
     again = tradeflow.simulate(cfg(), seed=run_seed(ROOT, 2))
-    pd.testing.assert_frame_equal(loaded.fills, again.fills)
-    pd.testing.assert_frame_equal(loaded.pnl, again.pnl)
+    pd.testing.assert_frame_equal(study.run_frame("fills", 2), again.fills)
+    pd.testing.assert_frame_equal(study.run_frame("pnl", 2), again.pnl)
     on_disk = read_summary(tmp_path)
     pd.testing.assert_frame_equal(on_disk, out)
     # one table of every stored run, stacked with a run level
@@ -279,6 +281,9 @@ def test_full_results_go_to_a_run_store_per_run(tmp_path):
     assert len(fills.loc[2]) == len(again.fills) == out.loc[2, "n_fills"]
     with pytest.raises(ValueError, match="'table' parameter of read_runs"):
         read_runs(tmp_path, "summary")
+    # a second study into the same store is refused, not mixed in
+    with pytest.raises(ValueError, match="'store' parameter of run_many .* already holds 2 committed runs"):
+        run_many(cfg(), n_runs=3, seed=ROOT, executor="sequential", progress=False, store=tmp_path)
 
 
 def test_an_interrupted_batch_resumes_from_its_store(tmp_path):
@@ -286,17 +291,15 @@ def test_an_interrupted_batch_resumes_from_its_store(tmp_path):
     kw = {"n_runs": 4, "seed": ROOT, "executor": "sequential", "progress": False, "store": tmp_path,
           "overrides": {1: BAD}}
     full = run_many(cfg(), **kw)
-    manifest = tmp_path / "manifest.jsonl"
-    lines = manifest.read_text().splitlines()
-    assert [json.loads(line)["run"] for line in lines] == [0, 1, 2, 3]  # written as runs finished
-    # the batch "died" after run 1, mid-way through writing run 2's line; run 3 never finished
-    manifest.write_text("\n".join(lines[:2]) + "\n" + lines[2][:25])
-    shutil.rmtree(tmp_path / "run-00003")
+    # the study "died" while run 3 was being written: its files are there, its commit (runs row) is not
+    (tmp_path / "runs" / "run=3" / "part-0.parquet").unlink()
+    (tmp_path / "_summary.parquet").unlink()
+    assert tradeflow.open_runs(tmp_path).run_ids == [0, 2]
     resumed = run_many(cfg(), **kw, resume=True)
     pd.testing.assert_frame_equal(numbers(resumed), numbers(full))
     assert resumed.loc[0, "elapsed_s"] == full.loc[0, "elapsed_s"]  # kept, not rerun
     assert resumed.loc[3, "elapsed_s"] != full.loc[3, "elapsed_s"]  # rerun
-    assert (tmp_path / "run-00003").is_dir()
+    assert tradeflow.open_runs(tmp_path).run_ids == [0, 2, 3]
     with pytest.raises(ValueError, match="'resume' parameter of run_many"):
         run_many(cfg(), **{**kw, "seed": ROOT + 1}, resume=True)
     with pytest.raises(ValueError, match="'resume' parameter of run_many"):

@@ -29,6 +29,12 @@ def test_tables_by_office_with_flat_aliases(small_run):
         _ = r.nope
 
 
+def test_table_names_cover_every_view():
+    names = RunResult.table_names()
+    assert {t.frame for t in TABLES.values()} <= set(names)
+    assert {"trial_balance", "settlement_history", "order_events"} <= set(names)
+
+
 def test_a_registered_table_needs_no_code_in_results(small_run, monkeypatch):
     """Adding a record table is one registry entry: the generic view shows it, codes as labels."""
     dt = np.dtype([("ts", np.int64), ("instrument", np.int32), ("side", np.int8), ("settle_date", np.int64)])

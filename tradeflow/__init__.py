@@ -29,6 +29,7 @@ from tradeflow.core.log import TradeflowWarning
 # configs: no pandas (which brings pyarrow), scipy, matplotlib, dask or numba until they are needed,
 # and no kernel compiles or loads from the on-disk cache before its first call.
 _LAZY = {"RiskEngine": "tradeflow.middle", "run_many": "tradeflow.parallel", "RunResult": "tradeflow.results",
+         "open_runs": "tradeflow.dataset",
          "simulate": "tradeflow.sim", "warmup": "tradeflow.sim"}
 
 
@@ -61,5 +62,5 @@ __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
     "LimitsConfig", "RiskConfig", "RiskEngine",
-    "run_many", "TradeflowWarning",
+    "run_many", "TradeflowWarning", "open_runs",
 ]

@@ -36,6 +36,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from tradeflow.store import check_target
         check_target(args.out)  # refused before the run, not after it
     cfg = SimulationConfig.from_toml(args.config) if args.config else SimulationConfig()
+    if args.days is not None or args.venue_sessions is not None:  # the clock's overrides (docs/calendars.md)
+        import dataclasses
+        market = cfg.market if args.venue_sessions is None else dataclasses.replace(
+            cfg.market, venue_sessions=args.venue_sessions)
+        cfg = dataclasses.replace(cfg, market=market, days=cfg.days if args.days is None else args.days)
     result = simulate(cfg, seed=args.seed, progress=args.progress)
     print(result.summary())
     if args.out:
@@ -96,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML config file (default: the built-in desk-day)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     run.add_argument("--out", type=Path, help="write the run to a Parquet run store (directory) here")
+    run.add_argument("--days", type=int, help="days to simulate (default: the config's)")
+    run.add_argument("--venue-sessions", action=argparse.BooleanOptionalAction, default=None,
+                     help="each venue in its own local session (default: the config's)")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar over the days (default: only on a terminal)")
     run.set_defaults(func=_cmd_run)

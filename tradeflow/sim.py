@@ -12,7 +12,7 @@ from tradeflow.config import SimulationConfig
 from tradeflow.config.memory import check_memory
 from tradeflow.front import execute_orders, generate_flow, parent_fills
 from tradeflow.market import MarketData, simulate_market
-from tradeflow.market.clock import SettlementCalendar
+from tradeflow.market.clock import HORIZON, SettlementCalendar, VenueSessions, venue_sessions
 from tradeflow.market.scenarios import simulate_fx_scenarios, simulate_scenarios
 from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, RiskSetup, run_desk
@@ -101,8 +101,6 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         raise TypeError(f"The 'config' parameter of simulate must be a SimulationConfig (SimulationConfig.from_dict "
                         f"builds one from a dict). Got {type(cfg).__name__} {cfg!r:.80} instead.")
     ss = _seed_sequence(seed)
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError(f"The 'progress' parameter of simulate must be a bool or None. Got {progress!r} instead.")
     if prices is not None:
         prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments],
                                       tick_sizes=[i.tick_size for i in cfg.market.instruments])
@@ -113,11 +111,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     mcfg = cfg.market
     # settlement calendars of every market in the run (published + MarketConfig.holidays), resolved once
     calendar = SettlementCalendar(mcfg.currencies, extra=mcfg.holidays)
-    if not calendar.is_business_day(mcfg.trade_date, [mcfg.base_currency]):
-        raise ValueError(f"The 'trade_date' parameter of MarketConfig must be a business day of the "
-                         f"{mcfg.base_currency} settlement calendar ({calendar.sources[mcfg.base_currency]}). "
-                         f"Got {mcfg.trade_date!r} instead.")
-    days = calendar.business_days(mcfg.trade_date, cfg.days, [mcfg.base_currency])
+    days, day_sessions = _run_days(cfg, calendar)
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
@@ -139,7 +133,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
                                  open_mid=None if market is None else market.mid[:, -1],
                                  open_fx=None if market is None else market.fx[:, -1],
-                                 garch_state=None if market is None else market.garch_state, prices=prices)
+                                 garch_state=None if market is None else market.garch_state, prices=prices,
+                                 sessions=None if day_sessions is None else day_sessions.day(day))
         sessions.append(market)
         ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
         inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)
@@ -153,6 +148,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
 
         day_int = int(day.astype(np.int64))
         close_ts = day_int * NS_PER_DAY + mcfg.session_close_ns
+        if day_sessions is not None:  # the desk-day ends with the last venue's close (the grid's end)
+            close_ts = int(market.times[-1]) + int(round(mcfg.step_seconds * 1e9))
         if strategy is not None:
             orders = _strategy_orders(strategy, cfg, market, state, desk, orders, rngs["strategy"], close_ts=close_ts,
                                       day=len(sessions) - 1, first_order_id=n_orders, inst_ccy=inst_ccy,
@@ -208,6 +205,39 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     seed_value = int(ss.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)
     return RunResult(config=cfg, seed=seed_value, market=MarketData.concat(sessions), records=records,
                      timings=clock.timings, trade_dates=days, seed_spawn_key=tuple(ss.spawn_key))
+
+
+def _run_days(cfg: SimulationConfig, calendar: SettlementCalendar) -> tuple[np.ndarray, VenueSessions | None]:
+    """The run's days and its venues' sessions, resolved once.
+
+    With venue sessions a run day is a day on which a venue trades or a market settles (a
+    CSD-only day, e.g. Good Friday in the US, has no trading but the back office works); the
+    run starts on ``trade_date``, which must be a day some venue trades. Without them, the
+    base currency's settlement days.
+    """
+    mcfg = cfg.market
+    td = np.datetime64(mcfg.trade_date, "D")
+    if not mcfg.venue_sessions:
+        if not calendar.is_business_day(td, [mcfg.base_currency]):
+            raise ValueError(f"The 'trade_date' parameter of MarketConfig must be a business day of the "
+                             f"{mcfg.base_currency} settlement calendar ({calendar.sources[mcfg.base_currency]}). "
+                             f"Got {mcfg.trade_date!r} instead.")
+        return calendar.business_days(td, cfg.days, [mcfg.base_currency]), None
+    end = min(td + np.timedelta64(2 * cfg.days + 14, "D"), np.datetime64(HORIZON[1], "D"))
+    vs = venue_sessions(mcfg.venues, td, max(end, td), fallback_open_ns=mcfg.session_open_ns,
+                        fallback_close_ns=mcfg.session_close_ns,
+                        fallback_holidays=mcfg.holidays.get(mcfg.base_currency, ()))
+    if not vs.is_open[:, 0].any():
+        raise ValueError(f"The 'trade_date' parameter of MarketConfig must be a day on which one of the venues "
+                         f"{list(mcfg.venues)} trades. Got {mcfg.trade_date!r} instead.")
+    settles = np.zeros(vs.days.shape[0], bool)
+    for ccy in mcfg.currencies:
+        settles |= calendar.is_business_day(vs.days, [ccy])
+    run = vs.days[vs.is_open.any(axis=0) | settles]
+    if run.shape[0] < cfg.days:
+        raise ValueError(f"The 'days' parameter of SimulationConfig reaches past the clock's data ({HORIZON[1]}). "
+                         f"Got {cfg.days} from {mcfg.trade_date}.")
+    return run[: cfg.days], vs
 
 
 def _strategy_orders(strategy, cfg, market, state, desk, orders, rng, *, close_ts, day, first_order_id, inst_ccy,

@@ -60,8 +60,8 @@ def test_lean_sides_matches_reference(seed, n_meta, target, carried):
 
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 500), n_steps=st.integers(1, 30),
-       linear=st.booleans(), depth=st.integers(1, 25))
-def test_background_events_match_reference(seed, n, n_steps, linear, depth):
+       shape=st.sampled_from([k.SHAPE_FLAT, k.SHAPE_LINEAR, k.SHAPE_POWER]), depth=st.integers(1, 25))
+def test_background_events_match_reference(seed, n, n_steps, shape, depth):
     rng = np.random.default_rng(seed)
     expo, uni = rng.standard_exponential(n + 1), rng.random((5, n))
     times = 1_000 + np.arange(n_steps, dtype=np.int64) * 1_000_000
@@ -69,8 +69,9 @@ def test_background_events_match_reference(seed, n, n_steps, linear, depth):
     fair = 500 + rng.normal(0, 3, n_steps)
     out = [np.empty(n, np.int64), np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.int64),
            np.empty(n, np.int64), np.empty(n)]
-    k.background_events_nb(expo, uni, times, np.int64(1_000_000), profile, fair, np.int64(depth), linear, 0.1, 0.4,
-                           np.int64(100), 0.5, np.int64(400), *out)
+    scale = rng.random(n_steps) * 3 + 0.05
+    k.background_events_nb(expo, uni, times, np.int64(1_000_000), profile, fair, np.int64(depth), shape, scale, 0.6,
+                           0.1, 0.4, np.int64(100), 0.5, np.int64(400), *out)
     ts, kind, side, price, qty, u = out
     x = np.cumsum(expo)[:n] / expo.sum()
     cum_hi = np.cumsum(profile / profile.sum())
@@ -81,8 +82,14 @@ def test_background_events_match_reference(seed, n, n_steps, linear, depth):
         r = uni[0, j]
         assert kind[j] == (k.K_MARKET if r < 0.1 else k.K_BG_CANCEL if r < 0.5 else k.K_LIMIT)
         assert side[j] == (1 if uni[1, j] < 0.5 else -1)
-        v = np.sqrt(uni[2, j]) if linear else uni[2, j]
-        dist = min(int(v * depth) + 1, depth)
+        if shape == k.SHAPE_POWER:  # invert the truncated P(x >= d) = (1 + d / scale) ** -0.6 on [0, depth)
+            cdf = lambda d, sc=scale[s]: 1 - (1 + d / sc) ** -0.6  # noqa: E731
+            xd = scale[s] * ((1 - uni[2, j] * cdf(depth)) ** (-1 / 0.6) - 1)
+            assert 0 <= xd <= depth + 1e-9 and abs(cdf(xd) - uni[2, j] * cdf(depth)) < 1e-9
+            dist = min(int(xd) + 1, depth)
+        else:
+            v = np.sqrt(uni[2, j]) if shape == k.SHAPE_LINEAR else uni[2, j]
+            dist = min(int(v * depth) + 1, depth)
         want = (np.floor(fair[s]) - dist + 1 if side[j] > 0 else np.ceil(fair[s]) + dist - 1) - 400
         assert price[j] == want
         assert qty[j] == 100 * (1 + int(np.log(1 - uni[3, j]) / np.log(0.5))) and u[j] == uni[4, j]

@@ -49,15 +49,15 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
         live.pop()
 
     def pull(f):
+        # documented: every background bid above f and ask below f goes, whatever queues with it; bids
+        # from the best down and asks from the best up, FIFO in a level (the live list's removal order)
         for side in (1, -1):
-            while (lv := best(side)) is not None and (lv > f if side > 0 else lv < f):
+            for lv in sorted(levels, reverse=side > 0):
                 q = levels[lv]
-                for o in [o for o in q if o[2] < 0]:
+                for o in [o for o in q if o[2] < 0 and o[3] == side and (lv > f if side > 0 else lv < f)]:
                     q.remove(o)
                     if o[0] in live:
                         drop_live(o[0])
-                if q:
-                    break
 
     def decay(s_i):
         nonlocal imp, off
@@ -71,12 +71,12 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
     for ts, src, k in events:
         while snap_i < len(snap_ts) and snap_ts[snap_i] <= ts:
             decay(snap_i)
-            if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
-                pull(snap_fair[snap_i] + off)
-            b, a = best(1), best(-1)
+            b, a = best(1), best(-1)  # recorded before the pull (documented: makers requote at once)
             snaps.append((-1 if b is None else b, -1 if a is None else a,
                           0 if b is None else sum(o[1] for o in levels[b]),
                           0 if a is None else sum(o[1] for o in levels[a]), volume, trades))
+            if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
+                pull(snap_fair[snap_i] + off)
             snap_i += 1
         s = bg if src == 0 else cl
         kind, side, price, qty = int(s["kind"][k]), int(s["side"][k]), int(s["price"][k]), int(s["qty"][k])
@@ -144,12 +144,12 @@ def reference_book(bg, cl, n_levels, n_rows, snap_ts, live_capacity, snap_fair=N
             next_slot += 1
     while snap_i < len(snap_ts):  # makers pull at every snapshot, after the last event too
         decay(snap_i)
-        if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
-            pull(snap_fair[snap_i] + off)
-        b, a = best(1), best(-1)
+        b, a = best(1), best(-1)  # recorded before the pull (documented: makers requote at once)
         snaps.append((-1 if b is None else b, -1 if a is None else a,
                       0 if b is None else sum(o[1] for o in levels[b]),
                       0 if a is None else sum(o[1] for o in levels[a]), volume, trades))
+        if snap_fair is not None and not np.isnan(snap_fair[snap_i]):
+            pull(snap_fair[snap_i] + off)
         snap_i += 1
     return execs, arrival, snaps, volume, trades, imps
 
@@ -294,3 +294,24 @@ def test_transient_impact_calibration():
                             daily_volatility_ticks=0.0, daily_volume=1e6).scale == 0.0
     with pytest.raises(ValueError, match="beta"):
         power_law_kernel(1.0, 1.0, 10.0)
+
+
+def test_fair_price_pull_reaches_behind_client_orders():
+    """Issue 12: the pull takes every stale background quote, not only those before the first client level."""
+    # bids: a client bid at 7 ahead of a background bid there, a background bid at 6, one at 3 (not stale)
+    # asks (after the first snapshot): a client ask at 8 ahead of a background ask there, one at 9, one at 11
+    bg = {"ts": np.array([1, 2, 3, 12, 13, 14]), "kind": np.zeros(6, np.int8), "side": np.array([1, 1, 1, -1, -1, -1]),
+          "price": np.array([7, 6, 3, 8, 9, 11]), "qty": np.full(6, 100), "u": np.zeros(6)}
+    cl = {"ts": np.array([0, 11]), "kind": np.zeros(2, np.int8), "side": np.array([1, -1]),
+          "price": np.array([7, 8]), "qty": np.array([10, 20]), "ref": np.array([0, 1])}
+    snap_ts, fair = np.array([10, 20, 30]), np.array([5.5, 10.5, np.nan])
+    r = run_book(background=bg, client=cl, n_levels=12, n_client_rows=2, snap_ts=snap_ts, live_capacity=8,
+                 snap_fair=fair)
+    # each snapshot records the book before its pull: at fair 5.5 the background bids at 7 (behind the
+    # client's) and 6 go, the client's 10 stay
+    assert (r.bid[0], r.bid_qty[0], r.bid[1], r.bid_qty[1]) == (7, 110, 7, 10)
+    # at fair 10.5 the background asks at 8 (behind the client's) and 9 go, the client's 20 stay
+    assert (r.ask[1], r.ask_qty[1], r.ask[2], r.ask_qty[2]) == (8, 120, 8, 20)
+    ref = reference_book(bg, cl, 12, 2, snap_ts, 8, fair)
+    assert [s[:4] for s in ref[2]] == [(7, -1, 110, 0), (7, 8, 10, 120), (7, 8, 10, 20)]
+    # the old rule (stop at the first client level) would have left 110 at the bid and 120 at the ask

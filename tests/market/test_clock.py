@@ -231,3 +231,15 @@ def test_a_run_cannot_start_on_a_settlement_holiday():
 
     with pytest.raises(ValueError, match=r"'trade_date'.*2024-07-04"):
         tradeflow.simulate(small_config(50, market={"trade_date": "2024-07-04"}), seed=0)
+    # with venue sessions a run starts on a day some venue trades (Xetra trades on 4 July; nothing at Christmas)
+    with pytest.raises(ValueError, match=r"'trade_date'.*2025-12-25"):
+        tradeflow.simulate(small_config(50, market={"trade_date": "2025-12-25", "venue_sessions": True}), seed=0)
+
+
+def test_the_cli_takes_days_and_venue_sessions():
+    from tradeflow.cli import build_parser
+
+    args = build_parser().parse_args(["run", "--days", "5", "--venue-sessions"])
+    assert args.days == 5 and args.venue_sessions is True
+    args = build_parser().parse_args(["run"])
+    assert args.days is None and args.venue_sessions is None

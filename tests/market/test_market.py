@@ -14,7 +14,7 @@ def test_gbm_volatility_and_correlation_match_config():
              InstrumentConfig(symbol="C", currency="EUR", volatility=0.3, tick_size=0.05))
     corr = ((1.0, 0.6, 0.2), (0.6, 1.0, -0.3), (0.2, -0.3, 1.0))
     cfg = MarketConfig(instruments=insts, correlation=corr, step_seconds=1.0, intraday_profile=False, garch=False,
-                       jumps=False,
+                       jumps=False, return_dof=0.0,
                        fx_rates=(FxRateConfig(pair="EURUSD", rate=1.1, volatility=0.1),))
     m = simulate_market(cfg, np.random.default_rng(42))
     r = np.diff(np.log(m.mid), axis=1)

@@ -57,7 +57,7 @@ def test_profile_is_u_shaped_with_mean_one():
 def test_switches_change_the_returns():
     insts = (InstrumentConfig(symbol="A", volatility=0.3),)
     base = dict(instruments=insts, fx_rates=(), intraday_profile=False)
-    off = simulate_market(MarketConfig(**base, garch=False, jumps=False), np.random.default_rng(3))
+    off = simulate_market(MarketConfig(**base, garch=False, jumps=False, return_dof=0.0), np.random.default_rng(3))
     on = simulate_market(MarketConfig(**base, garch=True, jumps=True, jump_intensity=20.0), np.random.default_rng(3))
     r_off, r_on = np.diff(np.log(off.mid[0])), np.diff(np.log(on.mid[0]))
     k = lambda r: ((r - r.mean()) ** 4).mean() / r.var() ** 2 - 3  # noqa: E731

@@ -72,7 +72,10 @@ def confirm_trades(fills: np.ndarray, settle_dates: np.ndarray, trade_date: np.d
     out["their_settle_date"][status == ConfirmationStatus.NO_ANSWER] = -1
     days = np.where(status == ConfirmationStatus.MATCHED, 0,
                     cfg.resolution_days + (status == ConfirmationStatus.NO_ANSWER))
-    out["resolved_date"] = calendar.add_business_days(np.full(n, td), days, currencies).astype(np.int64) \
+    # a matched confirmation is agreed on the trade date itself, even one that is a holiday of the calendar
+    # (a trade on a venue open when the base currency's market is closed, e.g. Xetra on 4 July)
+    out["resolved_date"] = np.where(days == 0, np.datetime64(td, "D").astype(np.int64),
+                                    calendar.add_business_days(np.full(n, td), days, currencies).astype(np.int64)) \
         if n else np.zeros(0, np.int64)
     return out
 

@@ -170,7 +170,12 @@ class BackOffice:
         self._open_obl = np.r_[self._open_obl, np.arange(first_obl, ob_all.shape[0])]
         self._open_instr = np.r_[self._open_instr, np.arange(self.logs["settlements"].n - instr.shape[0],
                                                              self.logs["settlements"].n)]
-        ob = ob_all[self._open_obl]
+        # each market settles on its own CSD's business days: obligations of a closed CSD wait (no attempt,
+        # no fail day, no penalty, no buy-in clock)
+        csd_open = np.array([bool(self.calendar.is_business_day(day, [c])) for c in self.currencies])
+        open_all = self._open_obl
+        attempt = open_all[csd_open[ob_all["currency"][open_all]]]
+        ob = ob_all[attempt]
         scfg = cfg.settlement
         rate = self.ccy_fail_rate[ob["currency"]]
         for cpty, r in scfg.counterparty_fail_rates.items():
@@ -178,7 +183,7 @@ class BackOffice:
         marks = market.mid[:, -1]
         events = settle_day(ob, d, fail_rate=rate, cause_weights=scfg.fail_cause_weights(),
                             partial_settlement=scfg.partial_settlement, partial_share=scfg.partial_share,
-                            unmatched=self.logs["matched_on"].view[self._open_obl] > d,
+                            unmatched=self.logs["matched_on"].view[attempt] > d,
                             penalty_bps=self.inst_penalty_bps[ob["instrument"]],
                             close_price=(marks * self.inst_mult)[ob["instrument"]],
                             minor_scale=self.ccy_scale[ob["currency"]],
@@ -187,9 +192,9 @@ class BackOffice:
                             buy_in_after=self.inst_buy_in_after[ob["instrument"]],
                             buy_in_price=(marks * self.inst_mult * (1.0 + scfg.buy_in_premium_bps * 1e-4))[
                                 ob["instrument"]])
-        ob_all[self._open_obl] = ob
+        ob_all[attempt] = ob
         ob = ob_all
-        self._open_obl = self._open_obl[~np.isin(ob_all["status"][self._open_obl], _CLOSED)]
+        self._open_obl = open_all[~np.isin(ob_all["status"][open_all], _CLOSED)]
         self.parts["settlement_events"].append(events)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)

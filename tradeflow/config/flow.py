@@ -56,11 +56,13 @@ class FlowConfig:
         Share of orders rounded to a multiple of 100 shares (the round-lot spikes).
     side_persistence : bool, default=True
         Clients work metaorders: runs of same-side orders in one instrument whose lengths
-        are power-law with exponent ``metaorder_tail`` (capped at ``metaorder_max``), which
-        gives the order signs long memory with Hurst exponent ``(3 - tail) / 2`` (Lillo,
+        ``L`` (in orders) are power-law, ``P(L >= l) = l ** -metaorder_tail`` (capped at
+        ``metaorder_max``), which gives the order signs long memory: autocorrelation
+        decaying as ``lag ** -(tail - 1)`` and Hurst exponent ``(3 - tail) / 2`` (Lillo,
         Mike & Farmer 2005). Off: every order's side is a fair coin.
     metaorder_tail : float, default=1.5
-    metaorder_max : int, default=100
+        ``alpha`` in (1, 2).
+    metaorder_max : int, default=1_000
         Longest metaorder in orders.
     target_position_qty : float, default=2_000
         Metaorders lean against the inventory their book would build in the instrument:
@@ -112,7 +114,7 @@ class FlowConfig:
     round_lot_share: float = 0.4
     side_persistence: bool = True
     metaorder_tail: float = 1.5
-    metaorder_max: int = 100
+    metaorder_max: int = 1_000
     target_position_qty: float = 2_000.0
     ioc_share: float = 0.05
     fok_share: float = 0.02
@@ -141,8 +143,9 @@ class FlowConfig:
         _probability(self, "round_lot_share")
         if not isinstance(self.side_persistence, bool):
             _fail(self, "side_persistence", "a bool", self.side_persistence)
-        if not (isinstance(self.metaorder_tail, float) and 1.0 < self.metaorder_tail < 3.0):
-            _fail(self, "metaorder_tail", "in (1, 3) (Hurst exponent (3 - tail) / 2 in (0, 1))", self.metaorder_tail)
+        if not (isinstance(self.metaorder_tail, float) and 1.0 < self.metaorder_tail < 2.0):
+            _fail(self, "metaorder_tail", "in (1, 2) (P(L >= l) ~ l ** -tail: sign memory with Hurst exponent "
+                  "(3 - tail) / 2 in (0.5, 1))", self.metaorder_tail)
         _positive_int(self, "metaorder_max")
         _coerce_float(self, "target_position_qty")
         _positive(self, "target_position_qty")
@@ -205,11 +208,27 @@ class ExecutionConfig:
     book_depth_ticks : int, default=15
         Background limit orders are placed up to this many ticks from the fair price (at
         least three times the fair price's standard move per grid step).
-    book_shape : {"linear", "flat"}, default="linear"
-        Placement density of background limits against the distance from the fair price:
-        ``"linear"`` (rising with distance: a V-shaped book, thin at the touch) or ``"flat"``
-        (uniform). Both give concave immediate (mechanical) impact; the metaorder impact
-        of client flow comes from ``impact``.
+    book_shape : {"power", "linear", "flat"}, default="power"
+        Placement density of background limits against the distance ``d`` from the fair
+        price: ``"power"`` (``P(d >= x) = (1 + x / s) ** -book_placement_exponent`` with
+        ``s`` = ``book_placement_scale`` times the fair price's local volatility per grid
+        step, in ticks: most limits at the touch, a power-law tail behind; Bouchaud, Mezard
+        & Potters 2002), ``"linear"`` (rising with distance: a V-shaped book, thin at the
+        touch, spreads of several ticks) or ``"flat"`` (uniform). All give concave immediate
+        (mechanical) impact; the metaorder impact of client flow comes from ``impact``.
+    book_quote_lots : int, default=2
+        Market makers requote at every grid time, just after stale quotes are pulled: a bid
+        and an ask of this many round lots ``1 + floor(book_quote_width * sigma)`` ticks
+        behind the fair price (``sigma`` its local volatility per grid step, in ticks), so
+        the touch refills as soon as the fair price moves: spreads of 1-2 ticks for liquid
+        names, wider when volatility is high (the open) and for small ticks. 0: off (pure
+        zero-intelligence liquidity, spreads of several ticks).
+    book_quote_width : float, default=0.5
+    book_placement_exponent : float, default=0.6
+        Tail exponent ``mu`` of the power-law placement (empirically about 0.6).
+    book_placement_scale : float, default=3.0
+        Scale of the power-law placement in units of the fair price's local volatility per
+        grid step (spreads widen with volatility, and sit at one tick for a large tick).
     book_market_share, book_cancel_share : float, default=0.08, 0.42
         Shares of background events that are market orders and cancel attempts (the rest
         are limit orders).
@@ -242,7 +261,11 @@ class ExecutionConfig:
     latency_jitter_us: float = 100.0
     book_events_per_second: float = 6.0
     book_depth_ticks: int = 15
-    book_shape: str = "linear"
+    book_shape: str = "power"
+    book_quote_lots: int = 2
+    book_quote_width: float = 0.5
+    book_placement_exponent: float = 0.6
+    book_placement_scale: float = 3.0
     book_market_share: float = 0.08
     book_cancel_share: float = 0.42
     book_order_lots: float = 2.0
@@ -255,7 +278,8 @@ class ExecutionConfig:
     def __post_init__(self) -> None:
         _coerce_float(self, "taker_fee_bps", "maker_fee_bps", "latency_us", "latency_jitter_us",
                       "book_events_per_second", "book_market_share", "book_cancel_share", "book_order_lots",
-                      "book_lifetime_seconds")
+                      "book_lifetime_seconds", "book_placement_exponent", "book_placement_scale",
+                      "book_quote_width")
         _positive(self, "taker_fee_bps", allow_zero=True)
         _positive(self, "maker_fee_bps", allow_zero=True)
         if self.venue not in ("book", "quote"):
@@ -264,8 +288,12 @@ class ExecutionConfig:
         _positive(self, "latency_jitter_us", allow_zero=True)
         _positive(self, "book_events_per_second")
         _positive_int(self, "book_depth_ticks")
-        if self.book_shape not in ("linear", "flat"):
-            _fail(self, "book_shape", "one of 'linear', 'flat'", self.book_shape)
+        if self.book_shape not in ("power", "linear", "flat"):
+            _fail(self, "book_shape", "one of 'power', 'linear', 'flat'", self.book_shape)
+        _positive(self, "book_placement_exponent")
+        _positive(self, "book_placement_scale")
+        _positive_int(self, "book_quote_lots", allow_zero=True)
+        _positive(self, "book_quote_width", allow_zero=True)
         _probability(self, "book_market_share")
         _probability(self, "book_cancel_share")
         if self.book_market_share + self.book_cancel_share >= 1.0:

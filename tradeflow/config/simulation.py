@@ -34,8 +34,10 @@ class SimulationConfig:
     settlement, confirmation, faults : the back office's settlement, confirmation and
         fault-injection settings (defaults: calibrated fails, a clean street, no faults)
     days : int, default=1
-        Business days to simulate from ``market.trade_date`` (base-currency calendar);
-        positions, P&L and unsettled trades carry over from one day to the next.
+        Days to simulate from ``market.trade_date``: the base currency's settlement days, or,
+        with ``market.venue_sessions``, the days a venue trades or a market settles (see
+        ``docs/calendars.md``); positions, P&L and unsettled trades carry over from one day to the
+        next. (``make run`` and ``tradeflow run --days 5`` run a week.)
     pnl_interval_seconds : float, default=300
         Spacing of the P&L and exposure snapshots.
     """

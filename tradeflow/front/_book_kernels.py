@@ -144,11 +144,17 @@ def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_hea
 @njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts
 def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, imp_cache):
     """Decay the transient impact over ``dt`` ns (the time since the last snapshot; 0: none),
-    pull the background quotes the fair price ``fair`` (a level; NaN: none) plus the impact
-    has run through, then record the top of the book and the impact at ``out_row`` of the
-    ``snap_*`` arrays.
+    record the top of the book (as the events before this time left it) and the impact at
+    ``out_row`` of the ``snap_*`` arrays, then pull the background quotes the fair price
+    ``fair`` (a level; NaN: none) plus the impact has run through.
 
-    Market makers do not leave quotes the fair price has passed; client orders stay. ``book``
+    The pull comes after the record: market makers requote at once (background events at
+    the snapshot's time, :func:`tradeflow.front.venue.background_flow`), so a quote recorded
+    between a pull and the requote it triggers would show a spread no one could trade on.
+
+    Market makers do not leave quotes the fair price has passed: every background bid above
+    it and every background ask below it is cancelled, including those queued behind (or at
+    levels beyond) a client order; client orders stay. ``book``
     is the tuple of the books' arrays (see :func:`book_event_nb`), ``snaps`` the tuple
     ``(bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, impact)`` of output arrays.
     """
@@ -169,32 +175,34 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
     best_bid = bs[BS_BEST_BID]
     best_ask = bs[BS_BEST_ASK]
     n_live = bs[BS_N_LIVE]
-    if fair == fair:
-        while best_bid >= 0 and best_bid > fair:
-            lvl = best_bid
-            n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                    lvl_qty, live, live_pos, n_live)
-            if lvl_qty[lv0 + lvl] > 0:
-                break  # a client order holds the level
-            while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
-                best_bid -= 1
-        while best_ask < n_levels and best_ask < fair:
-            lvl = best_ask
-            n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
-                                    lvl_qty, live, live_pos, n_live)
-            if lvl_qty[lv0 + lvl] > 0:
-                break
-            while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
-                best_ask += 1
-    bs[BS_BEST_BID] = best_bid
-    bs[BS_BEST_ASK] = best_ask
-    bs[BS_N_LIVE] = n_live
+    # the top of the book as the events before ``out_row``'s time left it (the pull comes after)
     snap_bid[out_row] = best_bid
     snap_ask[out_row] = best_ask if best_ask < n_levels else -1
     snap_bid_qty[out_row] = lvl_qty[lv0 + best_bid] if best_bid >= 0 else 0
     snap_ask_qty[out_row] = lvl_qty[lv0 + best_ask] if best_ask < n_levels else 0
     snap_cum_volume[out_row] = bs[BS_VOLUME]
     snap_cum_trades[out_row] = bs[BS_TRADES]
+    if fair == fair:
+        # every background bid above the fair price goes, behind a client order too; client orders stay
+        lvl = best_bid
+        while lvl >= 0 and lvl > fair:
+            if lvl_qty[lv0 + lvl] > 0:
+                n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                                        lvl_qty, live, live_pos, n_live)
+            lvl -= 1
+        while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
+            best_bid -= 1
+        lvl = best_ask
+        while lvl < n_levels and lvl < fair:
+            if lvl_qty[lv0 + lvl] > 0:
+                n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                                        lvl_qty, live, live_pos, n_live)
+            lvl += 1
+        while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
+            best_ask += 1
+    bs[BS_BEST_BID] = best_bid
+    bs[BS_BEST_ASK] = best_ask
+    bs[BS_N_LIVE] = n_live
 
 
 @njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts

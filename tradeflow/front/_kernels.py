@@ -121,8 +121,9 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     background-only trades are counted in the snapshot volume only.
 
     At each snapshot time the background orders on the wrong side of ``snap_fair[s]`` (bids
-    above it, asks below; NaN: none) are pulled, client orders stay: market makers do not
-    leave quotes the fair price has run through.
+    above it, asks below, at every level: also behind or beyond a client order; NaN: none)
+    are pulled, client orders stay: market makers do not leave quotes the fair price has run
+    through.
     ``snap_*[s]`` is the book after every event with ``ts < snap_ts[s]``: best bid/ask level
     (-1 when the side is empty), their quantities, and cumulative traded volume and trades.
     ``arrival_mid[row]`` is bid + ask levels (twice the mid) when the client order arrived,
@@ -237,16 +238,28 @@ def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, inv, ou
         inv[b, i] += s * meta_qty[m]
 
 
+# Background placement shapes (ExecutionConfig.book_shape).
+SHAPE_FLAT = 0
+SHAPE_LINEAR = 1
+SHAPE_POWER = 2
+
+
 @njit(cache=True, nogil=True)
-def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, linear, market_share, cancel_share,
-                         lot, p_geom, lo, out_ts, out_kind, out_side, out_price, out_qty, out_u):
+def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, shape, scale, mu, market_share,
+                         cancel_share, lot, p_geom, lo, out_ts, out_kind, out_side, out_price, out_qty, out_u):
     """One pass of zero-intelligence background events (see ``tradeflow.front.venue.background_flow``).
 
     ``n = uni.shape[1]`` events from pre-drawn randomness: ``expo`` (n + 1 standard
     exponentials) gives sorted uniform times (normalized cumulative sums) mapped through the
     cumulative ``profile`` over the grid; ``uni`` rows give the kind, side, distance from the
-    fair price (``1 + floor(depth * sqrt(U))`` for the linear shape, ``1 + floor(depth * U)``
-    flat), the size ``lot * geometric(p_geom)`` and the cancel pick ``u``.
+    fair price, the size ``lot * geometric(p_geom)`` and the cancel pick ``u``.
+
+    The distance ``dist`` in ``1..depth`` (ticks behind the fair price, 1 = the tick just
+    behind it) depends on ``shape``: ``SHAPE_FLAT`` ``1 + floor(depth * U)``, ``SHAPE_LINEAR``
+    ``1 + floor(depth * sqrt(U))``, ``SHAPE_POWER`` ``1 + floor(x)`` with ``x`` drawn from
+    ``P(x >= d) = (1 + d / scale[s]) ** -mu`` truncated to ``[0, depth)`` by inversion
+    (the power-law placement of Bouchaud, Mezard & Potters 2002; ``scale[s]`` in ticks at
+    grid step ``s``, proportional to the fair price's local volatility).
     """
     n = uni.shape[1]
     n_steps = times.shape[0]
@@ -282,9 +295,15 @@ def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, 
         side = 1 if uni[1, k] < 0.5 else -1
         out_side[k] = side
         v = uni[2, k]
-        if linear:
-            v = np.sqrt(v)
-        dist = min(np.int64(v * depth) + 1, depth)
+        if shape == SHAPE_POWER:
+            sc = scale[s]
+            f_max = 1.0 - (1.0 + depth / sc) ** (-mu)
+            x = sc * ((1.0 - v * f_max) ** (-1.0 / mu) - 1.0)
+            dist = min(np.int64(x) + 1, depth)
+        else:
+            if shape == SHAPE_LINEAR:
+                v = np.sqrt(v)
+            dist = min(np.int64(v * depth) + 1, depth)
         f = fair_ticks[s]
         if side > 0:
             out_price[k] = np.int64(np.floor(f)) - dist + 1 - lo

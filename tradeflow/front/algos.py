@@ -88,7 +88,7 @@ def child_orders(parents: np.ndarray, market: MarketData, n_slices: int, *, firs
     row, k = np.nonzero(keep)
     kids = np.zeros(row.size, dtype=ORDER_DT)
     src = parents[row]
-    last = market.times[-1]
+    last = market.last_ts(src["instrument"])  # the venue's session end (the grid's without venue sessions)
     ts = starts[row, k]
     until = starts[row, k + 1]
     is_limit = src["order_type"] == OrderType.LIMIT
@@ -167,7 +167,7 @@ def make_parents(src: np.ndarray, market: MarketData, rng: np.random.Generator, 
     is_vwap = rng.random(n) < vwap_share
     parents["parent_id"] = first_parent_id + np.arange(n)
     parents["ts"] = src["ts"]
-    parents["ts_end"] = np.minimum(src["ts"] + dur_ns, market.times[-1])
+    parents["ts_end"] = np.minimum(src["ts"] + dur_ns, market.last_ts(src["instrument"]))
     for f in ("instrument", "client", "trader", "book", "counterparty", "side", "order_type", "limit_price",
               "ref_price"):
         parents[f] = src[f]

@@ -53,8 +53,11 @@ def metaorder_ids(rng: np.random.Generator, client: np.ndarray, n_clients: int, 
                   max_len: int) -> np.ndarray:
     """Split each client's orders, in time order, into consecutive metaorders.
 
-    Metaorder lengths (in orders) are discrete Pareto ``floor(U ** (-1 / (tail - 1)))``
-    (P(L >= l) ~ l ** -(tail - 1), the Lillo-Mike-Farmer exponent), capped at ``max_len``.
+    Metaorder lengths (in orders) are discrete Pareto ``floor(U ** (-1 / tail))``, so
+    ``P(L >= l) = l ** -tail`` exactly at integers (Lillo, Mike & Farmer 2005: with ``1 < tail
+    < 2`` the signs' autocorrelation decays as ``lag ** -(tail - 1)`` and their Hurst exponent
+    is ``(3 - tail) / 2``), capped at ``max_len``: the capped metaorders hold a share of about
+    ``max_len ** (1 - tail) / zeta(tail)`` of the orders (1.2% for tail 1.5 and 1,000).
 
     Returns
     -------
@@ -67,7 +70,7 @@ def metaorder_ids(rng: np.random.Generator, client: np.ndarray, n_clients: int, 
         m = rows.size
         if m == 0:
             continue
-        lengths = np.minimum(np.floor(rng.random(m) ** (-1.0 / (tail - 1.0))), max_len).astype(np.int64)
+        lengths = np.minimum(np.floor((1.0 - rng.random(m)) ** (-1.0 / tail)), max_len).astype(np.int64)
         ends = np.cumsum(np.maximum(lengths, 1))
         ids = np.searchsorted(ends, np.arange(m), side="right")
         out[rows] = base + ids

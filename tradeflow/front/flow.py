@@ -88,10 +88,17 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     last = market.times[-1]
     ts = np.minimum(t0 + np.floor(sec * 1e9).astype(np.int64), last)
     n = ts.shape[0]
+    weights = inst["weight"].to_numpy(np.float64)
+    if market.session_open is not None:
+        # venues closed today (a holiday) get no flow; the day's order count shrinks with their weight
+        open_w = np.where(market.session_open >= 0, weights, 0.0)
+        if open_w.sum() < weights.sum():
+            keep = rng.random(n) < open_w.sum() / weights.sum()
+            ts, weights = ts[keep], open_w
+            n = ts.shape[0]
     if n == 0:
         return np.zeros(0, dtype=ORDER_DT), np.zeros(0, dtype=ALGO_PARENT_DT)
     clients = client_profiles(cfg)
-    weights = inst["weight"].to_numpy(np.float64)
     if weights.sum() <= 0:
         weights = np.ones_like(weights)
     p_inst = weights / weights.sum()
@@ -117,6 +124,11 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     else:
         instrument = rng.choice(len(weights), size=n, p=p_inst).astype(np.int32)
         side = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
+    if market.session_open is not None:
+        # each order arrives at the same point of its venue's session as of the desk's (the profile's U-shape
+        # in every venue's own hours); ``last`` becomes each order's latest time
+        ts = market.session_fraction_to_ts((ts - t0) / max(float(last - t0 + 1), 1.0), instrument)
+        last = market.last_ts(instrument)
     counterparty = rng.integers(0, cfg.n_counterparties, size=n).astype(np.int32)
     is_market = rng.random(n) < clients.aggressiveness[client]
 

@@ -113,8 +113,9 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     live_capacity : int
         Size of the live list of background orders (the cancel-thinning denominator).
     snap_fair : float64 ndarray, optional
-        Fair price (in levels) at each snapshot time: background bids above it and asks
-        below it are pulled then (client orders stay). NaN or omitted: nothing is pulled.
+        Fair price (in levels) at each snapshot time: every background bid above it and
+        every background ask below it is pulled then, at every level (also behind or
+        beyond a client order); client orders stay. NaN or omitted: nothing is pulled.
     check : bool, default=True
         Validate the streams (sorted, kinds, sides, quantities, price levels in range,
         cancels after their orders). Internal callers that build the streams may skip it.

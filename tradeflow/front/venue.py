@@ -67,6 +67,46 @@ def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
     return max(cfg.book_depth_ticks, int(np.ceil(3.0 * move)))
 
 
+_SHAPES = {"flat": _kernels.SHAPE_FLAT, "linear": _kernels.SHAPE_LINEAR, "power": _kernels.SHAPE_POWER}
+_VOL_WINDOW = 301  # grid steps of the centred window of the fair price's local volatility
+_MIN_SCALE = 0.05  # ticks: the placement scale of a still fair price
+_REQUOTE_LATENCY_NS = 50_000  # market makers requote 50 us (on average) after the fair price moves
+
+
+def local_volatility(fair_ticks: np.ndarray) -> np.ndarray:
+    """The fair price's local volatility per grid step (ticks): the root mean square of its changes
+    over a centred window of ``_VOL_WINDOW`` steps."""
+    n = fair_ticks.shape[0]
+    if n < 2:
+        return np.zeros(n)
+    d2 = np.concatenate([[0.0], np.diff(np.asarray(fair_ticks, np.float64)) ** 2])
+    d2[0] = d2[1]
+    c = np.concatenate([[0.0], np.cumsum(d2)])
+    h = _VOL_WINDOW // 2
+    lo = np.maximum(np.arange(n) - h, 0)
+    hi = np.minimum(np.arange(n) + h + 1, n)
+    return np.sqrt((c[hi] - c[lo]) / (hi - lo))
+
+
+def quote_width(fair_ticks: np.ndarray, cfg: ExecutionConfig, u: np.ndarray) -> np.ndarray:
+    """Ticks from the fair price at which the market makers requote at each grid step:
+    ``1 + floor(book_quote_width * local volatility + u)`` (``u`` uniform: a mean of ``1 +
+    book_quote_width * local volatility`` ticks; 1: the ticks around the fair price)."""
+    return 1 + np.floor(cfg.book_quote_width * local_volatility(fair_ticks) + u).astype(np.int64)
+
+
+def placement_scale(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> np.ndarray:
+    """Scale (ticks) of the power-law placement at each grid step: ``book_placement_scale`` times the
+    fair price's local volatility per step (root mean square of its changes over a centred window
+    of ``_VOL_WINDOW`` steps), at least ``_MIN_SCALE``.
+
+    Quotes thus sit further from the fair price when it moves faster (at the open, in a GARCH
+    burst) and, in ticks, closer for a large-tick instrument: spreads and touch depth respond to
+    volatility and tick size.
+    """
+    return np.maximum(cfg.book_placement_scale * local_volatility(fair_ticks), _MIN_SCALE)
+
+
 def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: np.ndarray, profile: np.ndarray,
                     cfg: ExecutionConfig, lo: int) -> dict[str, np.ndarray]:
     """Draw one instrument's zero-intelligence background events for a session.
@@ -74,8 +114,8 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     Event times are a Poisson process whose intensity follows ``profile`` (drawn as sorted
     uniforms, by normalized cumulative exponentials, mapped through the profile's inverse
     cumulative). Limit prices sit ``k`` ticks behind the fair price at the event, ``k`` in
-    ``1..book_depth_ticks`` with probability rising linearly in ``k`` (``book_shape="linear"``)
-    or uniform. Sizes are 100 shares times a geometric number of lots
+    ``1..book_depth_ticks``: power-law in ``k`` on the scale :func:`placement_scale` (``book_shape=
+    "power"``, the default), rising linearly in ``k`` (``"linear"``) or uniform (``"flat"``). Sizes are 100 shares times a geometric number of lots
     (mean ``book_order_lots``). The book opens populated: the flow starts
     ``3 * book_lifetime_seconds`` before the open at the opening fair price.
 
@@ -85,11 +125,15 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     """
     step_ns = times[1] - times[0] if times.shape[0] > 1 else np.int64(1_000_000_000)
     d = book_depth(fair_ticks, cfg)
+    scale = placement_scale(fair_ticks, cfg)
+    width = quote_width(fair_ticks, cfg, rng.random(fair_ticks.shape[0]) if cfg.book_quote_lots > 0 else 0.0)
     # the book opens already populated: a pre-open stretch of flow at the opening fair price
     m = int(np.ceil(3 * cfg.book_lifetime_seconds * 1e9 / step_ns))
     times = np.concatenate([times[0] - step_ns * np.arange(m, 0, -1), times])
     profile = np.concatenate([np.ones(m), profile])
     fair_ticks = np.concatenate([np.full(m, fair_ticks[0]), fair_ticks])
+    scale = np.concatenate([np.full(m, scale[0]), scale])
+    width = np.concatenate([np.full(m, width[0]), width])
     n_steps = times.shape[0]
     span_s = n_steps * step_ns / 1e9
     n = int(rng.poisson(cfg.book_events_per_second * span_s))
@@ -99,10 +143,31 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     uni = rng.random((5, n))
     _kernels.background_events_nb(expo, uni, np.ascontiguousarray(times, np.int64), np.int64(step_ns),
                                   np.ascontiguousarray(profile, np.float64),
-                                  np.ascontiguousarray(fair_ticks, np.float64), np.int64(d),
-                                  cfg.book_shape == "linear", cfg.book_market_share, cfg.book_cancel_share,
+                                  np.ascontiguousarray(fair_ticks, np.float64), np.int64(d), _SHAPES[cfg.book_shape],
+                                  scale, float(cfg.book_placement_exponent), cfg.book_market_share,
+                                  cfg.book_cancel_share,
                                   np.int64(_LOT), 1.0 / cfg.book_order_lots, np.int64(lo), out["ts"], out["kind"],
                                   out["side"], out["price"], out["qty"], out["u"])
+    if cfg.book_quote_lots > 0:
+        # market makers requote after every grid time, just after the fair-price pull: a bid and an ask
+        # ``width`` ticks behind the fair price, and two cancel attempts that keep their quotes' life
+        k = n_steps
+        f = fair_ticks
+        # each requote lands a latency after the grid time (exponential, mean _REQUOTE_LATENCY_NS)
+        lag = np.minimum(1 + np.floor(rng.exponential(_REQUOTE_LATENCY_NS, k)).astype(np.int64), step_ns // 2)
+        q_ts = np.repeat(np.asarray(times, np.int64) + lag, 4)
+        q_kind = np.tile(np.array([_kernels.K_LIMIT, _kernels.K_LIMIT, _kernels.K_BG_CANCEL, _kernels.K_BG_CANCEL],
+                                  np.int8), k)
+        q_side = np.tile(np.array([1, -1, 1, -1], np.int8), k)
+        bid = np.floor(f).astype(np.int64) - width + 1 - lo
+        ask = np.maximum(np.ceil(f).astype(np.int64), np.floor(f).astype(np.int64) + 1) + width - 1 - lo
+        q_price = np.stack([bid, ask, np.zeros(k, np.int64), np.zeros(k, np.int64)], axis=1).ravel()
+        q_qty = np.tile(np.array([1, 1, 0, 0], np.int64), k) * np.int64(_LOT * cfg.book_quote_lots)
+        u = rng.random(2 * k)
+        q_u = np.stack([np.zeros(k), np.zeros(k), u[:k], u[k:]], axis=1).ravel()
+        quotes = {"ts": q_ts, "kind": q_kind, "side": q_side, "price": q_price, "qty": q_qty, "u": q_u}
+        order = np.argsort(np.concatenate([q_ts, out["ts"]]), kind="stable")
+        out = {f_: np.concatenate([quotes[f_], out[f_]])[order] for f_ in out}
     return out
 
 
@@ -209,7 +274,8 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
     impact = []
     level = np.zeros(n, np.int64)
     reachable = np.ones(n, bool)
-    r_per_s = cfg.book_events_per_second * cfg.book_cancel_share
+    step_s = (market.times[1] - market.times[0]) / 1e9 if market.n_steps > 1 else 1.0
+    r_per_s = cfg.book_events_per_second * cfg.book_cancel_share + (2.0 / step_s if cfg.book_quote_lots > 0 else 0.0)
     for i in range(n_inst):
         depth = book_depth(fair[i], cfg)
         margin = max((_MARGIN_DEPTHS + 1) * depth, int(_MARGIN_SHARE * fair[i].max()))
@@ -217,12 +283,20 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         hi = int(np.ceil(fair[i].max())) + margin
         lo_all[i] = lo
         n_levels[i] = hi - lo + 1
-        bg = background_flow(rng, fair_ticks=fair[i], times=market.times, profile=profile, cfg=cfg, lo=lo)
+        # the background flow runs in the instrument's own venue session (none on its venue's holiday)
+        w = _session_window(market, i)
+        if w[1] - w[0] >= 2:
+            bg = background_flow(rng, fair_ticks=fair[i, w[0]:w[1]], times=market.times[w[0]:w[1]],
+                                 profile=_window_profile(profile, market, w), cfg=cfg, lo=lo)
+        else:
+            bg = {f: np.zeros(0, dt) for f, dt in (("ts", np.int64), ("kind", np.int8), ("side", np.int8),
+                                                    ("price", np.int64), ("qty", np.int64), ("u", np.float64))}
         np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
         background.append(bg)
         # the clients' volume: a cancel/replace re-sends what its original has left, so it is not counted again
         fresh = (orders["instrument"] == i) & (orders["origin"] != OrderOrigin.REPLACE)
-        impact.append(session_impact(cfg, fair_ticks=fair[i], times=market.times, background=bg,
+        impact.append(session_impact(cfg, fair_ticks=fair[i, w[0]:max(w[1], w[0] + 1)],
+                                     times=market.times[w[0]:max(w[1], w[0] + 1)], background=bg,
                                      client_qty=float(orders["qty"][fresh].sum())))
         capacity[i] = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
         rows = np.flatnonzero(orders["instrument"] == i)
@@ -243,6 +317,28 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
                       minor_scale=np.asarray(minor_scale, np.float64),
                       multiplier=inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
                       else np.ones(n_inst))
+
+
+def _session_window(market: MarketData, i: int) -> tuple[int, int]:
+    """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session (the whole grid without venue sessions)."""
+    if market.session_open is None:
+        return 0, market.n_steps
+    if market.session_open[i] < 0:
+        return 0, 0
+    s0 = int(np.searchsorted(market.times, market.session_open[i], side="left"))
+    s1 = int(np.searchsorted(market.times, market.session_close[i], side="left"))
+    return s0, s1
+
+
+def _window_profile(profile: np.ndarray, market: MarketData, w: tuple[int, int]) -> np.ndarray:
+    """The desk's profile over the window: unchanged without venue sessions; the same U-shape fitted to the
+    window (in the venue's own session time, mean 1) with them."""
+    if market.session_open is None:
+        return profile[w[0]:w[1]]
+    n = w[1] - w[0]
+    k = np.minimum((np.arange(n) + 0.5) / n * profile.shape[0], profile.shape[0] - 1).astype(np.int64)
+    p = profile[k]
+    return p / p.mean()
 
 
 def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np.ndarray, bid_qty: np.ndarray,

@@ -18,6 +18,8 @@ __all__ = ["MarketData", "simulate_market", "instrument_table", "correlated_norm
 
 # Annualised volatility refers to trading time: 252 sessions a year.
 TRADING_DAYS_PER_YEAR = 252
+# Orders are sent at least this long before their venue's close (latency is well below it).
+SESSION_MARGIN_NS = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,10 @@ class MarketData:
         arrivals and background liquidity follow it.
     garch_state : float64 ndarray of shape (n_instruments,), optional
         GARCH variance (in units of the configured variance) entering the next session.
+    session_open, session_close : int64 ndarray of shape (n_instruments,), optional
+        Each instrument's session on this day (ns UTC, from its venue's calendar, see
+        :mod:`tradeflow.market.clock`); -1 when its venue is closed. ``None``: every
+        instrument trades the whole grid (one UTC session).
     """
 
     times: np.ndarray
@@ -54,6 +60,8 @@ class MarketData:
     trade_date: np.datetime64
     profile: np.ndarray | None = None
     garch_state: np.ndarray | None = None
+    session_open: np.ndarray | None = None
+    session_close: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -62,6 +70,25 @@ class MarketData:
     @property
     def n_instruments(self) -> int:
         return self.mid.shape[0]
+
+    def last_ts(self, instrument: np.ndarray) -> np.ndarray:
+        """The last time an order in each of ``instrument`` may be sent: its venue's close less
+        :data:`SESSION_MARGIN_NS` (so it reaches the venue, after latency, inside the session), or
+        the grid's last time without venue sessions."""
+        instrument = np.asarray(instrument)
+        if self.session_close is None:
+            return np.full(instrument.shape, self.times[-1], np.int64)
+        return np.maximum(self.session_close[instrument] - SESSION_MARGIN_NS, self.session_open[instrument])
+
+    def session_fraction_to_ts(self, frac: np.ndarray, instrument: np.ndarray) -> np.ndarray:
+        """Map fractions of the session (0 at the open, 1 at the close) to times in each instrument's session."""
+        instrument = np.asarray(instrument)
+        if self.session_open is None:
+            t0, t1 = np.int64(self.times[0]), np.int64(self.times[-1])
+            return np.minimum(t0 + np.floor(frac * (t1 - t0 + 1)).astype(np.int64), t1)
+        o = self.session_open[instrument]
+        last = self.last_ts(instrument)
+        return np.minimum(o + np.floor(frac * (last - o + 1)).astype(np.int64), last)
 
     def step_of(self, ts: np.ndarray) -> np.ndarray:
         """Index of the last grid point at or before each timestamp."""
@@ -81,6 +108,7 @@ class MarketData:
                    instruments=first.instruments, currencies=first.currencies, trade_date=first.trade_date,
                    profile=None if any(d.profile is None for d in days)
                    else np.concatenate([d.profile for d in days]), garch_state=days[-1].garch_state)
+        # (per-day venue sessions are not kept: they belong to each day's MarketData)
 
     def prices_frame(self, field: str = "mid") -> pd.DataFrame:
         """Quotes as a DataFrame indexed by UTC time, one column per symbol."""
@@ -172,7 +200,8 @@ def _rate_from_fx(fx_close: np.ndarray, ccys: tuple[str, ...], pair, base: str) 
 
 def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: np.datetime64 | None = None,
                     open_mid: np.ndarray | None = None, open_fx: np.ndarray | None = None,
-                    garch_state: np.ndarray | None = None, prices: pd.DataFrame | None = None) -> MarketData:
+                    garch_state: np.ndarray | None = None, prices: pd.DataFrame | None = None,
+                    sessions: tuple[np.ndarray, np.ndarray] | None = None) -> MarketData:
     """Simulate one session of correlated GBM mids (with GARCH, jumps, intraday profile), quotes and FX.
 
     Parameters
@@ -192,6 +221,12 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
         :func:`tradeflow.market.user_prices.validate_user_prices`): they replace the simulated
         mids of the instruments on the grid (last price at or before each grid time); options
         are priced from them, FX is still simulated.
+    sessions : (open_ns, close_ns) int64 ndarrays of shape (n_venues,), optional
+        Each venue's session that day (indexed like ``cfg.venues``, -1 when closed), e.g. from
+        :meth:`tradeflow.market.clock.VenueSessions.day`; by default resolved from the clock when
+        ``cfg.venue_sessions`` is on. Each instrument then trades (its price moves, with the
+        intraday profile in its own session) only inside its venue's session; the grid spans
+        the union of the sessions (the configured UTC session on a day no venue trades).
 
     Returns
     -------
@@ -202,6 +237,21 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     day_ns = trade_date.astype(np.int64) * NS_PER_DAY
     step_ns = int(round(cfg.step_seconds * 1e9))
     open_ns, close_ns = cfg.session_open_ns, cfg.session_close_ns
+    inst_open = inst_close = None
+    if sessions is None and cfg.venue_sessions:
+        from tradeflow.market.clock import venue_sessions
+
+        vs = venue_sessions(cfg.venues, trade_date, trade_date, fallback_open_ns=open_ns, fallback_close_ns=close_ns,
+                            fallback_holidays=cfg.holidays.get(cfg.base_currency, ()))
+        sessions = vs.day(trade_date)
+    if sessions is not None:
+        venue_id = table["venue_id"].to_numpy(np.int64)
+        inst_open = np.asarray(sessions[0], np.int64)[venue_id]
+        inst_close = np.asarray(sessions[1], np.int64)[venue_id]
+        live = inst_open >= 0
+        if live.any():  # the grid spans the union of the day's sessions
+            open_ns = int(inst_open[live].min() - day_ns)
+            close_ns = int(inst_close[live].max() - day_ns)
     times = day_ns + np.arange(open_ns, close_ns, step_ns, dtype=np.int64)
     n_steps = times.shape[0]
     session_seconds = (close_ns - open_ns) / 1e9
@@ -211,23 +261,49 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     drift = np.array([i.drift for i in cfg.instruments])
     profile = session_profile(cfg, n_steps)
     z = correlated_normals(rng, cfg.correlation_matrix(), n_steps - 1)
-    # variance follows the intraday profile (mean 1, so the daily variance is the configured one)
-    scale = np.sqrt(profile[:-1])
-    variance = profile[:-1][None, :]
+    n_und = len(cfg.instruments)
+    dt_inst = dt  # the instruments' time step (in years of trading time); FX trades around the clock on ``dt``
+    if inst_open is None:
+        # variance follows the intraday profile (mean 1, so the daily variance is the configured one)
+        scale = np.sqrt(profile[:-1])
+        variance = profile[:-1][None, :]
+        on = None
+    else:
+        # each instrument moves only in its own session, with the intraday profile in its session time
+        on, inst_profile, session_s = _instrument_sessions(cfg, times, step_ns, inst_open[:n_und],
+                                                           inst_close[:n_und])
+        dt_inst = (cfg.step_seconds / (session_s * TRADING_DAYS_PER_YEAR))[:, None]
+        scale = np.sqrt(inst_profile[:, :-1])
+        variance = inst_profile[:, :-1]
     garch_next = None
     if cfg.garch:
         block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
         g, garch_next = garch_scale(z, block=block, alpha=cfg.garch_alpha, beta=cfg.garch_beta, h0=garch_state)
         scale = scale * g
         variance = variance * g**2
-    incr = (drift[:, None] - 0.5 * vol[:, None] ** 2 * variance) * dt + vol[:, None] * np.sqrt(dt) * scale * z
+    if cfg.return_dof > 0 and n_steps > 1:
+        # Student-t blocks: each block's variance times an inverse chi-square of mean 1
+        block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
+        n_blocks = -(-(n_steps - 1) // block)
+        w = (cfg.return_dof - 2.0) / rng.chisquare(cfg.return_dof, size=(z.shape[0], n_blocks))
+        mult = np.repeat(np.sqrt(w), block, axis=1)[:, : n_steps - 1]
+        scale = scale * mult
+        variance = variance * mult**2
+    incr = (drift[:, None] - 0.5 * vol[:, None] ** 2 * variance) * dt_inst \
+        + vol[:, None] * np.sqrt(dt_inst) * scale * z
     if cfg.jumps and cfg.jump_intensity > 0:
         # compensated so the jumps add no drift to the price
         jump = merton_jumps(rng, incr.shape, intensity=cfg.jump_intensity, mean=cfg.jump_mean, std=cfg.jump_std)
-        comp = cfg.jump_intensity / max(n_steps - 1, 1) * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
-        incr = incr + jump - comp
+        if on is None:
+            comp = cfg.jump_intensity / max(n_steps - 1, 1) * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
+            incr = incr + jump - comp
+        else:
+            n_on = np.maximum(on.sum(axis=1, keepdims=True), 1)
+            comp = cfg.jump_intensity / n_on * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
+            incr = incr + (jump - comp) * on
+    if on is not None:
+        incr = incr * on  # no move outside the session (nor on the venue's holiday)
     logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
-    n_und = len(cfg.instruments)
     start = table["price"].to_numpy(np.float64)[:n_und] if open_mid is None \
         else np.asarray(open_mid, np.float64)[:n_und]
     mid = start[:, None] * np.exp(logp)
@@ -257,7 +333,28 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
         elif pair.base == cfg.base_currency and pair.quote in ccys:
             fx[ccys.index(pair.quote)] = 1.0 / path
     return MarketData(times=times, mid=mid, bid=bid, ask=ask, fx=fx, instruments=table,
-                      currencies=ccys, trade_date=trade_date, profile=profile, garch_state=garch_next)
+                      currencies=ccys, trade_date=trade_date, profile=profile, garch_state=garch_next,
+                      session_open=inst_open, session_close=inst_close)
+
+
+def _instrument_sessions(cfg: MarketConfig, times: np.ndarray, step_ns: int, open_ns: np.ndarray,
+                         close_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per instrument: which grid intervals lie in its session, its intraday profile on the grid (mean 1
+    over its session, 0 outside) and its session length in seconds."""
+    start = times[:-1]
+    on = (start[None, :] >= open_ns[:, None]) & (start[None, :] < close_ns[:, None]) & (open_ns[:, None] >= 0)
+    length = np.maximum(close_ns - open_ns, 1).astype(np.float64)
+    frac = np.clip((times[None, :] + 0.5 * step_ns - open_ns[:, None]) / length[:, None], 0.0, 1.0)
+    if cfg.intraday_profile:
+        prof = intraday_profile(frac, open_factor=cfg.profile_open, close_factor=cfg.profile_close,
+                                halflife=cfg.profile_halflife)
+    else:
+        prof = np.ones_like(frac)
+    inside = np.concatenate([on, on[:, -1:]], axis=1)
+    prof = np.where(inside, prof, 0.0)
+    mean = prof.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
+    prof = prof / np.where(mean > 0, mean, 1.0)[:, None]
+    return on, prof, length / 1e9
 
 
 def session_profile(cfg: MarketConfig, n_steps: int) -> np.ndarray:

@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.core.time import NS_PER_DAY
-from tradeflow.schema import OrderOrigin
+from tradeflow.schema import Liquidity, OrderOrigin
 
 __all__ = ["stylized_facts", "hill_tail_index", "hurst_aggregated_variance", "pooled_autocorrelation",
-           "metaorder_ids", "metaorder_impact", "impact_loglog_slope"]
+           "power_law_exponent", "deseasonalized_abs_returns", "intraday_ratios", "market_facts", "metaorder_ids",
+           "metaorder_impact", "run_metaorder_impact", "impact_loglog_slope"]
 
 _NS_PER_DAY = NS_PER_DAY
 _ALGO_CHILD = int(OrderOrigin.ALGO_CHILD)
+_LIQ_TAKER = int(Liquidity.TAKER)
 
 
 def hill_tail_index(x: np.ndarray, *, tail: float = 0.025) -> float:
@@ -31,16 +33,42 @@ def hill_tail_index(x: np.ndarray, *, tail: float = 0.025) -> float:
 
 
 def pooled_autocorrelation(segments: list[np.ndarray], lags: int) -> np.ndarray:
-    """Autocorrelation at lags ``1..lags`` of several series pooled (each demeaned, no cross-segment pairs)."""
+    """Autocorrelation at lags ``1..lags`` of several series pooled (each demeaned, no cross-segment pairs).
+
+    ``sum_segments sum_t x_t x_{t+k} / sum_segments sum_t x_t ** 2``; for one series this is
+    ``statsmodels.tsa.stattools.acf`` (the biased estimator) at lags ``1..lags``.
+    """
     num = np.zeros(lags)
     den = 0.0
     for s in segments:
         s = np.asarray(s, np.float64) - np.mean(s)
         den += float(s @ s)
-        for k in range(1, lags + 1):
-            if s.size > k:
-                num[k - 1] += float(s[:-k] @ s[k:])
+        if s.size < 2:
+            continue
+        n_fft = 1 << int(np.ceil(np.log2(2 * s.size)))
+        f = np.fft.rfft(s, n_fft)
+        c = np.fft.irfft(f * np.conj(f), n_fft)[1:lags + 1]
+        num[: c.size] += c  # zero past the series' length: the padding leaves no wrap-around
     return num / den if den > 0 else np.full(lags, np.nan)
+
+
+def power_law_exponent(acf: np.ndarray, *, lo: int = 10, hi: int | None = None, n_points: int = 12) -> float:
+    """Exponent ``gamma`` of ``acf[lag - 1] ~ lag ** -gamma``: least squares on log-log over log-spaced
+    lags in ``[lo, hi]`` (default: the last lag), each the mean of the ACF over its log bin.
+    NaN when a bin's mean is not positive (the correlation has died out before ``hi``)."""
+    acf = np.asarray(acf, np.float64)
+    hi = acf.size if hi is None else min(hi, acf.size)
+    if hi <= lo:
+        return float("nan")
+    edges = np.unique(np.logspace(np.log10(lo), np.log10(hi + 1), n_points + 1).astype(int))
+    x, y = [], []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        v = acf[a - 1: b - 1].mean()
+        if not v > 0:
+            return float("nan")
+        x.append(np.log(np.sqrt(a * (b - 1)) if b - 1 > a else a))
+        y.append(np.log(v))
+    return float(-np.polyfit(x, y, 1)[0])
 
 
 def hurst_aggregated_variance(segments: list[np.ndarray], *, min_block: int = 10, max_share: float = 0.05) -> float:
@@ -225,6 +253,72 @@ def impact_loglog_slope(size: np.ndarray, impact: np.ndarray, *, n_bins: int = 1
     return float(np.polyfit(np.log(ms[use]), np.log(mi[use]), 1)[0]), bins
 
 
+def _minute_returns(prices: pd.DataFrame, seconds: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per (day, instrument): log returns on a ``seconds`` grid from the first quote, and their index in the session."""
+    out = []
+    for _, day in prices.groupby(prices.index.normalize()):
+        for col in day.columns:
+            p = day[col].dropna()
+            p = p[p > 0]
+            if p.size < 3:
+                continue
+            t0 = p.index[0]
+            sampled = p.resample(f"{seconds}s", origin=t0).last().dropna()
+            k = ((sampled.index - t0) // pd.Timedelta(seconds=seconds)).to_numpy(np.int64)
+            lr = np.diff(np.log(sampled.to_numpy(np.float64)))
+            if lr.size > 2:
+                out.append((lr, k[1:]))
+    return out
+
+
+def deseasonalized_abs_returns(returns: list[tuple[np.ndarray, np.ndarray]], *, smooth: int = 5) -> list[np.ndarray]:
+    """``|r|`` divided by its mean at the same minute of the session (over all days and instruments,
+    smoothed over ``+-smooth`` minutes): the absolute returns with the time-of-day pattern removed,
+    so that their autocorrelation measures clustering, not the intraday U-shape."""
+    if not returns:
+        return []
+    n = max(int(k.max()) for _, k in returns) + 1
+    tot, cnt = np.zeros(n), np.zeros(n)
+    for r, k in returns:
+        scale = np.std(r)
+        if scale > 0:
+            np.add.at(tot, k, np.abs(r) / scale)
+            np.add.at(cnt, k, 1.0)
+    w = np.ones(2 * smooth + 1)
+    prof = np.convolve(tot, w, "same") / np.maximum(np.convolve(cnt, w, "same"), 1e-12)
+    out = []
+    for r, k in returns:
+        scale = np.std(r)
+        if scale > 0:
+            out.append(np.abs(r) / scale / np.where(prof[k] > 0, prof[k], 1.0))
+    return out
+
+
+def intraday_ratios(values: pd.DataFrame, *, how: str = "sum", bucket_minutes: int = 30) -> tuple[float, float]:
+    """First and last ``bucket_minutes`` of each session against its middle third, averaged over days
+    and instruments: the intraday U-shape of a quantity (``how``: ``"sum"`` for volume, ``"mean"``
+    for spreads, ``"std"`` for returns). Sessions start at each column's first value of the day,
+    so venues with different local sessions are each measured against their own."""
+    opens, closes = [], []
+    for _, day in values.groupby(values.index.normalize()):
+        for col in day.columns:
+            v = day[col].dropna()
+            if v.size < 10:
+                continue
+            t0 = v.index[0]
+            b = ((v.index - t0) // pd.Timedelta(minutes=bucket_minutes)).to_numpy(np.int64)
+            per = getattr(pd.Series(v.to_numpy(np.float64)).groupby(b), how)().to_numpy()
+            if per.size < 6:
+                continue
+            mid = np.mean(per[per.size // 3: 2 * per.size // 3])
+            if mid > 0:
+                opens.append(per[0] / mid)
+                closes.append(per[-1] / mid)
+    if not opens:
+        return float("nan"), float("nan")
+    return float(np.mean(opens)), float(np.mean(closes))
+
+
 def _returns_by_day(prices: pd.DataFrame, minutes: int) -> list[np.ndarray]:
     out = []
     for _, day in prices.groupby(prices.index.normalize()):
@@ -238,12 +332,24 @@ def _returns_by_day(prices: pd.DataFrame, minutes: int) -> list[np.ndarray]:
     return out
 
 
+_CONT = "Cont 2001"
+_BBDG = "Bouchaud, Bonart, Donier & Gould 2018"
+_LMF = "Lillo, Mike & Farmer 2005"
+
+
 def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None,
                    signs: list[np.ndarray] | None = None, sizes: np.ndarray | None = None,
                    volume_ts: np.ndarray | None = None, volume: np.ndarray | None = None,
                    spread_ticks: np.ndarray | None = None,
-                   impact: list[tuple[np.ndarray, np.ndarray]] | None = None) -> pd.DataFrame:
-    """Measure the stylized facts of a market.
+                   impact: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                   volumes: pd.DataFrame | None = None, spreads: pd.DataFrame | None = None,
+                   sign_lags: int = 1_000) -> pd.DataFrame:
+    """Measure the stylized facts of a market, as strictly as the literature does.
+
+    Nine facts, each one or more rows: heavy tails, no linear autocorrelation of returns,
+    volatility clustering (with the time-of-day pattern removed), long memory of order
+    signs, intraday seasonality of volume, volatility and spread, the spread's distribution
+    in ticks, the order-size tail, clustered arrivals and the square-root impact law.
 
     Parameters
     ----------
@@ -254,22 +360,30 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         Order arrival times (ns): clustering is the variance/mean of 1-minute counts within
         30-minute windows (which removes the intraday profile; about 1 for Poisson arrivals).
     signs : list of int ndarray, optional
-        Signs (+1/-1) of aggressive orders in time order, one array per instrument and day.
+        Signs (+1/-1) of orders in time order, one array per instrument and day: their
+        pooled autocorrelation to ``sign_lags``, its power-law exponent over lags 10 to
+        ``sign_lags`` and the Hurst exponent of blocks of 40 orders and more.
     sizes : ndarray, optional
         Order sizes (shares).
     volume_ts, volume : ndarray, optional
-        Traded quantity and its times (ns): the intraday seasonality of volume.
+        Traded quantity and its times (ns): the intraday seasonality of volume (when
+        ``volumes`` is not given; one session per UTC day).
     spread_ticks : ndarray, optional
-        Quoted spreads in ticks (where both sides are quoted).
+        Quoted spreads in ticks (where both sides are quoted), when ``spreads`` is not given.
     impact : list of (size, impact) array pairs, optional
         Metaorder sizes in units of daily volume and their impacts in units of daily
         volatility (:func:`metaorder_impact`), pooled (e.g. over instruments, days and
         seeds); the log-log slope of the mean impact over log-spaced size bins
         (:func:`impact_loglog_slope`) is the square-root law's exponent.
+    volumes, spreads : DataFrame, optional
+        Traded quantity per grid step and quoted spread in ticks (NaN where a side is
+        empty), indexed like ``prices``: the U-shapes of volume and spread per session
+        (:func:`intraday_ratios`), and the spread's distribution.
+    sign_lags : int, default=1000
 
     Returns
     -------
-    DataFrame with columns ``fact, statistic, value, low, high, holds`` (``low``/``high``
+    DataFrame with columns ``fact, statistic, value, low, high, source, holds`` (``low``/``high``
     bound the literature's range; NaN where one-sided).
 
     Examples
@@ -280,10 +394,10 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
     >>> bool(facts.set_index("statistic").loc["abs_autocorr_lag1", "holds"])  # GBM: no volatility clustering
     False
     """
-    rows: list[tuple[str, str, float, float, float]] = []
+    rows: list[tuple[str, str, float, float, float, str]] = []
 
-    def add(fact: str, stat: str, value: float, low: float = np.nan, high: float = np.nan) -> None:
-        rows.append((fact, stat, float(value), low, high))
+    def add(fact: str, stat: str, value: float, low: float = np.nan, high: float = np.nan, source: str = _BBDG) -> None:
+        rows.append((fact, stat, float(value), low, high, source))
 
     r1 = _returns_by_day(prices, 1)
     if r1:
@@ -293,50 +407,71 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         k30 = np.concatenate([(r - r.mean()) / r.std() for r in r30 if r.std() > 0]) if r30 else np.array([])
         kurt1 = float(pd.Series(pooled).kurt())
         kurt30 = float(pd.Series(k30).kurt()) if k30.size > 3 else np.nan
-        add("heavy tails", "excess_kurtosis_1min", kurt1, 3.0)
-        add("heavy tails", "excess_kurtosis_1min_minus_30min", kurt1 - kurt30, 0.0)
-        add("heavy tails", "hill_tail_index_1min", hill_tail_index(pooled), 2.0, 5.0)
+        add("heavy tails", "excess_kurtosis_1min", kurt1, 3.0, source=_CONT)
+        add("heavy tails", "excess_kurtosis_1min_minus_30min", kurt1 - kurt30, 0.0, source=_CONT)
+        add("heavy tails", "hill_tail_index_1min", hill_tail_index(pooled), 2.0, 5.0, source=_CONT)
         acf = pooled_autocorrelation(r1, 10)
         band = 2.0 / np.sqrt(n)
-        add("no return autocorrelation", "autocorr_lag1", acf[0], -0.1, 0.1)
-        add("no return autocorrelation", "mean_abs_autocorr_lag2_10", np.mean(np.abs(acf[1:])), 0.0, band)
+        add("no return autocorrelation", "autocorr_lag1", acf[0], -0.1, 0.1, source=_CONT)
+        add("no return autocorrelation", "mean_abs_autocorr_lag2_10", np.mean(np.abs(acf[1:])), 0.0, band,
+            source=_CONT)
+        r10s = [r for r, _ in _minute_returns(prices, 10)]
+        if r10s:
+            # mids mean-revert slightly at short lags; a positive value means the mid lags the price
+            add("no return autocorrelation", "autocorr_10s_lag1", pooled_autocorrelation(r10s, 1)[0], -0.15, 0.02)
         aacf = pooled_autocorrelation([np.abs(r) for r in r1], 10)
-        add("volatility clustering", "abs_autocorr_lag1", aacf[0], 0.1, 0.5)
-        add("volatility clustering", "abs_autocorr_lag10", aacf[9], band)
+        add("volatility clustering", "abs_autocorr_lag1", aacf[0], 0.1, 0.5, source=_CONT)
+        add("volatility clustering", "abs_autocorr_lag10", aacf[9], band, source=_CONT)
+        des = deseasonalized_abs_returns(_minute_returns(prices, 60))
+        if des:
+            dacf = pooled_autocorrelation(des, 30)
+            add("volatility clustering", "abs_autocorr_deseasonalized_lag30", dacf[29], 0.05, 0.3, source=_CONT)
+            add("volatility clustering", "abs_autocorr_deseasonalized_lag30_to_lag1", dacf[29] / dacf[0], 0.25,
+                source=_CONT)
     if signs is not None and sum(len(s) for s in signs) > 0:
-        add("long memory of order signs", "hurst_signs", hurst_aggregated_variance(list(signs)), 0.6, 0.85)
+        segs = [np.asarray(s, np.float64) for s in signs]
+        add("long memory of order signs", "hurst_signs", hurst_aggregated_variance(segs, min_block=40), 0.6, 0.85,
+            source=_LMF)
+        sacf = pooled_autocorrelation(segs, sign_lags)
+        add("long memory of order signs", "sign_autocorr_lag100", sacf[min(99, sacf.size - 1)], 0.01, source=_LMF)
+        add("long memory of order signs", "sign_acf_exponent", power_law_exponent(sacf, lo=10, hi=sign_lags),
+            0.2, 0.8, source=_LMF)
     if arrival_ts is not None and len(arrival_ts) > 0:
         minute = np.asarray(arrival_ts, np.int64) // 60_000_000_000
         counts = np.bincount(minute - minute.min())
         windows = [counts[i:i + 30] for i in range(0, counts.size - 29, 30)]
         ratios = [w.var(ddof=1) / w.mean() for w in windows if w.mean() > 0]
         add("clustered arrivals", "count_variance_to_mean_1min", np.mean(ratios) if ratios else np.nan, 2.0)
-    if volume_ts is not None and volume is not None and len(volume) > 0:
-        t = pd.to_datetime(np.asarray(volume_ts, np.int64), unit="ns", utc=True)
-        day = t.normalize()
-        v = pd.Series(np.asarray(volume, np.float64))
-        ratios_open, ratios_close = [], []
-        for d in np.unique(day):
-            m = np.asarray(day == d)
-            ts = np.asarray(volume_ts, np.int64)[m]
-            b = (ts - ts.min()) // (30 * 60_000_000_000)
-            per = np.bincount(b, weights=v[m].to_numpy())
-            if per.size < 6:
-                continue
-            mid = per[per.size // 3: 2 * per.size // 3].mean()
-            ratios_open.append(per[0] / mid)
-            ratios_close.append(per[-1] / mid)
-        if ratios_open:
-            add("intraday seasonality", "first_30min_volume_to_midday", np.mean(ratios_open), 1.3)
-            add("intraday seasonality", "last_30min_volume_to_midday", np.mean(ratios_close), 1.3)
+    if volumes is None and volume_ts is not None and volume is not None and len(volume) > 0:
+        volumes = pd.DataFrame({"all": np.asarray(volume, np.float64)},
+                               index=pd.to_datetime(np.asarray(volume_ts, np.int64), unit="ns", utc=True))
+        volumes = volumes.groupby(level=0).sum()
+    if volumes is not None and len(volumes) > 0:
+        o, c = intraday_ratios(volumes, how="sum")
+        add("intraday seasonality", "first_30min_volume_to_midday", o, 1.3)
+        add("intraday seasonality", "last_30min_volume_to_midday", c, 1.3)
+    if r1:
+        rets = np.log(prices.where(prices > 0)).groupby(prices.index.normalize()).diff()
+        o, c = intraday_ratios(rets.resample("1min").sum(min_count=1), how="std")
+        add("intraday seasonality", "first_30min_volatility_to_midday", o, 1.3)
+        add("intraday seasonality", "last_30min_volatility_to_midday", c, 1.2)
+    if spreads is not None and len(spreads) > 0:
+        o, _ = intraday_ratios(spreads, how="mean")
+        add("intraday seasonality", "first_30min_spread_to_midday", o, 1.1)
+        spread_ticks = spreads.to_numpy(np.float64).ravel()
     if sizes is not None and len(sizes) > 0:
         s = np.asarray(sizes, np.float64)
-        add("order sizes", "size_tail_exponent", hill_tail_index(s, tail=0.05), 1.2, 2.5)
+        add("order sizes", "size_tail_exponent", hill_tail_index(s, tail=0.05), 1.2, 2.5, source=_CONT)
         round_share = float(np.mean(s % 100 == 0))
         # a smooth size distribution puts ~1% of sizes on multiples of 100
         add("order sizes", "round_lot_share", round_share, 0.05)
     if spread_ticks is not None and len(spread_ticks) > 0:
-        add("spread", "min_spread_ticks", float(np.nanmin(spread_ticks)), 1.0 - 1e-9)
+        sp = np.asarray(spread_ticks, np.float64)
+        sp = sp[np.isfinite(sp)]
+        if sp.size:
+            add("spread", "min_spread_ticks", float(np.min(sp)), 1.0 - 1e-9)
+            add("spread", "median_spread_ticks", float(np.median(np.rint(sp))), 1.0, 2.0)
+            add("spread", "one_tick_share", float(np.mean(np.rint(sp) <= 1)), 0.2)
     if impact:
         size = np.concatenate([np.asarray(s, np.float64) for s, _ in impact])
         imp = np.concatenate([np.asarray(i, np.float64) for _, i in impact])
@@ -347,8 +482,75 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         # Y of I = Y * sqrt(Q / V), least squares over the bins; of order 1 in real markets
         prefactor = float(np.sum(y * np.sqrt(x)) / np.sum(x)) if x.size >= 3 else np.nan
         add("market impact", "impact_sqrt_prefactor", prefactor, 0.3, 3.0)
-    df = pd.DataFrame(rows, columns=["fact", "statistic", "value", "low", "high"])
+    df = pd.DataFrame(rows, columns=["fact", "statistic", "value", "low", "high", "source"])
     lo_ok = df["low"].isna() | (df["value"] >= df["low"])
     hi_ok = df["high"].isna() | (df["value"] <= df["high"])
     df["holds"] = lo_ok & hi_ok & df["value"].notna()
     return df
+
+
+def run_metaorder_impact(market, orders: np.ndarray, executions: np.ndarray, quotes: np.ndarray, *,
+                         adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) of a run's orders on its book's mids
+    (:func:`metaorder_impact`; ``adjusted``: net of the exogenous fair price's move)."""
+    execs = executions[executions["liquidity"] == _LIQ_TAKER]
+    n_inst = market.n_instruments
+    q = quotes.reshape(-1, n_inst)
+    fair = None
+    if adjusted and np.array_equal(market.times, q["ts"][:, 0]):
+        fair = market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
+    meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
+                         side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
+    return metaorder_impact(meta=meta, instrument=orders["instrument"],
+                            side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
+                            exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
+                            mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
+
+
+def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = None,
+                 quotes: np.ndarray | None = None, *, sign_lags: int = 300) -> pd.DataFrame:
+    """:func:`stylized_facts` of a run's records: the venue book's mids, spreads and volumes
+    (``quotes``, sorted by time then instrument), the signs of the client orders (per
+    instrument and day, in time order: the order flow whose memory Lillo, Mike & Farmer
+    explain by metaorders), order sizes and arrival times, and metaorder impact.
+    Options are left out (their prices follow their underlying's). Without quotes (the quote
+    venue) the market's simulated mids and the orders' quantities stand in.
+
+    Parameters
+    ----------
+    market : MarketData
+    orders : ORDER_DT records sorted by ``order_id``
+    executions : EXECUTION_DT records, optional
+    quotes : QUOTE_DT records, optional
+    sign_lags : int, default=300
+        Longest lag of the sign autocorrelation's power-law fit: 300 suits a day of
+        10,000 orders per instrument; pool several days (or seeds) to fit to 1,000.
+    """
+    n_inst = market.n_instruments
+    symbols = list(market.instruments["symbol"])
+    tick = market.instruments["tick_size"].to_numpy(np.float64)
+    kw: dict = {"arrival_ts": orders["ts"], "sizes": orders["qty"], "sign_lags": sign_lags}
+    if quotes is not None and quotes.size:
+        q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
+        mid = 0.5 * (q["bid"] + q["ask"])
+        idx = pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True)
+        prices = pd.DataFrame(mid, index=idx, columns=symbols)
+        both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
+        kw["spreads"] = pd.DataFrame(np.where(both, (q["ask"] - q["bid"]) / tick[None, :], np.nan), index=idx,
+                                     columns=symbols)
+        kw["volumes"] = pd.DataFrame(q["volume"].astype(np.float64), index=idx, columns=symbols)
+    else:
+        prices = market.prices_frame("mid")
+        kw["volume_ts"] = orders["ts"]
+        kw["volume"] = orders["qty"]
+    day = orders["ts"] // _NS_PER_DAY
+    kw["signs"] = [orders["side"][(orders["instrument"] == i) & (day == d)].astype(np.float64)
+                   for i in range(n_inst) for d in np.unique(day)]
+    if executions is not None and executions.size:
+        if quotes is not None and quotes.size:
+            kw["impact"] = [run_metaorder_impact(market, orders, executions, quotes)]
+    underlyings = list(market.instruments.loc[market.instruments["asset_class"] != "option", "symbol"])
+    for k in ("spreads", "volumes"):
+        if k in kw:
+            kw[k] = kw[k][underlyings]
+    return stylized_facts(prices[underlyings], **kw)

@@ -110,17 +110,18 @@ def execute(task: Task) -> dict[str, Any]:
         else:
             import copy
             result = simulate(cfg, seed=task.seed, strategy=copy.deepcopy(task.strategy))
-        if task.store is not None:
-            row["store"] = str(result.to_parquet(run_store_path(task.store, task.run)))
         row.update(summarize(result, METRICS if task.metrics is None else task.metrics))
+        if task.store is not None:  # the worker writes its run into the study's dataset and commits it
+            from tradeflow.parallel.batch_store import commit_run
+            commit_run(result, task.store, task.run, row, started=t0)
         del result
     except Exception as exc:  # noqa: BLE001 - reported in the row: one bad run never sinks the batch
         row.update(status="failed", error=error_text(exc),
                    traceback="".join(traceback.format_exception(exc, limit=-4)))
         if isinstance(exc, ENVIRONMENT_ERRORS):
             row["_retry"] = True
-    row["elapsed_s"] = time.perf_counter() - t0
-    row["worker"] = worker_name()
+    row.setdefault("elapsed_s", time.perf_counter() - t0)  # set already where the run was stored with it
+    row.setdefault("worker", worker_name())
     return row
 
 

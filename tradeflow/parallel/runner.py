@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import logging
 import multiprocessing as mp
 import os
 import pickle
-import shutil
-import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -298,15 +294,16 @@ def run_many(
         Per-run changes merged into that run's config (``{3: {"flow": {"n_books": 5}}}``).
     n_workers : int, optional
         Size of the local process pool (default: the available cores, at most ``n_runs``).
-    store : path-like, optional
-        Write each run's full result to ``store / f"run-{k:05d}"`` (a Parquet run store, see
-        :meth:`RunResult.to_parquet`) from the worker, each finished row to ``store / "manifest.jsonl"``
-        as it arrives, and the summary to ``store / "summary.parquet"`` at the end. Nothing but
-        the summary comes back to this process either way.
+    store : str or path-like, optional
+        A runs dataset (see :mod:`tradeflow.dataset`, :func:`tradeflow.open_runs`): a local path
+        or an fsspec URL (``s3://bucket/study``) every worker can write. Each worker writes its
+        run's tables there and commits the run (its ``runs`` row, last); the driver writes the
+        summary to ``_summary.parquet`` at the end. Nothing but summary rows comes back to this
+        process, so its memory does not grow with the runs' size.
     resume : bool, default=False
-        With ``store``: keep the runs the store's manifest already has as completed (same seeds,
-        run store present) and run only the others, e.g. after an interrupted batch. The configs
-        are trusted to be the same.
+        With ``store``: keep the runs the dataset has committed (same seeds) and run only the
+        others, e.g. after an interrupted study; each run ends up stored exactly once. Without
+        it, a ``store`` that already holds runs is refused. The configs are trusted to be the same.
     metrics : sequence of Metric, optional
         The summary's metrics (default :data:`tradeflow.parallel.METRICS`). For a process pool the
         functions must be picklable (module-level, not lambdas).
@@ -390,12 +387,12 @@ def run_many(
                 _fail("metrics", f"a sequence of Metric (entry {i} is not)", m)
         if metrics == METRICS:
             metrics = None
-    store_dir = None
-    if store is not None:
-        store_dir = Path(store)
-        store_dir.mkdir(parents=True, exist_ok=True)
     if resume not in (True, False):
         _fail("resume", "a bool", resume)
+    store_dir = None  # where the workers write: a runs dataset (tradeflow.dataset), local path or fsspec URL
+    if store is not None:
+        from tradeflow.parallel.batch_store import prepare_store
+        store_dir = prepare_store(store)
     if resume and store_dir is None:
         _fail("resume", "False unless 'store' is given (a batch resumes from its run store)", resume)
 
@@ -419,7 +416,7 @@ def run_many(
             if override_src is not None:
                 override = override_src.get(k) if isinstance(override_src, Mapping) else override_src[k]
             task = Task(run=k, seed=s, config=configs[k] if per_run_config else configs, override=override,
-                        store=None if store_dir is None else str(store_dir), metrics=metrics, strategy=strategy)
+                        store=store_dir, metrics=metrics, strategy=strategy)
             done = None if manifest is None else manifest.reusable(task)
             if done is not None:  # resumed: finished in an earlier call
                 rows.add(done, log=False)
@@ -465,7 +462,8 @@ def run_many(
 
     summary = rows.frame()
     if store_dir is not None:
-        _write_summary(summary, store_dir)
+        from tradeflow.parallel.batch_store import write_summary
+        write_summary(summary, store_dir)
     return summary
 
 
@@ -481,22 +479,4 @@ def _collect(rows: _Rows, bar: Any, row: dict[str, Any], task: Task, retries: in
     bar.update(1)
     if rows.n_failed:
         bar.set_postfix_str(f"{rows.n_failed} failed", refresh=False)
-
-
-def _write_summary(summary: pd.DataFrame, store_dir: Path) -> None:
-    """``summary.parquet`` beside the run stores (atomically), seed identity as JSON text."""
-    from tradeflow.store import require_pyarrow
-
-    require_pyarrow()
-    out = summary.copy()
-    for c in ("seed_entropy", "seed_spawn_key"):
-        out[c] = [json.dumps(list(v) if isinstance(v, tuple) else v) for v in out[c]]
-    tmp = store_dir / f".summary.parquet.tmp-{uuid.uuid4().hex}"
-    try:
-        out.to_parquet(tmp)
-        os.replace(tmp, store_dir / "summary.parquet")
-    except BaseException:
-        if tmp.exists():
-            os.remove(tmp) if tmp.is_file() else shutil.rmtree(tmp)
-        raise
 

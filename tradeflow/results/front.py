@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tradeflow.results._office import OfficeView
-from tradeflow.schema import NS_PER_DAY, Liquidity, records_to_frame
+from tradeflow.schema import records_to_frame
 
 __all__ = ["FrontTables"]
 
@@ -86,67 +85,25 @@ class FrontTables(OfficeView):
                             venues=r.venues or None, sender=sender, target=target)
 
     def stylized_facts(self) -> pd.DataFrame:
-        """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized_facts`).
+        """The stylized facts of this run's market and order flow (:func:`tradeflow.market.stylized.market_facts`).
 
-        Prices are the venue book's mids (the fair price with the quote venue); aggressive
-        orders are those with a taker execution. Impact is measured on metaorders (algo
-        parents, and each client's runs of same-instrument, same-side orders; see
+        Prices, spreads and volumes are the venue book's (the fair price with the quote venue);
+        signs are the client orders'. Impact is measured on metaorders (algo parents, and each
+        client's runs of same-instrument, same-side orders; see
         :func:`tradeflow.market.stylized.metaorder_impact`): the signed mid move from just
         before a metaorder's first aggressive execution to just after its last, in units of
         daily volatility, against the quantity it took in units of daily volume, pooled over
         instruments and days (no row with the quote venue, which has no impact).
         """
-        from tradeflow.market.stylized import stylized_facts
+        from tradeflow.market.stylized import market_facts
 
         r = self._result
-        rec = r.records
-        orders = rec["orders"]
-        execs = rec.get("executions")
-        quotes = rec.get("quotes")
-        n_inst = r.market.n_instruments
-        symbols = list(r.market.instruments["symbol"])
-        tick = r.market.instruments["tick_size"].to_numpy(np.float64)
-        kw: dict[str, Any] = {"arrival_ts": orders["ts"], "sizes": orders["qty"]}
-        if quotes is not None and quotes.size:
-            q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
-            mid = 0.5 * (q["bid"] + q["ask"])
-            prices = pd.DataFrame(mid, index=pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True), columns=symbols)
-            both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
-            kw["spread_ticks"] = ((q["ask"] - q["bid"]) / tick[None, :])[both]
-            kw["volume_ts"] = quotes["ts"]
-            kw["volume"] = quotes["volume"]
-        else:
-            prices = r.prices("mid")
-            kw["volume_ts"] = orders["ts"]
-            kw["volume"] = orders["qty"]
-        if execs is not None and execs.size:
-            taker = execs[execs["liquidity"] == Liquidity.TAKER]
-            row = np.searchsorted(orders["order_id"], taker["order_id"])
-            o = orders[np.unique(row)]
-            day = o["ts"] // NS_PER_DAY
-            kw["signs"] = [o["side"][(o["instrument"] == i) & (day == d)].astype(np.float64)
-                           for i in range(n_inst) for d in np.unique(day)]
-            if quotes is not None and quotes.size:
-                kw["impact"] = [self._metaorder_impact()]
-        inst = r.market.instruments
-        underlyings = list(inst.loc[inst["asset_class"] != "option", "symbol"])
-        return stylized_facts(prices[underlyings], **kw)
+        return market_facts(r.market, r.records["orders"], r.records.get("executions"), r.records.get("quotes"))
 
     def _metaorder_impact(self, adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) on the venue book's mids."""
-        from tradeflow.market.stylized import metaorder_ids, metaorder_impact
+        from tradeflow.market.stylized import run_metaorder_impact
 
         r = self._result
-        orders, execs, quotes = r.records["orders"], r.records["executions"], r.records["quotes"]
-        execs = execs[execs["liquidity"] == Liquidity.TAKER]
-        n_inst = r.market.n_instruments
-        q = quotes.reshape(-1, n_inst)
-        fair = None
-        if adjusted and np.array_equal(r.market.times, q["ts"][:, 0]):
-            fair = r.market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
-        meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
-                             side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
-        return metaorder_impact(meta=meta, instrument=orders["instrument"],
-                                side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
-                                exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
-                                mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
+        return run_metaorder_impact(r.market, r.records["orders"], r.records["executions"], r.records["quotes"],
+                                    adjusted=adjusted)

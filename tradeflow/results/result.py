@@ -110,6 +110,19 @@ class RunResult:
             return getattr(self.plot, name[len("plot_"):])
         raise AttributeError(f"'RunResult' object has no attribute {name!r}")
 
+    @classmethod
+    def table_names(cls) -> tuple[str, ...]:
+        """Every table a result shows as ``result.<name>`` (and ``result.<office>.<name>``), office by office.
+
+        >>> "orders" in RunResult.table_names() and "trial_balance" in RunResult.table_names()
+        True
+        """
+        out: list[str] = []
+        for view in (FrontTables, MiddleTables, BackTables):
+            names = [*view.table_names(), *(n for n, v in vars(view).items() if isinstance(v, cached_property))]
+            out += [n for n in dict.fromkeys(names) if n not in out]
+        return tuple(out)
+
     def __dir__(self):
         names = set(super().__dir__())
         for view in (FrontTables, MiddleTables, BackTables):
