@@ -31,8 +31,10 @@ TERMINAL = {"2", "4", "C", "8"}
 
 @pytest.fixture(scope="module")
 def run_and_messages():
-    run = tradeflow.simulate(small_config(1_500, flow={"algo_share": 0.2, "replace_rate": 0.2}), seed=2,
-                             progress=False)
+    # limits near the touch and orders of a few round lots, so some originals fill in part before their
+    # replace (with the requoting makers' deeper touch, 15 bp limits of 100 shares almost never do)
+    flow = {"algo_share": 0.2, "replace_rate": 0.2, "limit_offset_bps": 2.0, "median_qty": 400.0}
+    run = tradeflow.simulate(small_config(1_500, flow=flow), seed=2, progress=False)
     return run, run.fix_messages(sender="DESK", target="XCHG")
 
 
