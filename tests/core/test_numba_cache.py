@@ -40,12 +40,12 @@ def test_locator_installed_for_tradeflow_kernels():
 
 def test_stamp_follows_kernels_and_data_model_only(tree: Path):
     names = {p.relative_to(tree).as_posix() for p in kernel_sources(tree)}
-    assert {"schema.py", "middle/_kernels.py", "front/_book_kernels.py", "back/_kernels.py"} <= names
+    assert {"schema/enums.py", "middle/_kernels.py", "front/_book_kernels.py", "back/_kernels.py"} <= names
     assert "results.py" not in names and "cli.py" not in names
     before = kernel_tree_stamp(tree)
     _edit(tree / "cli.py", '"""Command line.', '"""Command line (edited).')
     assert kernel_tree_stamp(tree) == before  # a face changed: kernels keep their cache
-    _edit(tree / "schema.py", "    INVALID_QTY = 5\n", "    INVALID_QTY = 25\n")
+    _edit(tree / "schema" / "enums.py", "    INVALID_QTY = 5\n", "    INVALID_QTY = 25\n")
     after_schema = kernel_tree_stamp(tree)
     assert after_schema != before
     _edit(tree / "front" / "_book_kernels.py", "BS_COLUMNS = 12", "BS_COLUMNS = 12  # edited")
@@ -69,10 +69,10 @@ def _probe(tree: Path) -> dict:
 
 
 def test_changed_enum_code_recompiles_the_caller(tree: Path):
-    """pretrade_check_nb (middle/_kernels.py) reads RejectReason.INVALID_QTY from schema.py: numba's own
-    cache would keep returning 5 after schema.py changes, since the kernel's file did not change."""
+    """pretrade_check_nb (middle/_kernels.py) reads RejectReason.INVALID_QTY from schema/enums.py: numba's own
+    cache would keep returning 5 after schema/enums.py changes, since the kernel's file did not change."""
     first = _probe(tree)
     assert first == {"code": int(tradeflow.schema.RejectReason.INVALID_QTY), "hits": 0}
     assert _probe(tree) == {"code": first["code"], "hits": 1}  # unchanged tree: loaded from the cache
-    _edit(tree / "schema.py", "    INVALID_QTY = 5\n", "    INVALID_QTY = 25\n")
+    _edit(tree / "schema" / "enums.py", "    INVALID_QTY = 5\n", "    INVALID_QTY = 25\n")
     assert _probe(tree) == {"code": 25, "hits": 0}  # recompiled, not the stale cached 5

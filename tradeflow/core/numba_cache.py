@@ -24,7 +24,7 @@ from pathlib import Path
 __all__ = ["install", "kernel_tree_stamp", "kernel_sources"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_ALWAYS = ("schema.py", "schema", "core")  # the data model and the low layer: codes and helpers kernels read
+_ALWAYS = ("schema", "core")  # the data model and the low layer: codes and helpers kernels read
 
 
 def kernel_sources(root: str | os.PathLike = PACKAGE_DIR) -> list[Path]:
@@ -43,7 +43,7 @@ def kernel_sources(root: str | os.PathLike = PACKAGE_DIR) -> list[Path]:
     Examples
     --------
     >>> names = [p.name for p in kernel_sources()]
-    >>> "schema.py" in names or "__init__.py" in names
+    >>> "enums.py" in names and "registry.py" in names
     True
     """
     root = Path(root)
