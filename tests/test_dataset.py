@@ -239,6 +239,35 @@ def test_a_killed_study_resumes_with_each_run_exactly_once(tmp_path):
     pd.testing.assert_frame_equal(ds.run_frame("fills", k), tradeflow.simulate(tiny(), seed=run_seed(ROOT, k)).fills)
 
 
+def test_the_runs_index_holds_every_committed_run_and_newer_runs_are_read_from_their_files(tmp_path, study):
+    path, summary = study
+    index = path / "_runs_index.parquet"
+    assert index.is_file()  # written when the study ended
+    with_index = open_runs(path)
+    moved = tmp_path / "index.parquet"
+    os.replace(index, moved)
+    try:
+        without = open_runs(path)  # every run read from its own commit file
+    finally:
+        os.replace(moved, index)
+    pd.testing.assert_frame_equal(with_index.runs, without.runs)
+    assert with_index.rows() == without.rows()
+    # a run committed after the index was written (a resumed or extended study) is read from its file;
+    # a run the index holds but whose commit is gone is not shown
+    copy = tmp_path / "copy"
+    import shutil
+    shutil.copytree(path, copy)
+    row = {k: v for k, v in with_index.rows()[0].items() if k != "run"}
+    write_run(tradeflow.simulate(tiny(days=2), seed=3), copy, 9, stats={**row, "n_fills": -1})
+    shutil.rmtree(copy / "runs" / "run=1")
+    ds = open_runs(copy)
+    assert ds.run_ids == [0, 2, 3, 9]
+    assert ds.rows()[9]["n_fills"] == -1
+    pd.testing.assert_frame_equal(ds.runs.loc[[0, 2, 3]], with_index.runs.loc[[0, 2, 3]], check_like=True)
+    assert ds.write_index().endswith("_runs_index.parquet")
+    assert open_runs(copy).run_ids == [0, 2, 3, 9]
+
+
 def _has_duckdb() -> bool:
     try:
         import duckdb  # noqa: F401

@@ -13,9 +13,9 @@ without tradeflow::
 See ``docs/dataset.md``.
 """
 
-from tradeflow.dataset.layout import FORMAT_VERSION, TABLE_NAMES, TABLES, run_frames, write_run
 from tradeflow.dataset._open import RunsDataset, describe_views, open_runs
 from tradeflow.dataset._views import VIEWS
+from tradeflow.dataset.layout import FORMAT_VERSION, TABLE_NAMES, TABLES, run_frames, write_run
 
 __all__ = ["open_runs", "RunsDataset", "write_run", "run_frames", "describe_views", "TABLES", "TABLE_NAMES",
            "VIEWS", "FORMAT_VERSION"]

@@ -35,6 +35,7 @@ LAYOUT = "tradeflow-runs"
 FORMAT_VERSION = 1
 MARKER = "_tradeflow_dataset.json"
 SUMMARY = "_summary.parquet"
+RUNS_INDEX = "_runs_index.parquet"  # every committed run's runs row in one file, written when a study ends
 PART = "part-0.parquet"
 RUNS = "runs"
 METADATA_KEY = b"tradeflow"
@@ -218,6 +219,19 @@ def _write_arrow(fs: Any, at, path: str) -> None:
     _, pq = require_pyarrow()
     with fs.open(path, "wb") as fh:
         pq.write_table(at, fh, compression="zstd")
+
+
+def write_arrow_atomic(fs: Any, at, path: str) -> None:
+    """Write ``at`` to ``path`` under a hidden name, then rename it into place (readers never see half a file)."""
+    head, _, name = path.rpartition("/")
+    tmp = _join(head, f".{name}.tmp-{uuid.uuid4().hex}")
+    try:
+        _write_arrow(fs, at, tmp)
+        fs.mv(tmp, path)
+    except BaseException:
+        if fs.exists(tmp):
+            fs.rm(tmp)
+        raise
 
 
 def read_marker(fs: Any, root: str) -> dict[str, Any] | None:

@@ -12,7 +12,6 @@ import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,11 +75,6 @@ def resolve_config(config: SimulationConfig | Mapping[str, Any] | None,
     if override:
         cfg = SimulationConfig.from_dict(_merge(cfg.to_dict(), override))
     return cfg
-
-
-def run_store_path(store: str | os.PathLike, run: int) -> Path:
-    """Where run ``run`` of a batch is written inside ``store``."""
-    return Path(store) / f"run-{run:05d}"
 
 
 def worker_name() -> str:

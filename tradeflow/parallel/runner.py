@@ -464,6 +464,9 @@ def run_many(
     if store_dir is not None:
         from tradeflow.parallel.batch_store import write_summary
         write_summary(summary, store_dir)
+        if (summary["status"] == "ok").any():  # one file for every run's row: open_runs reads it, not a file a run
+            from tradeflow.dataset import open_runs
+            open_runs(store_dir).write_index()
     return summary
 
 
