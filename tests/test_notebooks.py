@@ -12,6 +12,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
+EXECUTED = Path(__file__).resolve().parents[1] / "build" / "notebooks"
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
@@ -34,7 +35,7 @@ def test_committed_without_outputs(path):
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory):
     """A kernelspec for *this* interpreter, so notebooks import the tradeflow under test (not whatever a
-    system-wide ``python3`` kernel would), and quiet, headless settings for the kernel to inherit."""
+    system-wide ``python3`` kernel would), and quiet settings for the kernel to inherit (figures kept as PNG outputs, no screen needed)."""
     root = tmp_path_factory.mktemp("jupyter")
     spec = root / "kernels" / "tradeflow-test"
     spec.mkdir(parents=True)
@@ -42,7 +43,9 @@ def kernel_env(tmp_path_factory):
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "tradeflow tests", "language": "python"}))
     env = {"JUPYTER_PATH": os.pathsep.join(filter(None, [str(root), os.environ.get("JUPYTER_PATH")])),
-           "MPLBACKEND": "Agg", "TRADEFLOW_PROGRESS": "0"}
+           "TRADEFLOW_PROGRESS": "0"}
+    # matplotlib's inline backend (ipykernel's default) keeps each figure as a PNG output: the site shows them
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
     yield "tradeflow-test"
@@ -64,3 +67,10 @@ def test_runs_top_to_bottom(path, tmp_path, kernel_env):
     # every code cell ran, in order
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
+    # a notebook that draws shows its figures (as an analyst opening it, or the site, sees them)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    if ".plot" in code or "plt." in code:
+        assert any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    # the executed copy is what the documentation site renders (docs/_hooks/executed_notebooks.py)
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, EXECUTED / path.name)
