@@ -53,12 +53,13 @@ bench-compare: $(VENV)/.installed-test
 notebooks: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/test_notebooks.py
 
-# the documentation site, offline, into site/: notebooks executed so they show their tables and plots
-docs: $(VENV)/.installed-test
-	NO_MKDOCS_2_WARNING=1 TRADEFLOW_DOCS_EXECUTE=true $(PY) -m mkdocs build --strict
+# the documentation site, offline, into site/: the notebooks executed first (by their tests, which keep the
+# executed copies in build/notebooks/), so the site shows their tables and plots
+docs: notebooks
+	NO_MKDOCS_2_WARNING=1 TRADEFLOW_DOCS_REQUIRE_OUTPUTS=1 $(PY) -m mkdocs build --strict
 
-# CI's strict build: every page, reference and API entry checked; notebooks rendered as stored (CI
-# executes them already in tests/test_notebooks.py, so the docs step does not run them a second time)
+# CI's strict build: every page, reference and API entry checked; .ci/run calls it after `make test`, which
+# executed the notebooks already (TRADEFLOW_DOCS_REQUIRE_OUTPUTS=1 there: a notebook without its outputs fails)
 docs-ci: $(VENV)/.installed-test
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 

@@ -3,8 +3,8 @@
 ``tests/test_notebooks.py`` executes every notebook and keeps the executed copy in
 ``build/notebooks/`` (the committed notebooks stay without outputs). A copy is used only when its
 code cells are the committed notebook's, so an edited notebook is never shown with stale outputs.
-``make docs`` executes the notebooks itself instead; with ``TRADEFLOW_DOCS_REQUIRE_OUTPUTS=1``
-(``.ci/run``) a notebook without an up-to-date executed copy fails the build.
+``make docs`` runs those tests first; with ``TRADEFLOW_DOCS_REQUIRE_OUTPUTS=1`` (``make docs``,
+``.ci/run``) a notebook without an up-to-date executed copy fails the build.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ def _has_outputs(path: Path) -> bool:
 
 @event_priority(-100)  # after mkdocs-jupyter wraps them: its wrapper computes abs_src_path on its own
 def on_files(files, config):
-    if os.environ.get("TRADEFLOW_DOCS_EXECUTE", "").lower() in ("1", "true"):
-        return files  # mkdocs-jupyter executes them itself
     required = os.environ.get("TRADEFLOW_DOCS_REQUIRE_OUTPUTS") == "1"
     missing = []
     for f in files:
