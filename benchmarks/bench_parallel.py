@@ -57,12 +57,14 @@ def _local_cluster():
 
 @register("parallel.run_many", unit="runs")
 def run_many_throughput(b: Bench) -> None:
-    # full: the default 100k-order desk over two business days (more than a second per run)
-    orders = b.size(quick=5_000, full=100_000)
+    # full: the default 100k-order desk over two business days (more than a second per run); the smoke: a
+    # thin desk-day on a one-minute grid (its cost is the process pool's start, which is what it checks)
+    orders = b.size(quick=1_000, full=100_000)
     days = b.size(quick=1, full=2)
-    n_runs = b.size(quick=4, full=8)
+    n_runs = b.size(quick=2, full=8)
     repeats = b.size(quick=1, full=2)
-    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "days": days})
+    thin = {"market": {"step_seconds": 60.0}, "execution": {"book_events_per_second": 0.5}} if b.quick else {}
+    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders}, "days": days, **thin})
     b.param(orders_per_day=orders, days=days, n_runs=n_runs, workers=WORKERS, cpu_count=os.cpu_count(),
             load_average_before=os.getloadavg(),
             cpu_parallelism_before=None if b.quick else _cpu_parallelism())
