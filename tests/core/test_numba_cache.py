@@ -40,7 +40,7 @@ def test_locator_installed_for_tradeflow_kernels():
 
 def test_stamp_follows_kernels_and_data_model_only(tree: Path):
     names = {p.relative_to(tree).as_posix() for p in kernel_sources(tree)}
-    assert {"schema/enums.py", "middle/_kernels.py", "front/_book_kernels.py", "back/_kernels.py"} <= names
+    assert {"schema/enums.py", "middle/_pretrade.py", "front/_book_kernels.py", "back/_kernels.py"} <= names
     assert "results.py" not in names and "cli.py" not in names
     before = kernel_tree_stamp(tree)
     _edit(tree / "cli.py", '"""Command line.', '"""Command line (edited).')
@@ -69,7 +69,7 @@ def _probe(tree: Path) -> dict:
 
 
 def test_changed_enum_code_recompiles_the_caller(tree: Path):
-    """pretrade_check_nb (middle/_kernels.py) reads RejectReason.INVALID_QTY from schema/enums.py: numba's own
+    """pretrade_check_nb (middle/_pretrade.py) reads RejectReason.INVALID_QTY from schema/enums.py: numba's own
     cache would keep returning 5 after schema/enums.py changes, since the kernel's file did not change."""
     first = _probe(tree)
     assert first == {"code": int(tradeflow.schema.RejectReason.INVALID_QTY), "hits": 0}

@@ -5,8 +5,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradeflow.middle import _kernels as k
 from tradeflow.middle import _risk_kernels as rk
+from tradeflow.middle import nb as k
 from tradeflow.middle.greeks import bsm_price
 from tradeflow.schema import BREACH_DT, BreachLevel, RejectReason, TradingState
 

@@ -172,7 +172,7 @@ def test_desk_loop_and_engine_agree_bit_for_bit(specs, seed, fifo, var_limit):
 
 
 def test_bundles_are_declared_once_and_exported():
-    """Every bundle the kernels read is a NamedTuple in middle/_kernels.py, exported by middle/nb.py."""
+    """Every bundle the kernels read is a NamedTuple in middle/_bundles.py, exported by middle/nb.py."""
     for name in ("Controls", "Positions", "Tails", "Limits", "Revalue", "Marks", "DeskRecords", "Desk",
                  "OrderBatch", "FillBatch"):
         cls = getattr(nb, name)

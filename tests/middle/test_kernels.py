@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradeflow.middle import _kernels as k
+from tradeflow.middle import nb as k
 from tradeflow.schema import EventKind, Liquidity, OrderStatus, RejectReason
 
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from tests.middle.test_kernels import reference_average_cost
-from tradeflow.middle import _kernels as k
 from tradeflow.middle import _risk_kernels as rk
+from tradeflow.middle import nb as k
 from tradeflow.middle.greeks import bsm_greeks, bsm_price
 from tradeflow.middle.var import var_es
 from tradeflow.schema import BreachLevel, LimitKind, RejectReason, TradingState

@@ -113,7 +113,7 @@ def test_var_backtest_over_a_multi_day_run():
 
 
 def test_positions_and_pnl_snapshots_count_the_contract_multiplier():
-    from tradeflow.middle import _kernels as k
+    from tradeflow.middle import nb as k
     from tradeflow.schema import PNL_DT
     state = DeskState.flat(1, 2)
     k.apply_fill_nb(state.pos, state.avg, state.realized, state.fees, state.n_fills, 0, 1, 1, 3, 5.0, 0.0)
@@ -121,7 +121,7 @@ def test_positions_and_pnl_snapshots_count_the_contract_multiplier():
     pos = state.positions(np.array([10.0, 7.0]), 0, np.array([1.0, 100.0]))
     assert pos["realized_pnl"][1] == pytest.approx(100.0) and pos["unrealized_pnl"][1] == pytest.approx(400.0)
     out = np.zeros(1, PNL_DT)
-    k._snapshot_nb(out, 0, 0, 0, state.pos, state.avg, state.realized, state.fees, np.zeros(2, np.int64),
+    k.pnl_snapshot_nb(out, 0, 0, 0, state.pos, state.avg, state.realized, state.fees, np.zeros(2, np.int64),
                    np.array([[10.0], [7.0]]), np.ones((1, 1)), np.array([1.0, 100.0]))
     assert out["total_pnl"][0] == pytest.approx(500.0) and out["gross_exposure"][0] == pytest.approx(1_400.0)
 

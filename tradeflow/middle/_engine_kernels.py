@@ -1,7 +1,8 @@
 """Numba kernels of the streaming RiskEngine: validated micro-batches of orders, fills and prices.
 
-They call the very functions the desk loop calls (``pretrade_controls_nb``,
-``apply_fill_any_nb``, ``add2_tail_nb``, ``tail_var_es_nb``, ``check_limit_nb``), adding only
+They call the very functions the desk loop calls (pre-trade controls, order-state transitions,
+post-trade, VaR tails and limits: ``order_controls_nb``, ``order_fill_nb``, ``fill_post_trade_nb``,
+``fill_risk_nb``), adding only
 the validation a stream from outside needs: every bad record gets a reason code, none is dropped.
 """
 
@@ -12,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from tradeflow.middle._kernels import (
+from tradeflow.middle._codes import (
     P_DESK_VAR,
     R_INVALID_PRICE,
     R_INVALID_QTY,
@@ -23,18 +24,11 @@ from tradeflow.middle._kernels import (
     R_UNKNOWN_INSTRUMENT,
     R_UNKNOWN_ORDER,
     R_UNKNOWN_TRADER,
-    S_CANCELLED,
-    S_EXPIRED,
-    S_FILLED,
-    S_NEW,
-    S_PARTIALLY_FILLED,
-    S_REJECTED,
-    fill_post_trade_nb,
-    fill_risk_nb,
-    order_accept_nb,
-    order_controls_nb,
-    order_release_nb,
 )
+from tradeflow.middle._fills import fill_post_trade_nb
+from tradeflow.middle._order_state import is_working_nb, order_cancel_nb, order_expire_nb, order_fill_nb, order_open_nb
+from tradeflow.middle._pretrade import order_accept_nb, order_controls_nb
+from tradeflow.middle._revalue import fill_risk_nb
 from tradeflow.middle._risk_kernels import unit_row_nb
 
 
@@ -111,7 +105,7 @@ def check_orders_nb(ob, ctl, ps, last_ts, otab, out_reason):
         out_reason[j] = r
         k = ob.row[j]
         if k >= 0:
-            otab[k]["status"] = S_REJECTED if r != R_NONE else S_NEW
+            order_open_nb(otab, k, r)
         if r == R_TS_BACKWARDS:
             continue
         last_ts[0] = ts
@@ -143,14 +137,11 @@ def cancel_orders_nb(ts, row, otab, ctl, ps, last_ts, out_reason):
             out_reason[j] = R_TS_BACKWARDS
             continue
         last_ts[0] = ts[j]
-        if k < 0 or (otab[k]["status"] != S_NEW and otab[k]["status"] != S_PARTIALLY_FILLED):
+        if k < 0 or not is_working_nb(otab[k]["status"]):
             out_reason[j] = R_UNKNOWN_ORDER
             continue
         out_reason[j] = R_NONE
-        leaves = otab[k]["qty"] - otab[k]["filled_qty"]
-        order_release_nb(ctl, ps, otab[k]["client"], otab[k]["book"], otab[k]["instrument"], otab[k]["side"], leaves,
-                         otab[k]["price"], otab[k]["fx"], True)
-        otab[k]["status"] = S_CANCELLED
+        order_cancel_nb(ctl, ps, otab, k, otab[k]["price"], otab[k]["fx"])
         n_ok += 1
     return n_ok
 
@@ -161,12 +152,8 @@ def expire_orders_nb(otab, n_rows, ctl, ps):
     stays used until the session counters reset, as in the desk loop. Returns the number expired."""
     n = 0
     for k in range(n_rows):
-        st = otab[k]["status"]
-        if st == S_NEW or st == S_PARTIALLY_FILLED:
-            leaves = otab[k]["qty"] - otab[k]["filled_qty"]
-            order_release_nb(ctl, ps, otab[k]["client"], otab[k]["book"], otab[k]["instrument"], otab[k]["side"],
-                             leaves, 0.0, 0.0, False)
-            otab[k]["status"] = S_EXPIRED
+        if is_working_nb(otab[k]["status"]):
+            order_expire_nb(ctl, ps, otab, k)
             n += 1
     return n
 
@@ -206,7 +193,7 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             r = R_INVALID_QTY
         elif not (price > 0.0) or not np.isfinite(price) or not np.isfinite(fb.fee[j]):
             r = R_INVALID_PRICE
-        elif k < -1 or (k >= 0 and ((otab[k]["status"] != S_NEW and otab[k]["status"] != S_PARTIALLY_FILLED)
+        elif k < -1 or (k >= 0 and (not is_working_nb(otab[k]["status"])
                                     or otab[k]["book"] != b or otab[k]["instrument"] != i or otab[k]["side"] != side)):
             r = R_UNKNOWN_ORDER
         elif k >= 0 and qty > otab[k]["qty"] - otab[k]["filled_qty"]:
@@ -222,9 +209,7 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             return j, nb, 1
         last_ts[0] = ts
         if k >= 0:
-            cum = otab[k]["filled_qty"] + qty
-            otab[k]["filled_qty"] = cum
-            otab[k]["status"] = S_FILLED if cum == otab[k]["qty"] else S_PARTIALLY_FILLED
+            order_fill_nb(otab, k, qty)
         nb, v, e = fill_risk_nb(tl, lm, book_state, b, i, side * qty, ts, with_var, desk_tail, nb)
         out_var[j] = v
         out_es[j] = e

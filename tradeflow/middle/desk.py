@@ -8,7 +8,7 @@ import numpy as np
 
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.market.paths import MarketData
-from tradeflow.middle import _kernels
+from tradeflow.middle import nb as _kernels
 from tradeflow.middle._risk_kernels import tail_size_nb, tail_width_nb
 from tradeflow.middle.instruments import InstrumentRisk, instrument_risk
 from tradeflow.schema import BREACH_DT, FILL_DT, ORDER_EVENT_DT, PNL_DT, POSITION_DT, RISK_DT, TradingState

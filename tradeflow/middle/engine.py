@@ -15,7 +15,7 @@ import pandas as pd
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.market.scenarios import fx_scenarios_from_frame, scenarios_from_frame
 from tradeflow.middle import _engine_kernels as ek
-from tradeflow.middle import _kernels
+from tradeflow.middle import nb as _kernels
 from tradeflow.middle._risk_kernels import (
     book_scenario_pnl_nb,
     init_tails_nb,
@@ -817,7 +817,7 @@ class RiskEngine:
         mid = self._marks[:, None]
         fx = self._fx_ccy[:, None]
         mult = self._inst.multiplier
-        _kernels._snapshot_nb(pnl, 0, t, 0, st.pos, st.avg, st.realized, st.fees, ccy, mid, fx, mult)
+        _kernels.pnl_snapshot_nb(pnl, 0, t, 0, st.pos, st.avg, st.realized, st.fees, ccy, mid, fx, mult)
         risk = np.zeros(n_books + 1, RISK_DT)
         breaches = np.zeros((n_books + 1) * _kernels.N_LIMIT_KINDS, BREACH_DT)
         rc = self.risk_config

@@ -1,0 +1,76 @@
+"""Post-trade (numba): one fill's position, average cost (or FIFO lots), realized P&L and fees.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from tradeflow.middle._risk_kernels import fifo_fill_nb
+
+
+@njit(cache=True, nogil=True)
+def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee):
+    """Average-cost update of one book x instrument after a fill (in place).
+
+    Realized P&L excludes fees; a fill that flips the position closes the old side
+    at the old average and opens the rest at the fill price.
+    """
+    p = pos[b, i]
+    signed = side * qty
+    if p == 0 or (p > 0) == (side > 0):
+        ap = abs(p)
+        avg[b, i] = (avg[b, i] * ap + price * qty) / (ap + qty)
+    else:
+        closed = min(qty, abs(p))
+        direction = 1.0 if p > 0 else -1.0
+        realized[b, i] += closed * (price - avg[b, i]) * direction
+        newp = p + signed
+        if newp == 0:
+            avg[b, i] = 0.0
+        elif (newp > 0) != (p > 0):
+            avg[b, i] = price
+    pos[b, i] = p + signed
+    fees[b, i] += fee
+    n_fills[b, i] += 1
+
+
+@njit(cache=True, nogil=True)
+def apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee, fifo, lot_qty, lot_px,
+                      lot_next, lot_head, lot_tail, lot_top):
+    """Post-trade update of one fill, average-cost or FIFO (``fifo`` true).
+
+    Under FIFO ``avg`` is the average price of the open lots and ``realized`` the FIFO
+    realized P&L, so ``realized + pos * (mark - avg) - fees`` is the same total P&L under
+    both methods. Returns False only when the FIFO lot pool is full (nothing changed).
+    """
+    if not fifo:
+        apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee)
+        return True
+    rd = fifo_fill_nb(lot_qty, lot_px, lot_next, lot_head, lot_tail, lot_top, b, i, side, qty, price)
+    if rd != rd:
+        return False
+    p0 = pos[b, i]
+    p1 = p0 + side * qty
+    # cash identity: realized - cost basis moves by -signed qty * price
+    cost = p0 * avg[b, i] + side * qty * price + rd
+    avg[b, i] = cost / p1 if p1 != 0 else 0.0
+    pos[b, i] = p1
+    realized[b, i] += rd
+    fees[b, i] += fee
+    n_fills[b, i] += 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def fill_post_trade_nb(ps, b, i, side, qty, price, fee, working):
+    """Post-trade update of one fill (average-cost or FIFO); a fill of a ``working`` order also
+    reduces its working quantity. False only when the FIFO lot pool is full (nothing changed)."""
+    if not apply_fill_any_nb(ps.pos, ps.avg, ps.realized, ps.fees, ps.n_fills, b, i, side, qty, price, fee, ps.fifo,
+                             ps.lot_qty, ps.lot_px, ps.lot_next, ps.lot_head, ps.lot_tail, ps.lot_top):
+        return False
+    if working:
+        if side > 0:
+            ps.working_buy[b, i] -= qty
+        else:
+            ps.working_sell[b, i] -= qty
+    return True
