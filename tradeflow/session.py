@@ -22,7 +22,7 @@ from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
 from tradeflow.market.paths import MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
-from tradeflow.schema import EXECUTION_DT
+from tradeflow.schema import DEPTH_DT, EXECUTION_DT, TRADE_DT, BookEvent, Side
 
 _log = logging.getLogger(__name__)
 
@@ -129,6 +129,11 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                            minor_scale=setup.minor_scale, multiplier=setup.multiplier)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
+    # the tape's first guess: one trade per order that can trade (most rest and never do)
+    tape_cap = int(np.count_nonzero(bg_kind != BookEvent.BG_CANCEL)) + n + 64 if execution.tape else 0
+    step_s = float(np.median(np.diff(market.times))) / 1e9 if n_grid > 1 else 1.0
+    every = max(int(round(execution.depth_every_seconds / step_s)), 1) if execution.depth_levels > 0 else 0
+    n_depth_rows = -(-n_grid // every) if every else 0
     while True:
         run = _prepare(sent_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
                        risk=risk, fifo=fifo, n_exec=cap)
@@ -145,13 +150,18 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 np.full(total_slots, -1, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int64),
                 np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
                 np.empty(int(setup.live_capacity.sum()), np.int64), np.full(total_slots, -1, np.int64),
-                np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x)
+                np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x,
+                np.empty(tape_cap, np.int64), np.empty(tape_cap, np.int32), np.empty(tape_cap, np.int64),
+                np.empty(tape_cap, np.int8), np.empty(tape_cap, np.int32), np.empty(tape_cap, np.int32),
+                np.array([0, int(execution.tape)], np.int64))
+        dshape = (n_inst, n_depth_rows, execution.depth_levels)
+        depth = (*[np.full(dshape, -1, np.int64) for _ in range(4)], every)
         snaps = _k.BookSnapshots(*[np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)],
                                  impact=np.zeros((n_inst, n_grid + 1)))
         impact = _k.ImpactState(weight=imp_weight, rate=imp_rate, scale=imp_scale, exp=imp_exp,
                                 state=np.zeros((n_inst, width)), cache=np.full((n_inst, width + 1), -1.0))
         status, nx = _k.session_loop_nb(streams, venue, bs, book, snaps, impact, run.orders, execs, exec_row,
-                                        run.desk)
+                                        run.desk, depth)
         if status == _k.SESSION_OK:
             break
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
@@ -162,6 +172,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         for f in state.__dataclass_fields__:
             setattr(state, f, getattr(restored, f))
         cap *= 2
+        if book[-1][0] >= tape_cap > 0:  # the tape was full
+            tape_cap *= 2
     desk = run.outcome(state, market, 0)
     execs = execs[:nx]
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
@@ -169,5 +181,44 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
     impact = snap_impact[:, :-1] * setup.tick[:, None]
-    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact),
-                          desk=desk)
+    trades = _tape(book[-7:], bs[:, BS_LEVEL0], setup.lo, setup.tick, sent_orders["order_id"]) \
+        if execution.tape else None
+    depth_rec = _depth(depth, market.times[::every] if every else market.times[:0], setup.lo, setup.tick) \
+        if every else None
+    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact,
+                                             trades=trades, depth=depth_rec), desk=desk)
+
+
+def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, order_id: np.ndarray) -> np.ndarray:
+    """TRADE_DT records from the kernels' tape (global levels, client rows), in the books' time order."""
+    t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, t_n = tape
+    k = int(t_n[0])
+    inst = np.searchsorted(level0, t_lvl[:k], side="right") - 1
+    out = np.empty(k, TRADE_DT)
+    out["ts"] = t_ts[:k]
+    out["instrument"] = inst
+    out["side"] = t_side[:k]
+    out["qty"] = t_qty[:k]
+    out["price"] = (t_lvl[:k] - level0[inst] + lo[inst]) * tick[inst]
+    taker, maker = t_taker[:k], t_maker[:k]
+    out["taker_order_id"] = np.where(taker >= 0, order_id[np.maximum(taker, 0)], -1)
+    out["maker_order_id"] = np.where(maker >= 0, order_id[np.maximum(maker, 0)], -1)
+    out["desk"] = (taker >= 0) | (maker >= 0)
+    return out
+
+
+def _depth(depth: tuple, ts: np.ndarray, lo: np.ndarray, tick: np.ndarray) -> np.ndarray:
+    """DEPTH_DT records (non-empty levels only) from the kernels' depth arrays of shape (n_inst, n_rows, L)."""
+    parts = []
+    for side, lvl, qty in ((Side.BUY, depth[0], depth[1]), (Side.SELL, depth[2], depth[3])):
+        i, r, k = np.nonzero(lvl >= 0)
+        rec = np.empty(i.size, DEPTH_DT)
+        rec["ts"] = ts[r]
+        rec["instrument"] = i
+        rec["side"] = int(side)
+        rec["level"] = k
+        rec["price"] = (lvl[i, r, k] + lo[i]) * tick[i]
+        rec["qty"] = qty[i, r, k]
+        parts.append(rec)
+    out = np.concatenate(parts)
+    return out[np.lexsort((out["level"], -out["side"], out["instrument"], out["ts"]))]

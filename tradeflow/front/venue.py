@@ -52,12 +52,18 @@ class VenueOutcome:
     impact : float64 ndarray of shape (n_instruments, n_steps)
         Transient impact of client flow on the anchor of background liquidity at each grid
         time, in price units (zeros with ``ExecutionConfig.impact`` off).
+    trades : TRADE_DT records, optional
+        The tape: every trade on every book in time order (the desk session records it).
+    depth : DEPTH_DT records, optional
+        The books' best levels on the depth grid, long format.
     """
 
     orders: np.ndarray
     executions: np.ndarray
     quotes: np.ndarray
     impact: np.ndarray | None = None
+    trades: np.ndarray | None = None
+    depth: np.ndarray | None = None
 
 
 def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
