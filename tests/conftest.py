@@ -39,3 +39,17 @@ def small_run():
 @pytest.fixture(scope="session")
 def default_run():
     return tradeflow.simulate(seed=0)
+
+
+def csd_open(ccy: str, days) -> "np.ndarray":
+    """Whether each of ``days`` is a business day of ``ccy``'s settlement (CSD) calendar, from QuantLib:
+    the oracle the clock's settlement calendars are tested against (tests/market/test_clock.py)."""
+    import numpy as np
+
+    ql = pytest.importorskip("QuantLib")
+    cal = {"USD": ql.UnitedStates(ql.UnitedStates.FederalReserve), "EUR": ql.TARGET(),
+           "GBP": ql.UnitedKingdom(ql.UnitedKingdom.Exchange), "CHF": ql.Switzerland(), "JPY": ql.Japan(),
+           "CAD": ql.Canada(ql.Canada.Settlement)}[ccy]
+    out = [cal.isBusinessDay(ql.Date(d.day, d.month, d.year))
+           for d in np.asarray(days, dtype="datetime64[D]").astype(object)]
+    return np.array(out, bool)

@@ -47,7 +47,7 @@ def test_quotes_sit_on_the_tick_grid_at_least_one_tick_apart():
 
 
 def test_session_grid():
-    cfg = MarketConfig(session_open="14:30", session_close="21:00", step_seconds=5.0)
+    cfg = MarketConfig(session_open="14:30", session_close="21:00", step_seconds=5.0, venue_sessions=False)
     m = simulate_market(cfg, np.random.default_rng(0))
     assert m.n_steps == 6.5 * 3600 / 5
     assert np.all(np.diff(m.times) == 5_000_000_000)

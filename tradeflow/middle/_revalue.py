@@ -16,13 +16,12 @@ from tradeflow.middle._codes import (
     P_BOOK_DD,
     P_BOOK_GROSS,
     P_BOOK_VAR,
-    P_CONC_MIN_GROSS,
     P_DESK_DD,
     P_DESK_GROSS,
     P_DESK_VAR,
     P_WARN,
 )
-from tradeflow.middle._limits import check_limit_nb
+from tradeflow.middle._limits import check_limit_nb, concentration_measure_nb
 from tradeflow.middle._risk_kernels import (
     add2_tail_nb,
     book_scenario_pnl_nb,
@@ -117,7 +116,7 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
                                 book_state, breaches, nb, first_breach_id)
             nb = check_limit_nb(limit_state, b, K_DRAWDOWN, dd, lim[P_BOOK_DD], warn, ts, book, action, book_state,
                                 breaches, nb, first_breach_id)
-            c = conc if gross >= lim[P_CONC_MIN_GROSS] else 0.0
+            c = concentration_measure_nb(maxmv, gross, lim)
             nb = check_limit_nb(limit_state, b, K_CONCENTRATION, c, lim[P_BOOK_CONC], warn, ts, book, action,
                                 book_state, breaches, nb, first_breach_id)
         else:
