@@ -83,7 +83,7 @@ def hurst_aggregated_variance(segments: list[np.ndarray], *, min_block: int = 10
     return float(slope / 2.0)
 
 
-def _minute_returns(prices: pd.DataFrame, seconds: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
+def minute_returns(prices: pd.DataFrame, seconds: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per (day, instrument): log returns on a ``seconds`` grid from the first quote, and their index in the session."""
     out = []
     for _, day in prices.groupby(prices.index.normalize()):
@@ -149,7 +149,7 @@ def intraday_ratios(values: pd.DataFrame, *, how: str = "sum", bucket_minutes: i
     return float(np.mean(opens)), float(np.mean(closes))
 
 
-def _returns_by_day(prices: pd.DataFrame, minutes: int) -> list[np.ndarray]:
+def returns_by_day(prices: pd.DataFrame, minutes: int) -> list[np.ndarray]:
     out = []
     for _, day in prices.groupby(prices.index.normalize()):
         sampled = day.resample(f"{minutes}min").last().dropna(how="all")

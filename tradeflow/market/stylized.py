@@ -15,8 +15,8 @@ import pandas as pd
 
 from tradeflow.core.time import NS_PER_DAY
 from tradeflow.market.estimators import (
-    _minute_returns,
-    _returns_by_day,
+    minute_returns,
+    returns_by_day,
     deseasonalized_abs_returns,
     hill_tail_index,
     hurst_aggregated_variance,
@@ -100,11 +100,11 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
     def add(fact: str, stat: str, value: float, low: float = np.nan, high: float = np.nan, source: str = _BBDG) -> None:
         rows.append((fact, stat, float(value), low, high, source))
 
-    r1 = _returns_by_day(prices, 1)
+    r1 = returns_by_day(prices, 1)
     if r1:
         pooled = np.concatenate([(r - r.mean()) / r.std() for r in r1 if r.std() > 0])
         n = pooled.size
-        r30 = _returns_by_day(prices, 30)
+        r30 = returns_by_day(prices, 30)
         k30 = np.concatenate([(r - r.mean()) / r.std() for r in r30 if r.std() > 0]) if r30 else np.array([])
         kurt1 = float(pd.Series(pooled).kurt())
         kurt30 = float(pd.Series(k30).kurt()) if k30.size > 3 else np.nan
@@ -116,14 +116,14 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         add("no return autocorrelation", "autocorr_lag1", acf[0], -0.1, 0.1, source=_CONT)
         add("no return autocorrelation", "mean_abs_autocorr_lag2_10", np.mean(np.abs(acf[1:])), 0.0, band,
             source=_CONT)
-        r10s = [r for r, _ in _minute_returns(prices, 10)]
+        r10s = [r for r, _ in minute_returns(prices, 10)]
         if r10s:
             # mids mean-revert slightly at short lags; a positive value means the mid lags the price
             add("no return autocorrelation", "autocorr_10s_lag1", pooled_autocorrelation(r10s, 1)[0], -0.15, 0.02)
         aacf = pooled_autocorrelation([np.abs(r) for r in r1], 10)
         add("volatility clustering", "abs_autocorr_lag1", aacf[0], 0.1, 0.5, source=_CONT)
         add("volatility clustering", "abs_autocorr_lag10", aacf[9], band, source=_CONT)
-        des = deseasonalized_abs_returns(_minute_returns(prices, 60))
+        des = deseasonalized_abs_returns(minute_returns(prices, 60))
         if des:
             dacf = pooled_autocorrelation(des, 30)
             add("volatility clustering", "abs_autocorr_deseasonalized_lag30", dacf[29], 0.05, 0.3, source=_CONT)
