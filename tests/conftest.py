@@ -41,7 +41,7 @@ def default_run():
     return tradeflow.simulate(seed=0)
 
 
-def csd_open(ccy: str, days) -> "np.ndarray":
+def csd_open(ccy: str, days):
     """Whether each of ``days`` is a business day of ``ccy``'s settlement (CSD) calendar, from QuantLib:
     the oracle the clock's settlement calendars are tested against (tests/market/test_clock.py)."""
     import numpy as np
