@@ -51,7 +51,7 @@ def csd_open(ccy: str, days) -> np.ndarray:
     the oracle the clock's settlement calendars are tested against (tests/market/test_clock.py)."""
     ql = pytest.importorskip("QuantLib")
     cal = {"USD": ql.UnitedStates(ql.UnitedStates.FederalReserve), "EUR": ql.TARGET(),
-           "GBP": ql.UnitedKingdom(ql.UnitedKingdom.Exchange), "CHF": ql.Switzerland(), "JPY": ql.Japan(),
+           "GBP": ql.UnitedKingdom(ql.UnitedKingdom.Settlement), "CHF": ql.Switzerland(), "JPY": ql.Japan(),
            "CAD": ql.Canada(ql.Canada.Settlement)}[ccy]
     out = [cal.isBusinessDay(ql.Date(d.day, d.month, d.year))
            for d in np.asarray(days, dtype="datetime64[D]").astype(object)]

@@ -1,6 +1,6 @@
 """Venue-local time columns against the standard library's zoneinfo, across the US and EU DST changes."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,7 +22,8 @@ HI = int(pd.Timestamp("2025-11-10", tz="UTC").value)
 
 
 def _zoneinfo_wall(ts_ns: int, zone: str) -> datetime:
-    return datetime.fromtimestamp(ts_ns // 10**9, timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    utc = datetime.fromtimestamp(ts_ns // 10**9, UTC)
+    return utc.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 def test_venue_time_zones_are_the_exchanges():
