@@ -201,8 +201,10 @@ def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, ord
     out["qty"] = t_qty[:k]
     out["price"] = (t_lvl[:k] - level0[inst] + lo[inst]) * tick[inst]
     taker, maker = t_taker[:k], t_maker[:k]
-    out["taker_order_id"] = np.where(taker >= 0, order_id[np.maximum(taker, 0)], -1)
-    out["maker_order_id"] = np.where(maker >= 0, order_id[np.maximum(maker, 0)], -1)
+    # a client row's order id; -1 for background liquidity (a day may send no client order at all)
+    ids = np.r_[np.asarray(order_id, np.int64), -1]
+    out["taker_order_id"] = ids[np.where(taker >= 0, taker, -1)]
+    out["maker_order_id"] = ids[np.where(maker >= 0, maker, -1)]
     out["desk"] = (taker >= 0) | (maker >= 0)
     return out
 
