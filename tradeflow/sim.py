@@ -104,7 +104,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     if prices is not None:
         prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments],
                                       tick_sizes=[i.tick_size for i in cfg.market.instruments])
-    check_memory(cfg, where="simulate", prices=prices)  # sizes the machine cannot hold: refused before anything is allocated
+    # sizes the machine cannot hold: refused before anything is allocated
+    check_memory(cfg, where="simulate", prices=prices)
     rngs = {name: np.random.default_rng(child) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)), strict=True)}
     clock = _Clock()
 
@@ -115,8 +116,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "trades", "depth", "risk", "breaches",
-        "parents")}
+        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "trades", "depth", "risk",
+        "breaches", "parents")}
     sessions: list[MarketData] = []
     n_orders = n_events = n_parents = 0
     market = None

@@ -15,14 +15,14 @@ import pandas as pd
 
 from tradeflow.core.time import NS_PER_DAY
 from tradeflow.market.estimators import (
-    minute_returns,
-    returns_by_day,
     deseasonalized_abs_returns,
     hill_tail_index,
     hurst_aggregated_variance,
     intraday_ratios,
+    minute_returns,
     pooled_autocorrelation,
     power_law_exponent,
+    returns_by_day,
 )
 from tradeflow.market.metaorders import impact_loglog_slope, metaorder_ids, metaorder_impact, run_metaorder_impact
 

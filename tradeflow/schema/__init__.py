@@ -72,6 +72,7 @@ from tradeflow.schema.records import (  # noqa: E402,F401
     BREACH_DT,
     BREAK_DT,
     CONFIRMATION_DT,
+    DEPTH_DT,
     EXECUTION_DT,
     EXPLAIN_DT,
     FAULT_DT,
@@ -83,12 +84,11 @@ from tradeflow.schema.records import (  # noqa: E402,F401
     PNL_DT,
     POSITION_DT,
     QUOTE_DT,
-    TRADE_DT,
-    DEPTH_DT,
     RISK_DT,
     SETTLEMENT_DT,
     SETTLEMENT_EVENT_DT,
     STATEMENT_DT,
+    TRADE_DT,
 )
 from tradeflow.schema.registry import (  # noqa: E402,F401
     ENUM_FIELDS,
