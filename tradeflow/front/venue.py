@@ -122,8 +122,8 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     cumulative). Limit prices sit ``k`` ticks behind the fair price at the event, ``k`` in
     ``1..book_depth_ticks``: power-law in ``k`` on the scale :func:`placement_scale` (``book_shape=
     "power"``, the default), rising linearly in ``k`` (``"linear"``) or uniform (``"flat"``). Sizes
-    are 100 shares times a geometric number of lots (mean ``book_order_lots``). The book opens populated: the flow starts
-    ``3 * book_lifetime_seconds`` before the open at the opening fair price.
+    are 100 shares times a geometric number of lots (mean ``book_order_lots``). The book opens
+    populated: the flow starts ``3 * book_lifetime_seconds`` before the open at the opening fair price.
 
     Returns
     -------
