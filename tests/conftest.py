@@ -1,7 +1,8 @@
 import os
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 import tradeflow
 from tradeflow.config import SimulationConfig
@@ -15,6 +16,10 @@ settings.register_profile("default", deadline=None, suppress_health_check=[Healt
 settings.register_profile("ci", parent=settings.get_profile("default"))  # kept for old HYPOTHESIS_PROFILE=ci
 settings.register_profile("random", deadline=None, suppress_health_check=[HealthCheck.too_slow],
                           max_examples=200, derandomize=False, print_blob=True)
+# a failing example reported as found, without shrinking (a heavy property test can shrink for minutes):
+# HYPOTHESIS_PROFILE=noshrink to triage many failures at once
+settings.register_profile("noshrink", parent=settings.get_profile("default"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
@@ -39,3 +44,15 @@ def small_run():
 @pytest.fixture(scope="session")
 def default_run():
     return tradeflow.simulate(seed=0)
+
+
+def csd_open(ccy: str, days) -> np.ndarray:
+    """Whether each of ``days`` is a business day of ``ccy``'s settlement (CSD) calendar, from QuantLib:
+    the oracle the clock's settlement calendars are tested against (tests/market/test_clock.py)."""
+    ql = pytest.importorskip("QuantLib")
+    cal = {"USD": ql.UnitedStates(ql.UnitedStates.FederalReserve), "EUR": ql.TARGET(),
+           "GBP": ql.UnitedKingdom(ql.UnitedKingdom.Settlement), "CHF": ql.Switzerland(), "JPY": ql.Japan(),
+           "CAD": ql.Canada(ql.Canada.Settlement)}[ccy]
+    out = [cal.isBusinessDay(ql.Date(d.day, d.month, d.year))
+           for d in np.asarray(days, dtype="datetime64[D]").astype(object)]
+    return np.array(out, bool)

@@ -32,7 +32,8 @@ VOLATILE = ["elapsed_s", "worker", "store", "created", "row"]
 def tiny(days: int = 1, **extra) -> SimulationConfig:
     """A desk-day of a few hundred orders on a one-minute quote grid, with faults so there are breaks."""
     data = {"flow": {"orders_per_day": 150}, "pnl_interval_seconds": 3600, "days": days,
-            "market": {"step_seconds": 60.0}, "execution": {"book_events_per_second": 0.5},
+            # Monday: a two-day run settles day 1's US trades on day 2 (T+1), so it has settlement attempts
+            "market": {"step_seconds": 60.0, "trade_date": "2026-11-23"}, "execution": {"book_events_per_second": 0.5},
             "faults": {"qty_keyed_wrong": 0.05, "missing_trade": 0.03, "late_booking": 0.03},
             "settlement": {"default_fail_rate": 0.2}}
     data.update(extra)

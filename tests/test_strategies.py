@@ -81,13 +81,14 @@ def test_an_idle_hedger_sends_nothing_too(cfg, plain):
 
 
 class Breacher(Strategy):
-    """At each open + 10 s: one order too large, one limit far through the collar, one fine."""
+    """At each open + 10 s: one order too large, one limit far through the collar, one fine (on a venue
+    open then: the desk-day opens with Xetra, New York opens hours later)."""
 
     def on_open(self, view):
         t = view.open_ts + 10 * 10**9
         view.send(instrument=0, side=1, qty=60_000, ts=t, book=1)  # max_order_qty is 50,000
         view.send(instrument="MSFT", side=-1, qty=100, ts=t + 1, limit_price=float(view.open_mid[1]) * 0.5, book=2)
-        view.send(instrument=2, side=1, qty=100, ts=t + 2, book=0)
+        view.send(instrument="SAP", side=1, qty=100, ts=t + 2, book=0)  # Xetra is open at the desk's open
 
 
 def test_strategy_orders_pass_the_same_controls_with_the_same_reasons(cfg):

@@ -29,7 +29,7 @@ from tradeflow.core.log import TradeflowWarning
 # configs: no pandas (which brings pyarrow), scipy, matplotlib, dask or numba until they are needed,
 # and no kernel compiles or loads from the on-disk cache before its first call.
 _LAZY = {"RiskEngine": "tradeflow.middle", "run_many": "tradeflow.parallel", "RunResult": "tradeflow.results",
-         "open_runs": "tradeflow.dataset",
+         "open_runs": "tradeflow.dataset", "local_time": "tradeflow.market.clock",
          "simulate": "tradeflow.sim", "warmup": "tradeflow.sim"}
 
 
@@ -62,5 +62,5 @@ __all__ = [
     "BackOfficeConfig", "ExecutionConfig", "FlowConfig", "FxRateConfig", "InstrumentConfig", "MarketConfig",
     "PreTradeConfig", "RunResult", "SimulationConfig", "simulate", "warmup", "__version__",
     "LimitsConfig", "RiskConfig", "RiskEngine",
-    "run_many", "TradeflowWarning", "open_runs",
+    "run_many", "TradeflowWarning", "open_runs", "local_time",
 ]

@@ -150,7 +150,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
                                  open_mid=None if market is None else market.mid[:, -1],
                                  open_fx=None if market is None else market.fx[:, -1],
                                  garch_state=None if market is None else market.garch_state, prices=prices,
-                                 sessions=None if day_sessions is None else day_sessions.day(day))
+                                 sessions=None if day_sessions is None
+                                 else day_sessions.day(day) + day_sessions.day_breaks(day))
         sessions.append(market)
         ccy_scale = np.array([10.0 ** cfg.back.minor_units[c] for c in market.currencies])
         inst_ccy = market.instruments["currency_id"].to_numpy(np.int64)

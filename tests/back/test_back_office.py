@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tradeflow.back import _kernels as bk
 from tradeflow.back import balances, book_fills, reconcile, settlement_instructions, trial_balance
+from tradeflow.back import nb as bk
 from tradeflow.market import BusinessCalendar, SettlementCalendar
 from tradeflow.schema import AccountKind, BreakKind, SettlementStatus
 

@@ -8,8 +8,8 @@ import pytest
 import tradeflow
 from tests.back.test_run_properties import check_conservation, check_status_history
 from tests.conftest import small_config
-from tradeflow.back import _kernels as bk
-from tradeflow.back import book_fills, settle_day, trial_balance
+from tradeflow.back import _settle_kernels, book_fills, settle_day, trial_balance
+from tradeflow.back import nb as bk
 from tradeflow.back.ledger import post_buy_ins, post_settlements
 from tradeflow.config import SettlementConfig
 from tradeflow.schema import FILL_DT, OBLIGATION_DT, AccountKind, SettlementStatus, TxnType
@@ -113,7 +113,7 @@ def test_buy_in_kernel_against_the_hand_rule():
     for open_q, open_c, px in ((-7, -700, 1.2), (7, 700, 1.2), (7, 700, 0.9), (-7, -700, 0.5)):
         value = round(abs(open_q) * px * 100)
         diff = max(value - abs(open_c), 0)
-        got = bk._buy_in_nb(open_q, open_c, px, 100.0)
+        got = _settle_kernels._buy_in_nb(open_q, open_c, px, 100.0)
         exp = (value, -diff, open_q, value) if open_q > 0 else (0, diff, 0, 0)
         assert tuple(int(x) for x in got) == exp
 

@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from tradeflow.back import _kernels as bk
 from tradeflow.back import (
     book_trades,
     corrupt_statements,
@@ -15,6 +14,7 @@ from tradeflow.back import (
     post_settlements,
     settle_day,
 )
+from tradeflow.back import nb as bk
 from tradeflow.config import FaultConfig
 from tradeflow.schema import (
     FILL_DT,

@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tradeflow.back import _kernels as bk
 from tradeflow.back import book_fills, net_obligations
+from tradeflow.back import nb as bk
+from tradeflow.back._recon_breaks import _ledger_booking_breaks, _occurrences, _unbalanced_breaks
 from tradeflow.back.ledger import asset_totals
 from tradeflow.back.netting import _group_by_sort, group_in_order
-from tradeflow.back.recon import _ledger_booking_breaks, _occurrences, _unbalanced_breaks
 from tradeflow.back.settlement import to_minor
 from tradeflow.schema import FILL_DT, LEDGER_DT, SETTLEMENT_DT, BreakKind, TxnType
 

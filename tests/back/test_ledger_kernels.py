@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tradeflow.back import _kernels as bk
+from tradeflow.back import nb as bk
 from tradeflow.back.ledger import asset_totals, trial_balance
 from tradeflow.schema import LEDGER_DT, AccountKind, TxnType
 

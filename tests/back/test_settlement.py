@@ -111,7 +111,7 @@ def test_settle_day_matches_the_reference(obl, as_of, rate, share, partial_ok, s
 
 
 def test_kernel_status_constants_match_schema():
-    from tradeflow.back import _kernels as bk
+    from tradeflow.back import nb as bk
     assert (bk.S_PENDING, bk.S_SETTLED, bk.S_PARTIALLY_SETTLED, bk.S_FAILED, bk.S_BOUGHT_IN) == tuple(
         SettlementStatus)
     assert (bk.F_NONE, bk.F_LACK_OF_SECURITIES, bk.F_LATE_MATCHING) == (

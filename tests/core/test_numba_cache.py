@@ -40,7 +40,7 @@ def test_locator_installed_for_tradeflow_kernels():
 
 def test_stamp_follows_kernels_and_data_model_only(tree: Path):
     names = {p.relative_to(tree).as_posix() for p in kernel_sources(tree)}
-    assert {"schema/enums.py", "middle/_pretrade.py", "front/_book_kernels.py", "back/_kernels.py"} <= names
+    assert {"schema/enums.py", "middle/_pretrade.py", "front/_book_kernels.py", "back/_settle_kernels.py"} <= names
     assert "results.py" not in names and "cli.py" not in names
     before = kernel_tree_stamp(tree)
     _edit(tree / "cli.py", '"""Command line.', '"""Command line (edited).')

@@ -109,3 +109,22 @@ def test_run_days_union_trading_and_settlement_days():
         cfg = small_config(10, days=3, market={"trade_date": start, "venue_sessions": True})
         days, _ = _run_days(cfg, SettlementCalendar(cfg.market.currencies))
         assert [str(d) for d in days] == exp
+
+
+def test_break_ages_count_each_markets_csd_days():
+    """A keyed-wrong price is a break that stays open; across 1 May 2025 (TARGET closed, the Fed open) an EUR
+    break ages one CSD day less than a USD break seen on the same days. Ages recounted with QuantLib."""
+    cfg = small_config(600, days=4, market={"trade_date": "2025-04-29"}, faults={"price_keyed_wrong": 0.05})
+    r = tradeflow.simulate(cfg, seed=5)
+    b = r.records["breaks"]
+    assert len(b) > 0
+    inst_ccy = r.market.instruments["currency_id"].to_numpy()
+    cid = np.where(b["currency"] >= 0, b["currency"], inst_ccy[np.maximum(b["instrument"], 0)])
+    ccy = np.array(r.market.currencies)[cid]
+    first = b["first_seen"].astype("datetime64[D]")
+    as_of = b["as_of"].astype("datetime64[D]")
+    expect = np.array([_ql_open(c, np.arange(f, a)).sum() for c, f, a in zip(ccy, first, as_of, strict=True)])
+    np.testing.assert_array_equal(b["age_days"], expect)
+    # the control: breaks of both markets open from 30 April to 2 May, aged 1 (EUR) and 2 (USD) CSD days
+    span = (first == np.datetime64("2025-04-30")) & (as_of == np.datetime64("2025-05-02"))
+    assert set(b["age_days"][span & (ccy == "EUR")]) == {1} and set(b["age_days"][span & (ccy == "USD")]) == {2}

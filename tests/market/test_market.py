@@ -13,8 +13,9 @@ def test_gbm_volatility_and_correlation_match_config():
     insts = (InstrumentConfig(symbol="A", volatility=0.2), InstrumentConfig(symbol="B", volatility=0.4),
              InstrumentConfig(symbol="C", currency="EUR", volatility=0.3, tick_size=0.05))
     corr = ((1.0, 0.6, 0.2), (0.6, 1.0, -0.3), (0.2, -0.3, 1.0))
+    # the generator on one continuous session (with venue sessions a price holds while its venue is shut)
     cfg = MarketConfig(instruments=insts, correlation=corr, step_seconds=1.0, intraday_profile=False, garch=False,
-                       jumps=False, return_dof=0.0,
+                       jumps=False, return_dof=0.0, venue_sessions=False,
                        fx_rates=(FxRateConfig(pair="EURUSD", rate=1.1, volatility=0.1),))
     m = simulate_market(cfg, np.random.default_rng(42))
     r = np.diff(np.log(m.mid), axis=1)
@@ -47,7 +48,7 @@ def test_quotes_sit_on_the_tick_grid_at_least_one_tick_apart():
 
 
 def test_session_grid():
-    cfg = MarketConfig(session_open="14:30", session_close="21:00", step_seconds=5.0)
+    cfg = MarketConfig(session_open="14:30", session_close="21:00", step_seconds=5.0, venue_sessions=False)
     m = simulate_market(cfg, np.random.default_rng(0))
     assert m.n_steps == 6.5 * 3600 / 5
     assert np.all(np.diff(m.times) == 5_000_000_000)

@@ -17,7 +17,7 @@ def user_prices(cfg, freq="5s"):
 
 
 def test_user_prices_replace_the_simulated_mids():
-    cfg = small_config(2_000)
+    cfg = small_config(2_000, market={"venue_sessions": False})  # the table spans the one UTC session
     p = user_prices(cfg)
     r = tradeflow.simulate(cfg, seed=3, prices=p)
     check_invariants(r)

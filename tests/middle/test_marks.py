@@ -28,7 +28,7 @@ def _market(mid: np.ndarray, fx_eur: np.ndarray):
     """A 20-minute session of two instruments (AAA in USD, BBB in EUR) on a 1 s grid, quotes as given."""
     cfg = MarketConfig(instruments=(InstrumentConfig(symbol="AAA", price=100.0),
                                     InstrumentConfig(symbol="BBB", currency="EUR", price=50.0)),
-                       session_open="14:30", session_close="14:50", garch=False, jumps=False)
+                       session_open="14:30", session_close="14:50", venue_sessions=False, garch=False, jumps=False)
     m = simulate_market(cfg, np.random.default_rng(0))
     assert m.n_steps == mid.shape[1] == fx_eur.shape[0]
     return replace(m, mid=mid, bid=mid, ask=mid, fx=np.vstack([np.ones_like(fx_eur), fx_eur]))
@@ -87,7 +87,11 @@ def reference_mark_breaches(market, orders, execs, limits, n_books, close_ts):
         gross = np.abs(mv).sum(axis=1)
         rows = []
         for b in range(n_books):
-            conc = np.abs(mv[b]).max() / gross[b] if gross[b] > 0 and gross[b] >= limits.concentration_min_gross else 0
+            if limits.concentration_basis == "gross_limit" and limits.book_gross_exposure > 0:
+                conc = np.abs(mv[b]).max() / limits.book_gross_exposure  # single name against the book's limit
+            else:
+                conc = (np.abs(mv[b]).max() / gross[b] if gross[b] > 0 and gross[b] >= limits.concentration_min_gross
+                        else 0)
             rows.append((b, b, total[b], [(LimitKind.GROSS_EXPOSURE, gross[b], limits.book_gross_exposure),
                                           (LimitKind.DRAWDOWN, None, limits.book_drawdown),
                                           (LimitKind.CONCENTRATION, conc, limits.book_concentration)]))
@@ -157,8 +161,10 @@ def test_a_breach_acts_at_once_between_snapshots():
     assert out.orders["reject_reason"].tolist() == [0, 11, 0]
 
 
-@given(st.integers(0, 2**31), st.integers(1, 3), st.integers(1, 12), st.sampled_from([0.0, 5e5]))
-def test_mark_limits_match_a_from_scratch_desk_at_every_price_update(seed, n_books, n_trades, min_gross):
+@given(st.integers(0, 2**31), st.integers(1, 3), st.integers(1, 12), st.sampled_from([0.0, 5e5]),
+       st.sampled_from(["gross_limit", "gross"]), st.sampled_from([0.6543, 0.2345]))
+def test_mark_limits_match_a_from_scratch_desk_at_every_price_update(seed, n_books, n_trades, min_gross, basis,
+                                                                      conc_limit):
     rng = np.random.default_rng(seed)
     n = 1200
     # quotes on a tick grid that sit still for stretches (not every instrument moves at every step)
@@ -171,8 +177,8 @@ def test_mark_limits_match_a_from_scratch_desk_at_every_price_update(seed, n_boo
                float(np.round(rng.uniform(40, 110), 2)), float(rng.choice([0.0, 1.5]))) for _ in range(n_trades)]
     orders, execs = _orders(market, trades)
     limits = LimitsConfig(book_var=0.0, desk_var=0.0, book_gross_exposure=1.23457e6, desk_gross_exposure=2.34567e6,
-                          book_drawdown=1234.567, desk_drawdown=2345.678, book_concentration=0.6543,
-                          concentration_min_gross=min_gross, breach_action="none")
+                          book_drawdown=1234.567, desk_drawdown=2345.678, book_concentration=conc_limit,
+                          concentration_basis=basis, concentration_min_gross=min_gross, breach_action="none")
     out, close = _run(market, orders, execs, limits, n_books)
     ref = reference_mark_breaches(market, orders, execs, limits, n_books, close)
     _same(_events(out.breaches), ref)

@@ -94,7 +94,8 @@ def test_netting_in_daily_batches_equals_netting_at_once(rows, split):
 def test_friday_t2_and_tuesday_t1_net_together_at_the_us_switch():
     # US T+1 from 2024-05-28: Friday 24 May T+2 (Monday 27 is Memorial Day) and Tuesday 28 May T+1
     # both settle Wednesday 29 May
-    cfg = small_config(600, days=2, market={"trade_date": "2024-05-24"}, settlement={"netting": "net_all"})
+    # three run days: Friday, Monday (Memorial Day: the EU venues trade, the US ones do not), Tuesday
+    cfg = small_config(600, days=3, market={"trade_date": "2024-05-24"}, settlement={"netting": "net_all"})
     run = tradeflow.simulate(cfg, seed=1, progress=False)
     ins, obl = run.records["settlements"], run.records["obligations"]
     usd = np.array([run.market.currencies[c] == "USD" for c in ins["currency"]])

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from tradeflow.back import _kernels
+from tradeflow.back import nb as _kernels
 from tradeflow.back.netting import group_in_order
 from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, SettlementStatus, TxnType
 

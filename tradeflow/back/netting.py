@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tradeflow.back import _kernels
+from tradeflow.back import nb as _kernels
 from tradeflow.schema import OBLIGATION_DT, SettlementStatus
 
 __all__ = ["net_obligations", "NETTING_MODELS", "group_in_order", "fold_into_open"]

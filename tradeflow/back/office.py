@@ -242,14 +242,26 @@ class BackOffice:
         self.n_post += ledger.shape[0]
 
     def _age(self, breaks: np.ndarray, d: int) -> None:
-        hol = self.calendar.holidays([self.cfg.market.base_currency])
+        """First-seen date and age of each break, in business days of its market's settlement (CSD)
+        calendar: the break's currency, else its instrument's, else the base currency's."""
         keys = list(zip(breaks["kind"].tolist(), breaks["fill_id"].tolist(), breaks["book"].tolist(),
                         breaks["instrument"].tolist(), breaks["currency"].tolist(), breaks["counterparty"].tolist(),
                         breaks["account_kind"].tolist(), strict=True))
         first = np.array([self._open_breaks.get(k, d) for k in keys], np.int64)
         breaks["first_seen"] = first
-        breaks["age_days"] = np.busday_count(first.astype("datetime64[D]"),
-                                             np.full(first.shape, d).astype("datetime64[D]"), holidays=hol)
+        ccy = np.asarray(breaks["currency"], np.int64)
+        inst = np.asarray(breaks["instrument"], np.int64)
+        base = self.currencies.index(self.cfg.market.base_currency) if self.cfg.market.base_currency in \
+            self.currencies else -1
+        ccy = np.where(ccy >= 0, ccy, np.where(inst >= 0, self.inst_ccy[np.maximum(inst, 0)], base))
+        age = np.zeros(first.shape, np.int64)
+        start = first.astype("datetime64[D]")
+        end = np.full(first.shape, d).astype("datetime64[D]")
+        for c in np.unique(ccy):
+            k = ccy == c
+            hol = self.calendar.holidays([self.currencies[c] if c >= 0 else self.cfg.market.base_currency])
+            age[k] = np.busday_count(start[k], end[k], holidays=hol)
+        breaks["age_days"] = age
         self._open_breaks = dict(zip(keys, first.tolist(), strict=True))  # a break not seen today is resolved
 
     def _explain(self, d: int, fills: np.ndarray, positions: np.ndarray, market: MarketData,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tradeflow.back import _kernels
+from tradeflow.back import nb as _kernels
 from tradeflow.market.clock import BusinessCalendar, SettlementCycles, settlement_lags
 from tradeflow.schema import FILL_DT, OBLIGATION_DT, SETTLEMENT_DT, SETTLEMENT_EVENT_DT, SettlementStatus
 

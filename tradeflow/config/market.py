@@ -217,7 +217,7 @@ class MarketConfig:
     session_open, session_close : str, default="14:30", "21:00"
         Continuous trading session in UTC (09:30-16:00 New York in winter) of every instrument
         when ``venue_sessions`` is off, and of venues without an exchange calendar (``XOFF``).
-    venue_sessions : bool, default=False
+    venue_sessions : bool, default=True
         On: each instrument trades in its own venue's local session (``exchange_calendars``, keyed
         by its MIC: DST, early closes, holidays; see ``docs/calendars.md``); the desk-day spans the
         union of the venues' sessions and a run's days are the days a venue trades or a market
@@ -267,7 +267,7 @@ class MarketConfig:
     trade_date: str = "2026-11-25"
     session_open: str = "14:30"
     session_close: str = "21:00"
-    venue_sessions: bool = False
+    venue_sessions: bool = True
     step_seconds: float = 1.0
     base_currency: str = "USD"
     holidays: dict[str, tuple[str, ...]] = field(default_factory=dict)

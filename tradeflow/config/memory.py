@@ -9,6 +9,7 @@ scenarios before the run starts, instead of a ``MemoryError`` (or swapping) hour
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from typing import TYPE_CHECKING
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tradeflow.config.simulation import SimulationConfig
 
-__all__ = ["estimate_memory", "available_memory", "check_memory", "MemoryEstimateError"]
+__all__ = ["estimate_memory", "available_memory", "memory_limit", "check_memory", "MemoryEstimateError"]
+
+_log = logging.getLogger(__name__)
 
 # bytes kept per client order: the order (120) and its parents' share, ~3 order events (64), ~2 fills
 # (64) and executions (56), the back office's bookings, confirmations, obligations, ledger rows and
@@ -91,7 +94,11 @@ def estimate_memory(config: SimulationConfig) -> dict[str, float]:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None if unknown."""
+    """Bytes of memory available to a new allocation now (Linux ``MemAvailable``), or None if unknown.
+
+    A momentary figure: on a shared machine it moves with everyone else's load, so
+    :func:`check_memory` refuses against :func:`memory_limit` and only logs a warning against this.
+    """
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -110,6 +117,51 @@ def available_memory() -> int | None:
         return None
 
 
+def _cgroup_limit() -> int | None:
+    """The memory limit of this process's container (cgroup v2 ``memory.max``, v1 ``limit_in_bytes``)."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:  # "max" or a near-2**63 value: no limit
+            return int(text)
+    return None
+
+
+def memory_limit() -> int | None:
+    """Bytes of memory this process can ever hold: the machine's physical memory, or its container's
+    limit when lower; None if unknown.
+
+    The bound :func:`check_memory` refuses against by default: a config above it cannot run here
+    whatever else the machine is doing, while one above the momentary :func:`available_memory` may
+    well run once other work ends (a refusal then would be a false alarm on a busy machine).
+    """
+    total = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    total = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if total is None:
+        try:
+            import psutil  # optional: macOS, Windows
+            total = int(psutil.virtual_memory().total)
+        except ImportError:
+            try:
+                total = int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+            except (AttributeError, ValueError, OSError):
+                total = None
+    limit = _cgroup_limit()
+    if limit is not None:
+        total = limit if total is None else min(total, limit)
+    return total
+
+
 def check_memory(config: SimulationConfig, *, available: int | None = None, where: str = "simulate",
                  prices=None) -> int:
     """Refuse a config whose estimated memory need exceeds the machine's available memory.
@@ -118,7 +170,9 @@ def check_memory(config: SimulationConfig, *, available: int | None = None, wher
     ----------
     config : SimulationConfig
     available : int, optional
-        Bytes available; defaults to :func:`available_memory` (no check if that is unknown).
+        Bytes the run may use; defaults to :func:`memory_limit`, the memory this process can ever
+        hold (no check if that is unknown). A config above the momentary :func:`available_memory`
+        but within the limit is logged as a warning, not refused.
     where : str, default="simulate"
         The entry point named in the error.
     prices : DataFrame, optional
@@ -146,7 +200,12 @@ def check_memory(config: SimulationConfig, *, available: int | None = None, wher
             parts[f"prices[{worst!r}]"] = sum(levels.values()) * _BYTES_PER_LEVEL * _TEMPORARIES
             total += parts[f"prices[{worst!r}]"]
     if available is None:
-        available = available_memory()
+        available = memory_limit()
+        now = available_memory()
+        if now is not None and math.isfinite(total) and available is not None and now < total <= available:
+            _log.warning("%s: the config needs about %s of memory, more than the %s available now; "
+                         "it may swap or run out of memory if the machine stays this busy",
+                         where, _human(total), _human(now))
     if available is not None and (not math.isfinite(total) or total > available):
         field = max(parts, key=lambda k: parts[k])
         section, _, name = field.partition(".")
@@ -157,7 +216,8 @@ def check_memory(config: SimulationConfig, *, available: int | None = None, wher
             value = getattr(config, name) if section == "config" else getattr(getattr(config, section), name)
         raise MemoryEstimateError(
             f"The config passed to {where} needs about {_human(total)} of memory, more than the "
-            f"{_human(available)} this machine has available; most of it from {field}={value!r} "
+            f"{_human(available)} of memory available to this process on this machine; most of it from "
+            f"{field}={value!r} "
             f"(about {_human(parts[field])}). Reduce it (or split the run, e.g. with run_many).",
             estimate=int(min(total, 2**63 - 1)), available=int(available), field=field)
     return int(total)

@@ -157,10 +157,20 @@ class LimitsConfig:
         Where the running peak starts: at each session's open (a daily stop-loss, so a book
         that lost yesterday trades again today) or at the start of the run (a drawdown over
         the whole run: once breached, it breaches again every morning until P&L recovers).
-    book_concentration : float, default=0.7
-        Largest single-instrument share of a book's gross exposure; only checked when the
-        book's gross exposure is at least ``concentration_min_gross``.
+    book_concentration : float, default=0.35
+        Single-name limit: the largest single-instrument ``|market value|`` of a book as a share
+        of the measure named by ``concentration_basis``.
+    concentration_basis : {"gross_limit", "gross"}, default="gross_limit"
+        ``"gross_limit"``: the share of the book's gross-exposure limit ``book_gross_exposure``
+        (a fixed notional per name: 0.35 x 150M = 52.5M by default, above the largest position
+        the pre-trade limit allows in a default name, 60,000 ASML = 44M), as a risk manager sets a
+        single-name limit against a book's capital. It does not move with the book's momentary
+        gross, so a book is not called concentrated because only one region's venues are open
+        (the European morning, when only the EU names trade) or because it is small. Falls back
+        to ``"gross"`` when ``book_gross_exposure`` is 0. ``"gross"``: the share of the book's
+        momentary gross exposure, checked once that gross is at least ``concentration_min_gross``.
     concentration_min_gross : float, default=20_000_000
+        The floor of the ``"gross"`` basis.
     warning_fraction : float, default=0.8
     breach_action : {"none", "reducing_only", "halt"}, default="reducing_only"
         What a book breach does to the book's trading state (desk breaches switch every book).
@@ -172,7 +182,8 @@ class LimitsConfig:
     desk_gross_exposure: float = 500_000_000.0
     book_drawdown: float = 2_000_000.0
     desk_drawdown: float = 5_000_000.0
-    book_concentration: float = 0.7
+    book_concentration: float = 0.35
+    concentration_basis: str = "gross_limit"
     concentration_min_gross: float = 20_000_000.0
     warning_fraction: float = 0.8
     breach_action: str = "reducing_only"
@@ -190,5 +201,7 @@ class LimitsConfig:
             _fail(self, "book_concentration", "a share in [0, 1] (0 = off)", self.book_concentration)
         if not 0.0 < self.warning_fraction <= 1.0:
             _fail(self, "warning_fraction", "a fraction in (0, 1]", self.warning_fraction)
+        if self.concentration_basis not in ("gross_limit", "gross"):
+            _fail(self, "concentration_basis", "one of ('gross_limit', 'gross')", self.concentration_basis)
         if self.breach_action not in _BREACH_ACTIONS:
             _fail(self, "breach_action", f"one of {_BREACH_ACTIONS}", self.breach_action)

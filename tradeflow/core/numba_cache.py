@@ -128,6 +128,27 @@ def _impl_class():
     return impl
 
 
+def _tolerate_moved_types() -> None:
+    """An index whose overloads name a class that moved (a kernel module split: the pickled signature
+    refers to ``tradeflow.middle._kernels.Desk``) is a cache miss, not an ``ImportError``: numba
+    unpickles the overloads before it compares the stamp."""
+    from numba.core import caching
+
+    cls = getattr(caching, "IndexDataCacheFile", None)
+    load = getattr(cls, "_load_index", None)
+    if load is None or getattr(load, "_tradeflow", False):  # pragma: no cover - another numba
+        return
+
+    def _load_index(self):
+        try:
+            return load(self)
+        except (ImportError, AttributeError):
+            return {}
+
+    _load_index._tradeflow = True
+    cls._load_index = _load_index
+
+
 def install() -> bool:
     """Put the tradeflow locator first in numba's list (once); False if this numba has no such list."""
     try:
@@ -135,6 +156,7 @@ def install() -> bool:
         classes = impl._locator_classes
     except (ImportError, AttributeError):  # pragma: no cover - a numba without the locator list
         return False
+    _tolerate_moved_types()
     if any(getattr(c, "__name__", "") == "TradeflowCacheLocator" for c in classes):
         return True
     impl._locator_classes = [_make_locator_class(), *classes]

@@ -89,8 +89,9 @@ def child_orders(parents: np.ndarray, market: MarketData, n_slices: int, *, firs
     kids = np.zeros(row.size, dtype=ORDER_DT)
     src = parents[row]
     last = market.last_ts(src["instrument"])  # the venue's session end (the grid's without venue sessions)
-    ts = starts[row, k]
-    until = starts[row, k + 1]
+    # a slice that starts in its venue's lunch break is sent when the break ends
+    ts = market.after_break(starts[row, k], src["instrument"])
+    until = market.after_break(starts[row, k + 1], src["instrument"])
     is_limit = src["order_type"] == OrderType.LIMIT
     kids["order_id"] = first_temp_id + np.arange(row.size)
     kids["parent_id"] = src["parent_id"]

@@ -291,6 +291,10 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         else:
             bg = {f: np.zeros(0, dt) for f, dt in (("ts", np.int64), ("kind", np.int8), ("side", np.int8),
                                                     ("price", np.int64), ("qty", np.int64), ("u", np.float64))}
+        if market.break_start is not None and market.break_start[i] >= 0:  # none in its venue's lunch break
+            out = (bg["ts"] >= market.break_start[i]) & (bg["ts"] < market.break_end[i])
+            if out.any():
+                bg = {f: a[~out] for f, a in bg.items()}
         np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
         background.append(bg)
         # the clients' volume: a cancel/replace re-sends what its original has left, so it is not counted again

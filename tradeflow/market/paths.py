@@ -48,6 +48,9 @@ class MarketData:
         Each instrument's session on this day (ns UTC, from its venue's calendar, see
         :mod:`tradeflow.market.clock`); -1 when its venue is closed. ``None``: every
         instrument trades the whole grid (one UTC session).
+    break_start, break_end : int64 ndarray of shape (n_instruments,), optional
+        Each instrument's lunch break inside its session (ns UTC), -1 when none: its price holds
+        and no order is sent in ``[break_start, break_end)``.
     """
 
     times: np.ndarray
@@ -62,6 +65,19 @@ class MarketData:
     garch_state: np.ndarray | None = None
     session_open: np.ndarray | None = None
     session_close: np.ndarray | None = None
+    break_start: np.ndarray | None = None
+    break_end: np.ndarray | None = None
+
+    def _break(self, instrument: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, length) of each instrument's break, the start moved :data:`SESSION_MARGIN_NS` earlier so an
+        order sent before it reaches the venue before the break (0 length when none)."""
+        if self.break_start is None:
+            z = np.zeros(np.shape(instrument), np.int64)
+            return z, z
+        bs, be = self.break_start[instrument], self.break_end[instrument]
+        has = (bs >= 0) & (be > bs)
+        start = np.where(has, bs - SESSION_MARGIN_NS, 0)
+        return start, np.where(has, be - start, 0)
 
     @property
     def n_steps(self) -> int:
@@ -88,7 +104,20 @@ class MarketData:
             return np.minimum(t0 + np.floor(frac * (t1 - t0 + 1)).astype(np.int64), t1)
         o = self.session_open[instrument]
         last = self.last_ts(instrument)
-        return np.minimum(o + np.floor(frac * (last - o + 1)).astype(np.int64), last)
+        b0, blen = self._break(instrument)  # the fraction runs over trading time: the break is skipped
+        x = o + np.floor(frac * np.maximum(last - o + 1 - blen, 1)).astype(np.int64)
+        x = np.where((blen > 0) & (x >= b0), x + blen, x)
+        return np.minimum(x, last)
+
+    def in_break(self, ts: np.ndarray, instrument: np.ndarray) -> np.ndarray:
+        """Whether each ``ts`` falls in its instrument's lunch break (margin before it included)."""
+        b0, blen = self._break(np.asarray(instrument))
+        return (blen > 0) & (ts >= b0) & (ts < b0 + blen)
+
+    def after_break(self, ts: np.ndarray, instrument: np.ndarray) -> np.ndarray:
+        """``ts``, or the end of its instrument's lunch break when it falls in it."""
+        b0, blen = self._break(np.asarray(instrument))
+        return np.where(self.in_break(ts, instrument), b0 + blen, ts)
 
     def step_of(self, ts: np.ndarray) -> np.ndarray:
         """Index of the last grid point at or before each timestamp."""
@@ -243,11 +272,18 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
 
         vs = venue_sessions(cfg.venues, trade_date, trade_date, fallback_open_ns=open_ns, fallback_close_ns=close_ns,
                             fallback_holidays=cfg.holidays.get(cfg.base_currency, ()))
-        sessions = vs.day(trade_date)
+        sessions = vs.day(trade_date) + vs.day_breaks(trade_date)
+    inst_bs = inst_be = None
     if sessions is not None:
         venue_id = table["venue_id"].to_numpy(np.int64)
         inst_open = np.asarray(sessions[0], np.int64)[venue_id]
         inst_close = np.asarray(sessions[1], np.int64)[venue_id]
+        if len(sessions) == 4:
+            inst_bs = np.asarray(sessions[2], np.int64)[venue_id]
+            inst_be = np.asarray(sessions[3], np.int64)[venue_id]
+        else:
+            inst_bs = np.full(inst_open.shape, -1, np.int64)
+            inst_be = inst_bs.copy()
         live = inst_open >= 0
         if live.any():  # the grid spans the union of the day's sessions
             open_ns = int(inst_open[live].min() - day_ns)
@@ -271,7 +307,7 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     else:
         # each instrument moves only in its own session, with the intraday profile in its session time
         on, inst_profile, session_s = _instrument_sessions(cfg, times, step_ns, inst_open[:n_und],
-                                                           inst_close[:n_und])
+                                                           inst_close[:n_und], inst_bs[:n_und], inst_be[:n_und])
         dt_inst = (cfg.step_seconds / (session_s * TRADING_DAYS_PER_YEAR))[:, None]
         scale = np.sqrt(inst_profile[:, :-1])
         variance = inst_profile[:, :-1]
@@ -334,17 +370,27 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
             fx[ccys.index(pair.quote)] = 1.0 / path
     return MarketData(times=times, mid=mid, bid=bid, ask=ask, fx=fx, instruments=table,
                       currencies=ccys, trade_date=trade_date, profile=profile, garch_state=garch_next,
-                      session_open=inst_open, session_close=inst_close)
+                      session_open=inst_open, session_close=inst_close, break_start=inst_bs, break_end=inst_be)
 
 
 def _instrument_sessions(cfg: MarketConfig, times: np.ndarray, step_ns: int, open_ns: np.ndarray,
-                         close_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per instrument: which grid intervals lie in its session, its intraday profile on the grid (mean 1
-    over its session, 0 outside) and its session length in seconds."""
+                         close_ns: np.ndarray, break_start: np.ndarray | None = None,
+                         break_end: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per instrument: which grid intervals lie in its session (its lunch break excluded), its intraday
+    profile on the grid (mean 1 over its trading time, 0 outside, in trading time: the break is skipped)
+    and its trading time in seconds."""
     start = times[:-1]
     on = (start[None, :] >= open_ns[:, None]) & (start[None, :] < close_ns[:, None]) & (open_ns[:, None] >= 0)
-    length = np.maximum(close_ns - open_ns, 1).astype(np.float64)
-    frac = np.clip((times[None, :] + 0.5 * step_ns - open_ns[:, None]) / length[:, None], 0.0, 1.0)
+    if break_start is None:
+        break_start = break_end = np.full(open_ns.shape, -1, np.int64)
+    has = (break_start >= 0) & (break_end > break_start)
+    bs = np.where(has, break_start, 0)[:, None]
+    blen = np.where(has, break_end - break_start, 0)
+    on &= ~((start[None, :] >= bs) & (start[None, :] < bs + blen[:, None]))
+    length = np.maximum(close_ns - open_ns - blen, 1).astype(np.float64)
+    mid_t = times[None, :] + 0.5 * step_ns
+    trading_t = mid_t - open_ns[:, None] - np.clip(mid_t - bs, 0, blen[:, None])
+    frac = np.clip(trading_t / length[:, None], 0.0, 1.0)
     if cfg.intraday_profile:
         prof = intraday_profile(frac, open_factor=cfg.profile_open, close_factor=cfg.profile_close,
                                 halflife=cfg.profile_halflife)

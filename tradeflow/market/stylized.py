@@ -538,7 +538,14 @@ def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = Non
         both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
         kw["spreads"] = pd.DataFrame(np.where(both, (q["ask"] - q["bid"]) / tick[None, :], np.nan), index=idx,
                                      columns=symbols)
-        kw["volumes"] = pd.DataFrame(q["volume"].astype(np.float64), index=idx, columns=symbols)
+        # a venue's volume counts from its own open: snapshots while its book is shut (no quotes, no
+        # trades) are gaps, not zeros, so each venue's session is measured against its own midday
+        vol = q["volume"].astype(np.float64)
+        live = both | (vol > 0)
+        if market.session_open is not None:  # one day: its venues' sessions are known exactly
+            t = q["ts"][:, :1]
+            live = (t >= market.session_open[None, :]) & (t < market.session_close[None, :])
+        kw["volumes"] = pd.DataFrame(np.where(live, vol, np.nan), index=idx, columns=symbols)
     else:
         prices = market.prices_frame("mid")
         kw["volume_ts"] = orders["ts"]

@@ -66,6 +66,7 @@ P_DESK_DD = 5
 P_BOOK_CONC = 6
 P_CONC_MIN_GROSS = 7
 P_WARN = 8
+P_CONC_BASIS = 9  # 1.0: single-name exposure / the book's gross limit; 0.0: / the book's gross
 # OrderStatus
 S_NEW = int(OrderStatus.NEW)
 S_PARTIALLY_FILLED = int(OrderStatus.PARTIALLY_FILLED)

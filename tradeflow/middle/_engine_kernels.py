@@ -25,10 +25,10 @@ from tradeflow.middle._codes import (
     R_UNKNOWN_ORDER,
     R_UNKNOWN_TRADER,
 )
-from tradeflow.middle._fills import fill_post_trade_nb
+from tradeflow.middle._fills import fill_post_trade_arrays_nb
 from tradeflow.middle._order_state import is_working_nb, order_cancel_nb, order_expire_nb, order_fill_nb, order_open_nb
 from tradeflow.middle._pretrade import order_accept_nb, order_controls_nb
-from tradeflow.middle._revalue import fill_risk_nb
+from tradeflow.middle._revalue import fill_risk_arrays_nb
 from tradeflow.middle._risk_kernels import unit_row_nb
 
 
@@ -175,14 +175,19 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
     n_books, n_inst = ps.pos.shape
     desk_tail = with_var and lm.lim[P_DESK_VAR] > 0.0
     nb = 0
-    for j in range(fb.ts.shape[0]):
-        b = fb.book[j]
-        i = fb.inst[j]
-        side = fb.side[j]
-        qty = fb.qty[j]
-        price = fb.price[j]
-        ts = fb.ts[j]
-        k = fb.row[j]
+    # every bundle's arrays read once per batch (each read costs a reference count: not per fill)
+    pos, avg, realized, fees, n_fills, wbuy, wsell, fifo, lq, lp, ln, lh, lt, ltop = ps
+    unit, weight, spnl, desk_spnl, tidx, tloss, var_level, es_level = tl
+    lim, action, limit_state, _, breaches, first_breach_id = lm
+    f_ts, f_book, f_inst, f_side, f_qty, f_price, f_fee, f_row = fb
+    for j in range(f_ts.shape[0]):
+        b = f_book[j]
+        i = f_inst[j]
+        side = f_side[j]
+        qty = f_qty[j]
+        price = f_price[j]
+        ts = f_ts[j]
+        k = f_row[j]
         if ts < last_ts[0]:
             r = R_TS_BACKWARDS
         elif i < 0 or i >= n_inst:
@@ -191,7 +196,7 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             r = R_UNKNOWN_BOOK
         elif qty <= 0 or (side != 1 and side != -1):
             r = R_INVALID_QTY
-        elif not (price > 0.0) or not np.isfinite(price) or not np.isfinite(fb.fee[j]):
+        elif not (price > 0.0) or not np.isfinite(price) or not np.isfinite(f_fee[j]):
             r = R_INVALID_PRICE
         elif k < -1 or (k >= 0 and (not is_working_nb(otab[k]["status"])
                                     or otab[k]["book"] != b or otab[k]["instrument"] != i or otab[k]["side"] != side)):
@@ -205,15 +210,18 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             out_var[j] = np.nan
             out_es[j] = np.nan
             continue
-        if not fill_post_trade_nb(ps, b, i, side, qty, price, fb.fee[j], k >= 0):
+        if not fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, wbuy, wsell, fifo, lq, lp, ln, lh, lt,
+                                         ltop, b, i, side, qty, price, f_fee[j], k >= 0):
             return j, nb, 1
         last_ts[0] = ts
         if k >= 0:
             order_fill_nb(otab, k, qty)
-        nb, v, e = fill_risk_nb(tl, lm, book_state, b, i, side * qty, ts, with_var, desk_tail, nb)
+        nb, v, e = fill_risk_arrays_nb(unit, weight, spnl, desk_spnl, tidx, tloss, var_level, es_level, lim, action,
+                                       limit_state, breaches, first_breach_id, book_state, b, i, side * qty, ts,
+                                       with_var, desk_tail, nb)
         out_var[j] = v
         out_es[j] = e
-    return fb.ts.shape[0], nb, 0
+    return f_ts.shape[0], nb, 0
 
 
 @njit(cache=True, nogil=True)

@@ -8,7 +8,7 @@ from numba import njit
 from tradeflow.middle._risk_kernels import fifo_fill_nb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee):
     """Average-cost update of one book x instrument after a fill (in place).
 
@@ -34,7 +34,7 @@ def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee
     n_fills[b, i] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee, fifo, lot_qty, lot_px,
                       lot_next, lot_head, lot_tail, lot_top):
     """Post-trade update of one fill, average-cost or FIFO (``fifo`` true).
@@ -61,16 +61,26 @@ def apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price,
     return True
 
 
-@njit(cache=True, nogil=True)
-def fill_post_trade_nb(ps, b, i, side, qty, price, fee, working):
-    """Post-trade update of one fill (average-cost or FIFO); a fill of a ``working`` order also
-    reduces its working quantity. False only when the FIFO lot pool is full (nothing changed)."""
-    if not apply_fill_any_nb(ps.pos, ps.avg, ps.realized, ps.fees, ps.n_fills, b, i, side, qty, price, fee, ps.fifo,
-                             ps.lot_qty, ps.lot_px, ps.lot_next, ps.lot_head, ps.lot_tail, ps.lot_top):
+@njit(cache=True, nogil=True, inline="always")
+def fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, working_buy, working_sell, fifo, lot_qty, lot_px,
+                              lot_next, lot_head, lot_tail, lot_top, b, i, side, qty, price, fee, working):
+    """:func:`fill_post_trade_nb` on the :class:`Positions` fields, in field order (a batch kernel reads
+    the bundle's arrays once, not per fill: each read of a bundle's array costs a reference count)."""
+    if not apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee, fifo, lot_qty, lot_px,
+                             lot_next, lot_head, lot_tail, lot_top):
         return False
     if working:
         if side > 0:
-            ps.working_buy[b, i] -= qty
+            working_buy[b, i] -= qty
         else:
-            ps.working_sell[b, i] -= qty
+            working_sell[b, i] -= qty
     return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def fill_post_trade_nb(ps, b, i, side, qty, price, fee, working):
+    """Post-trade update of one fill (average-cost or FIFO); a fill of a ``working`` order also
+    reduces its working quantity. False only when the FIFO lot pool is full (nothing changed)."""
+    return fill_post_trade_arrays_nb(ps.pos, ps.avg, ps.realized, ps.fees, ps.n_fills, ps.working_buy, ps.working_sell,
+                                     ps.fifo, ps.lot_qty, ps.lot_px, ps.lot_next, ps.lot_head, ps.lot_tail, ps.lot_top,
+                                     b, i, side, qty, price, fee, working)

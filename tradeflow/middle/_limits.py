@@ -15,6 +15,7 @@ from tradeflow.middle._codes import (
     P_BOOK_CONC,
     P_BOOK_DD,
     P_BOOK_GROSS,
+    P_CONC_BASIS,
     P_CONC_MIN_GROSS,
     P_DESK_DD,
     P_DESK_GROSS,
@@ -31,6 +32,23 @@ def limit_level_nb(value, threshold, warn):
     if value >= warn * threshold:
         return B_WARNING
     return B_CLEARED
+
+
+@njit(cache=True, nogil=True)
+def concentration_measure_nb(max_name, gross, lim):
+    """The value the concentration limit compares with ``lim[P_BOOK_CONC]``.
+
+    Basis ``gross_limit`` (``lim[P_CONC_BASIS] == 1``, the default): the book's largest
+    single-name ``|market value|`` as a share of the book's gross-exposure limit, a fixed notional
+    that does not depend on which venues are open (falls back to the gross basis when the gross
+    limit is off). Basis ``gross``: the share of the book's momentary gross exposure, checked only
+    once the gross is at least ``lim[P_CONC_MIN_GROSS]``.
+    """
+    if lim[P_CONC_BASIS] > 0.0 and lim[P_BOOK_GROSS] > 0.0:
+        return max_name / lim[P_BOOK_GROSS]
+    if gross > 0.0 and gross >= lim[P_CONC_MIN_GROSS]:
+        return max_name / gross
+    return 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -85,7 +103,7 @@ def check_mark_limits_nb(ts, tp, gross, mx, peak, lim, limit_state, action, book
                             breaches, nb, first_breach_id)
         nb = check_limit_nb(limit_state, b, K_DRAWDOWN, peak[b] - total, lim[P_BOOK_DD], warn, ts, b, action,
                             book_state, breaches, nb, first_breach_id)
-        c = mx[b] / g if g > 0.0 and g >= lim[P_CONC_MIN_GROSS] else 0.0
+        c = concentration_measure_nb(mx[b], g, lim)
         nb = check_limit_nb(limit_state, b, K_CONCENTRATION, c, lim[P_BOOK_CONC], warn, ts, b, action, book_state,
                             breaches, nb, first_breach_id)
         desk_tp += total

@@ -57,7 +57,7 @@ def replace_qty_nb(orders, k):
     return R_NONE, min(orders[k]["qty"], orders[lo]["qty"] - orders[lo]["filled_qty"])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def is_working_nb(status):
     """True while an order works on the venue (NEW or PARTIALLY_FILLED): fills, a cancel or expiry may follow."""
     return status == S_NEW or status == S_PARTIALLY_FILLED
@@ -69,7 +69,7 @@ def order_open_nb(tab, k, reason):
     tab[k]["status"] = S_NEW if reason == R_NONE else S_REJECTED
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def order_fill_nb(tab, k, q):
     """``q`` more of working order ``k`` filled: PARTIALLY_FILLED, or FILLED when nothing is left.
     Returns the cumulative filled quantity."""

@@ -16,13 +16,12 @@ from tradeflow.middle._codes import (
     P_BOOK_DD,
     P_BOOK_GROSS,
     P_BOOK_VAR,
-    P_CONC_MIN_GROSS,
     P_DESK_DD,
     P_DESK_GROSS,
     P_DESK_VAR,
     P_WARN,
 )
-from tradeflow.middle._limits import check_limit_nb
+from tradeflow.middle._limits import check_limit_nb, concentration_measure_nb
 from tradeflow.middle._risk_kernels import (
     add2_tail_nb,
     book_scenario_pnl_nb,
@@ -117,7 +116,7 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
                                 book_state, breaches, nb, first_breach_id)
             nb = check_limit_nb(limit_state, b, K_DRAWDOWN, dd, lim[P_BOOK_DD], warn, ts, book, action, book_state,
                                 breaches, nb, first_breach_id)
-            c = conc if gross >= lim[P_CONC_MIN_GROSS] else 0.0
+            c = concentration_measure_nb(maxmv, gross, lim)
             nb = check_limit_nb(limit_state, b, K_CONCENTRATION, c, lim[P_BOOK_CONC], warn, ts, book, action,
                                 book_state, breaches, nb, first_breach_id)
         else:
@@ -132,32 +131,49 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
     return nb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
+def fill_risk_arrays_nb(unit_pnl, weight, spnl, desk_spnl, tail_idx, tail_loss, var_level, es_level, lim, action,
+                        limit_state, breaches, first_breach_id, book_state, b, i, signed_qty, ts, book_tail, desk_tail,
+                        nb):
+    """:func:`fill_risk_nb` on the :class:`Tails` fields (in field order) and the :class:`Limits` fields it
+    reads (a batch kernel reads the bundles' arrays once, not per fill)."""
+    n_books = spnl.shape[0]
+    n_scen = spnl.shape[1]
+    w = signed_qty * weight[i]
+    if not book_tail and not desk_tail:  # no tails: the two adds of add2_tail_nb, without its row views
+        for s in range(n_scen):
+            d = w * unit_pnl[i, s]
+            spnl[b, s] += d
+            desk_spnl[s] += d
+        return nb, np.nan, np.nan
+    m = tail_len_nb(n_scen, var_level, es_level)
+    add2_tail_nb(spnl[b], desk_spnl, w, unit_pnl[i], m, tail_idx[b], tail_loss[b], tail_idx[n_books],
+                 tail_loss[n_books], book_tail, desk_tail)
+    v = np.nan
+    e = np.nan
+    if book_tail:
+        kv = tail_size_nb(n_scen, var_level)
+        ke = tail_size_nb(n_scen, es_level)
+        v, e = tail_var_es_nb(tail_loss[b], n_scen, kv, ke)
+        if lim[P_BOOK_VAR] > 0.0:
+            nb = check_limit_nb(limit_state, b, K_VAR, v, lim[P_BOOK_VAR], lim[P_WARN], ts, b, action, book_state,
+                                breaches, nb, first_breach_id)
+    if desk_tail and lim[P_DESK_VAR] > 0.0:
+        kv = tail_size_nb(n_scen, var_level)
+        ke = tail_size_nb(n_scen, es_level)
+        dv, _ = tail_var_es_nb(tail_loss[n_books], n_scen, kv, ke)
+        nb = check_limit_nb(limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts, -1, action,
+                            book_state, breaches, nb, first_breach_id)
+    return nb, v, e
+
+
+@njit(cache=True, nogil=True, inline="always")
 def fill_risk_nb(tl, lm, book_state, b, i, signed_qty, ts, book_tail, desk_tail, nb):
     """A fill's scenario P&L added to its book's and the desk's vectors, their tails kept current
     (``book_tail``, ``desk_tail``), and the VaR limits checked (when set).
 
     Returns ``(n_breaches_written, book_var, book_es)`` (NaN when ``book_tail`` is off).
     """
-    n_books = tl.spnl.shape[0]
-    n_scen = tl.spnl.shape[1]
-    m = tail_len_nb(n_scen, tl.var_level, tl.es_level)
-    add2_tail_nb(tl.spnl[b], tl.desk_spnl, signed_qty * tl.weight[i], tl.unit_pnl[i], m, tl.tail_idx[b],
-                 tl.tail_loss[b], tl.tail_idx[n_books], tl.tail_loss[n_books], book_tail, desk_tail)
-    v = np.nan
-    e = np.nan
-    lim = lm.lim
-    if book_tail:
-        kv = tail_size_nb(n_scen, tl.var_level)
-        ke = tail_size_nb(n_scen, tl.es_level)
-        v, e = tail_var_es_nb(tl.tail_loss[b], n_scen, kv, ke)
-        if lim[P_BOOK_VAR] > 0.0:
-            nb = check_limit_nb(lm.limit_state, b, K_VAR, v, lim[P_BOOK_VAR], lim[P_WARN], ts, b, lm.action,
-                                book_state, lm.breaches, nb, lm.first_breach_id)
-    if desk_tail and lim[P_DESK_VAR] > 0.0:
-        kv = tail_size_nb(n_scen, tl.var_level)
-        ke = tail_size_nb(n_scen, tl.es_level)
-        dv, _ = tail_var_es_nb(tl.tail_loss[n_books], n_scen, kv, ke)
-        nb = check_limit_nb(lm.limit_state, n_books, K_VAR, dv, lim[P_DESK_VAR], lim[P_WARN], ts, -1, lm.action,
-                            book_state, lm.breaches, nb, lm.first_breach_id)
-    return nb, v, e
+    return fill_risk_arrays_nb(tl.unit_pnl, tl.weight, tl.spnl, tl.desk_spnl, tl.tail_idx, tl.tail_loss, tl.var_level,
+                               tl.es_level, lm.lim, lm.action, lm.limit_state, lm.breaches, lm.first_breach_id,
+                               book_state, b, i, signed_qty, ts, book_tail, desk_tail, nb)

@@ -199,7 +199,8 @@ def limit_params(limits: LimitsConfig) -> np.ndarray:
     """The limits packed in the order of the kernels' ``P_*`` constants."""
     return np.array([limits.book_var, limits.desk_var, limits.book_gross_exposure, limits.desk_gross_exposure,
                      limits.book_drawdown, limits.desk_drawdown, limits.book_concentration,
-                     limits.concentration_min_gross, limits.warning_fraction], dtype=np.float64)
+                     limits.concentration_min_gross, limits.warning_fraction,
+                     1.0 if limits.concentration_basis == "gross_limit" else 0.0], dtype=np.float64)
 
 
 def breach_action_code(limits: LimitsConfig) -> int:

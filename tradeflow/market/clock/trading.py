@@ -33,8 +33,9 @@ def has_exchange_calendar(mic: str) -> bool:
 
 
 @lru_cache(maxsize=128)
-def _schedule(mic: str, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(days, open_ns, close_ns) of ``mic``'s sessions over years ``y0..y1``."""
+def _schedule(mic: str, y0: int, y1: int) -> tuple[np.ndarray, ...]:
+    """(days, open_ns, close_ns, break_start_ns, break_end_ns) of ``mic``'s sessions over years ``y0..y1``
+    (-1 where a session has no break)."""
     import exchange_calendars as xcals
     import pandas as pd
 
@@ -46,9 +47,17 @@ def _schedule(mic: str, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray, np.nd
     days = sched.index.values.astype("datetime64[D]")
     opens = pd.DatetimeIndex(sched["open"]).as_unit("ns").asi8.copy()  # tz-aware: ns since the epoch, UTC
     closes = pd.DatetimeIndex(sched["close"]).as_unit("ns").asi8.copy()
-    for a in (days, opens, closes):
+    brk = []
+    for col in ("break_start", "break_end"):
+        if col in sched:
+            idx = pd.DatetimeIndex(sched[col]).as_unit("ns")
+            brk.append(np.where(idx.isna(), -1, idx.asi8).astype(np.int64))
+        else:
+            brk.append(np.full(days.shape, -1, np.int64))
+    out = (days, opens, closes, brk[0], brk[1])
+    for a in out:
         a.flags.writeable = False
-    return days, opens, closes
+    return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,9 @@ class VenueSessions:
         Session open and close (ns since the epoch, UTC); -1 where the venue is closed.
     sources : tuple of str
         Where each venue's sessions come from.
+    break_start_ns, break_end_ns : int64 ndarray of shape (n_venues, n_days), optional
+        The lunch break inside a session (Tokyo 11:30-12:30, Hong Kong 12:00-13:00 local, from
+        ``exchange_calendars``), -1 where there is none: no trading, flow or fills in it.
     """
 
     venues: tuple[str, ...]
@@ -72,6 +84,13 @@ class VenueSessions:
     open_ns: np.ndarray
     close_ns: np.ndarray
     sources: tuple[str, ...]
+    break_start_ns: np.ndarray | None = None
+    break_end_ns: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.break_start_ns is None:
+            object.__setattr__(self, "break_start_ns", np.full(self.open_ns.shape, -1, np.int64))
+            object.__setattr__(self, "break_end_ns", np.full(self.open_ns.shape, -1, np.int64))
 
     @property
     def is_open(self) -> np.ndarray:
@@ -94,14 +113,26 @@ class VenueSessions:
                              f"({self.days[0]} to {self.days[-1]}).")
         return self.open_ns[:, k].copy(), self.close_ns[:, k].copy()
 
+    def day_breaks(self, day) -> tuple[np.ndarray, np.ndarray]:
+        """(break_start_ns, break_end_ns) of every venue on ``day`` (-1 where no break)."""
+        k = int((np.datetime64(day, "D") - self.days[0]).astype(np.int64))
+        self.day(day)  # the range check
+        return self.break_start_ns[:, k].copy(), self.break_end_ns[:, k].copy()
+
     def frame(self):
         """Long DataFrame: venue, date, open and close (UTC timestamps) of every session."""
         import pandas as pd
 
         v, d = np.nonzero(self.is_open)
+
+        def _ts(a):
+            return pd.to_datetime(np.where(a >= 0, a, np.iinfo(np.int64).min), utc=True)
+
         return pd.DataFrame({
             "venue": np.array(self.venues, dtype=object)[v], "date": self.days[d],
-            "open": pd.to_datetime(self.open_ns[v, d], utc=True), "close": pd.to_datetime(self.close_ns[v, d], utc=True),
+            "open": pd.to_datetime(self.open_ns[v, d], utc=True),
+            "close": pd.to_datetime(self.close_ns[v, d], utc=True),
+            "break_start": _ts(self.break_start_ns[v, d]), "break_end": _ts(self.break_end_ns[v, d]),
         })
 
 
@@ -142,16 +173,21 @@ def venue_sessions(venues: Iterable[str], start, end, *, fallback_open_ns: int =
     n = days.shape[0]
     open_ns = np.full((len(venues), n), -1, np.int64)
     close_ns = np.full((len(venues), n), -1, np.int64)
+    bs_ns = np.full((len(venues), n), -1, np.int64)
+    be_ns = np.full((len(venues), n), -1, np.int64)
     sources = []
     day_ns = days.astype(np.int64) * NS_PER_DAY
     for v, mic in enumerate(venues):
         if has_exchange_calendar(mic):
             y0, y1 = int(str(start)[:4]), int(str(end)[:4])
-            cd, co, cc = _schedule(mic, max(y0 - 1, int(HORIZON[0][:4])), min(y1 + 1, int(HORIZON[1][:4])))
+            cd, co, cc, cbs, cbe = _schedule(mic, max(y0 - 1, int(HORIZON[0][:4])),
+                                             min(y1 + 1, int(HORIZON[1][:4])))
             k = np.searchsorted(cd, days)
             hit = (k < cd.shape[0]) & (cd[np.minimum(k, cd.shape[0] - 1)] == days)
             open_ns[v, hit] = co[k[hit]]
             close_ns[v, hit] = cc[k[hit]]
+            bs_ns[v, hit] = cbs[k[hit]]
+            be_ns[v, hit] = cbe[k[hit]]
             sources.append(f"exchange_calendars {mic}")
         else:
             hol = np.array(fallback_holidays or [], dtype="datetime64[D]")
@@ -159,4 +195,5 @@ def venue_sessions(venues: Iterable[str], start, end, *, fallback_open_ns: int =
             open_ns[v, ok] = day_ns[ok] + fallback_open_ns
             close_ns[v, ok] = day_ns[ok] + fallback_close_ns
             sources.append("MarketConfig.session_open/session_close (UTC), weekdays")
-    return VenueSessions(venues=venues, days=days, open_ns=open_ns, close_ns=close_ns, sources=tuple(sources))
+    return VenueSessions(venues=venues, days=days, open_ns=open_ns, close_ns=close_ns, sources=tuple(sources),
+                         break_start_ns=bs_ns, break_end_ns=be_ns)

@@ -1,0 +1,210 @@
+"""Ledger kernels (numba): posting a day's fills, per-transaction balance checks, balances and stats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tradeflow.back._codes import A_CASH, A_CPTY_CASH, A_CPTY_SECURITIES, A_FEES, A_SECURITIES, T_TRADE
+from tradeflow.core.search import find_sorted_nb
+from tradeflow.schema import NS_PER_DAY
+
+
+@njit(cache=True, nogil=True)
+def _post_nb(out, n, txn, fill_id, ts, kind, owner, is_cash, asset, amount, value_date, first_posting_id):
+    out[n]["posting_id"] = first_posting_id + n
+    out[n]["txn_type"] = T_TRADE
+    out[n]["value_date"] = value_date
+    out[n]["instruction_id"] = -1
+    out[n]["txn_id"] = txn
+    out[n]["fill_id"] = fill_id
+    out[n]["ts"] = ts
+    out[n]["account_kind"] = kind
+    out[n]["owner"] = owner
+    out[n]["asset_is_cash"] = is_cash
+    out[n]["asset"] = asset
+    out[n]["amount"] = amount
+    return n + 1
+
+
+@njit(cache=True, nogil=True)
+def book_fills_nb(fills, multiplier, minor_scale, inst_ccy, first_txn_id, first_posting_id, value_date, out):
+    """Trade-date postings of each fill, written transaction by transaction into ``out``.
+
+    Per instrument: ``multiplier``, ``minor_scale`` (10 ** minor digits) and currency id;
+    the principal ``qty x price x multiplier`` and the fee are rounded to int64 minor
+    units here (as ``to_minor`` does). ``value_date`` < 0 takes each fill's own date.
+    Returns the number of postings.
+    """
+    n = 0
+    for j in range(fills.shape[0]):
+        k = first_txn_id + j
+        s = np.int64(fills[j]["side"])
+        fid = fills[j]["fill_id"]
+        ts = fills[j]["ts"]
+        b = fills[j]["book"]
+        c = fills[j]["counterparty"]
+        i = fills[j]["instrument"]
+        q = fills[j]["qty"]
+        sc = minor_scale[i]
+        p = np.int64(np.rint(np.float64(q) * fills[j]["price"] * multiplier[i] * sc))
+        f = np.int64(np.rint(fills[j]["fee"] * sc))
+        cy = inst_ccy[i]
+        vd = value_date if value_date >= 0 else ts // NS_PER_DAY
+        p0 = first_posting_id
+        n = _post_nb(out, n, k, fid, ts, A_SECURITIES, b, False, i, s * q, vd, p0)
+        n = _post_nb(out, n, k, fid, ts, A_CPTY_SECURITIES, c, False, i, -s * q, vd, p0)
+        n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, cy, -s * p, vd, p0)
+        n = _post_nb(out, n, k, fid, ts, A_CPTY_CASH, c, True, cy, s * p, vd, p0)
+        if f != 0:
+            n = _post_nb(out, n, k, fid, ts, A_CASH, b, True, cy, -f, vd, p0)
+            n = _post_nb(out, n, k, fid, ts, A_FEES, b, True, cy, f, vd, p0)
+    return n
+
+
+@njit(cache=True, nogil=True)
+def unbalanced_txns_nb(ledger, out_txn, out_amount):
+    """Transactions whose postings do not sum to zero for some asset.
+
+    Postings (LEDGER_DT records) must be grouped by ``txn_id`` (contiguous). For each
+    offending (transaction, asset) writes the transaction and the residual; returns the count.
+    """
+    n = ledger.shape[0]
+    nbad = 0
+    start = 0
+    while start < n:
+        t = ledger[start]["txn_id"]
+        if start and t < ledger[start - 1]["txn_id"]:
+            return -1  # not in txn order: the caller sorts and calls again
+        end = start
+        while end < n and ledger[end]["txn_id"] == t:
+            end += 1
+        # a transaction has a handful of postings: quadratic in it is cheaper than hashing
+        for p in range(start, end):
+            cp = ledger[p]["asset_is_cash"]
+            ap = ledger[p]["asset"]
+            first = True
+            for q in range(start, p):
+                if ledger[q]["asset_is_cash"] == cp and ledger[q]["asset"] == ap:
+                    first = False
+                    break
+            if not first:
+                continue
+            total = np.int64(0)
+            for q in range(p, end):
+                if ledger[q]["asset_is_cash"] == cp and ledger[q]["asset"] == ap:
+                    total += ledger[q]["amount"]
+            if total != 0:
+                out_txn[nbad] = t
+                out_amount[nbad] = total
+                nbad += 1
+        start = end
+    return nbad
+
+
+@njit(cache=True, nogil=True)
+def asset_totals_nb(ledger, out_sec, out_cash, n_sec, n_cash):
+    """Sum of every posting per asset (securities by instrument, cash by currency), exact in int64.
+
+    ``n_sec`` / ``n_cash`` count the postings per asset. Returns the number of postings
+    whose asset id is outside the output arrays (they are not summed; the caller raises).
+    """
+    bad = 0
+    for p in range(ledger.shape[0]):
+        a = ledger[p]["asset"]
+        if ledger[p]["asset_is_cash"]:
+            if a < 0 or a >= out_cash.shape[0]:
+                bad += 1
+                continue
+            out_cash[a] += ledger[p]["amount"]
+            n_cash[a] += 1
+        else:
+            if a < 0 or a >= out_sec.shape[0]:
+                bad += 1
+                continue
+            out_sec[a] += ledger[p]["amount"]
+            n_sec[a] += 1
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def trade_balances_nb(ledger, out_pos, out_cash):
+    """Trade-date ``SECURITIES`` (book x instrument) and ``CASH`` (book x currency) balances, one pass.
+
+    Penalty and settlement postings are left out (front-office P&L knows neither).
+    Returns the number of such postings whose owner or asset is outside the outputs.
+    """
+    bad = 0
+    for p in range(ledger.shape[0]):
+        if ledger[p]["txn_type"] != T_TRADE:
+            continue
+        k = ledger[p]["account_kind"]
+        o = ledger[p]["owner"]
+        a = ledger[p]["asset"]
+        cash = ledger[p]["asset_is_cash"]
+        if k == A_SECURITIES and not cash:
+            if o < 0 or o >= out_pos.shape[0] or a < 0 or a >= out_pos.shape[1]:
+                bad += 1
+                continue
+            out_pos[o, a] += ledger[p]["amount"]
+        elif k == A_CASH and cash:
+            if o < 0 or o >= out_cash.shape[0] or a < 0 or a >= out_cash.shape[1]:
+                bad += 1
+                continue
+            out_cash[o, a] += ledger[p]["amount"]
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def ledger_stats_nb(ledger):
+    """(largest asset id, smallest asset id, txn ids non-decreasing?) of ``ledger`` in one pass."""
+    hi = np.int64(-1)
+    lo = np.int64(0)
+    ordered = True
+    for p in range(ledger.shape[0]):
+        a = np.int64(ledger[p]["asset"])
+        if a > hi:
+            hi = a
+        if a < lo:
+            lo = a
+        if p and ledger[p]["txn_id"] < ledger[p - 1]["txn_id"]:
+            ordered = False
+    return hi, lo, ordered
+
+
+@njit(cache=True, nogil=True)
+def trade_txn_counts_nb(ledger, ref_ids, out_count, out_unknown):
+    """Trade-date transactions per reference fill id (``ref_ids`` sorted, distinct), in one pass over ``ledger``.
+
+    A transaction is counted at its first posting. Fill ids of transactions not in
+    ``ref_ids`` go to ``out_unknown``. Returns the number of unknown ones, or -1 when the
+    trade transactions' ids are not non-decreasing (the caller falls back).
+    """
+    n_unknown = 0
+    prev = np.int64(-1)
+    have = False
+    last = np.int64(-1)
+    for p in range(ledger.shape[0]):
+        if ledger[p]["txn_type"] != T_TRADE:
+            continue
+        t = ledger[p]["txn_id"]
+        if have and t == prev:
+            continue
+        if have and t < prev:
+            return -1
+        have = True
+        prev = t
+        f = ledger[p]["fill_id"]
+        if last + 1 < ref_ids.shape[0] and ref_ids[last + 1] == f:  # fills usually booked in id order
+            pos = last + 1
+        else:
+            pos = find_sorted_nb(ref_ids, f)
+        if pos >= 0:
+            last = pos
+        if pos >= 0:
+            out_count[pos] += 1
+        else:
+            out_unknown[n_unknown] = f
+            n_unknown += 1
+    return n_unknown
