@@ -11,6 +11,7 @@ import tradeflow
 from tests.conftest import small_config
 from tests.test_invariants import check_invariants
 from tests.test_strategies import _same_records, fo_equals_bo
+from tradeflow.market.paths import SESSION_MARGIN_NS
 from tradeflow.schema import OrderOrigin, OrderStatus, OrderType, RejectReason
 from tradeflow.strategies import (
     AS_LOG_COLUMNS,
@@ -155,6 +156,13 @@ def test_no_strategy_order_outside_its_venues_session():
     assert len(d) > 0 and s.state[2] > 0  # some refused: venues closed
     i = d["instrument"]
     assert (d["ts"] >= m.session_open[i]).all() and (d["ts"] < m.session_close[i]).all()
+    # nor in its venue's lunch break (from the margin before it: an order sent then would reach it in the break)
+    has = m.break_start >= 0
+    assert has.any()  # the default universe has venues with a lunch break (Tokyo, Hong Kong)
+    in_break = has[i] & (d["ts"] >= m.break_start[i] - SESSION_MARGIN_NS) & (d["ts"] < m.break_end[i])
+    assert not in_break.any()
+    brk = np.flatnonzero(has)
+    assert np.isin(d["instrument"], brk).any()  # it did trade them outside the break
 
 
 def test_bad_strategies_are_refused_clearly():

@@ -146,7 +146,8 @@ class StrategyCtx(NamedTuple):
     Settings: ``pool0`` (the first order row of the pool), ``book``, ``latency_ns``,
     ``client``, ``trader``, ``every`` (grid steps between SE_STEP calls, 0 none), ``own_fills``,
     ``client_fills``, ``timer_ns`` (0 none); ``win_lo``/``win_hi`` each instrument's session
-    in grid steps; ``queue`` the venue arrivals and cancels in flight (ts, row, kind).
+    in grid steps, ``brk_lo``/``brk_hi`` its lunch break in grid steps (empty when none; closed
+    there like outside the session), ``inst_close`` its venue's close (ns); ``queue`` the venue arrivals and cancels in flight (ts, row, kind).
     """
 
     pos: np.ndarray
@@ -166,6 +167,9 @@ class StrategyCtx(NamedTuple):
     queue: np.ndarray
     win_lo: np.ndarray
     win_hi: np.ndarray
+    brk_lo: np.ndarray
+    brk_hi: np.ndarray
+    inst_close: np.ndarray
     pool0: int
     book: int
     latency_ns: int
@@ -254,7 +258,8 @@ def _ctx_view_nb(ctx, t, g, bs, book, lo, tick):
         else:
             ctx.ask[i] = np.nan
             ctx.ask_qty[i] = 0
-        ctx.is_open[i] = ctx.win_lo[i] <= g < ctx.win_hi[i]
+        ctx.is_open[i] = (ctx.win_lo[i] <= g < ctx.win_hi[i] and not ctx.brk_lo[i] <= g < ctx.brk_hi[i]
+                          and t + ctx.latency_ns < ctx.inst_close[i])  # it reaches the venue before the close
 
 
 @njit(cache=True, nogil=True)

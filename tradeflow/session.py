@@ -20,7 +20,7 @@ from tradeflow import _session_kernels as _k
 from tradeflow.config import ExecutionConfig, PreTradeConfig
 from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
 from tradeflow.front.venue import VenueOutcome, _session_window, venue_quotes, venue_setup
-from tradeflow.market.paths import MarketData
+from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
 from tradeflow.middle.nb import EV_SNAPSHOT, S_CANCELLED
 from tradeflow.schema import EXECUTION_DT, OrderOrigin
@@ -38,6 +38,28 @@ class SessionOutcome:
 
     venue: VenueOutcome
     desk: DeskOutcome
+
+
+def _break_windows(market: MarketData) -> np.ndarray:
+    """Grid steps ``[b0, b1)`` of each instrument's lunch break, shape (n_instruments, 2) ([0, 0) when none):
+    from :data:`SESSION_MARGIN_NS` before its start (an order sent then reaches the venue before it) to its end."""
+    out = np.zeros((market.n_instruments, 2), np.int64)
+    if market.break_start is None:
+        return out
+    for i in range(market.n_instruments):
+        b0, b1 = int(market.break_start[i]), int(market.break_end[i])
+        if b0 >= 0 and b1 > b0:
+            out[i, 0] = np.searchsorted(market.times, b0 - SESSION_MARGIN_NS, side="left")
+            out[i, 1] = np.searchsorted(market.times, b1, side="left")
+    return out
+
+
+def _venue_close(market: MarketData, close_ts: int) -> np.ndarray:
+    """Each instrument's venue close (ns UTC); ``close_ts`` without venue sessions or when its venue is shut."""
+    n = market.n_instruments
+    if market.session_close is None:
+        return np.full(n, close_ts, np.int64)
+    return np.where(market.session_open >= 0, market.session_close, close_ts).astype(np.int64)
 
 
 def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConfig, pretrade: PreTradeConfig,
@@ -136,6 +158,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     if intraday is not None:
         first_id = int(first_order_id if first_order_id is not None else (sent_orders["order_id"][0] if n else 0))
         win = np.array([_session_window(market, i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
+        brk, inst_close = _break_windows(market), _venue_close(market, close_ts)
         user_state = copy.deepcopy(intraday.state)
     while True:
         ctx = None
@@ -182,6 +205,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 is_open=np.zeros(n_inst, np.bool_), clock=np.array([0, 0, close_ts], np.int64), fill=np.zeros(3),
                 own=run.orders[n:], req=np.zeros((256, 6)), counts=np.zeros(8, np.int64),
                 queue=np.zeros((2 * pool + 256, 3), np.int64), win_lo=win[:, 0].copy(), win_hi=win[:, 1].copy(),
+                brk_lo=brk[:, 0].copy(), brk_hi=brk[:, 1].copy(), inst_close=inst_close,
                 pool0=n, book=int(intraday.book), latency_ns=int(round(intraday.latency_us * 1e3)),
                 client=int(intraday.client), trader=int(intraday.trader), every=int(intraday.every),
                 own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),

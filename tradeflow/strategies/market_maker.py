@@ -10,9 +10,9 @@ with the total spread
 
 (Avellaneda, M. and Stoikov, S. (2008), "High-frequency trading in a limit order book",
 Quantitative Finance 8(3), eqs. (29)-(30)), ``s`` the book's mid, ``q`` its own inventory
-(units: what its fills added up to; the book it trades for also takes client flow), ``T - t`` the seconds to the close, ``sigma`` the mid's volatility in price per
-square-root second, ``gamma`` the risk aversion (per unit of money) and ``kappa`` the decay of
-the fill intensity with the distance to the mid (per unit of price). The bid is rounded down
+(units: what its fills added up to; the book it trades for also takes client flow), ``T - t``
+the seconds to its venue's close, ``sigma`` the mid's volatility in price per square-root second,
+``gamma`` the risk aversion (per unit of money) and ``kappa`` the decay of the fill intensity with the distance to the mid (per unit of price). The bid is rounded down
 and the ask up to the tick, and neither crosses the book (a bid at most one tick under the
 best ask). Beyond ``max_inventory`` it stops quoting the side that would add to it. A quote
 whose price has not moved stays in the queue; a moved one is amended (cancel and resend).
@@ -59,7 +59,7 @@ def _as_on_event(ctx, state, kind, t, ref):
         return
     s = 0.5 * (bid + ask)
     q = st[S_INV]  # its own inventory (the book's clients trade too)
-    tau = max((ctx.clock[2] - t) * 1e-9, 0.0)
+    tau = max((ctx.inst_close[i] - t) * 1e-9, 0.0)  # to its venue's close
     r, spread = as_quotes(s, q, tau, par[P_GAMMA], par[P_KAPPA], par[P_SIGMA])
     tick = par[P_TICK]
     b = min(np.floor((r - 0.5 * spread) / tick + 1e-9) * tick, ask - tick)
