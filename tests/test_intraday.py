@@ -9,6 +9,7 @@ from numba import njit
 
 import tradeflow
 from tests.conftest import small_config
+from tests.market.test_lunch_breaks import ASIA, FX
 from tests.test_invariants import check_invariants
 from tests.test_strategies import _same_records, fo_equals_bo
 from tradeflow.market.paths import SESSION_MARGIN_NS
@@ -145,7 +146,10 @@ def test_python_strategy_at_a_coarse_cadence(cfg):
 
 
 def test_no_strategy_order_outside_its_venues_session():
-    c = small_config(1_000, market={"venue_sessions": True})
+    # Tokyo and Hong Kong break for lunch, Nasdaq does not (the universe of tests/market/test_lunch_breaks.py)
+    c = small_config(1_000, market={"venue_sessions": True, "trade_date": "2025-03-05", "instruments": ASIA,
+                                    "fx_rates": FX, "correlation": 0.2},
+                     back={"minor_units": {"USD": 2, "JPY": 0, "HKD": 2}})
 
     s = NumbaStrategy(_test_strategy, np.array([2.0, 0.0, 0.0]), every=30)
     r = tradeflow.simulate(c, seed=3, strategy=s)
@@ -158,7 +162,7 @@ def test_no_strategy_order_outside_its_venues_session():
     assert (d["ts"] >= m.session_open[i]).all() and (d["ts"] < m.session_close[i]).all()
     # nor in its venue's lunch break (from the margin before it: an order sent then would reach it in the break)
     has = m.break_start >= 0
-    assert has.any()  # the default universe has venues with a lunch break (Tokyo, Hong Kong)
+    assert has.sum() == 2
     in_break = has[i] & (d["ts"] >= m.break_start[i] - SESSION_MARGIN_NS) & (d["ts"] < m.break_end[i])
     assert not in_break.any()
     brk = np.flatnonzero(has)
