@@ -29,14 +29,14 @@ from tradeflow.strategies import (
 def _test_strategy(ctx, state, kind, t, ref):
     """One compilation for the tests' strategies; ``state[0]`` the mode.
     0: count its calls and the bids it saw, send nothing.
-    1: at its first timer call, one order too large, one limit through the collar, one fine.
+    1: at its first timer call with instruments 0-2 open, one order too large, one limit through the collar, one fine.
     2: on each step, one unit of every instrument (counting those refused in state[2])."""
     mode = state[0]
     if mode == 0:
         state[1] += 1
         state[2] += ctx.bid[0] if ctx.bid[0] == ctx.bid[0] else 0.0
     elif mode == 1:
-        if kind == SE_TIMER and state[1] == 0:
+        if kind == SE_TIMER and state[1] == 0 and ctx.is_open[0] and ctx.is_open[1] and ctx.is_open[2]:
             state[1] = 1
             send_nb(ctx, 0, 1, 60_000, np.nan)  # max_order_qty is 50,000
             send_nb(ctx, 1, -1, 100, 0.5 * ctx.bid[1])  # far through the collar
@@ -134,13 +134,18 @@ def test_python_strategy_at_a_coarse_cadence(cfg):
 
     def every_hour(ctx, state, t):
         seen.append((int(t), int(ctx.pos[0, 0])))
-        if len(seen) == 2:
-            send_nb(ctx, 0, 1, 100, np.nan)
+        if state["sent"] < 0 and ctx.is_open[0]:  # once, when its venue is open
+            state["sent"] = send_nb(ctx, 0, 1, 100, np.nan)
 
-    s = python_strategy(every_hour, every_s=3600.0)
+    s = python_strategy(every_hour, every_s=3600.0, state={"sent": -1})
     r = tradeflow.simulate(small_config(1_500), seed=7, strategy=s)
     check_invariants(r)
-    assert 5 <= len(seen) <= 7 and np.all(np.diff([t for t, _ in seen]) == 3600 * 10**9)
+    hour, times = 3600 * 10**9, r.market.times
+    ts = np.array([t for t, _ in seen])
+    step = times[1] - times[0]
+    assert ts[0] == times[0] + hour and ts[-1] <= times[-1] + step and (np.diff(ts) == hour).all()  # to the close
+    assert len(ts) >= (times[-1] - times[0]) // hour - 1  # every hour of the desk-day
+    assert s.py_state["sent"] == 0
     o = r.records["orders"]
     assert (o["origin"] == OrderOrigin.DESK).sum() == 1
 

@@ -19,7 +19,7 @@ import numpy as np
 from tradeflow import _session_kernels as _k
 from tradeflow.config import ExecutionConfig, PreTradeConfig
 from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
-from tradeflow.front.venue import VenueOutcome, _session_window, venue_quotes, venue_setup
+from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
 from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
 from tradeflow.middle.nb import EV_SNAPSHOT, S_CANCELLED
@@ -38,6 +38,17 @@ class SessionOutcome:
 
     venue: VenueOutcome
     desk: DeskOutcome
+
+
+def _session_steps(market: MarketData, i: int) -> tuple[int, int]:
+    """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session (the whole grid without venue sessions), as the
+    venue counts them."""
+    if market.session_open is None:
+        return 0, market.n_steps
+    if market.session_open[i] < 0:
+        return 0, 0
+    return (int(np.searchsorted(market.times, market.session_open[i], side="left")),
+            int(np.searchsorted(market.times, market.session_close[i], side="left")))
 
 
 def _break_windows(market: MarketData) -> np.ndarray:
@@ -157,7 +168,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     pool = 0 if intraday is None else int(intraday.capacity)
     if intraday is not None:
         first_id = int(first_order_id if first_order_id is not None else (sent_orders["order_id"][0] if n else 0))
-        win = np.array([_session_window(market, i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
+        win = np.array([_session_steps(market, i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
         brk, inst_close = _break_windows(market), _venue_close(market, close_ts)
         user_state = copy.deepcopy(intraday.state)
     while True:
