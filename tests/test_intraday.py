@@ -98,6 +98,8 @@ def test_the_market_maker_quotes_follow_avellaneda_stoikov(mm_run):
     np.testing.assert_allclose(spread, gamma * sigma**2 * tau + 2 / gamma * np.log(1 + gamma / kappa), rtol=1e-12)
     np.testing.assert_array_less(bid - 1e-9, res - spread / 2 + 1e-9)
     np.testing.assert_array_less(res + spread / 2 - 1e-9, ask + 1e-9)
+    np.testing.assert_allclose(bid / tick, np.round(bid / tick), atol=1e-6)  # on the tick grid
+    np.testing.assert_allclose(ask / tick, np.round(ask / tick), atol=1e-6)
     nz = q != 0
     assert nz.any() and (np.sign(res - s)[nz] == -np.sign(q[nz])).all()  # long: quotes shade down
     # its orders are these quotes: limit orders at the logged prices

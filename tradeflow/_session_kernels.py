@@ -20,7 +20,6 @@ from tradeflow.front.nb import (
     BS_LEVEL0,
     BS_N_LEVELS,
     K_CANCEL,
-    K_IOC,
     K_LIMIT,
     K_MARKET,
     LIQ_TAKER,
@@ -147,7 +146,8 @@ class StrategyCtx(NamedTuple):
     ``client``, ``trader``, ``every`` (grid steps between SE_STEP calls, 0 none), ``own_fills``,
     ``client_fills``, ``timer_ns`` (0 none); ``win_lo``/``win_hi`` each instrument's session
     in grid steps, ``brk_lo``/``brk_hi`` its lunch break in grid steps (empty when none; closed
-    there like outside the session), ``inst_close`` its venue's close (ns); ``queue`` the venue arrivals and cancels in flight (ts, row, kind).
+    there like outside the session), ``inst_close`` its venue's close (ns); ``queue`` the venue
+    arrivals and cancels in flight (ts, row, kind).
     """
 
     pos: np.ndarray
