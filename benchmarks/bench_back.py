@@ -83,7 +83,8 @@ def _pandas(s: _Setup) -> tuple[int, int]:
     f = pd.DataFrame({k: s.fills[k] for k in s.fills.dtype.names})
     inst = s.inst.set_index("instrument")
     td = TRADE_DATE
-    settle_by_inst = {i: np.busday_offset(td, int(row.settlement_lag if row.settlement_lag >= 0 else s.cycles.lag(row.currency, td)[0]),
+    settle_by_inst = {i: np.busday_offset(td, int(row.settlement_lag if row.settlement_lag >= 0
+                                                  else s.cycles.lag(row.currency, td)[0]),
                                           roll="forward", holidays=s.calendar.holidays([row.currency]))
                       for i, row in inst.iterrows()}
     f["settle_date"] = f["instrument"].map(settle_by_inst)

@@ -8,9 +8,9 @@ import numpy as np
 
 import tradeflow
 from benchmarks._harness import Bench, register
-from tradeflow.front import nb as front_nb
 from tradeflow.front import execute_orders, generate_orders, run_venue
-from tradeflow.front.orderbook import BookEvent, run_book
+from tradeflow.front import nb as front_nb
+from tradeflow.front.orderbook import _NO_DEPTH, _NO_TAPE, BookEvent, run_book
 from tradeflow.front.venue import background_flow
 from tradeflow.market import simulate_market
 
@@ -120,7 +120,7 @@ def orderbook_ops(b: Bench) -> None:
     one = lambda: np.empty(1, np.int64)  # noqa: E731
     slots = n + 1
 
-    def kernel() -> None:
+    def kernel(tape: tuple = _NO_TAPE) -> None:
         front_nb.book_run_nb(
             ev["ts"], ev["kind"], ev["side"], ev["price"], ev["qty"], ev["u"],
             cl["ts"], cl["kind"].astype(np.int8), cl["side"].astype(np.int8), cl["price"], cl["qty"], cl["ref"],
@@ -130,9 +130,14 @@ def orderbook_ops(b: Bench) -> None:
             np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
             np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64),
             np.empty(cap, np.int64), np.full(slots, -1, np.int64), np.empty(0, np.int64),
-            np.zeros(0), np.zeros(0), 0.0, 1.0, np.zeros(0), np.full(1, -1.0), np.zeros(1))
+            np.zeros(0), np.zeros(0), 0.0, 1.0, np.zeros(0), np.full(1, -1.0), np.zeros(1), tape, _NO_DEPTH)
+
+    def with_tape() -> None:  # every match on the tape (result.trades): room for one trade per event
+        kernel((np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.int64), np.empty(n, np.int8),
+                np.empty(n, np.int32), np.empty(n, np.int32), np.array([0, 1], np.int64)))
 
     b.target("numba book kernel (add/cancel/match)", kernel, n=n)
+    b.target("numba book kernel, full tape recorded", with_tape, n=n)
     b.target("run_book (validation + kernel)", lambda: run_book(
         background=ev, client=cl, n_levels=N_LEVELS, n_client_rows=0, snap_ts=np.zeros(0, np.int64),
         live_capacity=cap), n=n)

@@ -49,7 +49,7 @@ def _orders(n: int, seed: int = 1) -> np.ndarray:
 def _python_replay(st: ReplayStream) -> int:
     """The same displayed book in plain Python: dicts of price -> quantity per side."""
     book = {1: {}, -1: {}}
-    for k, s, p, q in zip(st.kind.tolist(), st.side.tolist(), st.price.tolist(), st.qty.tolist()):
+    for k, s, p, q in zip(st.kind.tolist(), st.side.tolist(), st.price.tolist(), st.qty.tolist(), strict=True):
         lv = book[s]
         if k == front_nb.R_ADD:
             lv[p] = lv.get(p, 0) + q

@@ -182,7 +182,8 @@ def test_duckdb_and_polars_read_labels_without_tradeflow(study):
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     fills = open_runs(path).frame("fills")
-    want = sorted([int(r), str(s), int(n)] for (r, s), n in fills.groupby(["run", "side"], observed=True).size().items())
+    counts = fills.groupby(["run", "side"], observed=True).size()
+    want = sorted([int(r), str(s), int(n)] for (r, s), n in counts.items())
     assert sorted(got["duckdb"]) == want
     assert sorted(got["polars"]) == want
     assert set(got["status"]) <= {"PENDING", "SETTLED", "PARTIALLY_SETTLED", "FAILED", "BOUGHT_IN"}

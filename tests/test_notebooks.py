@@ -35,7 +35,8 @@ def test_committed_without_outputs(path):
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory):
     """A kernelspec for *this* interpreter, so notebooks import the tradeflow under test (not whatever a
-    system-wide ``python3`` kernel would), and quiet settings for the kernel to inherit (figures kept as PNG outputs, no screen needed)."""
+    system-wide ``python3`` kernel would), and quiet settings for the kernel to inherit
+    (figures kept as PNG outputs, no screen needed)."""
     root = tmp_path_factory.mktemp("jupyter")
     spec = root / "kernels" / "tradeflow-test"
     spec.mkdir(parents=True)

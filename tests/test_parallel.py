@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
-import json
 import os
-import shutil
 import sys
 import threading
 from pathlib import Path

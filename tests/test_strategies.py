@@ -153,7 +153,7 @@ def test_invariants_hold_with_the_risk_reducer(cfg, plain, strategy):
     # it works against the inventory carried into day 2: each order's side opposes the carried position
     eod = plain.records["eod_positions"]
     d1 = eod[eod["trade_date"] == eod["trade_date"].min()]
-    carried = {(int(b), int(i)): int(q) for b, i, q in zip(d1["book"], d1["instrument"], d1["qty"])}
+    carried = {(int(b), int(i)): int(q) for b, i, q in zip(d1["book"], d1["instrument"], d1["qty"], strict=True)}
     for row in d:
         assert row["side"] == -np.sign(carried[(int(row["book"]), int(row["instrument"]))])
     # and on day 2 the reduced books end flatter than without it, in total

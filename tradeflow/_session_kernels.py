@@ -348,7 +348,8 @@ def _queue_event_nb(ctx, tq, venue, bs, book, orders, execs, exec_row, desk, nx,
 
 
 @njit(cache=True, nogil=True)
-def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec_row, desk, ctx, on_event, state):
+def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec_row, desk, depth, ctx, on_event,
+                    state):
     """Run one session of the desk and its venue.
 
     At one time: grid snapshots, then the desk's arrivals, the venue's events (background
@@ -358,7 +359,10 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     takes), ``bs`` each book's row of offsets; ``desk`` the desk loop's bundles
     (:class:`tradeflow.middle.nb.Desk`), fed one event at a time through the functions
     :func:`tradeflow.middle.nb.desk_loop_nb` runs. Executions are written to ``execs`` (and
-    ``exec_row``) as the books make them.
+    ``exec_row``) as the books make them; every trade, the background's too, to the tape at the
+    end of ``book`` when it is on. ``depth`` is ``(bid_level, bid_qty, ask_level, ask_qty, every)``
+    with arrays of shape ``(n_instruments, n_rows, L)``: the books' ``L`` best levels at every
+    ``every``-th grid time (0: none).
 
     With an intraday strategy (``ctx`` a :class:`StrategyCtx`, ``on_event(ctx, state, kind,
     t, ref)`` a jitted function, ``state`` its own state), the strategy is called on the
@@ -414,7 +418,9 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             for i in range(n_inst):
                 sn = (snaps.bid[i], snaps.ask[i], snaps.bid_qty[i], snaps.ask_qty[i], snaps.cum_volume[i],
                       snaps.cum_trades[i], snaps.impact[i])
-                book_snapshot_nb(bs[i], grid_fair[i, g], book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i])
+                dp = (depth[0][i], depth[1][i], depth[2][i], depth[3][i], depth[4])
+                book_snapshot_nb(bs[i], grid_fair[i, g], book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i],
+                                 dp)
             if ctx is not None:
                 if ctx.every > 0 and g % ctx.every == 0:
                     _ctx_view_nb(ctx, grid_ts[g], g, bs, book, lo, tick)
@@ -514,7 +520,8 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             f = grid_fair[i, g] if g < n_grid else np.nan
             sn = (snaps.bid[i], snaps.ask[i], snaps.bid_qty[i], snaps.ask_qty[i], snaps.cum_volume[i],
                   snaps.cum_trades[i], snaps.impact[i])
-            book_snapshot_nb(bs[i], f, book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i])
+            dp = (depth[0][i], depth[1][i], depth[2][i], depth[3][i], depth[4])
+            book_snapshot_nb(bs[i], f, book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i], dp)
         g += 1
     desk_finish_nb(desk, orders)
     return SESSION_OK, nx

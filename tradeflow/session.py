@@ -23,7 +23,7 @@ from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
 from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
 from tradeflow.middle.nb import EV_SNAPSHOT, S_CANCELLED
-from tradeflow.schema import EXECUTION_DT, OrderOrigin
+from tradeflow.schema import DEPTH_DT, EXECUTION_DT, TRADE_DT, BookEvent, OrderOrigin, Side
 
 _log = logging.getLogger(__name__)
 
@@ -165,6 +165,11 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     grid_ts = market.times.astype(np.int64)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
+    # the tape's first guess: one trade per order that can trade (most rest and never do)
+    tape_cap = int(np.count_nonzero(bg_kind != BookEvent.BG_CANCEL)) + n + 64 if execution.tape else 0
+    step_s = float(np.median(np.diff(market.times))) / 1e9 if n_grid > 1 else 1.0
+    every = max(int(round(execution.depth_every_seconds / step_s)), 1) if execution.depth_levels > 0 else 0
+    n_depth_rows = -(-n_grid // every) if every else 0
     pool = 0 if intraday is None else int(intraday.capacity)
     if intraday is not None:
         first_id = int(first_order_id if first_order_id is not None else (sent_orders["order_id"][0] if n else 0))
@@ -199,7 +204,12 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
                 np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
                 np.empty(int(setup.live_capacity.sum()), np.int64), np.full(slots, -1, np.int64),
-                np.full(n_all, -1, np.int64), np.full(n_all, -1, np.int64), *x)
+                np.full(n_all, -1, np.int64), np.full(n_all, -1, np.int64), *x,
+                np.empty(tape_cap, np.int64), np.empty(tape_cap, np.int32), np.empty(tape_cap, np.int64),
+                np.empty(tape_cap, np.int8), np.empty(tape_cap, np.int32), np.empty(tape_cap, np.int32),
+                np.array([0, int(execution.tape)], np.int64))
+        dshape = (n_inst, n_depth_rows, execution.depth_levels)
+        depth = (*[np.full(dshape, -1, np.int64) for _ in range(4)], every)
         bs_run = bs.copy()
         if pool:
             bs_run[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots + pool)[:-1]])
@@ -223,7 +233,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 timer_ns=int(round(intraday.timer_s * 1e9)))
             on_event, st = intraday.on_event, copy.deepcopy(user_state)
         status, nx = _k.session_loop_nb(streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row,
-                                        run.desk, ctx, on_event, st)
+                                        run.desk, depth, ctx, on_event, st)
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
         overflow = ctx is not None and ctx.counts[_k.C_OVERFLOW] > 0
@@ -237,17 +247,22 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             setattr(state, f, getattr(restored, f))
         if status != _k.SESSION_OK:
             cap *= 2
+            if book[-1][0] >= tape_cap > 0:  # the tape was full
+                tape_cap *= 2
         if overflow:
             pool *= 2
     if intraday is not None:
         intraday.state = st
         intraday.last_counts = ctx.counts.copy()
-        sent_orders, execs, nx = _renumber(run, sent_orders, execs, nx, n, int(ctx.counts[_k.C_SENT]), first_id)
+        sent_orders, execs, nx, row_ids = _renumber(run, sent_orders, execs, nx, n, int(ctx.counts[_k.C_SENT]),
+                                                    first_id)
         if "venue_id" in market.instruments:  # its instrument's listing venue, as a client order's
             vid = market.instruments["venue_id"].to_numpy(np.int32)
             for o in (run.orders, sent_orders):
                 d = o["origin"] == OrderOrigin.DESK
                 o["venue"][d] = vid[o["instrument"][d]]
+    if intraday is None:
+        row_ids = sent_orders["order_id"]  # the tape's order rows -> their ids
     desk = run.outcome(state, market, 0)
     execs = execs[:nx]
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
@@ -255,8 +270,12 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
     impact = snap_impact[:, :-1] * setup.tick[:, None]
-    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact),
-                          desk=desk)
+    trades = _tape(book[-7:], bs[:, BS_LEVEL0], setup.lo, setup.tick, row_ids) \
+        if execution.tape else None
+    depth_rec = _depth(depth, market.times[::every] if every else market.times[:0], setup.lo, setup.tick) \
+        if every else None
+    return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact,
+                                             trades=trades, depth=depth_rec), desk=desk)
 
 
 def _with_pool(sent: np.ndarray, setup, pool: int, first_id: int, close_ts: int, intraday):
@@ -287,7 +306,8 @@ def _with_pool(sent: np.ndarray, setup, pool: int, first_id: int, close_ts: int,
 
 def _renumber(run, sent: np.ndarray, execs: np.ndarray, nx: int, n: int, used: int, first_id: int):
     """Keep the pool rows the strategy used and number every order in time order (clients first at a tie),
-    as :func:`tradeflow.strategies.merge_desk_orders` numbers the open's orders."""
+    as :func:`tradeflow.strategies.merge_desk_orders` numbers the open's orders. Returns (sent, execs, nx, the new
+    id of each session row: the tape's rows map through it)."""
     orders = run.orders[: n + used]
     pool_sent = orders[n:].copy()
     for f, v in (("status", 0), ("reject_reason", 0), ("filled_qty", 0), ("avg_fill_price", np.nan),
@@ -316,4 +336,42 @@ def _renumber(run, sent: np.ndarray, execs: np.ndarray, nx: int, n: int, used: i
     rec.fills["order_id"][:nf] = remap(rec.fills["order_id"][:nf])
     rec.events["order_id"][:ne] = remap(rec.events["order_id"][:ne])
     run.orders = orders
-    return sent, execs, nx
+    return sent, execs, nx, new_of_old
+
+
+
+def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, order_id: np.ndarray) -> np.ndarray:
+    """TRADE_DT records from the kernels' tape (global levels, client rows), in the books' time order."""
+    t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, t_n = tape
+    k = int(t_n[0])
+    inst = np.searchsorted(level0, t_lvl[:k], side="right") - 1
+    out = np.empty(k, TRADE_DT)
+    out["ts"] = t_ts[:k]
+    out["instrument"] = inst
+    out["side"] = t_side[:k]
+    out["qty"] = t_qty[:k]
+    out["price"] = (t_lvl[:k] - level0[inst] + lo[inst]) * tick[inst]
+    taker, maker = t_taker[:k], t_maker[:k]
+    # a client row's order id; -1 for background liquidity (a day may send no client order at all)
+    ids = np.r_[np.asarray(order_id, np.int64), -1]
+    out["taker_order_id"] = ids[np.where(taker >= 0, taker, -1)]
+    out["maker_order_id"] = ids[np.where(maker >= 0, maker, -1)]
+    out["desk"] = (taker >= 0) | (maker >= 0)
+    return out
+
+
+def _depth(depth: tuple, ts: np.ndarray, lo: np.ndarray, tick: np.ndarray) -> np.ndarray:
+    """DEPTH_DT records (non-empty levels only) from the kernels' depth arrays of shape (n_inst, n_rows, L)."""
+    parts = []
+    for side, lvl, qty in ((Side.BUY, depth[0], depth[1]), (Side.SELL, depth[2], depth[3])):
+        i, r, k = np.nonzero(lvl >= 0)
+        rec = np.empty(i.size, DEPTH_DT)
+        rec["ts"] = ts[r]
+        rec["instrument"] = i
+        rec["side"] = int(side)
+        rec["level"] = k
+        rec["price"] = (lvl[i, r, k] + lo[i]) * tick[i]
+        rec["qty"] = qty[i, r, k]
+        parts.append(rec)
+    out = np.concatenate(parts)
+    return out[np.lexsort((out["level"], -out["side"], out["instrument"], out["ts"]))]

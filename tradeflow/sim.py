@@ -18,7 +18,7 @@ from tradeflow.market.user_prices import validate_user_prices
 from tradeflow.middle import DeskState, RiskSetup, run_desk
 from tradeflow.progress import progress as _progress
 from tradeflow.results import RunResult
-from tradeflow.schema import NS_PER_DAY, QUOTE_DT
+from tradeflow.schema import NS_PER_DAY, TABLES
 from tradeflow.session import run_session
 
 __all__ = ["simulate", "warmup", "STREAMS"]
@@ -104,7 +104,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     if prices is not None:
         prices = validate_user_prices(prices, [i.symbol for i in cfg.market.instruments],
                                       tick_sizes=[i.tick_size for i in cfg.market.instruments])
-    check_memory(cfg, where="simulate", prices=prices)  # sizes the machine cannot hold: refused before anything is allocated
+    # sizes the machine cannot hold: refused before anything is allocated
+    check_memory(cfg, where="simulate", prices=prices)
     rngs = {name: np.random.default_rng(child) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)), strict=True)}
     clock = _Clock()
 
@@ -115,7 +116,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     n_books, n_inst = cfg.flow.n_books, len(mcfg.symbols)  # options follow the instruments
     state = DeskState.flat(n_books, n_inst)
     out: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "risk", "breaches", "parents")}
+        "orders", "events", "fills", "eod_positions", "pnl", "executions", "quotes", "trades", "depth", "risk",
+        "breaches", "parents")}
     sessions: list[MarketData] = []
     n_orders = n_events = n_parents = 0
     market = None
@@ -191,6 +193,9 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
                                   fifo=fifo, intraday=intraday, first_order_id=n_orders)
             executions, desk = session.venue.executions, session.desk
             out["quotes"].append(session.venue.quotes)
+            for name in ("trades", "depth"):
+                if getattr(session.venue, name) is not None:
+                    out[name].append(getattr(session.venue, name))
         else:
             # fill-at-quote: an order's fills do not depend on other orders, so the venue can run first
             executions = execute_orders(orders, market, cfg.execution, inst_scale)
@@ -214,7 +219,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         back.process_day(day, desk.fills, desk.positions, market)
         clock.lap("back")
 
-    records = {k: (v[0] if len(v) == 1 else np.concatenate(v)) if v else np.zeros(0, QUOTE_DT)
+    records = {k: (v[0] if len(v) == 1 else np.concatenate(v)) if v else TABLES[k].empty()
                for k, v in out.items()}
     records.update(back.records())
     eod = records["eod_positions"]

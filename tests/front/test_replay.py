@@ -92,7 +92,7 @@ def test_risk_averse_queue_fills_when_the_trades_behind_reach_it():
         (4, at(34200.9), 50, 100.01, Liquidity.MAKER),
         (5, at(34201.45), 80, 99.98, Liquidity.TAKER),
     ], key=lambda r: (r[1], r[0]))
-    mid = dict(zip(x["order_id"].tolist(), x["arrival_mid"].tolist()))
+    mid = dict(zip(x["order_id"].tolist(), x["arrival_mid"].tolist(), strict=True))
     assert mid[2] == pytest.approx(100.01) and mid[1] == pytest.approx(100.005)
 
 
@@ -107,7 +107,7 @@ def test_latency_and_cancels_are_applied():
 
 
 def _stream(events):
-    ts, kind, side, price, qty = (np.array(c) for c in zip(*events))
+    ts, kind, side, price, qty = (np.array(c) for c in zip(*events, strict=True))
     return ReplayData(streams=(ReplayStream(symbol="X", ts=ts.astype(np.int64), kind=kind.astype(np.int8),
                                             side=side.astype(np.int8), price=price.astype(np.int64),
                                             qty=qty.astype(np.int64), tick=100),))
@@ -188,7 +188,7 @@ def test_top_of_book_from_files(tmp_path):
     trades.to_csv(tmp_path / "t.csv", index=False)
     a = read_top_of_book(tmp_path / "q.parquet", tmp_path / "t.csv")
     b = read_top_of_book(quotes, trades)
-    for s, t in zip(a.streams, b.streams):
+    for s, t in zip(a.streams, b.streams, strict=True):
         for f in ("ts", "kind", "side", "price", "qty"):
             np.testing.assert_array_equal(getattr(s, f), getattr(t, f))
 

@@ -25,7 +25,8 @@ arch = pytest.importorskip("arch")
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pooled_autocorrelation_is_statsmodels_acf(seed):
-    x = np.random.default_rng(seed).standard_t(4, 5_000).cumsum() * 0.01 + np.random.default_rng(seed).normal(0, 1, 5_000)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_t(4, 5_000).cumsum() * 0.01 + np.random.default_rng(seed).normal(0, 1, 5_000)
     want = statsmodels.acf(x, nlags=300, fft=False)[1:]
     np.testing.assert_allclose(pooled_autocorrelation([x], 300), want, rtol=1e-9, atol=1e-12)
 

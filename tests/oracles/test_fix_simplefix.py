@@ -10,7 +10,6 @@ state machine per ClOrdID, and a cancel/replace is one ExecType 5 report with th
 OrderQty and the original's CumQty.
 """
 
-import numpy as np
 import pytest
 
 import tradeflow

@@ -98,8 +98,10 @@ def fold_into_open(open_obligations: np.ndarray, obligations: np.ndarray, obliga
     live = np.flatnonzero((open_obligations["status"] == SettlementStatus.PENDING)
                           & (open_obligations["settle_date"] > as_of))
     fields = ("book", "counterparty", "instrument", "settle_date")
-    where = {key: int(r) for key, r in zip(zip(*(open_obligations[f][live].tolist() for f in fields)), live)}
-    target = np.array([where.get(key, -1) for key in zip(*(obligations[f].tolist() for f in fields))], np.int64)
+    open_keys = zip(*(open_obligations[f][live].tolist() for f in fields), strict=True)
+    where = {key: int(r) for key, r in zip(open_keys, live, strict=True)}
+    new_keys = zip(*(obligations[f].tolist() for f in fields), strict=True)
+    target = np.array([where.get(key, -1) for key in new_keys], np.int64)
     merge = target >= 0
     if not merge.any():
         return open_obligations, obligations, obligation_of, np.zeros(0, np.int64)

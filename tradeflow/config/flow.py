@@ -252,6 +252,14 @@ class ExecutionConfig:
         ``beta`` in (0, 1): how fast impact decays (Bouchaud et al. 2004: about 0.5).
     impact_timescale_seconds : float, default=1
         ``t0`` of the decay kernel (the state decays at the quote grid's times).
+    tape : bool, default=True
+        Record every trade on the books (``result.trades``, background liquidity's too):
+        about 40 bytes per trade; off saves that memory.
+    depth_levels : int, default=10
+        Non-empty price levels per side recorded in ``result.depth`` (0: no depth).
+    depth_every_seconds : float, default=60
+        Spacing of the depth snapshots, a multiple of the quote grid's step (rounded to one):
+        10 levels each minute are about 5 kB per instrument and day.
     """
 
     taker_fee_bps: float = 0.3
@@ -274,6 +282,9 @@ class ExecutionConfig:
     impact_coefficient: float = 1.5
     impact_decay_exponent: float = 0.5
     impact_timescale_seconds: float = 1.0
+    tape: bool = True
+    depth_levels: int = 10
+    depth_every_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         _coerce_float(self, "taker_fee_bps", "maker_fee_bps", "latency_us", "latency_jitter_us",
@@ -309,3 +320,8 @@ class ExecutionConfig:
         if not (isinstance(b, float) and 0.0 < b < 1.0):
             _fail(self, "impact_decay_exponent", "in (0, 1)", b)
         _positive(self, "impact_timescale_seconds")
+        if not isinstance(self.tape, bool):
+            _fail(self, "tape", "a bool", self.tape)
+        _positive_int(self, "depth_levels", allow_zero=True)
+        _coerce_float(self, "depth_every_seconds")
+        _positive(self, "depth_every_seconds")

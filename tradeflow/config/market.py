@@ -139,8 +139,9 @@ class OptionConfig:
     volatility : float, optional
         Pricing volatility; defaults to the underlying's configured volatility.
     tick_size, lot_size, multiplier, settlement_lag, spread_bps, weight
-        As for :class:`InstrumentConfig` (options settle T+1 by default, ``None``: the market's cycle); ``multiplier`` (default 1) is reported in the
-        instrument table for the risk engine; prices and quantities are per unit.
+        As for :class:`InstrumentConfig` (options settle T+1 by default, ``None``: the market's
+        cycle); ``multiplier`` (default 1) is reported in the instrument table for the risk engine;
+        prices and quantities are per unit.
     mic : str, optional
         ISO 10383 code of the venue the option trades on (e.g. ``"XCBO"``, ``"XEUR"``);
         defaults to its underlying's.

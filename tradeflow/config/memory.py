@@ -88,6 +88,12 @@ def estimate_memory(config: SimulationConfig) -> dict[str, float]:
                                                       * _BYTES_PER_BACKGROUND_EVENT * 2)
         parts["execution.book_lifetime_seconds"] = (n_inst * x.book_events_per_second * x.book_cancel_share
                                                      * x.book_lifetime_seconds * 32.0)
+        if x.tape:  # the session's tape buffer (29 B per order event that can trade) and the kept trades (48 B)
+            placed = x.book_events_per_second * session_s * n_inst * (1.0 - x.book_cancel_share)
+            parts["execution.tape"] = placed * (29.0 + 48.0 * 0.3 * days)
+        if x.depth_levels > 0:  # 4 int64 per level and side per depth snapshot, kept as 32 B rows
+            snaps = session_s / max(x.depth_every_seconds, m.step_seconds) * n_inst * 2.0 * x.depth_levels
+            parts["execution.depth_levels"] = snaps * (16.0 + 32.0 * days)
     parts = {k: v * _TEMPORARIES for k, v in parts.items()}
     parts["total"] = float(sum(parts.values()))
     return parts

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-__all__ = ["bsm_greeks", "bsm_greeks_array", "bsm_greeks_nb", "bsm_greeks_vec_nb", "bsm_price", "bsm_price_nb", "bsm_price_vec_nb",
-           "norm_cdf_nb", "norm_pdf_nb", "GREEK_COLUMNS"]
+__all__ = ["bsm_greeks", "bsm_greeks_array", "bsm_greeks_nb", "bsm_greeks_vec_nb", "bsm_price", "bsm_price_nb",
+           "bsm_price_vec_nb", "norm_cdf_nb", "norm_pdf_nb", "GREEK_COLUMNS"]
 
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -142,7 +142,7 @@ def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_hea
 
 
 @njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts
-def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, imp_cache):
+def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, imp_cache, depth):
     """Decay the transient impact over ``dt`` ns (the time since the last snapshot; 0: none),
     record the top of the book (as the events before this time left it) and the impact at
     ``out_row`` of the ``snap_*`` arrays, then pull the background quotes the fair price
@@ -157,9 +157,14 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
     levels beyond) a client order; client orders stay. ``book``
     is the tuple of the books' arrays (see :func:`book_event_nb`), ``snaps`` the tuple
     ``(bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, impact)`` of output arrays.
+
+    ``depth`` is ``(bid_level, bid_qty, ask_level, ask_qty, every)``: every ``every``-th snapshot
+    (``out_row % every == 0``, 0: never) also records the ``L`` best non-empty levels of each side
+    (``L`` the arrays' second axis, rows of shape ``(n_rows, L)``) at row ``out_row // every``;
+    missing levels are -1 with quantity 0.
     """
-    (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
-         arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq) = book
+    o_price, o_qty, o_ref, o_next, o_prev = book[0], book[1], book[3], book[4], book[5]
+    lvl_head, lvl_tail, lvl_qty, live, live_pos = book[6], book[7], book[8], book[9], book[10]
     snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades, snap_impact = snaps
     if dt > 0 and imp_state.shape[0] > 0:
         imp = impact_decay_nb(imp_state, imp_rate, imp_cache, dt)
@@ -182,6 +187,30 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
     snap_ask_qty[out_row] = lvl_qty[lv0 + best_ask] if best_ask < n_levels else 0
     snap_cum_volume[out_row] = bs[BS_VOLUME]
     snap_cum_trades[out_row] = bs[BS_TRADES]
+    d_bid, d_bid_qty, d_ask, d_ask_qty, every = depth
+    if every > 0 and out_row % every == 0 and out_row // every < d_bid.shape[0]:
+        r = out_row // every
+        n_depth = d_bid.shape[1]
+        k = 0
+        lvl = best_bid
+        while k < n_depth:
+            while lvl >= 0 and lvl_qty[lv0 + lvl] == 0:
+                lvl -= 1
+            d_bid[r, k] = lvl
+            d_bid_qty[r, k] = lvl_qty[lv0 + lvl] if lvl >= 0 else 0
+            if lvl >= 0:
+                lvl -= 1
+            k += 1
+        k = 0
+        lvl = best_ask
+        while k < n_depth:
+            while lvl < n_levels and lvl_qty[lv0 + lvl] == 0:
+                lvl += 1
+            d_ask[r, k] = lvl if lvl < n_levels else -1
+            d_ask_qty[r, k] = lvl_qty[lv0 + lvl] if lvl < n_levels else 0
+            if lvl < n_levels:
+                lvl += 1
+            k += 1
     if fair == fair:
         # every background bid above the fair price goes, behind a client order too; client orders stay
         lvl = best_bid
@@ -220,7 +249,11 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
     bid + ask levels (twice the mid) when a client order arrives, -1 if a side is empty.
 
     ``book`` is the tuple ``(o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail,
-    lvl_qty, live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq)``
+    lvl_qty, live, live_pos, client_slot, arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, t_ts, t_lvl, t_qty,
+    t_side, t_taker, t_maker, t_n)``. The last seven are the tape: with ``t_n[1] == 1`` every match
+    (background ones too) is appended at row ``t_n[0]``: time, global level (``level0`` + local),
+    quantity, aggressor side and the client rows of taker and maker (-1: background);
+    ``t_n[1] == 0``: no tape
     and ``imp`` the tuple ``(imp_state, imp_weight, imp_scale, imp_exp)``: tuples keep the
     call under CPython's 30 positional arguments, so numba can inline it into its callers'
     event loops (a call per event, with its reference counts, cost more than the event).
@@ -230,7 +263,7 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
     (status, nx) : ``BOOK_EXEC_OVERFLOW`` when ``x_*`` is full (the book is then inconsistent).
     """
     (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
-         arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq) = book
+         arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, t_n) = book
     imp_state, imp_weight, imp_scale, imp_exp = imp
     n_levels = bs[BS_N_LEVELS]
     lv0 = bs[BS_LEVEL0]
@@ -314,6 +347,18 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
         volume += q
         trades += 1
         maker = o_ref[s]
+        if t_n[1] != 0:
+            nt = t_n[0]
+            if nt >= t_ts.shape[0]:
+                status = BOOK_EXEC_OVERFLOW
+                break
+            t_ts[nt] = ts
+            t_lvl[nt] = lv0 + lvl
+            t_qty[nt] = q
+            t_side[nt] = side
+            t_taker[nt] = ref
+            t_maker[nt] = maker
+            t_n[0] = nt + 1
         if ref >= 0 or maker >= 0:
             if nx + 2 > cap:
                 status = BOOK_EXEC_OVERFLOW

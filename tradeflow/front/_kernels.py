@@ -108,7 +108,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades,
                 o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
                 live, live_pos, client_slot,
-                imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact):
+                imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact,
+                tape, depth):
     """Run one instrument's price-time-priority book over two time-sorted event streams.
 
     The background stream (zero-intelligence liquidity) and the client stream are merged
@@ -135,9 +136,13 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     times; ``imp_cache``: scratch of ``len(imp_weight) + 1``, first entry -1); background
     limit prices and the pull threshold shift by the rounded state, recorded in ``snap_impact``.
 
+    ``tape`` is the tuple ``(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, t_n)`` and ``depth``
+    ``(bid_level, bid_qty, ask_level, ask_qty, every)`` of :func:`book_event_nb` and
+    :func:`book_snapshot_nb` (``t_n[1] == 0``, ``every == 0``: not recorded).
+
     Returns
     -------
-    (status, n_executions)
+    (status, n_executions) ; ``BOOK_EXEC_OVERFLOW`` also when the tape is full
     """
     n_bg = bg_ts.shape[0]
     n_cl = cl_ts.shape[0]
@@ -151,7 +156,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     i = 0
     j = 0
     book = (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
-            arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq)
+            arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, tape[0], tape[1], tape[2], tape[3], tape[4], tape[5],
+            tape[6])
     snaps = (snap_bid, snap_ask, snap_bid_qty, snap_ask_qty, snap_cum_volume, snap_cum_trades, snap_impact)
     imp = (imp_state, imp_weight, imp_scale, imp_exp)
     while i < n_bg or j < n_cl:
@@ -159,7 +165,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
         ts = bg_ts[i] if take_bg else cl_ts[j]
         while s_i < n_snap and snap_ts[s_i] <= ts:
             dt = snap_ts[s_i] - snap_ts[s_i - 1] if s_i > 0 else 0
-            book_snapshot_nb(bs, snap_fair[s_i], book, s_i, snaps, dt, imp_state, imp_rate, imp_cache)
+            book_snapshot_nb(bs, snap_fair[s_i], book, s_i, snaps, dt, imp_state, imp_rate, imp_cache, depth)
             s_i += 1
         if take_bg:
             status, nx = book_event_nb(bs, ts, bg_kind[i], bg_side[i], bg_price[i], bg_qty[i], -1, bg_u[i], book,
@@ -173,7 +179,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
             return status, nx
     while s_i < n_snap:  # after the last event
         dt = snap_ts[s_i] - snap_ts[s_i - 1] if s_i > 0 else 0
-        book_snapshot_nb(bs, snap_fair[s_i], book, s_i, snaps, dt, imp_state, imp_rate, imp_cache)
+        book_snapshot_nb(bs, snap_fair[s_i], book, s_i, snaps, dt, imp_state, imp_rate, imp_cache, depth)
         s_i += 1
     return BOOK_OK, nx
 

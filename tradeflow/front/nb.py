@@ -1,4 +1,5 @@
-"""The front office's kernel API: the compiled order-flow, fill-model and limit-order-book kernels other packages may call.
+"""The front office's kernel API: the compiled order-flow, fill-model and limit-order-book kernels other
+packages may call.
 
 This is the one module outside ``tradeflow.front`` may import kernels and their codes from
 (vectorbt's ``nb`` pattern); the private ``_*kernels`` modules behind it may move.
@@ -6,58 +7,58 @@ This is the one module outside ``tradeflow.front`` may import kernels and their 
 
 from __future__ import annotations
 
-from tradeflow.front._kernels import (  # noqa: F401
-    BLOCK,
-    block_extrema_nb,
-    candidate_fills_nb,
-    book_run_nb,
-    hawkes_times_nb,
-    lean_sides_nb,
-    background_events_nb,
-)
 from tradeflow.front._book_kernels import (  # noqa: F401
-    K_LIMIT,
-    K_IOC,
-    K_FOK,
-    K_MARKET,
-    K_CANCEL,
-    K_BG_CANCEL,
-    LIQ_MAKER,
-    LIQ_TAKER,
-    BOOK_OK,
     BOOK_EXEC_OVERFLOW,
-    BS_BEST_BID,
+    BOOK_OK,
     BS_BEST_ASK,
-    BS_N_SLOTS,
-    BS_N_LIVE,
-    BS_VOLUME,
-    BS_TRADES,
-    BS_N_LEVELS,
+    BS_BEST_BID,
+    BS_COLUMNS,
+    BS_IMPACT_OFFSET,
     BS_LEVEL0,
-    BS_SLOT0,
     BS_LIVE0,
     BS_LIVE_CAP,
-    BS_IMPACT_OFFSET,
-    BS_COLUMNS,
+    BS_N_LEVELS,
+    BS_N_LIVE,
+    BS_N_SLOTS,
+    BS_SLOT0,
+    BS_TRADES,
+    BS_VOLUME,
+    K_BG_CANCEL,
+    K_CANCEL,
+    K_FOK,
+    K_IOC,
+    K_LIMIT,
+    K_MARKET,
+    LIQ_MAKER,
+    LIQ_TAKER,
+    book_event_nb,
     book_reset_nb,
+    book_snapshot_nb,
     impact_decay_nb,
     impact_on_trade_nb,
-    book_snapshot_nb,
-    book_event_nb,
+)
+from tradeflow.front._kernels import (  # noqa: F401
+    BLOCK,
+    background_events_nb,
+    block_extrema_nb,
+    book_run_nb,
+    candidate_fills_nb,
+    hawkes_times_nb,
+    lean_sides_nb,
 )
 from tradeflow.front._replay_kernels import (  # noqa: F401
-    R_ADD,
-    R_REDUCE,
-    R_EXEC,
-    R_TRADE,
-    R_NONE,
-    R_SET,
-    R_HIDE,
-    Q_RISK_AVERSE,
     Q_PROB,
-    REPLAY_OK,
+    Q_RISK_AVERSE,
+    R_ADD,
+    R_EXEC,
+    R_HIDE,
+    R_NONE,
+    R_REDUCE,
+    R_SET,
+    R_TRADE,
     REPLAY_EXEC_OVERFLOW,
     REPLAY_NEGATIVE_LEVEL,
+    REPLAY_OK,
     replay_nb,
 )
 

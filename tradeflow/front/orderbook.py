@@ -56,6 +56,12 @@ class BookRun:
     impact: np.ndarray
 
 
+# the tape and depth arrays of the book kernels, switched off (run_book records neither)
+_NO_TAPE = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int8),
+            np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(2, np.int64))
+_NO_DEPTH = (np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64),
+             np.zeros((0, 0), np.int64), 0)
+
 _FIELDS = ("ts", "kind", "side", "price", "qty")
 _DTYPES = {"ts": np.int64, "kind": np.int8, "side": np.int8, "price": np.int64, "qty": np.int64,
            "ref": np.int64, "u": np.float64}
@@ -199,7 +205,7 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
             np.empty(n_levels, np.int64), np.empty(n_levels, np.int64), np.empty(n_levels, np.int64),
             np.empty(live_capacity, np.int64), np.full(n_slots, -1, np.int64), np.full(n_client_rows, -1, np.int64),
             imp_w, imp_r, imp_scale, imp_exp, np.zeros(imp_w.shape[0], np.float64),
-            np.full(imp_w.shape[0] + 1, -1.0), s_imp,
+            np.full(imp_w.shape[0] + 1, -1.0), s_imp, _NO_TAPE, _NO_DEPTH,
         )
         if status == _kernels.BOOK_OK:
             break

@@ -52,12 +52,18 @@ class VenueOutcome:
     impact : float64 ndarray of shape (n_instruments, n_steps)
         Transient impact of client flow on the anchor of background liquidity at each grid
         time, in price units (zeros with ``ExecutionConfig.impact`` off).
+    trades : TRADE_DT records, optional
+        The tape: every trade on every book in time order (the desk session records it).
+    depth : DEPTH_DT records, optional
+        The books' best levels on the depth grid, long format.
     """
 
     orders: np.ndarray
     executions: np.ndarray
     quotes: np.ndarray
     impact: np.ndarray | None = None
+    trades: np.ndarray | None = None
+    depth: np.ndarray | None = None
 
 
 def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
@@ -115,9 +121,9 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     uniforms, by normalized cumulative exponentials, mapped through the profile's inverse
     cumulative). Limit prices sit ``k`` ticks behind the fair price at the event, ``k`` in
     ``1..book_depth_ticks``: power-law in ``k`` on the scale :func:`placement_scale` (``book_shape=
-    "power"``, the default), rising linearly in ``k`` (``"linear"``) or uniform (``"flat"``). Sizes are 100 shares times a geometric number of lots
-    (mean ``book_order_lots``). The book opens populated: the flow starts
-    ``3 * book_lifetime_seconds`` before the open at the opening fair price.
+    "power"``, the default), rising linearly in ``k`` (``"linear"``) or uniform (``"flat"``). Sizes
+    are 100 shares times a geometric number of lots (mean ``book_order_lots``). The book opens
+    populated: the flow starts ``3 * book_lifetime_seconds`` before the open at the opening fair price.
 
     Returns
     -------

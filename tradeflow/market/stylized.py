@@ -3,6 +3,9 @@
 Each check is one row of a table: the statistic, its value, the literature's range and
 whether it holds (Cont 2001; Bouchaud, Bonart, Donier & Gould 2018). Facts whose inputs are
 not given are left out.
+
+The estimators live in :mod:`tradeflow.market.estimators`, metaorder impact in
+:mod:`tradeflow.market.metaorders`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,325 +14,23 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.core.time import NS_PER_DAY
-from tradeflow.schema import Liquidity, OrderOrigin
+from tradeflow.market.estimators import (
+    deseasonalized_abs_returns,
+    hill_tail_index,
+    hurst_aggregated_variance,
+    intraday_ratios,
+    minute_returns,
+    pooled_autocorrelation,
+    power_law_exponent,
+    returns_by_day,
+)
+from tradeflow.market.metaorders import impact_loglog_slope, metaorder_ids, metaorder_impact, run_metaorder_impact
 
 __all__ = ["stylized_facts", "hill_tail_index", "hurst_aggregated_variance", "pooled_autocorrelation",
            "power_law_exponent", "deseasonalized_abs_returns", "intraday_ratios", "market_facts", "metaorder_ids",
            "metaorder_impact", "run_metaorder_impact", "impact_loglog_slope"]
 
 _NS_PER_DAY = NS_PER_DAY
-_ALGO_CHILD = int(OrderOrigin.ALGO_CHILD)
-_LIQ_TAKER = int(Liquidity.TAKER)
-
-
-def hill_tail_index(x: np.ndarray, *, tail: float = 0.025) -> float:
-    """Hill estimator of the tail exponent of ``|x|`` from its largest ``tail`` share."""
-    a = np.sort(np.abs(np.asarray(x, np.float64)))[::-1]
-    a = a[a > 0]
-    k = max(int(tail * a.size), 10)
-    if a.size <= k:
-        return float("nan")
-    return float(1.0 / np.mean(np.log(a[:k] / a[k])))
-
-
-def pooled_autocorrelation(segments: list[np.ndarray], lags: int) -> np.ndarray:
-    """Autocorrelation at lags ``1..lags`` of several series pooled (each demeaned, no cross-segment pairs).
-
-    ``sum_segments sum_t x_t x_{t+k} / sum_segments sum_t x_t ** 2``; for one series this is
-    ``statsmodels.tsa.stattools.acf`` (the biased estimator) at lags ``1..lags``.
-    """
-    num = np.zeros(lags)
-    den = 0.0
-    for s in segments:
-        s = np.asarray(s, np.float64) - np.mean(s)
-        den += float(s @ s)
-        if s.size < 2:
-            continue
-        n_fft = 1 << int(np.ceil(np.log2(2 * s.size)))
-        f = np.fft.rfft(s, n_fft)
-        c = np.fft.irfft(f * np.conj(f), n_fft)[1:lags + 1]
-        num[: c.size] += c  # zero past the series' length: the padding leaves no wrap-around
-    return num / den if den > 0 else np.full(lags, np.nan)
-
-
-def power_law_exponent(acf: np.ndarray, *, lo: int = 10, hi: int | None = None, n_points: int = 12) -> float:
-    """Exponent ``gamma`` of ``acf[lag - 1] ~ lag ** -gamma``: least squares on log-log over log-spaced
-    lags in ``[lo, hi]`` (default: the last lag), each the mean of the ACF over its log bin.
-    NaN when a bin's mean is not positive (the correlation has died out before ``hi``)."""
-    acf = np.asarray(acf, np.float64)
-    hi = acf.size if hi is None else min(hi, acf.size)
-    if hi <= lo:
-        return float("nan")
-    edges = np.unique(np.logspace(np.log10(lo), np.log10(hi + 1), n_points + 1).astype(int))
-    x, y = [], []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        v = acf[a - 1: b - 1].mean()
-        if not v > 0:
-            return float("nan")
-        x.append(np.log(np.sqrt(a * (b - 1)) if b - 1 > a else a))
-        y.append(np.log(v))
-    return float(-np.polyfit(x, y, 1)[0])
-
-
-def hurst_aggregated_variance(segments: list[np.ndarray], *, min_block: int = 10, max_share: float = 0.05) -> float:
-    """Hurst exponent from the variance of block sums, ``Var(sum of m) ~ m ** (2H)``, pooled over series.
-
-    Block sizes run log-spaced from ``min_block`` to ``max_share`` of the shortest usable series.
-    """
-    segs = [np.asarray(s, np.float64) - np.mean(s) for s in segments if len(s) >= min_block * 20]
-    if not segs:
-        return float("nan")
-    top = max(int(max_share * min(len(s) for s in segs)), min_block * 4)
-    ms = np.unique(np.logspace(np.log10(min_block), np.log10(top), 12).astype(int))
-    v = []
-    for m in ms:
-        tot, cnt = 0.0, 0
-        for s in segs:
-            nb = s.size // m
-            sums = s[: nb * m].reshape(nb, m).sum(axis=1)
-            tot += float(np.sum((sums - sums.mean()) ** 2))
-            cnt += nb - 1
-        v.append(tot / cnt)
-    slope = np.polyfit(np.log(ms), np.log(v), 1)[0]
-    return float(slope / 2.0)
-
-
-def metaorder_ids(*, ts: np.ndarray, client: np.ndarray, instrument: np.ndarray, side: np.ndarray,
-                  parent_id: np.ndarray | None = None, origin: np.ndarray | None = None) -> np.ndarray:
-    """Group orders into metaorders: a client's runs of same-instrument, same-side orders within a day.
-
-    Orders are taken per client in time order; a run breaks when the instrument, the side or
-    the (UTC) day changes. Algo children (``origin`` = ALGO_CHILD) form one metaorder per
-    ``parent_id`` and are left out of their client's runs.
-
-    Returns
-    -------
-    int64 ndarray of shape (n_orders,): metaorder ids ``0..n_metaorders - 1``.
-    """
-    ts = np.asarray(ts, np.int64)
-    n = ts.shape[0]
-    child = np.zeros(n, bool) if origin is None else np.asarray(origin) == _ALGO_CHILD
-    out = np.empty(n, np.int64)
-    rows = np.flatnonzero(~child)
-    rows = rows[np.lexsort((rows, ts[rows], np.asarray(client)[rows]))]
-    keys = (np.asarray(client)[rows], np.asarray(instrument)[rows], np.asarray(side)[rows], ts[rows] // _NS_PER_DAY)
-    new = np.ones(rows.size, bool)
-    for k in keys:
-        new[1:] &= k[1:] == k[:-1]
-    new = ~new
-    if rows.size:
-        new[0] = True
-    run = np.cumsum(new) - 1
-    out[rows] = run
-    n_runs = int(run[-1]) + 1 if rows.size else 0
-    if child.any():
-        _, pid = np.unique(np.asarray(parent_id)[child], return_inverse=True)
-        out[child] = n_runs + pid
-    return out
-
-
-def metaorder_impact(*, meta: np.ndarray, instrument: np.ndarray, side: np.ndarray,
-                     exec_row: np.ndarray, exec_ts: np.ndarray, exec_qty: np.ndarray, times: np.ndarray,
-                     mid: np.ndarray, volume: np.ndarray, reference: np.ndarray | None = None,
-                     min_orders: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Size and impact of each executed metaorder, in the units of the square-root law.
-
-    A metaorder's size ``Q`` is the quantity its executions traded; its impact the signed log
-    change of the mid from the last grid time before its first execution to the first grid
-    time after its last. Pass the executions that took liquidity: passive fills are selected
-    by the price coming to them (adverse selection), which is not impact. Metaorders with
-    fewer than ``min_orders`` executed orders are left out: one order's move is the book's
-    immediate response, not a metaorder's impact. Both are normalized per instrument and day: ``Q / V`` (``V``
-    the day's traded volume) and ``impact / sigma`` (``sigma`` the day's volatility: the
-    standard deviation of 1-minute log mid returns times the square root of their number).
-
-    Parameters
-    ----------
-    meta : int64 ndarray of shape (n_orders,)
-        Metaorder of each order (:func:`metaorder_ids`).
-    instrument, side : ndarray of shape (n_orders,)
-    exec_row, exec_ts, exec_qty : ndarray of shape (n_executions,)
-        Executions: row of their order, time, quantity.
-    times : int64 ndarray of shape (n_steps,)
-        The quote grid (sorted, one or several sessions).
-    mid, volume : ndarray of shape (n_steps, n_instruments)
-        Mid prices and traded quantity at each grid time.
-    reference : ndarray of shape (n_steps, n_instruments), optional
-        A price that the metaorders do not move (in a simulation: the exogenous fair
-        price); its log change over each metaorder is subtracted, as market-adjusted impact
-        subtracts the index. The mean impact is unchanged (the reference is independent of
-        the metaorders' sides) but its noise shrinks from the price's diffusion over the
-        metaorder's life to the flow's own.
-    min_orders : int, default=2
-
-    Returns
-    -------
-    size, impact : float64 ndarrays of shape (n_executed_metaorders,)
-    """
-    meta = np.asarray(meta, np.int64)
-    n_meta = int(meta.max()) + 1 if meta.size else 0
-    exec_row = np.asarray(exec_row, np.int64)
-    if n_meta == 0 or exec_row.size == 0:
-        return np.zeros(0), np.zeros(0)
-    em = meta[exec_row]
-    q = np.bincount(em, weights=exec_qty, minlength=n_meta)
-    t_end = np.full(n_meta, -1, np.int64)
-    np.maximum.at(t_end, em, np.asarray(exec_ts, np.int64))
-    t_start = np.full(n_meta, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(t_start, em, np.asarray(exec_ts, np.int64))
-    m_inst = np.zeros(n_meta, np.int64)
-    m_inst[meta] = instrument
-    m_side = np.zeros(n_meta, np.float64)
-    m_side[meta] = side
-    times = np.asarray(times, np.int64)
-    mid = np.asarray(mid, np.float64)
-    day = times // _NS_PER_DAY
-    days = np.unique(day)
-    sigma = np.full((days.size, mid.shape[1]), np.nan)
-    vol = np.zeros((days.size, mid.shape[1]))
-    idx = pd.to_datetime(times, unit="ns", utc=True)
-    for d, dd in enumerate(days):
-        m = day == dd
-        vol[d] = np.asarray(volume, np.float64)[m].sum(axis=0)
-        lm = pd.DataFrame(np.log(mid[m]), index=idx[m]).resample("1min").last().diff().iloc[1:]
-        sigma[d] = lm.std().to_numpy() * np.sqrt(lm.notna().sum().to_numpy())
-    n_orders = np.bincount(meta[np.unique(exec_row)], minlength=n_meta)
-    ok = (q > 0) & (t_end >= 0) & (n_orders >= min_orders)
-    k0 = np.maximum(np.searchsorted(times, t_start, side="right") - 1, 0)
-    k1 = np.minimum(np.searchsorted(times, t_end, side="right"), times.size - 1)
-    d_of = np.searchsorted(days, day[k0])
-    ok &= day[k1] == day[k0]
-    move = np.log(mid[k1, m_inst] / mid[k0, m_inst])
-    if reference is not None:
-        ref = np.asarray(reference, np.float64)
-        move = move - np.log(ref[k1, m_inst] / ref[k0, m_inst])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        imp = m_side * move / sigma[d_of, m_inst]
-        size = q / vol[d_of, m_inst]
-    ok &= np.isfinite(imp) & np.isfinite(size) & (size > 0)
-    return size[ok], imp[ok]
-
-
-def impact_loglog_slope(size: np.ndarray, impact: np.ndarray, *, n_bins: int = 10, min_count: int = 50,
-                        trim: float = 0.01) -> tuple[float, pd.DataFrame]:
-    """Log-log slope of the mean impact against size, over log-spaced size bins (pooled).
-
-    Bins span the ``trim`` to ``1 - trim`` quantiles of ``size``; bins with fewer than
-    ``min_count`` metaorders or a non-positive mean impact are left out of the fit.
-
-    Returns
-    -------
-    slope : float (NaN with fewer than three usable bins)
-    bins : DataFrame with ``size, impact, count`` per bin (means)
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> q = 10 ** rng.uniform(-5, -2, 20_000)
-    >>> slope, _ = impact_loglog_slope(q, 0.8 * np.sqrt(q) + rng.normal(0, 0.01, q.size))
-    >>> round(slope, 1)
-    0.5
-    """
-    size, impact = np.asarray(size, np.float64), np.asarray(impact, np.float64)
-    ok = np.isfinite(size) & np.isfinite(impact) & (size > 0)
-    size, impact = size[ok], impact[ok]
-    empty = pd.DataFrame({"size": [], "impact": [], "count": []})
-    if size.size < min_count * 3:
-        return float("nan"), empty
-    lo, hi = np.quantile(size, [trim, 1.0 - trim])
-    if not hi > lo:
-        return float("nan"), empty
-    edges = np.logspace(np.log10(lo), np.log10(hi), n_bins + 1)
-    b = np.searchsorted(edges, size, side="right") - 1
-    keep = (b >= 0) & (b < n_bins)
-    cnt = np.bincount(b[keep], minlength=n_bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ms = np.bincount(b[keep], weights=size[keep], minlength=n_bins) / cnt
-        mi = np.bincount(b[keep], weights=impact[keep], minlength=n_bins) / cnt
-    bins = pd.DataFrame({"size": ms, "impact": mi, "count": cnt})
-    use = (cnt >= min_count) & (mi > 0)
-    if use.sum() < 3:
-        return float("nan"), bins
-    return float(np.polyfit(np.log(ms[use]), np.log(mi[use]), 1)[0]), bins
-
-
-def _minute_returns(prices: pd.DataFrame, seconds: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per (day, instrument): log returns on a ``seconds`` grid from the first quote, and their index in the session."""
-    out = []
-    for _, day in prices.groupby(prices.index.normalize()):
-        for col in day.columns:
-            p = day[col].dropna()
-            p = p[p > 0]
-            if p.size < 3:
-                continue
-            t0 = p.index[0]
-            sampled = p.resample(f"{seconds}s", origin=t0).last().dropna()
-            k = ((sampled.index - t0) // pd.Timedelta(seconds=seconds)).to_numpy(np.int64)
-            lr = np.diff(np.log(sampled.to_numpy(np.float64)))
-            if lr.size > 2:
-                out.append((lr, k[1:]))
-    return out
-
-
-def deseasonalized_abs_returns(returns: list[tuple[np.ndarray, np.ndarray]], *, smooth: int = 5) -> list[np.ndarray]:
-    """``|r|`` divided by its mean at the same minute of the session (over all days and instruments,
-    smoothed over ``+-smooth`` minutes): the absolute returns with the time-of-day pattern removed,
-    so that their autocorrelation measures clustering, not the intraday U-shape."""
-    if not returns:
-        return []
-    n = max(int(k.max()) for _, k in returns) + 1
-    tot, cnt = np.zeros(n), np.zeros(n)
-    for r, k in returns:
-        scale = np.std(r)
-        if scale > 0:
-            np.add.at(tot, k, np.abs(r) / scale)
-            np.add.at(cnt, k, 1.0)
-    w = np.ones(2 * smooth + 1)
-    prof = np.convolve(tot, w, "same") / np.maximum(np.convolve(cnt, w, "same"), 1e-12)
-    out = []
-    for r, k in returns:
-        scale = np.std(r)
-        if scale > 0:
-            out.append(np.abs(r) / scale / np.where(prof[k] > 0, prof[k], 1.0))
-    return out
-
-
-def intraday_ratios(values: pd.DataFrame, *, how: str = "sum", bucket_minutes: int = 30) -> tuple[float, float]:
-    """First and last ``bucket_minutes`` of each session against its middle third, averaged over days
-    and instruments: the intraday U-shape of a quantity (``how``: ``"sum"`` for volume, ``"mean"``
-    for spreads, ``"std"`` for returns). Sessions start at each column's first value of the day,
-    so venues with different local sessions are each measured against their own."""
-    opens, closes = [], []
-    for _, day in values.groupby(values.index.normalize()):
-        for col in day.columns:
-            v = day[col].dropna()
-            if v.size < 10:
-                continue
-            t0 = v.index[0]
-            b = ((v.index - t0) // pd.Timedelta(minutes=bucket_minutes)).to_numpy(np.int64)
-            per = getattr(pd.Series(v.to_numpy(np.float64)).groupby(b), how)().to_numpy()
-            if per.size < 6:
-                continue
-            mid = np.mean(per[per.size // 3: 2 * per.size // 3])
-            if mid > 0:
-                opens.append(per[0] / mid)
-                closes.append(per[-1] / mid)
-    if not opens:
-        return float("nan"), float("nan")
-    return float(np.mean(opens)), float(np.mean(closes))
-
-
-def _returns_by_day(prices: pd.DataFrame, minutes: int) -> list[np.ndarray]:
-    out = []
-    for _, day in prices.groupby(prices.index.normalize()):
-        sampled = day.resample(f"{minutes}min").last().dropna(how="all")
-        lr = np.log(sampled.to_numpy(np.float64))
-        for col in range(lr.shape[1]):
-            r = np.diff(lr[:, col])
-            r = r[np.isfinite(r)]
-            if r.size > 2:
-                out.append(r)
-    return out
 
 
 _CONT = "Cont 2001"
@@ -399,11 +100,11 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
     def add(fact: str, stat: str, value: float, low: float = np.nan, high: float = np.nan, source: str = _BBDG) -> None:
         rows.append((fact, stat, float(value), low, high, source))
 
-    r1 = _returns_by_day(prices, 1)
+    r1 = returns_by_day(prices, 1)
     if r1:
         pooled = np.concatenate([(r - r.mean()) / r.std() for r in r1 if r.std() > 0])
         n = pooled.size
-        r30 = _returns_by_day(prices, 30)
+        r30 = returns_by_day(prices, 30)
         k30 = np.concatenate([(r - r.mean()) / r.std() for r in r30 if r.std() > 0]) if r30 else np.array([])
         kurt1 = float(pd.Series(pooled).kurt())
         kurt30 = float(pd.Series(k30).kurt()) if k30.size > 3 else np.nan
@@ -415,14 +116,14 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         add("no return autocorrelation", "autocorr_lag1", acf[0], -0.1, 0.1, source=_CONT)
         add("no return autocorrelation", "mean_abs_autocorr_lag2_10", np.mean(np.abs(acf[1:])), 0.0, band,
             source=_CONT)
-        r10s = [r for r, _ in _minute_returns(prices, 10)]
+        r10s = [r for r, _ in minute_returns(prices, 10)]
         if r10s:
             # mids mean-revert slightly at short lags; a positive value means the mid lags the price
             add("no return autocorrelation", "autocorr_10s_lag1", pooled_autocorrelation(r10s, 1)[0], -0.15, 0.02)
         aacf = pooled_autocorrelation([np.abs(r) for r in r1], 10)
         add("volatility clustering", "abs_autocorr_lag1", aacf[0], 0.1, 0.5, source=_CONT)
         add("volatility clustering", "abs_autocorr_lag10", aacf[9], band, source=_CONT)
-        des = deseasonalized_abs_returns(_minute_returns(prices, 60))
+        des = deseasonalized_abs_returns(minute_returns(prices, 60))
         if des:
             dacf = pooled_autocorrelation(des, 30)
             add("volatility clustering", "abs_autocorr_deseasonalized_lag30", dacf[29], 0.05, 0.3, source=_CONT)
@@ -488,23 +189,6 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
     df["holds"] = lo_ok & hi_ok & df["value"].notna()
     return df
 
-
-def run_metaorder_impact(market, orders: np.ndarray, executions: np.ndarray, quotes: np.ndarray, *,
-                         adjusted: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Metaorder sizes (/ daily volume) and impacts (/ daily volatility) of a run's orders on its book's mids
-    (:func:`metaorder_impact`; ``adjusted``: net of the exogenous fair price's move)."""
-    execs = executions[executions["liquidity"] == _LIQ_TAKER]
-    n_inst = market.n_instruments
-    q = quotes.reshape(-1, n_inst)
-    fair = None
-    if adjusted and np.array_equal(market.times, q["ts"][:, 0]):
-        fair = market.mid[:n_inst].T  # the exogenous fair price: what the book would do without the flow
-    meta = metaorder_ids(ts=orders["ts"], client=orders["client"], instrument=orders["instrument"],
-                         side=orders["side"], parent_id=orders["parent_id"], origin=orders["origin"])
-    return metaorder_impact(meta=meta, instrument=orders["instrument"],
-                            side=orders["side"], exec_row=np.searchsorted(orders["order_id"], execs["order_id"]),
-                            exec_ts=execs["ts"], exec_qty=execs["qty"], times=q["ts"][:, 0],
-                            mid=0.5 * (q["bid"] + q["ask"]), volume=q["volume"], reference=fair)
 
 
 def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = None,

@@ -25,6 +25,7 @@ __all__ = [
     "Liquidity", "SettlementStatus", "AccountKind", "BreakKind",
     "ORDER_DT", "ORDER_EVENT_DT", "EXECUTION_DT", "FILL_DT", "POSITION_DT", "PNL_DT",
     "LEDGER_DT", "SETTLEMENT_DT", "BREAK_DT", "QUOTE_DT", "ENUM_FIELDS", "enum_labels", "records_to_frame",
+    "TRADE_DT", "DEPTH_DT",
     "NS_PER_SECOND", "NS_PER_DAY",
     "TradingState", "LimitKind", "BreachLevel", "RISK_DT", "BREACH_DT",
     # back office
@@ -71,6 +72,7 @@ from tradeflow.schema.records import (  # noqa: E402,F401
     BREACH_DT,
     BREAK_DT,
     CONFIRMATION_DT,
+    DEPTH_DT,
     EXECUTION_DT,
     EXPLAIN_DT,
     FAULT_DT,
@@ -86,6 +88,7 @@ from tradeflow.schema.records import (  # noqa: E402,F401
     SETTLEMENT_DT,
     SETTLEMENT_EVENT_DT,
     STATEMENT_DT,
+    TRADE_DT,
 )
 from tradeflow.schema.registry import (  # noqa: E402,F401
     ENUM_FIELDS,

@@ -82,6 +82,35 @@ QUOTE_DT = np.dtype(
     align=True,
 )
 
+# The venue's tape: every trade on every book, the background's included, in time order.
+TRADE_DT = np.dtype(
+    [
+        ("ts", np.int64),
+        ("instrument", np.int32),
+        ("side", np.int8),  # the aggressor's side (Side: BUY, SELL)
+        ("desk", np.bool_),  # a desk order was a party (taker or maker)
+        ("qty", np.int64),
+        ("price", np.float64),
+        ("taker_order_id", np.int64),  # the desk's order id; -1: background liquidity
+        ("maker_order_id", np.int64),
+    ],
+    align=True,
+)
+
+# The books' best levels on a coarser grid (ExecutionConfig.depth_*), long format: one row per
+# instrument, side and non-empty level (0: the touch).
+DEPTH_DT = np.dtype(
+    [
+        ("ts", np.int64),
+        ("instrument", np.int32),
+        ("side", np.int8),  # BUY: bids, SELL: asks
+        ("level", np.int16),
+        ("price", np.float64),
+        ("qty", np.int64),
+    ],
+    align=True,
+)
+
 FILL_DT = np.dtype(
     [
         ("fill_id", np.int64),

@@ -37,6 +37,7 @@ from tradeflow.schema.records import (
     BREACH_DT,
     BREAK_DT,
     CONFIRMATION_DT,
+    DEPTH_DT,
     EXECUTION_DT,
     EXPLAIN_DT,
     FAULT_DT,
@@ -52,6 +53,7 @@ from tradeflow.schema.records import (
     SETTLEMENT_DT,
     SETTLEMENT_EVENT_DT,
     STATEMENT_DT,
+    TRADE_DT,
 )
 
 # Which integer fields hold which enum, so frames show labels instead of codes.
@@ -149,6 +151,10 @@ TABLES: dict[str, Table] = _register(
     Table("executions", EXECUTION_DT, "front", "what the venue executed (book venue: orders let out only)",
           {"liquidity": Liquidity}, optional=True),
     Table("quotes", QUOTE_DT, "front", "top of each instrument's venue book on the quote grid", optional=True),
+    Table("trades", TRADE_DT, "front", "the venue's tape: every trade on every book, background included",
+          {"side": Side}, optional=True),
+    Table("depth", DEPTH_DT, "front", "the books' best levels per side on the depth grid (long format)",
+          {"side": Side}, optional=True),
     # middle office: positions, P&L, risk and limits
     Table("positions", POSITION_DT, "middle", "positions at the last close per book and instrument"),
     Table("eod_positions", POSITION_DT, "middle", "positions at every day's close"),

@@ -241,6 +241,6 @@ def merge_desk_orders(client: np.ndarray, view: DeskView, market: MarketData, *,
     rep = allo["origin"] == OrderOrigin.REPLACE
     if rep.any():
         known = old_ids >= 0
-        remap = dict(zip(old_ids[known].tolist(), allo["order_id"][known].tolist()))
+        remap = dict(zip(old_ids[known].tolist(), allo["order_id"][known].tolist(), strict=True))
         allo["parent_id"][rep] = [remap[int(p)] for p in allo["parent_id"][rep]]
     return allo

@@ -91,7 +91,7 @@ class RiskReducer(Strategy):
                 q = -int(round(self.fraction * view.pos[b, i]))
                 ts, sizes = schedule(view, q, slices=self.slices, start_s=self.start_s, end_s=self.end_s,
                                      vwap=self.vwap, max_child=self.max_child)
-                for t, s in zip(ts.tolist(), sizes.tolist()):
+                for t, s in zip(ts.tolist(), sizes.tolist(), strict=True):
                     view.send(instrument=int(i), side=1 if q > 0 else -1, qty=s, ts=t, book=b)
 
 
@@ -140,6 +140,6 @@ class DeltaHedger(Strategy):
                 q = -int(round(d))
                 ts, sizes = schedule(view, q, slices=self.slices, start_s=self.start_s, end_s=end_s,
                                      max_child=self.max_child)
-                for t, s in zip(ts.tolist(), sizes.tolist()):
+                for t, s in zip(ts.tolist(), sizes.tolist(), strict=True):
                     view.send(instrument=int(u), side=1 if q > 0 else -1, qty=s, ts=t, book=b)
                 self.hedges.append((view.day, b, int(u), float(d), q))
