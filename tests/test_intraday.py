@@ -129,6 +129,11 @@ def test_every_invariant_holds_with_the_market_maker(mm_run):
     desk_ids = o["order_id"][o["origin"] == OrderOrigin.DESK]
     mine = f[np.isin(f["order_id"], desk_ids)]
     assert len(mine) > 0 and (mine["liquidity"] == 0).any()  # it made liquidity
+    # the venue's tape names the same orders (session rows renumbered like the records)
+    tape = r.trades
+    on_tape = np.r_[tape["taker_order_id"], tape["maker_order_id"]]
+    assert np.isin(np.unique(mine["order_id"]), on_tape).all()
+    assert np.isin(on_tape[on_tape >= 0], o["order_id"]).all()
 
 
 def test_python_strategy_at_a_coarse_cadence(cfg):

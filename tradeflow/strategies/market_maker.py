@@ -13,9 +13,10 @@ Quantitative Finance 8(3), eqs. (29)-(30)), ``s`` the book's mid, ``q`` its own 
 (units: what its fills added up to; the book it trades for also takes client flow), ``T - t``
 the seconds to its venue's close, ``sigma`` the mid's volatility in price per square-root second,
 ``gamma`` the risk aversion (per unit of money) and ``kappa`` the decay of the fill intensity with
-the distance to the mid (per unit of price). The bid is rounded down and the ask up to the tick, and neither crosses the book (a bid at most one tick under the
-best ask). Beyond ``max_inventory`` it stops quoting the side that would add to it. A quote
-whose price has not moved stays in the queue; a moved one is amended (cancel and resend).
+the distance to the mid (per unit of price). The bid is rounded down and the ask up to the tick,
+and neither crosses the book (a bid at most one tick under the best ask). Beyond ``max_inventory``
+it stops quoting the side that would add to it. A quote whose price has not moved stays in the
+queue; a moved one is amended (cancel and resend).
 """
 
 from __future__ import annotations
