@@ -13,8 +13,30 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from tradeflow.front.nb import BOOK_OK, K_CANCEL, LIQ_TAKER, book_event_nb, book_reset_nb, book_snapshot_nb
-from tradeflow.middle.nb import EV_ARRIVAL, EV_CANCEL, EV_FILL, S_NEW, desk_begin_nb, desk_event_nb, desk_finish_nb
+from tradeflow.front.nb import (
+    BOOK_OK,
+    BS_BEST_ASK,
+    BS_BEST_BID,
+    BS_LEVEL0,
+    BS_N_LEVELS,
+    K_CANCEL,
+    K_LIMIT,
+    K_MARKET,
+    LIQ_TAKER,
+    book_event_nb,
+    book_reset_nb,
+    book_snapshot_nb,
+)
+from tradeflow.middle.nb import (
+    EV_ARRIVAL,
+    EV_CANCEL,
+    EV_FILL,
+    S_NEW,
+    S_PARTIALLY_FILLED,
+    desk_begin_nb,
+    desk_event_nb,
+    desk_finish_nb,
+)
 from tradeflow.schema import KernelStatus
 
 SESSION_OK = int(KernelStatus.OK)
@@ -100,8 +122,234 @@ class ImpactState(NamedTuple):
     cache: np.ndarray
 
 
+# ------------------------------------------------------------------------------------ strategies
+SE_STEP = 1  # a step of the quote grid (``ref`` the step)
+SE_FILL = 2  # a fill of one of its own orders (``ref`` its slot; ``ctx.fill`` = qty, price)
+SE_CLIENT_FILL = 3  # a fill of a client order (``ref`` the execution row; ``ctx.fill`` = qty, price, side)
+SE_TIMER = 4  # its timer (``ref`` the tick count)
+RQ_NEW = 1
+RQ_CANCEL = 2
+C_SENT, C_REQ, C_REFUSED, C_OVERFLOW, C_QHEAD, C_QTAIL, C_CALLS = 0, 1, 2, 3, 4, 5, 6
+
+
+class StrategyCtx(NamedTuple):
+    """What an intraday numba strategy sees and where it writes (see ``docs/strategies.md``).
+
+    Read-only view (updated by the session loop before each call): ``pos``, ``avg``,
+    ``realized``, ``fees`` (n_books x n_instruments, the desk's own arrays), ``bid``, ``ask``
+    (best prices, NaN for an empty side), ``bid_qty``, ``ask_qty``, ``is_open`` (the
+    instrument's venue session is open), ``clock`` = [t (ns), grid step, close (ns)], ``fill``
+    = [qty, price, side] of the fill the call is about, ``own`` its orders (ORDER_DT rows, the
+    first ``counts[C_SENT]`` used; ``own[j]`` is slot ``j``). Written through :func:`send_nb`,
+    :func:`cancel_nb` and :func:`amend_nb`: ``req`` the requests of the call, ``counts``.
+    Settings: ``pool0`` (the first order row of the pool), ``book``, ``latency_ns``,
+    ``client``, ``trader``, ``every`` (grid steps between SE_STEP calls, 0 none), ``own_fills``,
+    ``client_fills``, ``timer_ns`` (0 none); ``win_lo``/``win_hi`` each instrument's session
+    in grid steps, ``brk_lo``/``brk_hi`` its lunch break in grid steps (empty when none; closed
+    there like outside the session), ``inst_close`` its venue's close (ns); ``queue`` the venue
+    arrivals and cancels in flight (ts, row, kind).
+    """
+
+    pos: np.ndarray
+    avg: np.ndarray
+    realized: np.ndarray
+    fees: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    bid_qty: np.ndarray
+    ask_qty: np.ndarray
+    is_open: np.ndarray
+    clock: np.ndarray
+    fill: np.ndarray
+    own: np.ndarray
+    req: np.ndarray
+    counts: np.ndarray
+    queue: np.ndarray
+    win_lo: np.ndarray
+    win_hi: np.ndarray
+    brk_lo: np.ndarray
+    brk_hi: np.ndarray
+    inst_close: np.ndarray
+    pool0: int
+    book: int
+    latency_ns: int
+    client: int
+    trader: int
+    every: int
+    own_fills: bool
+    client_fills: bool
+    timer_ns: int
+
+
 @njit(cache=True, nogil=True)
-def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec_row, desk, depth):
+def send_nb(ctx, instrument, side, qty, price):
+    """Send an order for ``ctx.book``: a limit order at ``price``, a market order (IOC) when
+    ``price`` is NaN. Returns its slot in ``ctx.own`` (its pre-trade verdict is there after the
+    call returns), or -1 when not sent: its venue's session is closed, or ``qty`` <= 0."""
+    if qty <= 0 or not ctx.is_open[instrument]:
+        ctx.counts[C_REFUSED] += 1
+        return -1
+    j = ctx.counts[C_SENT]
+    n = ctx.counts[C_REQ]
+    if j >= ctx.own.shape[0] or n >= ctx.req.shape[0]:
+        ctx.counts[C_OVERFLOW] += 1  # the session runs again with more room
+        return -1
+    ctx.counts[C_SENT] = j + 1
+    r = ctx.req[n]
+    r[0], r[1], r[2], r[3], r[4], r[5] = RQ_NEW, instrument, side, qty, price, j
+    ctx.counts[C_REQ] = n + 1
+    return j
+
+
+@njit(cache=True, nogil=True)
+def cancel_nb(ctx, slot):
+    """Cancel what is left of its order ``slot`` (it leaves the book after the latency). Returns
+    False when the order is not working (filled, cancelled, rejected or not sent)."""
+    if slot < 0 or slot >= ctx.counts[C_SENT]:
+        return False
+    st = ctx.own[slot]["status"]
+    if not (st == S_NEW or st == S_PARTIALLY_FILLED):
+        return False
+    n = ctx.counts[C_REQ]
+    if n >= ctx.req.shape[0]:
+        ctx.counts[C_OVERFLOW] += 1
+        return False
+    r = ctx.req[n]
+    r[0], r[5] = RQ_CANCEL, slot
+    ctx.counts[C_REQ] = n + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def amend_nb(ctx, slot, qty, price):
+    """Amend its order ``slot`` to ``qty`` at ``price``: cancel it and send the new one (both
+    through the latency; the new order joins the back of its level). Returns the new slot or -1."""
+    if not cancel_nb(ctx, slot):
+        return -1
+    return send_nb(ctx, ctx.own[slot]["instrument"], ctx.own[slot]["side"], qty, price)
+
+
+@njit(cache=True, nogil=True)
+def working_nb(ctx, slot):
+    """True while its order ``slot`` works (accepted, not filled, cancelled or expired)."""
+    if slot < 0 or slot >= ctx.counts[C_SENT]:
+        return False
+    st = ctx.own[slot]["status"]
+    return st == S_NEW or st == S_PARTIALLY_FILLED
+
+
+@njit(cache=True, nogil=True)
+def _ctx_view_nb(ctx, t, g, bs, book, lo, tick):
+    """Refresh the strategy's view of the books at time ``t`` (grid step ``g``)."""
+    lvl_qty = book[8]
+    ctx.clock[0] = t
+    ctx.clock[1] = g
+    for i in range(bs.shape[0]):
+        bb, ba, l0 = bs[i, BS_BEST_BID], bs[i, BS_BEST_ASK], bs[i, BS_LEVEL0]
+        if bb >= 0:
+            ctx.bid[i] = (bb + lo[i]) * tick[i]
+            ctx.bid_qty[i] = lvl_qty[l0 + bb]
+        else:
+            ctx.bid[i] = np.nan
+            ctx.bid_qty[i] = 0
+        if ba < bs[i, BS_N_LEVELS]:
+            ctx.ask[i] = (ba + lo[i]) * tick[i]
+            ctx.ask_qty[i] = lvl_qty[l0 + ba]
+        else:
+            ctx.ask[i] = np.nan
+            ctx.ask_qty[i] = 0
+        ctx.is_open[i] = (ctx.win_lo[i] <= g < ctx.win_hi[i] and not ctx.brk_lo[i] <= g < ctx.brk_hi[i]
+                          and t + ctx.latency_ns < ctx.inst_close[i])  # it reaches the venue before the close
+
+
+@njit(cache=True, nogil=True)
+def _ctx_drain_nb(ctx, t, g, venue, bs, orders, execs, exec_row, desk):
+    """Turn the call's requests into orders: a new order arrives at the desk now (every pre-trade
+    control) and, accepted, reaches its book after the latency; a cancel reaches it then."""
+    n = ctx.counts[C_REQ]
+    ctx.counts[C_REQ] = 0
+    gm = min(max(g, 0), desk.marks.mid.shape[1] - 1)
+    for e in range(n):
+        r = ctx.req[e]
+        j = np.int64(r[5])
+        k = ctx.pool0 + j
+        tq = t + ctx.latency_ns
+        qt = ctx.counts[C_QTAIL]
+        if qt >= ctx.queue.shape[0]:
+            ctx.counts[C_OVERFLOW] += 1
+            continue
+        if r[0] == RQ_CANCEL:
+            ctx.queue[qt, 0], ctx.queue[qt, 1], ctx.queue[qt, 2] = tq, k, 1
+            ctx.counts[C_QTAIL] = qt + 1
+            continue
+        i = np.int64(r[1])
+        side = np.int64(r[2])
+        price = r[4]
+        o = orders[k]
+        o["ts"] = t
+        o["instrument"] = i
+        o["side"] = side
+        o["qty"] = np.int64(r[3])
+        o["book"] = ctx.book
+        o["client"] = ctx.client
+        o["trader"] = ctx.trader
+        o["ref_price"] = desk.marks.mid[i, gm]
+        o["filled_qty"] = 0
+        o["avg_fill_price"] = np.nan
+        o["reject_reason"] = 0
+        if np.isnan(price):
+            o["order_type"] = 0
+            o["limit_price"] = np.nan
+            o["tif"] = 1
+            o["ts_cancel"] = tq
+            venue.o_kind[k] = K_MARKET
+            venue.o_level[k] = 0
+            venue.o_reachable[k] = True
+        else:
+            o["order_type"] = 1
+            o["limit_price"] = price
+            o["tif"] = 0
+            o["ts_cancel"] = -1
+            venue.o_kind[k] = K_LIMIT
+            lv = np.floor(price / venue.tick[i] + 1e-9) if side > 0 else np.ceil(price / venue.tick[i] - 1e-9)
+            lvl = np.int64(lv) - venue.lo[i]
+            hi = bs[i, BS_N_LEVELS] - 1
+            venue.o_reachable[k] = not ((side > 0 and lvl < 0) or (side < 0 and lvl > hi))
+            venue.o_level[k] = min(max(lvl, 0), hi)
+        desk.records.order_fx[k] = desk.marks.fx[desk.marks.inst_ccy[i], gm] * desk.marks.multiplier[i]
+        desk_event_nb(desk, orders, execs, exec_row, EV_ARRIVAL, k)
+        if orders[k]["status"] == S_NEW:
+            ctx.queue[qt, 0], ctx.queue[qt, 1], ctx.queue[qt, 2] = tq, k, 0
+            ctx.counts[C_QTAIL] = qt + 1
+
+
+@njit(cache=True, nogil=True)
+def _queue_event_nb(ctx, tq, venue, bs, book, orders, execs, exec_row, desk, nx, imp_state, imp_weight, imp_scale,
+                    imp_exp):
+    """The strategy's next order (or cancel) in flight reaches its book at ``tq``.
+    Returns (book status, nx, the order row whose executions follow or -1, instrument)."""
+    h = ctx.counts[C_QHEAD]
+    ctx.counts[C_QHEAD] = h + 1
+    k = ctx.queue[h, 1]
+    i = np.int64(orders[k]["instrument"])
+    st = BOOK_OK
+    working = orders[k]["status"] == S_NEW or orders[k]["status"] == S_PARTIALLY_FILLED
+    if ctx.queue[h, 2] == 1:
+        if working:
+            st, nx = book_event_nb(bs[i], tq, K_CANCEL, 0, 0, 0, k, 0.0, book, nx,
+                                   (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
+            orders[k]["ts_cancel"] = tq
+            desk_event_nb(desk, orders, execs, exec_row, EV_CANCEL, k)
+        return st, nx, -1, i
+    if venue.o_reachable[k] and orders[k]["status"] == S_NEW:
+        st, nx = book_event_nb(bs[i], tq, venue.o_kind[k], orders[k]["side"], venue.o_level[k], orders[k]["qty"], k,
+                               0.0, book, nx, (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
+    return st, nx, k, i
+
+
+@njit(cache=True, nogil=True)
+def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec_row, desk, depth, ctx, on_event,
+                    state):
     """Run one session of the desk and its venue.
 
     At one time: grid snapshots, then the desk's arrivals, the venue's events (background
@@ -115,6 +363,13 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     end of ``book`` when it is on. ``depth`` is ``(bid_level, bid_qty, ask_level, ask_qty, every)``
     with arrays of shape ``(n_instruments, n_rows, L)``: the books' ``L`` best levels at every
     ``every``-th grid time (0: none).
+
+    With an intraday strategy (``ctx`` a :class:`StrategyCtx`, ``on_event(ctx, state, kind,
+    t, ref)`` a jitted function, ``state`` its own state), the strategy is called on the
+    events it subscribes to (after a grid step's snapshots, after its own fills and the
+    clients', on its timer); what it sends arrives at the desk at once and, accepted, at the
+    venue after ``ctx.latency_ns``, where it is processed after the desk's and the venue's
+    events of the same time. With ``ctx`` None (no strategy) those branches are compiled out.
 
     Returns
     -------
@@ -141,11 +396,24 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     g = 0
     a = 0
     b = 0
-    while a < n_d or b < n_v:
+    next_timer = _INF
+    n_timer = 0
+    if ctx is not None:
+        if ctx.timer_ns > 0:
+            next_timer = grid_ts[0] + ctx.timer_ns if n_grid > 0 else _INF
+    while True:
         td = d_ts[a] if a < n_d else _INF
         tv = v_ts[b] if b < n_v else _INF
         t = min(td, tv)
-        while g < n_grid and grid_ts[g] <= t:
+        tq = _INF
+        if ctx is not None:
+            if ctx.counts[C_QHEAD] < ctx.counts[C_QTAIL]:
+                tq = ctx.queue[ctx.counts[C_QHEAD], 0]
+                t = min(t, tq)
+        if t == _INF:
+            break
+        called = False
+        while g < n_grid and grid_ts[g] <= t and not called:
             dt = grid_ts[g] - grid_ts[g - 1] if g > 0 else 0
             for i in range(n_inst):
                 sn = (snaps.bid[i], snaps.ask[i], snaps.bid_qty[i], snaps.ask_qty[i], snaps.cum_volume[i],
@@ -153,8 +421,26 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
                 dp = (depth[0][i], depth[1][i], depth[2][i], depth[3][i], depth[4])
                 book_snapshot_nb(bs[i], grid_fair[i, g], book, g, sn, dt, imp_state[i], imp_rate[i], imp_cache[i],
                                  dp)
+            if ctx is not None:
+                if ctx.every > 0 and g % ctx.every == 0:
+                    _ctx_view_nb(ctx, grid_ts[g], g, bs, book, lo, tick)
+                    on_event(ctx, state, SE_STEP, grid_ts[g], g)
+                    ctx.counts[C_CALLS] += 1
+                    _ctx_drain_nb(ctx, grid_ts[g], g, venue, bs, orders, execs, exec_row, desk)
+                    called = True  # what it sent may reach the venue before the next step: look again
             g += 1
-        if td < tv or (td == tv and d_kind[a] == EV_ARRIVAL):
+        if ctx is not None:
+            if not called and next_timer <= t:
+                n_timer += 1
+                _ctx_view_nb(ctx, next_timer, g - 1, bs, book, lo, tick)
+                on_event(ctx, state, SE_TIMER, next_timer, n_timer)
+                ctx.counts[C_CALLS] += 1
+                _ctx_drain_nb(ctx, next_timer, g - 1, venue, bs, orders, execs, exec_row, desk)
+                next_timer += ctx.timer_ns
+                called = True
+        if called:
+            continue
+        if td <= tq and (td < tv or (td == tv and d_kind[a] == EV_ARRIVAL)):
             k = d_ref[a]
             if d_kind[a] == EV_CANCEL:
                 # a cancel: off the book first (a no-op for an order that never rested there)
@@ -165,23 +451,32 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
                 return SESSION_LOT_POOL_FULL, nx
             a += 1
             continue
-        # the venue
-        r = v_row[b]
         nx0 = nx
-        if v_client[b]:
-            i = orders[r]["instrument"]
-            if venue.o_reachable[r] and orders[r]["status"] == S_NEW:
-                st, nx = book_event_nb(bs[i], tv, venue.o_kind[r], orders[r]["side"], venue.o_level[r],
-                                       max(orders[r]["qty"], 1), r, 0.0, book, nx,
-                                       (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
+        q_row = -1
+        from_queue = False
+        st = BOOK_OK
+        if ctx is not None:
+            if tq < tv:
+                from_queue = True
+                st, nx, q_row, i = _queue_event_nb(ctx, tq, venue, bs, book, orders, execs, exec_row, desk, nx,
+                                                   imp_state, imp_weight, imp_scale, imp_exp)
+        if not from_queue:
+            # the venue
+            r = v_row[b]
+            if v_client[b]:
+                i = orders[r]["instrument"]
+                if venue.o_reachable[r] and orders[r]["status"] == S_NEW:
+                    st, nx = book_event_nb(bs[i], tv, venue.o_kind[r], orders[r]["side"], venue.o_level[r],
+                                           max(orders[r]["qty"], 1), r, 0.0, book, nx,
+                                           (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
+                else:
+                    st = BOOK_OK
             else:
-                st = BOOK_OK
-        else:
-            i = v_inst[b]
-            st, nx = book_event_nb(bs[i], tv, streams.bg_kind[r], streams.bg_side[r], streams.bg_price[r],
-                                   streams.bg_qty[r], -1, streams.bg_u[r], book, nx,
-                                   (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
-        b += 1
+                i = v_inst[b]
+                st, nx = book_event_nb(bs[i], tv, streams.bg_kind[r], streams.bg_side[r], streams.bg_price[r],
+                                       streams.bg_qty[r], -1, streams.bg_u[r], book, nx,
+                                       (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
+            b += 1
         if st != BOOK_OK or nx > cap:
             return SESSION_EXEC_OVERFLOW, nx
         if nx - nx0 > 1:
@@ -199,8 +494,26 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             am = arrival_mid[k]
             execs[x]["arrival_mid"] = (am / 2.0 + lo[i]) * tick[i] if am >= 0 else np.nan
             exec_row[x] = k
-            if desk_event_nb(desk, orders, execs, exec_row, EV_FILL, x) != 0:
-                return SESSION_LOT_POOL_FULL, nx
+            if ctx is None:
+                if desk_event_nb(desk, orders, execs, exec_row, EV_FILL, x) != 0:
+                    return SESSION_LOT_POOL_FULL, nx
+            else:
+                f0 = orders[k]["filled_qty"]
+                if desk_event_nb(desk, orders, execs, exec_row, EV_FILL, x) != 0:
+                    return SESSION_LOT_POOL_FULL, nx
+                own = k >= ctx.pool0
+                if (ctx.own_fills and own) or (ctx.client_fills and not own):
+                    q = orders[k]["filled_qty"] - f0
+                    if q > 0:
+                        ctx.fill[0], ctx.fill[1], ctx.fill[2] = q, price, orders[k]["side"]
+                        _ctx_view_nb(ctx, x_ts[x], g - 1, bs, book, lo, tick)
+                        on_event(ctx, state, SE_FILL if own else SE_CLIENT_FILL, x_ts[x], k - ctx.pool0 if own else x)
+                        ctx.counts[C_CALLS] += 1
+                        _ctx_drain_nb(ctx, x_ts[x], g - 1, venue, bs, orders, execs, exec_row, desk)
+        if ctx is not None:
+            if q_row >= 0 and orders[q_row]["order_type"] == 0:
+                # a market order's remainder ends at the venue at once (as an IOC client order's)
+                desk_event_nb(desk, orders, execs, exec_row, EV_CANCEL, q_row)
     while g <= n_grid:  # the rest of the grid, then the session's totals (nothing pulled)
         dt = grid_ts[g] - grid_ts[g - 1] if 0 < g < n_grid else 0
         for i in range(n_inst):

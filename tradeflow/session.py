@@ -20,9 +20,10 @@ from tradeflow import _session_kernels as _k
 from tradeflow.config import ExecutionConfig, PreTradeConfig
 from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
-from tradeflow.market.paths import MarketData
+from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
-from tradeflow.schema import DEPTH_DT, EXECUTION_DT, TRADE_DT, BookEvent, Side
+from tradeflow.middle.nb import EV_SNAPSHOT, S_CANCELLED
+from tradeflow.schema import DEPTH_DT, EXECUTION_DT, TRADE_DT, BookEvent, OrderOrigin, Side
 
 _log = logging.getLogger(__name__)
 
@@ -39,9 +40,43 @@ class SessionOutcome:
     desk: DeskOutcome
 
 
+def _session_steps(market: MarketData, i: int) -> tuple[int, int]:
+    """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session (the whole grid without venue sessions), as the
+    venue counts them."""
+    if market.session_open is None:
+        return 0, market.n_steps
+    if market.session_open[i] < 0:
+        return 0, 0
+    return (int(np.searchsorted(market.times, market.session_open[i], side="left")),
+            int(np.searchsorted(market.times, market.session_close[i], side="left")))
+
+
+def _break_windows(market: MarketData) -> np.ndarray:
+    """Grid steps ``[b0, b1)`` of each instrument's lunch break, shape (n_instruments, 2) ([0, 0) when none):
+    from :data:`SESSION_MARGIN_NS` before its start (an order sent then reaches the venue before it) to its end."""
+    out = np.zeros((market.n_instruments, 2), np.int64)
+    if market.break_start is None:
+        return out
+    for i in range(market.n_instruments):
+        b0, b1 = int(market.break_start[i]), int(market.break_end[i])
+        if b0 >= 0 and b1 > b0:
+            out[i, 0] = np.searchsorted(market.times, b0 - SESSION_MARGIN_NS, side="left")
+            out[i, 1] = np.searchsorted(market.times, b1, side="left")
+    return out
+
+
+def _venue_close(market: MarketData, close_ts: int) -> np.ndarray:
+    """Each instrument's venue close (ns UTC); ``close_ts`` without venue sessions or when its venue is shut."""
+    n = market.n_instruments
+    if market.session_close is None:
+        return np.full(n, close_ts, np.int64)
+    return np.where(market.session_open >= 0, market.session_close, close_ts).astype(np.int64)
+
+
 def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConfig, pretrade: PreTradeConfig,
                 state: DeskState, rng: np.random.Generator, minor_scale: np.ndarray, *, close_ts: int,
-                pnl_interval_s: float, risk: RiskSetup | None = None, fifo: bool = False) -> SessionOutcome:
+                pnl_interval_s: float, risk: RiskSetup | None = None, fifo: bool = False,
+                intraday=None, first_order_id: int | None = None) -> SessionOutcome:
     """Run the desk and a limit order book per instrument over one session, in one time order.
 
     Parameters
@@ -62,6 +97,10 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         10 ** minor units of each instrument's currency; fees are rounded to it.
     close_ts, pnl_interval_s, risk, fifo
         As for :func:`tradeflow.middle.run_desk`.
+    intraday : tradeflow.strategies.NumbaStrategy, optional
+        An intraday strategy called inside the loop (see ``docs/strategies.md``). Its orders
+        join the session's orders (``origin = DESK``), renumbered with the clients' in time order
+        from ``first_order_id`` (default: the first client order's id).
 
     Returns
     -------
@@ -124,9 +163,6 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     bg_u = bg["u"].astype(np.float64, copy=False)
     del bg
     grid_ts = market.times.astype(np.int64)
-    venue = _k.VenueParams(o_kind=setup.kind, o_level=setup.level, o_reachable=setup.reachable, lo=setup.lo,
-                           tick=setup.tick, taker_bps=float(setup.taker_fee_bps), maker_bps=float(setup.maker_fee_bps),
-                           minor_scale=setup.minor_scale, multiplier=setup.multiplier)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
     # the tape's first guess: one trade per order that can trade (most rest and never do)
@@ -134,10 +170,27 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     step_s = float(np.median(np.diff(market.times))) / 1e9 if n_grid > 1 else 1.0
     every = max(int(round(execution.depth_every_seconds / step_s)), 1) if execution.depth_levels > 0 else 0
     n_depth_rows = -(-n_grid // every) if every else 0
+    pool = 0 if intraday is None else int(intraday.capacity)
+    if intraday is not None:
+        first_id = int(first_order_id if first_order_id is not None else (sent_orders["order_id"][0] if n else 0))
+        win = np.array([_session_steps(market, i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
+        brk, inst_close = _break_windows(market), _venue_close(market, close_ts)
+        user_state = copy.deepcopy(intraday.state)
     while True:
-        run = _prepare(sent_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
+        ctx = None
+        all_orders, kind, level, reachable = sent_orders, setup.kind, setup.level, setup.reachable
+        if intraday is not None:
+            all_orders, kind, level, reachable = _with_pool(sent_orders, setup, pool, first_id, close_ts, intraday)
+        n_all = all_orders.shape[0]
+        venue = _k.VenueParams(o_kind=kind, o_level=level, o_reachable=reachable, lo=setup.lo, tick=setup.tick,
+                               taker_bps=float(setup.taker_fee_bps), maker_bps=float(setup.maker_fee_bps),
+                               minor_scale=setup.minor_scale, multiplier=setup.multiplier)
+        run = _prepare(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
                        risk=risk, fifo=fifo, n_exec=cap)
         d_ts, d_kind, d_ref = run.events_without_fills()
+        if pool:  # the pool's rows arrive when the strategy sends them
+            keep = (d_kind == EV_SNAPSHOT) | (d_ref < n)
+            d_ts, d_kind, d_ref = d_ts[keep], d_kind[keep], d_ref[keep]
         d_order = np.lexsort((d_ref, d_kind, d_ts))
         execs = np.zeros(cap, EXECUTION_DT)
         exec_row = np.zeros(cap, np.int64)
@@ -146,34 +199,70 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             d_ts=d_ts[d_order], d_kind=d_kind[d_order], d_ref=d_ref[d_order], v_ts=v_ts, v_inst=v_inst, v_row=v_row,
             v_client=v_client, bg_kind=bg_kind, bg_side=bg_side, bg_price=bg_price, bg_qty=bg_qty, bg_u=bg_u,
             grid_ts=grid_ts, grid_fair=grid_fair)
-        book = (np.empty(total_slots, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int8),
-                np.full(total_slots, -1, np.int64), np.empty(total_slots, np.int64), np.empty(total_slots, np.int64),
+        slots = total_slots + pool * n_inst
+        book = (np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int8),
+                np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
                 np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
-                np.empty(int(setup.live_capacity.sum()), np.int64), np.full(total_slots, -1, np.int64),
-                np.full(n, -1, np.int64), np.full(n, -1, np.int64), *x,
+                np.empty(int(setup.live_capacity.sum()), np.int64), np.full(slots, -1, np.int64),
+                np.full(n_all, -1, np.int64), np.full(n_all, -1, np.int64), *x,
                 np.empty(tape_cap, np.int64), np.empty(tape_cap, np.int32), np.empty(tape_cap, np.int64),
                 np.empty(tape_cap, np.int8), np.empty(tape_cap, np.int32), np.empty(tape_cap, np.int32),
                 np.array([0, int(execution.tape)], np.int64))
         dshape = (n_inst, n_depth_rows, execution.depth_levels)
         depth = (*[np.full(dshape, -1, np.int64) for _ in range(4)], every)
+        bs_run = bs.copy()
+        if pool:
+            bs_run[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots + pool)[:-1]])
         snaps = _k.BookSnapshots(*[np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)],
                                  impact=np.zeros((n_inst, n_grid + 1)))
         impact = _k.ImpactState(weight=imp_weight, rate=imp_rate, scale=imp_scale, exp=imp_exp,
                                 state=np.zeros((n_inst, width)), cache=np.full((n_inst, width + 1), -1.0))
-        status, nx = _k.session_loop_nb(streams, venue, bs, book, snaps, impact, run.orders, execs, exec_row,
-                                        run.desk, depth)
-        if status == _k.SESSION_OK:
-            break
+        on_event = st = None
+        if intraday is not None:
+            ps = run.desk.positions
+            ctx = _k.StrategyCtx(
+                pos=ps.pos, avg=ps.avg, realized=ps.realized, fees=ps.fees, bid=np.full(n_inst, np.nan),
+                ask=np.full(n_inst, np.nan), bid_qty=np.zeros(n_inst, np.int64), ask_qty=np.zeros(n_inst, np.int64),
+                is_open=np.zeros(n_inst, np.bool_), clock=np.array([0, 0, close_ts], np.int64), fill=np.zeros(3),
+                own=run.orders[n:], req=np.zeros((256, 6)), counts=np.zeros(8, np.int64),
+                queue=np.zeros((2 * pool + 256, 3), np.int64), win_lo=win[:, 0].copy(), win_hi=win[:, 1].copy(),
+                brk_lo=brk[:, 0].copy(), brk_hi=brk[:, 1].copy(), inst_close=inst_close,
+                pool0=n, book=int(intraday.book), latency_ns=int(round(intraday.latency_us * 1e3)),
+                client=int(intraday.client), trader=int(intraday.trader), every=int(intraday.every),
+                own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),
+                timer_ns=int(round(intraday.timer_s * 1e9)))
+            on_event, st = intraday.on_event, copy.deepcopy(user_state)
+        status, nx = _k.session_loop_nb(streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row,
+                                        run.desk, depth, ctx, on_event, st)
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
-        # more executions than room for: run again from the morning's state with twice the room
-        _log.info("desk session rerun: its executions overflowed a buffer of %d; running again with %d", cap, 2 * cap)
+        overflow = ctx is not None and ctx.counts[_k.C_OVERFLOW] > 0
+        if status == _k.SESSION_OK and not overflow:
+            break
+        # more executions (or strategy orders) than room for: run again from the morning's state with twice the room
+        _log.info("desk session rerun: a buffer overflowed (executions %d, strategy orders %d); running again "
+                  "with twice the room", cap, pool)
         restored = copy.deepcopy(saved)
         for f in state.__dataclass_fields__:
             setattr(state, f, getattr(restored, f))
-        cap *= 2
-        if book[-1][0] >= tape_cap > 0:  # the tape was full
-            tape_cap *= 2
+        if status != _k.SESSION_OK:
+            cap *= 2
+            if book[-1][0] >= tape_cap > 0:  # the tape was full
+                tape_cap *= 2
+        if overflow:
+            pool *= 2
+    if intraday is not None:
+        intraday.state = st
+        intraday.last_counts = ctx.counts.copy()
+        sent_orders, execs, nx, row_ids = _renumber(run, sent_orders, execs, nx, n, int(ctx.counts[_k.C_SENT]),
+                                                    first_id)
+        if "venue_id" in market.instruments:  # its instrument's listing venue, as a client order's
+            vid = market.instruments["venue_id"].to_numpy(np.int32)
+            for o in (run.orders, sent_orders):
+                d = o["origin"] == OrderOrigin.DESK
+                o["venue"][d] = vid[o["instrument"][d]]
+    if intraday is None:
+        row_ids = sent_orders["order_id"]  # the tape's order rows -> their ids
     desk = run.outcome(state, market, 0)
     execs = execs[:nx]
     execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
@@ -181,12 +270,74 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
     impact = snap_impact[:, :-1] * setup.tick[:, None]
-    trades = _tape(book[-7:], bs[:, BS_LEVEL0], setup.lo, setup.tick, sent_orders["order_id"]) \
+    trades = _tape(book[-7:], bs[:, BS_LEVEL0], setup.lo, setup.tick, row_ids) \
         if execution.tape else None
     depth_rec = _depth(depth, market.times[::every] if every else market.times[:0], setup.lo, setup.tick) \
         if every else None
     return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact,
                                              trades=trades, depth=depth_rec), desk=desk)
+
+
+def _with_pool(sent: np.ndarray, setup, pool: int, first_id: int, close_ts: int, intraday):
+    """The session's orders with ``pool`` rows a strategy fills in as it sends (ids after the clients',
+    placed last in time and done until used), and the venue's per-order arrays to match."""
+    n = sent.shape[0]
+    rows = np.zeros(pool, sent.dtype)
+    rows["order_id"] = first_id + n + np.arange(pool)
+    rows["parent_id"] = -1
+    rows["ts"] = max(int(sent["ts"][-1]) if n else 0, close_ts - 1)
+    rows["ts_cancel"] = -1
+    rows["ts_done"] = -1
+    rows["status"] = S_CANCELLED
+    rows["origin"] = OrderOrigin.DESK
+    rows["book"] = intraday.book
+    rows["client"] = intraday.client
+    rows["trader"] = intraday.trader
+    rows["counterparty"] = intraday.counterparty
+    rows["avg_fill_price"] = np.nan
+    rows["limit_price"] = np.nan
+    if n and "venue" in sent.dtype.names:
+        rows["venue"] = 0
+    out = np.concatenate([sent, rows])
+    return (out, np.concatenate([setup.kind, np.zeros(pool, setup.kind.dtype)]),
+            np.concatenate([setup.level, np.zeros(pool, setup.level.dtype)]),
+            np.concatenate([setup.reachable, np.zeros(pool, bool)]))
+
+
+def _renumber(run, sent: np.ndarray, execs: np.ndarray, nx: int, n: int, used: int, first_id: int):
+    """Keep the pool rows the strategy used and number every order in time order (clients first at a tie),
+    as :func:`tradeflow.strategies.merge_desk_orders` numbers the open's orders. Returns (sent, execs, nx, the new
+    id of each session row: the tape's rows map through it)."""
+    orders = run.orders[: n + used]
+    pool_sent = orders[n:].copy()
+    for f, v in (("status", 0), ("reject_reason", 0), ("filled_qty", 0), ("avg_fill_price", np.nan),
+                 ("ts_done", 0)):
+        pool_sent[f] = v
+    sent = np.concatenate([sent, pool_sent])
+    perm = np.lexsort((np.arange(orders.shape[0]), orders["ts"]))
+    rank = np.empty_like(perm)
+    rank[perm] = np.arange(perm.shape[0])
+    old0 = int(orders["order_id"][0]) if orders.shape[0] else first_id
+    new_of_old = first_id + rank  # old id old0 + r -> its new id
+
+    def remap(ids):
+        return new_of_old[ids - old0]
+
+    orders = orders[perm]
+    sent = sent[perm]
+    orders["order_id"] = sent["order_id"] = first_id + np.arange(perm.shape[0])
+    rep = orders["origin"] == OrderOrigin.REPLACE
+    if rep.any():
+        orders["parent_id"][rep] = sent["parent_id"][rep] = remap(orders["parent_id"][rep])
+    execs = execs[:nx]
+    execs["order_id"] = remap(execs["order_id"])
+    rec = run.desk.records
+    nf, ne = int(rec.counts[0]), int(rec.counts[1])
+    rec.fills["order_id"][:nf] = remap(rec.fills["order_id"][:nf])
+    rec.events["order_id"][:ne] = remap(rec.events["order_id"][:ne])
+    run.orders = orders
+    return sent, execs, nx, new_of_old
+
 
 
 def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, order_id: np.ndarray) -> np.ndarray:

@@ -127,9 +127,25 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         if not isinstance(replay, ReplayData):
             raise TypeError(f"The 'replay' parameter of simulate must be a ReplayData (tradeflow.front.read_lobster, "
                             f"read_top_of_book). Got {type(replay).__name__} instead.")
+    intraday = None
+    if strategy is not None and hasattr(strategy, "on_event"):  # an intraday strategy inside the session loop
+        intraday, strategy = strategy, None
+        if cfg.execution.venue != "book" or replay is not None:
+            raise ValueError(f"An intraday strategy (NumbaStrategy) runs in the book venue's session loop: the "
+                             f"'venue' of ExecutionConfig must be 'book' without replay. Got "
+                             f"{cfg.execution.venue!r}{' with replay' if replay is not None else ''} instead.")
+        intraday.reset()
+        if intraday.client < 0:
+            intraday.client = cfg.flow.n_clients
+        if intraday.trader < 0:
+            intraday.trader = cfg.flow.n_traders
+        if not 0 <= intraday.book < n_books:
+            raise ValueError(f"The 'book' of the strategy must be a book id in [0, {n_books}). "
+                             f"Got {intraday.book!r} instead.")
     if strategy is not None and not callable(getattr(strategy, "on_open", None)):
         raise TypeError(f"The 'strategy' parameter of simulate must have an on_open(view) method "
-                        f"(a tradeflow.strategies.Strategy). Got {type(strategy).__name__} instead.")
+                        f"(a tradeflow.strategies.Strategy) or be a NumbaStrategy. Got {type(strategy).__name__} "
+                        f"instead.")
     back = None
     for day in _progress(days, desc="desk-days", unit="day", show=progress, min_items=2):
         market = simulate_market(mcfg, rngs["market"], trade_date=day,
@@ -174,7 +190,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
             # the desk and the books in one time order: only accepted orders reach the venue
             session = run_session(orders, market, cfg.execution, cfg.pretrade, state, rngs["execution"], inst_scale,
                                   close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup,
-                                  fifo=fifo)
+                                  fifo=fifo, intraday=intraday, first_order_id=n_orders)
             executions, desk = session.venue.executions, session.desk
             out["quotes"].append(session.venue.quotes)
             for name in ("trades", "depth"):
@@ -189,7 +205,7 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         out["risk"].append(desk.risk)
         out["breaches"].append(desk.breaches)
         desk.events["event_id"] += n_events
-        n_orders += len(orders)
+        n_orders += len(desk.orders)
         n_events += len(desk.events)
         clock.lap("front+middle")
 
