@@ -216,19 +216,19 @@ def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = Non
     kw: dict = {"arrival_ts": orders["ts"], "sizes": orders["qty"], "sign_lags": sign_lags}
     if quotes is not None and quotes.size:
         q = quotes.reshape(-1, n_inst)  # sorted by (ts, instrument)
-        mid = 0.5 * (q["bid"] + q["ask"])
         idx = pd.to_datetime(q["ts"][:, 0], unit="ns", utc=True)
-        prices = pd.DataFrame(mid, index=idx, columns=symbols)
         both = np.isfinite(q["bid"]) & np.isfinite(q["ask"])
-        kw["spreads"] = pd.DataFrame(np.where(both, (q["ask"] - q["bid"]) / tick[None, :], np.nan), index=idx,
-                                     columns=symbols)
-        # a venue's volume counts from its own open: snapshots while its book is shut (no quotes, no
-        # trades) are gaps, not zeros, so each venue's session is measured against its own midday
+        # each venue is measured in its own session: snapshots while it is shut (before its open, after
+        # its close, when a closed book still shows its last quotes) are gaps, not flat prices, zero
+        # volume or a frozen spread, so its open and close are compared with its own midday
         vol = q["volume"].astype(np.float64)
         live = both | (vol > 0)
         if market.session_open is not None:  # one day: its venues' sessions are known exactly
             t = q["ts"][:, :1]
             live = (t >= market.session_open[None, :]) & (t < market.session_close[None, :])
+        prices = pd.DataFrame(np.where(live, 0.5 * (q["bid"] + q["ask"]), np.nan), index=idx, columns=symbols)
+        kw["spreads"] = pd.DataFrame(np.where(live & both, (q["ask"] - q["bid"]) / tick[None, :], np.nan),
+                                     index=idx, columns=symbols)
         kw["volumes"] = pd.DataFrame(np.where(live, vol, np.nan), index=idx, columns=symbols)
     else:
         prices = market.prices_frame("mid")
