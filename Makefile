@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 
 # the suite runs one seeded hypothesis profile, locally and in CI: the same examples every run
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 # a longer randomized hypothesis search for new counterexamples (not part of `make test`); a failure
 # prints the example and a @reproduce_failure blob to pin it
