@@ -35,7 +35,7 @@ ALLOWED = {
     ("tradeflow.session", "tradeflow.middle.desk._prepare"),  # the desk session reuses the desk's input preparation
     # the intraday strategies' callbacks (send_nb, cancel_nb, StrategyCtx) are compiled with the session loop;
     # their public home is tradeflow.strategies, which re-exports them
-    ("tradeflow.strategies.intraday", "tradeflow._session_kernels"),
+    ("tradeflow.strategies.intraday", "tradeflow._strategy_ctx"),
 }
 
 

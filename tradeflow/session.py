@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeflow import _session_kernels as _k
+from tradeflow import _strategy_ctx as _ctx
 from tradeflow.config import ExecutionConfig, PreTradeConfig
 from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
@@ -220,7 +221,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         on_event = st = None
         if intraday is not None:
             ps = run.desk.positions
-            ctx = _k.StrategyCtx(
+            ctx = _ctx.StrategyCtx(
                 pos=ps.pos, avg=ps.avg, realized=ps.realized, fees=ps.fees, bid=np.full(n_inst, np.nan),
                 ask=np.full(n_inst, np.nan), bid_qty=np.zeros(n_inst, np.int64), ask_qty=np.zeros(n_inst, np.int64),
                 is_open=np.zeros(n_inst, np.bool_), clock=np.array([0, 0, close_ts], np.int64), fill=np.zeros(3),
@@ -236,7 +237,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                                         run.desk, depth, ctx, on_event, st)
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
-        overflow = ctx is not None and ctx.counts[_k.C_OVERFLOW] > 0
+        overflow = ctx is not None and ctx.counts[_ctx.C_OVERFLOW] > 0
         if status == _k.SESSION_OK and not overflow:
             break
         # more executions (or strategy orders) than room for: run again from the morning's state with twice the room
@@ -254,7 +255,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     if intraday is not None:
         intraday.state = st
         intraday.last_counts = ctx.counts.copy()
-        sent_orders, execs, nx, row_ids = _renumber(run, sent_orders, execs, nx, n, int(ctx.counts[_k.C_SENT]),
+        sent_orders, execs, nx, row_ids = _renumber(run, sent_orders, execs, nx, n, int(ctx.counts[_ctx.C_SENT]),
                                                     first_id)
         if "venue_id" in market.instruments:  # its instrument's listing venue, as a client order's
             vid = market.instruments["venue_id"].to_numpy(np.int32)

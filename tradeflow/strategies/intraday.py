@@ -4,7 +4,7 @@ A :class:`NumbaStrategy` is a jitted function ``on_event(ctx, state, kind, t, re
 own state (any numba-typed object: an array, a tuple of arrays). The session loop calls it
 in time order on the events it subscribes to: every ``every`` steps of the quote grid
 (``SE_STEP``), its own fills (``SE_FILL``), the clients' fills (``SE_CLIENT_FILL``) and a
-timer (``SE_TIMER``). ``ctx`` (:class:`tradeflow._session_kernels.StrategyCtx`) is its
+timer (``SE_TIMER``). ``ctx`` (:class:`tradeflow._strategy_ctx.StrategyCtx`) is its
 read-only view of the desk (positions, average costs, realized P&L and fees per book and
 instrument, the top of each book, which venues are open, its own orders) and where it sends
 orders: :func:`send_nb`, :func:`cancel_nb`, :func:`amend_nb`. Its orders carry ``origin =
@@ -25,7 +25,7 @@ import copy
 import numpy as np
 from numba import njit, objmode
 
-from tradeflow._session_kernels import (
+from tradeflow._strategy_ctx import (
     C_CALLS,
     C_REFUSED,
     C_SENT,
