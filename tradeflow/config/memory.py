@@ -99,28 +99,34 @@ def estimate_memory(config: SimulationConfig) -> dict[str, float]:
     return parts
 
 
+def _system_memory(meminfo_key: str, psutil_field: str, sysconf_pages: str) -> int | None:
+    """One figure of the machine's memory in bytes: Linux ``/proc/meminfo``, else psutil (macOS,
+    Windows), else ``os.sysconf``; None if none of them knows it."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith(meminfo_key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil  # optional: macOS, Windows
+        return int(getattr(psutil.virtual_memory(), psutil_field))
+    except ImportError:
+        pass
+    try:
+        return int(os.sysconf(sysconf_pages)) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def available_memory() -> int | None:
     """Bytes of memory available to a new allocation now (Linux ``MemAvailable``), or None if unknown.
 
     A momentary figure: on a shared machine it moves with everyone else's load, so
     :func:`check_memory` refuses against :func:`memory_limit` and only logs a warning against this.
     """
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import psutil  # optional: macOS, Windows
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
+    return _system_memory("MemAvailable", "available", "SC_AVPHYS_PAGES")
 
 
 def _cgroup_limit() -> int | None:
@@ -144,24 +150,7 @@ def memory_limit() -> int | None:
     whatever else the machine is doing, while one above the momentary :func:`available_memory` may
     well run once other work ends (a refusal then would be a false alarm on a busy machine).
     """
-    total = None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    total = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    if total is None:
-        try:
-            import psutil  # optional: macOS, Windows
-            total = int(psutil.virtual_memory().total)
-        except ImportError:
-            try:
-                total = int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-            except (AttributeError, ValueError, OSError):
-                total = None
+    total = _system_memory("MemTotal", "total", "SC_PHYS_PAGES")
     limit = _cgroup_limit()
     if limit is not None:
         total = limit if total is None else min(total, limit)
