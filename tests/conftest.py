@@ -46,6 +46,19 @@ def default_run():
     return tradeflow.simulate(seed=0)
 
 
+@pytest.fixture(scope="session")
+def strategy_cfg():
+    """The two-day desk the strategy tests run (tests/test_strategies.py, tests/test_intraday.py)."""
+    return small_config(1_500, days=2)
+
+
+@pytest.fixture(scope="session")
+def strategy_plain(strategy_cfg):
+    """That desk without a strategy, simulated once for both files: the records a strategy that sends
+    nothing must leave bit-identical."""
+    return tradeflow.simulate(strategy_cfg, seed=7)
+
+
 def csd_open(ccy: str, days) -> np.ndarray:
     """Whether each of ``days`` is a business day of ``ccy``'s settlement (CSD) calendar, from QuantLib:
     the oracle the clock's settlement calendars are tested against (tests/market/test_clock.py)."""

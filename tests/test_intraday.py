@@ -48,38 +48,28 @@ def _test_strategy(ctx, state, kind, t, ref):
 
 
 @pytest.fixture(scope="module")
-def cfg():
-    return small_config(1_500, days=2)
-
-
-@pytest.fixture(scope="module")
-def plain(cfg):
-    return tradeflow.simulate(cfg, seed=7)
-
-
-@pytest.fixture(scope="module")
-def mm_run(cfg):
+def mm_run(strategy_cfg):
     mm = avellaneda_stoikov(instrument=0, gamma=2e-4, kappa=20.0, sigma=0.02, qty=100, tick=0.01,
                             max_inventory=3_000, every=10)
-    return mm, tradeflow.simulate(cfg, seed=7, strategy=mm)
+    return mm, tradeflow.simulate(strategy_cfg, seed=7, strategy=mm)
 
 
-def test_a_numba_strategy_that_sends_nothing_leaves_every_record_bit_identical(cfg, plain):
+def test_a_numba_strategy_that_sends_nothing_leaves_every_record_bit_identical(strategy_cfg, strategy_plain):
     s = NumbaStrategy(_test_strategy, np.zeros(3), every=1, client_fills=True, timer_s=60.0)
-    _same_records(plain, tradeflow.simulate(cfg, seed=7, strategy=s))
+    _same_records(strategy_plain, tradeflow.simulate(strategy_cfg, seed=7, strategy=s))
     assert s.state[1] > 2 * 390 and s.state[2] > 0  # it was called on every step, fill and tick, and saw quotes
 
 
-def test_numba_strategy_orders_pass_the_same_controls_with_the_same_reasons(cfg):
+def test_numba_strategy_orders_pass_the_same_controls_with_the_same_reasons(strategy_cfg):
     s = NumbaStrategy(_test_strategy, np.array([1.0, 0.0, 0.0]), every=0, timer_s=30.0, book=2)
-    r = tradeflow.simulate(cfg, seed=7, strategy=s)
+    r = tradeflow.simulate(strategy_cfg, seed=7, strategy=s)
     check_invariants(r)
     o = r.records["orders"]
     d = o[o["origin"] == OrderOrigin.DESK]
     assert len(d) == 3  # state carries over: one day only
     assert d["reject_reason"].tolist() == [RejectReason.MAX_ORDER_QTY, RejectReason.PRICE_COLLAR, 0]
     assert (d["status"][:2] == OrderStatus.REJECTED).all() and (d["book"] == 2).all()
-    assert (d["client"] == cfg.flow.n_clients).all() and (d["trader"] == cfg.flow.n_traders).all()
+    assert (d["client"] == strategy_cfg.flow.n_clients).all() and (d["trader"] == strategy_cfg.flow.n_traders).all()
     assert (np.diff(o["ts"]) >= 0).all() and (np.diff(o["order_id"]) == 1).all()  # numbered in time order
     f = r.records["fills"]
     mine = f[f["order_id"] == d["order_id"][2]]
@@ -136,7 +126,7 @@ def test_every_invariant_holds_with_the_market_maker(mm_run):
     assert np.isin(on_tape[on_tape >= 0], o["order_id"]).all()
 
 
-def test_python_strategy_at_a_coarse_cadence(cfg):
+def test_python_strategy_at_a_coarse_cadence(strategy_cfg):
     seen = []
 
     def every_hour(ctx, state, t):

@@ -59,25 +59,15 @@ def pd_series(values, keys):
     return pd.Series(values).groupby(keys).sum()
 
 
-@pytest.fixture(scope="module")
-def cfg():
-    return small_config(1_500, days=2)
-
-
-@pytest.fixture(scope="module")
-def plain(cfg):
-    return tradeflow.simulate(cfg, seed=7)
-
-
-def test_a_strategy_that_sends_nothing_leaves_every_record_bit_identical(cfg, plain):
+def test_a_strategy_that_sends_nothing_leaves_every_record_bit_identical(strategy_cfg, strategy_plain):
     s = Nothing()
-    _same_records(plain, tradeflow.simulate(cfg, seed=7, strategy=s))
+    _same_records(strategy_plain, tradeflow.simulate(strategy_cfg, seed=7, strategy=s))
     assert [d for d, _ in s.calls] == [0, 1]
     assert s.calls[1][1] > 0  # the second open saw the first day's inventory
 
 
-def test_an_idle_hedger_sends_nothing_too(cfg, plain):
-    _same_records(plain, tradeflow.simulate(cfg, seed=7, strategy=RiskReducer(min_qty=10**12)))
+def test_an_idle_hedger_sends_nothing_too(strategy_cfg, strategy_plain):
+    _same_records(strategy_plain, tradeflow.simulate(strategy_cfg, seed=7, strategy=RiskReducer(min_qty=10**12)))
 
 
 class Breacher(Strategy):
@@ -91,18 +81,18 @@ class Breacher(Strategy):
         view.send(instrument="SAP", side=1, qty=100, ts=t + 2, book=0)  # Xetra is open at the desk's open
 
 
-def test_strategy_orders_pass_the_same_controls_with_the_same_reasons(cfg):
-    r = tradeflow.simulate(cfg, seed=7, strategy=Breacher())
+def test_strategy_orders_pass_the_same_controls_with_the_same_reasons(strategy_cfg):
+    r = tradeflow.simulate(strategy_cfg, seed=7, strategy=Breacher())
     check_invariants(r)
     o = r.records["orders"]
     d = o[o["origin"] == OrderOrigin.DESK]
     assert len(d) == 6
     assert d["reject_reason"].tolist() == [RejectReason.MAX_ORDER_QTY, RejectReason.PRICE_COLLAR, 0] * 2
     assert (d["status"][d["reject_reason"] > 0] == OrderStatus.REJECTED).all()
-    assert (d["client"] == cfg.flow.n_clients).all() and (d["trader"] == cfg.flow.n_traders).all()
+    assert (d["client"] == strategy_cfg.flow.n_clients).all() and (d["trader"] == strategy_cfg.flow.n_traders).all()
     assert d["book"].tolist() == [1, 2, 0] * 2
     # the same order from a client gets the same answer from the same controls
-    c = o[(o["origin"] == OrderOrigin.CLIENT) & (o["qty"] > cfg.pretrade.max_order_qty)]
+    c = o[(o["origin"] == OrderOrigin.CLIENT) & (o["qty"] > strategy_cfg.pretrade.max_order_qty)]
     assert set(c["reject_reason"].tolist()) <= {RejectReason.MAX_ORDER_QTY, RejectReason.KILL_SWITCH,
                                                            RejectReason.BOOK_HALTED, RejectReason.THROTTLE,
                                                            RejectReason.INVALID_PRICE}
@@ -143,15 +133,15 @@ def test_desk_loop_treats_a_desk_order_like_a_clients():
 
 @pytest.mark.parametrize("strategy", [RiskReducer(), RiskReducer(vwap=True, fraction=0.5, slices=6)],
                          ids=["twap", "vwap-half"])
-def test_invariants_hold_with_the_risk_reducer(cfg, plain, strategy):
-    r = tradeflow.simulate(cfg, seed=7, strategy=strategy)
+def test_invariants_hold_with_the_risk_reducer(strategy_cfg, strategy_plain, strategy):
+    r = tradeflow.simulate(strategy_cfg, seed=7, strategy=strategy)
     check_invariants(r)
     fo_equals_bo(r)
     o = r.records["orders"]
     d = o[o["origin"] == OrderOrigin.DESK]
     assert len(d) > 0 and (d["ts"] >= r.market.times[0]).all()
     # it works against the inventory carried into day 2: each order's side opposes the carried position
-    eod = plain.records["eod_positions"]
+    eod = strategy_plain.records["eod_positions"]
     d1 = eod[eod["trade_date"] == eod["trade_date"].min()]
     carried = {(int(b), int(i)): int(q) for b, i, q in zip(d1["book"], d1["instrument"], d1["qty"], strict=True)}
     for row in d:
@@ -185,7 +175,7 @@ def test_delta_hedger_keeps_invariants_and_hedges_against_delta(option_cfg):
     assert (d["instrument"] < 10).all()  # hedges trade the underlyings, never the options
 
 
-def test_strategy_runs_are_reproducible_and_use_their_own_stream(cfg):
+def test_strategy_runs_are_reproducible_and_use_their_own_stream(strategy_cfg):
     class Random(Strategy):
         def on_open(self, view):
             for _ in range(3):
@@ -199,24 +189,24 @@ def test_strategy_runs_are_reproducible_and_use_their_own_stream(cfg):
     _same_records(a, b)
 
 
-def test_run_many_passes_the_strategy(cfg):
+def test_run_many_passes_the_strategy(strategy_cfg):
     from tradeflow.parallel import run_many
     from tradeflow.parallel.metrics import summarize
 
-    rows = run_many(cfg, seeds=[8], executor="sequential", strategy=RiskReducer(), warm=False)
+    rows = run_many(strategy_cfg, seeds=[8], executor="sequential", strategy=RiskReducer(), warm=False)
     assert (rows["status"] == "ok").all()
-    direct = summarize(tradeflow.simulate(cfg, seed=8, strategy=RiskReducer()))
+    direct = summarize(tradeflow.simulate(strategy_cfg, seed=8, strategy=RiskReducer()))
     for k, v in direct.items():
         if isinstance(v, int | float | np.number) and np.isfinite(v):
             assert rows.loc[0, k] == v, k
 
 
-def test_schedule_twap_vwap_and_child_cap(cfg):
+def test_schedule_twap_vwap_and_child_cap(strategy_cfg):
     from tradeflow.market import simulate_market
     from tradeflow.middle import DeskState
 
-    m = simulate_market(cfg.market, np.random.default_rng(0), trade_date=np.datetime64("2026-11-25"), open_mid=None,
-                        open_fx=None, garch_state=None, prices=None)
+    m = simulate_market(strategy_cfg.market, np.random.default_rng(0), trade_date=np.datetime64("2026-11-25"),
+                        open_mid=None, open_fx=None, garch_state=None, prices=None)
     v = make_view(day=0, market=m, close_ts=int(m.times[-1]) + 10**9, state=DeskState.flat(4, m.n_instruments),
                   prev_close=None, var_1d=None, own_orders=np.zeros(0, ORDER_DT), rng=np.random.default_rng(0),
                   fx_inst=np.ones(m.n_instruments))
