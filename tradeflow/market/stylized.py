@@ -222,10 +222,11 @@ def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = Non
         # its close, when a closed book still shows its last quotes) are gaps, not flat prices, zero
         # volume or a frozen spread, so its open and close are compared with its own midday
         vol = q["volume"].astype(np.float64)
-        live = both | (vol > 0)
         if market.session_open is not None:  # one day: its venues' sessions are known exactly
             t = q["ts"][:, :1]
             live = (t >= market.session_open[None, :]) & (t < market.session_close[None, :])
+        else:  # several days joined: a venue is live where its book quotes or trades
+            live = both | (vol > 0)
         prices = pd.DataFrame(np.where(live, 0.5 * (q["bid"] + q["ask"]), np.nan), index=idx, columns=symbols)
         kw["spreads"] = pd.DataFrame(np.where(live & both, (q["ask"] - q["bid"]) / tick[None, :], np.nan),
                                      index=idx, columns=symbols)
