@@ -41,17 +41,6 @@ class SessionOutcome:
     desk: DeskOutcome
 
 
-def _session_steps(market: MarketData, i: int) -> tuple[int, int]:
-    """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session (the whole grid without venue sessions), as the
-    venue counts them."""
-    if market.session_open is None:
-        return 0, market.n_steps
-    if market.session_open[i] < 0:
-        return 0, 0
-    return (int(np.searchsorted(market.times, market.session_open[i], side="left")),
-            int(np.searchsorted(market.times, market.session_close[i], side="left")))
-
-
 def _break_windows(market: MarketData) -> np.ndarray:
     """Grid steps ``[b0, b1)`` of each instrument's lunch break, shape (n_instruments, 2) ([0, 0) when none):
     from :data:`SESSION_MARGIN_NS` before its start (an order sent then reaches the venue before it) to its end."""
@@ -174,7 +163,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     pool = 0 if intraday is None else int(intraday.capacity)
     if intraday is not None:
         first_id = int(first_order_id if first_order_id is not None else (sent_orders["order_id"][0] if n else 0))
-        win = np.array([_session_steps(market, i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
+        win = np.array([market.session_steps(i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
         brk, inst_close = _break_windows(market), _venue_close(market, close_ts)
         user_state = copy.deepcopy(intraday.state)
     while True:

@@ -290,7 +290,7 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         lo_all[i] = lo
         n_levels[i] = hi - lo + 1
         # the background flow runs in the instrument's own venue session (none on its venue's holiday)
-        w = _session_window(market, i)
+        w = market.session_steps(i)
         if w[1] - w[0] >= 2:
             bg = background_flow(rng, fair_ticks=fair[i, w[0]:w[1]], times=market.times[w[0]:w[1]],
                                  profile=_window_profile(profile, market, w), cfg=cfg, lo=lo)
@@ -327,17 +327,6 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
                       minor_scale=np.asarray(minor_scale, np.float64),
                       multiplier=inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
                       else np.ones(n_inst))
-
-
-def _session_window(market: MarketData, i: int) -> tuple[int, int]:
-    """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session (the whole grid without venue sessions)."""
-    if market.session_open is None:
-        return 0, market.n_steps
-    if market.session_open[i] < 0:
-        return 0, 0
-    s0 = int(np.searchsorted(market.times, market.session_open[i], side="left"))
-    s1 = int(np.searchsorted(market.times, market.session_close[i], side="left"))
-    return s0, s1
 
 
 def _window_profile(profile: np.ndarray, market: MarketData, w: tuple[int, int]) -> np.ndarray:

@@ -87,6 +87,16 @@ class MarketData:
     def n_instruments(self) -> int:
         return self.mid.shape[0]
 
+    def session_steps(self, i: int) -> tuple[int, int]:
+        """Grid steps ``[s0, s1)`` of instrument ``i``'s venue session: the whole grid without venue
+        sessions, ``(0, 0)`` when its venue is closed."""
+        if self.session_open is None:
+            return 0, self.n_steps
+        if self.session_open[i] < 0:
+            return 0, 0
+        return (int(np.searchsorted(self.times, self.session_open[i], side="left")),
+                int(np.searchsorted(self.times, self.session_close[i], side="left")))
+
     def last_ts(self, instrument: np.ndarray) -> np.ndarray:
         """The last time an order in each of ``instrument`` may be sent: its venue's close less
         :data:`SESSION_MARGIN_NS` (so it reaches the venue, after latency, inside the session), or
