@@ -223,7 +223,11 @@ class ExecutionConfig:
         the touch refills as soon as the fair price moves: spreads of 1-2 ticks for liquid
         names, wider when volatility is high (the open) and for small ticks. 0: off (pure
         zero-intelligence liquidity, spreads of several ticks).
-    book_quote_width : float, default=0.5
+    book_quote_width : float, default=0.4
+    book_open_width : float, default=2.0
+        The makers' width at the open is this many times what the local volatility gives, the
+        excess halving every 15 minutes of the venue's session: spreads are widest at the open
+        (adverse selection while the price is discovered), beyond the open's volatility. 1: off.
     book_reanchor : bool, default=True
         Background liquidity keeps its distance from the fair price: when the fair price moves
         by ``d`` ticks between grid times, the pull takes not only the quotes it ran through but
@@ -279,7 +283,8 @@ class ExecutionConfig:
     book_depth_ticks: int = 15
     book_shape: str = "power"
     book_quote_lots: int = 2
-    book_quote_width: float = 0.5
+    book_quote_width: float = 0.4
+    book_open_width: float = 2.0
     book_reanchor: bool = True
     book_placement_exponent: float = 0.6
     book_placement_scale: float = 3.0
@@ -299,7 +304,7 @@ class ExecutionConfig:
         _coerce_float(self, "taker_fee_bps", "maker_fee_bps", "latency_us", "latency_jitter_us",
                       "book_events_per_second", "book_market_share", "book_cancel_share", "book_order_lots",
                       "book_lifetime_seconds", "book_placement_exponent", "book_placement_scale",
-                      "book_quote_width")
+                      "book_quote_width", "book_open_width")
         _positive(self, "taker_fee_bps", allow_zero=True)
         _positive(self, "maker_fee_bps", allow_zero=True)
         if self.venue not in ("book", "quote"):
@@ -314,6 +319,8 @@ class ExecutionConfig:
         _positive(self, "book_placement_scale")
         _positive_int(self, "book_quote_lots", allow_zero=True)
         _positive(self, "book_quote_width", allow_zero=True)
+        if not self.book_open_width >= 1.0:
+            _fail(self, "book_open_width", "at least 1", self.book_open_width)
         _probability(self, "book_market_share")
         _probability(self, "book_cancel_share")
         if self.book_market_share + self.book_cancel_share >= 1.0:

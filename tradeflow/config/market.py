@@ -238,6 +238,10 @@ class MarketConfig:
         variance are ``profile_open`` times the midday level at the open and
         ``profile_close`` times at the close (see :func:`tradeflow.market.profile.intraday_profile`).
     profile_open, profile_close : float, default=3.0, 2.0
+    volatility_open, volatility_close : float, default=4.0, 2.5
+        The fair price's variance at the open / close relative to midday (its U-shape, with the
+        same half-life; issue 13): steeper than volume's, as measured (the first half hour's
+        volatility about twice midday's), so the U-shape stands out of a day's GARCH noise.
     profile_halflife : float, default=0.05
         Half-life of the open/close excess as a share of the session.
     garch : bool, default=True
@@ -276,6 +280,8 @@ class MarketConfig:
     intraday_profile: bool = True
     profile_open: float = 3.0
     profile_close: float = 2.0
+    volatility_open: float = 4.0
+    volatility_close: float = 2.5
     profile_halflife: float = 0.05
     garch: bool = True
     garch_alpha: float = 0.12
@@ -301,9 +307,11 @@ class MarketConfig:
             _fail(self, "instruments", "instruments with unique symbols", dupes)
         _coerce_float(self, "step_seconds")
         _positive(self, "step_seconds")
-        _coerce_float(self, "profile_open", "profile_close", "profile_halflife")
+        _coerce_float(self, "profile_open", "profile_close", "profile_halflife", "volatility_open", "volatility_close")
         _positive(self, "profile_open")
         _positive(self, "profile_close")
+        _positive(self, "volatility_open")
+        _positive(self, "volatility_close")
         _positive(self, "profile_halflife")
         for flag in ("intraday_profile", "garch", "jumps", "venue_sessions"):
             if not isinstance(getattr(self, flag), bool):

@@ -94,11 +94,25 @@ def local_volatility(fair_ticks: np.ndarray) -> np.ndarray:
     return np.sqrt((c[hi] - c[lo]) / (hi - lo))
 
 
-def quote_width(fair_ticks: np.ndarray, cfg: ExecutionConfig, u: np.ndarray) -> np.ndarray:
+_OPEN_HALFLIFE_S = 900.0  # the makers' opening widening halves every 15 minutes of the session
+
+
+def opening_factor(n_steps: int, step_s: float, cfg: ExecutionConfig) -> np.ndarray:
+    """The makers' width multiplier at each grid step of a session: ``1 + (book_open_width - 1) *
+    2 ** (-t / 15 min)``, ``t`` the time since the open. Spreads are widest at the open, where
+    adverse selection is highest while the price is being discovered (Madhavan, Richardson &
+    Roomans 1997; McInish & Wood 1992), beyond what the open's higher volatility alone gives."""
+    t = np.arange(n_steps) * step_s
+    return 1.0 + (cfg.book_open_width - 1.0) * np.exp2(-t / _OPEN_HALFLIFE_S)
+
+
+def quote_width(fair_ticks: np.ndarray, cfg: ExecutionConfig, u: np.ndarray,
+                opening: np.ndarray | float = 1.0) -> np.ndarray:
     """Ticks from the fair price at which the market makers requote at each grid step:
-    ``1 + floor(book_quote_width * local volatility + u)`` (``u`` uniform: a mean of ``1 +
-    book_quote_width * local volatility`` ticks; 1: the ticks around the fair price)."""
-    return 1 + np.floor(cfg.book_quote_width * local_volatility(fair_ticks) + u).astype(np.int64)
+    ``1 + floor(book_quote_width * local volatility * opening + u)`` (``u`` uniform: a mean of ``1 +
+    book_quote_width * local volatility * opening`` ticks; 1: the ticks around the fair price;
+    ``opening``: :func:`opening_factor`)."""
+    return 1 + np.floor(cfg.book_quote_width * local_volatility(fair_ticks) * opening + u).astype(np.int64)
 
 
 def placement_scale(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> np.ndarray:
@@ -132,7 +146,8 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     step_ns = times[1] - times[0] if times.shape[0] > 1 else np.int64(1_000_000_000)
     d = book_depth(fair_ticks, cfg)
     scale = placement_scale(fair_ticks, cfg)
-    width = quote_width(fair_ticks, cfg, rng.random(fair_ticks.shape[0]) if cfg.book_quote_lots > 0 else 0.0)
+    width = quote_width(fair_ticks, cfg, rng.random(fair_ticks.shape[0]) if cfg.book_quote_lots > 0 else 0.0,
+                        opening_factor(fair_ticks.shape[0], step_ns / 1e9, cfg))
     # the book opens already populated: a pre-open stretch of flow at the opening fair price
     m = int(np.ceil(3 * cfg.book_lifetime_seconds * 1e9 / step_ns))
     times = np.concatenate([times[0] - step_ns * np.arange(m, 0, -1), times])

@@ -310,9 +310,10 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     n_und = len(cfg.instruments)
     dt_inst = dt  # the instruments' time step (in years of trading time); FX trades around the clock on ``dt``
     if inst_open is None:
-        # variance follows the intraday profile (mean 1, so the daily variance is the configured one)
-        scale = np.sqrt(profile[:-1])
-        variance = profile[:-1][None, :]
+        # variance follows its intraday profile (mean 1, so the daily variance is the configured one)
+        vprofile = session_profile(cfg, n_steps, variance=True)
+        scale = np.sqrt(vprofile[:-1])
+        variance = vprofile[:-1][None, :]
         on = None
     else:
         # each instrument moves only in its own session, with the intraday profile in its session time
@@ -388,7 +389,7 @@ def _instrument_sessions(cfg: MarketConfig, times: np.ndarray, step_ns: int, ope
                          break_end: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per instrument: which grid intervals lie in its session (its lunch break excluded), its intraday
     profile on the grid (mean 1 over its trading time, 0 outside, in trading time: the break is skipped)
-    and its trading time in seconds."""
+    and its trading time in seconds. The profile is the variance's (``volatility_open``/``volatility_close``)."""
     start = times[:-1]
     on = (start[None, :] >= open_ns[:, None]) & (start[None, :] < close_ns[:, None]) & (open_ns[:, None] >= 0)
     if break_start is None:
@@ -402,7 +403,7 @@ def _instrument_sessions(cfg: MarketConfig, times: np.ndarray, step_ns: int, ope
     trading_t = mid_t - open_ns[:, None] - np.clip(mid_t - bs, 0, blen[:, None])
     frac = np.clip(trading_t / length[:, None], 0.0, 1.0)
     if cfg.intraday_profile:
-        prof = intraday_profile(frac, open_factor=cfg.profile_open, close_factor=cfg.profile_close,
+        prof = intraday_profile(frac, open_factor=cfg.volatility_open, close_factor=cfg.volatility_close,
                                 halflife=cfg.profile_halflife)
     else:
         prof = np.ones_like(frac)
@@ -413,11 +414,14 @@ def _instrument_sessions(cfg: MarketConfig, times: np.ndarray, step_ns: int, ope
     return on, prof, length / 1e9
 
 
-def session_profile(cfg: MarketConfig, n_steps: int) -> np.ndarray:
-    """The intraday profile at the grid's steps (ones when ``cfg.intraday_profile`` is off)."""
+def session_profile(cfg: MarketConfig, n_steps: int, *, variance: bool = False) -> np.ndarray:
+    """The intraday profile at the grid's steps (ones when ``cfg.intraday_profile`` is off): activity's
+    (``profile_open``/``profile_close``), or with ``variance`` the fair price's variance's
+    (``volatility_open``/``volatility_close``)."""
     if not cfg.intraday_profile:
         return np.ones(n_steps)
     frac = (np.arange(n_steps) + 0.5) / n_steps
-    p = intraday_profile(frac, open_factor=cfg.profile_open, close_factor=cfg.profile_close,
+    p = intraday_profile(frac, open_factor=cfg.volatility_open if variance else cfg.profile_open,
+                         close_factor=cfg.volatility_close if variance else cfg.profile_close,
                          halflife=cfg.profile_halflife)
     return p / p.mean()
