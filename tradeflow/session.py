@@ -20,7 +20,7 @@ from tradeflow import _session_kernels as _k
 from tradeflow import _strategy_ctx as _ctx
 from tradeflow.config import ExecutionConfig, PreTradeConfig
 from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_REANCHOR, BS_SLOT0
-from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
+from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup, venue_shut
 from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
 from tradeflow.middle.nb import EV_SNAPSHOT, S_CANCELLED
@@ -263,8 +263,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     impact = snap_impact[:, :-1] * setup.tick[:, None]
     trades = _tape(book[-7:], bs[:, BS_LEVEL0], setup.lo, setup.tick, row_ids) \
         if execution.tape else None
-    depth_rec = _depth(depth, market.times[::every] if every else market.times[:0], setup.lo, setup.tick) \
-        if every else None
+    depth_rec = _depth(depth, market.times[::every] if every else market.times[:0], setup.lo, setup.tick,
+                       venue_shut(market)[::every] if every else None) if every else None
     return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact,
                                              trades=trades, depth=depth_rec), desk=desk)
 
@@ -351,11 +351,16 @@ def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, ord
     return out
 
 
-def _depth(depth: tuple, ts: np.ndarray, lo: np.ndarray, tick: np.ndarray) -> np.ndarray:
-    """DEPTH_DT records (non-empty levels only) from the kernels' depth arrays of shape (n_inst, n_rows, L)."""
+def _depth(depth: tuple, ts: np.ndarray, lo: np.ndarray, tick: np.ndarray,
+           shut: np.ndarray | None = None) -> np.ndarray:
+    """DEPTH_DT records (non-empty levels only) from the kernels' depth arrays of shape (n_inst, n_rows, L);
+    none for a book whose venue is shut (``shut``, shape (n_rows, n_inst)), as its quotes."""
     parts = []
     for side, lvl, qty in ((Side.BUY, depth[0], depth[1]), (Side.SELL, depth[2], depth[3])):
-        i, r, k = np.nonzero(lvl >= 0)
+        live = lvl >= 0
+        if shut is not None:
+            live &= ~shut.T[:, : lvl.shape[1], None]
+        i, r, k = np.nonzero(live)
         rec = np.empty(i.size, DEPTH_DT)
         rec["ts"] = ts[r]
         rec["instrument"] = i

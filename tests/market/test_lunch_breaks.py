@@ -68,6 +68,17 @@ def test_no_fill_order_or_price_move_in_a_lunch_break(asia_run):
             mid = r.market.prices_frame()[sym]
             inside = mid[(mid.index >= b0) & (mid.index < b1)]
             assert len(inside) > 0 and inside.nunique() == 1  # the mark holds through the break
+            # issue 13: the venue's quote record shows the book shut in the break, not its last quotes
+            i = list(r.instruments["symbol"]).index(sym)
+            q = r.records["quotes"][r.records["quotes"]["instrument"] == i]
+            qt = pd.to_datetime(q["ts"], unit="ns", utc=True)
+            brk = (qt >= b0) & (qt < b1)
+            live = (qt >= pd.Timestamp(row["open"])) & (qt < pd.Timestamp(row["close"])) & ~brk
+            assert brk.any() and np.isnan(q["bid"][brk]).all() and np.isnan(q["ask"][brk]).all()
+            assert (q["bid_qty"][brk] == 0).all() and (q["ask_qty"][brk] == 0).all()
+            assert np.isfinite(q["bid"][live]).mean() > 0.99  # ... and its quotes while it trades
+            after = (qt >= pd.Timestamp(row["close"])) & (qt < pd.Timestamp(row["close"]) + pd.Timedelta(hours=1))
+            assert np.isnan(q["bid"][after]).all()  # nor after its close (while another venue still trades)
             checked += 1
     assert checked == 2 * len(r.trade_dates)
     assert len(fills) > 0

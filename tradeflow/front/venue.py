@@ -29,7 +29,7 @@ from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import EXECUTION_DT, QUOTE_DT, OrderOrigin, OrderType, TimeInForce
 
-__all__ = ["VenueOutcome", "VenueSetup", "run_venue", "venue_setup", "venue_quotes", "background_flow"]
+__all__ = ["VenueOutcome", "VenueSetup", "run_venue", "venue_setup", "venue_quotes", "venue_shut", "background_flow"]
 
 _LOT = 100
 _MARGIN_DEPTHS = 10  # price levels beyond the day's fair range, in units of book_depth_ticks
@@ -361,7 +361,12 @@ def _window_profile(profile: np.ndarray, market: MarketData, w: tuple[int, int])
 def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np.ndarray, bid_qty: np.ndarray,
                  ask_qty: np.ndarray, volume: np.ndarray, trades: np.ndarray) -> np.ndarray:
     """QUOTE_DT records sorted by (ts, instrument) from per-instrument book snapshots of shape
-    (n_steps, n_instruments), levels as recorded (-1: empty side)."""
+    (n_steps, n_instruments), levels as recorded (-1: empty side).
+
+    A book whose venue is shut (before its open, from its close, in its lunch break, all day on
+    its holiday) shows no quote: ``bid``/``ask`` NaN, quantities 0 (its volume and trades stay, 0).
+    The orders resting in it are still there when it reopens; the desk's marks are the fair
+    price's (``market.mid``), which holds its last value while the venue is shut."""
     quotes = np.zeros((market.n_steps, market.n_instruments), dtype=QUOTE_DT)
     quotes["ts"] = market.times[:, None]
     quotes["instrument"] = np.arange(market.n_instruments)[None, :]
@@ -372,7 +377,23 @@ def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np
     quotes["ask_qty"] = ask_qty
     quotes["volume"] = volume
     quotes["n_trades"] = trades
+    shut = venue_shut(market)
+    for f, v in (("bid", np.nan), ("ask", np.nan), ("bid_qty", 0), ("ask_qty", 0)):
+        quotes[f][shut] = v
     return quotes.ravel()
+
+
+def venue_shut(market: MarketData) -> np.ndarray:
+    """Bool array of shape (n_steps, n_instruments): the instrument's venue is shut at the grid time (before
+    its open, from its close, in its lunch break, all day on its holiday); all False without venue sessions."""
+    shut = np.zeros((market.n_steps, market.n_instruments), bool)
+    if market.session_open is not None:
+        t = market.times[:, None]
+        shut = ~((t >= market.session_open[None, :]) & (t < market.session_close[None, :]))
+        if market.break_start is not None:
+            shut |= (market.break_start[None, :] >= 0) & (t >= market.break_start[None, :]) \
+                & (t < market.break_end[None, :])
+    return shut
 
 
 def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
