@@ -9,11 +9,17 @@ from hypothesis.extra import numpy as hnp
 
 from tradeflow.back import book_fills, net_obligations
 from tradeflow.back import nb as bk
-from tradeflow.back._recon_breaks import _ledger_booking_breaks, _occurrences, _unbalanced_breaks
+from tradeflow.back._recon_breaks import (
+    _ledger_booking_breaks,
+    _occurrences,
+    _posting_breaks,
+    _unbalanced_breaks,
+    _unique_rows,
+)
 from tradeflow.back.ledger import asset_totals
 from tradeflow.back.netting import _group_by_sort, group_in_order
 from tradeflow.back.settlement import to_minor
-from tradeflow.schema import FILL_DT, LEDGER_DT, SETTLEMENT_DT, BreakKind, TxnType
+from tradeflow.schema import BREAK_DT, FILL_DT, LEDGER_DT, SETTLEMENT_DT, AccountKind, BreakKind, TxnType
 
 ids = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 30))
 
@@ -187,3 +193,71 @@ def test_asset_totals_beyond_the_first_guess():
     assert t["asset"].tolist() == [5, 10_000] and t["amount"].tolist() == [1, -3]
     hi, lo, ordered = bk.ledger_stats_nb(led)
     assert (hi, lo, ordered) == (10_000, 0, True)
+
+
+def _posting_breaks_reference(reference, ledger, named, ccy, scale, mult, n_books, n_inst, n_ccy):
+    """The docstring of ``_posting_breaks`` in plain Python: sums per (fill, is_cash, book, asset) in a dict."""
+    diff = {}
+    for sign, led in ((1, ledger), (-1, book_fills(reference, ccy, scale[ccy], multiplier=mult))):
+        for x in led:
+            cash = bool(x["asset_is_cash"])
+            kind = int(x["account_kind"])
+            if x["txn_type"] == TxnType.TRADE and ((kind == AccountKind.SECURITIES and not cash) or
+                                                   (kind == AccountKind.CASH and cash)):
+                key = (int(x["fill_id"]), int(cash), int(x["owner"]), int(x["asset"]))
+                diff[key] = diff.get(key, 0) + sign * int(x["amount"])
+    pos, cash = np.zeros((n_books, n_inst), np.int64), np.zeros((n_books, n_ccy), np.int64)
+    for (f, c, o, a), d in diff.items():
+        if d and 0 <= o < n_books and 0 <= a < (n_ccy if c else n_inst):
+            (cash if c else pos)[o, a] += d
+    breaks = set()
+    ref = {int(x["fill_id"]): x for x in reference}
+    for f in sorted({k[0] for k, d in diff.items() if d} & set(ref) - set(named)):
+        r = ref[f]
+        moved = sum(abs(d) for k, d in diff.items() if k[0] == f and k[1] == 0)
+        own = sum(d for k, d in diff.items() if k == (f, 0, int(r["book"]), int(r["instrument"])))
+        kind = BreakKind.QTY_MISMATCH if moved else BreakKind.PRICE_MISMATCH
+        breaks.add((int(kind), f, float(int(r["side"]) * int(r["qty"])), float(int(r["side"]) * int(r["qty"]) + own)))
+    return breaks, pos, cash
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 12), wide=st.booleans())
+def test_posting_breaks_match_a_plain_sum(seed, n, wide):
+    # the ledger's book-side trade postings against booking the reference, tampered: amounts, owners, assets
+    rng = np.random.default_rng(seed)
+    f = _fills(n, rng)
+    if wide and n:
+        f["fill_id"][-1] = 2**61  # too wide to pack the keys: the lexicographic sort
+    ccy, scale, mult = np.array([0, 1, 0]), np.array([100.0, 1.0]), np.array([1.0, 1.0, 100.0])
+    led = book_fills(f, ccy, scale[ccy], multiplier=mult)
+    for field, delta in (("amount", 3), ("owner", 1), ("asset", 1)):
+        hit = rng.random(len(led)) < 0.15
+        led[field][hit] += delta
+    led = np.concatenate([led, led[rng.random(len(led)) < 0.1]])  # some postings twice
+    named = f["fill_id"][rng.random(n) < 0.2]
+    lb = [np.zeros(len(named), dtype=BREAK_DT)]
+    lb[0]["fill_id"] = named
+    out, d_pos, d_cash = _posting_breaks(f, led, lb, n_books=4, instrument_ccy=ccy, minor_scale_inst=scale[ccy],
+                                         multiplier=mult, n_inst=4, n_ccy=3)
+    got = {(int(b["kind"]), int(b["fill_id"]), float(b["front_value"]), float(b["back_value"]))
+           for part in out for b in part}
+    exp, pos, cash = _posting_breaks_reference(f, led, named.tolist(), ccy, scale, mult, 4, 4, 3)
+    assert got == exp
+    np.testing.assert_array_equal(d_pos, pos)
+    np.testing.assert_array_equal(d_cash, cash)
+    # untouched: no differences at all
+    clean = book_fills(f, ccy, scale[ccy], multiplier=mult)
+    out, d_pos, d_cash = _posting_breaks(f, clean, [], n_books=4, instrument_ccy=ccy, minor_scale_inst=scale[ccy],
+                                         multiplier=mult, n_inst=4, n_ccy=3)
+    assert out == [] and not d_pos.any() and not d_cash.any()
+
+
+@given(keys=hnp.arrays(np.int64, st.tuples(st.integers(0, 40), st.just(4)), elements=st.integers(-3, 5)),
+       wide=st.booleans())
+def test_unique_rows_match_numpy(keys, wide):
+    if wide and len(keys):
+        keys[0, 2] = 2**62  # too wide to pack
+    uniq, inv = _unique_rows(keys)
+    exp_uniq, exp_inv = np.unique(keys, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(uniq, exp_uniq.reshape(-1, 4))
+    np.testing.assert_array_equal(inv, exp_inv.ravel())

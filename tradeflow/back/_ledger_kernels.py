@@ -208,3 +208,24 @@ def trade_txn_counts_nb(ledger, ref_ids, out_count, out_unknown):
             out_unknown[n_unknown] = f
             n_unknown += 1
     return n_unknown
+
+
+@njit(cache=True, nogil=True)
+def trade_postings_nb(ledger, out_keys, out_amount):
+    """The book-side trade postings of ``ledger`` in one pass: ``SECURITIES`` on a security and ``CASH`` on a
+    currency, as key rows ``(fill_id, is_cash, owner, asset)`` in ``out_keys`` and amounts in ``out_amount``
+    (in ledger order). Returns how many."""
+    n = 0
+    for p in range(ledger.shape[0]):
+        if ledger[p]["txn_type"] != T_TRADE:
+            continue
+        k = ledger[p]["account_kind"]
+        cash = ledger[p]["asset_is_cash"]
+        if (k == A_SECURITIES and not cash) or (k == A_CASH and cash):
+            out_keys[n, 0] = ledger[p]["fill_id"]
+            out_keys[n, 1] = 1 if cash else 0
+            out_keys[n, 2] = ledger[p]["owner"]
+            out_keys[n, 3] = ledger[p]["asset"]
+            out_amount[n] = ledger[p]["amount"]
+            n += 1
+    return n

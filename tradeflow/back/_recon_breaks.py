@@ -151,13 +151,21 @@ def _ledger_booking_breaks(reference: np.ndarray, ledger: np.ndarray) -> list[np
 
 def _trade_postings(ledger: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The book-side trade postings (securities, cash) as rows ``(fill_id, is_cash, book, asset)`` and amounts."""
-    sec = (ledger["account_kind"] == AccountKind.SECURITIES) & ~ledger["asset_is_cash"].astype(bool)
-    cash = (ledger["account_kind"] == AccountKind.CASH) & ledger["asset_is_cash"].astype(bool)
-    m = (ledger["txn_type"] == TxnType.TRADE) & (sec | cash)
-    p = ledger[m]
-    keys = np.stack([p["fill_id"].astype(np.int64), cash[m].astype(np.int64), p["owner"].astype(np.int64),
-                     p["asset"].astype(np.int64)], axis=1)
-    return keys, p["amount"].astype(np.int64)
+    keys = np.empty((ledger.shape[0], 4), np.int64)
+    amount = np.empty(ledger.shape[0], np.int64)
+    n = _kernels.trade_postings_nb(np.ascontiguousarray(ledger), keys, amount)
+    return keys[:n], amount[:n]
+
+
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` for int64 rows, through one packed int64 per row
+    (mixed radix, the first column most significant, so the rows come out in the same order)."""
+    packed = np.empty(keys.shape[0], np.int64)
+    if not _kernels.pack_keys_nb(np.ascontiguousarray(keys[:, ::-1]), packed):  # too wide to pack
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+        return uniq, inv.ravel()
+    _, first, inv = np.unique(packed, return_index=True, return_inverse=True)
+    return keys[first], inv
 
 
 def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: list[np.ndarray], *,
@@ -175,14 +183,14 @@ def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: li
     expected = book_fills(reference, instrument_ccy, minor_scale_inst, multiplier=multiplier)
     k_act, a_act = _trade_postings(ledger)
     k_exp, a_exp = _trade_postings(expected)
-    keys = np.concatenate([k_act, k_exp])
     diff_pos = np.zeros((n_books, n_inst), np.int64)
     diff_cash = np.zeros((n_books, n_ccy), np.int64)
-    if keys.shape[0] == 0:
-        return [], diff_pos, diff_cash
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    if k_act.shape == k_exp.shape and np.array_equal(k_act, k_exp) and np.array_equal(a_act, a_exp):
+        return [], diff_pos, diff_cash  # posted as booked (a clean day): no key differs
+    keys = np.concatenate([k_act, k_exp])
+    uniq, inv = _unique_rows(keys)
     d = np.zeros(uniq.shape[0], np.int64)
-    np.add.at(d, inv.ravel(), np.r_[a_act, -a_exp])
+    np.add.at(d, inv, np.r_[a_act, -a_exp])
     nz = d != 0
     k, d = uniq[nz], d[nz]
     ok = (k[:, 2] >= 0) & (k[:, 2] < n_books) & (k[:, 3] >= 0)
@@ -198,26 +206,22 @@ def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: li
     order = np.argsort(reference["fill_id"], kind="stable")
     r = reference[order[np.searchsorted(reference["fill_id"][order], fids)]]
     qty_diff = np.zeros(fids.shape[0], np.int64)
-    at = np.searchsorted(fids, k[:, 0])
-    hit = (at < fids.shape[0]) & (fids[np.minimum(at, fids.shape[0] - 1)] == k[:, 0]) & (k[:, 1] == 0)
+    at = np.minimum(np.searchsorted(fids, k[:, 0]), fids.shape[0] - 1)
+    hit = (fids[at] == k[:, 0]) & (k[:, 1] == 0)
     np.add.at(qty_diff, at[hit], np.abs(d[hit]))
+    # each fill's securities difference on its own book's account
+    own = hit & (k[:, 2] == r["book"][at]) & (k[:, 3] == r["instrument"][at])
+    own_diff = np.zeros(fids.shape[0], np.int64)
+    np.add.at(own_diff, at[own], d[own])
     out = []
     for kind, m in ((BreakKind.QTY_MISMATCH, qty_diff != 0), (BreakKind.PRICE_MISMATCH, qty_diff == 0)):
         if np.any(m):
             s = r["side"][m].astype(np.int64)
-            ledger_qty = s * r["qty"][m] + np.array([
-                _diff_for(k, d, f, int(b), int(i)) for f, b, i in zip(fids[m], r["book"][m], r["instrument"][m],
-                                                                      strict=True)], np.int64)
+            ledger_qty = s * r["qty"][m] + own_diff[m]
             out.append(_breaks(kind, int(m.sum()), fill_id=fids[m], book=r["book"][m], instrument=r["instrument"][m],
                                counterparty=r["counterparty"][m], front_value=(s * r["qty"][m]).astype(float),
                                back_value=ledger_qty.astype(float)))
     return out, diff_pos, diff_cash
-
-
-def _diff_for(keys: np.ndarray, diffs: np.ndarray, fill_id: int, book: int, instrument: int) -> int:
-    """The ledger-less-reference securities difference of one fill on its book's account."""
-    m = (keys[:, 0] == fill_id) & (keys[:, 1] == 0) & (keys[:, 2] == book) & (keys[:, 3] == instrument)
-    return int(diffs[m].sum())
 
 
 def _unbalanced_breaks(ledger: np.ndarray) -> list[np.ndarray]:

@@ -37,6 +37,7 @@ from tradeflow.back._ledger_kernels import (  # noqa: F401
     book_fills_nb,
     ledger_stats_nb,
     trade_balances_nb,
+    trade_postings_nb,
     trade_txn_counts_nb,
     unbalanced_txns_nb,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "sorted_counts_nb",
     "occurrences_nb",
     "trade_txn_counts_nb",
+    "trade_postings_nb",
     "pack_keys_nb",
     "net_groups_nb",
     "instructions_nb",
