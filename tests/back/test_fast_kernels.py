@@ -13,6 +13,7 @@ from tradeflow.back._recon_breaks import (
     _ledger_booking_breaks,
     _occurrences,
     _posting_breaks,
+    _trade_postings,
     _unbalanced_breaks,
     _unique_rows,
 )
@@ -261,3 +262,47 @@ def test_unique_rows_match_numpy(keys, wide):
     exp_uniq, exp_inv = np.unique(keys, axis=0, return_inverse=True)
     np.testing.assert_array_equal(uniq, exp_uniq.reshape(-1, 4))
     np.testing.assert_array_equal(inv, exp_inv.ravel())
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 12), field=st.sampled_from(
+    ["none", "amount", "owner", "asset", "fill_id", "asset_is_cash", "drop", "extra", "txn_type"]))
+def test_postings_as_booked_is_equality_of_the_book_side_postings(seed, n, field):
+    # the clean-day check (one pass, no arrays) says yes exactly when the book-side trade postings are equal
+    rng = np.random.default_rng(seed)
+    f = _fills(n, rng)
+    ccy, scale, mult = np.array([0, 1, 0]), np.array([100.0, 1.0, 100.0]), np.array([1.0, 1.0, 100.0])
+    led = book_fills(f, ccy, scale, multiplier=mult)
+    if len(led):
+        k = int(rng.integers(len(led)))
+        if field == "drop":
+            led = np.delete(led, k)
+        elif field == "extra":
+            led = np.insert(led, k, led[k])
+        elif field == "asset_is_cash":
+            led[field][k] = ~led[field][k]
+        elif field == "txn_type":
+            led[field][k] = TxnType.SETTLEMENT
+        elif field != "none":
+            led[field][k] += 1
+    k_act, a_act = _trade_postings(led)
+    k_exp, a_exp = _trade_postings(book_fills(f, ccy, scale, multiplier=mult))
+    equal = k_act.shape == k_exp.shape and (k_act == k_exp).all() and (a_act == a_exp).all()
+    assert bk.postings_as_booked_nb(led, f, mult, scale, ccy) == equal
+    assert equal or field != "none"
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 30))
+def test_location_holdings_match_a_plain_loop(seed, n):
+    rng = np.random.default_rng(seed)
+    led = np.zeros(n, LEDGER_DT)
+    led["account_kind"] = rng.choice([AccountKind.CUSTODY, AccountKind.NOSTRO, AccountKind.CASH], n)
+    led["owner"], led["asset"] = rng.integers(0, 4, n), rng.integers(0, 5, n)  # some outside the 3 x 4 held
+    led["value_date"], led["amount"] = rng.integers(8, 12, n), rng.integers(-100, 100, n)
+    for kind in (AccountKind.CUSTODY, AccountKind.NOSTRO):
+        held = np.ones((3, 4), np.int64)
+        bk.location_holdings_nb(led, 10, np.int8(kind), held)
+        exp = np.ones((3, 4), np.int64)
+        for x in led:
+            if x["account_kind"] == kind and x["value_date"] <= 10 and x["owner"] < 3 and x["asset"] < 4:
+                exp[x["owner"], x["asset"]] -= x["amount"]
+        np.testing.assert_array_equal(held, exp)

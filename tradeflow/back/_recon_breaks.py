@@ -180,13 +180,18 @@ def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: li
     Returns those breaks and the differences they explain: securities (book x instrument)
     and cash in minor units (book x currency), ledger less reference.
     """
+    diff_pos = np.zeros((n_books, n_inst), np.int64)
+    diff_cash = np.zeros((n_books, n_ccy), np.int64)
+    reference = np.ascontiguousarray(reference)
+    inst = reference["instrument"]
+    if (reference.shape[0] == 0 or 0 <= inst.min() and inst.max() < minor_scale_inst.shape[0]) and \
+            _kernels.postings_as_booked_nb(np.ascontiguousarray(ledger), reference, multiplier,
+                                           np.ascontiguousarray(minor_scale_inst, np.float64),
+                                           np.ascontiguousarray(instrument_ccy, np.int64)):
+        return [], diff_pos, diff_cash  # posted as booked (a clean day): no key differs
     expected = book_fills(reference, instrument_ccy, minor_scale_inst, multiplier=multiplier)
     k_act, a_act = _trade_postings(ledger)
     k_exp, a_exp = _trade_postings(expected)
-    diff_pos = np.zeros((n_books, n_inst), np.int64)
-    diff_cash = np.zeros((n_books, n_ccy), np.int64)
-    if k_act.shape == k_exp.shape and np.array_equal(k_act, k_exp) and np.array_equal(a_act, a_exp):
-        return [], diff_pos, diff_cash  # posted as booked (a clean day): no key differs
     keys = np.concatenate([k_act, k_exp])
     uniq, inv = _unique_rows(keys)
     d = np.zeros(uniq.shape[0], np.int64)
@@ -323,16 +328,14 @@ def _statement_breaks(statements: np.ndarray, ledger: np.ndarray, as_of: int,
         st = statements[statements["account_kind"] == kind]
         if st.shape[0]:
             held[kind] = np.zeros((int(st["book"].max()) + 1, int(st["asset"].max()) + 1), np.int64)
-            _add_location(held[kind], ledger[ledger["value_date"] <= as_of], kind)
+            _add_location(held[kind], ledger, kind, as_of)
     return _statement_breaks_held(statements, held)
 
 
-def _add_location(held: np.ndarray, ledger: np.ndarray, kind: AccountKind) -> None:
-    """Add the holdings the ``kind`` location postings of ``ledger`` record (minus their amounts) to ``held``."""
-    m = ledger["account_kind"] == kind
-    own, ast, amt = ledger["owner"][m], ledger["asset"][m], ledger["amount"][m]
-    ok = (own < held.shape[0]) & (ast < held.shape[1])
-    np.add.at(held, (own[ok], ast[ok]), -amt[ok])  # location accounts carry minus the holding
+def _add_location(held: np.ndarray, ledger: np.ndarray, kind: AccountKind, as_of: int) -> None:
+    """Add the holdings the ``kind`` location postings of ``ledger`` valued by ``as_of`` record (minus their
+    amounts) to ``held``."""
+    _kernels.location_holdings_nb(np.ascontiguousarray(ledger), np.int64(as_of), np.int8(kind), held)
 
 
 def _statement_breaks_held(statements: np.ndarray, held: dict) -> list[np.ndarray]:

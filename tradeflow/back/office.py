@@ -121,7 +121,7 @@ class BackOffice:
         fill_fx = market.fx[self.inst_ccy[inst], market.step_of(fills["ts"])] if fills.shape[0] else np.zeros(0)
         start = {k: self.logs[k].n for k in ("ledger", "settlements", "confirmations")}
         self.logs["fills"].append(fills)
-        self.logs["fx"].append(fill_fx)
+        self.logs["fx"].append(fill_fx, take=True)
 
         # bookings (faults injected here) and their trade-date postings
         bookings, faults = book_trades(
@@ -129,7 +129,7 @@ class BackOffice:
             cutoff_ts=d * NS_PER_DAY + cfg.back.booking_cutoff_ns, tick_size=self.tick,
             minor_scale=self.inst_scale, instrument_ccy=self.inst_ccy, first_booking_id=self.n_booking)
         self.n_booking += bookings.shape[0]
-        self.logs["bookings"].append(bookings)
+        self.logs["bookings"].append(bookings, take=True)
         self.parts["faults"].append(faults)
         trade_ledger = book_fills(bookings, self.inst_ccy, self.inst_scale, first_txn_id=self.n_txn,
                                   first_posting_id=self.n_post, value_date=d, multiplier=self.inst_mult)
@@ -143,7 +143,7 @@ class BackOffice:
                               tick_size=self.tick, calendar=self.calendar,
                               currencies=[cfg.market.base_currency], first_confirmation_id=self.n_confirm)
         self.n_confirm += conf.shape[0]
-        self.logs["confirmations"].append(conf)
+        self.logs["confirmations"].append(conf, take=True)
         first_obl = self.logs["obligations"].n
         obl, obl_of = net_obligations(instr, cfg.settlement.netting, first_obligation_id=first_obl)
         if cfg.settlement.netting == "net_all" and self._open_obl.size:  # net with earlier trade dates' obligations
@@ -162,7 +162,7 @@ class BackOffice:
         if not new.all():
             np.maximum.at(self.logs["matched_on"].view, obl_of[~new], conf["resolved_date"][~new])
         for name, rec in (("settlements", instr), ("obligations", obl), ("fill_of", fill_of), ("matched_on", matched)):
-            self.logs[name].append(rec)
+            self.logs[name].append(rec, take=True)
 
         # the settlement run: only obligations still open are attempted (O(open), not O(run so far))
         ob_all = self.logs["obligations"].view
@@ -237,7 +237,7 @@ class BackOffice:
         self._explain(d, fills, positions, market, events)
 
     def _post(self, ledger: np.ndarray, n_txn: int) -> None:
-        self.logs["ledger"].append(ledger)
+        self.logs["ledger"].append(ledger, take=True)
         self.n_txn += n_txn
         self.n_post += ledger.shape[0]
 

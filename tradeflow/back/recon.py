@@ -262,7 +262,7 @@ class Reconciler:
             self._explain(fills[np.isin(fills["fill_id"], involved)], -1)
         _trade_balances(ledger, self.bo_pos, self.bo_cash)
         for kind, h in self.held.items():
-            _add_location(h, ledger[ledger["value_date"] <= as_of], kind)
+            _add_location(h, ledger, kind, as_of)
 
         n_books = self.bo_pos.shape[0]
         marks = marks * self.multiplier  # the value of one unit
