@@ -20,8 +20,8 @@ def test_search_kernels_agree_with_numpy(values, x):
     assert find_sorted_nb(a, x) == (hits[0] if hits.size else -1)
 
 
-@given(st.lists(st.integers(0, 300), max_size=12), st.integers(1, 5))
-def test_record_log_equals_concatenation(sizes, expected):
+@given(st.lists(st.integers(0, 300), max_size=12), st.integers(1, 5), st.booleans())
+def test_record_log_equals_concatenation(sizes, expected, take):
     rng = np.random.default_rng(len(sizes))
     parts = []
     for n in sizes:
@@ -30,8 +30,16 @@ def test_record_log_equals_concatenation(sizes, expected):
         p["amount"] = rng.integers(-10**6, 10**6, n)
         parts.append(p)
     log = RecordLog(LEDGER_DT, expected_appends=expected)
+    given_up = []
     for p in parts:
-        log.append(p)
+        given_up.append(p.copy() if take else p)
+        log.append(given_up[-1], take=take)
+        given_up[-1]["amount"] += 0 if take else 1  # a copy unless given up: the caller's later changes stay out
+        if take and log.n == len(p) and len(p):
+            assert np.shares_memory(log.view, given_up[-1])  # the first records given up are kept, not copied
+    if not take:
+        for p in parts:
+            p["amount"] -= 1
     want = concat_records(parts, LEDGER_DT)
     assert log.n == len(want)
     assert np.array_equal(log.final(), want) and log.final().dtype == LEDGER_DT

@@ -28,6 +28,16 @@ def _post_nb(out, n, txn, fill_id, ts, kind, owner, is_cash, asset, amount, valu
     return n + 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _principal_fee_nb(fills, j, multiplier, minor_scale):
+    """Fill ``j``'s principal ``qty x price x multiplier`` and fee in int64 minor units (as ``to_minor`` rounds)."""
+    i = fills[j]["instrument"]
+    sc = minor_scale[i]
+    p = np.int64(np.rint(np.float64(fills[j]["qty"]) * fills[j]["price"] * multiplier[i] * sc))
+    f = np.int64(np.rint(fills[j]["fee"] * sc))
+    return p, f
+
+
 @njit(cache=True, nogil=True)
 def book_fills_nb(fills, multiplier, minor_scale, inst_ccy, first_txn_id, first_posting_id, value_date, out):
     """Trade-date postings of each fill, written transaction by transaction into ``out``.
@@ -47,9 +57,7 @@ def book_fills_nb(fills, multiplier, minor_scale, inst_ccy, first_txn_id, first_
         c = fills[j]["counterparty"]
         i = fills[j]["instrument"]
         q = fills[j]["qty"]
-        sc = minor_scale[i]
-        p = np.int64(np.rint(np.float64(q) * fills[j]["price"] * multiplier[i] * sc))
-        f = np.int64(np.rint(fills[j]["fee"] * sc))
+        p, f = _principal_fee_nb(fills, j, multiplier, minor_scale)
         cy = inst_ccy[i]
         vd = value_date if value_date >= 0 else ts // NS_PER_DAY
         p0 = first_posting_id
@@ -208,3 +216,84 @@ def trade_txn_counts_nb(ledger, ref_ids, out_count, out_unknown):
             out_unknown[n_unknown] = f
             n_unknown += 1
     return n_unknown
+
+
+@njit(cache=True, nogil=True)
+def _book_side_nb(ledger, p):
+    """Whether posting ``p`` of ``ledger`` is a book-side trade posting (``SECURITIES`` on a security, ``CASH`` on
+    a currency)."""
+    if ledger[p]["txn_type"] != T_TRADE:
+        return False
+    k = ledger[p]["account_kind"]
+    cash = ledger[p]["asset_is_cash"]
+    return (k == A_SECURITIES and not cash) or (k == A_CASH and cash)
+
+
+@njit(cache=True, nogil=True)
+def trade_postings_nb(ledger, out_keys, out_amount):
+    """The book-side trade postings of ``ledger`` in one pass: ``SECURITIES`` on a security and ``CASH`` on a
+    currency, as key rows ``(fill_id, is_cash, owner, asset)`` in ``out_keys`` and amounts in ``out_amount``
+    (in ledger order). Returns how many."""
+    n = 0
+    for p in range(ledger.shape[0]):
+        if _book_side_nb(ledger, p):
+            cash = ledger[p]["asset_is_cash"]
+            out_keys[n, 0] = ledger[p]["fill_id"]
+            out_keys[n, 1] = 1 if cash else 0
+            out_keys[n, 2] = ledger[p]["owner"]
+            out_keys[n, 3] = ledger[p]["asset"]
+            out_amount[n] = ledger[p]["amount"]
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def postings_as_booked_nb(ledger, fills, multiplier, minor_scale, inst_ccy):
+    """Whether the book-side trade postings of ``ledger``, in ledger order, are exactly those booking ``fills``
+    posts (:func:`book_fills_nb`: securities ``+s q``, cash ``-s p``, and cash ``-f`` when the fee is not zero),
+    key and amount, and nothing else. One pass, nothing allocated: the clean day's check."""
+    j = 0  # the fill whose postings come next
+    leg = 0  # 0: securities, 1: principal cash, 2: fee cash
+    n = fills.shape[0]
+    p_j = np.int64(0)
+    f_j = np.int64(0)
+    for p in range(ledger.shape[0]):
+        if not _book_side_nb(ledger, p):
+            continue
+        if j >= n:
+            return False
+        if leg == 0:
+            p_j, f_j = _principal_fee_nb(fills, j, multiplier, minor_scale)
+        i = fills[j]["instrument"]
+        s = np.int64(fills[j]["side"])
+        if ledger[p]["fill_id"] != fills[j]["fill_id"] or ledger[p]["owner"] != fills[j]["book"]:
+            return False
+        cash = ledger[p]["asset_is_cash"]
+        amount = ledger[p]["amount"]
+        if leg == 0:
+            ok = not cash and ledger[p]["asset"] == i and amount == s * fills[j]["qty"]
+        elif leg == 1:
+            ok = cash and ledger[p]["asset"] == inst_ccy[i] and amount == -s * p_j
+        else:
+            ok = cash and ledger[p]["asset"] == inst_ccy[i] and amount == -f_j
+        if not ok:
+            return False
+        leg += 1
+        if leg == 3 or (leg == 2 and f_j == 0):
+            leg = 0
+            j += 1
+    return j == n and leg == 0
+
+
+@njit(cache=True, nogil=True)
+def location_holdings_nb(ledger, as_of, kind, held):
+    """Add what the ``kind`` location postings (``CUSTODY`` / ``NOSTRO``) of ``ledger`` valued by ``as_of`` hold to
+    ``held[owner, asset]``: minus their amounts (location accounts carry minus the holding). Postings whose owner
+    or asset is outside ``held`` are left out."""
+    for p in range(ledger.shape[0]):
+        if ledger[p]["account_kind"] != kind or ledger[p]["value_date"] > as_of:
+            continue
+        o = ledger[p]["owner"]
+        a = ledger[p]["asset"]
+        if 0 <= o < held.shape[0] and 0 <= a < held.shape[1]:
+            held[o, a] -= ledger[p]["amount"]

@@ -44,24 +44,28 @@ def _trade_breaks(fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndar
     """Bookings vs fills, field by field; returns the breaks and the fill ids they involve."""
     out = []
     fid = fills["fill_id"]
-    n_book = _occurrences(fid, bookings["fill_id"])
-    common = dict(fill_id=fid, book=fills["book"], instrument=fills["instrument"],
-                  counterparty=fills["counterparty"])
-    for kind, mask in ((BreakKind.MISSING_BOOKING, n_book == 0), (BreakKind.DUPLICATE_BOOKING, n_book > 1)):
-        if np.any(mask):
-            out.append(_breaks(kind, int(mask.sum()), **{k: v[mask] for k, v in common.items()},
-                               front_value=1.0, back_value=n_book[mask].astype(float)))
-    unknown = ~np.isin(bookings["fill_id"], fid)
-    if np.any(unknown):
-        b = bookings[unknown]
-        out.append(_breaks(BreakKind.UNKNOWN_BOOKING, b.shape[0], fill_id=b["fill_id"], book=b["book"],
-                           instrument=b["instrument"], counterparty=b["counterparty"], front_value=0.0,
-                           back_value=1.0))
-    # one booking each: compare the fields
-    one = np.flatnonzero(n_book == 1)
-    order = np.argsort(bookings["fill_id"], kind="stable")
-    pos = order[np.searchsorted(bookings["fill_id"][order], fid[one])] if one.size else np.zeros(0, np.int64)
-    f, b = fills[one], bookings[pos]
+    if fid.shape == bookings.shape and np.array_equal(fid, bookings["fill_id"]) and bool(np.all(fid[1:] > fid[:-1])):
+        # each fill booked once, in fill order (a day without missing, duplicate or unknown bookings)
+        f, b, fx = fills, bookings, fill_fx_rate
+    else:
+        n_book = _occurrences(fid, bookings["fill_id"])
+        common = dict(fill_id=fid, book=fills["book"], instrument=fills["instrument"],
+                      counterparty=fills["counterparty"])
+        for kind, mask in ((BreakKind.MISSING_BOOKING, n_book == 0), (BreakKind.DUPLICATE_BOOKING, n_book > 1)):
+            if np.any(mask):
+                out.append(_breaks(kind, int(mask.sum()), **{k: v[mask] for k, v in common.items()},
+                                   front_value=1.0, back_value=n_book[mask].astype(float)))
+        unknown = ~np.isin(bookings["fill_id"], fid)
+        if np.any(unknown):
+            b = bookings[unknown]
+            out.append(_breaks(BreakKind.UNKNOWN_BOOKING, b.shape[0], fill_id=b["fill_id"], book=b["book"],
+                               instrument=b["instrument"], counterparty=b["counterparty"], front_value=0.0,
+                               back_value=1.0))
+        # one booking each: compare the fields
+        one = np.flatnonzero(n_book == 1)
+        order = np.argsort(bookings["fill_id"], kind="stable")
+        pos = order[np.searchsorted(bookings["fill_id"][order], fid[one])] if one.size else np.zeros(0, np.int64)
+        f, b, fx = fills[one], bookings[pos], fill_fx_rate[one]
     scale = minor_scale_inst[f["instrument"]]
     trade_date = f["ts"] // NS_PER_DAY
     checks = (
@@ -69,7 +73,7 @@ def _trade_breaks(fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndar
         (BreakKind.QTY_MISMATCH, f["qty"] != b["qty"], f["qty"], b["qty"]),
         (BreakKind.PRICE_MISMATCH, f["price"] != b["price"], f["price"], b["price"]),
         (BreakKind.FEE_MISMATCH, to_minor(f["fee"], scale) != to_minor(b["fee"], scale), f["fee"], b["fee"]),
-        (BreakKind.FX_RATE_MISMATCH, fill_fx_rate[one] != b["fx_rate"], fill_fx_rate[one], b["fx_rate"]),
+        (BreakKind.FX_RATE_MISMATCH, fx != b["fx_rate"], fx, b["fx_rate"]),
         (BreakKind.LATE_BOOKING, b["ts_booked"] > trade_date * NS_PER_DAY + cutoff_ns,
          (trade_date * NS_PER_DAY + cutoff_ns).astype(float), b["ts_booked"].astype(float)),
     )
@@ -151,13 +155,21 @@ def _ledger_booking_breaks(reference: np.ndarray, ledger: np.ndarray) -> list[np
 
 def _trade_postings(ledger: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The book-side trade postings (securities, cash) as rows ``(fill_id, is_cash, book, asset)`` and amounts."""
-    sec = (ledger["account_kind"] == AccountKind.SECURITIES) & ~ledger["asset_is_cash"].astype(bool)
-    cash = (ledger["account_kind"] == AccountKind.CASH) & ledger["asset_is_cash"].astype(bool)
-    m = (ledger["txn_type"] == TxnType.TRADE) & (sec | cash)
-    p = ledger[m]
-    keys = np.stack([p["fill_id"].astype(np.int64), cash[m].astype(np.int64), p["owner"].astype(np.int64),
-                     p["asset"].astype(np.int64)], axis=1)
-    return keys, p["amount"].astype(np.int64)
+    keys = np.empty((ledger.shape[0], 4), np.int64)
+    amount = np.empty(ledger.shape[0], np.int64)
+    n = _kernels.trade_postings_nb(np.ascontiguousarray(ledger), keys, amount)
+    return keys[:n], amount[:n]
+
+
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` for int64 rows, through one packed int64 per row
+    (mixed radix, the first column most significant, so the rows come out in the same order)."""
+    packed = np.empty(keys.shape[0], np.int64)
+    if not _kernels.pack_keys_nb(np.ascontiguousarray(keys[:, ::-1]), packed):  # too wide to pack
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+        return uniq, inv.ravel()
+    _, first, inv = np.unique(packed, return_index=True, return_inverse=True)
+    return keys[first], inv
 
 
 def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: list[np.ndarray], *,
@@ -172,17 +184,22 @@ def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: li
     Returns those breaks and the differences they explain: securities (book x instrument)
     and cash in minor units (book x currency), ledger less reference.
     """
+    diff_pos = np.zeros((n_books, n_inst), np.int64)
+    diff_cash = np.zeros((n_books, n_ccy), np.int64)
+    reference = np.ascontiguousarray(reference)
+    inst = reference["instrument"]
+    if (reference.shape[0] == 0 or 0 <= inst.min() and inst.max() < minor_scale_inst.shape[0]) and \
+            _kernels.postings_as_booked_nb(np.ascontiguousarray(ledger), reference, multiplier,
+                                           np.ascontiguousarray(minor_scale_inst, np.float64),
+                                           np.ascontiguousarray(instrument_ccy, np.int64)):
+        return [], diff_pos, diff_cash  # posted as booked (a clean day): no key differs
     expected = book_fills(reference, instrument_ccy, minor_scale_inst, multiplier=multiplier)
     k_act, a_act = _trade_postings(ledger)
     k_exp, a_exp = _trade_postings(expected)
     keys = np.concatenate([k_act, k_exp])
-    diff_pos = np.zeros((n_books, n_inst), np.int64)
-    diff_cash = np.zeros((n_books, n_ccy), np.int64)
-    if keys.shape[0] == 0:
-        return [], diff_pos, diff_cash
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    uniq, inv = _unique_rows(keys)
     d = np.zeros(uniq.shape[0], np.int64)
-    np.add.at(d, inv.ravel(), np.r_[a_act, -a_exp])
+    np.add.at(d, inv, np.r_[a_act, -a_exp])
     nz = d != 0
     k, d = uniq[nz], d[nz]
     ok = (k[:, 2] >= 0) & (k[:, 2] < n_books) & (k[:, 3] >= 0)
@@ -198,26 +215,22 @@ def _posting_breaks(reference: np.ndarray, ledger: np.ndarray, ledger_breaks: li
     order = np.argsort(reference["fill_id"], kind="stable")
     r = reference[order[np.searchsorted(reference["fill_id"][order], fids)]]
     qty_diff = np.zeros(fids.shape[0], np.int64)
-    at = np.searchsorted(fids, k[:, 0])
-    hit = (at < fids.shape[0]) & (fids[np.minimum(at, fids.shape[0] - 1)] == k[:, 0]) & (k[:, 1] == 0)
+    at = np.minimum(np.searchsorted(fids, k[:, 0]), fids.shape[0] - 1)
+    hit = (fids[at] == k[:, 0]) & (k[:, 1] == 0)
     np.add.at(qty_diff, at[hit], np.abs(d[hit]))
+    # each fill's securities difference on its own book's account
+    own = hit & (k[:, 2] == r["book"][at]) & (k[:, 3] == r["instrument"][at])
+    own_diff = np.zeros(fids.shape[0], np.int64)
+    np.add.at(own_diff, at[own], d[own])
     out = []
     for kind, m in ((BreakKind.QTY_MISMATCH, qty_diff != 0), (BreakKind.PRICE_MISMATCH, qty_diff == 0)):
         if np.any(m):
             s = r["side"][m].astype(np.int64)
-            ledger_qty = s * r["qty"][m] + np.array([
-                _diff_for(k, d, f, int(b), int(i)) for f, b, i in zip(fids[m], r["book"][m], r["instrument"][m],
-                                                                      strict=True)], np.int64)
+            ledger_qty = s * r["qty"][m] + own_diff[m]
             out.append(_breaks(kind, int(m.sum()), fill_id=fids[m], book=r["book"][m], instrument=r["instrument"][m],
                                counterparty=r["counterparty"][m], front_value=(s * r["qty"][m]).astype(float),
                                back_value=ledger_qty.astype(float)))
     return out, diff_pos, diff_cash
-
-
-def _diff_for(keys: np.ndarray, diffs: np.ndarray, fill_id: int, book: int, instrument: int) -> int:
-    """The ledger-less-reference securities difference of one fill on its book's account."""
-    m = (keys[:, 0] == fill_id) & (keys[:, 1] == 0) & (keys[:, 2] == book) & (keys[:, 3] == instrument)
-    return int(diffs[m].sum())
 
 
 def _unbalanced_breaks(ledger: np.ndarray) -> list[np.ndarray]:
@@ -319,16 +332,14 @@ def _statement_breaks(statements: np.ndarray, ledger: np.ndarray, as_of: int,
         st = statements[statements["account_kind"] == kind]
         if st.shape[0]:
             held[kind] = np.zeros((int(st["book"].max()) + 1, int(st["asset"].max()) + 1), np.int64)
-            _add_location(held[kind], ledger[ledger["value_date"] <= as_of], kind)
+            _add_location(held[kind], ledger, kind, as_of)
     return _statement_breaks_held(statements, held)
 
 
-def _add_location(held: np.ndarray, ledger: np.ndarray, kind: AccountKind) -> None:
-    """Add the holdings the ``kind`` location postings of ``ledger`` record (minus their amounts) to ``held``."""
-    m = ledger["account_kind"] == kind
-    own, ast, amt = ledger["owner"][m], ledger["asset"][m], ledger["amount"][m]
-    ok = (own < held.shape[0]) & (ast < held.shape[1])
-    np.add.at(held, (own[ok], ast[ok]), -amt[ok])  # location accounts carry minus the holding
+def _add_location(held: np.ndarray, ledger: np.ndarray, kind: AccountKind, as_of: int) -> None:
+    """Add the holdings the ``kind`` location postings of ``ledger`` valued by ``as_of`` record (minus their
+    amounts) to ``held``."""
+    _kernels.location_holdings_nb(np.ascontiguousarray(ledger), np.int64(as_of), np.int8(kind), held)
 
 
 def _statement_breaks_held(statements: np.ndarray, held: dict) -> list[np.ndarray]:

@@ -36,14 +36,20 @@ from tradeflow.back._ledger_kernels import (  # noqa: F401
     asset_totals_nb,
     book_fills_nb,
     ledger_stats_nb,
+    location_holdings_nb,
+    postings_as_booked_nb,
     trade_balances_nb,
+    trade_postings_nb,
     trade_txn_counts_nb,
     unbalanced_txns_nb,
 )
 from tradeflow.back._settle_kernels import (  # noqa: F401
+    instruction_states_nb,
     instructions_nb,
     obligation_keys_nb,
+    obligations_nb,
     settle_day_nb,
+    settled_moves_nb,
 )
 from tradeflow.schema import NS_PER_DAY  # noqa: F401
 
@@ -75,9 +81,15 @@ __all__ = [
     "sorted_counts_nb",
     "occurrences_nb",
     "trade_txn_counts_nb",
+    "trade_postings_nb",
+    "postings_as_booked_nb",
+    "location_holdings_nb",
     "pack_keys_nb",
     "net_groups_nb",
     "instructions_nb",
     "ledger_stats_nb",
     "obligation_keys_nb",
+    "obligations_nb",
+    "instruction_states_nb",
+    "settled_moves_nb",
 ]

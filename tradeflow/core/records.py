@@ -42,12 +42,27 @@ class RecordLog:
         self._buf = np.zeros(0, dtype=dtype)
         self.n = 0
         self._expected = max(int(expected_appends), 1)
+        self._appends = 0  # non-empty appends so far
 
-    def append(self, rec: np.ndarray) -> None:
-        """Copy ``rec`` (records of the log's dtype) to the end of the log."""
+    def append(self, rec: np.ndarray, *, take: bool = False) -> None:
+        """Copy ``rec`` (records of the log's dtype) to the end of the log.
+
+        With ``take=True`` the caller gives ``rec`` up: the first records of an empty log are
+        kept as they are (no copy) when ``rec`` is a writeable C-contiguous array of the log's dtype.
+        """
+        if rec.shape[0] == 0:
+            return
         need = self.n + rec.shape[0]
+        self._appends += 1
+        if take and self.n == 0 and rec.dtype == self._buf.dtype and rec.ndim == 1 and rec.flags.c_contiguous \
+                and rec.flags.writeable:
+            self._buf, self.n = rec, need
+            return
         if need > self._buf.shape[0]:
-            size = int(need * self._expected * 1.25) + 1024 if self.n == 0 else max(need, 2 * self._buf.shape[0])
+            if self._appends <= self._expected:  # room for the appends still expected, at the mean size so far
+                size = int(need / self._appends * self._expected * 1.25) + 1024
+            else:
+                size = max(need, 2 * self._buf.shape[0])
             grown = np.zeros(size, dtype=self._buf.dtype)
             as_bytes(grown)[: self.n] = as_bytes(self._buf)[: self.n]
             self._buf = grown
