@@ -20,7 +20,7 @@ import numpy as np
 from tradeflow import _session_kernels as _k
 from tradeflow import _strategy_ctx as _ctx
 from tradeflow.config import ExecutionConfig, PreTradeConfig
-from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_SLOT0
+from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_REANCHOR, BS_SLOT0
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup
 from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
@@ -127,6 +127,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     bs[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots)[:-1]])
     bs[:, BS_LIVE0] = np.concatenate([[0], np.cumsum(setup.live_capacity)[:-1]])
     bs[:, BS_LIVE_CAP] = setup.live_capacity
+    bs[:, BS_REANCHOR] = setup.reanchor
     total_levels, total_slots = int(setup.n_levels.sum()), int(n_slots.sum())
     grid_fair = np.ascontiguousarray(setup.fair - setup.lo[:, None], dtype=np.float64)
     n_grid = market.n_steps

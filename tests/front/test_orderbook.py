@@ -315,3 +315,23 @@ def test_fair_price_pull_reaches_behind_client_orders():
     ref = reference_book(bg, cl, 12, 2, snap_ts, 8, fair)
     assert [s[:4] for s in ref[2]] == [(7, -1, 110, 0), (7, 8, 10, 120), (7, 8, 10, 20)]
     # the old rule (stop at the first client level) would have left 110 at the bid and 120 at the ask
+
+
+@pytest.mark.parametrize("reanchor", [True, False])
+def test_reanchoring_pull_takes_the_side_the_fair_price_left(reanchor):
+    """Issue 13: with ``reanchor`` a fair price that fell by ``d`` levels also takes the background bids less than
+    ``d`` behind it (placed ``d`` further behind the old one), and one that rose the asks; client orders stay."""
+    bg = {"ts": np.array([1, 2, 3, 21, 22]), "kind": np.zeros(5, np.int8), "side": np.array([1, 1, 1, -1, -1]),
+          "price": np.array([9, 8, 5, 12, 15]), "qty": np.full(5, 100), "u": np.zeros(5)}
+    cl = {"ts": np.array([0]), "kind": np.zeros(1, np.int8), "side": np.array([1]), "price": np.array([8]),
+          "qty": np.array([10]), "ref": np.array([0])}
+    snap_ts, fair = np.array([10, 20, 30, 40]), np.array([10.5, 8.5, 10.5, np.nan])
+    r = run_book(background=bg, client=cl, n_levels=20, n_client_rows=1, snap_ts=snap_ts, live_capacity=8,
+                 snap_fair=fair, reanchor=reanchor)
+    assert (r.bid[1], r.bid_qty[1]) == (9, 100)  # recorded before the pull at 8.5
+    if reanchor:
+        # fell 10.5 -> 8.5: bids above 8.5 - 2 go (the background 9 and 8; the client's 10 at 8 stays, 5 stays);
+        # rose 8.5 -> 10.5: asks below 10.5 + 2 go (12; 15 stays)
+        assert (r.bid[2], r.bid_qty[2], r.ask[2], r.ask[3], r.ask_qty[3]) == (8, 10, 12, 15, 100)
+    else:  # only what the fair price ran through: the bid at 9
+        assert (r.bid[2], r.bid_qty[2], r.ask[2], r.ask[3], r.ask_qty[3]) == (8, 110, 12, 12, 100)

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from tradeflow.front.clients import metaorder_ids as draw_metaorders
+from tradeflow.market.estimators import autocorrelation_robust_se
 from tradeflow.market.models import garch_scale
 from tradeflow.market.stylized import (
     deseasonalized_abs_returns,
@@ -37,6 +38,21 @@ def test_pooled_autocorrelation_pools_without_cross_pairs():
     a0, b0 = a - a.mean(), b - b.mean()
     want = [(a0[:-k] @ a0[k:] + b0[:-k] @ b0[k:]) / (a0 @ a0 + b0 @ b0) for k in range(1, 11)]
     np.testing.assert_allclose(pooled_autocorrelation([a, b], 10), want, rtol=1e-10)
+
+
+def test_robust_standard_error_is_the_acf_spread():
+    """Issue 13: for iid returns the robust standard error is Bartlett's 1 / sqrt(n); for a martingale with
+    clustered, heavy-tailed volatility it is the sample ACF's spread over many draws, several times 1 / sqrt(n)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=40_000)
+    np.testing.assert_allclose(autocorrelation_robust_se([x], 3), 1 / np.sqrt(x.size), rtol=0.05)
+    n, reps = 2_000, 400
+    scale = np.repeat(rng.lognormal(0.0, 1.0, (reps, n // 50)), 50, axis=1)  # volatility regimes of 50 steps
+    r = rng.standard_t(4, (reps, n)) * scale
+    acf1 = np.array([pooled_autocorrelation([row], 1)[0] for row in r])
+    se1 = np.array([autocorrelation_robust_se([row], 1)[0] for row in r])
+    assert np.std(acf1) > 2.5 / np.sqrt(n)  # Bartlett's band is far too narrow here
+    assert np.mean(se1) == pytest.approx(np.std(acf1), rel=0.2)
 
 
 @pytest.mark.parametrize("gamma", [0.3, 0.5, 0.8])

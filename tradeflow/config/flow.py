@@ -224,6 +224,14 @@ class ExecutionConfig:
         names, wider when volatility is high (the open) and for small ticks. 0: off (pure
         zero-intelligence liquidity, spreads of several ticks).
     book_quote_width : float, default=0.5
+    book_reanchor : bool, default=True
+        Background liquidity keeps its distance from the fair price: when the fair price moves
+        by ``d`` ticks between grid times, the pull takes not only the quotes it ran through but
+        also the background orders less than ``d`` ticks behind it on the side it moved away
+        from (placed ``d`` further behind the old fair price than they now are), and each
+        market maker's requote replaces its previous quote on that side. Off, those stale
+        orders hold the touch on one side while the other follows the fair price: the mid
+        lags it by seconds and adds positive autocorrelation to its 10-second returns.
     book_placement_exponent : float, default=0.6
         Tail exponent ``mu`` of the power-law placement (empirically about 0.6).
     book_placement_scale : float, default=3.0
@@ -272,6 +280,7 @@ class ExecutionConfig:
     book_shape: str = "power"
     book_quote_lots: int = 2
     book_quote_width: float = 0.5
+    book_reanchor: bool = True
     book_placement_exponent: float = 0.6
     book_placement_scale: float = 3.0
     book_market_share: float = 0.08
@@ -314,6 +323,8 @@ class ExecutionConfig:
         _positive(self, "book_lifetime_seconds")
         if not isinstance(self.impact, bool):
             _fail(self, "impact", "a bool", self.impact)
+        if not isinstance(self.book_reanchor, bool):
+            _fail(self, "book_reanchor", "a bool", self.book_reanchor)
         _coerce_float(self, "impact_coefficient", "impact_decay_exponent", "impact_timescale_seconds")
         _positive(self, "impact_coefficient", allow_zero=True)
         b = self.impact_decay_exponent

@@ -49,7 +49,13 @@ BS_SLOT0 = 8
 BS_LIVE0 = 9
 BS_LIVE_CAP = 10
 BS_IMPACT_OFFSET = 11  # the transient impact of client flow, rounded to levels: shifts the background's anchor
-BS_COLUMNS = 12
+BS_ANCHOR = 12  # the last pull's anchor (fair price plus impact, levels) in 1/ANCHOR_SCALE of a level; NO_ANCHOR: none
+BS_REANCHOR = 13  # 1: the pull re-anchors the side the fair price moved away from (see book_snapshot_nb); 0: off
+BS_MAKER_BID = 14  # slot of the requoting makers' last bid (-1: none); a maker quote replaces it
+BS_MAKER_ASK = 15  # ... and of their last ask
+BS_COLUMNS = 16
+ANCHOR_SCALE = 1024
+NO_ANCHOR = -(1 << 62)
 
 
 @njit(cache=True, nogil=True)
@@ -67,6 +73,9 @@ def book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty):
     bs[BS_VOLUME] = 0
     bs[BS_TRADES] = 0
     bs[BS_IMPACT_OFFSET] = 0
+    bs[BS_ANCHOR] = NO_ANCHOR
+    bs[BS_MAKER_BID] = -1
+    bs[BS_MAKER_ASK] = -1
 
 
 @njit(cache=True, nogil=True)
@@ -154,7 +163,12 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
 
     Market makers do not leave quotes the fair price has passed: every background bid above
     it and every background ask below it is cancelled, including those queued behind (or at
-    levels beyond) a client order; client orders stay. ``book``
+    levels beyond) a client order; client orders stay. With ``bs[BS_REANCHOR]`` the book is
+    re-anchored too: when the fair price (plus impact) fell by ``d`` levels since the last
+    snapshot, the background bids less than ``d`` behind it go as well (they were placed ``d``
+    further behind the old fair price than they now sit), and when it rose, the asks less
+    than ``d`` above it; otherwise those stale orders hold one side's touch next to the fair
+    price while the other side's sits where the flow places it, and the mid lags. ``book``
     is the tuple of the books' arrays (see :func:`book_event_nb`), ``snaps`` the tuple
     ``(bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, impact)`` of output arrays.
 
@@ -213,8 +227,21 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
             k += 1
     if fair == fair:
         # every background bid above the fair price goes, behind a client order too; client orders stay
+        bid_cut = fair
+        ask_cut = fair
+        prev = bs[BS_ANCHOR]
+        if bs[BS_REANCHOR] != 0 and prev != NO_ANCHOR:
+            # re-anchoring: the fair price fell by ``prev - fair``: the bids that close behind it were placed that much
+            # further behind the old one; they go, as the asks that close above a rising fair price do, so both sides
+            # of the book sit as far from the fair price as the flow placed them (no stale side holding the mid back)
+            prev_f = prev / ANCHOR_SCALE
+            if prev_f > fair:
+                bid_cut = 2.0 * fair - prev_f
+            else:
+                ask_cut = 2.0 * fair - prev_f
+        bs[BS_ANCHOR] = np.int64(np.floor(fair * ANCHOR_SCALE))
         lvl = best_bid
-        while lvl >= 0 and lvl > fair:
+        while lvl >= 0 and lvl > bid_cut:
             if lvl_qty[lv0 + lvl] > 0:
                 n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
                                         lvl_qty, live, live_pos, n_live)
@@ -222,7 +249,7 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
         while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
             best_bid -= 1
         lvl = best_ask
-        while lvl < n_levels and lvl < fair:
+        while lvl < n_levels and lvl < ask_cut:
             if lvl_qty[lv0 + lvl] > 0:
                 n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
                                         lvl_qty, live, live_pos, n_live)
@@ -239,7 +266,11 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
     """Process one event in one instrument's book (state row ``bs``).
 
     Prices are local levels in ``[0, n_levels)``; a background order's price is relative to
-    the fair price and is shifted here by the book's transient impact (``BS_IMPACT_OFFSET``),
+    the fair price and is shifted here by the book's transient impact (``BS_IMPACT_OFFSET``).
+    A background limit with ``u < 0`` is a market maker's requote: with ``bs[BS_REANCHOR]`` it
+    first cancels the makers' previous quote on its side if that still rests (``BS_MAKER_BID``,
+    ``BS_MAKER_ASK``), so the makers' quotes follow the fair price instead of piling up behind it.
+    The impact is a state
     which a client order that takes ``q`` shares moves by ``side * imp_scale * q ** imp_exp``
     levels, spread over the propagator's components ``imp_weight`` (empty: no impact).
 
@@ -303,8 +334,28 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
         return status, nx
 
     # ---------------------------------------------------------------- new orders
+    maker_col = -1
     if ref < 0 and kind == K_LIMIT:
         price = min(max(price + bs[BS_IMPACT_OFFSET], 0), n_levels - 1)
+        if u < 0.0 and bs[BS_REANCHOR] != 0:
+            # a market maker's requote (u < 0) replaces its previous quote on that side if it still rests
+            maker_col = BS_MAKER_BID if side > 0 else BS_MAKER_ASK
+            s = bs[maker_col]
+            if s >= 0 and o_qty[s] > 0:
+                lvl = o_price[s]
+                _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail)
+                lvl_qty[lv0 + lvl] -= o_qty[s]
+                o_qty[s] = 0
+                if live_pos[s] >= 0:
+                    n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+                if lvl_qty[lv0 + lvl] == 0:
+                    if lvl == best_bid:
+                        while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
+                            best_bid -= 1
+                    elif lvl == best_ask:
+                        while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
+                            best_ask += 1
+            bs[maker_col] = -1
     if ref >= 0:
         if best_bid >= 0 and best_ask < n_levels:
             arrival_mid[ref] = best_bid + best_ask
@@ -420,6 +471,8 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
         if ref >= 0:
             client_slot[ref] = s
         else:
+            if maker_col >= 0:
+                bs[maker_col] = s
             if n_live < bs[BS_LIVE_CAP]:
                 live[li0 + n_live] = s
                 live_pos[s] = n_live

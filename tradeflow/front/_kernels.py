@@ -11,6 +11,7 @@ from tradeflow.front._book_kernels import (  # noqa: F401  (K_*, LIQ_*, BOOK_* a
     BS_COLUMNS,
     BS_LIVE_CAP,
     BS_N_LEVELS,
+    BS_REANCHOR,
     K_BG_CANCEL,
     K_CANCEL,
     K_FOK,
@@ -109,7 +110,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
                 o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty,
                 live, live_pos, client_slot,
                 imp_weight, imp_rate, imp_scale, imp_exp, imp_state, imp_cache, snap_impact,
-                tape, depth):
+                tape, depth, reanchor):
     """Run one instrument's price-time-priority book over two time-sorted event streams.
 
     The background stream (zero-intelligence liquidity) and the client stream are merged
@@ -143,6 +144,8 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     Returns
     -------
     (status, n_executions) ; ``BOOK_EXEC_OVERFLOW`` also when the tape is full
+
+    ``reanchor`` (0/1) switches the snapshots' re-anchoring pull (``BS_REANCHOR``).
     """
     n_bg = bg_ts.shape[0]
     n_cl = cl_ts.shape[0]
@@ -150,6 +153,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     bs = np.zeros(BS_COLUMNS, np.int64)
     bs[BS_N_LEVELS] = n_levels
     bs[BS_LIVE_CAP] = live.shape[0]
+    bs[BS_REANCHOR] = reanchor
     book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty)
     nx = 0
     s_i = 0

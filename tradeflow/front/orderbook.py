@@ -98,7 +98,7 @@ def _stream(name: str, events: dict[str, np.ndarray], extra: str, n_levels: int)
 def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray], n_levels: int,
              n_client_rows: int, snap_ts: np.ndarray, live_capacity: int,
              snap_fair: np.ndarray | None = None, check: bool = True,
-             impact: TransientImpact | None = None) -> BookRun:
+             impact: TransientImpact | None = None, reanchor: bool = False) -> BookRun:
     """Run one instrument's book over a session.
 
     Parameters
@@ -129,6 +129,11 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
         A propagator (:mod:`tradeflow.front.impact`): client orders that take liquidity move
         the anchor of background limit prices (and the ``snap_fair`` pull threshold) by the
         rounded impact state, which decays between snapshots. Omitted: no impact.
+    reanchor : bool, default=False
+        Re-anchor the book at each snapshot (``ExecutionConfig.book_reanchor``): when the fair
+        price moved by ``d`` levels since the last snapshot, the pull also takes the background
+        orders less than ``d`` behind it on the side it moved away from (see
+        :func:`tradeflow.front._book_kernels.book_snapshot_nb`).
 
     Returns
     -------
@@ -142,7 +147,7 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     if not check:
         bg = {f: np.ascontiguousarray(background[f], dtype=_DTYPES[f]) for f in (*_FIELDS, "u")}
         cl = {f: np.ascontiguousarray(client[f], dtype=_DTYPES[f]) for f in (*_FIELDS, "ref")}
-        return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair, impact)
+        return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair, impact, reanchor)
     bg = _stream("background", background, "u", n_levels)
     cl = _stream("client", client, "ref", n_levels)
     if cl["ref"].size and (cl["ref"].min() < 0 or cl["ref"].max() >= n_client_rows):
@@ -165,12 +170,12 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
     if impact is not None and not (np.shape(impact.weights) == np.shape(impact.rates)
                                    and np.all(np.asarray(impact.rates) > 0)):
         raise ValueError("The 'impact' parameter of run_book must have as many positive rates as weights.")
-    return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair, impact)
+    return _run(bg, cl, n_levels, n_client_rows, snap_ts, live_capacity, snap_fair, impact, reanchor)
 
 
 def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_client_rows: int,
          snap_ts: np.ndarray, live_capacity: int, snap_fair: np.ndarray | None,
-         impact: TransientImpact | None = None) -> BookRun:
+         impact: TransientImpact | None = None, reanchor: bool = False) -> BookRun:
     snap_ts = np.ascontiguousarray(snap_ts, dtype=np.int64)
     # one more snapshot past the end collects the session's totals
     snap_all = np.append(snap_ts, np.iinfo(np.int64).max)
@@ -205,7 +210,7 @@ def _run(bg: dict[str, np.ndarray], cl: dict[str, np.ndarray], n_levels: int, n_
             np.empty(n_levels, np.int64), np.empty(n_levels, np.int64), np.empty(n_levels, np.int64),
             np.empty(live_capacity, np.int64), np.full(n_slots, -1, np.int64), np.full(n_client_rows, -1, np.int64),
             imp_w, imp_r, imp_scale, imp_exp, np.zeros(imp_w.shape[0], np.float64),
-            np.full(imp_w.shape[0] + 1, -1.0), s_imp, _NO_TAPE, _NO_DEPTH,
+            np.full(imp_w.shape[0] + 1, -1.0), s_imp, _NO_TAPE, _NO_DEPTH, np.int64(reanchor),
         )
         if status == _kernels.BOOK_OK:
             break

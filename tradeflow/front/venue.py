@@ -170,7 +170,7 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
         q_price = np.stack([bid, ask, np.zeros(k, np.int64), np.zeros(k, np.int64)], axis=1).ravel()
         q_qty = np.tile(np.array([1, 1, 0, 0], np.int64), k) * np.int64(_LOT * cfg.book_quote_lots)
         u = rng.random(2 * k)
-        q_u = np.stack([np.zeros(k), np.zeros(k), u[:k], u[k:]], axis=1).ravel()
+        q_u = np.stack([np.full(k, -1.0), np.full(k, -1.0), u[:k], u[k:]], axis=1).ravel()  # -1: a maker's requote
         quotes = {"ts": q_ts, "kind": q_kind, "side": q_side, "price": q_price, "qty": q_qty, "u": q_u}
         order = np.argsort(np.concatenate([q_ts, out["ts"]]), kind="stable")
         out = {f_: np.concatenate([quotes[f_], out[f_]])[order] for f_ in out}
@@ -225,6 +225,8 @@ class VenueSetup:
         Each instrument's propagator (:func:`session_impact`), None with impact off.
     tick, maker_fee_bps, taker_fee_bps, minor_scale, multiplier
         What prices and fees are made of (a fee is bps of qty x price x contract multiplier).
+    reanchor : bool
+        ``ExecutionConfig.book_reanchor``: the books' pull re-anchors the side the fair price left.
     """
 
     orders: np.ndarray
@@ -243,6 +245,7 @@ class VenueSetup:
     taker_fee_bps: float
     minor_scale: np.ndarray
     multiplier: np.ndarray
+    reanchor: bool = True
 
 
 def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
@@ -326,7 +329,7 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
                       maker_fee_bps=cfg.maker_fee_bps, taker_fee_bps=cfg.taker_fee_bps,
                       minor_scale=np.asarray(minor_scale, np.float64),
                       multiplier=inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
-                      else np.ones(n_inst))
+                      else np.ones(n_inst), reanchor=cfg.book_reanchor)
 
 
 def _window_profile(profile: np.ndarray, market: MarketData, w: tuple[int, int]) -> np.ndarray:
@@ -416,7 +419,8 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
               "qty": np.maximum(orders["qty"][rows], 1)[keep], "ref": rows[keep]}
         run = run_book(background=setup.background[i], client=cl, n_levels=int(setup.n_levels[i]), n_client_rows=n,
                        snap_ts=market.times, live_capacity=int(setup.live_capacity[i]),
-                       snap_fair=setup.fair[i] - setup.lo[i], check=False, impact=setup.impact[i])
+                       snap_fair=setup.fair[i] - setup.lo[i], check=False, impact=setup.impact[i],
+                       reanchor=setup.reanchor)
         tick, lo = setup.tick[i], setup.lo[i]
         impact[i] = run.impact * tick
         x = np.zeros(run.exec_ref.shape[0], dtype=EXECUTION_DT)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from tradeflow.core.time import NS_PER_DAY
 from tradeflow.market.estimators import (
+    autocorrelation_robust_se,
     deseasonalized_abs_returns,
     hill_tail_index,
     hurst_aggregated_variance,
@@ -44,7 +45,7 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
                    spread_ticks: np.ndarray | None = None,
                    impact: list[tuple[np.ndarray, np.ndarray]] | None = None,
                    volumes: pd.DataFrame | None = None, spreads: pd.DataFrame | None = None,
-                   sign_lags: int = 1_000) -> pd.DataFrame:
+                   fair: pd.DataFrame | None = None, sign_lags: int = 1_000) -> pd.DataFrame:
     """Measure the stylized facts of a market, as strictly as the literature does.
 
     Nine facts, each one or more rows: heavy tails, no linear autocorrelation of returns,
@@ -80,6 +81,14 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         Traded quantity per grid step and quoted spread in ticks (NaN where a side is
         empty), indexed like ``prices``: the U-shapes of volume and spread per session
         (:func:`intraday_ratios`), and the spread's distribution.
+    fair : DataFrame, optional
+        The fair (efficient) price the mids follow, indexed like ``prices`` and as the mids see it
+        (a simulated book's quote at a grid time shows the book the fair price of the previous
+        grid time anchored), NaN where ``prices`` is: ``autocorr_10s_lag1_minus_fair``, the mids'
+        10-second lag-1 autocorrelation minus the fair price's, is what the book adds to the
+        price's own, at most 0 for a mid that does not lag it. One day's ``autocorr_10s_lag1``
+        is mostly the fair price's (a martingale's, whose one-day sampling error with volatility
+        clustering is about 0.02); the difference is not.
     sign_lags : int, default=1000
 
     Returns
@@ -112,14 +121,23 @@ def stylized_facts(prices: pd.DataFrame, *, arrival_ts: np.ndarray | None = None
         add("heavy tails", "excess_kurtosis_1min_minus_30min", kurt1 - kurt30, 0.0, source=_CONT)
         add("heavy tails", "hill_tail_index_1min", hill_tail_index(pooled), 2.0, 5.0, source=_CONT)
         acf = pooled_autocorrelation(r1, 10)
-        band = 2.0 / np.sqrt(n)
+        # two heteroscedasticity-consistent standard errors (2 / sqrt(n) for iid returns): with volatility
+        # clustering and heavy tails the sample ACF is several times noisier than Bartlett's band, which a
+        # simulated GARCH/Student-t martingale (the fair price) exceeds on 3 days in 10
+        robust_band = 2.0 * float(np.mean(autocorrelation_robust_se(r1, 10)[1:]))
+        band = 2.0 / np.sqrt(n)  # |r|'s ACF against the null of no clustering: Bartlett's band
         add("no return autocorrelation", "autocorr_lag1", acf[0], -0.1, 0.1, source=_CONT)
-        add("no return autocorrelation", "mean_abs_autocorr_lag2_10", np.mean(np.abs(acf[1:])), 0.0, band,
+        add("no return autocorrelation", "mean_abs_autocorr_lag2_10", np.mean(np.abs(acf[1:])), 0.0, robust_band,
             source=_CONT)
         r10s = [r for r, _ in minute_returns(prices, 10)]
         if r10s:
             # mids mean-revert slightly at short lags; a positive value means the mid lags the price
-            add("no return autocorrelation", "autocorr_10s_lag1", pooled_autocorrelation(r10s, 1)[0], -0.15, 0.02)
+            a10 = pooled_autocorrelation(r10s, 1)[0]
+            add("no return autocorrelation", "autocorr_10s_lag1", a10, -0.15, 0.02)
+            f10s = [r for r, _ in minute_returns(fair, 10)] if fair is not None else []
+            if f10s:
+                add("no return autocorrelation", "autocorr_10s_lag1_minus_fair",
+                    a10 - pooled_autocorrelation(f10s, 1)[0], -0.15, 0.0)
         aacf = pooled_autocorrelation([np.abs(r) for r in r1], 10)
         add("volatility clustering", "abs_autocorr_lag1", aacf[0], 0.1, 0.5, source=_CONT)
         add("volatility clustering", "abs_autocorr_lag10", aacf[9], band, source=_CONT)
@@ -231,6 +249,14 @@ def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = Non
         kw["spreads"] = pd.DataFrame(np.where(live & both, (q["ask"] - q["bid"]) / tick[None, :], np.nan),
                                      index=idx, columns=symbols)
         kw["volumes"] = pd.DataFrame(np.where(live, vol, np.nan), index=idx, columns=symbols)
+        # the fair price as the quotes see it: the book at a grid time is the one the previous grid time's
+        # fair price anchored (the first snapshot of each session has no previous: a gap)
+        prev = np.vstack([np.full((1, n_inst), np.nan), market.mid.T[:-1]])
+        if q.shape[0] > 2:  # nor across a night
+            gap = np.diff(q["ts"][:, 0])
+            prev[1:][gap > np.min(gap)] = np.nan
+        kw["fair"] = pd.DataFrame(np.where(live & np.isfinite(prices.to_numpy()), prev, np.nan), index=idx,
+                                  columns=symbols)
     else:
         prices = market.prices_frame("mid")
         kw["volume_ts"] = orders["ts"]
@@ -242,7 +268,7 @@ def market_facts(market, orders: np.ndarray, executions: np.ndarray | None = Non
         if quotes is not None and quotes.size:
             kw["impact"] = [run_metaorder_impact(market, orders, executions, quotes)]
     underlyings = list(market.instruments.loc[market.instruments["asset_class"] != "option", "symbol"])
-    for k in ("spreads", "volumes"):
+    for k in ("spreads", "volumes", "fair"):
         if k in kw:
             kw[k] = kw[k][underlyings]
     return stylized_facts(prices[underlyings], **kw)
