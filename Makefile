@@ -29,9 +29,14 @@ install-test: $(VENV)/.installed-test
 run: $(VENV)/.installed
 	$(PY) -m tradeflow run --seed $(SEED) --days 5
 
-# the suite runs one seeded hypothesis profile, locally and in CI: the same examples every run
+# the suite runs one seeded hypothesis profile, locally and in CI: the same examples every run. It runs on
+# every core (pytest-xdist, one test file per worker at a time: a file's module fixtures are built once);
+# the kernels are compiled into numba's disk cache first, so the workers load them instead of each
+# compiling the same ones. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q --durations=25
+	$(PY) -c "import tradeflow; tradeflow.warmup()"
+	$(PY) -m pytest -q --durations=25 -n $(TEST_WORKERS) --dist loadfile
 
 # a longer randomized hypothesis search for new counterexamples (not part of `make test`); a failure
 # prints the example and a @reproduce_failure blob to pin it

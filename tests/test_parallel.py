@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import functools
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -43,11 +44,58 @@ def reference():
 
 @pytest.fixture(scope="module")
 def dask_client():
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
+    from tradeflow.parallel import local_cluster
+
     # real worker processes (the config, the task and the rows cross process boundaries)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+    with local_cluster(2) as client:
         yield client
+
+
+def test_the_study_cluster_tunes_its_workers(dask_client):
+    import dask
+
+    from tradeflow.parallel.cluster import MMAP_THRESHOLD
+
+    env = dask_client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")))
+    assert len(env) == 2
+    # Dask's own trim threshold is kept (idle workers give memory back); the mmap threshold is raised beside it
+    assert set(env.values()) == {("65536", str(MMAP_THRESHOLD))}
+    assert set(dask_client.run(lambda: dask.config.get("distributed.worker.profile.enabled")).values()) == {False}
+    assert set(dask_client.nthreads().values()) == {1}
+
+
+def test_run_many_on_a_client_that_is_not_the_default(reference):
+    pytest.importorskip("distributed")
+    from tradeflow.parallel import local_cluster
+
+    with local_cluster(1, processes=False, set_as_default=False) as client:
+        out = run_many(cfg(), n_runs=2, seed=ROOT, executor=client, progress=False)
+    assert (out["status"] == "ok").all()  # runs 0 and 1: the reference's bad run is run 2
+    pd.testing.assert_frame_equal(numbers(out).drop(columns="error"), numbers(reference.iloc[:2]).drop(columns="error"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_worker_with_a_trim_threshold_gets_its_heap_back(monkeypatch):
+    from tradeflow.parallel.cluster import tune_worker_malloc
+
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert tune_worker_malloc() is False  # nothing set: glibc's dynamic default is left alone
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert tune_worker_malloc() is False  # the user chose a threshold: kept
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    assert tune_worker_malloc() is True
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_local_cluster_names_a_bad_worker_count(bad):
+    pytest.importorskip("distributed")
+    from tradeflow.parallel import local_cluster
+
+    with pytest.raises(ValueError, match=r"'n_workers' parameter of local_cluster .*" + re.escape(repr(bad))):
+        local_cluster(bad)
 
 
 # --------------------------------------------------------------------------- arguments

@@ -261,7 +261,9 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     ``every``-th grid time (0: none).
 
     With an intraday strategy (``ctx`` a :class:`StrategyCtx`, ``on_event(ctx, state, kind,
-    t, ref)`` a jitted function, ``state`` its own state), the strategy is called on the
+    t, ref)`` a jitted function typed as a first-class function ``none(ctx, state, int64, int64,
+    int64)`` by :func:`tradeflow.session._strategy_loop`, so one compilation serves every strategy
+    function with that state type; ``state`` its own state), the strategy is called on the
     events it subscribes to (after a grid step's snapshots, after its own fills and the
     clients', on its timer); what it sends arrives at the desk at once and, accepted, at the
     venue after ``ctx.latency_ns``, where it is processed after the desk's and the venue's

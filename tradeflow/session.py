@@ -14,6 +14,7 @@ import copy
 import logging
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from tradeflow import _session_kernels as _k
@@ -223,8 +224,9 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),
                 timer_ns=int(round(intraday.timer_s * 1e9)))
             on_event, st = intraday.on_event, copy.deepcopy(user_state)
-        status, nx = _k.session_loop_nb(streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row,
-                                        run.desk, depth, ctx, on_event, st)
+        args = (streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row, run.desk, depth, ctx,
+                on_event, st)
+        status, nx = _strategy_loop(args) if intraday is not None else _k.session_loop_nb(*args)
         if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
         overflow = ctx is not None and ctx.counts[_ctx.C_OVERFLOW] > 0
@@ -267,6 +269,30 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                        venue_shut(market)[::every] if every else None) if every else None
     return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact,
                                              trades=trades, depth=depth_rec), desk=desk)
+
+
+_LOOPS: dict[tuple, object] = {}  # this process's session loops with a strategy, by argument types
+
+
+def _strategy_loop(args: tuple):
+    """Run :func:`tradeflow._session_kernels.session_loop_nb` with a strategy, its callback typed as a
+    first-class function ``none(ctx, state, int64, int64, int64)``.
+
+    Passed as a dispatcher, the callback would be typed ``type(CPUDispatcher(<function ... at 0x...>))``: a
+    new specialisation of the whole loop for every strategy function, and one that numba's on-disk cache
+    never finds again (the function's address is in its key; numba/numba#2956, #6251). Typed by its
+    signature, the loop compiles once per (ctx, state) type, is cached on disk like the loop without a
+    strategy, and calls the strategy through its address (numba's calling convention: its exceptions
+    propagate)."""
+    tys = [numba.typeof(a) for a in args]
+    cb = numba.types.FunctionType(numba.types.none(tys[11], tys[13], numba.types.int64, numba.types.int64,
+                                                   numba.types.int64))
+    tys[12] = cb
+    key = tuple(tys)
+    entry = _LOOPS.get(key)
+    if entry is None:
+        entry = _LOOPS[key] = _k.session_loop_nb.compile(key)
+    return entry(*args)
 
 
 def _with_pool(sent: np.ndarray, setup, pool: int, first_id: int, close_ts: int, intraday):

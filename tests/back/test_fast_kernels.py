@@ -20,7 +20,18 @@ from tradeflow.back._recon_breaks import (
 from tradeflow.back.ledger import asset_totals
 from tradeflow.back.netting import _group_by_sort, group_in_order
 from tradeflow.back.settlement import to_minor
-from tradeflow.schema import BREAK_DT, FILL_DT, LEDGER_DT, SETTLEMENT_DT, AccountKind, BreakKind, TxnType
+from tradeflow.schema import (
+    BREAK_DT,
+    FILL_DT,
+    LEDGER_DT,
+    OBLIGATION_DT,
+    SETTLEMENT_DT,
+    SETTLEMENT_EVENT_DT,
+    AccountKind,
+    BreakKind,
+    SettlementStatus,
+    TxnType,
+)
 
 ids = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 30))
 
@@ -208,7 +219,7 @@ def _posting_breaks_reference(reference, ledger, named, ccy, scale, mult, n_book
                 key = (int(x["fill_id"]), int(cash), int(x["owner"]), int(x["asset"]))
                 diff[key] = diff.get(key, 0) + sign * int(x["amount"])
     pos, cash = np.zeros((n_books, n_inst), np.int64), np.zeros((n_books, n_ccy), np.int64)
-    for (f, c, o, a), d in diff.items():
+    for (_f, c, o, a), d in diff.items():
         if d and 0 <= o < n_books and 0 <= a < (n_ccy if c else n_inst):
             (cash if c else pos)[o, a] += d
     breaks = set()
@@ -306,3 +317,48 @@ def test_location_holdings_match_a_plain_loop(seed, n):
             if x["account_kind"] == kind and x["value_date"] <= 10 and x["owner"] < 3 and x["asset"] < 4:
                 exp[x["owner"], x["asset"]] -= x["amount"]
         np.testing.assert_array_equal(held, exp)
+
+
+def _obligations_and_events(rng, n_obl, n_ev):
+    ob = np.zeros(n_obl, OBLIGATION_DT)
+    ob["obligation_id"] = 5 + np.arange(n_obl)
+    ob["book"], ob["instrument"], ob["currency"] = (rng.integers(0, 3, n_obl), rng.integers(0, 4, n_obl),
+                                                    rng.integers(0, 2, n_obl))
+    ob["status"] = rng.choice([SettlementStatus.PENDING, SettlementStatus.SETTLED, SettlementStatus.FAILED,
+                               SettlementStatus.PARTIALLY_SETTLED, SettlementStatus.BOUGHT_IN], n_obl)
+    ob["fail_reason"], ob["fail_days"] = rng.integers(0, 3, n_obl), rng.integers(0, 5, n_obl)
+    ob["settled_date"] = rng.integers(-1, 3, n_obl)
+    ev = np.zeros(n_ev, SETTLEMENT_EVENT_DT)
+    ev["obligation_id"] = 5 + rng.integers(0, max(n_obl, 1), n_ev)
+    ev["qty_settled"], ev["cash_settled"] = rng.integers(-50, 50, n_ev), rng.integers(-900, 900, n_ev)
+    return ob, ev
+
+
+@given(seed=st.integers(0, 2**32 - 1), n_obl=st.integers(1, 20), n_ev=st.integers(0, 30))
+def test_settled_moves_and_instruction_states_match_numpy(seed, n_obl, n_ev):
+    rng = np.random.default_rng(seed)
+    ob, ev = _obligations_and_events(rng, n_obl, n_ev)
+    sec, cash = np.zeros((3, 4), np.int64), np.zeros((3, 2), np.int64)
+    assert bk.settled_moves_nb(ev, ob, 5, sec, cash) == 0
+    o = ob[ev["obligation_id"] - 5]  # the statement's former numpy form
+    exp_sec, exp_cash = np.zeros((3, 4), np.int64), np.zeros((3, 2), np.int64)
+    np.add.at(exp_sec, (o["book"], o["instrument"]), ev["qty_settled"])
+    np.add.at(exp_cash, (o["book"], o["currency"]), -ev["cash_settled"])
+    np.testing.assert_array_equal(sec, exp_sec)
+    np.testing.assert_array_equal(cash, exp_cash)
+    assert bk.settled_moves_nb(ev, ob, 6, sec, cash) == int((ev["obligation_id"] == 5).sum())  # outside: counted
+    # open instructions take their obligation's state; the still-open ones are returned
+    ob["obligation_id"] -= 5
+    ins = np.zeros(n_ev, SETTLEMENT_DT)
+    ins["obligation_id"] = ev["obligation_id"] - 5
+    rows = np.flatnonzero(rng.random(n_ev) < 0.7)
+    exp = ins.copy()
+    o = ob[exp["obligation_id"][rows]]
+    for f in ("status", "fail_reason", "fail_days", "settled_date"):
+        exp[f][rows] = o[f]
+    exp_open = rows[~np.isin(o["status"], [SettlementStatus.SETTLED, SettlementStatus.BOUGHT_IN])]
+    still = np.empty(rows.shape[0], np.int64)
+    m = bk.instruction_states_nb(ins, rows, ob, still)
+    np.testing.assert_array_equal(still[:m], exp_open)
+    for f in ("status", "fail_reason", "fail_days", "settled_date"):
+        np.testing.assert_array_equal(ins[f], exp[f])

@@ -3,6 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tradeflow
 from tests.conftest import small_config
@@ -59,3 +62,15 @@ def test_back_office_records_round_trip(run, tmp_path):
         assert back.records[name].dtype == run.records[name].dtype
         np.testing.assert_array_equal(back.records[name]["obligation_id" if name != "faults" else "fault_id"],
                                       run.records[name]["obligation_id" if name != "faults" else "fault_id"])
+
+
+@given(keys=hnp.arrays(np.int64, st.integers(0, 50), elements=st.integers(-20, 20)), wide=st.booleans())
+def test_small_unique_matches_numpy(keys, wide):
+    from tradeflow.results.back import _small_unique
+
+    if wide and keys.size:
+        keys[0] = 10**12  # a wide range: the sort
+    uniq, inv = _small_unique(keys)
+    exp_uniq, exp_inv = np.unique(keys, return_inverse=True)
+    np.testing.assert_array_equal(uniq, exp_uniq)
+    np.testing.assert_array_equal(inv, exp_inv)

@@ -268,12 +268,14 @@ def postings_as_booked_nb(ledger, fills, multiplier, minor_scale, inst_ccy):
         s = np.int64(fills[j]["side"])
         if ledger[p]["fill_id"] != fills[j]["fill_id"] or ledger[p]["owner"] != fills[j]["book"]:
             return False
+        cash = ledger[p]["asset_is_cash"]
+        amount = ledger[p]["amount"]
         if leg == 0:
-            ok = not ledger[p]["asset_is_cash"] and ledger[p]["asset"] == i and ledger[p]["amount"] == s * fills[j]["qty"]
+            ok = not cash and ledger[p]["asset"] == i and amount == s * fills[j]["qty"]
         elif leg == 1:
-            ok = ledger[p]["asset_is_cash"] and ledger[p]["asset"] == inst_ccy[i] and ledger[p]["amount"] == -s * p_j
+            ok = cash and ledger[p]["asset"] == inst_ccy[i] and amount == -s * p_j
         else:
-            ok = ledger[p]["asset_is_cash"] and ledger[p]["asset"] == inst_ccy[i] and ledger[p]["amount"] == -f_j
+            ok = cash and ledger[p]["asset"] == inst_ccy[i] and amount == -f_j
         if not ok:
             return False
         leg += 1

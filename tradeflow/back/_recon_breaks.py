@@ -44,24 +44,28 @@ def _trade_breaks(fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndar
     """Bookings vs fills, field by field; returns the breaks and the fill ids they involve."""
     out = []
     fid = fills["fill_id"]
-    n_book = _occurrences(fid, bookings["fill_id"])
-    common = dict(fill_id=fid, book=fills["book"], instrument=fills["instrument"],
-                  counterparty=fills["counterparty"])
-    for kind, mask in ((BreakKind.MISSING_BOOKING, n_book == 0), (BreakKind.DUPLICATE_BOOKING, n_book > 1)):
-        if np.any(mask):
-            out.append(_breaks(kind, int(mask.sum()), **{k: v[mask] for k, v in common.items()},
-                               front_value=1.0, back_value=n_book[mask].astype(float)))
-    unknown = ~np.isin(bookings["fill_id"], fid)
-    if np.any(unknown):
-        b = bookings[unknown]
-        out.append(_breaks(BreakKind.UNKNOWN_BOOKING, b.shape[0], fill_id=b["fill_id"], book=b["book"],
-                           instrument=b["instrument"], counterparty=b["counterparty"], front_value=0.0,
-                           back_value=1.0))
-    # one booking each: compare the fields
-    one = np.flatnonzero(n_book == 1)
-    order = np.argsort(bookings["fill_id"], kind="stable")
-    pos = order[np.searchsorted(bookings["fill_id"][order], fid[one])] if one.size else np.zeros(0, np.int64)
-    f, b = fills[one], bookings[pos]
+    if fid.shape == bookings.shape and np.array_equal(fid, bookings["fill_id"]) and bool(np.all(fid[1:] > fid[:-1])):
+        # each fill booked once, in fill order (a day without missing, duplicate or unknown bookings)
+        f, b, fx = fills, bookings, fill_fx_rate
+    else:
+        n_book = _occurrences(fid, bookings["fill_id"])
+        common = dict(fill_id=fid, book=fills["book"], instrument=fills["instrument"],
+                      counterparty=fills["counterparty"])
+        for kind, mask in ((BreakKind.MISSING_BOOKING, n_book == 0), (BreakKind.DUPLICATE_BOOKING, n_book > 1)):
+            if np.any(mask):
+                out.append(_breaks(kind, int(mask.sum()), **{k: v[mask] for k, v in common.items()},
+                                   front_value=1.0, back_value=n_book[mask].astype(float)))
+        unknown = ~np.isin(bookings["fill_id"], fid)
+        if np.any(unknown):
+            b = bookings[unknown]
+            out.append(_breaks(BreakKind.UNKNOWN_BOOKING, b.shape[0], fill_id=b["fill_id"], book=b["book"],
+                               instrument=b["instrument"], counterparty=b["counterparty"], front_value=0.0,
+                               back_value=1.0))
+        # one booking each: compare the fields
+        one = np.flatnonzero(n_book == 1)
+        order = np.argsort(bookings["fill_id"], kind="stable")
+        pos = order[np.searchsorted(bookings["fill_id"][order], fid[one])] if one.size else np.zeros(0, np.int64)
+        f, b, fx = fills[one], bookings[pos], fill_fx_rate[one]
     scale = minor_scale_inst[f["instrument"]]
     trade_date = f["ts"] // NS_PER_DAY
     checks = (
@@ -69,7 +73,7 @@ def _trade_breaks(fills: np.ndarray, bookings: np.ndarray, fill_fx_rate: np.ndar
         (BreakKind.QTY_MISMATCH, f["qty"] != b["qty"], f["qty"], b["qty"]),
         (BreakKind.PRICE_MISMATCH, f["price"] != b["price"], f["price"], b["price"]),
         (BreakKind.FEE_MISMATCH, to_minor(f["fee"], scale) != to_minor(b["fee"], scale), f["fee"], b["fee"]),
-        (BreakKind.FX_RATE_MISMATCH, fill_fx_rate[one] != b["fx_rate"], fill_fx_rate[one], b["fx_rate"]),
+        (BreakKind.FX_RATE_MISMATCH, fx != b["fx_rate"], fx, b["fx_rate"]),
         (BreakKind.LATE_BOOKING, b["ts_booked"] > trade_date * NS_PER_DAY + cutoff_ns,
          (trade_date * NS_PER_DAY + cutoff_ns).astype(float), b["ts_booked"].astype(float)),
     )

@@ -244,3 +244,65 @@ def _buy_in_nb(open_q, open_c, unit_price, minor_scale):
     if open_q > 0:  # the counterparty failed to deliver: the book bought in, the counterparty pays the difference
         return value, -diff, open_q, value
     return np.int64(0), diff, np.int64(0), np.int64(0)  # the book failed: it pays the difference, nothing moves
+
+
+@njit(cache=True, nogil=True)
+def obligations_nb(ins, rep, count, qty, cash, first_id, out):
+    """Obligations (OBLIGATION_DT, ``out`` zeroed) of instruction groups, row by row: group ``g`` takes the keys
+    of its first instruction ``rep[g]`` and the group's ``count``, ``qty`` and ``cash``; pending, not settled."""
+    for g in range(out.shape[0]):
+        r = rep[g]
+        out[g]["obligation_id"] = first_id + g
+        out[g]["book"] = ins[r]["book"]
+        out[g]["counterparty"] = ins[r]["counterparty"]
+        out[g]["instrument"] = ins[r]["instrument"]
+        out[g]["currency"] = ins[r]["currency"]
+        out[g]["trade_date"] = ins[r]["trade_date"]
+        out[g]["settle_date"] = ins[r]["settle_date"]
+        out[g]["n_instructions"] = count[g]
+        out[g]["qty"] = qty[g]
+        out[g]["cash"] = cash[g]
+        out[g]["status"] = S_PENDING
+        out[g]["settled_date"] = -1
+
+
+@njit(cache=True, nogil=True)
+def instruction_states_nb(instructions, rows, obligations, out_open):
+    """Each instruction at ``rows`` takes its obligation's status, fail reason, fail days and settled date
+    (``obligations`` indexed by obligation id); the rows still open (neither settled nor bought in) go to
+    ``out_open``. Returns how many."""
+    m = 0
+    for j in range(rows.shape[0]):
+        k = rows[j]
+        o = instructions[k]["obligation_id"]
+        st = obligations[o]["status"]
+        instructions[k]["status"] = st
+        instructions[k]["fail_reason"] = obligations[o]["fail_reason"]
+        instructions[k]["fail_days"] = obligations[o]["fail_days"]
+        instructions[k]["settled_date"] = obligations[o]["settled_date"]
+        if st != S_SETTLED and st != S_BOUGHT_IN:
+            out_open[m] = k
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def settled_moves_nb(events, obligations, first_id, sec_move, cash_move):
+    """What a day's settlement ``events`` moved: securities received per book x instrument into ``sec_move`` and
+    cash received (minus ``cash_settled``) per book x currency into ``cash_move``; ``obligations`` indexed by
+    obligation id less ``first_id``. Returns how many events point outside (left out; the caller raises)."""
+    bad = 0
+    for e in range(events.shape[0]):
+        o = events[e]["obligation_id"] - first_id
+        if o < 0 or o >= obligations.shape[0]:
+            bad += 1
+            continue
+        b = obligations[o]["book"]
+        i = obligations[o]["instrument"]
+        c = obligations[o]["currency"]
+        if b < 0 or b >= sec_move.shape[0] or i < 0 or i >= sec_move.shape[1] or c < 0 or c >= cash_move.shape[1]:
+            bad += 1
+            continue
+        sec_move[b, i] += events[e]["qty_settled"]
+        cash_move[b, c] -= events[e]["cash_settled"]
+    return bad

@@ -55,18 +55,25 @@ def confirm_trades(fills: np.ndarray, settle_dates: np.ndarray, trade_date: np.d
     out["our_qty"] = fills["qty"]
     out["our_price"] = fills["price"]
     out["our_settle_date"] = settle_dates
-    ticks = 1 + np.floor(u[:, 1] * 5)
-    sign = np.where(u[:, 2] < 0.5, -1.0, 1.0)
-    tick = tick_size[fills["instrument"]]
-    their_price = fills["price"] + sign * ticks * tick
-    their_price = np.where(their_price > 0, their_price, fills["price"] + ticks * tick)
-    out["their_price"] = np.where(status == ConfirmationStatus.PRICE_DIFFERS, their_price, fills["price"])
-    dq = np.maximum(1, np.floor(fills["qty"] * (0.01 + 0.09 * u[:, 3]))).astype(np.int64)
-    their_qty = np.where(fills["qty"] - sign.astype(np.int64) * dq > 0, fills["qty"] - sign.astype(np.int64) * dq,
-                         fills["qty"] + dq)
-    out["their_qty"] = np.where(status == ConfirmationStatus.QTY_DIFFERS, their_qty, fills["qty"])
-    later = calendar.add_business_days(settle_dates.astype("datetime64[D]"), 1, currencies).astype(np.int64)
-    out["their_settle_date"] = np.where(status == ConfirmationStatus.SETTLE_DATE_DIFFERS, later, settle_dates)
+    # their terms: ours, except where they differ (computed for those rows only)
+    out["their_price"] = fills["price"]
+    rows = np.flatnonzero(status == ConfirmationStatus.PRICE_DIFFERS)
+    ticks = 1 + np.floor(u[rows, 1] * 5)
+    sign = np.where(u[rows, 2] < 0.5, -1.0, 1.0)
+    tick = tick_size[fills["instrument"][rows]]
+    price = fills["price"][rows]
+    their_price = price + sign * ticks * tick
+    out["their_price"][rows] = np.where(their_price > 0, their_price, price + ticks * tick)
+    out["their_qty"] = fills["qty"]
+    rows = np.flatnonzero(status == ConfirmationStatus.QTY_DIFFERS)
+    sign = np.where(u[rows, 2] < 0.5, -1, 1)
+    qty = fills["qty"][rows]
+    dq = np.maximum(1, np.floor(qty * (0.01 + 0.09 * u[rows, 3]))).astype(np.int64)
+    out["their_qty"][rows] = np.where(qty - sign * dq > 0, qty - sign * dq, qty + dq)
+    out["their_settle_date"] = settle_dates
+    sdd = np.flatnonzero(status == ConfirmationStatus.SETTLE_DATE_DIFFERS)  # business days counted only for these
+    out["their_settle_date"][sdd] = calendar.add_business_days(settle_dates[sdd].astype("datetime64[D]"), 1,
+                                                               currencies).astype(np.int64)
     out["their_qty"][status == ConfirmationStatus.NO_ANSWER] = -1
     out["their_price"][status == ConfirmationStatus.NO_ANSWER] = np.nan
     out["their_settle_date"][status == ConfirmationStatus.NO_ANSWER] = -1
@@ -74,9 +81,10 @@ def confirm_trades(fills: np.ndarray, settle_dates: np.ndarray, trade_date: np.d
                     cfg.resolution_days + (status == ConfirmationStatus.NO_ANSWER))
     # a matched confirmation is agreed on the trade date itself, even one that is a holiday of the calendar
     # (a trade on a venue open when the base currency's market is closed, e.g. Xetra on 4 July)
-    out["resolved_date"] = np.where(days == 0, np.datetime64(td, "D").astype(np.int64),
-                                    calendar.add_business_days(np.full(n, td), days, currencies).astype(np.int64)) \
-        if n else np.zeros(0, np.int64)
+    out["resolved_date"] = td.astype(np.int64)
+    later = np.flatnonzero(days)
+    out["resolved_date"][later] = calendar.add_business_days(np.full(later.shape[0], td), days[later],
+                                                             currencies).astype(np.int64)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow.back import nb as _kernels
 from tradeflow.schema import STATEMENT_DT, AccountKind
 
 __all__ = ["Custodian"]
@@ -30,11 +31,14 @@ class Custodian:
         obligations : ndarray of OBLIGATION_DT (indexed by ``obligation_id`` - its first id)
         as_of : int
         """
-        o = obligations[events["obligation_id"] - (obligations["obligation_id"][0] if len(obligations) else 0)]
+        first = int(obligations["obligation_id"][0]) if len(obligations) else 0
         sec_move = np.zeros_like(self.securities)
-        np.add.at(sec_move, (o["book"], o["instrument"]), events["qty_settled"])
         cash_move = np.zeros_like(self.cash)
-        np.add.at(cash_move, (o["book"], o["currency"]), -events["cash_settled"])
+        bad = _kernels.settled_moves_nb(np.ascontiguousarray(events), np.ascontiguousarray(obligations),
+                                        np.int64(first), sec_move, cash_move)
+        if bad:
+            raise ValueError(f"The 'events' parameter of Custodian.statement has {bad} events whose obligation "
+                             f"(ids from {first}) or its book, instrument or currency is outside the accounts.")
         nb, ni = self.securities.shape
         nc = self.cash.shape[1]
         out = np.zeros(nb * ni + nb * nc, dtype=STATEMENT_DT)

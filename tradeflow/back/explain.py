@@ -65,10 +65,11 @@ def explain_day(*, trade_date: int, fills: np.ndarray, prev_qty: np.ndarray, pre
     x1 = fx[ccy]
     inst = fills["instrument"]
     s = fills["side"].astype(np.float64)
-    new = np.zeros((n_books, n_inst))
-    np.add.at(new, (fills["book"], inst), s * fills["qty"] * (marks[inst] - fills["price"]) * mult[inst])
-    fees = np.zeros((n_books, n_inst))
-    np.add.at(fees, (fills["book"], inst), fills["fee"])
+    # per book x instrument sums, in fill order (as numpy.add.at adds: the same floats)
+    cell = fills["book"].astype(np.int64) * n_inst + inst
+    new = np.bincount(cell, s * fills["qty"] * (marks[inst] - fills["price"]) * mult[inst],
+                      minlength=n_books * n_inst).reshape(n_books, n_inst)
+    fees = np.bincount(cell, fills["fee"], minlength=n_books * n_inst).reshape(n_books, n_inst)
     unit_move = (marks - prev_marks) * mult
     greeks = {k: np.zeros(n_inst) for k in ("delta", "gamma", "vega", "theta")}
     if options is not None and options.rows.size:

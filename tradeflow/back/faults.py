@@ -67,31 +67,32 @@ def book_trades(fills: np.ndarray, fx_rate: np.ndarray, cfg: FaultConfig, rng: n
     b["ts_booked"] = fills["ts"]
     b["fx_rate"] = fx_rate
     inst = fills["instrument"]
-    sign = np.where(u[:, 2] < 0.5, -1, 1)
     true = np.zeros(n)
     bad = np.zeros(n)
-
-    m = kind == FaultKind.QTY_KEYED_WRONG
-    true[m], b["qty"][m] = fills["qty"][m], fills["qty"][m] * 10
-    bad[m] = b["qty"][m]
-    m = kind == FaultKind.PRICE_KEYED_WRONG
-    off = (1 + np.floor(u[:, 1] * 5)) * tick_size[inst]
-    wrong = np.where(fills["price"] + sign * off > 0, fills["price"] + sign * off, fills["price"] + off)
-    true[m], b["price"][m], bad[m] = fills["price"][m], wrong[m], wrong[m]
-    m = kind == FaultKind.WRONG_BOOK
-    other = (fills["book"] + 1 + np.floor(u[:, 1] * max(n_books - 1, 1)).astype(np.int64)) % max(n_books, 1)
-    true[m], b["book"][m], bad[m] = fills["book"][m], other[m], other[m]
-    m = kind == FaultKind.FEE_MISMATCH
-    fee_off = (1 + np.floor(u[:, 1] * 100)) / minor_scale[inst]
-    wrong_fee = np.where(fills["fee"] + sign * fee_off >= 0, fills["fee"] + sign * fee_off, fills["fee"] + fee_off)
-    wrong_fee = np.rint(wrong_fee * minor_scale[inst]) / minor_scale[inst]
-    true[m], b["fee"][m], bad[m] = fills["fee"][m], wrong_fee[m], wrong_fee[m]
-    m = kind == FaultKind.WRONG_FX_RATE
-    wrong_fx = fx_rate * (1.0 + sign * (0.005 + 0.045 * u[:, 1]))
-    true[m], b["fx_rate"][m], bad[m] = fx_rate[m], wrong_fx[m], wrong_fx[m]
-    m = kind == FaultKind.LATE_BOOKING
-    late = cutoff_ts + (1 + np.floor(u[:, 1] * 7200)).astype(np.int64) * NS_PER_SECOND
-    true[m], b["ts_booked"][m], bad[m] = fills["ts"][m], late[m], late[m]
+    hit = kind < len(cum)
+    if hit.any():  # a clean day (the default rates are 0) computes no wrong values
+        sign = np.where(u[:, 2] < 0.5, -1, 1)
+        m = kind == FaultKind.QTY_KEYED_WRONG
+        true[m], b["qty"][m] = fills["qty"][m], fills["qty"][m] * 10
+        bad[m] = b["qty"][m]
+        m = kind == FaultKind.PRICE_KEYED_WRONG
+        off = (1 + np.floor(u[:, 1] * 5)) * tick_size[inst]
+        wrong = np.where(fills["price"] + sign * off > 0, fills["price"] + sign * off, fills["price"] + off)
+        true[m], b["price"][m], bad[m] = fills["price"][m], wrong[m], wrong[m]
+        m = kind == FaultKind.WRONG_BOOK
+        other = (fills["book"] + 1 + np.floor(u[:, 1] * max(n_books - 1, 1)).astype(np.int64)) % max(n_books, 1)
+        true[m], b["book"][m], bad[m] = fills["book"][m], other[m], other[m]
+        m = kind == FaultKind.FEE_MISMATCH
+        fee_off = (1 + np.floor(u[:, 1] * 100)) / minor_scale[inst]
+        wrong_fee = np.where(fills["fee"] + sign * fee_off >= 0, fills["fee"] + sign * fee_off, fills["fee"] + fee_off)
+        wrong_fee = np.rint(wrong_fee * minor_scale[inst]) / minor_scale[inst]
+        true[m], b["fee"][m], bad[m] = fills["fee"][m], wrong_fee[m], wrong_fee[m]
+        m = kind == FaultKind.WRONG_FX_RATE
+        wrong_fx = fx_rate * (1.0 + sign * (0.005 + 0.045 * u[:, 1]))
+        true[m], b["fx_rate"][m], bad[m] = fx_rate[m], wrong_fx[m], wrong_fx[m]
+        m = kind == FaultKind.LATE_BOOKING
+        late = cutoff_ts + (1 + np.floor(u[:, 1] * 7200)).astype(np.int64) * NS_PER_SECOND
+        true[m], b["ts_booked"][m], bad[m] = fills["ts"][m], late[m], late[m]
 
     keep = kind != FaultKind.MISSING_TRADE
     dup = kind == FaultKind.DUPLICATE_BOOKING
@@ -99,10 +100,9 @@ def book_trades(fills: np.ndarray, fx_rate: np.ndarray, cfg: FaultConfig, rng: n
     true[kind == FaultKind.MISSING_TRADE] = 1.0
     # duplicates follow their original, so bookings stay in trade order
     reps = keep.astype(np.int64) + dup
-    bookings = np.repeat(b, reps)
+    bookings = np.repeat(b, reps) if hit.any() else b
     bookings["booking_id"] = first_booking_id + np.arange(bookings.shape[0])
 
-    hit = kind < len(cum)
     faults = _faults(int(hit.sum()))
     faults["as_of"] = as_of
     faults["kind"] = kind[hit]

@@ -44,9 +44,12 @@ from tradeflow.back._ledger_kernels import (  # noqa: F401
     unbalanced_txns_nb,
 )
 from tradeflow.back._settle_kernels import (  # noqa: F401
+    instruction_states_nb,
     instructions_nb,
     obligation_keys_nb,
+    obligations_nb,
     settle_day_nb,
+    settled_moves_nb,
 )
 from tradeflow.schema import NS_PER_DAY  # noqa: F401
 
@@ -86,4 +89,7 @@ __all__ = [
     "instructions_nb",
     "ledger_stats_nb",
     "obligation_keys_nb",
+    "obligations_nb",
+    "instruction_states_nb",
+    "settled_moves_nb",
 ]

@@ -51,16 +51,8 @@ def net_obligations(instructions: np.ndarray, model: str = "gross", *,
         codes = np.arange(n, dtype=np.int64)
     rep, count, qty, cash, group = (np.empty(n, np.int64) for _ in range(5))
     m = _kernels.net_groups_nb(codes, signed_qty, cash_amount, rep, count, qty, cash, group)
-    rep = rep[:m]
     out = np.zeros(m, dtype=OBLIGATION_DT)
-    out["obligation_id"] = first_obligation_id + np.arange(m)
-    for f in ("book", "counterparty", "instrument", "currency", "trade_date", "settle_date"):
-        out[f] = ins[f][rep]
-    out["n_instructions"] = count[:m]
-    out["qty"] = qty[:m]
-    out["cash"] = cash[:m]
-    out["status"] = SettlementStatus.PENDING
-    out["settled_date"] = -1
+    _kernels.obligations_nb(np.ascontiguousarray(ins), rep, count, qty, cash, np.int64(first_obligation_id), out)
     return out, first_obligation_id + group
 
 

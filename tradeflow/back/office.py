@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow.back import nb as _kernels
 from tradeflow.back.confirmations import confirm_trades
 from tradeflow.back.custodian import Custodian
 from tradeflow.back.explain import OptionTerms, explain_day
@@ -175,7 +176,9 @@ class BackOffice:
         csd_open = np.array([bool(self.calendar.is_business_day(day, [c])) for c in self.currencies])
         open_all = self._open_obl
         attempt = open_all[csd_open[ob_all["currency"][open_all]]]
-        ob = ob_all[attempt]
+        # usually a run of consecutive obligations (all of them on a run's first day): settle a view in place
+        in_place = attempt.size > 0 and bool(np.all(np.diff(attempt) == 1))
+        ob = ob_all[attempt[0]:attempt[-1] + 1] if in_place else ob_all[attempt]
         scfg = cfg.settlement
         rate = self.ccy_fail_rate[ob["currency"]]
         for cpty, r in scfg.counterparty_fail_rates.items():
@@ -192,7 +195,8 @@ class BackOffice:
                             buy_in_after=self.inst_buy_in_after[ob["instrument"]],
                             buy_in_price=(marks * self.inst_mult * (1.0 + scfg.buy_in_premium_bps * 1e-4))[
                                 ob["instrument"]])
-        ob_all[attempt] = ob
+        if not in_place:
+            ob_all[attempt] = ob
         ob = ob_all
         self._open_obl = open_all[~np.isin(ob_all["status"][open_all], _CLOSED)]
         self.parts["settlement_events"].append(events)
@@ -207,11 +211,9 @@ class BackOffice:
         self._post(buy_in_ledger, int(np.unique(buy_in_ledger["txn_id"]).shape[0]))
         # open instructions take their obligation's state (every open obligation has an event today)
         instructions = self.logs["settlements"].view
-        idx = self._open_instr
-        o = ob[instructions["obligation_id"][idx]]
-        for f in ("status", "fail_reason", "fail_days", "settled_date"):
-            instructions[f][idx] = o[f]
-        self._open_instr = idx[~np.isin(o["status"], _CLOSED)]
+        still_open = np.empty(self._open_instr.shape[0], np.int64)
+        n_open = _kernels.instruction_states_nb(instructions, self._open_instr, ob, still_open)
+        self._open_instr = still_open[:n_open]
 
         # the street's statements (errors injected here)
         statements = self.custodian.statement(events, ob, d)
@@ -279,9 +281,10 @@ class BackOffice:
         close = int(market.times[-1])
         options = OptionTerms.from_table(self.instruments, prev_close_ns=prev_close, close_ns=close,
                                          session_close_ns=self.cfg.market.session_close_ns)
-        o = self.logs["obligations"].view[events["obligation_id"]]
+        charged = np.flatnonzero(events["penalty"])  # adding the others' 0.0 changes no sum
+        o = self.logs["obligations"].view[events["obligation_id"][charged]]
         pen = np.zeros((self.n_books, len(self.currencies)))
-        np.add.at(pen, (o["book"], o["currency"]), events["penalty"] / self.ccy_scale[o["currency"]])
+        np.add.at(pen, (o["book"], o["currency"]), events["penalty"][charged] / self.ccy_scale[o["currency"]])
         self.parts["explain"].append(explain_day(
             trade_date=d, fills=fills, prev_qty=prev_qty, prev_marks=prev_marks, marks=market.mid[:, -1],
             prev_fx=prev_fx, fx=market.fx[:, -1], prev_local_pnl=prev_local, local_pnl=local, penalties=pen,

@@ -274,7 +274,8 @@ class Reconciler:
                                  instrument_ccy=self.instrument_ccy, minor_scale_ccy=self.minor_scale_ccy,
                                  marks=marks, tolerance_minor=self.tolerance_minor)
 
-        # confirmations: only those not yet matched are kept
+        # confirmations: only those not yet matched are kept (a break while unmatched; resolved ones never are)
+        confirmations = confirmations[confirmations["resolved_date"] > as_of]
         pos = np.searchsorted(fills["fill_id"], confirmations["fill_id"])
         pos = np.minimum(pos, max(fills.shape[0] - 1, 0))
         cf = np.concatenate([self.open_confirmations, confirmations])

@@ -16,10 +16,11 @@ Examples
 
 from tradeflow.parallel._worker import resolve_config
 from tradeflow.parallel.batch_store import read_runs, read_summary
+from tradeflow.parallel.cluster import local_cluster
 from tradeflow.parallel.metrics import METRICS, Metric, close_pnl, count, count_by, describe_metrics, summarize
 from tradeflow.parallel.runner import EXECUTORS, run_many, run_seed, run_seeds
 
 __all__ = [
-    "run_many", "run_seed", "run_seeds", "read_runs", "read_summary", "resolve_config", "EXECUTORS",
+    "run_many", "run_seed", "run_seeds", "local_cluster", "read_runs", "read_summary", "resolve_config", "EXECUTORS",
     "Metric", "METRICS", "summarize", "count", "count_by", "close_pnl", "describe_metrics",
 ]

@@ -230,7 +230,8 @@ class DaskBackend:
         if warm:
             from tradeflow.parallel._dask_plugin import WarmupPlugin
             client.register_plugin(WarmupPlugin(), name="tradeflow-warmup")
-        self._completed = distributed.as_completed(with_results=True, raise_errors=False)
+        # on this client's event loop: the client need not be Dask's default one (set_as_default=False)
+        self._completed = distributed.as_completed(with_results=True, raise_errors=False, loop=client.loop)
         self._results: dict[Any, Any] = {}
         self.n_workers = max(sum(client.nthreads().values()), 1)
         # Enough queued on the scheduler to hide a round trip per run (a row is a few kB; the full

@@ -120,8 +120,10 @@ def execute(task: Task) -> dict[str, Any]:
 
 
 def warm_worker() -> None:
-    """Compile (or load from numba's on-disk cache) every kernel before the first task arrives."""
+    """Set the worker's malloc up for runs, then compile (or load from numba's on-disk cache) every kernel."""
+    from tradeflow.parallel.cluster import tune_worker_malloc
     from tradeflow.sim import warmup
+    tune_worker_malloc()
     warmup()
 
 

@@ -27,6 +27,19 @@ _BACK_DATES = ("trade_date", "settle_date", "as_of", "settled_date", "resolved_d
                "their_settle_date", "value_date")
 
 
+def _small_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for int64 keys; without a sort when their range is small."""
+    if keys.size == 0:
+        return keys, np.zeros(0, np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo > 4 * keys.size + 1024:
+        return np.unique(keys, return_inverse=True)
+    present = np.zeros(hi - lo + 1, bool)
+    present[keys - lo] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, rank[keys - lo]
+
+
 class BackTables(OfficeView):
     """``result.back``: booking, confirmation, settlement, the ledger and reconciliation."""
 
@@ -66,14 +79,21 @@ class BackTables(OfficeView):
         df = records_to_frame(rec, table="ledger")
         symbols = np.asarray(r.market.instruments["symbol"], dtype=object)
         ccys = np.asarray(r.market.currencies, dtype=object)
-        asset = np.where(rec["asset_is_cash"], ccys[np.where(rec["asset_is_cash"], rec["asset"], 0)],
-                         symbols[np.where(rec["asset_is_cash"], 0, rec["asset"])])
-        owner_prefix = np.where(np.isin(rec["account_kind"], [AccountKind.CPTY_CASH, AccountKind.CPTY_SECURITIES]),
-                                "cpty", "book")
+        # labels are built once per distinct account / asset (a few hundred), not per posting
+        cash = rec["asset_is_cash"].astype(np.int64)
+        uniq, inv = _small_unique(rec["asset"].astype(np.int64) * 2 + cash)
+        names = np.where(uniq % 2 == 1, ccys[np.where(uniq % 2 == 1, uniq // 2, 0)],
+                         symbols[np.where(uniq % 2 == 1, 0, uniq // 2)]).astype(object)
+        cats, at = np.unique(names.astype(str), return_inverse=True)  # sorted, as pd.Categorical(values) orders them
+        df["asset"] = pd.Categorical.from_codes(at[inv] if inv.size else np.zeros(0, np.int64), categories=cats)
+        n_kinds = len(AccountKind)
+        kind = rec["account_kind"].astype(np.int64)
+        uniq, inv = _small_unique(rec["owner"].astype(np.int64) * n_kinds + kind)
         kind_names = np.array([k.name for k in AccountKind], dtype=object)
-        df["account"] = (kind_names[rec["account_kind"]] + ":" + owner_prefix.astype(object)
-                         + rec["owner"].astype(str).astype(object))
-        df["asset"] = pd.Categorical(asset)
+        cpty = np.isin(uniq % n_kinds, [AccountKind.CPTY_CASH, AccountKind.CPTY_SECURITIES])
+        labels = [f"{kind_names[k]}:{'cpty' if c else 'book'}{o}"
+                  for k, c, o in zip((uniq % n_kinds).tolist(), cpty.tolist(), (uniq // n_kinds).tolist(), strict=True)]
+        df["account"] = pd.array(labels, dtype="str").take(inv) if inv.size else pd.array([], dtype="str")
         cols = ["posting_id", "txn_id", "fill_id", "ts", "account", "account_kind", "owner", "asset",
                 "asset_is_cash", "amount"]
         if "txn_type" in rec.dtype.names:
