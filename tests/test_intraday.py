@@ -11,8 +11,10 @@ import tradeflow
 from tests.conftest import small_config
 from tests.market.test_lunch_breaks import ASIA, FX
 from tests.test_invariants import check_invariants
-from tests.test_strategies import _same_records, fo_equals_bo
+from tests.test_strategies import OPTIONS, _same_records, fo_equals_bo
 from tradeflow.market.paths import SESSION_MARGIN_NS
+from tradeflow.middle.greeks import position_greeks
+from tradeflow.middle.instruments import instrument_risk
 from tradeflow.schema import OrderOrigin, OrderStatus, OrderType, RejectReason
 from tradeflow.strategies import (
     AS_LOG_COLUMNS,
@@ -20,8 +22,11 @@ from tradeflow.strategies import (
     SE_TIMER,
     NumbaStrategy,
     avellaneda_stoikov,
+    delta_hedger,
     python_strategy,
+    risk_reducer,
     send_nb,
+    var_nb,
 )
 
 
@@ -197,3 +202,141 @@ def test_the_readme_example_runs(tmp_path):
     exec(compile(code, "README.md", "exec"), ns)
     rows = ns["rows"]
     assert len(rows) == 2 and (rows["n_breaks"] == 0).all() and (rows["desk_orders_units"] > 0).all()
+
+
+# --- risk in the view, the delta hedger and the risk reducer (one loop compilation: the market maker's state type)
+
+def _position_at(fills, book, n_inst, t):
+    """Each instrument's position of ``book`` from its fills before ``t`` (the books start flat)."""
+    f = fills[(fills["book"] == book) & (fills["ts"] < t)]
+    return np.bincount(f["instrument"], weights=f["side"] * f["qty"], minlength=n_inst).astype(np.int64)
+
+
+def _as_sent(sent, slot):
+    """Each log row's latest 'sent' row of the same slot (slots restart each session)."""
+    last, out = {}, np.zeros(len(slot), np.int64)
+    for j, (is_sent, s) in enumerate(zip(sent, slot, strict=True)):
+        if is_sent:
+            last[s] = j
+        out[j] = last.get(s, j)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hedge_run():
+    h = delta_hedger(underlyings=(0, 6), band=300.0, book=1, every=5, max_child=5_000)
+    return h, tradeflow.simulate(small_config(1_500, market={"options": OPTIONS}), seed=3, strategy=h)
+
+
+def test_the_delta_hedger_sees_the_books_delta_and_keeps_it_inside_its_band(hedge_run):
+    h, r = hedge_run
+    check_invariants(r)
+    fo_equals_bo(r)
+    assert len(r.breaks) == 0
+    par, log, st = h.state
+    log = log[: int(st[0])]
+    t, ev, u, d, q, slot = log.T
+    sent, done = ev == 1, ev == 2
+    assert sent.sum() >= 3 and (ev != 3).all()  # it hedged, and no hedge broke a control
+    # what it saw: the book's delta per underlying, the position_greeks reference (pandas, vectorized Black-Scholes)
+    m = r.market
+    inst = instrument_risk(m.instruments)
+    fills = r.records["fills"]
+    for k in np.flatnonzero(sent):
+        g = int(np.argmin(np.abs(m.times - t[k])))
+        pos = _position_at(fills, 1, m.n_instruments, m.times[g])
+        ref = position_greeks(pos[None, :], inst, m.mid[:, g], np.ones(m.n_instruments), int(m.times[g]))
+        on_u = inst.underlying[ref["instrument"].to_numpy()] == u[k]
+        np.testing.assert_allclose(d[k], ref["delta"].to_numpy()[on_u].sum(), rtol=1e-9, atol=1e-6)
+    # each hedge is the gap to the target, rounded to units of the underlying, capped at max_child
+    np.testing.assert_array_equal(q[sent], np.clip(np.round(-d[sent]), -5_000, 5_000))
+    assert (np.abs(d[sent]) > 300.0).all()
+    # once a hedge is done (filled in full), the delta is back inside the band, short of the cap
+    o = r.records["orders"]
+    desk = o[o["origin"] == OrderOrigin.DESK]
+    assert len(desk) == sent.sum() and (desk["instrument"] <= 6).all()
+    q_sent = q[_as_sent(sent, slot)]
+    full = done & (q == np.abs(q_sent))
+    uncapped = full & (np.abs(q_sent) < 5_000)
+    assert uncapped.sum() >= 3
+    assert (np.abs(d[uncapped]) <= 300.0).all()
+
+
+def test_the_risk_reducer_works_the_inventory_down_on_its_schedule(strategy_cfg):
+    # SAP (Xetra trades both days; Nasdaq is shut on the second, Thanksgiving 2026)
+    rr = risk_reducer(instrument=6, book=0, slices=6, start_s=1_800.0, end_s=1_800.0, every=1)
+    r = tradeflow.simulate(strategy_cfg, seed=7, strategy=rr)
+    check_invariants(r)
+    fo_equals_bo(r)
+    assert len(r.breaks) == 0
+    par, log, st = rr.state
+    log = log[: int(st[0])]
+    t, ev, k, pos, q, slot = log.T
+    sent, done = ev == 1, ev == 2
+    assert sent.sum() == 12 and (ev != 3).all()
+    # the position it saw is the book's (clients' fills and its own, both days), and each slice is the
+    # TWAP share of it: what is left over the slices left
+    fills = r.records["fills"]
+    for j in np.flatnonzero(sent):
+        assert pos[j] == _position_at(fills, 0, r.market.n_instruments, t[j])[6]
+    np.testing.assert_array_equal(q[sent], -np.round(pos[sent] / (6 - k[sent])))
+    # a slice that fills in full (a market order: the book may be thinner) leaves (slices left - 1) / (slices
+    # left) of the inventory; the last one, none
+    row = _as_sent(sent, slot)
+    full = done & (q == np.abs(q[row]))
+    before = pos[row]
+    assert full.sum() >= 8
+    np.testing.assert_allclose(pos[full], before[full] * (5 - k[full]) / (6 - k[full]), atol=0.5)
+    assert (pos[full & (k == 5)] == 0).all() and (full & (k == 5)).any()  # flat after a day's last slice
+    # each day's six slices, in order, at the first step at or after their times: evenly spread
+    days = t[sent] // (86_400 * 10**9)
+    assert len(np.unique(days)) == 2
+    for day in np.unique(days):
+        ks, ts = k[sent][days == day], t[sent][days == day]
+        assert ks.tolist() == list(range(6))
+        np.testing.assert_allclose(np.diff(ts), np.diff(ts)[0], atol=60e9)  # within a grid step
+
+
+def test_the_view_has_the_desks_var(strategy_cfg):
+    """The VaR and ES a strategy reads are the risk engine's: just after each P&L snapshot, its risk rows."""
+    seen = []
+
+    def after_each_snapshot(ctx, state, t):
+        seen.append((int(t), *[x for b in (0, 1, -1) for x in var_nb(ctx, b)]))
+
+    # its timer ticks 1 ns after each P&L snapshot's time (k ns after the k-th: the timer adds its period)
+    s = python_strategy(after_each_snapshot, every_s=600.000000001)
+    r = tradeflow.simulate(strategy_cfg, seed=7, strategy=s)
+    risk = r.records["risk"]
+    snaps = np.unique(risk["ts"])
+    n = 0
+    for t, *v in seen:
+        last = snaps[np.searchsorted(snaps, t) - 1]
+        if not 0 < t - last < 1_000:
+            continue
+        at = risk[risk["ts"] == last]
+        for b, (var, es) in zip((0, 1, -1), np.reshape(v, (3, 2)), strict=True):
+            row = at[at["book"] == b]
+            assert var == row["var_1d"][0] and es == row["es_1d"][0]
+            n += 1
+    assert n >= 3 * 30 and any(v[0] > 0 for _, *v in seen)
+
+
+def test_the_market_maker_leaves_the_book_before_a_lunch_break_and_the_close():
+    c = small_config(1_000, market={"venue_sessions": True, "trade_date": "2025-03-05", "instruments": ASIA,
+                                    "fx_rates": FX, "correlation": 0.2},
+                     back={"minor_units": {"USD": 2, "JPY": 0, "HKD": 2}})
+    mm = avellaneda_stoikov(instrument=1, gamma=1e-3, kappa=5.0, sigma=0.05, qty=100, tick=0.2, every=7)
+    r = tradeflow.simulate(c, seed=3, strategy=mm)
+    check_invariants(r)
+    m = r.market
+    o = r.records["orders"]
+    d = o[o["origin"] == OrderOrigin.DESK]
+    assert len(d) > 10 and (d["instrument"] == 1).all()
+    b0, b1, close = m.break_start[1], m.break_end[1], m.session_close[1]
+    assert b0 >= 0
+    # no quote rests in the book across the break's start or the close: each is done before, or sent after
+    rests_over = (d["ts"] < b0) & (d["ts_done"] >= b0)
+    assert not rests_over.any()
+    assert (d["ts_done"] < close).all() and not (d["status"] == OrderStatus.EXPIRED).any()
+    assert ((d["ts"] >= b1) & (d["ts"] < close)).any() and (d["ts"] < b0).any()  # it quoted both sides of the break

@@ -222,7 +222,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 pool0=n, book=int(intraday.book), latency_ns=int(round(intraday.latency_us * 1e3)),
                 client=int(intraday.client), trader=int(intraday.trader), every=int(intraday.every),
                 own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),
-                timer_ns=int(round(intraday.timer_s * 1e9)))
+                timer_ns=int(round(intraday.timer_s * 1e9)), risk_on=bool(run.desk.risk_on), tails=run.desk.tails,
+                revalue=run.desk.revalue, marks=run.desk.marks)
             on_event, st = intraday.on_event, copy.deepcopy(user_state)
         args = (streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row, run.desk, depth, ctx,
                 on_event, st)

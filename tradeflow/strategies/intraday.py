@@ -6,7 +6,9 @@ in time order on the events it subscribes to: every ``every`` steps of the quote
 (``SE_STEP``), its own fills (``SE_FILL``), the clients' fills (``SE_CLIENT_FILL``) and a
 timer (``SE_TIMER``). ``ctx`` (:class:`tradeflow._strategy_ctx.StrategyCtx`) is its
 read-only view of the desk (positions, average costs, realized P&L and fees per book and
-instrument, the top of each book, which venues are open, its own orders) and where it sends
+instrument, the top of each book, which venues are open, its own orders; VaR/ES per book and for
+the desk through :func:`var_nb`, delta per book and underlying through :func:`delta_nb`, whether
+a venue takes orders at a grid step through :func:`open_at_nb`) and where it sends
 orders: :func:`send_nb`, :func:`cancel_nb`, :func:`amend_nb`. Its orders carry ``origin =
 DESK``, arrive at the desk when sent (the same pre-trade controls, the same reject reasons),
 reach their book after ``latency_us`` and go on like any order: fills, positions, risk and
@@ -36,13 +38,16 @@ from tradeflow._strategy_ctx import (
     StrategyCtx,
     amend_nb,
     cancel_nb,
+    delta_nb,
+    open_at_nb,
     send_nb,
+    var_nb,
     working_nb,
 )
 
 __all__ = ["C_CALLS", "C_REFUSED", "C_SENT", "NumbaStrategy", "SE_CLIENT_FILL", "SE_FILL", "SE_STEP", "SE_TIMER",
-           "PythonStrategy", "StrategyCtx", "amend_nb", "cancel_nb", "python_strategy", "send_nb",
-           "working_nb"]
+           "PythonStrategy", "StrategyCtx", "amend_nb", "cancel_nb", "delta_nb", "open_at_nb", "python_strategy",
+           "send_nb", "var_nb", "working_nb"]
 
 
 class NumbaStrategy:

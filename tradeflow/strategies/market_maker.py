@@ -16,7 +16,9 @@ the seconds to its venue's close, ``sigma`` the mid's volatility in price per sq
 the distance to the mid (per unit of price). The bid is rounded down and the ask up to the tick,
 and neither crosses the book (a bid at most one tick under the best ask). Beyond ``max_inventory``
 it stops quoting the side that would add to it. A quote whose price has not moved stays in the
-queue; a moved one is amended (cancel and resend).
+queue; a moved one is amended (cancel and resend). Its quotes never rest through a lunch break or
+past its venue's close: at its last step call before either (its venue shut at any grid step up to
+its next call) it cancels both and quotes again once the venue is open.
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradeflow.strategies.intraday import SE_FILL, SE_STEP, NumbaStrategy, amend_nb, cancel_nb, send_nb, working_nb
+from tradeflow.strategies.intraday import (
+    SE_FILL,
+    SE_STEP,
+    NumbaStrategy,
+    amend_nb,
+    cancel_nb,
+    open_at_nb,
+    send_nb,
+    working_nb,
+)
 
 __all__ = ["AS_LOG_COLUMNS", "avellaneda_stoikov", "as_quotes"]
 
@@ -45,6 +56,17 @@ def as_quotes(s, q, tau_s, gamma, kappa, sigma):
 
 
 @njit(cache=True)
+def _shuts_before_next_call_nb(ctx, i):
+    """True when instrument ``i``'s venue is shut now or at any grid step up to its next step call
+    (a lunch break, the close, or the end of the grid): a quote left now would rest there."""
+    g = ctx.clock[1]
+    for s in range(g, g + max(ctx.every, 1) + 1):
+        if not open_at_nb(ctx, i, s):
+            return True
+    return not ctx.is_open[i]
+
+
+@njit(cache=True)
 def _as_on_event(ctx, state, kind, t, ref):
     par, log, st = state
     if kind == SE_FILL:
@@ -55,8 +77,14 @@ def _as_on_event(ctx, state, kind, t, ref):
     if kind != SE_STEP:
         return
     i = np.int64(par[P_INST])
+    if _shuts_before_next_call_nb(ctx, i):  # its quotes leave the book before a lunch break or the close
+        for k_slot in (S_BID_SLOT, S_ASK_SLOT):
+            if working_nb(ctx, np.int64(st[k_slot])):
+                cancel_nb(ctx, np.int64(st[k_slot]))
+            st[k_slot] = -1
+        return
     bid, ask = ctx.bid[i], ctx.ask[i]
-    if np.isnan(bid) or np.isnan(ask) or not ctx.is_open[i]:
+    if np.isnan(bid) or np.isnan(ask):
         return
     s = 0.5 * (bid + ask)
     q = st[S_INV]  # its own inventory (the book's clients trade too)
