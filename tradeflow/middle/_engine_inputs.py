@@ -171,7 +171,11 @@ class _Batch:
     def sides(self, col: str = "side") -> np.ndarray:
         """+1 / -1 (BUY/SELL, B/S or +1/-1, any case); anything else is 0 (the kernel refuses it)."""
         v = self.raw(col)
-        if isinstance(v, np.ndarray) and v.dtype.kind in "iuf":
+        if isinstance(v, np.ndarray) and v.dtype.kind == "i":
+            # signed ints pass as they are (no copy for int64): the kernels refuse any side but +1/-1 with the
+            # reason a 0 gets, and store the side of accepted records only
+            return v.astype(np.int64, copy=False)
+        if isinstance(v, np.ndarray) and v.dtype.kind in "uf":
             return np.where(v == 1, 1, np.where(v == -1, -1, 0)).astype(np.int64)
         codes, uniques = self.factorize(col, v)
         lut = np.array([_SIDE_WORDS.get(str(u).strip().upper(), 0) for u in uniques] + [0], np.int64)

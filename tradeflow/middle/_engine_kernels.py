@@ -25,10 +25,10 @@ from tradeflow.middle._codes import (
     R_UNKNOWN_ORDER,
     R_UNKNOWN_TRADER,
 )
-from tradeflow.middle._fills import fill_post_trade_arrays_nb
+from tradeflow.middle._fills import fill_post_trade_arrays_nb, fill_working_nb
 from tradeflow.middle._order_state import is_working_nb, order_cancel_nb, order_expire_nb, order_fill_nb, order_open_nb
 from tradeflow.middle._pretrade import order_accept_nb, order_controls_nb
-from tradeflow.middle._revalue import fill_risk_arrays_nb
+from tradeflow.middle._revalue import add_scenario_pnl_nb, fill_risk_arrays_nb
 from tradeflow.middle._risk_kernels import unit_row_nb
 
 
@@ -210,17 +210,24 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             out_var[j] = np.nan
             out_es[j] = np.nan
             continue
+        # constant flags: a runtime flag would keep each callee's every branch (and ~20 array arguments) live
         if not fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, wbuy, wsell, fifo, lq, lp, ln, lh, lt,
-                                         ltop, b, i, side, qty, price, f_fee[j], k >= 0):
+                                         ltop, b, i, side, qty, price, f_fee[j], False):
             return j, nb, 1
         last_ts[0] = ts
         if k >= 0:
+            fill_working_nb(wbuy, wsell, b, i, side, qty)
             order_fill_nb(otab, k, qty)
-        nb, v, e = fill_risk_arrays_nb(unit, weight, spnl, desk_spnl, tidx, tloss, var_level, es_level, lim, action,
-                                       limit_state, breaches, first_breach_id, book_state, b, i, side * qty, ts,
-                                       with_var, desk_tail, nb)
-        out_var[j] = v
-        out_es[j] = e
+        if with_var:
+            nb, v, e = fill_risk_arrays_nb(unit, weight, spnl, desk_spnl, tidx, tloss, var_level, es_level, lim,
+                                           action, limit_state, breaches, first_breach_id, book_state, b, i,
+                                           side * qty, ts, True, desk_tail, nb)
+            out_var[j] = v
+            out_es[j] = e
+        else:
+            add_scenario_pnl_nb(unit, weight, spnl, desk_spnl, b, i, side * qty)
+            out_var[j] = np.nan
+            out_es[j] = np.nan
     return f_ts.shape[0], nb, 0
 
 

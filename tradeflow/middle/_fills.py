@@ -70,11 +70,17 @@ def fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, working_buy, wo
                              lot_next, lot_head, lot_tail, lot_top):
         return False
     if working:
-        if side > 0:
-            working_buy[b, i] -= qty
-        else:
-            working_sell[b, i] -= qty
+        fill_working_nb(working_buy, working_sell, b, i, side, qty)
     return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def fill_working_nb(working_buy, working_sell, b, i, side, qty):
+    """A working order's fill: its quantity stops counting in the book's working buys or sells."""
+    if side > 0:
+        working_buy[b, i] -= qty
+    else:
+        working_sell[b, i] -= qty
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -132,6 +132,16 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
 
 
 @njit(cache=True, nogil=True, inline="always")
+def add_scenario_pnl_nb(unit_pnl, weight, spnl, desk_spnl, b, i, signed_qty):
+    """A fill's scenario P&L added to its book's and the desk's vectors (no tails, no limits)."""
+    w = signed_qty * weight[i]
+    for s in range(spnl.shape[1]):
+        d = w * unit_pnl[i, s]
+        spnl[b, s] += d
+        desk_spnl[s] += d
+
+
+@njit(cache=True, nogil=True, inline="always")
 def fill_risk_arrays_nb(unit_pnl, weight, spnl, desk_spnl, tail_idx, tail_loss, var_level, es_level, lim, action,
                         limit_state, breaches, first_breach_id, book_state, b, i, signed_qty, ts, book_tail, desk_tail,
                         nb):
@@ -139,13 +149,10 @@ def fill_risk_arrays_nb(unit_pnl, weight, spnl, desk_spnl, tail_idx, tail_loss, 
     reads (a batch kernel reads the bundles' arrays once, not per fill)."""
     n_books = spnl.shape[0]
     n_scen = spnl.shape[1]
-    w = signed_qty * weight[i]
     if not book_tail and not desk_tail:  # no tails: the two adds of add2_tail_nb, without its row views
-        for s in range(n_scen):
-            d = w * unit_pnl[i, s]
-            spnl[b, s] += d
-            desk_spnl[s] += d
+        add_scenario_pnl_nb(unit_pnl, weight, spnl, desk_spnl, b, i, signed_qty)
         return nb, np.nan, np.nan
+    w = signed_qty * weight[i]
     m = tail_len_nb(n_scen, var_level, es_level)
     add2_tail_nb(spnl[b], desk_spnl, w, unit_pnl[i], m, tail_idx[b], tail_loss[b], tail_idx[n_books],
                  tail_loss[n_books], book_tail, desk_tail)
