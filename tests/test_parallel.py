@@ -413,3 +413,64 @@ def test_summary_columns_follow_run_order_not_finishing_order():
     assert list(frames[0].columns[5:]) == ["total_pnl_book0", "total_pnl_book1", "n_breaks", "total_pnl_book2",
                                            "total_pnl_book3", "elapsed_s", "worker"]
     assert frames[0]["n_breaks"].dtype == "Int64" and frames[0]["n_breaks"].isna().tolist() == [False, False, True]
+
+
+# --------------------------------------------------------------------------- chunks of runs per task
+def test_chunked_runs_give_the_sequential_numbers_and_a_lost_worker_costs_no_run(reference, tmp_path):
+    """Chunks of 3 runs per task on a pool of 2: same numbers; a worker killed mid-chunk loses the whole
+    chunk, whose runs are each rerun alone (the victim is charged its attempt, its chunk mates complete)."""
+    metrics = (*METRICS, Metric("probe", functools.partial(_exit_once, str(tmp_path / "died"))))
+    overrides = {1: {"pnl_interval_seconds": 601}}
+    seq = run_many(cfg(), n_runs=N_RUNS, seed=ROOT, executor="sequential", progress=False, overrides=overrides,
+                   metrics=METRICS)
+    out = run_many(cfg(), n_runs=N_RUNS, seed=ROOT, executor="processes", n_workers=2, progress=False,
+                   overrides=overrides, metrics=metrics, chunk_size=3)
+    assert (tmp_path / "died").exists()
+    assert (out["status"] == "ok").all()
+    assert out.loc[1, "attempts"] == 2
+    pd.testing.assert_frame_equal(numbers(out).drop(columns=["probe", "attempts"]),
+                                  numbers(seq).drop(columns=["attempts"]))
+    chunked = run_many(cfg(), n_runs=N_RUNS, seed=ROOT, executor="processes", n_workers=2, progress=False,
+                       chunk_size=2, overrides={2: BAD})
+    pd.testing.assert_frame_equal(numbers(chunked), numbers(reference))
+
+
+def test_chunk_size_follows_the_runs_times_and_keeps_every_worker_busy():
+    from tradeflow.parallel._backends import SequentialBackend
+    from tradeflow.parallel.runner import _ChunkSizer
+
+    class Pool:
+        n_workers = 2
+
+    s = _ChunkSizer(None, Pool(), 1_000, fixed=False)
+    assert s.size() == 1  # no time seen yet
+    for _ in range(10):
+        s.saw({"status": "ok", "elapsed_s": 0.1})
+    assert s.size() == int(_ChunkSizer.TARGET_S / 0.1)  # about TARGET_S of work per task
+    for _ in range(960):
+        s.saw({"status": "ok", "elapsed_s": 0.1})
+    assert s.size() == 30 // 8  # 30 runs left for 2 workers: small chunks to the end
+    assert _ChunkSizer(7, Pool(), 10, fixed=True).size() == 7  # given: always
+    fixed = _ChunkSizer(None, Pool(), 1_000, fixed=True)  # max_in_flight given: one run per task
+    fixed.saw({"status": "ok", "elapsed_s": 0.01})
+    assert fixed.size() == 1
+    seq = _ChunkSizer(None, SequentialBackend(), 1_000, fixed=False)
+    seq.saw({"status": "ok", "elapsed_s": 0.01})
+    assert seq.size() == 1
+
+
+def test_the_runs_index_from_the_workers_rows_equals_the_one_read_from_the_files(tmp_path):
+    import pyarrow.parquet as pq
+
+    from tradeflow.dataset import open_runs
+
+    path = tmp_path / "study"
+    run_many(cfg(), n_runs=3, seed=ROOT, executor="sequential", progress=False, store=path)
+    index = path / "_runs_index.parquet"
+    from_rows = pq.read_table(index)
+    runs_from_rows = open_runs(path).runs
+    index.unlink()
+    ds = open_runs(path)  # every runs row read from its commit file
+    pd.testing.assert_frame_equal(ds.runs, runs_from_rows)
+    ds.write_index()
+    assert pq.read_table(index).equals(from_rows, check_metadata=True)

@@ -13,7 +13,6 @@ import pandas as pd
 from tradeflow.dataset._views import VIEWS
 from tradeflow.dataset.layout import (
     MARKER,
-    METADATA_KEY,
     PART,
     RUNS,
     RUNS_INDEX,
@@ -23,6 +22,7 @@ from tradeflow.dataset.layout import (
     TABLES,
     arrow_filesystem,
     arrow_to_frame,
+    concat_runs_tables,
     decode_row,
     is_local,
     read_marker,
@@ -159,15 +159,7 @@ class RunsDataset:
             d = pads.dataset(files, filesystem=self._pa_fs, format="parquet", partitioning=part,
                              partition_base_dir=f"{self._root.rstrip('/')}/{RUNS}")
             parts.append(d.to_table())
-        if len(parts) == 1:
-            return parts[0]
-        # runs of one study may carry different stats columns: each column keeps the dtype its own rows had
-        merged: dict[str, Any] = {}
-        for t in reversed(parts):
-            for key, value in table_meta(t.schema).items():
-                merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
-        meta = {**(parts[0].schema.metadata or {}), METADATA_KEY: json.dumps(merged).encode()}
-        return pa.concat_tables([t.replace_schema_metadata(meta) for t in parts], promote_options="permissive")
+        return concat_runs_tables(parts)
 
     def write_index(self) -> str:
         """Write the study's runs index: every committed run's ``runs`` row in one file (``_runs_index.parquet``).
@@ -223,7 +215,6 @@ class RunsDataset:
 
     def config(self, run: int):
         """The ``SimulationConfig`` of run ``run``."""
-        import json
 
         from tradeflow.config import SimulationConfig
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -365,6 +365,13 @@ def write_run(result: RunResult, path: str | os.PathLike, run: int, *, stats: Ma
     >>> cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 200}})
     >>> write_run(tradeflow.simulate(cfg, seed=1), "memory://doc-study", 0)   # doctest: +SKIP
     """
+    return write_run_committed(result, path, run, stats=stats, filesystem=filesystem)[0]
+
+
+def write_run_committed(result: RunResult, path: str | os.PathLike, run: int, *,
+                        stats: Mapping[str, Any] | None = None, filesystem: Any = None):
+    """:func:`write_run`, returning ``(commit file, the runs row as an Arrow table with its run column)``:
+    a study's driver builds the runs index from these rows instead of reading every commit file back."""
     if not isinstance(run, int | np.integer) or isinstance(run, bool) or run < 0:
         raise ValueError(f"The 'run' parameter of write_run must be a non-negative int. Got {run!r} instead.")
     fs, root = resolve(path, filesystem)
@@ -403,4 +410,37 @@ def write_run(result: RunResult, path: str | os.PathLike, run: int, *, stats: Ma
             except Exception:  # noqa: BLE001, S110 - best effort; the run is uncommitted either way
                 pass
         raise
-    return commit
+    import pyarrow as pa
+    runs_at = tables[RUNS]  # as a reader of the hive partition sees it: the run column last
+    return commit, runs_at.append_column(pa.field("run", pa.int64()), pa.array([int(run)], pa.int64()))
+
+
+def concat_runs_tables(parts: list):
+    """``runs`` rows of several Arrow tables as one; each column keeps the dtype its own rows had (runs of one
+    study may carry different stats columns)."""
+    import pyarrow as pa
+
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[str, Any] = {}
+    for t in reversed(parts):
+        for key, value in table_meta(t.schema).items():
+            merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
+    meta = {**(parts[0].schema.metadata or {}), METADATA_KEY: json.dumps(merged).encode()}
+    return pa.concat_tables([t.replace_schema_metadata(meta) for t in parts], promote_options="permissive")
+
+
+def write_runs_index(path: str | os.PathLike, rows: Sequence[bytes], *, filesystem: Any = None) -> str:
+    """Write a study's runs index from its committed runs rows (Arrow IPC streams, as the workers of
+    ``run_many(..., store=)`` send them back), in run order: the file :meth:`RunsDataset.write_index`
+    writes, without reading every run's commit file back."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fs, root = resolve(path, filesystem)
+    tables = [pa.ipc.open_stream(pa.py_buffer(b)).read_all() for b in rows]
+    at = concat_runs_tables(tables)
+    at = at.take(pc.sort_indices(at.column("run")))
+    out = f"{root.rstrip('/')}/{RUNS_INDEX}"
+    write_arrow_atomic(fs, at, out)
+    return out

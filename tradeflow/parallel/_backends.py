@@ -1,8 +1,9 @@
 """Where runs execute: in this process, in a local process pool, or on a Dask cluster.
 
 Each backend offers the same four verbs to the driver in :mod:`tradeflow.parallel.runner`:
-``submit(task) -> future``, ``wait(futures) -> done``, ``outcome(future) -> row`` (raises if the
-worker was lost) and ``close()``. A backend never holds more than the futures the driver
+``submit(tasks) -> future`` (a chunk of one or more runs, run one after the other by one worker),
+``wait(futures) -> done``, ``outcome(future) -> rows`` (one per task; raises if the worker was lost)
+and ``close()``. A backend never holds more than the futures the driver
 keeps in flight.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from tradeflow.parallel._worker import Task, execute, warm_worker, worker_versions
+from tradeflow.parallel._worker import Task, execute_many, warm_worker, worker_versions
 
 DASK_HINT = 'Running on Dask needs dask.distributed: pip install "tradeflow[dask]"'
 
@@ -39,15 +40,15 @@ class SequentialBackend:
     n_workers = 1
     slots = 1
 
-    def submit(self, task: Task) -> cf.Future:
+    def submit(self, tasks: tuple[Task, ...]) -> cf.Future:
         fut: cf.Future = cf.Future()
-        fut.set_result(execute(task))
+        fut.set_result(execute_many(tasks))
         return fut
 
     def wait(self, futures: Iterable[cf.Future]) -> set:
         return set(futures)
 
-    def outcome(self, fut: cf.Future) -> dict[str, Any]:
+    def outcome(self, fut: cf.Future) -> list[dict[str, Any]]:
         return fut.result()
 
     def close(self, *, cancel: bool = False) -> None:
@@ -170,14 +171,14 @@ class FuturesBackend:
         return cf.ProcessPoolExecutor(max_workers=self.n_workers, mp_context=self._ctx,
                                       initializer=warm_worker if self._warm else None)
 
-    def submit(self, task: Task) -> cf.Future:
+    def submit(self, tasks: tuple[Task, ...]) -> cf.Future:
         try:
-            fut = self._executor.submit(execute, task)
+            fut = self._executor.submit(execute_many, tasks)
         except BrokenProcessPool:
             if not self._owned:
                 raise
             self._restart()
-            fut = self._executor.submit(execute, task)
+            fut = self._executor.submit(execute_many, tasks)
         self._future_generation[fut] = self._generation
         self._workers.setdefault(self._generation, {}).update(getattr(self._executor, "_processes", None) or {})
         return fut
@@ -191,7 +192,7 @@ class FuturesBackend:
         done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
         return done
 
-    def outcome(self, fut: cf.Future) -> dict[str, Any]:
+    def outcome(self, fut: cf.Future) -> list[dict[str, Any]]:
         generation = self._future_generation.pop(fut, self._generation)
         try:
             return fut.result()
@@ -234,7 +235,7 @@ class DaskBackend:
         self._completed = distributed.as_completed(with_results=True, raise_errors=False, loop=client.loop)
         self._results: dict[Any, Any] = {}
         self.n_workers = max(sum(client.nthreads().values()), 1)
-        # Enough queued on the scheduler to hide a round trip per run (a row is a few kB; the full
+        # Enough queued on the scheduler to hide a round trip per chunk (a row is a few kB; the full
         # results never leave the workers), few enough that a million runs are not one graph.
         self.slots = max(8 * self.n_workers, 32)
 
@@ -251,9 +252,10 @@ class DaskBackend:
             raise RuntimeError(f"Dask workers run different versions than this client ({here}): {bad}. Install the "
                                f"same tradeflow, numpy and numba on every worker so seeds give the same numbers.")
 
-    def submit(self, task: Task) -> Any:
-        fut = self._client.submit(execute, task, key=f"tradeflow-run-{self._batch}-{task.run}-{task.attempt}",
-                                  pure=False)
+    def submit(self, tasks: tuple[Task, ...]) -> Any:
+        first = tasks[0]  # a run is in one chunk at a time: its first run and attempt name the chunk
+        fut = self._client.submit(execute_many, tasks, pure=False,
+                                  key=f"tradeflow-run-{self._batch}-{first.run}-{first.attempt}-{len(tasks)}")
         self._completed.add(fut)
         return fut
 
@@ -266,7 +268,7 @@ class DaskBackend:
             done.add(fut)
         return done
 
-    def outcome(self, fut: Any) -> dict[str, Any]:
+    def outcome(self, fut: Any) -> list[dict[str, Any]]:
         value = self._results.pop(fut)
         fut.release()  # the scheduler forgets the row as soon as we have it
         # the worker's failure (execute() itself never raises): a lost or killed worker, a cancel

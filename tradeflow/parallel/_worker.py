@@ -119,6 +119,11 @@ def execute(task: Task) -> dict[str, Any]:
     return row
 
 
+def execute_many(tasks: tuple[Task, ...]) -> list[dict[str, Any]]:
+    """Run a chunk of tasks one after the other (one scheduler round trip for all); one row each."""
+    return [execute(task) for task in tasks]
+
+
 def warm_worker() -> None:
     """Set the worker's malloc up for runs, then compile (or load from numba's on-disk cache) every kernel."""
     from tradeflow.parallel.cluster import tune_worker_malloc

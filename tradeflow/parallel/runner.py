@@ -264,6 +264,7 @@ def run_many(
     mp_context: str | mp.context.BaseContext | None = None,
     warm: bool = True,
     strategy: Any = None,
+    chunk_size: int | None = None,
 ) -> pd.DataFrame:
     """Simulate many independent runs and return one summary row per run.
 
@@ -314,7 +315,9 @@ def run_many(
         identifies itself and the others complete. An error raised by the run itself (a
         ``ValueError`` from its config, say) is deterministic: it is reported, not retried.
     max_in_flight : int, optional
-        Runs submitted but not yet collected (default: twice the workers). Bounds memory.
+        Chunks of runs (see ``chunk_size``) submitted but not yet collected (default: twice the
+        workers for a process pool, ``max(8 x workers, 32)`` on Dask). Bounds memory. Given
+        without ``chunk_size``, each chunk is one run, so it bounds the runs in flight exactly.
     progress : bool, optional
         Show a progress bar over runs (tqdm, the ``progress`` extra). ``None``: only on a terminal.
     mp_context : str or multiprocessing context, optional
@@ -324,6 +327,12 @@ def run_many(
     strategy : tradeflow.strategies.Strategy, optional
         The desk's strategy in every run (``simulate(..., strategy=...)``); each run gets its
         own copy, so runs stay independent and the numbers do not depend on the executor.
+    chunk_size : int, optional
+        Runs a worker takes per task, run one after the other. ``None``: one run per task at first,
+        then as many as fill about half a second (from the runs' own times, at most 32, and no
+        more than keeps every worker busy to the end), so short desk-days do not pay the
+        scheduler's round trip (a few ms of the driver's and the workers' time) each. The numbers
+        never depend on it; a lost worker costs its chunk a rerun of each run alone.
 
     Returns
     -------
@@ -380,6 +389,8 @@ def run_many(
         _fail("retries", "a non-negative int", retries)
     if max_in_flight is not None and (not _is_count(max_in_flight) or max_in_flight <= 0):
         _fail("max_in_flight", "a positive int or None", max_in_flight)
+    if chunk_size is not None and (not _is_count(chunk_size) or chunk_size <= 0):
+        _fail("chunk_size", "a positive int or None", chunk_size)
     if metrics is not None:
         metrics = tuple(metrics)
         for i, m in enumerate(metrics):
@@ -427,28 +438,39 @@ def run_many(
     # ---- the driver: bounded submission, rows streamed back as runs finish
     fresh = tasks()
     again: deque[Task] = deque()  # runs whose worker was lost go first
-    in_flight: dict[Any, Task] = {}
+    in_flight: dict[Any, tuple[Task, ...]] = {}
+    sizer = _ChunkSizer(chunk_size, backend, n, fixed=max_in_flight is not None)
+    index_parts: list[bytes] = []  # each committed run's runs row, for the study's index
     try:
         while True:
-            while len(in_flight) < slots and not any(t.isolate for t in in_flight.values()):
+            while len(in_flight) < slots and not any(c[0].isolate for c in in_flight.values()):
                 if again and again[0].isolate and in_flight:
                     break  # a suspect runs alone, once the runs in flight are done
-                task = again.popleft() if again else next(fresh, None)
-                if task is None:
+                if again:
+                    chunk: tuple[Task, ...] = (again.popleft(),)
+                else:
+                    chunk = tuple(t for _, t in zip(range(sizer.size()), fresh, strict=False))
+                if not chunk:
                     break
                 try:
-                    in_flight[backend.submit(task)] = task
+                    in_flight[backend.submit(chunk)] = chunk
                 except Exception as exc:  # noqa: BLE001 - an executor that cannot take work: report, go on
-                    _collect(rows, bar, _lost_row(task, exc), task, retries, again)
+                    for task in chunk:
+                        _collect(rows, bar, _lost_row(task, exc), task, retries, again)
             if not in_flight:
                 break
             for fut in backend.wait(in_flight):
-                task = in_flight.pop(fut)
+                chunk = in_flight.pop(fut)
                 try:
-                    row = backend.outcome(fut)
+                    got = backend.outcome(fut)
                 except Exception as exc:  # noqa: BLE001 - the worker, not the run: lost process, killed worker
-                    row = {**_lost_row(task, exc), "_retry": True}
-                _collect(rows, bar, row, task, retries, again)
+                    got = [{**_lost_row(task, exc), "_retry": True} for task in chunk]
+                for task, row in zip(chunk, got, strict=True):
+                    part = row.pop("_runs_row", None)
+                    if part is not None:
+                        index_parts.append(part)
+                    sizer.saw(row)
+                    _collect(rows, bar, row, task, retries, again)
     except BaseException:
         for fut in in_flight:
             fut.cancel()
@@ -466,8 +488,45 @@ def run_many(
         write_summary(summary, store_dir)
         if (summary["status"] == "ok").any():  # one file for every run's row: open_runs reads it, not a file a run
             from tradeflow.dataset import open_runs
-            open_runs(store_dir).write_index()
+            from tradeflow.dataset.layout import write_runs_index
+            n_ok = int((summary["status"] == "ok").sum())
+            if manifest is not None and not manifest.done and len(index_parts) == n_ok:
+                write_runs_index(store_dir, index_parts)  # the rows the workers committed, sent back: no re-read
+            else:  # a resumed study: its earlier runs' rows come from the dataset
+                open_runs(store_dir).write_index()
     return summary
+
+
+class _ChunkSizer:
+    """How many runs the next task takes: ``chunk_size`` if given, else about ``TARGET_S`` of work by the
+    runs' mean time so far, capped so that every worker still has a task of its own to the end."""
+
+    TARGET_S = 0.5
+    MAX = 32
+
+    def __init__(self, chunk_size: int | None, backend: Any, n_runs: int, *, fixed: bool) -> None:
+        self._given = chunk_size
+        self._adapt = chunk_size is None and not fixed and not isinstance(backend, SequentialBackend)
+        self._workers = max(int(getattr(backend, "n_workers", 1)), 1)
+        self._left = n_runs
+        self._n = 0
+        self._time = 0.0
+
+    def saw(self, row: dict[str, Any]) -> None:
+        self._left -= 1
+        t = row.get("elapsed_s")
+        if row.get("status") == "ok" and isinstance(t, float) and t > 0:
+            self._n += 1
+            self._time += t
+
+    def size(self) -> int:
+        if self._given is not None:
+            return self._given
+        if not self._adapt or self._n == 0:
+            return 1
+        by_time = int(self.TARGET_S / (self._time / self._n))
+        by_balance = self._left // (4 * self._workers)
+        return max(1, min(by_time, by_balance, self.MAX))
 
 
 def _collect(rows: _Rows, bar: Any, row: dict[str, Any], task: Task, retries: int, again: deque) -> None:
