@@ -130,7 +130,8 @@ def orderbook_ops(b: Bench) -> None:
             np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
             np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64), np.empty(N_LEVELS, np.int64),
             np.empty(cap, np.int64), np.full(slots, -1, np.int64), np.empty(0, np.int64),
-            np.zeros(0), np.zeros(0), 0.0, 1.0, np.zeros(0), np.full(1, -1.0), np.zeros(1), tape, _NO_DEPTH)
+            np.zeros(0), np.zeros(0), 0.0, 1.0, np.zeros(0), np.full(1, -1.0), np.zeros(1), tape, _NO_DEPTH,
+            np.int64(0))  # no re-anchoring: the events carry no fair price
 
     def with_tape() -> None:  # every match on the tape (result.trades): room for one trade per event
         kernel((np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.int64), np.empty(n, np.int8),

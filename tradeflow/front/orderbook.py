@@ -160,8 +160,8 @@ def run_book(*, background: dict[str, np.ndarray], client: dict[str, np.ndarray]
             raise ValueError("A client 'CANCEL' event comes before the order it cancels.")
     if bg["kind"].size and np.any(np.isin(bg["kind"], (BookEvent.CANCEL,))):
         raise ValueError("The background events cannot hold client 'CANCEL' events.")
-    if bg["u"].size and (bg["u"].min() < 0 or bg["u"].max() >= 1):
-        raise ValueError("The background events' 'u' must lie in [0, 1).")
+    if bg["u"].size and (np.any((bg["u"] < 0) & (bg["u"] != -1.0)) or bg["u"].max() >= 1):
+        raise ValueError("The background events' 'u' must lie in [0, 1), or be -1 (a maker's requote).")
     snap_ts = np.ascontiguousarray(snap_ts, dtype=np.int64)
     if snap_ts.size and np.any(np.diff(snap_ts) < 0):
         raise ValueError("The 'snap_ts' parameter of run_book must be sorted.")
