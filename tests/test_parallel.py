@@ -444,21 +444,20 @@ def test_chunk_size_follows_the_runs_times_and_keeps_every_worker_busy():
     class Pool:
         n_workers = 2
 
-    s = _ChunkSizer(None, Pool(), 1_000, fixed=False)
-    assert s.size() == 1  # no time seen yet
+    s = _ChunkSizer(None, Pool(), fixed=False)
+    assert s.size(1_000) == 1  # no time seen yet
     for _ in range(10):
         s.saw({"status": "ok", "elapsed_s": 0.1})
-    assert s.size() == int(_ChunkSizer.TARGET_S / 0.1)  # about TARGET_S of work per task
-    for _ in range(960):
-        s.saw({"status": "ok", "elapsed_s": 0.1})
-    assert s.size() == 30 // 8  # 30 runs left for 2 workers: small chunks to the end
-    assert _ChunkSizer(7, Pool(), 10, fixed=True).size() == 7  # given: always
-    fixed = _ChunkSizer(None, Pool(), 1_000, fixed=True)  # max_in_flight given: one run per task
+    s.saw({"status": "failed", "elapsed_s": 9.0})  # a failed run's time says nothing of the others'
+    assert s.size(990) == int(_ChunkSizer.TARGET_S / 0.1)  # about TARGET_S of work per task
+    assert s.size(30) == 30 // 8  # 30 runs left for 2 workers: small chunks to the end
+    assert _ChunkSizer(7, Pool(), fixed=True).size(10) == 7  # given: always
+    fixed = _ChunkSizer(None, Pool(), fixed=True)  # max_in_flight given: one run per task
     fixed.saw({"status": "ok", "elapsed_s": 0.01})
-    assert fixed.size() == 1
-    seq = _ChunkSizer(None, SequentialBackend(), 1_000, fixed=False)
+    assert fixed.size(1_000) == 1
+    seq = _ChunkSizer(None, SequentialBackend(), fixed=False)
     seq.saw({"status": "ok", "elapsed_s": 0.01})
-    assert seq.size() == 1
+    assert seq.size(1_000) == 1
 
 
 def test_the_runs_index_from_the_workers_rows_equals_the_one_read_from_the_files(tmp_path):

@@ -370,8 +370,9 @@ def write_run(result: RunResult, path: str | os.PathLike, run: int, *, stats: Ma
 
 def write_run_committed(result: RunResult, path: str | os.PathLike, run: int, *,
                         stats: Mapping[str, Any] | None = None, filesystem: Any = None):
-    """:func:`write_run`, returning ``(commit file, the runs row as an Arrow table with its run column)``:
-    a study's driver builds the runs index from these rows instead of reading every commit file back."""
+    """:func:`write_run`, returning ``(commit file, the runs row with its run column as Arrow IPC bytes)``:
+    a study's driver builds the runs index from these rows (:func:`write_runs_index`) instead of reading
+    every commit file back."""
     if not isinstance(run, int | np.integer) or isinstance(run, bool) or run < 0:
         raise ValueError(f"The 'run' parameter of write_run must be a non-negative int. Got {run!r} instead.")
     fs, root = resolve(path, filesystem)
@@ -412,7 +413,11 @@ def write_run_committed(result: RunResult, path: str | os.PathLike, run: int, *,
         raise
     import pyarrow as pa
     runs_at = tables[RUNS]  # as a reader of the hive partition sees it: the run column last
-    return commit, runs_at.append_column(pa.field("run", pa.int64()), pa.array([int(run)], pa.int64()))
+    runs_at = runs_at.append_column(pa.field("run", pa.int64()), pa.array([int(run)], pa.int64()))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, runs_at.schema) as writer:
+        writer.write_table(runs_at)
+    return commit, sink.getvalue().to_pybytes()
 
 
 def concat_runs_tables(parts: list):
@@ -431,9 +436,9 @@ def concat_runs_tables(parts: list):
 
 
 def write_runs_index(path: str | os.PathLike, rows: Sequence[bytes], *, filesystem: Any = None) -> str:
-    """Write a study's runs index from its committed runs rows (Arrow IPC streams, as the workers of
-    ``run_many(..., store=)`` send them back), in run order: the file :meth:`RunsDataset.write_index`
-    writes, without reading every run's commit file back."""
+    """Write a study's runs index from its committed runs rows (Arrow IPC streams from
+    :func:`write_run_committed`, as the workers of ``run_many(..., store=)`` send them back), in run
+    order: the file :meth:`RunsDataset.write_index` writes, without reading every commit file back."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

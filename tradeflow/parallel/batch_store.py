@@ -44,19 +44,9 @@ def commit_run(result: RunResult, store: str, run: int, row: dict[str, Any], *, 
     row["store"] = f"{run_dir(store.rstrip('/'), RUNS, run)}/{PART}"
     row["worker"] = worker_name()
     row["elapsed_s"] = time.perf_counter() - started
-    _, runs_at = write_run_committed(result, store, run, stats=row)
     # the committed runs row travels back with the summary row (a few kB of Arrow IPC): the driver writes the
     # study's runs index from them, instead of reading a thousand commit files back at the end
-    row["_runs_row"] = _ipc_bytes(runs_at)
-
-
-def _ipc_bytes(at) -> bytes:
-    import pyarrow as pa
-
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, at.schema) as writer:
-        writer.write_table(at)
-    return sink.getvalue().to_pybytes()
+    _, row["_runs_row"] = write_run_committed(result, store, run, stats=row)
 
 
 def write_summary(summary: pd.DataFrame, store: str) -> None:

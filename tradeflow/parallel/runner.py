@@ -170,6 +170,7 @@ class _Rows:
         self._counts: set[str] = set()
         self._not_counts: set[str] = set()
         self.n_failed = 0
+        self.n_rows = 0
 
     def add(self, row: dict[str, Any], *, log: bool = True) -> None:
         if log and self._manifest is not None:
@@ -182,6 +183,7 @@ class _Rows:
                 continue
             (self._counts if _is_count(v) else self._not_counts).add(k)
         self.n_failed += row["status"] != "ok"
+        self.n_rows += 1
         self._rows.append(row)
         if len(self._rows) >= _CHUNK:
             self._pack()
@@ -439,7 +441,7 @@ def run_many(
     fresh = tasks()
     again: deque[Task] = deque()  # runs whose worker was lost go first
     in_flight: dict[Any, tuple[Task, ...]] = {}
-    sizer = _ChunkSizer(chunk_size, backend, n, fixed=max_in_flight is not None)
+    sizer = _ChunkSizer(chunk_size, backend, fixed=max_in_flight is not None)
     index_parts: list[bytes] = []  # each committed run's runs row, for the study's index
     try:
         while True:
@@ -449,7 +451,7 @@ def run_many(
                 if again:
                     chunk: tuple[Task, ...] = (again.popleft(),)
                 else:
-                    chunk = tuple(t for _, t in zip(range(sizer.size()), fresh, strict=False))
+                    chunk = tuple(t for _, t in zip(range(sizer.size(n - rows.n_rows)), fresh, strict=False))
                 if not chunk:
                     break
                 try:
@@ -504,28 +506,27 @@ class _ChunkSizer:
     TARGET_S = 0.5
     MAX = 32
 
-    def __init__(self, chunk_size: int | None, backend: Any, n_runs: int, *, fixed: bool) -> None:
+    def __init__(self, chunk_size: int | None, backend: Any, *, fixed: bool) -> None:
         self._given = chunk_size
         self._adapt = chunk_size is None and not fixed and not isinstance(backend, SequentialBackend)
         self._workers = max(int(getattr(backend, "n_workers", 1)), 1)
-        self._left = n_runs
         self._n = 0
         self._time = 0.0
 
     def saw(self, row: dict[str, Any]) -> None:
-        self._left -= 1
         t = row.get("elapsed_s")
         if row.get("status") == "ok" and isinstance(t, float) and t > 0:
             self._n += 1
             self._time += t
 
-    def size(self) -> int:
+    def size(self, left: int) -> int:
+        """Runs for the next task, ``left`` runs of the study still without a row (resumed ones have theirs)."""
         if self._given is not None:
             return self._given
         if not self._adapt or self._n == 0:
             return 1
         by_time = int(self.TARGET_S / (self._time / self._n))
-        by_balance = self._left // (4 * self._workers)
+        by_balance = left // (4 * self._workers)
         return max(1, min(by_time, by_balance, self.MAX))
 
 
