@@ -460,6 +460,28 @@ def test_chunk_size_follows_the_runs_times_and_keeps_every_worker_busy():
     assert seq.size(1_000) == 1
 
 
+def test_the_last_chunks_are_single_runs_so_no_worker_waits_on_a_big_one(monkeypatch):
+    from tradeflow.parallel.runner import _ChunkSizer
+
+    monkeypatch.setattr(_ChunkSizer, "TARGET_S", 100.0)  # chunks as big as the balance allows
+    # the chunks in flight already hold runs: sized by the runs not yet handed out, the study's tail
+    # goes out one run a task, whatever was queued before it
+    sizes: list[int] = []
+
+    class Recording(cf.ThreadPoolExecutor):
+        def submit(self, fn, tasks, *args, **kwargs):
+            sizes.append(len(tasks))
+            return super().submit(fn, tasks, *args, **kwargs)
+
+    n = 40
+    with Recording(max_workers=2) as pool:
+        out = run_many(cfg(), n_runs=n, seed=ROOT, executor=pool, progress=False)
+    assert (out["status"] == "ok").all() and sorted(out.index) == list(range(n))
+    assert sum(sizes) == n
+    assert max(sizes) > 1  # chunks were used
+    assert sizes[-4:] == [1, 1, 1, 1], sizes
+
+
 def test_the_runs_index_from_the_workers_rows_equals_the_one_read_from_the_files(tmp_path):
     import pyarrow.parquet as pq
 

@@ -451,7 +451,9 @@ def run_many(
                 if again:
                     chunk: tuple[Task, ...] = (again.popleft(),)
                 else:
-                    chunk = tuple(t for _, t in zip(range(sizer.size(n - rows.n_rows)), fresh, strict=False))
+                    # sized by the runs not yet handed out: near the end, queued chunks already hold the rest
+                    queued = sum(len(c) for c in in_flight.values())
+                    chunk = tuple(t for _, t in zip(range(sizer.size(n - rows.n_rows - queued)), fresh, strict=False))
                 if not chunk:
                     break
                 try:
@@ -503,7 +505,7 @@ class _ChunkSizer:
     """How many runs the next task takes: ``chunk_size`` if given, else about ``TARGET_S`` of work by the
     runs' mean time so far, capped so that every worker still has a task of its own to the end."""
 
-    TARGET_S = 0.5
+    TARGET_S = 1.0
     MAX = 32
 
     def __init__(self, chunk_size: int | None, backend: Any, *, fixed: bool) -> None:
@@ -520,7 +522,8 @@ class _ChunkSizer:
             self._time += t
 
     def size(self, left: int) -> int:
-        """Runs for the next task, ``left`` runs of the study still without a row (resumed ones have theirs)."""
+        """Runs for the next task, ``left`` runs of the study not yet handed to a worker (resumed ones have
+        their rows; the chunks in flight hold theirs)."""
         if self._given is not None:
             return self._given
         if not self._adapt or self._n == 0:
