@@ -20,7 +20,7 @@ from tradeflow.front import generate_flow, run_venue
 from tradeflow.market import BusinessCalendar, simulate_market
 from tradeflow.market.scenarios import simulate_scenarios
 from tradeflow.middle import DeskState, RiskSetup, run_desk
-from tradeflow.schema import NS_PER_DAY, OrderStatus
+from tradeflow.schema import NS_PER_DAY, OrderOrigin, OrderStatus
 from tradeflow.session import run_session
 
 
@@ -40,17 +40,24 @@ def _session_inputs(cfg, seed):
     return market, minor, orders, risk, close_ts, rngs["execution"]
 
 
-def _fixed_point(cfg, market, minor, orders, risk, close_ts, rng, state0, max_iter=60):
+def _fixed_point(cfg, market, minor, orders, risk, close_ts, rng, state0, max_iter=60, guess=None):
     """Guess which orders go out (and a cancel/replace's size: what its original has left),
-    run the venue, then the desk; repeat with the desk's answer until it is the guess."""
+    run the venue, then the desk; repeat with the desk's answer until it is the guess.
+
+    The venue gets the guessed sizes, the desk the clients' requested ones: the desk sizes a
+    replace as ``min(requested, what the original has left)``, so fed its own earlier answer
+    it could only shrink it, and a guess that an earlier iteration's fills made too small
+    (or a refused replace's size) stayed wrong at a false fixed point."""
     start = rng.bit_generator.state
     sent = np.ones(orders.shape[0], bool)
-    guess = orders.copy()
+    guess = orders.copy() if guess is None else guess.copy()
     for it in range(max_iter):
         rng.bit_generator.state = start
         venue = run_venue(guess, market, cfg.execution, minor, rng, sent=sent)
         state = copy.deepcopy(state0)
-        desk = run_desk(venue.orders, venue.executions, market, cfg.pretrade, state, close_ts=close_ts,
+        asked = venue.orders.copy()
+        asked["qty"] = orders["qty"]
+        desk = run_desk(asked, venue.executions, market, cfg.pretrade, state, close_ts=close_ts,
                         pnl_interval_s=cfg.pnl_interval_seconds, risk=risk, fifo=cfg.risk.pnl_method == "fifo")
         accepted = desk.orders["status"] != OrderStatus.REJECTED
         if np.array_equal(accepted, sent) and np.array_equal(desk.orders["qty"], guess["qty"]):
@@ -69,6 +76,11 @@ def _assert_records_equal(got, want, name):
 @pytest.mark.parametrize("seed, overrides", [
     (0, {}),
     (1, {"pretrade": {"max_position_qty": 6_000}, "risk": {"pnl_method": "fifo"}}),
+    # the case where the reference, feeding the desk its own shrinking replace sizes, stopped at a
+    # false fixed point (100 and 47 shares where the clients asked for 200 and 247; issue 13)
+    (1, {"pretrade": {"max_position_qty": 6_000}, "risk": {"pnl_method": "fifo"},
+         "execution": {"book_open_width": 2.0, "book_quote_width": 0.4},
+         "market": {"volatility_open": 4.0, "volatility_close": 2.5}}),
     (2, {"pretrade": {"max_position_qty": 4_000, "client_credit_limit": 2e6},
          "execution": {"latency_jitter_us": 0.0}}),
 ])
@@ -95,6 +107,44 @@ def test_session_is_the_causal_fixed_point(seed, overrides):
         _assert_records_equal(getattr(got.desk, name), getattr(desk, name), name)
     for f in ("pos", "avg", "realized", "fees", "n_fills", "book_state", "limit_state", "peak"):
         np.testing.assert_array_equal(getattr(state, f), getattr(ref_state, f), err_msg=f)
+    _assert_replace_sizes(orders, got.desk.orders, got.desk.fills)
+
+
+def _assert_replace_sizes(requested, orders, fills):
+    """Each cancel/replace from first principles: a refused one keeps the client's size, an
+    accepted one is the smaller of it and what its original had left (its fills before the replace)."""
+    rep = np.nonzero(orders["origin"] == OrderOrigin.REPLACE)[0]
+    for k in rep:
+        parent = np.nonzero(orders["order_id"] == orders[k]["parent_id"])[0]
+        if orders[k]["status"] == OrderStatus.REJECTED or parent.size == 0:
+            assert orders[k]["qty"] == requested[k]["qty"], k
+            continue
+        mine = fills[fills["order_id"] == orders[k]["parent_id"]]
+        if (mine["ts"] == orders[k]["ts"]).any():
+            continue  # a fill at the replace's own time: the order between them is the loop's tie rule
+        left = orders[parent[0]]["qty"] - mine["qty"][mine["ts"] < orders[k]["ts"]].sum()
+        assert orders[k]["qty"] == min(requested[k]["qty"], left), k
+
+
+def test_the_reference_recovers_from_a_guess_too_small():
+    """Regression: the reference fed the desk its own guessed sizes, so a cancel/replace guessed
+    too small could never grow back and the reference stopped at a false fixed point (seed 1
+    above, once the books' default widths changed). Started from every replace guessed at one
+    share, it must still reach the session's result."""
+    cfg = small_config(3_000)
+    market, minor, orders, risk, close_ts, rng = _session_inputs(cfg, 0)
+    state0 = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    start = rng.bit_generator.state
+    got = run_session(orders, market, cfg.execution, cfg.pretrade, copy.deepcopy(state0), rng, minor,
+                      close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+    replaces = orders["origin"] == OrderOrigin.REPLACE
+    assert (got.desk.orders["qty"][replaces] > 1).any()
+    small = orders.copy()
+    small["qty"][replaces] = 1
+    rng.bit_generator.state = start
+    venue, desk, _, _ = _fixed_point(cfg, market, minor, orders, risk, close_ts, rng, state0, guess=small)
+    _assert_records_equal(got.desk.orders, desk.orders, "orders")
+    _assert_records_equal(got.venue.executions, venue.executions, "executions")
 
 
 def test_rejected_orders_never_reach_the_book():

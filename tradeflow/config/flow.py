@@ -223,12 +223,12 @@ class ExecutionConfig:
         the touch refills as soon as the fair price moves: spreads of 1-2 ticks for liquid
         names, wider when volatility is high (the open) and for small ticks. 0: off (pure
         zero-intelligence liquidity, spreads of several ticks).
-    book_quote_width : float, default=0.5
-    book_open_width : float, default=1.0
+    book_quote_width : float, default=0.4
+    book_open_width : float, default=2.0
         The makers' width at the open is this many times what the local volatility gives, the
         excess halving every 15 minutes of the venue's session: spreads are widest at the open
         (adverse selection while the price is discovered), beyond the open's volatility. 1: off
-        (2 widens the open's spread on every seed tried; not the default yet, see docs/market.md).
+        (2 widens the open's spread on every seed tried; see docs/market.md).
     book_reanchor : bool, default=True
         Background liquidity keeps its distance from the fair price: when the fair price moves
         by ``d`` ticks between grid times, the pull takes not only the quotes it ran through but
@@ -284,8 +284,8 @@ class ExecutionConfig:
     book_depth_ticks: int = 15
     book_shape: str = "power"
     book_quote_lots: int = 2
-    book_quote_width: float = 0.5
-    book_open_width: float = 1.0
+    book_quote_width: float = 0.4
+    book_open_width: float = 2.0
     book_reanchor: bool = True
     book_placement_exponent: float = 0.6
     book_placement_scale: float = 3.0

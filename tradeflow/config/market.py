@@ -238,11 +238,10 @@ class MarketConfig:
         variance are ``profile_open`` times the midday level at the open and
         ``profile_close`` times at the close (see :func:`tradeflow.market.profile.intraday_profile`).
     profile_open, profile_close : float, default=3.0, 2.0
-    volatility_open, volatility_close : float, default=3.0, 2.0
+    volatility_open, volatility_close : float, default=4.0, 2.5
         The fair price's variance at the open / close relative to midday (its U-shape, with the
-        same half-life), apart from volume's. 4 / 2.5 make the volatility U-shape stand out of a
-        day's GARCH noise on every seed tried (issue 13), but are not the default yet: see
-        docs/market.md.
+        same half-life), apart from volume's: 4 / 2.5 make the volatility U-shape stand out of a
+        day's GARCH noise on every seed tried (issue 13; see docs/market.md).
     profile_halflife : float, default=0.05
         Half-life of the open/close excess as a share of the session.
     garch : bool, default=True
@@ -281,8 +280,8 @@ class MarketConfig:
     intraday_profile: bool = True
     profile_open: float = 3.0
     profile_close: float = 2.0
-    volatility_open: float = 3.0
-    volatility_close: float = 2.0
+    volatility_open: float = 4.0
+    volatility_close: float = 2.5
     profile_halflife: float = 0.05
     garch: bool = True
     garch_alpha: float = 0.12
