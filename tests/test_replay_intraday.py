@@ -29,9 +29,9 @@ BOOK = DATA / "lobster_sample_orderbook_3.csv"
 @njit
 def _replay_strategy(ctx, state, kind, t, ref):
     """``state[0]`` the mode. 0: count calls, send nothing. 1: at its first timer call, one order too
-    large and one fine market order on instrument 0 (the replayed one)."""
+    large and one fine market order on instrument 0 (the replayed one), once its recorded book shows an ask."""
     state[1] += 1
-    if state[0] == 1 and kind == SE_TIMER and state[2] == 0 and ctx.is_open[0]:
+    if state[0] == 1 and kind == SE_TIMER and state[2] == 0 and ctx.is_open[0] and ctx.ask_qty[0] >= 100:
         state[2] = 1
         send_nb(ctx, 0, 1, 60_000, np.nan)  # max_order_qty is 50,000
         send_nb(ctx, 0, 1, 100, np.nan)
