@@ -74,7 +74,8 @@ class ReplayBooks(NamedTuple):
     and ``x_rec``: executions made elsewhere (the quote model, for instruments not replayed), fed
     at their times. Per order row: ``front``, ``cum`` (the queue estimate), ``leaves``,
     ``arrival_mid2`` (bid + ask local levels at arrival, -1 when a side is empty); ``act[i]`` the
-    rows resting on instrument ``i`` (``n_act[i]`` of them)."""
+    rows resting on instrument ``i`` (``n_act[i]`` of them); ``strict[i]`` whether a message removing
+    more than its level shows stops the replay (else it is clamped at zero and counted)."""
 
     ev_ts: np.ndarray
     ev_inst: np.ndarray
@@ -105,7 +106,7 @@ class ReplayBooks(NamedTuple):
     n_act: np.ndarray
     model: int
     power: float
-    strict: bool
+    strict: np.ndarray
 
 
 @njit(cache=True, nogil=True)
@@ -168,7 +169,7 @@ def _recorded_event_nb(rb, e, orders, execs, exec_row, venue, nx):
     elif k == R_REDUCE or k == R_EXEC:
         side_qty[g_lv] -= q
         if side_qty[g_lv] < 0:
-            if rb.strict:
+            if rb.strict[i]:
                 side_qty[g_lv] += q
                 return nx, 1, 0
             side_qty[g_lv] = 0

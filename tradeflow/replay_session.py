@@ -89,6 +89,9 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
         tick[i] = st.tick
         o_level[mine] = np.where(is_lim[mine], o_tick - lo[i], 0)
         parts.append((i, st))
+    strict = np.ones(n_inst, np.bool_)
+    for i, st in parts:
+        strict[i] = bool(st.strict)
     lvl0 = np.concatenate([[0], np.cumsum(n_lv)[:-1]]).astype(np.int64)
     bid_qty = np.zeros(int(n_lv.sum()), np.int64)
     ask_qty = np.zeros(int(n_lv.sum()), np.int64)
@@ -155,7 +158,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
             x_ts=rest["ts"].astype(np.int64), x_row=rest_row, x_rec=rest, front=np.zeros(n_all), cum=np.zeros(n_all),
             leaves=leaves, arrival_mid2=np.full(n_all, -1, np.int64),
             act=np.zeros((n_inst, int(counts.max(initial=0)) + pool), np.int64), n_act=np.zeros(n_inst, np.int64),
-            model=int(_QUEUE_MODELS[queue_model]), power=float(queue_power), strict=True)
+            model=int(_QUEUE_MODELS[queue_model]), power=float(queue_power), strict=strict)
         execs = np.zeros(cap, EXECUTION_DT)
         exec_row = np.zeros(cap, np.int64)
         ps = run.desk.positions
