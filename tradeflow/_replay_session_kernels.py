@@ -109,7 +109,7 @@ class ReplayBooks(NamedTuple):
     strict: np.ndarray
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _best_side_nb(rb, i):
     """Recompute instrument ``i``'s best bid and ask from scratch (as the replay venue's ``_best_nb``)."""
     l0 = rb.lvl0[i]
@@ -128,7 +128,7 @@ def _best_side_nb(rb, i):
     rb.best[i, 1] = a
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _exec_nb(rb, orders, execs, exec_row, venue, nx, k, i, ts, qty, lvl, liq):
     """Write one execution of order row ``k`` on instrument ``i`` (local level ``lvl``), priced and
     charged as :func:`tradeflow.front.replay.replay_venue` does. Returns the next row or -1 when full."""
@@ -149,7 +149,7 @@ def _exec_nb(rb, orders, execs, exec_row, venue, nx, k, i, ts, qty, lvl, liq):
     return nx + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _recorded_event_nb(rb, e, orders, execs, exec_row, venue, nx):
     """Recorded event ``e``: the displayed book, then the orders resting on its instrument (the queue
     model). Returns (nx or -1 when the executions are full, 1 when it removes more than is shown in
@@ -239,7 +239,7 @@ def _recorded_event_nb(rb, e, orders, execs, exec_row, venue, nx):
     return nx, 0, clamped
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _arrive_nb(rb, r, i, to, cancelled, orders, execs, exec_row, venue, nx):
     """Order row ``r`` reaches instrument ``i``'s recorded book at ``to``: it takes what is displayed up to
     its limit (FOK: all or nothing) and a day limit order's remainder joins the back of its level's
