@@ -2,12 +2,13 @@
 from dataclasses import replace
 
 import numpy as np
+from numba import njit
 
 import tradeflow
 from benchmarks.bench_replay import _stream
 from tradeflow.config import SimulationConfig
 from tradeflow.front.replay import ReplayData, ReplayStream
-from tradeflow.strategies import avellaneda_stoikov
+from tradeflow.strategies import NumbaStrategy, avellaneda_stoikov
 
 n = 2_000_000
 cfg = SimulationConfig.from_dict({"flow": {"orders_per_day": 2_000}, "execution": {"book_events_per_second": 2.0}})
@@ -20,13 +21,26 @@ st = ReplayStream(symbol="AAPL", ts=st.ts + int(t0), kind=st.kind, side=st.side,
                   tick=st.tick, strict=False)
 data = ReplayData(streams=(st,))
 def mm():
-    return avellaneda_stoikov(instrument=0, gamma=1e-3, kappa=1e4, sigma=0.02, qty=100, tick=st.tick / 10_000,
-                              every=1, latency_us=10.0)
-for label, kw in (("plain replay (venue, then desk)", {}), ("replay + market maker every step", {"strategy": None})):
+    s = avellaneda_stoikov(instrument=0, gamma=1e-3, kappa=1e4, sigma=0.02, qty=100, tick=st.tick / 10_000,
+                           every=1, latency_us=10.0)
+    s.capacity = 50_000  # room for its 23,400 orders: the session runs once
+    return s
+
+
+@njit
+def _silent(ctx, state, kind, t, ref):
+    state[0] += 1
+
+
+for label, kw in (("plain replay (venue, then desk)", {}),
+                  ("replay + silent strategy every step", {"strategy": "silent"}),
+                  ("replay + market maker every step", {"strategy": None})):
     best = []
     for _rep in range(3):
         if "strategy" in kw:
-            kw = {"strategy": mm()}
+            silent = kw["strategy"] == "silent" or isinstance(kw["strategy"], NumbaStrategy) and kw[
+                "strategy"].on_event is _silent
+            kw = {"strategy": NumbaStrategy(_silent, np.zeros(1), every=1) if silent else mm()}
         r = tradeflow.simulate(cfg, seed=0, replay=data, **kw)
         best.append(r.timings["front+middle"])
     o = r.records["orders"]
