@@ -130,10 +130,10 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
     intraday = None
     if strategy is not None and hasattr(strategy, "on_event"):  # an intraday strategy inside the session loop
         intraday, strategy = strategy, None
-        if cfg.execution.venue != "book" or replay is not None:
-            raise ValueError(f"An intraday strategy (NumbaStrategy) runs in the book venue's session loop: the "
-                             f"'venue' of ExecutionConfig must be 'book' without replay. Got "
-                             f"{cfg.execution.venue!r}{' with replay' if replay is not None else ''} instead.")
+        if cfg.execution.venue != "book":
+            raise ValueError(f"An intraday strategy (NumbaStrategy) runs in the book venue's session loop, or over "
+                             f"replayed data in the replay session's: the 'venue' of ExecutionConfig must be 'book'. "
+                             f"Got {cfg.execution.venue!r}{' with replay' if replay is not None else ''} instead.")
         intraday.reset()
         if intraday.client < 0:
             intraday.client = cfg.flow.n_clients
@@ -181,7 +181,14 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         fx_scen = simulate_fx_scenarios(mcfg, rngs["scenarios"], n_scen) if cfg.risk.fx_scenarios else None
         risk_setup = RiskSetup.from_market(market, scen, cfg.risk, cfg.limits, fx_returns=fx_scen)
         fifo = cfg.risk.pnl_method == "fifo"
-        if replay is not None:
+        if replay is not None and intraday is not None:
+            # the strategy over the recorded books, in one time order with the desk (docs/replay.md)
+            from tradeflow.replay_session import run_replay_session
+            executions, desk = run_replay_session(orders, replay, market, cfg.execution, cfg.pretrade, state,
+                                                  inst_scale, intraday=intraday, close_ts=close_ts,
+                                                  pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup, fifo=fifo,
+                                                  first_order_id=n_orders)
+        elif replay is not None:
             from tradeflow.front.replay import replay_venue
             executions = replay_venue(replay, orders, market, cfg.execution, inst_scale)
             desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,

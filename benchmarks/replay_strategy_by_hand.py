@@ -1,0 +1,49 @@
+"""Replay + strategy events/s: 2M LOBSTER-like events as AAPL's venue over one desk-day (small flow)."""
+from dataclasses import replace
+
+import numpy as np
+from numba import njit
+
+import tradeflow
+from benchmarks.bench_replay import _stream
+from tradeflow.config import SimulationConfig
+from tradeflow.front.replay import ReplayData, ReplayStream
+from tradeflow.strategies import NumbaStrategy, avellaneda_stoikov
+
+n = 2_000_000
+cfg = SimulationConfig.from_dict({"flow": {"orders_per_day": 2_000}, "execution": {"book_events_per_second": 2.0}})
+st = _stream(n)
+mid = float(np.median(st.price)) / 10_000
+inst = tuple(replace(i, price=mid) if i.symbol == "AAPL" else i for i in cfg.market.instruments)
+cfg = replace(cfg, market=replace(cfg.market, instruments=inst))
+t0 = tradeflow.simulate(cfg, seed=0).market.times[0]
+st = ReplayStream(symbol="AAPL", ts=st.ts + int(t0), kind=st.kind, side=st.side, price=st.price, qty=st.qty,
+                  tick=st.tick, strict=False)
+data = ReplayData(streams=(st,))
+def mm():
+    s = avellaneda_stoikov(instrument=0, gamma=1e-3, kappa=1e4, sigma=0.02, qty=100, tick=st.tick / 10_000,
+                           every=1, latency_us=10.0)
+    s.capacity = 50_000  # room for its 23,400 orders: the session runs once
+    return s
+
+
+@njit
+def _silent(ctx, state, kind, t, ref):
+    state[0] += 1
+
+
+for label, kw in (("plain replay (venue, then desk)", {}),
+                  ("replay + silent strategy every step", {"strategy": "silent"}),
+                  ("replay + market maker every step", {"strategy": None})):
+    best = []
+    for _rep in range(3):
+        if "strategy" in kw:
+            silent = kw["strategy"] == "silent" or isinstance(kw["strategy"], NumbaStrategy) and kw[
+                "strategy"].on_event is _silent
+            kw = {"strategy": NumbaStrategy(_silent, np.zeros(1), every=1) if silent else mm()}
+        r = tradeflow.simulate(cfg, seed=0, replay=data, **kw)
+        best.append(r.timings["front+middle"])
+    o = r.records["orders"]
+    nd = int((o["origin"] == int(tradeflow.schema.OrderOrigin.DESK)).sum())
+    print(f"{label}: front+middle {min(best):.3f} s (best of 3 warm), {n / min(best) / 1e6:.2f}M events/s, "
+          f"desk orders {nd}, fills {len(r.records['fills'])}")
