@@ -51,6 +51,8 @@ for label, kw in (("plain replay (venue, then desk)", {}),
         r = tradeflow.simulate(cfg, seed=0, replay=data, prices=prices, **kw)
         best.append(r.timings["front+middle"])
     o = r.records["orders"]
-    nd = int((o["origin"] == int(tradeflow.schema.OrderOrigin.DESK)).sum())
+    desk = o["origin"] == int(tradeflow.schema.OrderOrigin.DESK)
+    nd = int(desk.sum())
+    refused = int((o["status"][desk] == int(tradeflow.schema.OrderStatus.REJECTED)).sum())
     print(f"{label}: front+middle {min(best):.3f} s (best of 3 warm), {n / min(best) / 1e6:.2f}M events/s, "
-          f"desk orders {nd} ({int((o['status'][o['origin'] == int(tradeflow.schema.OrderOrigin.DESK)] == int(tradeflow.schema.OrderStatus.REJECTED)).sum())} rejected), fills {len(r.records['fills'])}")
+          f"desk orders {nd} ({refused} rejected), fills {len(r.records['fills'])}")
