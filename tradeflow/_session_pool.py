@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow import _strategy_ctx as _ctx
 from tradeflow.market.paths import SESSION_MARGIN_NS, MarketData
 from tradeflow.middle.nb import S_CANCELLED
 from tradeflow.schema import OrderOrigin
@@ -93,3 +94,24 @@ def renumber(run, sent: np.ndarray, execs: np.ndarray, nx: int, n: int, used: in
     rec.events["order_id"][:ne] = remap(rec.events["order_id"][:ne])
     run.orders = orders
     return sent, execs, nx, new_of_old
+
+
+def strategy_ctx(market: MarketData, run, intraday, *, n: int, pool: int, close_ts: int):
+    """The strategy's view of the desk for one pass of a session: the desk's own position arrays (read
+    live), its venue windows and breaks, the pool's order rows after the ``n`` clients', and its settings."""
+    n_inst = market.n_instruments
+    win = np.array([market.session_steps(i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
+    brk = break_windows(market)
+    ps = run.desk.positions
+    return _ctx.StrategyCtx(
+        pos=ps.pos, avg=ps.avg, realized=ps.realized, fees=ps.fees, bid=np.full(n_inst, np.nan),
+        ask=np.full(n_inst, np.nan), bid_qty=np.zeros(n_inst, np.int64), ask_qty=np.zeros(n_inst, np.int64),
+        is_open=np.zeros(n_inst, np.bool_), clock=np.array([0, 0, close_ts], np.int64), fill=np.zeros(3),
+        own=run.orders[n:], req=np.zeros((256, 6)), counts=np.zeros(8, np.int64),
+        queue=np.zeros((2 * pool + 256, 3), np.int64), win_lo=win[:, 0].copy(), win_hi=win[:, 1].copy(),
+        brk_lo=brk[:, 0].copy(), brk_hi=brk[:, 1].copy(), inst_close=venue_close(market, close_ts),
+        pool0=n, book=int(intraday.book), latency_ns=int(round(intraday.latency_us * 1e3)),
+        client=int(intraday.client), trader=int(intraday.trader), every=int(intraday.every),
+        own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),
+        timer_ns=int(round(intraday.timer_s * 1e9)), risk_on=bool(run.desk.risk_on), tails=run.desk.tails,
+        revalue=run.desk.revalue, marks=run.desk.marks)

@@ -21,7 +21,7 @@ import numpy as np
 from tradeflow import _replay_session_kernels as _k
 from tradeflow import _strategy_ctx as _ctx
 from tradeflow._session_kernels import VenueParams
-from tradeflow._session_pool import break_windows, renumber, venue_close, with_pool
+from tradeflow._session_pool import renumber, strategy_ctx, with_pool
 from tradeflow.front.execution import execute_orders
 from tradeflow.front.nb import BS_COLUMNS, BS_N_LEVELS, K_FOK, K_IOC, K_LIMIT, K_MARKET, Q_PROB, Q_RISK_AVERSE, R_NONE
 from tradeflow.front.replay import PRICE_SCALE, ReplayData
@@ -123,8 +123,6 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
     c_row = c_row[np.argsort(o_cancel[c_row], kind="stable")].astype(np.int64)
 
     first_id = int(first_order_id if first_order_id is not None else (orders["order_id"][0] if n else 0))
-    win = np.array([market.session_steps(i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
-    brk, inst_close = break_windows(market), venue_close(market, close_ts)
     user_state = copy.deepcopy(intraday.state)
     grid_ts = market.times.astype(np.int64)
     saved = copy.deepcopy(state)
@@ -161,19 +159,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
             model=int(_QUEUE_MODELS[queue_model]), power=float(queue_power), strict=strict)
         execs = np.zeros(cap, EXECUTION_DT)
         exec_row = np.zeros(cap, np.int64)
-        ps = run.desk.positions
-        ctx = _ctx.StrategyCtx(
-            pos=ps.pos, avg=ps.avg, realized=ps.realized, fees=ps.fees, bid=np.full(n_inst, np.nan),
-            ask=np.full(n_inst, np.nan), bid_qty=np.zeros(n_inst, np.int64), ask_qty=np.zeros(n_inst, np.int64),
-            is_open=np.zeros(n_inst, np.bool_), clock=np.array([0, 0, close_ts], np.int64), fill=np.zeros(3),
-            own=run.orders[n:], req=np.zeros((256, 6)), counts=np.zeros(8, np.int64),
-            queue=np.zeros((2 * pool + 256, 3), np.int64), win_lo=win[:, 0].copy(), win_hi=win[:, 1].copy(),
-            brk_lo=brk[:, 0].copy(), brk_hi=brk[:, 1].copy(), inst_close=inst_close,
-            pool0=n, book=int(intraday.book), latency_ns=int(round(intraday.latency_us * 1e3)),
-            client=int(intraday.client), trader=int(intraday.trader), every=int(intraday.every),
-            own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),
-            timer_ns=int(round(intraday.timer_s * 1e9)), risk_on=bool(run.desk.risk_on), tails=run.desk.tails,
-            revalue=run.desk.revalue, marks=run.desk.marks)
+        ctx = strategy_ctx(market, run, intraday, n=n, pool=pool, close_ts=close_ts)
         st = copy.deepcopy(user_state)
         args = (d_ts[d_order], d_kind[d_order], d_ref[d_order], grid_ts, rb, replayed, venue, bs, run.orders, execs,
                 exec_row, run.desk, ctx, intraday.on_event, st)

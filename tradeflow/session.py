@@ -19,9 +19,8 @@ import numpy as np
 
 from tradeflow import _session_kernels as _k
 from tradeflow import _strategy_ctx as _ctx
-from tradeflow._session_pool import break_windows as _break_windows
 from tradeflow._session_pool import renumber as _renumber
-from tradeflow._session_pool import venue_close as _venue_close
+from tradeflow._session_pool import strategy_ctx as _strategy_ctx
 from tradeflow._session_pool import with_pool as _with_pool
 from tradeflow.config import ExecutionConfig, PreTradeConfig
 from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_REANCHOR, BS_SLOT0
@@ -149,8 +148,6 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     pool = 0 if intraday is None else int(intraday.capacity)
     if intraday is not None:
         first_id = int(first_order_id if first_order_id is not None else (sent_orders["order_id"][0] if n else 0))
-        win = np.array([market.session_steps(i) for i in range(n_inst)], np.int64).reshape(n_inst, 2)
-        brk, inst_close = _break_windows(market), _venue_close(market, close_ts)
         user_state = copy.deepcopy(intraday.state)
     while True:
         ctx = None
@@ -195,19 +192,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                                 state=np.zeros((n_inst, width)), cache=np.full((n_inst, width + 1), -1.0))
         on_event = st = None
         if intraday is not None:
-            ps = run.desk.positions
-            ctx = _ctx.StrategyCtx(
-                pos=ps.pos, avg=ps.avg, realized=ps.realized, fees=ps.fees, bid=np.full(n_inst, np.nan),
-                ask=np.full(n_inst, np.nan), bid_qty=np.zeros(n_inst, np.int64), ask_qty=np.zeros(n_inst, np.int64),
-                is_open=np.zeros(n_inst, np.bool_), clock=np.array([0, 0, close_ts], np.int64), fill=np.zeros(3),
-                own=run.orders[n:], req=np.zeros((256, 6)), counts=np.zeros(8, np.int64),
-                queue=np.zeros((2 * pool + 256, 3), np.int64), win_lo=win[:, 0].copy(), win_hi=win[:, 1].copy(),
-                brk_lo=brk[:, 0].copy(), brk_hi=brk[:, 1].copy(), inst_close=inst_close,
-                pool0=n, book=int(intraday.book), latency_ns=int(round(intraday.latency_us * 1e3)),
-                client=int(intraday.client), trader=int(intraday.trader), every=int(intraday.every),
-                own_fills=bool(intraday.own_fills), client_fills=bool(intraday.client_fills),
-                timer_ns=int(round(intraday.timer_s * 1e9)), risk_on=bool(run.desk.risk_on), tails=run.desk.tails,
-                revalue=run.desk.revalue, marks=run.desk.marks)
+            ctx = _strategy_ctx(market, run, intraday, n=n, pool=pool, close_ts=close_ts)
             on_event, st = intraday.on_event, copy.deepcopy(user_state)
         args = (streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row, run.desk, depth, ctx,
                 on_event, st)
