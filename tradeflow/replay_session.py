@@ -75,6 +75,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
     tick = np.ones(n_inst, np.int64)
     n_lv = np.ones(n_inst, np.int64)
     o_level = np.zeros(n, np.int64)
+    strict = np.ones(n_inst, np.bool_)
     parts = []
     for i in np.flatnonzero(replayed):
         st = data.streams[stream_of[i]]
@@ -88,10 +89,8 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
         n_lv[i] = hi - lo[i] + 1
         tick[i] = st.tick
         o_level[mine] = np.where(is_lim[mine], o_tick - lo[i], 0)
-        parts.append((i, st))
-    strict = np.ones(n_inst, np.bool_)
-    for i, st in parts:
         strict[i] = bool(st.strict)
+        parts.append((i, st))
     lvl0 = np.concatenate([[0], np.cumsum(n_lv)[:-1]]).astype(np.int64)
     bid_qty = np.zeros(int(n_lv.sum()), np.int64)
     ask_qty = np.zeros(int(n_lv.sum()), np.int64)
