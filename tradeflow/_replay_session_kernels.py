@@ -24,6 +24,7 @@ from numba import njit
 
 from tradeflow._session_kernels import SESSION_EXEC_OVERFLOW, SESSION_LOT_POOL_FULL, SESSION_OK, _ctx_drain_nb
 from tradeflow._strategy_ctx import C_CALLS, C_QHEAD, C_QTAIL, SE_CLIENT_FILL, SE_FILL, SE_STEP, SE_TIMER
+from tradeflow.core.jit import event_njit
 from tradeflow.front.nb import (
     K_FOK,
     K_LIMIT,
@@ -109,7 +110,7 @@ class ReplayBooks(NamedTuple):
     strict: np.ndarray
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def _best_side_nb(rb, i):
     """Recompute instrument ``i``'s best bid and ask from scratch (as the replay venue's ``_best_nb``)."""
     l0 = rb.lvl0[i]
@@ -128,7 +129,7 @@ def _best_side_nb(rb, i):
     rb.best[i, 1] = a
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def _exec_nb(rb, orders, execs, exec_row, venue, nx, k, i, ts, qty, lvl, liq):
     """Write one execution of order row ``k`` on instrument ``i`` (local level ``lvl``), priced and
     charged as :func:`tradeflow.front.replay.replay_venue` does. Returns the next row or -1 when full."""
@@ -149,7 +150,7 @@ def _exec_nb(rb, orders, execs, exec_row, venue, nx, k, i, ts, qty, lvl, liq):
     return nx + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def _recorded_event_nb(rb, e, orders, execs, exec_row, venue, nx):
     """Recorded event ``e``: the displayed book, then the orders resting on its instrument (the queue
     model). Returns (nx or -1 when the executions are full, 1 when it removes more than is shown in
@@ -239,7 +240,7 @@ def _recorded_event_nb(rb, e, orders, execs, exec_row, venue, nx):
     return nx, 0, clamped
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def _arrive_nb(rb, r, i, to, cancelled, orders, execs, exec_row, venue, nx):
     """Order row ``r`` reaches instrument ``i``'s recorded book at ``to``: it takes what is displayed up to
     its limit (FOK: all or nothing) and a day limit order's remainder joins the back of its level's
@@ -283,7 +284,7 @@ def _arrive_nb(rb, r, i, to, cancelled, orders, execs, exec_row, venue, nx):
     return nx
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _leave_nb(rb, r, i):
     """Order row ``r`` leaves instrument ``i``'s queue (a no-op when it does not rest there)."""
     act = rb.act[i]
@@ -314,7 +315,7 @@ def _sort_by_order_nb(execs, exec_row, lo, hi):
         exec_row[b + 1] = r
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _view_nb(ctx, t, g, rb, replayed):
     """The strategy's view at ``t`` (grid step ``g``): the recorded top of each replayed book; the others
     show nothing and take no order (``is_open`` False)."""

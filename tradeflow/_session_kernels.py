@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from tradeflow._strategy_ctx import (  # the strategies' side of the loop
     C_CALLS,
@@ -25,6 +24,7 @@ from tradeflow._strategy_ctx import (  # the strategies' side of the loop
     SE_STEP,
     SE_TIMER,
 )
+from tradeflow.core.jit import event_njit
 from tradeflow.front.nb import (
     BOOK_OK,
     BS_BEST_ASK,
@@ -58,7 +58,7 @@ SESSION_LOT_POOL_FULL = int(KernelStatus.LOT_POOL_FULL)
 _INF = np.iinfo(np.int64).max
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _sort_new_executions_nb(x_ref, x_ts, x_qty, x_lvl, x_liq, lo, hi):
     """Insertion-sort executions ``lo..hi`` (one book event's, all at one time) by client row,
     so the desk takes them in order id order, as it does executions at one time from a venue."""
@@ -134,7 +134,7 @@ class ImpactState(NamedTuple):
     cache: np.ndarray
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _ctx_view_nb(ctx, t, g, bs, book, lo, tick):
     """Refresh the strategy's view of the books at time ``t`` (grid step ``g``)."""
     lvl_qty = book[8]
@@ -158,7 +158,7 @@ def _ctx_view_nb(ctx, t, g, bs, book, lo, tick):
                           and t + ctx.latency_ns < ctx.inst_close[i])  # it reaches the venue before the close
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _ctx_drain_nb(ctx, t, g, venue, bs, orders, execs, exec_row, desk):
     """Turn the call's requests into orders: a new order arrives at the desk now (every pre-trade
     control) and, accepted, reaches its book after the latency; a cancel reaches it then."""
@@ -219,7 +219,7 @@ def _ctx_drain_nb(ctx, t, g, venue, bs, orders, execs, exec_row, desk):
             ctx.counts[C_QTAIL] = qt + 1
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _queue_event_nb(ctx, tq, venue, bs, book, orders, execs, exec_row, desk, nx, imp_state, imp_weight, imp_scale,
                     imp_exp):
     """The strategy's next order (or cancel) in flight reaches its book at ``tq``.
@@ -243,7 +243,7 @@ def _queue_event_nb(ctx, tq, venue, bs, book, orders, execs, exec_row, desk, nx,
     return st, nx, k, i
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec_row, desk, depth, ctx, on_event,
                     state):
     """Run one session of the desk and its venue.

@@ -16,8 +16,8 @@ book of :func:`tradeflow.front._kernels.book_run_nb` and the desk's session loop
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from tradeflow.core.jit import event_njit
 from tradeflow.schema import BookEvent, KernelStatus, Liquidity
 
 # Event kinds of the venue's input streams (tradeflow.schema.BookEvent).
@@ -58,7 +58,7 @@ ANCHOR_SCALE = 1024
 NO_ANCHOR = -(1 << 62)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty):
     """Empty the book of the instrument whose state row is ``bs`` (its offsets already set)."""
     lv0 = bs[BS_LEVEL0]
@@ -78,7 +78,7 @@ def book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty):
     bs[BS_MAKER_ASK] = -1
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def impact_decay_nb(imp_state, imp_rate, imp_cache, dt):
     """Decay the transient-impact state over ``dt`` ns; returns the impact (sum of its components, in levels).
 
@@ -95,7 +95,7 @@ def impact_decay_nb(imp_state, imp_rate, imp_cache, dt):
     return tot
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def impact_on_trade_nb(imp_state, imp_weight, side, taken, imp_scale, imp_exp):
     """A client order that took ``taken`` shares adds ``side * imp_scale * taken ** imp_exp`` levels to the
     impact, split over the kernel's components by ``imp_weight``; returns the new impact."""
@@ -107,7 +107,7 @@ def impact_on_trade_nb(imp_state, imp_weight, side, taken, imp_scale, imp_exp):
     return tot
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail):
     lvl = lv0 + o_price[s]
     p = o_prev[s]
@@ -122,7 +122,7 @@ def _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail):
         lvl_tail[lvl] = p
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _live_remove_nb(s, li0, live, live_pos, n_live):
     # swap-remove a background order from the live list; returns the new length
     k = live_pos[s]
@@ -133,7 +133,7 @@ def _live_remove_nb(s, li0, live, live_pos, n_live):
     return n_live - 1
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live,
                    live_pos, n_live):
     """Cancel every background order resting at local level ``lvl``; returns the new live count."""
@@ -150,7 +150,7 @@ def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_hea
     return n_live
 
 
-@njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts
+@event_njit(inline="always")  # per event: no call, no refcounts
 def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, imp_cache, depth):
     """Decay the transient impact over ``dt`` ns (the time since the last snapshot; 0: none),
     record the top of the book (as the events before this time left it) and the impact at
@@ -261,7 +261,7 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
     bs[BS_N_LIVE] = n_live
 
 
-@njit(cache=True, nogil=True, inline="always")  # per event: no call, no refcounts
+@event_njit(inline="always")  # per event: no call, no refcounts
 def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
     """Process one event in one instrument's book (state row ``bs``).
 

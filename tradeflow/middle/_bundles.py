@@ -86,7 +86,7 @@ class Limits(NamedTuple):
 
 class Revalue(NamedTuple):
     """What re-marking the scenario P&L needs: scenario returns (and FX), the instrument table's
-    risk fields, a VaR work buffer and the horizon scaling."""
+    risk fields, a VaR work buffer, a scratch array of shape (2, n_instruments) and the horizon scaling."""
 
     returns: np.ndarray
     fx_returns: np.ndarray
@@ -100,6 +100,7 @@ class Revalue(NamedTuple):
     div_yield: np.ndarray
     call_put: np.ndarray
     var_buf: np.ndarray
+    work: np.ndarray
     sqrt_h: float
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeflow.core.jit import event_njit
 from tradeflow.middle._codes import (
     E_ACCEPTED,
     E_CANCELLED,
@@ -41,17 +42,17 @@ from tradeflow.middle._pretrade import order_accept_nb, order_controls_nb
 from tradeflow.middle._revalue import fill_risk_nb, rebase_risk_nb, risk_snapshot_nb
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _desk_rebase_nb(desk, ts, t):
     rv = desk.revalue
     mk = desk.marks
     tl = desk.tails
     rebase_risk_nb(ts, t, mk.mid, mk.fx, mk.inst_ccy, desk.positions.pos, rv.asset_class, rv.underlying,
                    rv.multiplier, rv.strike, rv.expiry_ns, rv.opt_vol, rv.rate, rv.div_yield, rv.call_put, rv.returns,
-                   rv.fx_returns, tl.unit_pnl, tl.weight, tl.spnl, tl.desk_spnl, tl.tail_idx, tl.tail_loss)
+                   rv.fx_returns, tl.unit_pnl, tl.weight, tl.spnl, tl.desk_spnl, tl.tail_idx, tl.tail_loss, rv.work)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _desk_anchor_nb(desk, t):
     ps = desk.positions
     mk = desk.marks
@@ -59,7 +60,7 @@ def _desk_anchor_nb(desk, t):
                     mk.tp, mk.gross, mk.mx, mk.mx_i)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _desk_mark_limits_nb(desk, ts):
     lm = desk.limits
     mk = desk.marks
@@ -68,7 +69,7 @@ def _desk_mark_limits_nb(desk, ts):
                                   desk.controls.book_state, lm.breaches, cnt[2], lm.first_breach_id)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_begin_nb(desk):
     """Open the session: the marks at the grid's first step, and (with risk) the scenario P&L marked
     at the open and the mark limits checked (the open is the first price update)."""
@@ -81,7 +82,7 @@ def desk_begin_nb(desk):
         _desk_mark_limits_nb(desk, mk.times[0])
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_advance_nb(desk, ts):
     """Run the price updates of the quote grid up to ``ts`` (with risk): re-mark what moved and
     check the mark limits (also after a fill moved the marked state)."""
@@ -100,7 +101,7 @@ def desk_advance_nb(desk, ts):
             mk.state[1] = 0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_snapshot_nb(desk, k):
     """Snapshot ``k``: P&L rows, and with risk the scenario P&L re-marked, risk rows, every limit."""
     rec = desk.records
@@ -125,7 +126,7 @@ def desk_snapshot_nb(desk, k):
         mk.state[1] = 0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_cancel_nb(desk, orders, k):
     """A cancel (at the order's ``ts_cancel``) takes what is left of a working order off the venue."""
     if not is_working_nb(orders[k]["status"]):
@@ -139,7 +140,7 @@ def desk_cancel_nb(desk, orders, k):
                               np.nan, orders[k]["filled_qty"], 0)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_arrival_nb(desk, orders, k):
     """An order arrives: every pre-trade control; accepted, it works until fills, a cancel or expiry."""
     rec = desk.records
@@ -173,7 +174,7 @@ def desk_arrival_nb(desk, orders, k):
                                    np.nan, 0, qty)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_fill_nb(desk, orders, execs, exec_row, x):
     """Execution ``x`` of order ``exec_row[x]``: post-trade, marks, VaR tails and limits, fill and
     event records. Executions of orders that are not working are discarded. Returns 1 when the
@@ -234,7 +235,7 @@ def desk_fill_nb(desk, orders, execs, exec_row, x):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_event_nb(desk, orders, execs, exec_row, kind, ref):
     """One desk event (``EV_*`` ``kind``; ``ref`` an order row, an ``execs`` row or a snapshot index),
     after the price updates up to its time. Returns 1 when the FIFO lot pool is full, else 0."""
@@ -253,7 +254,7 @@ def desk_event_nb(desk, orders, execs, exec_row, kind, ref):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def desk_finish_nb(desk, orders):
     """Close the session: day orders still working expire at ``close_ts``."""
     rec = desk.records

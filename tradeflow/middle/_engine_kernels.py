@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
+from tradeflow.core.jit import event_njit
 from tradeflow.middle._codes import (
     P_DESK_VAR,
     R_INVALID_PRICE,
@@ -64,7 +64,7 @@ class FillBatch(NamedTuple):
     row: np.ndarray
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def check_orders_nb(ob, ctl, ps, last_ts, otab, out_reason):
     """Pre-trade controls over a batch of orders ``ob`` (:class:`OrderBatch`); accepted orders count
     against the session state (``ctl``, :class:`~tradeflow.middle.nb.Controls`; ``ps``,
@@ -125,7 +125,7 @@ def check_orders_nb(ob, ctl, ps, last_ts, otab, out_reason):
     return n_ok
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def cancel_orders_nb(ts, row, otab, ctl, ps, last_ts, out_reason):
     """Cancel working orders (what is left of them): release their working quantity and the
     credit of the unfilled part, as the desk loop's cancel does (:func:`order_release_nb`).
@@ -146,7 +146,7 @@ def cancel_orders_nb(ts, row, otab, ctl, ps, last_ts, out_reason):
     return n_ok
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def expire_orders_nb(otab, n_rows, ctl, ps):
     """Expire every working order (the session closed): release its working quantity. The credit
     stays used until the session counters reset, as in the desk loop. Returns the number expired."""
@@ -158,7 +158,7 @@ def expire_orders_nb(otab, n_rows, ctl, ps):
     return n
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reason, out_var, out_es):
     """Post-trade update over a batch of fills ``fb`` (:class:`FillBatch`): position, P&L, scenario
     P&L, VaR/ES and VaR limits, through the per-fill functions the desk loop calls
@@ -231,7 +231,7 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
     return f_ts.shape[0], nb, 0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def apply_prices_nb(ts, inst, price, marks, last_ts, touched, out_reason):
     """Validate a batch of price updates and write the new marks; flags the touched instruments."""
     n_inst = marks.shape[0]
@@ -253,7 +253,7 @@ def apply_prices_nb(ts, inst, price, marks, last_ts, touched, out_reason):
     return n_ok
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def remark_nb(touched, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
               marks, returns, inst_ccy, fx_returns, pos, fx_inst, unit_pnl, spnl, desk_spnl, row):
     """Re-mark the unit scenario P&L of touched instruments (and options on them) and shift the book
@@ -279,7 +279,7 @@ def remark_nb(touched, asset_class, underlying, multiplier, strike, expiry_years
 
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def post_trade_nb(book, inst, side, qty, price, fee, pos, avg, realized, fees, n_fills, last_px, gross, net,
                   out_pos, out_realized, out_unrealized, out_gross, out_net):
     """Post-trade state after every fill (average cost), O(books) per fill.

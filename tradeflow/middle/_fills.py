@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from numba import njit
-
+from tradeflow.core.jit import event_njit
 from tradeflow.middle._risk_kernels import fifo_fill_nb
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee):
     """Average-cost update of one book x instrument after a fill (in place).
 
@@ -34,7 +33,7 @@ def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee
     n_fills[b, i] += 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee, fifo, lot_qty, lot_px,
                       lot_next, lot_head, lot_tail, lot_top):
     """Post-trade update of one fill, average-cost or FIFO (``fifo`` true).
@@ -61,7 +60,7 @@ def apply_fill_any_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price,
     return True
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, working_buy, working_sell, fifo, lot_qty, lot_px,
                               lot_next, lot_head, lot_tail, lot_top, b, i, side, qty, price, fee, working):
     """:func:`fill_post_trade_nb` on the :class:`Positions` fields, in field order (a batch kernel reads
@@ -74,7 +73,7 @@ def fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, working_buy, wo
     return True
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def fill_working_nb(working_buy, working_sell, b, i, side, qty):
     """A working order's fill: its quantity stops counting in the book's working buys or sells."""
     if side > 0:
@@ -83,7 +82,7 @@ def fill_working_nb(working_buy, working_sell, b, i, side, qty):
         working_sell[b, i] -= qty
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def fill_post_trade_nb(ps, b, i, side, qty, price, fee, working):
     """Post-trade update of one fill (average-cost or FIFO); a fill of a ``working`` order also
     reduces its working quantity. False only when the FIFO lot pool is full (nothing changed)."""

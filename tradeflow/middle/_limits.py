@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from numba import njit
-
+from tradeflow.core.jit import event_njit
 from tradeflow.middle._codes import (
     B_BREACH,
     B_CLEARED,
@@ -23,7 +22,7 @@ from tradeflow.middle._codes import (
 )
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def limit_level_nb(value, threshold, warn):
     if threshold <= 0.0:
         return B_CLEARED
@@ -34,7 +33,7 @@ def limit_level_nb(value, threshold, warn):
     return B_CLEARED
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def concentration_measure_nb(max_name, gross, lim):
     """The value the concentration limit compares with ``lim[P_BOOK_CONC]``.
 
@@ -51,7 +50,7 @@ def concentration_measure_nb(max_name, gross, lim):
     return 0.0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def check_limit_nb(limit_state, row, kind, value, threshold, warn, ts, book, action, book_state, breaches, nb,
                    first_breach_id):
     """Compare one limit; on a change of level write a breach event and apply ``action`` on a breach.
@@ -84,7 +83,7 @@ def check_limit_nb(limit_state, row, kind, value, threshold, warn, ts, book, act
     return nb + 1
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def check_mark_limits_nb(ts, tp, gross, mx, peak, lim, limit_state, action, book_state, breaches, nb,
                          first_breach_id):
     """The limits that move with the marks, per book and desk, at a price update: gross exposure,

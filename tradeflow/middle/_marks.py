@@ -8,10 +8,10 @@ price update touches only the instruments whose quote (or FX rate) moved, O(book
 
 from __future__ import annotations
 
-from numba import njit
+from tradeflow.core.jit import event_njit
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, fx_rate, mv, val, tp, gross, mx, mx_i):
     """Re-mark book ``b`` x instrument ``i`` at ``mark`` (``rate`` = FX x multiplier), updating the book sums.
 
@@ -41,7 +41,7 @@ def _mark_value_nb(b, i, pos, avg, realized, fees, mark, rate, fx_rate, mv, val,
         mx_i[b] = k
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx, mx_i):
     """The marked state of every book from scratch at grid step ``t`` (O(books x instruments))."""
     n_books, n_inst = pos.shape
@@ -60,7 +60,7 @@ def anchor_marks_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
             _mark_value_nb(b, i, pos, avg, realized, fees, mid[i, t], rate, fx_rate, mv, val, tp, gross, mx, mx_i)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def price_update_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, mv, val, tp, gross, mx, mx_i):
     """Grid step ``t`` as a price update: re-mark the instruments whose quote or FX rate moved since
     step ``t - 1`` in every book, O(books) each. Returns True if anything moved."""
@@ -77,7 +77,7 @@ def price_update_nb(t, pos, avg, realized, fees, mid, fx, inst_ccy, multiplier, 
     return moved
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def pnl_snapshot_nb(out, k, ts, t, pos, avg, realized, fees, inst_ccy, mid, fx, multiplier):
     """PNL_DT rows of every book at grid step ``t``: P&L and exposure in the base currency.
 

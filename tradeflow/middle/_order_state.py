@@ -8,8 +8,7 @@ go through these functions (they read the ``status``, ``qty``, ``filled_qty``, `
 
 from __future__ import annotations
 
-from numba import njit
-
+from tradeflow.core.jit import event_njit
 from tradeflow.core.search import lower_bound_nb
 from tradeflow.middle._codes import (
     R_NONE,
@@ -25,7 +24,7 @@ from tradeflow.middle._codes import (
 from tradeflow.middle._pretrade import order_release_nb
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_event_nb(events, n, order_id, ts, kind, reason, qty, price, cum, leaves):
     """Write order event ``n`` (an EventKind ``kind``, its reason, quantities and price); returns ``n + 1``."""
     events[n]["event_id"] = n
@@ -40,7 +39,7 @@ def order_event_nb(events, n, order_id, ts, kind, reason, qty, price, cum, leave
     return n + 1
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def replace_qty_nb(orders, k):
     """A cancel/replace (row ``k``) against the order it replaces: ``(reason, qty)``.
 
@@ -57,19 +56,19 @@ def replace_qty_nb(orders, k):
     return R_NONE, min(orders[k]["qty"], orders[lo]["qty"] - orders[lo]["filled_qty"])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def is_working_nb(status):
     """True while an order works on the venue (NEW or PARTIALLY_FILLED): fills, a cancel or expiry may follow."""
     return status == S_NEW or status == S_PARTIALLY_FILLED
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_open_nb(tab, k, reason):
     """The controls' verdict on order ``k`` of ``tab``: NEW when accepted (``reason`` 0), else REJECTED."""
     tab[k]["status"] = S_NEW if reason == R_NONE else S_REJECTED
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def order_fill_nb(tab, k, q):
     """``q`` more of working order ``k`` filled: PARTIALLY_FILLED, or FILLED when nothing is left.
     Returns the cumulative filled quantity."""
@@ -79,7 +78,7 @@ def order_fill_nb(tab, k, q):
     return cum
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_cancel_nb(ctl, ps, tab, k, px, fx_to_base):
     """Working order ``k`` cancelled: what is left stops working and its notional (at ``px`` x
     ``fx_to_base``) goes back to the client's credit. Returns the cancelled (leaves) quantity."""
@@ -90,7 +89,7 @@ def order_cancel_nb(ctl, ps, tab, k, px, fx_to_base):
     return leaves
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_expire_nb(ctl, ps, tab, k):
     """Working order ``k`` expired (the session closed): what is left stops working; the credit stays
     used until the session counters reset. Returns the expired (leaves) quantity."""

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from numba import njit
-
+from tradeflow.core.jit import event_njit
 from tradeflow.middle._codes import (
     COLLAR_RTOL,
     R_BOOK_HALTED,
@@ -29,7 +28,7 @@ from tradeflow.middle._codes import (
 )
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, position, working_same_side,
                       collar_bps, max_order_qty, max_order_notional, max_position):
     """Reason code for one order (0 = accept). Checks run cheapest and most certain first.
@@ -55,7 +54,7 @@ def pretrade_check_nb(qty, side, is_limit, limit_price, ref_price, fx_to_base, p
     return R_NONE
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
                          position, working_buy, working_sell, collar_bps, max_order_qty, max_order_notional,
                          max_position, max_gross, credit_limit, dup_window_ns, book_state, kill, credit_used,
@@ -103,7 +102,7 @@ def pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, limit_pr
     return R_NONE
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def pretrade_accept_nb(ts, client, trader, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
                        credit_used, thr_ring, thr_head, dup_ts, dup_qty, dup_px):
     """Record an accepted order in the controls' state: credit, throttle ring, duplicate memo."""
@@ -118,7 +117,7 @@ def pretrade_accept_nb(ts, client, trader, i, side, qty, is_limit, limit_price, 
     dup_px[client, i, sd] = limit_price if is_limit else -1.0
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_controls_nb(ctl, ps, ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base):
     """Every pre-trade control on one order against the bundles (:func:`pretrade_controls_nb`)."""
     return pretrade_controls_nb(ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
@@ -128,7 +127,7 @@ def order_controls_nb(ctl, ps, ts, client, trader, b, i, side, qty, is_limit, li
                                 ctl.thr_ring, ctl.thr_head, ctl.dup_ts, ctl.dup_qty, ctl.dup_px)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_accept_nb(ctl, ps, ts, client, trader, b, i, side, qty, is_limit, limit_price, ref_price, fx_to_base,
                     works):
     """An accepted order: the controls' state moves (credit, throttle, duplicates) and, if it
@@ -142,7 +141,7 @@ def order_accept_nb(ctl, ps, ts, client, trader, b, i, side, qty, is_limit, limi
             ps.working_sell[b, i] += qty
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def order_release_nb(ctl, ps, client, b, i, side, leaves, px, fx_to_base, release_credit):
     """What is left of a working order stops working (a cancel or expiry); a cancel also gives
     the unfilled notional back to the client's credit (``release_credit``)."""

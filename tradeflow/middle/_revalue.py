@@ -5,8 +5,8 @@ scenario P&L with its VaR/ES tails and VaR limits.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from tradeflow.core.jit import event_njit
 from tradeflow.middle._codes import (
     K_CONCENTRATION,
     K_DRAWDOWN,
@@ -34,14 +34,16 @@ from tradeflow.middle._risk_kernels import (
 )
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def rebase_risk_nb(ts, t, mid, fx, inst_ccy, pos, asset_class, underlying, multiplier, strike, expiry_ns, opt_vol,
                    rate, div_yield, call_put, returns, fx_returns, unit_pnl, fx_reb, spnl, desk_spnl, tail_idx,
-                   tail_loss):
-    """Re-mark the scenario P&L: unit P&L at the marks of grid step ``t``, book vectors and tails from scratch."""
+                   tail_loss, work):
+    """Re-mark the scenario P&L: unit P&L at the marks of grid step ``t``, book vectors and tails from scratch.
+
+    ``work`` is a scratch array of shape (2, n_instruments) (the marks and years to expiry)."""
     n_inst = mid.shape[0]
-    marks = np.empty(n_inst)
-    tyears = np.empty(n_inst)
+    marks = work[0]
+    tyears = work[1]
     for i in range(n_inst):
         marks[i] = mid[i, t]
         fx_reb[i] = fx[inst_ccy[i], t]
@@ -57,7 +59,7 @@ def rebase_risk_nb(ts, t, mid, fx, inst_ccy, pos, asset_class, underlying, multi
     init_tails_nb(spnl, desk_spnl, tail_idx, tail_loss)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, multiplier, spnl, desk_spnl, var_buf,
                      var_level, es_level, sqrt_h, peak, book_state, limit_state, lim, action, breaches, nb,
                      first_breach_id):
@@ -131,7 +133,7 @@ def risk_snapshot_nb(risk, row0, ts, t, pnl, pnl_row0, pos, mid, fx, inst_ccy, m
     return nb
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def add_scenario_pnl_nb(unit_pnl, weight, spnl, desk_spnl, b, i, signed_qty):
     """A fill's scenario P&L added to its book's and the desk's vectors (no tails, no limits)."""
     w = signed_qty * weight[i]
@@ -141,7 +143,7 @@ def add_scenario_pnl_nb(unit_pnl, weight, spnl, desk_spnl, b, i, signed_qty):
         desk_spnl[s] += d
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def fill_risk_arrays_nb(unit_pnl, weight, spnl, desk_spnl, tail_idx, tail_loss, var_level, es_level, lim, action,
                         limit_state, breaches, first_breach_id, book_state, b, i, signed_qty, ts, book_tail, desk_tail,
                         nb):
@@ -174,7 +176,7 @@ def fill_risk_arrays_nb(unit_pnl, weight, spnl, desk_spnl, tail_idx, tail_loss, 
     return nb, v, e
 
 
-@njit(cache=True, nogil=True, inline="always")
+@event_njit(inline="always")
 def fill_risk_nb(tl, lm, book_state, b, i, signed_qty, ts, book_tail, desk_tail, nb):
     """A fill's scenario P&L added to its book's and the desk's vectors, their tails kept current
     (``book_tail``, ``desk_tail``), and the VaR limits checked (when set).

@@ -15,6 +15,8 @@ import math
 import numpy as np
 from numba import njit
 
+from tradeflow.core.jit import event_njit
+
 # the one Black-Scholes-Merton of the package (tradeflow.core.pricing), re-exported for the middle office's kernels
 from tradeflow.core.pricing import (  # noqa: F401
     INV_SQRT_2PI,
@@ -33,7 +35,7 @@ AC_LINEAR = int(RiskModel.LINEAR)  # equity, future, fx: P&L = qty * multiplier 
 AC_OPTION = int(RiskModel.OPTION)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield, call_put,
                 marks, returns, inst_ccy, fx_returns, horizon_years, vol_shift, out_row):
     """Scenario P&L of one unit of instrument ``i`` (see :func:`unit_scenario_pnl_nb`) into ``out_row``."""
@@ -58,7 +60,7 @@ def unit_row_nb(i, asset_class, underlying, multiplier, strike, expiry_years, op
         out_row[s] = m * ((v1 - v0) + v1 * fx_returns[c, s])  # v1 (1 + f) - v0: revalued locally, then FX
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, expiry_years, opt_vol, rate, div_yield,
                          call_put, marks, returns, inst_ccy, fx_returns, horizon_years, vol_shift, out):
     """P&L of one unit of every instrument in every scenario, in its currency at today's rate (in place).
@@ -77,7 +79,7 @@ def unit_scenario_pnl_nb(asset_class, underlying, multiplier, strike, expiry_yea
                     call_put, marks, returns, inst_ccy, fx_returns, horizon_years, vol_shift, out[i])
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def book_scenario_pnl_nb(pos, fx_inst, unit_pnl, out):
     """Scenario P&L vector of every book from scratch: ``out[b] = sum_i pos[b, i] * fx_i * unit_pnl[i]``."""
     n_books, n_inst = pos.shape
@@ -94,28 +96,28 @@ def book_scenario_pnl_nb(pos, fx_inst, unit_pnl, out):
                 out[b, s] += w * unit_pnl[i, s]
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def add_to_scenario_pnl_nb(vec, weight, unit_row):
     """The incremental update after a fill: ``vec += weight * unit_row`` in O(scenarios)."""
     for s in range(vec.shape[0]):
         vec[s] += weight * unit_row[s]
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def tail_size_nb(n_scen, level):
     """How many scenarios lie strictly beyond the VaR quantile: ``n - ceil(n * level)``."""
     k = n_scen - int(math.ceil(n_scen * level - 1e-9))
     return max(k, 0)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def tail_len_nb(n_scen, var_level, es_level):
     """How many of the largest losses VaR and ES read: ``max(tail_var, tail_es) + 1``, at most ``n``."""
     m = max(tail_size_nb(n_scen, var_level), tail_size_nb(n_scen, es_level)) + 1
     return min(m, n_scen)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _keep_loss_nb(buf, filled, m, x):
     """Insert loss ``x`` into ``buf[0] >= buf[1] >= ...``, the ``m`` largest losses so far
     (``filled`` of them present). Returns False when ``x`` is too small to enter."""
@@ -129,7 +131,7 @@ def _keep_loss_nb(buf, filled, m, x):
     return True
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def tail_var_es_nb(buf, n, kv, ke):
     """VaR and ES from the sorted largest losses in ``buf`` (see :func:`var_es_nb`)."""
     var = buf[kv] if kv < n else buf[n - 1]
@@ -141,7 +143,7 @@ def tail_var_es_nb(buf, n, kv, ke):
     return var, tot / ke
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def var_es_nb(pnl, var_level, es_level, buf):
     """Historical VaR and ES of a scenario P&L vector in O(scenarios), as positive losses.
 
@@ -181,13 +183,13 @@ def var_es_nb(pnl, var_level, es_level, buf):
 # Both ways the top m values are exactly those of a full sort, so VaR/ES equal :func:`var_es_nb` of the
 # updated vector bit for bit.
 
-@njit(cache=True, nogil=True)
+@event_njit
 def tail_width_nb(n_scen, var_level, es_level):
     """How many of the largest losses a tail tracks: twice what VaR and ES read, at most ``n``."""
     return min(2 * tail_len_nb(n_scen, var_level, es_level), n_scen)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _insert_tail_nb(loss, idx, filled, x, s):
     """Insert loss ``x`` of scenario ``s`` into the sorted tail (``filled`` entries so far); returns filled."""
     width = loss.shape[0]
@@ -203,7 +205,7 @@ def _insert_tail_nb(loss, idx, filled, x, s):
     return filled + 1 if filled < width else width
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def tail_select_nb(vec, tail_idx, tail_loss):
     """The tail of ``vec`` from scratch: its ``len(tail_idx)`` largest losses, sorted, and their scenarios."""
     filled = 0
@@ -211,7 +213,7 @@ def tail_select_nb(vec, tail_idx, tail_loss):
         filled = _insert_tail_nb(tail_loss, tail_idx, filled, -vec[s], s)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _tail_threshold_nb(vec, weight, unit_row, m, tail_idx, tail_loss):
     """The tracked scenarios' losses after the update, sorted (into ``tail_loss``), and the P&L at or
     below which a scenario may be in the new top ``m``: minus the m-th largest of them."""
@@ -234,7 +236,7 @@ def _tail_threshold_nb(vec, weight, unit_row, m, tail_idx, tail_loss):
     return -tail_loss[m - 1]
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _tail_refresh_nb(vec, thr, count, m, tail_idx, tail_loss):
     """The tail after the add, given how many scenarios have P&L <= ``thr``. Returns True on the
     fast path (the top m are among the tracked scenarios, already sorted)."""
@@ -256,7 +258,7 @@ def _tail_refresh_nb(vec, thr, count, m, tail_idx, tail_loss):
     return False
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def add_tail_nb(vec, weight, unit_row, m, tail_idx, tail_loss):
     """``vec += weight * unit_row`` with its top ``m`` losses kept current, in one pass over the scenarios.
 
@@ -275,7 +277,7 @@ def add_tail_nb(vec, weight, unit_row, m, tail_idx, tail_loss):
     return _tail_refresh_nb(vec, thr, count, m, tail_idx, tail_loss)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def add2_tail_nb(book_vec, desk_vec, weight, unit_row, m, book_idx, book_loss, desk_idx, desk_loss, book_tail,
                  desk_tail):
     """A fill's scenario P&L added to its book's and the desk's vectors in one pass, with the book's
@@ -298,7 +300,7 @@ def add2_tail_nb(book_vec, desk_vec, weight, unit_row, m, book_idx, book_loss, d
         _tail_refresh_nb(desk_vec, thr_d, cd, m, desk_idx, desk_loss)
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def add_and_var_es_nb(vec, weight, unit_row, var_level, es_level, tail_idx, tail_loss):
     """``vec += weight * unit_row`` and the VaR/ES of the result: the incremental update after a fill.
 
@@ -315,7 +317,7 @@ def add_and_var_es_nb(vec, weight, unit_row, var_level, es_level, tail_idx, tail
     return tail_var_es_nb(tail_loss, n, tail_size_nb(n, var_level), tail_size_nb(n, es_level))
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def init_tails_nb(spnl, desk_spnl, tail_idx, tail_loss):
     """Every book's tail (rows ``0..n_books-1``) and the desk's (last row) from scratch."""
     n_books = spnl.shape[0]
@@ -334,7 +336,7 @@ def var_es_sorted_index_nb(pnl, var_level):
 
 
 # --------------------------------------------------------------------------- FIFO lots
-@njit(cache=True, nogil=True)
+@event_njit
 def fifo_fill_nb(lot_qty, lot_px, lot_next, head, tail, free_top, b, i, side, qty, price):
     """FIFO realized P&L of one fill against the open lots of book ``b`` x instrument ``i``.
 
