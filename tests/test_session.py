@@ -188,3 +188,28 @@ def test_a_session_that_outgrows_its_buffers_runs_again_from_the_morning(monkeyp
         _assert_records_equal(getattr(got.desk, name), getattr(want.desk, name), name)
     np.testing.assert_array_equal(state.pos, want_state.pos)
     assert state.n_fills_total == want_state.n_fills_total
+
+
+@pytest.mark.parametrize("tight", ["slots", "tape"])
+def test_books_that_outgrow_their_slots_or_tape_run_again_with_the_same_result(monkeypatch, caplog, tight):
+    # slots are reused once their order is off the book: a book needs as many as rest at once; a first
+    # guess too small (one slot per book, or a tape of one trade) reruns the session with twice the room
+    cfg = small_config(2_000, execution={"book_events_per_second": 30.0})
+    market, minor, orders, risk, close_ts, rng = _session_inputs(cfg, 5)
+    start = rng.bit_generator.state
+    state0 = DeskState.flat(cfg.flow.n_books, market.n_instruments)
+    want = run_session(orders, market, cfg.execution, cfg.pretrade, copy.deepcopy(state0), rng, minor,
+                       close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+    if tight == "slots":
+        monkeypatch.setattr(tradeflow.session, "_slot_guess", lambda bg_len, n_client, live: np.ones_like(bg_len))
+    else:
+        monkeypatch.setattr(tradeflow.session, "_tape_guess", lambda kind, qty, n: 1)
+    rng.bit_generator.state = start
+    with caplog.at_level("INFO", logger="tradeflow.session"):
+        got = run_session(orders, market, cfg.execution, cfg.pretrade, copy.deepcopy(state0), rng, minor,
+                          close_ts=close_ts, pnl_interval_s=cfg.pnl_interval_seconds, risk=risk)
+    assert sum("rerun" in r.getMessage() for r in caplog.records) >= 5  # 1 -> 32 and beyond: several reruns
+    for name in ("executions", "trades", "quotes", "depth"):
+        _assert_records_equal(getattr(got.venue, name), getattr(want.venue, name), name)
+    for name in ("orders", "fills", "events", "pnl", "risk"):
+        _assert_records_equal(getattr(got.desk, name), getattr(want.desk, name), name)

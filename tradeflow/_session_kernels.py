@@ -73,23 +73,24 @@ def _sort_new_executions_nb(x_ref, x_ts, x_qty, x_lvl, x_liq, lo, hi):
 
 
 class SessionStreams(NamedTuple):
-    """The session's events, each stream sorted: the desk's own (``d_*``: arrivals, cancels and P&L
-    snapshots, the ``EV_*`` kinds of :mod:`tradeflow.middle.nb`), the venue's (``v_*``: background
-    events, ``v_row`` into the ``bg_*`` arrays, and client orders reaching the venue, ``v_row`` an
-    order row, ``v_client`` true) and the quote grid (``grid_fair[i, g]`` book ``i``'s fair level)."""
+    """The session's events, each stream sorted by time: the desk's own (``d_*``: arrivals, cancels and
+    P&L snapshots, the ``EV_*`` kinds of :mod:`tradeflow.middle.nb`), the venue's background events of
+    every book (``bg_*``, ``bg_inst`` the book), the client orders reaching the venue (``c_ts``, ``c_row``
+    an order row; after the background on ties) and the quote grid (``grid_fair[i, g]`` book ``i``'s
+    fair level)."""
 
     d_ts: np.ndarray
     d_kind: np.ndarray
     d_ref: np.ndarray
-    v_ts: np.ndarray
-    v_inst: np.ndarray
-    v_row: np.ndarray
-    v_client: np.ndarray
+    bg_ts: np.ndarray
+    bg_inst: np.ndarray
     bg_kind: np.ndarray
     bg_side: np.ndarray
     bg_price: np.ndarray
     bg_qty: np.ndarray
     bg_u: np.ndarray
+    c_ts: np.ndarray
+    c_row: np.ndarray
     grid_ts: np.ndarray
     grid_fair: np.ndarray
 
@@ -274,7 +275,7 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     (status, n_executions) ; the desk's counts are in ``desk.records.counts``
     """
     d_ts, d_kind, d_ref = streams.d_ts, streams.d_kind, streams.d_ref
-    v_ts, v_inst, v_row, v_client = streams.v_ts, streams.v_inst, streams.v_row, streams.v_client
+    bg_ts, bg_inst, c_ts, c_row = streams.bg_ts, streams.bg_inst, streams.c_ts, streams.c_row
     grid_ts, grid_fair = streams.grid_ts, streams.grid_fair
     lo, tick, minor_scale, multiplier = venue.lo, venue.tick, venue.minor_scale, venue.multiplier
     lvl_head, lvl_tail, lvl_qty = book[6], book[7], book[8]
@@ -285,7 +286,8 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     n_inst = bs.shape[0]
     n_grid = grid_ts.shape[0]
     n_d = d_ts.shape[0]
-    n_v = v_ts.shape[0]
+    n_b = bg_ts.shape[0]
+    n_c = c_ts.shape[0]
     cap = execs.shape[0]
     desk_begin_nb(desk)
     for i in range(n_inst):
@@ -294,6 +296,7 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
     g = 0
     a = 0
     b = 0
+    c = 0
     next_timer = _INF
     n_timer = 0
     if ctx is not None:
@@ -301,7 +304,9 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             next_timer = grid_ts[0] + ctx.timer_ns if n_grid > 0 else _INF
     while True:
         td = d_ts[a] if a < n_d else _INF
-        tv = v_ts[b] if b < n_v else _INF
+        tb = bg_ts[b] if b < n_b else _INF
+        tc = c_ts[c] if c < n_c else _INF
+        tv = min(tb, tc)
         t = min(td, tv)
         tq = _INF
         if ctx is not None:
@@ -359,22 +364,23 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
                 st, nx, q_row, i = _queue_event_nb(ctx, tq, venue, bs, book, orders, execs, exec_row, desk, nx,
                                                    imp_state, imp_weight, imp_scale, imp_exp)
         if not from_queue:
-            # the venue
-            r = v_row[b]
-            if v_client[b]:
-                i = orders[r]["instrument"]
+            # the venue: background first on ties
+            if tb <= tc:
+                i = np.int64(bg_inst[b])
+                st, nx = book_event_nb(bs[i], tv, streams.bg_kind[b], streams.bg_side[b], streams.bg_price[b],
+                                       streams.bg_qty[b], -1, streams.bg_u[b], book, nx,
+                                       (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
+                b += 1
+            else:
+                r = c_row[c]
+                i = np.int64(orders[r]["instrument"])
                 if venue.o_reachable[r] and orders[r]["status"] == S_NEW:
                     st, nx = book_event_nb(bs[i], tv, venue.o_kind[r], orders[r]["side"], venue.o_level[r],
                                            max(orders[r]["qty"], 1), r, 0.0, book, nx,
                                            (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
                 else:
                     st = BOOK_OK
-            else:
-                i = v_inst[b]
-                st, nx = book_event_nb(bs[i], tv, streams.bg_kind[r], streams.bg_side[r], streams.bg_price[r],
-                                       streams.bg_qty[r], -1, streams.bg_u[r], book, nx,
-                                       (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
-            b += 1
+                c += 1
         if st != BOOK_OK or nx > cap:
             return SESSION_EXEC_OVERFLOW, nx
         if nx - nx0 > 1:

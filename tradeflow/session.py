@@ -23,7 +23,17 @@ from tradeflow._session_pool import renumber as _renumber
 from tradeflow._session_pool import strategy_ctx as _strategy_ctx
 from tradeflow._session_pool import with_pool as _with_pool
 from tradeflow.config import ExecutionConfig, PreTradeConfig
-from tradeflow.front.nb import BS_COLUMNS, BS_LEVEL0, BS_LIVE0, BS_LIVE_CAP, BS_N_LEVELS, BS_REANCHOR, BS_SLOT0
+from tradeflow.front.nb import (
+    BS_COLUMNS,
+    BS_LEVEL0,
+    BS_LIVE0,
+    BS_LIVE_CAP,
+    BS_N_LEVELS,
+    BS_N_SLOTS,
+    BS_REANCHOR,
+    BS_SLOT0,
+    BS_SLOT_CAP,
+)
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup, venue_shut
 from tradeflow.market.paths import MarketData
 from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
@@ -86,32 +96,24 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     sent_orders = setup.orders
     n = sent_orders.shape[0]
     n_inst = market.n_instruments
-    # the venue's stream: every book's background events, then the clients' arrivals at the venue;
-    # a stable sort by time keeps that order on ties (background first, books in order, then order rows)
+    # the venue's two streams, each in time order: every book's background events (a stable sort keeps
+    # the books in order on ties) and the clients' arrivals at the venue; the loop takes background first
+    # on ties. One copy of the background events: each book's arrays go as soon as they are gathered.
     bg_len = np.array([b["ts"].shape[0] for b in setup.background], np.int64)
-    bg = {f: np.concatenate([b[f] for b in setup.background]) if n_inst else np.zeros(0)
-          for f in ("ts", "kind", "side", "price", "qty", "u")}
-    n_bg = int(bg_len.sum())
-    v_ts = np.concatenate([bg["ts"], setup.venue_ts])
-    v_inst = np.concatenate([np.repeat(np.arange(n_inst, dtype=np.int64), bg_len),
-                             sent_orders["instrument"].astype(np.int64)])
-    v_row = np.concatenate([np.arange(n_bg, dtype=np.int64), np.arange(n, dtype=np.int64)])
-    v_client = np.concatenate([np.zeros(n_bg, bool), np.ones(n, bool)])
-    client_order = np.argsort(setup.venue_ts, kind="stable")
-    v_order = np.concatenate([np.arange(n_bg), n_bg + client_order])
-    v_order = v_order[np.argsort(v_ts[v_order], kind="stable")]
-    v_ts, v_inst, v_row, v_client = v_ts[v_order], v_inst[v_order], v_row[v_order], v_client[v_order]
+    bg_ts, bg_inst, bg_kind, bg_side, bg_price, bg_qty, bg_u = _background_stream(setup.background, bg_len)
+    c_row = np.argsort(setup.venue_ts, kind="stable").astype(np.int64)
+    c_ts = setup.venue_ts[c_row].astype(np.int64)
 
     # the books' shared arrays: levels, order slots and live lists one instrument after another
-    n_slots = bg_len + np.bincount(sent_orders["instrument"], minlength=n_inst).astype(np.int64) + 1
+    n_client = np.bincount(sent_orders["instrument"], minlength=n_inst).astype(np.int64)
+    n_slots = _slot_guess(bg_len, n_client, setup.live_capacity)
     bs = np.zeros((n_inst, BS_COLUMNS), np.int64)
     bs[:, BS_N_LEVELS] = setup.n_levels
     bs[:, BS_LEVEL0] = np.concatenate([[0], np.cumsum(setup.n_levels)[:-1]])
-    bs[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots)[:-1]])
     bs[:, BS_LIVE0] = np.concatenate([[0], np.cumsum(setup.live_capacity)[:-1]])
     bs[:, BS_LIVE_CAP] = setup.live_capacity
     bs[:, BS_REANCHOR] = setup.reanchor
-    total_levels, total_slots = int(setup.n_levels.sum()), int(n_slots.sum())
+    total_levels = int(setup.n_levels.sum())
     grid_fair = np.ascontiguousarray(setup.fair - setup.lo[:, None], dtype=np.float64)
     n_grid = market.n_steps
 
@@ -130,18 +132,10 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
             imp_scale[i] = p.scale
             imp_exp[i] = p.exponent
 
-    # one copy of the background events: the per-book arrays go once they are concatenated
-    if isinstance(setup.background, list):
-        setup.background.clear()
-    bg_kind, bg_side = bg["kind"].astype(np.int8, copy=False), bg["side"].astype(np.int8, copy=False)
-    bg_price, bg_qty = bg["price"].astype(np.int64, copy=False), bg["qty"].astype(np.int64, copy=False)
-    bg_u = bg["u"].astype(np.float64, copy=False)
-    del bg
     grid_ts = market.times.astype(np.int64)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
-    # the tape's first guess: one trade per order that can trade (most rest and never do)
-    tape_cap = int(np.count_nonzero(bg_kind != BookEvent.BG_CANCEL)) + n + 64 if execution.tape else 0
+    tape_cap = _tape_guess(bg_kind, bg_qty, n) if execution.tape else 0
     step_s = float(np.median(np.diff(market.times))) / 1e9 if n_grid > 1 else 1.0
     every = max(int(round(execution.depth_every_seconds / step_s)), 1) if execution.depth_levels > 0 else 0
     n_depth_rows = -(-n_grid // every) if every else 0
@@ -169,10 +163,10 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         exec_row = np.zeros(cap, np.int64)
         x = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.int8)]
         streams = _k.SessionStreams(
-            d_ts=d_ts[d_order], d_kind=d_kind[d_order], d_ref=d_ref[d_order], v_ts=v_ts, v_inst=v_inst, v_row=v_row,
-            v_client=v_client, bg_kind=bg_kind, bg_side=bg_side, bg_price=bg_price, bg_qty=bg_qty, bg_u=bg_u,
+            d_ts=d_ts[d_order], d_kind=d_kind[d_order], d_ref=d_ref[d_order], bg_ts=bg_ts, bg_inst=bg_inst,
+            bg_kind=bg_kind, bg_side=bg_side, bg_price=bg_price, bg_qty=bg_qty, bg_u=bg_u, c_ts=c_ts, c_row=c_row,
             grid_ts=grid_ts, grid_fair=grid_fair)
-        slots = total_slots + pool * n_inst
+        slots = int(n_slots.sum()) + pool * n_inst
         book = (np.empty(slots, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int8),
                 np.full(slots, -1, np.int64), np.empty(slots, np.int64), np.empty(slots, np.int64),
                 np.empty(total_levels, np.int64), np.empty(total_levels, np.int64), np.empty(total_levels, np.int64),
@@ -184,8 +178,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         dshape = (n_inst, n_depth_rows, execution.depth_levels)
         depth = (*[np.full(dshape, -1, np.int64) for _ in range(4)], every)
         bs_run = bs.copy()
-        if pool:
-            bs_run[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots + pool)[:-1]])
+        bs_run[:, BS_SLOT0] = np.concatenate([[0], np.cumsum(n_slots + pool)[:-1]])
+        bs_run[:, BS_SLOT_CAP] = n_slots + pool
         snaps = _k.BookSnapshots(*[np.zeros((n_inst, n_grid + 1), np.int64) for _ in range(6)],
                                  impact=np.zeros((n_inst, n_grid + 1)))
         impact = _k.ImpactState(weight=imp_weight, rate=imp_rate, scale=imp_scale, exp=imp_exp,
@@ -203,15 +197,19 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         if status == _k.SESSION_OK and not overflow:
             break
         # more executions (or strategy orders) than room for: run again from the morning's state with twice the room
-        _log.info("desk session rerun: a buffer overflowed (executions %d, strategy orders %d); running again "
-                  "with twice the room", cap, pool)
+        _log.info("desk session rerun: a buffer overflowed (executions %d, tape %d, slots %d, strategy orders %d); "
+                  "running again with twice the room", cap, tape_cap, int(n_slots.sum()), pool)
         restored = copy.deepcopy(saved)
         for f in state.__dataclass_fields__:
             setattr(state, f, getattr(restored, f))
-        if status != _k.SESSION_OK:
-            cap *= 2
-            if book[-1][0] >= tape_cap > 0:  # the tape was full
+        if status != _k.SESSION_OK:  # the buffer that ran out gets twice the room
+            full = bs_run[:, BS_N_SLOTS] >= bs_run[:, BS_SLOT_CAP]  # books whose slots ran out
+            n_slots[full] = np.minimum(2 * n_slots[full], bg_len[full] + n_client[full] + 1)
+            tape_full = book[-1][0] >= tape_cap > 0
+            if tape_full:
                 tape_cap *= 2
+            if not full.any() and not tape_full:
+                cap *= 2
         if overflow:
             pool *= 2
     if intraday is not None:
@@ -239,6 +237,43 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                        venue_shut(market)[::every] if every else None) if every else None
     return SessionOutcome(venue=VenueOutcome(orders=sent_orders, executions=execs, quotes=quotes, impact=impact,
                                              trades=trades, depth=depth_rec), desk=desk)
+
+
+def _background_stream(parts: list, bg_len: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every book's background events (``parts``, one dict of arrays per book, emptied here) as one
+    stream in time order: ``(ts, inst, kind, side, price, qty, u)``. A stable sort of the books'
+    events one book after another keeps the books in order on ties."""
+    n_inst = len(parts)
+    if n_inst == 0:
+        return (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, np.int8),
+                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    ts = np.concatenate([p.pop("ts") for p in parts]).astype(np.int64, copy=False)
+    order = np.argsort(ts, kind="stable")
+    out = [ts[order]]
+    del ts
+    out.append(np.repeat(np.arange(n_inst, dtype=np.int32), bg_len)[order])
+    for f, dt in (("kind", np.int8), ("side", np.int8), ("price", np.int64), ("qty", np.int64), ("u", np.float64)):
+        out.append(np.concatenate([p.pop(f) for p in parts]).astype(dt, copy=False)[order])
+    parts.clear()
+    return tuple(out)
+
+
+def _slot_guess(bg_len: np.ndarray, n_client: np.ndarray, live_capacity: np.ndarray) -> np.ndarray:
+    """Each book's first guess of order slots: the most orders that rest at once (slots are reused).
+
+    Room for twice the live list of background orders, every client order and 1,024 more (a default
+    day peaks at 300-2,000 per book against 250,000 events); never more than one per order of the
+    day. A book that needs more runs the session again with twice its slots."""
+    return np.minimum(bg_len + n_client + 1, 2 * np.asarray(live_capacity, np.int64) + n_client + 1024)
+
+
+def _tape_guess(bg_kind: np.ndarray, bg_qty: np.ndarray, n: int) -> int:
+    """The tape's first guess: three trades per background market order (each sweeps a level or two)
+    and two per client order, plus 4,096 (a default day trades 297,000 times: 1.45 per background
+    market order, 1.05 per client order), capped at one per order that can trade. A tape that
+    runs out runs the session again with twice the room."""
+    can_trade = int(np.count_nonzero(bg_kind != BookEvent.BG_CANCEL)) + n + 64
+    return min(can_trade, 3 * int(np.count_nonzero(bg_kind == BookEvent.MARKET)) + 2 * n + 4096)
 
 
 _LOOPS: dict[tuple, object] = {}  # this process's session loops with a strategy, by argument types

@@ -1,8 +1,11 @@
 """Numba kernels of the limit order book, one event at a time, for any number of instruments.
 
 Every instrument's book lives in shared flat arrays: its price levels at
-``[level0, level0 + n_levels)`` of the level arrays, its order slots from ``slot0`` of the
-slot arrays and its live list of background orders from ``live0`` of ``live``. Slot numbers
+``[level0, level0 + n_levels)`` of the level arrays, its order slots at ``[slot0, slot0 +
+slot_cap)`` of the slot arrays and its live list of background orders from ``live0`` of ``live``.
+A slot is reused once its order is off the book (filled, cancelled or pulled: a free list
+threaded through ``o_next``), so a book needs as many slots as orders rest at once, not one per
+order of the day. Slot numbers
 stored in the links (``o_next``, ``o_prev``, ``lvl_head``, ``lvl_tail``, ``live``,
 ``client_slot``) are global; prices (``o_price``, best bid/ask) are levels local to the
 instrument. The per-instrument scalars sit in one row of ``bs`` (the ``BS_*`` columns).
@@ -39,7 +42,7 @@ BOOK_EXEC_OVERFLOW = int(KernelStatus.EXEC_OVERFLOW)
 # Columns of the per-instrument state rows ``bs``.
 BS_BEST_BID = 0  # best bid level, -1 when empty
 BS_BEST_ASK = 1  # best ask level, n_levels when empty
-BS_N_SLOTS = 2  # slots used
+BS_N_SLOTS = 2  # slots ever handed out (the most orders resting at once); freed slots are reused first
 BS_N_LIVE = 3  # live background orders
 BS_VOLUME = 4  # cumulative traded quantity (background included)
 BS_TRADES = 5  # cumulative trades
@@ -53,7 +56,9 @@ BS_ANCHOR = 12  # the last pull's anchor (fair price plus impact, levels) in 1/A
 BS_REANCHOR = 13  # 1: the pull re-anchors the side the fair price moved away from (see book_snapshot_nb); 0: off
 BS_MAKER_BID = 14  # slot of the requoting makers' last bid (-1: none); a maker quote replaces it
 BS_MAKER_ASK = 15  # ... and of their last ask
-BS_COLUMNS = 16
+BS_FREE = 16  # the first free slot (its successors linked through o_next), -1: none
+BS_SLOT_CAP = 17  # the book's slots; an order that finds none left ends the run with BOOK_EXEC_OVERFLOW
+BS_COLUMNS = 18
 ANCHOR_SCALE = 1024
 NO_ANCHOR = -(1 << 62)
 
@@ -76,6 +81,7 @@ def book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty):
     bs[BS_ANCHOR] = NO_ANCHOR
     bs[BS_MAKER_BID] = -1
     bs[BS_MAKER_ASK] = -1
+    bs[BS_FREE] = -1
 
 
 @event_njit
@@ -133,8 +139,20 @@ def _live_remove_nb(s, li0, live, live_pos, n_live):
     return n_live - 1
 
 
+@event_njit(inline="always")
+def _free_slot_nb(bs, s, o_next):
+    # slot ``s`` is off the book (unlinked, quantity 0): first in line for the next order; a makers'
+    # quote that was there is gone (a requote must not cancel the order reusing its slot)
+    o_next[s] = bs[BS_FREE]
+    bs[BS_FREE] = s
+    if bs[BS_MAKER_BID] == s:
+        bs[BS_MAKER_BID] = -1
+    if bs[BS_MAKER_ASK] == s:
+        bs[BS_MAKER_ASK] = -1
+
+
 @event_njit
-def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live,
+def _pull_level_nb(bs, lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail, lvl_qty, live,
                    live_pos, n_live):
     """Cancel every background order resting at local level ``lvl``; returns the new live count."""
     s = lvl_head[lv0 + lvl]
@@ -146,6 +164,7 @@ def _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_hea
             o_qty[s] = 0
             if live_pos[s] >= 0:
                 n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+            _free_slot_nb(bs, s, o_next)
         s = nxt
     return n_live
 
@@ -243,7 +262,7 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
         lvl = best_bid
         while lvl >= 0 and lvl > bid_cut:
             if lvl_qty[lv0 + lvl] > 0:
-                n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                n_live = _pull_level_nb(bs, lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
                                         lvl_qty, live, live_pos, n_live)
             lvl -= 1
         while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
@@ -251,7 +270,7 @@ def book_snapshot_nb(bs, fair, book, out_row, snaps, dt, imp_state, imp_rate, im
         lvl = best_ask
         while lvl < n_levels and lvl < ask_cut:
             if lvl_qty[lv0 + lvl] > 0:
-                n_live = _pull_level_nb(lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
+                n_live = _pull_level_nb(bs, lvl, lv0, li0, o_qty, o_ref, o_next, o_prev, o_price, lvl_head, lvl_tail,
                                         lvl_qty, live, live_pos, n_live)
             lvl += 1
         while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
@@ -291,7 +310,8 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
 
     Returns
     -------
-    (status, nx) : ``BOOK_EXEC_OVERFLOW`` when ``x_*`` is full (the book is then inconsistent).
+    (status, nx) : ``BOOK_EXEC_OVERFLOW`` when ``x_*``, the tape or the book's slots are full (the book
+    is then inconsistent: the caller runs again with more room).
     """
     (o_price, o_qty, o_side, o_ref, o_next, o_prev, lvl_head, lvl_tail, lvl_qty, live, live_pos, client_slot,
          arrival_mid, x_ref, x_ts, x_qty, x_price, x_liq, t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, t_n) = book
@@ -321,6 +341,7 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
         _unlink_nb(s, lv0, o_prev, o_next, o_price, lvl_head, lvl_tail)
         lvl_qty[lv0 + lvl] -= o_qty[s]
         o_qty[s] = 0
+        _free_slot_nb(bs, s, o_next)
         if lvl_qty[lv0 + lvl] == 0:
             if lvl == best_bid:
                 while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
@@ -348,6 +369,7 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
                 o_qty[s] = 0
                 if live_pos[s] >= 0:
                     n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+                _free_slot_nb(bs, s, o_next)
                 if lvl_qty[lv0 + lvl] == 0:
                     if lvl == best_bid:
                         while best_bid >= 0 and lvl_qty[lv0 + best_bid] == 0:
@@ -434,6 +456,7 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
                 client_slot[maker] = -1
             elif live_pos[s] >= 0:
                 n_live = _live_remove_nb(s, li0, live, live_pos, n_live)
+            _free_slot_nb(bs, s, o_next)
         if lvl_qty[lv0 + lvl] == 0:
             if side > 0:
                 while best_ask < n_levels and lvl_qty[lv0 + best_ask] == 0:
@@ -446,10 +469,16 @@ def book_event_nb(bs, ts, kind, side, price, qty, ref, u, book, nx, imp):
     if ref >= 0 and qty < qty0 and imp_state.shape[0] > 0:
         imp = impact_on_trade_nb(imp_state, imp_weight, side, qty0 - qty, imp_scale, imp_exp)
         bs[BS_IMPACT_OFFSET] = np.int64(np.floor(imp + 0.5))
+    if status == BOOK_OK and qty > 0 and kind == K_LIMIT and bs[BS_FREE] < 0 and bs[BS_N_SLOTS] >= bs[BS_SLOT_CAP]:
+        status = BOOK_EXEC_OVERFLOW  # no slot left: the caller runs again with more
     if status == BOOK_OK and qty > 0 and kind == K_LIMIT:
         # rest the remainder at the back of its level's queue (IOC/FOK/market remainders are cancelled)
-        s = bs[BS_SLOT0] + bs[BS_N_SLOTS]
-        bs[BS_N_SLOTS] += 1
+        s = bs[BS_FREE]
+        if s >= 0:
+            bs[BS_FREE] = o_next[s]
+        else:
+            s = bs[BS_SLOT0] + bs[BS_N_SLOTS]
+            bs[BS_N_SLOTS] += 1
         o_price[s] = price
         o_qty[s] = qty
         o_side[s] = side

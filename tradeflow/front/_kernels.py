@@ -12,6 +12,7 @@ from tradeflow.front._book_kernels import (  # noqa: F401  (K_*, LIQ_*, BOOK_* a
     BS_LIVE_CAP,
     BS_N_LEVELS,
     BS_REANCHOR,
+    BS_SLOT_CAP,
     K_BG_CANCEL,
     K_CANCEL,
     K_FOK,
@@ -153,6 +154,7 @@ def book_run_nb(bg_ts, bg_kind, bg_side, bg_price, bg_qty, bg_u,
     bs = np.zeros(BS_COLUMNS, np.int64)
     bs[BS_N_LEVELS] = n_levels
     bs[BS_LIVE_CAP] = live.shape[0]
+    bs[BS_SLOT_CAP] = o_price.shape[0]
     bs[BS_REANCHOR] = reanchor
     book_reset_nb(bs, lvl_head, lvl_tail, lvl_qty)
     nx = 0
