@@ -35,6 +35,7 @@ from tradeflow.back._group_kernels import (  # noqa: F401
 from tradeflow.back._ledger_kernels import (  # noqa: F401
     asset_totals_nb,
     book_fills_nb,
+    day_balances_nb,
     ledger_stats_nb,
     location_holdings_nb,
     postings_as_booked_nb,
@@ -65,6 +66,7 @@ __all__ = [
     "A_PENALTIES",
     "T_TRADE",
     "book_fills_nb",
+    "day_balances_nb",
     "unbalanced_txns_nb",
     "asset_totals_nb",
     "trade_balances_nb",
