@@ -6,6 +6,7 @@ This is the one module outside ``tradeflow.back`` may import kernels and their c
 
 from __future__ import annotations
 
+from tradeflow.back._booking_kernels import bookings_nb, confirmations_nb  # noqa: F401
 from tradeflow.back._codes import (  # noqa: F401
     A_CASH,
     A_CPTY_CASH,
@@ -94,4 +95,6 @@ __all__ = [
     "obligations_nb",
     "instruction_states_nb",
     "settled_moves_nb",
+    "bookings_nb",
+    "confirmations_nb",
 ]
