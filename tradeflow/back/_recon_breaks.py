@@ -268,9 +268,14 @@ def _trade_balances(ledger: np.ndarray, bo_pos: np.ndarray, bo_cash: np.ndarray)
     """Add the ledger's trade-date securities and cash balances to ``bo_pos`` / ``bo_cash``."""
     outside = _kernels.trade_balances_nb(ledger, bo_pos, bo_cash)
     if outside:
-        raise ValueError(f"The 'ledger' parameter of reconcile has {outside} trade postings whose book or asset is "
-                         f"outside n_books={bo_pos.shape[0]}, {bo_pos.shape[1]} instruments, "
-                         f"{bo_cash.shape[1]} currencies.")
+        _trade_balances_outside(outside, bo_pos, bo_cash)
+
+
+def _trade_balances_outside(outside: int, bo_pos: np.ndarray, bo_cash: np.ndarray) -> None:
+    """Raise for ``outside`` trade postings whose book or asset is outside the balances."""
+    raise ValueError(f"The 'ledger' parameter of reconcile has {outside} trade postings whose book or asset is "
+                     f"outside n_books={bo_pos.shape[0]}, {bo_pos.shape[1]} instruments, "
+                     f"{bo_cash.shape[1]} currencies.")
 
 
 def _aggregate_breaks(positions: np.ndarray, bo_pos: np.ndarray, bo_cash: np.ndarray, explained_pos: np.ndarray,

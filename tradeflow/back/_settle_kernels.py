@@ -17,6 +17,7 @@ from tradeflow.back._codes import (
     S_PENDING,
     S_SETTLED,
 )
+from tradeflow.core.jit import event_njit
 
 
 @njit(cache=True, nogil=True)
@@ -131,7 +132,8 @@ def settle_day_nb(ob, as_of, fail_rate, cum_weights, partial_ok, partial_share, 
     return m
 
 
-@njit(cache=True, nogil=True)
+# per obligation, with 16 arrays: compiled without reference counts (each call counted every array twice)
+@event_njit
 def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, partial_share, unmatched, penalty_bps,
                 close_price, minor_scale, draws, holding, borrow, buy_in_after, buy_in_price, ev):
     open_q = ob[k]["qty"] - ob[k]["settled_qty"]
@@ -224,7 +226,7 @@ def _attempt_nb(ob, k, e, receipt, as_of, fail_rate, cum_weights, partial_ok, pa
     ev[e]["buy_in_compensation"] = comp
 
 
-@njit(cache=True, nogil=True)
+@event_njit
 def _buy_in_nb(open_q, open_c, unit_price, minor_scale):
     """A buy-in of an obligation with ``open_q`` securities (> 0: due to the book) and ``open_c`` cash (> 0: the
     book pays) still open, at ``unit_price`` per unit (the day's price plus the premium, times the multiplier).

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow.back import nb as _kernels
 from tradeflow.config import ConfirmationConfig
 from tradeflow.market.calendar import BusinessCalendar
-from tradeflow.schema import CONFIRMATION_DT, ConfirmationStatus
+from tradeflow.schema import CONFIRMATION_DT, FILL_DT, ConfirmationStatus
 
 __all__ = ["confirm_trades", "unmatched_on"]
 
@@ -47,16 +48,11 @@ def confirm_trades(fills: np.ndarray, settle_dates: np.ndarray, trade_date: np.d
     status = np.where(answer <= 4, answer, ConfirmationStatus.MATCHED).astype(np.int8)
     td = np.datetime64(trade_date, "D")
     out = np.zeros(n, dtype=CONFIRMATION_DT)
-    out["confirmation_id"] = first_confirmation_id + np.arange(n)
-    out["fill_id"] = fills["fill_id"]
-    out["trade_date"] = td.astype(np.int64)
-    out["counterparty"] = fills["counterparty"]
-    out["status"] = status
-    out["our_qty"] = fills["qty"]
-    out["our_price"] = fills["price"]
-    out["our_settle_date"] = settle_dates
-    # their terms: ours, except where they differ (computed for those rows only)
-    out["their_price"] = fills["price"]
+    # one row pass writes our terms, theirs equal to ours and the trade date as resolution; then their
+    # different terms and later resolutions, computed for those rows only
+    _kernels.confirmations_nb(np.ascontiguousarray(fills, FILL_DT), status,
+                              np.ascontiguousarray(settle_dates, np.int64), np.int64(td.astype(np.int64)),
+                              np.int64(first_confirmation_id), out)
     rows = np.flatnonzero(status == ConfirmationStatus.PRICE_DIFFERS)
     ticks = 1 + np.floor(u[rows, 1] * 5)
     sign = np.where(u[rows, 2] < 0.5, -1.0, 1.0)
@@ -64,13 +60,11 @@ def confirm_trades(fills: np.ndarray, settle_dates: np.ndarray, trade_date: np.d
     price = fills["price"][rows]
     their_price = price + sign * ticks * tick
     out["their_price"][rows] = np.where(their_price > 0, their_price, price + ticks * tick)
-    out["their_qty"] = fills["qty"]
     rows = np.flatnonzero(status == ConfirmationStatus.QTY_DIFFERS)
     sign = np.where(u[rows, 2] < 0.5, -1, 1)
     qty = fills["qty"][rows]
     dq = np.maximum(1, np.floor(qty * (0.01 + 0.09 * u[rows, 3]))).astype(np.int64)
     out["their_qty"][rows] = np.where(qty - sign * dq > 0, qty - sign * dq, qty + dq)
-    out["their_settle_date"] = settle_dates
     sdd = np.flatnonzero(status == ConfirmationStatus.SETTLE_DATE_DIFFERS)  # business days counted only for these
     out["their_settle_date"][sdd] = calendar.add_business_days(settle_dates[sdd].astype("datetime64[D]"), 1,
                                                                currencies).astype(np.int64)
@@ -81,7 +75,6 @@ def confirm_trades(fills: np.ndarray, settle_dates: np.ndarray, trade_date: np.d
                     cfg.resolution_days + (status == ConfirmationStatus.NO_ANSWER))
     # a matched confirmation is agreed on the trade date itself, even one that is a holiday of the calendar
     # (a trade on a venue open when the base currency's market is closed, e.g. Xetra on 4 July)
-    out["resolved_date"] = td.astype(np.int64)
     later = np.flatnonzero(days)
     out["resolved_date"][later] = calendar.add_business_days(np.full(later.shape[0], td), days[later],
                                                              currencies).astype(np.int64)

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow.back import nb as _kernels
 from tradeflow.config import FaultConfig
-from tradeflow.schema import BOOKING_DT, FAULT_BREAK_KIND, FAULT_DT, NS_PER_SECOND, AccountKind, BreakKind, FaultKind
+from tradeflow.schema import (
+    BOOKING_DT,
+    FAULT_BREAK_KIND,
+    FAULT_DT,
+    FILL_DT,
+    NS_PER_SECOND,
+    AccountKind,
+    BreakKind,
+    FaultKind,
+)
 
 __all__ = ["book_trades", "corrupt_statements", "fault_detection", "N_FAULT_DRAWS"]
 
@@ -61,11 +71,9 @@ def book_trades(fills: np.ndarray, fx_rate: np.ndarray, cfg: FaultConfig, rng: n
     kind = np.searchsorted(cum, u[:, 0], side="right")  # == len(cum): no fault
     if n_books < 2:
         kind[kind == FaultKind.WRONG_BOOK] = len(cum)
-    b = np.zeros(n, dtype=BOOKING_DT)
-    for f in ("fill_id", "ts", "book", "instrument", "counterparty", "side", "qty", "price", "fee"):
-        b[f] = fills[f]
-    b["ts_booked"] = fills["ts"]
-    b["fx_rate"] = fx_rate
+    b = np.zeros(n, dtype=BOOKING_DT)  # clean bookings, one row pass; the faults below rewrite their rows
+    _kernels.bookings_nb(np.ascontiguousarray(fills, FILL_DT), np.ascontiguousarray(fx_rate, np.float64),
+                         np.int64(first_booking_id), b)
     inst = fills["instrument"]
     true = np.zeros(n)
     bad = np.zeros(n)
@@ -100,8 +108,11 @@ def book_trades(fills: np.ndarray, fx_rate: np.ndarray, cfg: FaultConfig, rng: n
     true[kind == FaultKind.MISSING_TRADE] = 1.0
     # duplicates follow their original, so bookings stay in trade order
     reps = keep.astype(np.int64) + dup
-    bookings = np.repeat(b, reps) if hit.any() else b
-    bookings["booking_id"] = first_booking_id + np.arange(bookings.shape[0])
+    if hit.any():
+        bookings = np.repeat(b, reps)
+        bookings["booking_id"] = first_booking_id + np.arange(bookings.shape[0])
+    else:
+        bookings = b  # ids written by the kernel
 
     faults = _faults(int(hit.sum()))
     faults["as_of"] = as_of

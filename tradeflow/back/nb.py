@@ -6,6 +6,7 @@ This is the one module outside ``tradeflow.back`` may import kernels and their c
 
 from __future__ import annotations
 
+from tradeflow.back._booking_kernels import bookings_nb, confirmations_nb  # noqa: F401
 from tradeflow.back._codes import (  # noqa: F401
     A_CASH,
     A_CPTY_CASH,
@@ -35,6 +36,7 @@ from tradeflow.back._group_kernels import (  # noqa: F401
 from tradeflow.back._ledger_kernels import (  # noqa: F401
     asset_totals_nb,
     book_fills_nb,
+    day_balances_nb,
     ledger_stats_nb,
     location_holdings_nb,
     postings_as_booked_nb,
@@ -65,6 +67,7 @@ __all__ = [
     "A_PENALTIES",
     "T_TRADE",
     "book_fills_nb",
+    "day_balances_nb",
     "unbalanced_txns_nb",
     "asset_totals_nb",
     "trade_balances_nb",
@@ -92,4 +95,6 @@ __all__ = [
     "obligations_nb",
     "instruction_states_nb",
     "settled_moves_nb",
+    "bookings_nb",
+    "confirmations_nb",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tradeflow.back import nb as _kernels
@@ -112,6 +114,9 @@ class BackOffice:
                                      tolerance_minor=config.back.pnl_tolerance_minor,
                                      booking_cutoff_ns=config.back.booking_cutoff_ns, multiplier=self.inst_mult)
         self._prev: tuple | None = None
+        # the option rows of the instrument table, read once (a pandas take per day allocated a frame)
+        self._options = OptionTerms.from_table(self.instruments, prev_close_ns=0, close_ns=0,
+                                               session_close_ns=config.market.session_close_ns)
 
     # ---------------------------------------------------------------- one day
     def process_day(self, day: np.datetime64, fills: np.ndarray, positions: np.ndarray, market: MarketData) -> None:
@@ -279,8 +284,7 @@ class BackOffice:
                           int(market.times[0]))
         prev_qty, prev_marks, prev_fx, prev_local, prev_close = self._prev
         close = int(market.times[-1])
-        options = OptionTerms.from_table(self.instruments, prev_close_ns=prev_close, close_ns=close,
-                                         session_close_ns=self.cfg.market.session_close_ns)
+        options = replace(self._options, prev_close_ns=prev_close, close_ns=close)
         charged = np.flatnonzero(events["penalty"])  # adding the others' 0.0 changes no sum
         o = self.logs["obligations"].view[events["obligation_id"][charged]]
         pen = np.zeros((self.n_books, len(self.currencies)))

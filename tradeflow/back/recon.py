@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow.back import nb as _kernels
 from tradeflow.back._recon_breaks import (
-    _add_location,
     _aggregate_breaks,
     _confirmation_breaks,
     _contributions,
@@ -22,6 +22,7 @@ from tradeflow.back._recon_breaks import (
     _statement_breaks,
     _statement_breaks_held,
     _trade_balances,
+    _trade_balances_outside,
     _trade_breaks,
     _unbalanced_breaks,
 )
@@ -260,9 +261,11 @@ class Reconciler:
         if involved.size:
             self._explain(bookings[np.isin(bookings["fill_id"], involved)], 1)
             self._explain(fills[np.isin(fills["fill_id"], involved)], -1)
-        _trade_balances(ledger, self.bo_pos, self.bo_cash)
-        for kind, h in self.held.items():
-            _add_location(h, ledger, kind, as_of)
+        # trade-date balances and location holdings in one pass over the day's ledger
+        outside = _kernels.day_balances_nb(np.ascontiguousarray(ledger), np.int64(as_of), self.bo_pos, self.bo_cash,
+                                           self.held[AccountKind.CUSTODY], self.held[AccountKind.NOSTRO])
+        if outside:
+            _trade_balances_outside(outside, self.bo_pos, self.bo_cash)
 
         n_books = self.bo_pos.shape[0]
         marks = marks * self.multiplier  # the value of one unit
