@@ -92,7 +92,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     """
     if execution.venue != "book":
         raise ValueError(f"run_session runs the book venue; got ExecutionConfig.venue={execution.venue!r}")
-    setup = venue_setup(orders, market, execution, minor_scale, rng)
+    setup = venue_setup(orders, market, execution, minor_scale, rng, time_order=False)  # sorted once, below
     sent_orders = setup.orders
     n = sent_orders.shape[0]
     n_inst = market.n_instruments
@@ -242,7 +242,9 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
 def _background_stream(parts: list, bg_len: np.ndarray) -> tuple[np.ndarray, ...]:
     """Every book's background events (``parts``, one dict of arrays per book, emptied here) as one
     stream in time order: ``(ts, inst, kind, side, price, qty, u)``. A stable sort of the books'
-    events one book after another keeps the books in order on ties."""
+    events one book after another keeps the books in order on ties, and each book's parts in order
+    (:func:`tradeflow.front.venue.background_flow` with ``time_order=False``: its makers' requotes
+    first). The sort finds the parts' sorted runs (timsort): O(n log parts)."""
     n_inst = len(parts)
     if n_inst == 0:
         return (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, np.int8),

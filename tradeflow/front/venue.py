@@ -128,7 +128,7 @@ def placement_scale(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> np.ndarray:
 
 
 def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: np.ndarray, profile: np.ndarray,
-                    cfg: ExecutionConfig, lo: int) -> dict[str, np.ndarray]:
+                    cfg: ExecutionConfig, lo: int, time_order: bool = True) -> dict[str, np.ndarray]:
     """Draw one instrument's zero-intelligence background events for a session.
 
     Event times are a Poisson process whose intensity follows ``profile`` (drawn as sorted
@@ -138,6 +138,11 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     "power"``, the default), rising linearly in ``k`` (``"linear"``) or uniform (``"flat"``). Sizes
     are 100 shares times a geometric number of lots (mean ``book_order_lots``). The book opens
     populated: the flow starts ``3 * book_lifetime_seconds`` before the open at the opening fair price.
+
+    With ``time_order`` False the market makers' requotes come first, then the rest of the flow,
+    each part in time order: a stable sort by time of the two parts (or of several books' parts,
+    one book after another) puts the requotes first on ties, as the merge here does; a caller
+    that merges every book sorts once instead of once per book.
 
     Returns
     -------
@@ -187,6 +192,8 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
         u = rng.random(2 * k)
         q_u = np.stack([np.full(k, -1.0), np.full(k, -1.0), u[:k], u[k:]], axis=1).ravel()  # -1: a maker's requote
         quotes = {"ts": q_ts, "kind": q_kind, "side": q_side, "price": q_price, "qty": q_qty, "u": q_u}
+        if not time_order:
+            return {f_: np.concatenate([quotes[f_], out[f_]]) for f_ in out}
         order = np.argsort(np.concatenate([q_ts, out["ts"]]), kind="stable")
         out = {f_: np.concatenate([quotes[f_], out[f_]])[order] for f_ in out}
     return out
@@ -235,7 +242,7 @@ class VenueSetup:
     fair : float64 ndarray of shape (n_instruments, n_steps)
         The fair price in levels of each book on the quote grid.
     background : list of dict
-        Each instrument's background events (see :func:`background_flow`).
+        Each instrument's background events (see :func:`background_flow`, and ``time_order`` below).
     impact : list of TransientImpact or None
         Each instrument's propagator (:func:`session_impact`), None with impact off.
     tick, maker_fee_bps, taker_fee_bps, minor_scale, multiplier
@@ -264,11 +271,13 @@ class VenueSetup:
 
 
 def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
-                rng: np.random.Generator) -> VenueSetup:
+                rng: np.random.Generator, *, time_order: bool = True) -> VenueSetup:
     """Draw the session's latencies and background liquidity and place each order on its book's grid.
 
     The draws come from ``rng`` in a fixed order (latencies, then each instrument's
-    background flow) that does not depend on which orders the desk lets out.
+    background flow) that does not depend on which orders the desk lets out. ``time_order``
+    is :func:`background_flow`'s: False leaves each book's events in two time-ordered parts
+    for a caller that sorts every book's events at once.
     """
     orders = orders.copy()
     n = orders.shape[0]
@@ -311,7 +320,7 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         w = market.session_steps(i)
         if w[1] - w[0] >= 2:
             bg = background_flow(rng, fair_ticks=fair[i, w[0]:w[1]], times=market.times[w[0]:w[1]],
-                                 profile=_window_profile(profile, market, w), cfg=cfg, lo=lo)
+                                 profile=_window_profile(profile, market, w), cfg=cfg, lo=lo, time_order=time_order)
         else:
             bg = {f: np.zeros(0, dt) for f, dt in (("ts", np.int64), ("kind", np.int8), ("side", np.int8),
                                                     ("price", np.int64), ("qty", np.int64), ("u", np.float64))}
