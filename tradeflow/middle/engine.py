@@ -29,6 +29,8 @@ from tradeflow.middle.desk import DeskState, breach_action_code, limit_params
 from tradeflow.middle.instruments import instrument_risk
 from tradeflow.schema import BREACH_DT, PNL_DT, RISK_DT, RejectReason, TradingState, records_to_frame
 
+_REASON_DTYPE = pd.CategoricalDtype(_REASON_NAMES)  # a verdict's reason: one dtype for every batch
+
 __all__ = ["RiskEngine"]
 
 # the engine's table of tracked orders (one row per order id it has checked)
@@ -364,9 +366,18 @@ class RiskEngine(RiskViews):
 
     def _result(self, batch: _Batch, reason: np.ndarray, **cols) -> pd.DataFrame:
         """The batch's verdicts: arrays wrapped in a DataFrame (no copies), the batch's index."""
-        self._rejected += np.bincount(reason.astype(np.intp), minlength=len(self._rejected))[:len(self._rejected)]
-        data = {"accepted": reason == RejectReason.NONE,
-                "reason": pd.Categorical.from_codes(_REASON_POS[reason], categories=_REASON_NAMES), **cols}
+        n = reason.shape[0]
+        if np.count_nonzero(reason) == 0:  # the usual batch, every record accepted: no pass per record
+            self._rejected[RejectReason.NONE] += n
+            accepted = np.ones(n, np.bool_)
+            codes = np.full(n, _REASON_POS[RejectReason.NONE], np.int8)
+        else:
+            self._rejected += np.bincount(reason.astype(np.intp), minlength=len(self._rejected))[:len(self._rejected)]
+            accepted = reason == RejectReason.NONE
+            codes = _REASON_POS[reason]
+        # the codes are ours (every one a category): no validation pass
+        data = {"accepted": accepted, "reason": pd.Categorical.from_codes(codes, dtype=_REASON_DTYPE, validate=False),
+                **cols}
         return pd.DataFrame(data, index=batch.index, copy=False)
 
     def check_orders(self, orders) -> pd.DataFrame:
@@ -492,7 +503,7 @@ class RiskEngine(RiskViews):
             if status == 0:
                 break
             start += done  # pragma: no cover - reserve_lots sizes the pool for the batch
-        st.n_fills_total += int(np.count_nonzero(reason == 0))
+        st.n_fills_total += n - int(np.count_nonzero(reason))  # reason 0: applied
         return self._result(batch, reason, var_1d=out_var, es_1d=out_es)
 
     def on_prices(self, prices) -> pd.DataFrame:
