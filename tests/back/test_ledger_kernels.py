@@ -65,6 +65,20 @@ def test_trade_balances_match_numpy(led):
     assert outside == int((tm & ((led["owner"] > 0) | (led["asset"] > 0))).sum())
 
 
+@given(led=ledgers(), small=st.booleans())
+def test_one_pass_day_balances_equal_the_separate_kernels(led, small):
+    # the reconciler's one pass: trade balances and both location holdings, as the single-purpose kernels give
+    shape = (1, 1) if small else (4, 6)  # small: some trade postings fall outside and are counted
+    pos, cash, custody, nostro = (np.zeros(shape, np.int64) for _ in range(4))
+    outside = bk.day_balances_nb(led, 2, pos, cash, custody, nostro)
+    want_pos, want_cash, want_custody, want_nostro = (np.zeros(shape, np.int64) for _ in range(4))
+    assert outside == bk.trade_balances_nb(led, want_pos, want_cash)
+    bk.location_holdings_nb(led, 2, np.int8(AccountKind.CUSTODY), want_custody)
+    bk.location_holdings_nb(led, 2, np.int8(AccountKind.NOSTRO), want_nostro)
+    for got, want in ((pos, want_pos), (cash, want_cash), (custody, want_custody), (nostro, want_nostro)):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_asset_totals_reject_negative_ids():
     led = np.zeros(2, dtype=LEDGER_DT)
     led["asset"] = [-1, 0]

@@ -156,23 +156,29 @@ def trade_balances_nb(ledger, out_pos, out_cash):
     """
     bad = 0
     for p in range(ledger.shape[0]):
-        if ledger[p]["txn_type"] != T_TRADE:
-            continue
-        k = ledger[p]["account_kind"]
-        o = ledger[p]["owner"]
-        a = ledger[p]["asset"]
-        cash = ledger[p]["asset_is_cash"]
-        if k == A_SECURITIES and not cash:
-            if o < 0 or o >= out_pos.shape[0] or a < 0 or a >= out_pos.shape[1]:
-                bad += 1
-                continue
-            out_pos[o, a] += ledger[p]["amount"]
-        elif k == A_CASH and cash:
-            if o < 0 or o >= out_cash.shape[0] or a < 0 or a >= out_cash.shape[1]:
-                bad += 1
-                continue
-            out_cash[o, a] += ledger[p]["amount"]
+        bad += _trade_posting_nb(ledger, p, out_pos, out_cash)
     return bad
+
+
+@event_njit(inline="always")
+def _trade_posting_nb(ledger, p, out_pos, out_cash):
+    # posting ``p`` into the trade-date balances if it is a trade's SECURITIES or CASH posting; 1 if it is one
+    # whose owner or asset is outside them (not written), else 0
+    if ledger[p]["txn_type"] != T_TRADE:
+        return 0
+    k = ledger[p]["account_kind"]
+    o = ledger[p]["owner"]
+    a = ledger[p]["asset"]
+    cash = ledger[p]["asset_is_cash"]
+    if k == A_SECURITIES and not cash:
+        if o < 0 or o >= out_pos.shape[0] or a < 0 or a >= out_pos.shape[1]:
+            return 1
+        out_pos[o, a] += ledger[p]["amount"]
+    elif k == A_CASH and cash:
+        if o < 0 or o >= out_cash.shape[0] or a < 0 or a >= out_cash.shape[1]:
+            return 1
+        out_cash[o, a] += ledger[p]["amount"]
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -302,12 +308,19 @@ def location_holdings_nb(ledger, as_of, kind, held):
     ``held[owner, asset]``: minus their amounts (location accounts carry minus the holding). Postings whose owner
     or asset is outside ``held`` are left out."""
     for p in range(ledger.shape[0]):
-        if ledger[p]["account_kind"] != kind or ledger[p]["value_date"] > as_of:
-            continue
-        o = ledger[p]["owner"]
-        a = ledger[p]["asset"]
-        if 0 <= o < held.shape[0] and 0 <= a < held.shape[1]:
-            held[o, a] -= ledger[p]["amount"]
+        if ledger[p]["account_kind"] == kind:
+            _location_posting_nb(ledger, p, as_of, held)
+
+
+@event_njit(inline="always")
+def _location_posting_nb(ledger, p, as_of, held):
+    # location posting ``p``, valued by ``as_of``, into ``held`` (minus its amount); outside ``held``: left out
+    if ledger[p]["value_date"] > as_of:
+        return
+    o = ledger[p]["owner"]
+    a = ledger[p]["asset"]
+    if 0 <= o < held.shape[0] and 0 <= a < held.shape[1]:
+        held[o, a] -= ledger[p]["amount"]
 
 
 @njit(cache=True, nogil=True)
@@ -318,27 +331,10 @@ def day_balances_nb(ledger, as_of, out_pos, out_cash, custody, nostro):
     Returns the number of trade postings whose owner or asset is outside ``out_pos`` / ``out_cash``."""
     bad = 0
     for p in range(ledger.shape[0]):
+        bad += _trade_posting_nb(ledger, p, out_pos, out_cash)
         k = ledger[p]["account_kind"]
-        o = ledger[p]["owner"]
-        a = ledger[p]["asset"]
-        if ledger[p]["txn_type"] == T_TRADE:
-            cash = ledger[p]["asset_is_cash"]
-            if k == A_SECURITIES and not cash:
-                if o < 0 or o >= out_pos.shape[0] or a < 0 or a >= out_pos.shape[1]:
-                    bad += 1
-                else:
-                    out_pos[o, a] += ledger[p]["amount"]
-            elif k == A_CASH and cash:
-                if o < 0 or o >= out_cash.shape[0] or a < 0 or a >= out_cash.shape[1]:
-                    bad += 1
-                else:
-                    out_cash[o, a] += ledger[p]["amount"]
         if k == A_CUSTODY:
-            held = custody
+            _location_posting_nb(ledger, p, as_of, custody)
         elif k == A_NOSTRO:
-            held = nostro
-        else:
-            continue
-        if ledger[p]["value_date"] <= as_of and 0 <= o < held.shape[0] and 0 <= a < held.shape[1]:
-            held[o, a] -= ledger[p]["amount"]
+            _location_posting_nb(ledger, p, as_of, nostro)
     return bad
