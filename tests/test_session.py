@@ -203,7 +203,7 @@ def test_books_that_outgrow_their_slots_or_tape_run_again_with_the_same_result(m
     if tight == "slots":
         monkeypatch.setattr(tradeflow.session, "_slot_guess", lambda bg_len, n_client, live: np.ones_like(bg_len))
     else:
-        monkeypatch.setattr(tradeflow.session, "_tape_guess", lambda kind, qty, n: 1)
+        monkeypatch.setattr(tradeflow.session, "_tape_guess", lambda kind, n: 1)
     rng.bit_generator.state = start
     with caplog.at_level("INFO", logger="tradeflow.session"):
         got = run_session(orders, market, cfg.execution, cfg.pretrade, copy.deepcopy(state0), rng, minor,

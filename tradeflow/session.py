@@ -135,7 +135,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     grid_ts = market.times.astype(np.int64)
     saved = copy.deepcopy(state)
     cap = _EXEC_ROOM_PER_ORDER * n + 64
-    tape_cap = _tape_guess(bg_kind, bg_qty, n) if execution.tape else 0
+    tape_cap = _tape_guess(bg_kind, n) if execution.tape else 0
     step_s = float(np.median(np.diff(market.times))) / 1e9 if n_grid > 1 else 1.0
     every = max(int(round(execution.depth_every_seconds / step_s)), 1) if execution.depth_levels > 0 else 0
     n_depth_rows = -(-n_grid // every) if every else 0
@@ -196,7 +196,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         overflow = ctx is not None and ctx.counts[_ctx.C_OVERFLOW] > 0
         if status == _k.SESSION_OK and not overflow:
             break
-        # more executions (or strategy orders) than room for: run again from the morning's state with twice the room
+        # a buffer ran out (executions, the tape, a book's slots or the strategy's orders): run again from the
+        # morning's state with twice the room for it
         _log.info("desk session rerun: a buffer overflowed (executions %d, tape %d, slots %d, strategy orders %d); "
                   "running again with twice the room", cap, tape_cap, int(n_slots.sum()), pool)
         restored = copy.deepcopy(saved)
@@ -269,7 +270,7 @@ def _slot_guess(bg_len: np.ndarray, n_client: np.ndarray, live_capacity: np.ndar
     return np.minimum(bg_len + n_client + 1, 2 * np.asarray(live_capacity, np.int64) + n_client + 1024)
 
 
-def _tape_guess(bg_kind: np.ndarray, bg_qty: np.ndarray, n: int) -> int:
+def _tape_guess(bg_kind: np.ndarray, n: int) -> int:
     """The tape's first guess: three trades per background market order (each sweeps a level or two)
     and two per client order, plus 4,096 (a default day trades 297,000 times: 1.45 per background
     market order, 1.05 per client order), capped at one per order that can trade. A tape that
