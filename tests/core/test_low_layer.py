@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradeflow.core import time as tf_time
-from tradeflow.core.records import RecordLog, concat_records
+from tradeflow.core.records import RecordLog, concat_records, take_records
 from tradeflow.core.search import find_sorted_nb, lower_bound_nb
-from tradeflow.schema import LEDGER_DT
+from tradeflow.schema import LEDGER_DT, ORDER_DT
 
 
 @given(st.lists(st.integers(-50, 50), max_size=40), st.integers(-60, 60))
@@ -43,6 +43,35 @@ def test_record_log_equals_concatenation(sizes, expected, take):
     want = concat_records(parts, LEDGER_DT)
     assert log.n == len(want)
     assert np.array_equal(log.final(), want) and log.final().dtype == LEDGER_DT
+
+
+def _same_fields(a, b):
+    """Every field bit for bit (NaN payloads too); numpy leaves an aligned dtype's padding unwritten."""
+    return a.shape == b.shape and all(a[f].tobytes() == b[f].tobytes() for f in a.dtype.names)
+
+
+@given(st.lists(st.integers(0, 50), max_size=6), st.integers(0, 10**6))
+def test_record_copies_as_bytes_equal_numpys_field_by_field_copies(sizes, seed):
+    # concat_records and take_records copy whole records as bytes; numpy copies field by field:
+    # the same records, NaN payloads and every field included
+    rng = np.random.default_rng(seed)
+    parts = []
+    for n in sizes:
+        p = np.zeros(n, ORDER_DT)
+        for f in ORDER_DT.names:
+            kind = ORDER_DT[f].kind
+            p[f] = (np.where(rng.random(n) < 0.2, np.nan, rng.normal(0, 1e3, n)) if kind == "f"
+                    else rng.integers(-100, 100, n))
+        parts.append(p)
+    joined = concat_records(parts, ORDER_DT)
+    want = np.concatenate(parts) if parts else np.zeros(0, ORDER_DT)
+    assert joined.dtype == ORDER_DT and _same_fields(joined, want)
+    idx = rng.integers(0, max(joined.size, 1), 2 * joined.size) if joined.size else np.zeros(0, np.int64)
+    taken = take_records(joined, idx)
+    assert taken.dtype == ORDER_DT and _same_fields(taken, joined[idx])
+    assert np.array_equal(take_records(np.arange(5.0), np.array([4, 0])), [4.0, 0.0])
+    mixed = [np.zeros(2, ORDER_DT), np.zeros(1, ORDER_DT).astype(ORDER_DT.newbyteorder())]
+    assert concat_records(mixed, ORDER_DT).shape == (3,)  # parts of another dtype: numpy's concatenation
 
 
 def test_time_units_agree_with_numpy():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.config import FlowConfig
+from tradeflow.core.records import concat_records, take_records
 from tradeflow.front import _kernels
 from tradeflow.front.algos import child_orders, make_parents
 from tradeflow.front.clients import client_profiles, metaorder_ids, order_sizes
@@ -179,7 +180,7 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     orders["origin"] = OrderOrigin.CLIENT
 
     # cancel/replace: a new order at the replace time, re-priced halfway to the mid
-    rep = orders[replaced].copy()
+    rep = take_records(orders, np.flatnonzero(replaced))
     if rep.size:
         rstep = market.step_of(rep["ts_cancel"])
         rref = market.mid[rep["instrument"], rstep]
@@ -191,19 +192,25 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
         rep["ref_price"] = rref
         rep["limit_price"] = _limit_on_grid(0.5 * (rep["limit_price"] + rref), rep["side"], rtick)
         rep["order_id"] = n + np.arange(rep.size)
-        orders = np.concatenate([orders, rep])
+        orders = concat_records([orders, rep], ORDER_DT)
     # algo parents: a share of the plain day orders (never cancelled or replaced) become parents
     parents = np.zeros(0, dtype=ALGO_PARENT_DT)
     if cfg.algo_share > 0:
         plain = np.flatnonzero((orders["origin"] == OrderOrigin.CLIENT) & (orders["ts_cancel"] < 0)
                                & (orders["tif"] == TimeInForce.DAY))
         pick = plain[rng.random(plain.size) < cfg.algo_share]
-        parents = make_parents(orders[pick], market, rng, vwap_share=cfg.vwap_share,
+        parents = make_parents(take_records(orders, pick), market, rng, vwap_share=cfg.vwap_share,
                                duration_minutes=cfg.algo_duration_minutes,
                                size_multiplier=cfg.algo_size_multiplier, first_parent_id=first_parent_id)
         kids = child_orders(parents, market, cfg.algo_slices, first_temp_id=orders.size)
-        orders = np.concatenate([np.delete(orders, pick), kids])
-    orders = orders[np.argsort(orders["ts"], kind="stable")]
+        keep = np.ones(orders.size + kids.size, bool)
+        keep[pick] = False  # the parents' own orders leave; their children arrive in time order below
+        orders = concat_records([orders, kids], ORDER_DT)
+        rows = np.flatnonzero(keep)
+    else:
+        rows = np.arange(orders.size)
+    # one gather of whole records into time order (ties keep the order above)
+    orders = take_records(orders, rows[np.argsort(orders["ts"][rows], kind="stable")])
     new_id = np.full(int(orders["order_id"].max()) + 1, -1, np.int64)
     new_id[orders["order_id"]] = first_order_id + np.arange(orders.size)
     has_parent = orders["origin"] == OrderOrigin.REPLACE

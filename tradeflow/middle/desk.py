@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
+from tradeflow.core.records import take_records
 from tradeflow.market.paths import MarketData
 from tradeflow.middle import nb as _kernels
 from tradeflow.middle._risk_kernels import tail_size_nb, tail_width_nb
@@ -312,7 +313,7 @@ class _DeskRun:
         state.n_fills_total += nf
         state.n_breaches_total += nbr
         events = self.events[:ne]
-        events = events[np.argsort(events["ts"], kind="stable")]
+        events = take_records(events, np.argsort(events["ts"], kind="stable"))
         events["event_id"] = np.arange(ne)
         trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
