@@ -1,10 +1,17 @@
 """Simulated prices: statistics against the configured model, quotes on the tick grid."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from tradeflow.config import FxRateConfig, InstrumentConfig, MarketConfig
+from tradeflow.core.linalg import ordered_matmul
 from tradeflow.market import simulate_market
 from tradeflow.market.paths import TRADING_DAYS_PER_YEAR
 
@@ -53,3 +60,43 @@ def test_session_grid():
     assert m.n_steps == 6.5 * 3600 / 5
     assert np.all(np.diff(m.times) == 5_000_000_000)
     assert str(m.prices_frame().index[0]) == "2026-11-25 14:30:00+00:00"
+
+
+@given(st.integers(1, 6), st.integers(1, 9), st.integers(0, 40), st.integers(0, 2**32 - 1))
+def test_ordered_matmul_is_a_fixed_order_sum_close_to_blas(n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-3, 4, (n, k)), rng.normal(size=(k, m))
+    got = ordered_matmul(a, b)
+    want = np.zeros((n, m))
+    for p in range(k):  # the documented order, in numpy's elementwise operations: multiply, then add
+        want = want + a[:, p:p + 1] * b[p]
+    assert got.tobytes() == want.tobytes()
+    np.testing.assert_allclose(got, a @ b, rtol=1e-12, atol=1e-12 * np.abs(a).max() * np.abs(b).max(initial=1.0) * k)
+
+
+def test_ordered_matmul_refuses_bad_shapes():
+    with pytest.raises(ValueError, match="inner dimensions"):
+        ordered_matmul(np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        ordered_matmul(np.ones(3), np.ones((3, 1)))
+
+
+_MARKET_DIGEST = """
+import hashlib, numpy as np
+from tradeflow.config import MarketConfig
+from tradeflow.market import simulate_market
+m = simulate_market(MarketConfig(step_seconds=1.0), np.random.default_rng(7))
+print(hashlib.sha256(m.mid.tobytes() + m.fx.tobytes()).hexdigest())
+"""
+
+
+def test_the_market_is_the_same_bits_whatever_the_blas_threads():
+    # numpy's matmul goes to OpenBLAS, whose result moved with its thread count (a Dask worker runs one);
+    # the market's correlated draws are summed in one order instead
+    digests = set()
+    for threads in ("1", "2", "3"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", _MARKET_DIGEST], env=env, capture_output=True, text=True,
+                             check=True)
+        digests.add(out.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1

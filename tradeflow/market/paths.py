@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.config import MarketConfig
+from tradeflow.core.linalg import ordered_matmul
 from tradeflow.market.models import garch_scale, merton_jumps
 from tradeflow.market.options import option_mids
 from tradeflow.market.profile import intraday_profile
@@ -215,7 +216,7 @@ def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int)
         w, v = np.linalg.eigh(corr)
         root = v * np.sqrt(np.clip(w, 0.0, None))
     z = rng.standard_normal((n, n_steps))
-    return root @ z
+    return ordered_matmul(root, z)  # not BLAS: the same bits whatever its threads (tradeflow.core.linalg)
 
 
 def _quote(mid: np.ndarray, tick: np.ndarray, spread_bps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

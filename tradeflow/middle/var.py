@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.linalg import ordered_matmul
 from tradeflow.middle import _risk_kernels as rk
 from tradeflow.middle.instruments import InstrumentRisk
 
@@ -164,7 +165,7 @@ def monte_carlo_var(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx
     root = v * np.sqrt(np.clip(w, 0.0, None))
     z = rng.standard_normal((int(lin.sum()), int(n_paths)))
     r = np.zeros((n_inst, int(n_paths)))
-    r[lin] = np.expm1(root @ z - 0.5 * np.diag(c_lin)[:, None])
+    r[lin] = np.expm1(ordered_matmul(root, z) - 0.5 * np.diag(c_lin)[:, None])  # the same bits on any machine
     unit = np.empty_like(r)
     rk.unit_scenario_pnl_nb(inst.asset_class, inst.underlying, inst.multiplier, inst.strike, inst.expiry_years(ts),
                             inst.vol, inst.rate, inst.div_yield, inst.call_put, np.asarray(marks, np.float64), r,

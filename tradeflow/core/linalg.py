@@ -1,0 +1,64 @@
+"""Matrix products summed in one fixed order: the same bits on every machine, thread count and alignment.
+
+``numpy.matmul`` hands float products to BLAS (OpenBLAS in numpy's wheels), whose kernels split
+the work by the number of threads and block it by the machine: the same seed gave a market one
+unit in the last place apart with ``OPENBLAS_NUM_THREADS=1`` (a Dask worker's default) and with
+two threads (a 2-core driver), and everything downstream (P&L, VaR) followed. A simulation's
+random draws go through :func:`ordered_matmul` instead: each element is the sum over ``k`` of
+``a[i, k] * b[k, j]`` in increasing ``k``, multiply then add (no fused multiply-add), which a
+scalar loop, numba's vectorized loop and numpy's elementwise operations all compute alike.
+
+>>> import numpy as np
+>>> a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.5], [0.25, 2.0]])
+>>> ordered_matmul(a, b).tolist()
+[[1.5, 4.5], [4.0, 9.5]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["ordered_matmul"]
+
+
+@njit(cache=True, nogil=True)
+def _ordered_matmul_nb(a, b, out):
+    """``out = a @ b``, each row of ``out`` accumulated over ``k`` in order (vectorized along the row)."""
+    n, k = a.shape
+    m = b.shape[1]
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = 0.0
+        for p in range(k):
+            x = a[i, p]
+            for j in range(m):
+                out[i, j] += x * b[p, j]
+
+
+def ordered_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for 2-D float arrays, summed in increasing ``k`` whatever the machine.
+
+    Parameters
+    ----------
+    a : array_like of shape (n, k)
+    b : array_like of shape (k, m)
+
+    Returns
+    -------
+    float64 ndarray of shape (n, m)
+
+    Raises
+    ------
+    ValueError
+        When either is not 2-D or the inner dimensions differ.
+    """
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"ordered_matmul takes 2-D arrays. Got shapes {a.shape} and {b.shape}.")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"ordered_matmul: inner dimensions differ: {a.shape} @ {b.shape}.")
+    out = np.empty((a.shape[0], b.shape[1]))
+    _ordered_matmul_nb(a, b, out)
+    return out
