@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradeflow.core.linalg import ordered_matmul
 from tradeflow.core.pricing import bsm_greeks_vec_nb
 from tradeflow.market.options import NS_PER_YEAR
 from tradeflow.schema import EXPLAIN_DT, NS_PER_DAY
@@ -78,7 +79,7 @@ def explain_day(*, trade_date: int, fills: np.ndarray, prev_qty: np.ndarray, pre
             greeks[k][options.rows] = parts[k] * mult[options.rows]
         unit_move[options.rows] = sum(greeks[k][options.rows] for k in greeks)
     move = prev_qty * unit_move[None, :]
-    pen = penalties @ fx
+    pen = ordered_matmul(penalties, fx[:, None])[:, 0]  # the same bits whatever BLAS's threads
     out = np.zeros(n_books, dtype=EXPLAIN_DT)
     out["trade_date"] = trade_date
     out["book"] = np.arange(n_books)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.linalg import ordered_matmul
 from tradeflow.middle import _risk_kernels as rk
 from tradeflow.middle.instruments import InstrumentRisk
 
@@ -134,6 +135,6 @@ def stress_test(pos: np.ndarray, inst: InstrumentRisk, marks: np.ndarray, fx_ccy
                            for i in np.flatnonzero(opt)])
             value0[opt] = v0 * inst.multiplier[opt]
         per_unit = (value0 + unit[:, 0]) * fx1 - value0 * fx0
-        book = pos @ per_unit
+        book = ordered_matmul(pos, per_unit[:, None])[:, 0]  # the same bits whatever BLAS's threads
         rows[s.name] = [*book, book.sum()]
     return pd.DataFrame.from_dict(rows, orient="index", columns=[*range(n_books), "desk"])
