@@ -7,9 +7,10 @@ import sys
 
 SCRIPT = """
 import hashlib, json, numpy as np, tradeflow
-# a short session and thin background book keep the pure-Python run to seconds
+# a short session, a 10-second grid (the venues' hours still span 13 hours: every grid step snapshots and
+# requotes each book) and a thin background book keep the pure-Python run to seconds
 cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": 300}, "pnl_interval_seconds": 600,
-                                            "market": {"session_close": "15:30"},
+                                            "market": {"session_close": "15:30", "step_seconds": 10.0},
                                             "execution": {"book_events_per_second": 1.0}})
 r = tradeflow.simulate(cfg, seed=4)
 rec = r.records
