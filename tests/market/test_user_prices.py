@@ -24,6 +24,8 @@ def test_user_prices_replace_the_simulated_mids():
     grid = r.market.times
     want = p.reindex(pd.to_datetime(grid, utc=True), method="ffill")
     np.testing.assert_allclose(r.market.mid.T, want.to_numpy())
+    # laid out as the simulated mids: the kernels see the same types (no second compilation of the desk loop)
+    assert r.market.mid.flags.c_contiguous and r.market.bid.flags.c_contiguous
     assert np.allclose(r.records["orders"]["ref_price"],
                        r.market.mid[r.records["orders"]["instrument"], r.market.step_of(r.records["orders"]["ts"])])
 

@@ -117,4 +117,6 @@ def prices_on_grid(prices: pd.DataFrame, times: np.ndarray) -> np.ndarray:
                          f"{pd.Timestamp(times[-1], tz='UTC')} (a simulated session).")
     pos = np.searchsorted(ts, times, side="right") - 1
     pos = np.where(pos < 0, np.flatnonzero(inside)[0], pos)
-    return prices.to_numpy().T[:, pos]
+    # C order, as the simulated mids: a Fortran-ordered array is another type to numba, and would compile
+    # the whole desk loop again (about 40 s) for a run with the user's prices
+    return np.ascontiguousarray(prices.to_numpy(np.float64)[pos].T)
