@@ -51,20 +51,29 @@ def _limits(lim, n_breaches):
                      peak=np.zeros(N_BOOKS + 1), breaches=np.zeros(n_breaches, BREACH_DT), first_breach_id=0)
 
 
+def _frozen(a):
+    """Read-only, as the instrument table's arrays ``run_desk`` passes (the same compiled desk loop)."""
+    a.flags.writeable = False
+    return a
+
+
 def _desk(returns, lim, n_orders, n_execs, fifo):
+    # every field typed as run_desk types it: this checks the specialisation simulate() runs (and loads
+    # it from the cache instead of compiling another one)
     ctl = _controls()
     unit = np.zeros((N_INST, N_SCEN))
     zeros_i = np.zeros(N_INST, np.int64)
+    multiplier = _frozen(np.ones(N_INST))
     return nb.Desk(
         risk_on=True, controls=ctl, positions=_positions(fifo), tails=_tails(unit),
         limits=_limits(lim, 2 * n_execs + 64),
         revalue=nb.Revalue(returns=returns, fx_returns=np.zeros((1, N_SCEN)), asset_class=zeros_i,
-                           underlying=np.arange(N_INST, dtype=np.int64), multiplier=np.ones(N_INST),
+                           underlying=np.arange(N_INST, dtype=np.int64), multiplier=multiplier,
                            strike=np.zeros(N_INST), expiry_ns=zeros_i, opt_vol=np.zeros(N_INST), rate=np.zeros(N_INST),
-                           div_yield=np.zeros(N_INST), call_put=zeros_i, var_buf=np.zeros(N_SCEN + 2),
+                           div_yield=np.zeros(N_INST), call_put=np.zeros(N_INST), var_buf=np.zeros(N_SCEN + 2),
                            work=np.zeros((2, N_INST)), sqrt_h=1.0),
         marks=nb.Marks(times=np.zeros(1, np.int64), mid=MARKS[:, None].copy(), fx=np.ones((1, 1)), inst_ccy=zeros_i,
-                       multiplier=np.ones(N_INST), mv=np.zeros((N_BOOKS, N_INST)), val=np.zeros((N_BOOKS, N_INST)),
+                       multiplier=multiplier, mv=np.zeros((N_BOOKS, N_INST)), val=np.zeros((N_BOOKS, N_INST)),
                        tp=np.zeros(N_BOOKS), gross=np.zeros(N_BOOKS), mx=np.zeros(N_BOOKS),
                        mx_i=np.full(N_BOOKS, -1, np.int64), state=np.zeros(2, np.int64)),
         records=nb.DeskRecords(fills=np.zeros(n_execs, FILL_DT), events=np.zeros(2 * n_orders + n_execs,
@@ -129,9 +138,9 @@ def test_desk_loop_and_engine_agree_bit_for_bit(specs, seed, fifo, var_limit):
     for _, kind, r in ev:
         if kind == nb.EV_ARRIVAL:
             o = orders[r]
-            ob = nb.OrderBatch(*(np.array([v]) for v in (
+            ob = nb.kernel_batch(nb.OrderBatch, **dict(zip(nb.OrderBatch._fields, (np.array([v]) for v in (
                 o["ts"], int(o["client"]), int(o["trader"]), int(o["book"]), int(o["instrument"]), int(o["side"]),
-                int(o["qty"]), bool(o["order_type"] == 1), o["limit_price"], o["ref_price"], 1.0, r)))
+                int(o["qty"]), bool(o["order_type"] == 1), o["limit_price"], o["ref_price"], 1.0, r)), strict=True)))
             out = np.zeros(1, np.int8)
             nb.check_orders_nb(ob, ctl, ps, last, otab, out)
             reasons.append(int(out[0]))
@@ -141,8 +150,9 @@ def test_desk_loop_and_engine_agree_bit_for_bit(specs, seed, fifo, var_limit):
             continue  # the desk discards executions of orders that are not working
         q = min(int(x[r]["qty"]), int(otab[k]["qty"] - otab[k]["filled_qty"]))
         o = orders[k]
-        fb = nb.FillBatch(*(np.array([v]) for v in (x[r]["ts"], int(o["book"]), int(o["instrument"]),
-                                                     int(o["side"]), q, x[r]["price"], x[r]["fee"], k)))
+        fb = nb.kernel_batch(nb.FillBatch, **dict(zip(nb.FillBatch._fields, (np.array([v]) for v in (
+            x[r]["ts"], int(o["book"]), int(o["instrument"]), int(o["side"]), q, x[r]["price"], x[r]["fee"], k)),
+            strict=True)))
         lm = lm._replace(breaches=np.zeros(4, BREACH_DT), first_breach_id=len(breaches))
         out, v, e = np.zeros(1, np.int8), np.zeros(1), np.zeros(1)
         done, nbr, st_ = nb.apply_fills_nb(fb, ps, tails, lm, ctl.book_state, True, last_f, otab, out, v, e)

@@ -45,6 +45,8 @@ def assert_same(a, b):
 
 
 def test_dataframe_dict_and_structured_array_give_the_same_answers():
+    from tradeflow.middle import nb
+    before = set(nb.apply_fills_nb.signatures)
     outs, states = [], []
     rec = np.zeros(3, [("ts", "i8"), ("book", "i8"), ("instrument", "i8"), ("side", "i8"), ("qty", "i8"),
                        ("price", "f8")])
@@ -58,6 +60,8 @@ def test_dataframe_dict_and_structured_array_give_the_same_answers():
         pd.testing.assert_frame_equal(o.reset_index(drop=True), outs[0].reset_index(drop=True))
         assert_same(s, states[0])
     assert outs[0]["accepted"].all()
+    # one compiled kernel for every container (read-only columns, strided fields, writeable arrays)
+    assert len(set(nb.apply_fills_nb.signatures) - before) <= 1
 
 
 @pytest.mark.parametrize("column, values, match", [

@@ -15,6 +15,25 @@ _REASON_POS = np.zeros(max(int(r) for r in RejectReason) + 1, np.int8)  # code -
 _REASON_POS[[int(r) for r in RejectReason]] = np.arange(len(_REASON_NAMES))
 
 
+def kernel_batch(batch_type, **fields: np.ndarray):
+    """``batch_type(**fields)`` (an :class:`~tradeflow.middle._engine_kernels.OrderBatch` or ``FillBatch``)
+    with every field in the one array type the batch kernels are compiled for: C-contiguous and read-only.
+
+    A DataFrame's columns come read-only, a structured array's fields strided and the engine's own
+    arrays writeable: each mix was another numba specialisation of the batch kernel (``apply_fills_nb``
+    compiled 16 ways, 3-4 s each). A writeable array is frozen through a view; only a strided one is
+    copied.
+    """
+    out = {}
+    for name, a in fields.items():
+        a = np.ascontiguousarray(a)
+        if a.flags.writeable:
+            a = a.view()
+            a.flags.writeable = False
+        out[name] = a
+    return batch_type(**out)
+
+
 class _Batch:
     """One batch from outside (a DataFrame, a dict of array-likes or a structured array), read once.
 

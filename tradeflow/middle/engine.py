@@ -16,7 +16,7 @@ from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.market.scenarios import fx_scenarios_from_frame, scenarios_from_frame
 from tradeflow.middle import _engine_kernels as ek
 from tradeflow.middle import nb as _kernels
-from tradeflow.middle._engine_inputs import _INT64_SAFE, _REASON_NAMES, _REASON_POS, _Batch
+from tradeflow.middle._engine_inputs import _INT64_SAFE, _REASON_NAMES, _REASON_POS, _Batch, kernel_batch
 from tradeflow.middle._engine_views import RiskViews
 from tradeflow.middle._risk_kernels import (
     book_scenario_pnl_nb,
@@ -425,8 +425,8 @@ class RiskEngine(RiskViews):
         order_fx = np.where(np.isfinite(given_fx) & (given_fx > 0), given_fx, order_fx)
         # notional and credit are money: qty x price x FX x contract multiplier
         order_fx = order_fx * np.where(ok, self._inst.multiplier[np.where(ok, inst, 0)], 1.0)
-        ob = ek.OrderBatch(ts=ts, client=client, trader=trader, book=book, inst=inst, side=side, qty=qty,
-                           is_limit=~np.isnan(limit), limit_price=limit, ref_price=ref, fx=order_fx, row=rows)
+        ob = kernel_batch(ek.OrderBatch, ts=ts, client=client, trader=trader, book=book, inst=inst, side=side,
+                          qty=qty, is_limit=~np.isnan(limit), limit_price=limit, ref_price=ref, fx=order_fx, row=rows)
         ek.check_orders_nb(ob, self._controls(), self._positions(), self._ts_orders, self._otab, reason)
         return self._result(batch, reason)
 
@@ -492,8 +492,8 @@ class RiskEngine(RiskViews):
             # two VaR checks per fill at most (calloc'd: untouched pages cost nothing)
             breaches = np.zeros(2 * (n - start) + 1 if with_var else 0, BREACH_DT)
             sl = slice(start, None)
-            fb = ek.FillBatch(ts=ts[sl], book=book[sl], inst=inst[sl], side=side[sl], qty=qty[sl], price=price[sl],
-                              fee=fee[sl], row=rows[sl])
+            fb = kernel_batch(ek.FillBatch, ts=ts[sl], book=book[sl], inst=inst[sl], side=side[sl], qty=qty[sl],
+                              price=price[sl], fee=fee[sl], row=rows[sl])
             done, nb, status = ek.apply_fills_nb(fb, self._positions(), tails, self._limits(breaches),
                                                  st.book_state, bool(with_var), self._ts_fills, self._otab,
                                                  reason[sl], out_var[sl], out_es[sl])

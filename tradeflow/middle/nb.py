@@ -93,6 +93,7 @@ from tradeflow.middle._desk_loop import (  # noqa: F401
     desk_loop_nb,
     desk_snapshot_nb,
 )
+from tradeflow.middle._engine_inputs import kernel_batch  # noqa: F401
 from tradeflow.middle._engine_kernels import (  # noqa: F401
     FillBatch,
     OrderBatch,
@@ -302,6 +303,7 @@ __all__ = [
     "fifo_fill_nb",
     "OrderBatch",
     "FillBatch",
+    "kernel_batch",
     "check_orders_nb",
     "cancel_orders_nb",
     "expire_orders_nb",
