@@ -29,6 +29,7 @@ import pandas as pd
 
 from tradeflow.back import nb as _kernels
 from tradeflow.back.netting import group_in_order
+from tradeflow.core.records import concat_records, take_records
 from tradeflow.schema import LEDGER_DT, NS_PER_DAY, AccountKind, SettlementStatus, TxnType
 
 __all__ = ["book_fills", "post_settlements", "post_penalties", "post_buy_ins", "trial_balance", "balances"]
@@ -147,8 +148,8 @@ def post_settlements(events: np.ndarray, obligations: np.ndarray, fill_of_obliga
         _postings(g.shape[0], cash_txn, cfid, ts, AccountKind.NOSTRO, o["book"][ci], True,
                   o["currency"][ci], cash_amt, TxnType.SETTLEMENT, as_of, cinstr),
     ]
-    out = np.concatenate(parts)
-    out = out[np.argsort(out["txn_id"], kind="stable")]
+    out = concat_records(parts, LEDGER_DT)
+    out = take_records(out, np.argsort(out["txn_id"], kind="stable"))
     out["posting_id"] = first_posting_id + np.arange(out.shape[0])
     return out
 
