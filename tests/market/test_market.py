@@ -85,14 +85,17 @@ _MARKET_DIGEST = """
 import hashlib, numpy as np
 from tradeflow.config import MarketConfig
 from tradeflow.market import simulate_market
+from tradeflow.front.impact import power_law_kernel
 m = simulate_market(MarketConfig(step_seconds=1.0), np.random.default_rng(7))
-print(hashlib.sha256(m.mid.tobytes() + m.fx.tobytes()).hexdigest())
+w, r = power_law_kernel(0.5, 1.0, 23_400.0)  # the impact kernel's NNLS fit (LAPACK least squares)
+print(hashlib.sha256(m.mid.tobytes() + m.fx.tobytes() + w.tobytes() + r.tobytes()).hexdigest())
 """
 
 
 def test_the_market_is_the_same_bits_whatever_the_blas_threads():
     # numpy's matmul goes to OpenBLAS, whose result moved with its thread count (a Dask worker runs one);
-    # the market's correlated draws are summed in one order instead
+    # the market's correlated draws are summed in one order instead; the impact kernel's fit is small
+    # enough that LAPACK runs it on one thread
     digests = set()
     for threads in ("1", "2", "3"):
         env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
