@@ -213,6 +213,10 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                 cap *= 2
         if overflow:
             pool *= 2
+    # the background stream (38 bytes an event: 100 MB on a default day) and the books' working arrays are
+    # done with: let them go before the records are built, which is when the session's memory peaks
+    tape = book[-7:]
+    del streams, args, book, bg_ts, bg_inst, bg_kind, bg_side, bg_price, bg_qty, bg_u, x
     if intraday is not None:
         intraday.state = st
         intraday.last_counts = ctx.counts.copy()
@@ -232,7 +236,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
     impact = snap_impact[:, :-1] * setup.tick[:, None]
-    trades = _tape(book[-7:], bs[:, BS_LEVEL0], setup.lo, setup.tick, row_ids) \
+    trades = _tape(tape, bs[:, BS_LEVEL0], setup.lo, setup.tick, row_ids) \
         if execution.tape else None
     depth_rec = _depth(depth, market.times[::every] if every else market.times[:0], setup.lo, setup.tick,
                        venue_shut(market)[::every] if every else None) if every else None

@@ -317,7 +317,10 @@ class _DeskRun:
         events["event_id"] = np.arange(ne)
         trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
-        return DeskOutcome(orders=self.orders, fills=self.fills[:nf], events=events, pnl=self.pnl, positions=positions,
+        # the fill buffer has room for every execution the venue could send (4 a client order): keep only
+        # the fills (a default day: 7 of its 26 MB), not a view that holds the whole buffer
+        fills = self.fills[:nf].copy() if self.fills.shape[0] > 1.5 * nf + 1024 else self.fills[:nf]
+        return DeskOutcome(orders=self.orders, fills=fills, events=events, pnl=self.pnl, positions=positions,
                            risk=self.risk_rows, breaches=self.breaches[:nbr].copy())
 
 
