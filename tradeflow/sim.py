@@ -293,8 +293,26 @@ def _strategy_orders(strategy, cfg, market, state, desk, orders, rng, *, close_t
                              client_id=cfg.flow.n_clients, trader_id=cfg.flow.n_traders)
 
 
-def warmup() -> None:
-    """Compile (or load from the on-disk cache) every numba kernel with a tiny run."""
-    simulate(SimulationConfig.from_dict({"flow": {"orders_per_day": 200}}), seed=0)
+def warmup(venues: tuple[str, ...] = ("book", "quote")) -> None:
+    """Compile (or load from numba's on-disk cache) the kernels of a desk-day and of the risk engine.
+
+    Runs a tiny day with each venue in ``venues`` and a few fills through
+    :class:`~tradeflow.middle.RiskEngine`, so that a later :func:`simulate` or engine of those kinds
+    compiles nothing. Paths with kernels of their own still compile on their first use (the
+    compiled code is then cached on disk too): a standalone book (:func:`tradeflow.front.run_book`),
+    a replay of market data, and a session with a :class:`~tradeflow.strategies.NumbaStrategy`
+    (one compile per strategy state type).
+
+    Parameters
+    ----------
+    venues : tuple of {"book", "quote"}, default both
+        The execution venues to warm.
+    """
+    bad = [v for v in venues if v not in ("book", "quote")]
+    if bad:
+        raise ValueError(f"warmup: 'venues' must be 'book' or 'quote'; got {bad[0]!r}.")
+    for venue in venues:
+        simulate(SimulationConfig.from_dict({"flow": {"orders_per_day": 200}, "execution": {"venue": venue}}),
+                 seed=0)
     from tradeflow.middle.engine import warmup_engine
     warmup_engine()
