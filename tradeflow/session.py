@@ -23,6 +23,7 @@ from tradeflow._session_pool import renumber as _renumber
 from tradeflow._session_pool import strategy_ctx as _strategy_ctx
 from tradeflow._session_pool import with_pool as _with_pool
 from tradeflow.config import ExecutionConfig, PreTradeConfig
+from tradeflow.core.records import take_records
 from tradeflow.front.nb import (
     BS_COLUMNS,
     BS_LEVEL0,
@@ -231,7 +232,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         row_ids = sent_orders["order_id"]  # the tape's order rows -> their ids
     desk = run.outcome(state, market, 0)
     execs = execs[:nx]
-    execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
+    execs = take_records(execs, np.lexsort((execs["order_id"], execs["ts"])))
     bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, snap_impact = snaps
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
@@ -348,4 +349,4 @@ def _depth(depth: tuple, ts: np.ndarray, lo: np.ndarray, tick: np.ndarray,
         rec["qty"] = qty[i, r, k]
         parts.append(rec)
     out = np.concatenate(parts)
-    return out[np.lexsort((out["level"], -out["side"], out["instrument"], out["ts"]))]
+    return take_records(out, np.lexsort((out["level"], -out["side"], out["instrument"], out["ts"])))

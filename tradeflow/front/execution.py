@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
+from tradeflow.core.records import take_records
 from tradeflow.front import _kernels
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import EXECUTION_DT, Liquidity, OrderType
@@ -62,4 +63,4 @@ def execute_orders(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
             else np.ones(market.n_instruments))[orders["instrument"][hit]]
     # fees are bps of the money traded: qty x price x contract multiplier
     execs["fee"] = np.rint(execs["qty"] * execs["price"] * mult * bps * 1e-4 * scale) / scale
-    return execs[np.lexsort((execs["order_id"], execs["ts"]))]
+    return take_records(execs, np.lexsort((execs["order_id"], execs["ts"])))

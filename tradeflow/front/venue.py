@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
+from tradeflow.core.records import take_records
 from tradeflow.front import _kernels
 from tradeflow.front.impact import TransientImpact, transient_impact
 from tradeflow.front.orderbook import BookEvent, run_book
@@ -483,5 +484,5 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
                      ("volume", run.volume), ("trades", run.trades)):
             snaps[k][:, i] = v
     execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
-    execs = execs[np.lexsort((execs["order_id"], execs["ts"]))]
+    execs = take_records(execs, np.lexsort((execs["order_id"], execs["ts"])))
     return VenueOutcome(orders=orders, executions=execs, quotes=venue_quotes(market, setup, **snaps), impact=impact)
