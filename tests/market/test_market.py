@@ -103,3 +103,49 @@ def test_the_market_is_the_same_bits_whatever_the_blas_threads():
                              check=True)
         digests.add(out.stdout.strip().splitlines()[-1])
     assert len(digests) == 1
+
+
+_LAPACK_DIGEST = """
+import hashlib, numpy as np
+from tradeflow.market.paths import correlated_normals
+from tradeflow.core.linalg import eigh
+rng = np.random.default_rng(3)
+n = 300
+a = rng.normal(size=(n, n))
+s = a @ a.T / n
+d = np.sqrt(np.diag(s))
+full = s / d[:, None] / d[None, :]          # positive definite: the Cholesky path
+semi = np.ones((n, n)) * 0.5
+np.fill_diagonal(semi, 1.0)
+semi[:, -1] = semi[:, 0]
+semi[-1, :] = semi[0, :]                    # two identical names: only semi-definite, the eigh path
+w, v = eigh(full)                           # monte_carlo_var's root
+parts = [correlated_normals(np.random.default_rng(1), full, 20), correlated_normals(np.random.default_rng(1), semi, 20),
+         w, np.abs(v)]
+print(hashlib.sha256(b"".join(p.tobytes() for p in parts)).hexdigest())
+"""
+
+
+def test_large_universes_factor_the_same_bits_whatever_the_blas_threads():
+    # LAPACK's cholesky (from 200 names) and eigh (from 100) moved with OpenBLAS's thread count on the
+    # 2-core machine; tradeflow.core.linalg runs them on one thread
+    digests = set()
+    for threads in ("1", "2", "3"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", _LAPACK_DIGEST], env=env, capture_output=True, text=True,
+                             check=True)
+        digests.add(out.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1
+
+
+def test_one_blas_thread_factors_as_numpy():
+    from tradeflow.core.linalg import cholesky, eigh
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(40, 40))
+    s = a @ a.T + 40 * np.eye(40)
+    np.testing.assert_allclose(cholesky(s), np.linalg.cholesky(s), rtol=1e-12, atol=1e-12)
+    w, v = eigh(s)
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(s), rtol=1e-12)
+    np.testing.assert_allclose((v * w) @ v.T, s, rtol=1e-10, atol=1e-9)
+    with pytest.raises(np.linalg.LinAlgError):
+        cholesky(-np.eye(3))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tradeflow.config import MarketConfig
-from tradeflow.core.linalg import ordered_matmul
+from tradeflow.core.linalg import cholesky, eigh, ordered_matmul
 from tradeflow.market.models import garch_scale, merton_jumps
 from tradeflow.market.options import option_mids
 from tradeflow.market.profile import intraday_profile
@@ -211,9 +211,9 @@ def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int)
     """
     n = corr.shape[0]
     try:
-        root = np.linalg.cholesky(corr)
+        root = cholesky(corr)  # on one BLAS thread: LAPACK's bits follow its thread count (core.linalg)
     except np.linalg.LinAlgError:
-        w, v = np.linalg.eigh(corr)
+        w, v = eigh(corr)
         root = v * np.sqrt(np.clip(w, 0.0, None))
     z = rng.standard_normal((n, n_steps))
     return ordered_matmul(root, z)  # not BLAS: the same bits whatever its threads (tradeflow.core.linalg)
