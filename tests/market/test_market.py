@@ -108,11 +108,12 @@ def test_the_market_is_the_same_bits_whatever_the_blas_threads():
 _LAPACK_DIGEST = """
 import hashlib, numpy as np
 from tradeflow.market.paths import correlated_normals
-from tradeflow.core.linalg import eigh
+from tradeflow.core.linalg import eigh, one_blas_thread
 rng = np.random.default_rng(3)
 n = 300
 a = rng.normal(size=(n, n))
-s = a @ a.T / n
+with one_blas_thread():                     # the input itself must not move with the threads (a @ a.T does)
+    s = a @ a.T / n
 d = np.sqrt(np.diag(s))
 full = s / d[:, None] / d[None, :]          # positive definite: the Cholesky path
 semi = np.ones((n, n)) * 0.5
