@@ -150,3 +150,39 @@ def test_one_blas_thread_factors_as_numpy():
     np.testing.assert_allclose((v * w) @ v.T, s, rtol=1e-10, atol=1e-9)
     with pytest.raises(np.linalg.LinAlgError):
         cholesky(-np.eye(3))
+
+
+
+def _grid_market(times):
+    from tradeflow.market.paths import MarketData
+
+    z = np.zeros((1, times.shape[0]))
+    return MarketData(times=times, mid=z, bid=z, ask=z, fx=z + 1, instruments=None, currencies=("USD",),
+                      trade_date=np.datetime64("2026-01-02"))
+
+
+@given(n=st.integers(1, 50), dt=st.one_of(st.integers(1, 4), st.integers(1, 10**9)), t0=st.integers(-10**12, 10**12),
+       gap=st.sampled_from([0, 0, 1, 7 * 10**9]), data=st.data())
+def test_step_of_is_the_last_grid_point_at_or_before(n, dt, t0, gap, data):
+    # the reference: a binary search of the grid (the regular grid's integer division must equal it, and
+    # a grid with a gap, as joined sessions have, must take the binary search); times on, just before and
+    # just after grid points, and off both ends
+    times = t0 + dt * np.arange(n, dtype=np.int64)
+    if gap and n > 2:
+        times[n // 2:] += gap
+    near = st.tuples(st.sampled_from(times.tolist()), st.sampled_from([-1, 0, 1])).map(sum)
+    anywhere = st.integers(int(times[0]) - 3 * dt, int(times[-1]) + 3 * dt)
+    ts = np.array(data.draw(st.lists(st.one_of(near, anywhere), max_size=40)), np.int64)
+    want = np.clip(np.searchsorted(times, ts, side="right") - 1, 0, n - 1)
+    got = _grid_market(times).step_of(ts)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int64
+
+
+@pytest.mark.parametrize("dt", [1, 3, 1_000_000_000])
+def test_step_of_every_time_around_a_regular_grid(dt):
+    times = 1_700_000_000 * 10**9 + dt * np.arange(7, dtype=np.int64)
+    ts = (times[:, None] + np.array([-2, -1, 0, 1, 2])[None, :]).ravel()
+    ts = np.concatenate([ts, np.arange(times[0] - 3 * dt, times[-1] + 3 * dt)]) if dt < 10 else ts
+    np.testing.assert_array_equal(_grid_market(times).step_of(ts),
+                                  np.clip(np.searchsorted(times, ts, side="right") - 1, 0, 6))

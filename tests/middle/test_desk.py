@@ -235,3 +235,26 @@ def test_cancel_ends_a_working_order_and_keeps_its_fills():
     with pytest.raises(ValueError, match="'ts_cancel'"):
         run_desk(bad, execs, market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
                  close_ts=close, pnl_interval_s=600)
+
+
+@given(first=st.integers(0, 10**6), n=st.integers(0, 30), gaps=st.booleans(), data=st.data())
+def test_exec_rows_finds_each_executions_order(first, n, gaps, data):
+    # the reference: a binary search of the orders' ids (consecutive ids take an offset instead); an id
+    # that is not an order's is an error either way
+    from tradeflow.middle.desk import _exec_rows
+    from tradeflow.schema import ORDER_DT
+
+    step = np.array(data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)), np.int64) if gaps \
+        else np.ones(n, np.int64)
+    orders = np.zeros(n, ORDER_DT)
+    orders["order_id"] = first + np.cumsum(step) - (step[0] if n else 0)
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=20)) if n else [], np.int64)
+    execs = np.zeros(rows.size, EXECUTION_DT)
+    execs["order_id"] = orders["order_id"][rows]
+    np.testing.assert_array_equal(_exec_rows(orders, execs), rows)
+    ghost = data.draw(st.sampled_from([first - 1, first + 4 * n + 1] + ([first + 1] if gaps and n > 1
+                                                                         and step[1] > 1 else [])))
+    if rows.size:
+        execs["order_id"][data.draw(st.integers(0, rows.size - 1))] = ghost
+        with pytest.raises(ValueError, match="'order_id'"):
+            _exec_rows(orders, execs)

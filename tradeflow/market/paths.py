@@ -131,8 +131,17 @@ class MarketData:
         return np.where(self.in_break(ts, instrument), b0 + blen, ts)
 
     def step_of(self, ts: np.ndarray) -> np.ndarray:
-        """Index of the last grid point at or before each timestamp."""
-        return np.clip(np.searchsorted(self.times, ts, side="right") - 1, 0, self.n_steps - 1)
+        """Index of the last grid point at or before each timestamp (0 before the grid)."""
+        times = self.times
+        n = times.shape[0]
+        ts = np.asarray(ts)
+        if n > 1 and ts.dtype.kind in "iu":
+            dt = times[1] - times[0]
+            # a regular grid (one session's): the step is an integer division, exact and ~20x faster
+            # than a binary search of unsorted times (10 ms of a quote day's 0.3 s)
+            if dt > 0 and times[-1] - times[0] == dt * (n - 1) and (np.diff(times) == dt).all():
+                return np.clip((ts.astype(np.int64) - times[0]) // dt, 0, n - 1)
+        return np.clip(np.searchsorted(times, ts, side="right") - 1, 0, n - 1)
 
     @classmethod
     def concat(cls, days: list[MarketData]) -> MarketData:
