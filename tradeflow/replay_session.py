@@ -22,6 +22,7 @@ from tradeflow import _replay_session_kernels as _k
 from tradeflow import _strategy_ctx as _ctx
 from tradeflow._session_kernels import VenueParams
 from tradeflow._session_pool import renumber, strategy_ctx, with_pool
+from tradeflow.core.merge import merge_runs
 from tradeflow.core.records import take_records
 from tradeflow.front.execution import execute_orders
 from tradeflow.front.nb import BS_COLUMNS, BS_N_LEVELS, K_FOK, K_IOC, K_LIMIT, K_MARKET, Q_PROB, Q_RISK_AVERSE, R_NONE
@@ -139,10 +140,9 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
         bs[:, BS_N_LEVELS] = n_lv
         run = _prepare(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
                        risk=risk, fifo=fifo, n_exec=cap)
-        d_ts, d_kind, d_ref = run.events_without_fills()
+        d_ts, d_kind, d_ref = merge_runs(run.event_runs())  # in (ts, kind, ref) order
         keep = (d_kind == EV_SNAPSHOT) | (d_ref < n)
         d_ts, d_kind, d_ref = d_ts[keep], d_kind[keep], d_ref[keep]
-        d_order = np.lexsort((d_ref, d_kind, d_ts))
         counts = np.bincount(all_orders["instrument"][:n][on], minlength=n_inst) if n else np.zeros(n_inst, int)
         leaves = np.zeros(n_all, np.int64)
         leaves[:n] = orders["qty"]
@@ -161,7 +161,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
         exec_row = np.zeros(cap, np.int64)
         ctx = strategy_ctx(market, run, intraday, n=n, pool=pool, close_ts=close_ts)
         st = copy.deepcopy(user_state)
-        args = (d_ts[d_order], d_kind[d_order], d_ref[d_order], grid_ts, rb, replayed, venue, bs, run.orders, execs,
+        args = (d_ts, d_kind, d_ref, grid_ts, rb, replayed, venue, bs, run.orders, execs,
                 exec_row, run.desk, ctx, intraday.on_event, st)
         status, nx, bad, _ = _loop(args)
         if status == _k.REPLAY_SESSION_NEGATIVE_LEVEL:

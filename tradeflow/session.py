@@ -23,6 +23,7 @@ from tradeflow._session_pool import renumber as _renumber
 from tradeflow._session_pool import strategy_ctx as _strategy_ctx
 from tradeflow._session_pool import with_pool as _with_pool
 from tradeflow.config import ExecutionConfig, PreTradeConfig
+from tradeflow.core.merge import merge_runs
 from tradeflow.core.records import take_records
 from tradeflow.front.nb import (
     BS_COLUMNS,
@@ -155,16 +156,15 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                                minor_scale=setup.minor_scale, multiplier=setup.multiplier)
         run = _prepare(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
                        risk=risk, fifo=fifo, n_exec=cap)
-        d_ts, d_kind, d_ref = run.events_without_fills()
+        d_ts, d_kind, d_ref = merge_runs(run.event_runs())  # in (ts, kind, ref) order
         if pool:  # the pool's rows arrive when the strategy sends them
             keep = (d_kind == EV_SNAPSHOT) | (d_ref < n)
             d_ts, d_kind, d_ref = d_ts[keep], d_kind[keep], d_ref[keep]
-        d_order = np.lexsort((d_ref, d_kind, d_ts))
         execs = np.zeros(cap, EXECUTION_DT)
         exec_row = np.zeros(cap, np.int64)
         x = [np.empty(cap, np.int64) for _ in range(4)] + [np.empty(cap, np.int8)]
         streams = _k.SessionStreams(
-            d_ts=d_ts[d_order], d_kind=d_kind[d_order], d_ref=d_ref[d_order], bg_ts=bg_ts, bg_inst=bg_inst,
+            d_ts=d_ts, d_kind=d_kind, d_ref=d_ref, bg_ts=bg_ts, bg_inst=bg_inst,
             bg_kind=bg_kind, bg_side=bg_side, bg_price=bg_price, bg_qty=bg_qty, bg_u=bg_u, c_ts=c_ts, c_row=c_row,
             grid_ts=grid_ts, grid_fair=grid_fair)
         slots = int(n_slots.sum()) + pool * n_inst

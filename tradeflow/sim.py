@@ -207,7 +207,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
             # fill-at-quote: an order's fills do not depend on other orders, so the venue can run first
             executions = execute_orders(orders, market, cfg.execution, inst_scale)
             desk = run_desk(orders, executions, market, cfg.pretrade, state, close_ts=close_ts,
-                            pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup, fifo=fifo)
+                            pnl_interval_s=cfg.pnl_interval_seconds, risk=risk_setup, fifo=fifo,
+                            copy=False)  # the day's orders are the desk's from here
         out["executions"].append(executions)
         out["risk"].append(desk.risk)
         out["breaches"].append(desk.breaches)

@@ -258,3 +258,29 @@ def test_exec_rows_finds_each_executions_order(first, n, gaps, data):
         execs["order_id"][data.draw(st.integers(0, rows.size - 1))] = ghost
         with pytest.raises(ValueError, match="'order_id'"):
             _exec_rows(orders, execs)
+
+
+def _same_records(a, b):
+    # field by field (NaN limit prices equal; a record's padding bytes are not data)
+    return a.dtype == b.dtype and a.shape == b.shape and all(
+        np.array_equal(a[f], b[f], equal_nan=a.dtype[f].kind == "f") for f in a.dtype.names)
+
+
+def test_run_desk_can_take_over_the_orders():
+    # copy=False writes the statuses into the caller's orders and gives the same outcome as a copy
+    cfg = small_config(300)
+    market, orders, close = _session(cfg, 3)
+    execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
+    flat = (DeskState.flat(cfg.flow.n_books, market.n_instruments) for _ in range(2))
+    kept = orders.copy()
+    a = run_desk(orders, execs, market, cfg.pretrade, next(flat), close_ts=close, pnl_interval_s=600)
+    assert _same_records(orders, kept)  # the default leaves them alone
+    b = run_desk(orders, execs, market, cfg.pretrade, next(flat), close_ts=close, pnl_interval_s=600, copy=False)
+    assert np.shares_memory(b.orders, orders)
+    assert (orders["status"] != kept["status"]).any()
+    for name in ("orders", "fills", "events", "pnl", "positions"):
+        assert _same_records(getattr(a, name), getattr(b, name)), name
+    with pytest.raises(ValueError, match="C-contiguous, writeable"):
+        run_desk(kept[::2], execs, market, cfg.pretrade,
+                 DeskState.flat(cfg.flow.n_books, market.n_instruments), close_ts=close, pnl_interval_s=600,
+                 copy=False)

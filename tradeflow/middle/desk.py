@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
+from tradeflow.core.merge import merge_runs
 from tradeflow.core.records import take_records
 from tradeflow.market.paths import MarketData
 from tradeflow.middle import nb as _kernels
@@ -218,7 +219,7 @@ def _snapshot_times(market: MarketData, close_ts: int, interval_s: float) -> np.
 
 def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, limits: PreTradeConfig,
              state: DeskState, *, close_ts: int, pnl_interval_s: float, risk: RiskSetup | None = None,
-             fifo: bool = False, session_start: bool = True) -> DeskOutcome:
+             fifo: bool = False, session_start: bool = True, copy: bool = True) -> DeskOutcome:
     """Run the middle office over one session.
 
     Parameters
@@ -253,18 +254,21 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     session_start : bool, default=True
         Whether this call opens a session (the morning review above). Pass False when a
         session is run in several calls, each continuing from the previous call's state.
+    copy : bool, default=True
+        False: ``orders`` (C-contiguous, writeable) is taken over: the statuses are written
+        into it and it is the outcome's ``orders``. Saves a copy of the orders when the caller
+        has no further use for them (:func:`tradeflow.simulate`: 13 MB on a default day).
+
+    Returns
+    -------
+    DeskOutcome
     """
     run = _prepare(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
-                   fifo=fifo, n_exec=executions.shape[0], session_start=session_start)
+                   fifo=fifo, n_exec=executions.shape[0], session_start=session_start, copy=copy)
     exec_row = _exec_rows(run.orders, executions)
-    ev_ts, ev_kind, ev_ref = run.events_without_fills()
-    n_x = executions.shape[0]
-    ev_ts = np.concatenate([ev_ts, executions["ts"]])
-    ev_kind = np.concatenate([ev_kind, np.full(n_x, _kernels.EV_FILL, np.int64)])
-    ev_ref = np.concatenate([ev_ref, np.arange(n_x, dtype=np.int64)])
-    order_ = np.lexsort((ev_ref, ev_kind, ev_ts))
-    status = _kernels.desk_loop_nb(ev_kind[order_], ev_ref[order_], run.orders, executions, exec_row, run.desk,
-                                   True, True)
+    fills = (executions["ts"], _kernels.EV_FILL, np.arange(executions.shape[0]))
+    _, ev_kind, ev_ref = merge_runs(run.event_runs() + [fills])
+    status = _kernels.desk_loop_nb(ev_kind, ev_ref, run.orders, executions, exec_row, run.desk, True, True)
     return run.outcome(state, market, status)
 
 
@@ -300,16 +304,14 @@ class _DeskRun:
     breaches: np.ndarray
     multiplier: np.ndarray
 
-    def events_without_fills(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(ts, kind, ref)`` of the arrivals, cancels and snapshots, unsorted."""
+    def event_runs(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
+        """The arrivals, cancels and snapshots as ``(ts, kind, ref)`` runs for
+        :func:`tradeflow.core.merge.merge_runs`."""
         orders = self.orders
-        n = orders.shape[0]
         cancels = np.flatnonzero(orders["ts_cancel"] >= 0)
-        ev_ts = np.concatenate([orders["ts"], orders["ts_cancel"][cancels], self.snap_ts])
-        ev_kind = np.concatenate([np.full(n, _kernels.EV_ARRIVAL), np.full(cancels.size, _kernels.EV_CANCEL),
-                                  np.full(self.snap_ts.size, _kernels.EV_SNAPSHOT)]).astype(np.int64)
-        ev_ref = np.concatenate([np.arange(n), cancels, np.arange(self.snap_ts.size)]).astype(np.int64)
-        return ev_ts, ev_kind, ev_ref
+        return [(orders["ts"], _kernels.EV_ARRIVAL, np.arange(orders.shape[0])),
+                (orders["ts_cancel"][cancels], _kernels.EV_CANCEL, cancels),
+                (self.snap_ts, _kernels.EV_SNAPSHOT, np.arange(self.snap_ts.size))]
 
     def outcome(self, state: DeskState, market: MarketData, status: int) -> DeskOutcome:
         """Carry the counts into ``state`` and package what the loop wrote."""
@@ -334,9 +336,13 @@ class _DeskRun:
 
 def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
              pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int,
-             session_start: bool = True) -> _DeskRun:
-    """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions."""
-    orders = orders.copy()
+             session_start: bool = True, copy: bool = True) -> _DeskRun:
+    """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions
+    (on a copy of ``orders``, or, with ``copy=False``, on ``orders`` itself)."""
+    if copy:
+        orders = orders.copy()
+    elif not (orders.flags.c_contiguous and orders.flags.writeable):
+        raise ValueError("run_desk(copy=False) needs C-contiguous, writeable orders")
     n = orders.shape[0]
     n_books, n_inst = state.shape
     if n and np.any(np.diff(orders["ts"]) < 0):

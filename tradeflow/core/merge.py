@@ -1,0 +1,90 @@
+"""Sorted runs of events merged by (time, tag, reference) (numba): the order of
+``numpy.lexsort((ref, tag, ts))`` in one pass.
+
+A desk's events come as a few runs (arrivals, cancels, snapshots, executions), each already in
+time order or nearly so; merging them is one pass, where ``numpy.lexsort`` of the whole stream
+sorted 0.2 million events from scratch (9 ms of a default quote-venue day).
+
+>>> import numpy as np
+>>> ts, tag, ref = merge_runs([(np.array([1, 5]), 0, np.array([0, 1])), (np.array([5, 2]), 1, np.array([0, 1]))])
+>>> ts.tolist(), tag.tolist(), ref.tolist()
+([1, 2, 5, 5], [0, 1, 0, 1], [0, 1, 1, 0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["merge_runs", "merge_runs_nb"]
+
+
+@njit(cache=True, nogil=True)
+def _before_nb(ts, kind, ref, a, b):
+    # event ``a`` comes before event ``b``: (ts, kind, ref) in lexicographic order
+    if ts[a] != ts[b]:
+        return ts[a] < ts[b]
+    if kind[a] != kind[b]:
+        return kind[a] < kind[b]
+    return ref[a] < ref[b]
+
+
+@njit(cache=True, nogil=True)
+def merge_runs_nb(ts, kind, ref, bounds, out_ts, out_kind, out_ref):
+    """Merge the runs ``[bounds[r], bounds[r + 1])`` of ``(ts, kind, ref)``, each sorted by
+    (ts, kind, ref), into ``out_*`` in that order (on equal keys the earlier run first).
+    O(n x runs): meant for a few runs."""
+    n_runs = bounds.shape[0] - 1
+    head = bounds[:-1].copy()
+    for j in range(out_ts.shape[0]):
+        best = -1
+        for r in range(n_runs):
+            if head[r] < bounds[r + 1] and (best < 0 or _before_nb(ts, kind, ref, head[r], head[best])):
+                best = r
+        p = head[best]
+        head[best] = p + 1
+        out_ts[j] = ts[p]
+        out_kind[j] = kind[p]
+        out_ref[j] = ref[p]
+
+
+def merge_runs(runs: list[tuple[np.ndarray, int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ts, tag, ref)`` of every event in (ts, tag, ref) order: ``numpy.lexsort((ref, tag, ts))`` of
+    the runs joined, computed as a merge.
+
+    Parameters
+    ----------
+    runs : list of (ts, tag, ref)
+        Each run: int64 times, one int tag for the run (e.g. an event kind; runs may share one) and
+        int64 references, increasing. A run whose times are not in order is put in order first (a
+        stable sort, so references stay increasing among equal times).
+
+    Returns
+    -------
+    ts, tag, ref : int64 ndarrays
+
+    Raises
+    ------
+    ValueError
+        When a run's references do not increase or do not match its times in number.
+    """
+    parts_ts, parts_kind, parts_ref = [], [], []
+    for ts, kind, ref in runs:
+        ts = np.asarray(ts, np.int64)
+        ref = np.asarray(ref, np.int64)
+        if ts.shape != ref.shape or (ref.shape[0] > 1 and (np.diff(ref) <= 0).any()):
+            raise ValueError(f"a run (tag {kind}) needs one increasing reference per time; got "
+                             f"{ts.shape[0]} times and references {ref[:5].tolist()}...")
+        if ts.shape[0] > 1 and (np.diff(ts) < 0).any():
+            o = np.argsort(ts, kind="stable")
+            ts, ref = ts[o], ref[o]
+        parts_ts.append(ts)
+        parts_kind.append(np.full(ts.shape[0], kind, np.int64))
+        parts_ref.append(ref)
+    bounds = np.zeros(len(runs) + 1, np.int64)
+    bounds[1:] = np.cumsum([p.shape[0] for p in parts_ts])
+    ts, kind, ref = np.concatenate(parts_ts), np.concatenate(parts_kind), np.concatenate(parts_ref)
+    n = ts.shape[0]
+    out_ts, out_kind, out_ref = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    merge_runs_nb(ts, kind, ref, bounds, out_ts, out_kind, out_ref)
+    return out_ts, out_kind, out_ref
