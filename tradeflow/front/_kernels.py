@@ -26,7 +26,8 @@ from tradeflow.front._book_kernels import (  # noqa: F401  (K_*, LIQ_*, BOOK_* a
     book_snapshot_nb,
 )
 
-BLOCK = 64  # quote steps per block of the two-level min/max index
+BLOCK = 64  # quote steps per block of the min/max index
+SUPER = 64  # blocks per superblock, the index's second level
 
 
 @njit(cache=True, nogil=True)
@@ -47,29 +48,65 @@ def block_extrema_nb(bid, ask, block):
 
 
 @njit(cache=True, nogil=True)
-def _first_through_nb(quote, block_ext, i, start, limit, block, is_buy):
+def _crosses_nb(x, limit, is_buy):
+    # the quote (or a block's extremum) trades through ``limit``: an ask below a buy's, a bid above a sell's
+    return x < limit if is_buy else x > limit
+
+
+@njit(cache=True, nogil=True)
+def _first_in_block_nb(quote, i, b, block, limit, is_buy):
+    # the first step of block ``b`` that trades through ``limit``, or -1
+    t = b * block
+    stop = min(quote.shape[1], t + block)
+    while t < stop:
+        if _crosses_nb(quote[i, t], limit, is_buy):
+            return t
+        t += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _first_through_nb(quote, block_ext, super_ext, i, start, limit, block, is_buy):
     """First step >= start where the quote trades through ``limit`` (ask < limit for a buy,
-    bid > limit for a sell), or -1. Scans the rest of the current block, then whole blocks
-    by their extrema, then inside the first block that crosses."""
+    bid > limit for a sell), or -1. Scans the rest of the current block step by step, then the
+    rest of its superblock (:data:`SUPER` blocks) by the blocks' extrema, then whole superblocks
+    by theirs, and inside the first one that crosses: O(block + SUPER + steps / (block * SUPER))
+    for an order that never fills, where a scan of every block was O(steps / block)."""
     n_steps = quote.shape[1]
     t = start
     end = min(n_steps, ((start // block) + 1) * block)
     while t < end:
-        if (quote[i, t] < limit) if is_buy else (quote[i, t] > limit):
+        if _crosses_nb(quote[i, t], limit, is_buy):
             return t
         t += 1
-    b = start // block + 1  # the first block after the one scanned step by step
     n_blocks = block_ext.shape[1]
-    while b < n_blocks:
-        if (block_ext[i, b] < limit) if is_buy else (block_ext[i, b] > limit):
-            t = b * block
-            stop = min(n_steps, t + block)
-            while t < stop:
-                if (quote[i, t] < limit) if is_buy else (quote[i, t] > limit):
-                    return t
-                t += 1
+    b = start // block + 1  # the first block after the one scanned step by step
+    stop = min(n_blocks, (b // SUPER + 1) * SUPER) if b < n_blocks else n_blocks
+    while b < stop:
+        if _crosses_nb(block_ext[i, b], limit, is_buy):
+            return _first_in_block_nb(quote, i, b, block, limit, is_buy)
         b += 1
+    for s in range(stop // SUPER if stop % SUPER == 0 else super_ext.shape[1], super_ext.shape[1]):
+        if _crosses_nb(super_ext[i, s], limit, is_buy):
+            for b in range(s * SUPER, min(n_blocks, (s + 1) * SUPER)):
+                if _crosses_nb(block_ext[i, b], limit, is_buy):
+                    return _first_in_block_nb(quote, i, b, block, limit, is_buy)
     return -1
+
+
+@njit(cache=True, nogil=True)
+def _super_extrema_nb(block_ext, is_max):
+    # the extrema of every SUPER consecutive blocks
+    n_inst, n_blocks = block_ext.shape
+    n_super = (n_blocks + SUPER - 1) // SUPER
+    out = np.full((n_inst, n_super), -np.inf if is_max else np.inf)
+    for i in range(n_inst):
+        for b in range(n_blocks):
+            s = b // SUPER
+            x = block_ext[i, b]
+            if (x > out[i, s]) if is_max else (x < out[i, s]):
+                out[i, s] = x
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -82,6 +119,8 @@ def candidate_fills_nb(step, instrument, side, is_limit, limit_price, bid, ask, 
     at its limit at the first later step where the opposite quote trades through it.
     ``out_step`` is -1 for an order that never fills (it expires at the close).
     """
+    max_bid_s = _super_extrema_nb(max_bid, True)
+    min_ask_s = _super_extrema_nb(min_ask, False)
     for k in range(step.shape[0]):
         i = instrument[k]
         t = step[k]
@@ -93,12 +132,44 @@ def candidate_fills_nb(step, instrument, side, is_limit, limit_price, bid, ask, 
             out_taker[k] = True
             continue
         if buy:
-            j = _first_through_nb(ask, min_ask, i, t + 1, limit_price[k], block, True)
+            j = _first_through_nb(ask, min_ask, min_ask_s, i, t + 1, limit_price[k], block, True)
         else:
-            j = _first_through_nb(bid, max_bid, i, t + 1, limit_price[k], block, False)
+            j = _first_through_nb(bid, max_bid, max_bid_s, i, t + 1, limit_price[k], block, False)
         out_step[k] = j
         out_price[k] = limit_price[k] if j >= 0 else np.nan
         out_taker[k] = False
+
+
+@njit(cache=True, nogil=True)
+def execution_records_nb(orders, out_step, out_price, out_taker, times, taker_bps, maker_bps, minor_scale,
+                         multiplier, execs):
+    """Write the executions of :func:`candidate_fills_nb`'s output into ``execs`` (EXECUTION_DT, room for
+    every order that fills), in the orders' order; returns how many.
+
+    A taker fills at its arrival ``ts``, a maker at the grid time its limit was traded through; the fee
+    is ``taker_bps`` or ``maker_bps`` of qty x price x the instrument's ``multiplier``, rounded to the
+    currency's minor unit (``minor_scale`` = 10 ** minor units), in numpy's order of operations.
+    """
+    n = 0
+    for k in range(orders.shape[0]):
+        t = out_step[k]
+        if t < 0:
+            continue
+        taker = out_taker[k]
+        i = orders[k]["instrument"]
+        qty = orders[k]["qty"]
+        price = out_price[k]
+        bps = taker_bps if taker else maker_bps
+        scale = minor_scale[i]
+        execs[n]["order_id"] = orders[k]["order_id"]
+        execs[n]["ts"] = orders[k]["ts"] if taker else times[t]
+        execs[n]["qty"] = qty
+        execs[n]["price"] = price
+        execs[n]["liquidity"] = LIQ_TAKER if taker else LIQ_MAKER
+        execs[n]["fee"] = np.rint(qty * price * multiplier[i] * bps * 1e-4 * scale) / scale
+        execs[n]["arrival_mid"] = 0.0
+        n += 1
+    return n
 
 
 # --------------------------------------------------------------------------- the limit order book

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
+from tradeflow.core.merge import merge_runs
 from tradeflow.core.records import take_records
 from tradeflow.front import _kernels
 from tradeflow.market.paths import MarketData
@@ -48,19 +49,19 @@ def execute_orders(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
         orders["order_type"] == OrderType.LIMIT, orders["limit_price"].astype(np.float64),
         market.bid, market.ask, max_bid, min_ask, _kernels.BLOCK, out_step, price, taker,
     )
-    hit = np.flatnonzero(out_step >= 0)
-    execs = np.zeros(hit.size, dtype=EXECUTION_DT)
-    execs["order_id"] = orders["order_id"][hit]
-    # immediate fills happen at arrival; resting ones at the grid time the market crossed
-    execs["ts"] = np.where(taker[hit], orders["ts"][hit], market.times[out_step[hit]])
-    execs["qty"] = orders["qty"][hit]
-    execs["price"] = price[hit]
-    execs["liquidity"] = np.where(taker[hit], Liquidity.TAKER, Liquidity.MAKER)
-    bps = np.where(taker[hit], cfg.taker_fee_bps, cfg.maker_fee_bps)
-    scale = minor_scale[orders["instrument"][hit]]
     inst = market.instruments
-    mult = (inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
-            else np.ones(market.n_instruments))[orders["instrument"][hit]]
-    # fees are bps of the money traded: qty x price x contract multiplier
-    execs["fee"] = np.rint(execs["qty"] * execs["price"] * mult * bps * 1e-4 * scale) / scale
-    return take_records(execs, np.lexsort((execs["order_id"], execs["ts"])))
+    mult = inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst else np.ones(market.n_instruments)
+    execs = np.zeros(int(np.count_nonzero(out_step >= 0)), dtype=EXECUTION_DT)
+    # immediate fills happen at arrival; resting ones at the grid time the market crossed; fees are bps
+    # of the money traded: qty x price x contract multiplier
+    _kernels.execution_records_nb(orders, out_step, price, taker, market.times, float(cfg.taker_fee_bps),
+                                  float(cfg.maker_fee_bps), np.asarray(minor_scale, np.float64), mult, execs)
+    oid = execs["order_id"]
+    if execs.shape[0] > 1 and (np.diff(oid) > 0).all():
+        # in order-id order (the orders' usual order): the takers are in time order already, the makers
+        # are sorted alone and the two runs merged (a lexsort of every execution did both from scratch)
+        liq = execs["liquidity"] == Liquidity.TAKER
+        rows = np.arange(execs.shape[0])
+        _, _, order = merge_runs([(execs["ts"][liq], 0, rows[liq]), (execs["ts"][~liq], 0, rows[~liq])])
+        return take_records(execs, order)
+    return take_records(execs, np.lexsort((oid, execs["ts"])))
