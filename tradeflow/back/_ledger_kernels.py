@@ -329,12 +329,34 @@ def day_balances_nb(ledger, as_of, out_pos, out_cash, custody, nostro):
     ``CUSTODY`` postings into ``custody`` and the ``NOSTRO`` ones into ``nostro``, in one pass over ``ledger``
     (a day's ledger is the back office's largest record: three passes over it were three reads from memory).
     Returns the number of trade postings whose owner or asset is outside ``out_pos`` / ``out_cash``."""
+    # the same rules as _trade_posting_nb and _location_posting_nb, branching on the account kind first:
+    # a counterparty posting needs nothing more read (11.6 -> 2.3 ms over a default day's 0.72 million
+    # postings; calling the two helpers per posting, or branching on the kind then calling them, was not)
     bad = 0
     for p in range(ledger.shape[0]):
-        bad += _trade_posting_nb(ledger, p, out_pos, out_cash)
         k = ledger[p]["account_kind"]
-        if k == A_CUSTODY:
-            _location_posting_nb(ledger, p, as_of, custody)
-        elif k == A_NOSTRO:
-            _location_posting_nb(ledger, p, as_of, nostro)
+        if k == A_SECURITIES or k == A_CASH:
+            if ledger[p]["txn_type"] != T_TRADE:
+                continue
+            cash = ledger[p]["asset_is_cash"]
+            o = ledger[p]["owner"]
+            a = ledger[p]["asset"]
+            if k == A_SECURITIES and not cash:
+                if o < 0 or o >= out_pos.shape[0] or a < 0 or a >= out_pos.shape[1]:
+                    bad += 1
+                else:
+                    out_pos[o, a] += ledger[p]["amount"]
+            elif k == A_CASH and cash:
+                if o < 0 or o >= out_cash.shape[0] or a < 0 or a >= out_cash.shape[1]:
+                    bad += 1
+                else:
+                    out_cash[o, a] += ledger[p]["amount"]
+        elif k == A_CUSTODY or k == A_NOSTRO:
+            if ledger[p]["value_date"] > as_of:
+                continue
+            held = custody if k == A_CUSTODY else nostro
+            o = ledger[p]["owner"]
+            a = ledger[p]["asset"]
+            if 0 <= o < held.shape[0] and 0 <= a < held.shape[1]:
+                held[o, a] -= ledger[p]["amount"]
     return bad
