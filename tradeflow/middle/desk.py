@@ -323,7 +323,10 @@ class _DeskRun:
         state.n_fills_total += nf
         state.n_breaches_total += nbr
         events = self.events[:ne]
-        events = take_records(events, np.argsort(events["ts"], kind="stable"))
+        if ne > 1 and (np.diff(events["ts"]) < 0).any():
+            events = take_records(events, np.argsort(events["ts"], kind="stable"))
+        else:  # written in time order, as the loop runs (usually): a copy, not the whole buffer's view
+            events = events.copy()
         events["event_id"] = np.arange(ne)
         trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
