@@ -71,7 +71,8 @@ def _executions_by_numpy(orders, market, cfg, minor_scale):
     return execs[np.lexsort((execs["order_id"], execs["ts"]))]
 
 
-@given(seed=st.integers(0, 10_000), shuffle=st.booleans(), fees=st.sampled_from([(0.2, 0.1), (3, 1), (0.0, 0.0), (1.7, 0.35)]))
+@given(seed=st.integers(0, 10_000), shuffle=st.booleans(),
+       fees=st.sampled_from([(0.2, 0.1), (3, 1), (0.0, 0.0), (1.7, 0.35)]))
 def test_execute_orders_matches_the_records_built_in_numpy(seed, shuffle, fees):
     # in (ts, order_id) order, bit for bit, whether the orders come in id order (the merged sort) or not
     from tests.conftest import small_config
