@@ -92,17 +92,21 @@ print(hashlib.sha256(m.mid.tobytes() + m.fx.tobytes() + w.tobytes() + r.tobytes(
 """
 
 
+def _digests_by_blas_threads(script: str) -> set[str]:
+    # the digest ``script`` prints, run in a fresh process with 1, 2 and 3 OpenBLAS threads
+    digests = set()
+    for threads in ("1", "2", "3"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        digests.add(out.stdout.strip().splitlines()[-1])
+    return digests
+
+
 def test_the_market_is_the_same_bits_whatever_the_blas_threads():
     # numpy's matmul goes to OpenBLAS, whose result moved with its thread count (a Dask worker runs one);
     # the market's correlated draws are summed in one order instead; the impact kernel's fit is small
     # enough that LAPACK runs it on one thread
-    digests = set()
-    for threads in ("1", "2", "3"):
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
-        out = subprocess.run([sys.executable, "-c", _MARKET_DIGEST], env=env, capture_output=True, text=True,
-                             check=True)
-        digests.add(out.stdout.strip().splitlines()[-1])
-    assert len(digests) == 1
+    assert len(_digests_by_blas_threads(_MARKET_DIGEST)) == 1
 
 
 _LAPACK_DIGEST = """
@@ -130,13 +134,7 @@ print(hashlib.sha256(b"".join(p.tobytes() for p in parts)).hexdigest())
 def test_large_universes_factor_the_same_bits_whatever_the_blas_threads():
     # LAPACK's cholesky (from 200 names) and eigh (from 100) moved with OpenBLAS's thread count on the
     # 2-core machine; tradeflow.core.linalg runs them on one thread
-    digests = set()
-    for threads in ("1", "2", "3"):
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
-        out = subprocess.run([sys.executable, "-c", _LAPACK_DIGEST], env=env, capture_output=True, text=True,
-                             check=True)
-        digests.add(out.stdout.strip().splitlines()[-1])
-    assert len(digests) == 1
+    assert len(_digests_by_blas_threads(_LAPACK_DIGEST)) == 1
 
 
 def test_one_blas_thread_factors_as_numpy():
