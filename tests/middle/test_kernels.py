@@ -48,6 +48,15 @@ fill_strategy = st.lists(
 )
 
 
+def _assert_select_same_bits(fills, state):
+    """The branch-free update leaves the same bits as apply_fill_nb after the same fills."""
+    got = [np.zeros_like(a) for a in state]
+    for side, qty, price, fee in fills:
+        k.apply_fill_select_nb(*got, 1, 2, side, qty, price, fee)
+    for a, b in zip(got, state, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
 @given(fill_strategy)
 def test_apply_fill_matches_reference(fills):
     shape = (2, 3)
@@ -56,14 +65,50 @@ def test_apply_fill_matches_reference(fills):
     n = np.zeros(shape, np.int64)
     for side, qty, price, fee in fills:
         k.apply_fill_nb(pos, avg, realized, fees, n, 1, 2, side, qty, price, fee)
+    _assert_select_same_bits(fills, (pos, avg, realized, fees, n))
     ref = reference_average_cost(fills)
+    # the same operations in the same order: equal bit for bit
     assert pos[1, 2] == ref[0]
-    assert avg[1, 2] == pytest.approx(ref[1], rel=1e-12, abs=1e-9)
-    assert realized[1, 2] == pytest.approx(ref[2], rel=1e-9, abs=1e-6)
-    assert fees[1, 2] == pytest.approx(ref[3])
+    assert avg[1, 2].tobytes() == np.float64(ref[1]).tobytes()
+    assert realized[1, 2].tobytes() == np.float64(ref[2]).tobytes()
+    assert fees[1, 2].tobytes() == np.float64(ref[3]).tobytes()
     assert n[1, 2] == len(fills)
     # untouched cells stay flat: a fill touches one book x instrument
     assert pos.sum() == pos[1, 2] and n.sum() == len(fills)
+
+
+def test_apply_fill_is_exact_on_closes_flips_and_many_cells():
+    """Two-sided flow over many cells (closes to flat, flips, exact round trips): every cell equals
+    the plain-Python reference of its own fills bit for bit."""
+    rng = np.random.default_rng(7)
+    n, shape = 20_000, (3, 4)
+    book, inst = rng.integers(0, 3, n), rng.integers(0, 4, n)
+    side = rng.choice(np.array([1, -1]), n)
+    qty = rng.choice(np.array([1, 2, 3, 5]), n)  # small lots: positions cross zero and close flat often
+    price = np.round(rng.uniform(1.0, 500.0, n), 2)
+    fee = rng.uniform(0.0, 2.0, n)
+    pos = np.zeros(shape, np.int64)
+    avg, realized, fees = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    cnt = np.zeros(shape, np.int64)
+    sel = [np.zeros_like(a) for a in (pos, avg, realized, fees, cnt)]
+    for j in range(n):
+        k.apply_fill_nb(pos, avg, realized, fees, cnt, book[j], inst[j], side[j], qty[j], price[j], fee[j])
+        k.apply_fill_select_nb(*sel, book[j], inst[j], side[j], qty[j], price[j], fee[j])
+    for a, b in zip(sel, (pos, avg, realized, fees, cnt), strict=True):
+        assert a.tobytes() == b.tobytes()  # the branch-free update: the same bits
+    flats = 0
+    for b in range(shape[0]):
+        for i in range(shape[1]):
+            m = (book == b) & (inst == i)
+            cell = list(zip(side[m].tolist(), qty[m].tolist(), price[m].tolist(), fee[m].tolist(), strict=True))
+            ref = reference_average_cost(cell)
+            assert pos[b, i] == ref[0] and cnt[b, i] == len(cell)
+            for got, want in zip((avg[b, i], realized[b, i], fees[b, i]), ref[1:], strict=True):
+                assert got.tobytes() == np.float64(want).tobytes()
+            run = np.cumsum(side[m] * qty[m])
+            flats += int(np.count_nonzero(run == 0))
+    assert flats > 20  # the flow did close positions flat (and so flipped through zero)
+    assert not (np.signbit(realized) & (realized == 0)).any()  # no -0.0 P&L (the selection relies on it)
 
 
 @given(fill_strategy, st.floats(1.0, 500.0))

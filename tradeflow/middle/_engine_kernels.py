@@ -25,7 +25,7 @@ from tradeflow.middle._codes import (
     R_UNKNOWN_ORDER,
     R_UNKNOWN_TRADER,
 )
-from tradeflow.middle._fills import fill_post_trade_arrays_nb, fill_working_nb
+from tradeflow.middle._fills import apply_fill_select_nb, fill_post_trade_arrays_nb, fill_working_nb
 from tradeflow.middle._order_state import is_working_nb, order_cancel_nb, order_expire_nb, order_fill_nb, order_open_nb
 from tradeflow.middle._pretrade import order_accept_nb, order_controls_nb
 from tradeflow.middle._revalue import add_scenario_pnl_nb, fill_risk_arrays_nb
@@ -97,7 +97,7 @@ def check_orders_nb(ob, ctl, ps, last_ts, otab, out_reason):
             r = R_UNKNOWN_CLIENT
         elif t < 0 or t >= ctl.thr_head.shape[0]:
             r = R_UNKNOWN_TRADER
-        elif side != 1 and side != -1:
+        elif (side != 1) & (side != -1):
             r = R_INVALID_QTY
         else:
             r = order_controls_nb(ctl, ps, ts, c, t, b, i, side, ob.qty[j], ob.is_limit[j], ob.limit_price[j],
@@ -194,7 +194,7 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             r = R_UNKNOWN_INSTRUMENT
         elif b < 0 or b >= n_books:
             r = R_UNKNOWN_BOOK
-        elif qty <= 0 or (side != 1 and side != -1):
+        elif qty <= 0 or ((side != 1) & (side != -1)):  # '&': a short-circuit would branch on the side
             r = R_INVALID_QTY
         elif not (price > 0.0) or not np.isfinite(price) or not np.isfinite(f_fee[j]):
             r = R_INVALID_PRICE
@@ -210,10 +210,13 @@ def apply_fills_nb(fb, ps, tl, lm, book_state, with_var, last_ts, otab, out_reas
             out_var[j] = np.nan
             out_es[j] = np.nan
             continue
-        # constant flags: a runtime flag would keep each callee's every branch (and ~20 array arguments) live
-        if not fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, wbuy, wsell, fifo, lq, lp, ln, lh, lt,
-                                         ltop, b, i, side, qty, price, f_fee[j], False):
-            return j, nb, 1
+        if with_var or fifo:
+            # constant flags: a runtime flag would keep each callee's every branch (and ~20 array arguments) live
+            if not fill_post_trade_arrays_nb(pos, avg, realized, fees, n_fills, wbuy, wsell, fifo, lq, lp, ln, lh,
+                                             lt, ltop, b, i, side, qty, price, f_fee[j], False):
+                return j, nb, 1
+        else:  # average cost without the tails: the branch-free update (same bits; see apply_fill_select_nb)
+            apply_fill_select_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, f_fee[j])
         last_ts[0] = ts
         if k >= 0:
             fill_working_nb(wbuy, wsell, b, i, side, qty)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tradeflow.core.jit import event_njit
 from tradeflow.middle._risk_kernels import fifo_fill_nb
 
@@ -29,6 +31,43 @@ def apply_fill_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee
         elif (newp > 0) != (p > 0):
             avg[b, i] = price
     pos[b, i] = p + signed
+    fees[b, i] += fee
+    n_fills[b, i] += 1
+
+
+@event_njit(inline="always")
+def apply_fill_select_nb(pos, avg, realized, fees, n_fills, b, i, side, qty, price, fee):
+    """:func:`apply_fill_nb` without a branch on the fill's direction: the same results bit for bit
+    for positive prices and quantities (and finite products), tested against it and the reference.
+
+    The engine's batch without VaR calls it: there the post-trade update is most of a fill's work.
+    With the VaR tails after every fill the branchy version is kept: this one made that path about
+    10% slower (1M fills at 500 scenarios: 271-278 -> 299-313 ms, interleaved), more than its own
+    cost, so it changed how the larger loop compiles.
+    """
+    p = pos[b, i]
+    a = avg[b, i]
+    r = realized[b, i]
+    newp = p + side * qty
+    ap = abs(p)
+    # Whether a fill adds to its position or reduces it is a coin toss on two-sided flow: as a branch
+    # it was mispredicted half the time (1M fills: 11.5 ms with random sides, 5.8 ms all buys). Both
+    # outcomes are computed and one is kept by multiplying by 1.0 or 0.0 (LLVM lowers a select of
+    # doubles to a branch on x86). x * 1.0 + y * 0.0 is x bit for bit while y is finite and neither
+    # is -0.0: prices are positive, so averages are >= +0.0, and a realized P&L that starts at +0.0
+    # never becomes -0.0 (a sum is -0.0 only when both terms are). Branch-free: 8.1 ms either way;
+    # in the engine's batch (1M fills, random sides, no VaR) 19.1-19.5 -> 15.8 ms.
+    adds = np.float64((p == 0) | ((p > 0) == (side > 0)))
+    a_add = (a * ap + price * qty) / (ap + qty)  # qty > 0, so never a division by zero
+    closed = min(qty, ap)
+    direction = np.float64(p > 0) * 2.0 - 1.0
+    r_reduce = r + closed * (price - a) * direction
+    flips = np.float64((newp > 0) != (p > 0))
+    # closed flat: 0.0; flipped: the rest opened at the fill's price; else the average stands
+    a_reduce = np.float64(newp != 0) * (flips * price + (1.0 - flips) * a)
+    avg[b, i] = a_add * adds + a_reduce * (1.0 - adds)
+    realized[b, i] = r * adds + r_reduce * (1.0 - adds)
+    pos[b, i] = newp
     fees[b, i] += fee
     n_fills[b, i] += 1
 

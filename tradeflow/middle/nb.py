@@ -108,6 +108,7 @@ from tradeflow.middle._engine_kernels import (  # noqa: F401
 from tradeflow.middle._fills import (  # noqa: F401
     apply_fill_any_nb,
     apply_fill_nb,
+    apply_fill_select_nb,
     fill_post_trade_nb,
 )
 from tradeflow.middle._limits import (  # noqa: F401
@@ -235,6 +236,7 @@ __all__ = [
     "EV_SNAPSHOT",
     "pretrade_check_nb",
     "apply_fill_nb",
+    "apply_fill_select_nb",
     "pretrade_controls_nb",
     "pretrade_accept_nb",
     "apply_fill_any_nb",
