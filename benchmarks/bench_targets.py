@@ -161,16 +161,26 @@ _FIRST_RESULT = ("eng = tradeflow.RiskEngine(__import__('pandas').DataFrame({'sy
                  "'price': [100.0]})\nv = eng.var()")
 
 
-def _subprocess(work: str) -> dict[str, Any]:
+def _subprocess(work: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", _STARTUP.format(work=work)], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _writing_bytecode() -> dict[str, str]:
+    """The environment with Python's byte-code cache allowed: a warm start reads tradeflow's compiled
+    modules from ``__pycache__`` as after any ``pip install`` (a sandbox that sets
+    PYTHONDONTWRITEBYTECODE would otherwise compile every source again in each fresh process)."""
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @register("targets.startup", unit="processes")
 def startup(b: Bench) -> None:
-    """``import tradeflow`` and a fresh process to a first small result (RiskEngine: one fill, VaR), warm cache."""
-    _subprocess(_FIRST_RESULT)  # warm the numba cache
+    """``import tradeflow`` and a fresh process to a first small result (RiskEngine: one fill, VaR), warm
+    caches (numba's kernels and Python's byte code, both written by a first run)."""
+    _subprocess(_FIRST_RESULT, env=_writing_bytecode())  # warm the caches: numba's and Python's byte code
     imports: list[float] = []
     firsts: list[float] = []
     imports_cpu: list[float] = []
