@@ -64,6 +64,23 @@ def test_dataframe_dict_and_structured_array_give_the_same_answers():
     assert len(set(nb.apply_fills_nb.signatures) - before) <= 1
 
 
+@pytest.mark.parametrize("with_var", [False, True])
+def test_fills_without_ids_equal_fills_with_missing_ids(with_var):
+    """Without an ``order_id`` column the fill kernel gets an empty row array (every fill external);
+    with the column all missing it gets a row of -1 per fill: the same verdicts, VaR and state."""
+    rng = np.random.default_rng(3)
+    n = 400
+    fills = {"ts": np.sort(rng.integers(0, 10**9, n)), "book": rng.integers(-1, 3, n),  # -1, 2: unknown books
+             "instrument": rng.integers(0, 3, n), "side": rng.choice(np.array([1, -1]), n),
+             "qty": rng.integers(-2, 500, n), "price": rng.uniform(10.0, 120.0, n)}  # qty <= 0: refused
+    eng_a, eng_b = make_engine(), make_engine()
+    a = eng_a.on_fills(fills, with_var=with_var)
+    b = eng_b.on_fills({**fills, "order_id": [None] * n}, with_var=with_var)
+    pd.testing.assert_frame_equal(a, b)
+    assert_same(state(eng_a), state(eng_b))
+    assert 0 < int(a["accepted"].sum()) < n  # both kinds of record were in the batch
+
+
 @pytest.mark.parametrize("column, values, match", [
     ("qty", [10, 2.5, 3], r"'qty'.*whole numbers.*2\.5"),
     ("book", [0, 0.5, 1], r"'book'.*whole numbers.*0\.5"),
