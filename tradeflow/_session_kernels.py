@@ -45,8 +45,10 @@ from tradeflow.middle.nb import (
     EV_FILL,
     S_NEW,
     S_PARTIALLY_FILLED,
+    desk_advance_nb,
     desk_begin_nb,
     desk_event_nb,
+    desk_fill_parts_nb,
     desk_finish_nb,
 )
 from tradeflow.schema import KernelStatus
@@ -399,7 +401,11 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             execs[x]["arrival_mid"] = (am / 2.0 + lo[i]) * tick[i] if am >= 0 else np.nan
             exec_row[x] = k
             if ctx is None:
-                if desk_event_nb(desk, orders, execs, exec_row, EV_FILL, x) != 0:
+                # desk_event_nb's fill, with the bundles a fill reads (see desk_fill_parts_nb)
+                if desk.risk_on:
+                    desk_advance_nb(desk, x_ts[x])
+                if desk_fill_parts_nb(desk.risk_on, desk.records, desk.positions, desk.marks, desk.limits, desk.tails,
+                                      desk.controls.book_state, orders, execs, exec_row, x) != 0:
                     return SESSION_LOT_POOL_FULL, nx
             else:
                 f0 = orders[k]["filled_qty"]
