@@ -245,13 +245,24 @@ def desk_fill_parts_nb(risk_on, rec, ps, mk, lm, tl, book_state, orders, execs, 
 
 
 @event_njit
+def _desk_event_ts_nb(kind, ref, orders, execs, snap_ts):
+    """The time of a desk event (``EV_*`` ``kind``, ``ref`` as in :func:`desk_event_nb`): an execution's,
+    a snapshot's, a cancel's ``ts_cancel`` or an arrival's ``ts``."""
+    if kind == EV_FILL:
+        return execs[ref]["ts"]
+    if kind == EV_SNAPSHOT:
+        return snap_ts[ref]
+    if kind == EV_CANCEL:
+        return orders[ref]["ts_cancel"]
+    return orders[ref]["ts"]
+
+
+@event_njit
 def desk_event_nb(desk, orders, execs, exec_row, kind, ref):
     """One desk event (``EV_*`` ``kind``; ``ref`` an order row, an ``execs`` row or a snapshot index),
     after the price updates up to its time. Returns 1 when the FIFO lot pool is full, else 0."""
     if desk.risk_on:
-        ets = execs[ref]["ts"] if kind == EV_FILL else desk.records.snap_ts[ref] if kind == EV_SNAPSHOT else \
-            orders[ref]["ts_cancel"] if kind == EV_CANCEL else orders[ref]["ts"]
-        desk_advance_nb(desk, ets)
+        desk_advance_nb(desk, _desk_event_ts_nb(kind, ref, orders, execs, desk.records.snap_ts))
     if kind == EV_SNAPSHOT:
         desk_snapshot_nb(desk, ref)
     elif kind == EV_CANCEL:
@@ -311,8 +322,9 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, desk, begin, finish):
     """
     if begin:
         desk_begin_nb(desk)
-    # desk_event_nb's dispatch, written out here: a call of desk_event_nb passed the whole desk (about
-    # 500 arguments) on every event, and numba's inline="always" of it made the loop twice as slow
+    # desk_event_nb's dispatch, written out here (its twin stays for the session loop): a call of
+    # desk_event_nb passed the whole desk (about 500 arguments) on every event, and numba's
+    # inline="always" of it made the loop twice as slow
     risk_on = desk.risk_on
     rec = desk.records
     ps = desk.positions
@@ -324,9 +336,7 @@ def desk_loop_nb(ev_kind, ev_ref, orders, execs, exec_row, desk, begin, finish):
         kind = ev_kind[e]
         ref = ev_ref[e]
         if risk_on:
-            ets = execs[ref]["ts"] if kind == EV_FILL else rec.snap_ts[ref] if kind == EV_SNAPSHOT else \
-                orders[ref]["ts_cancel"] if kind == EV_CANCEL else orders[ref]["ts"]
-            desk_advance_nb(desk, ets)
+            desk_advance_nb(desk, _desk_event_ts_nb(kind, ref, orders, execs, rec.snap_ts))
         if kind == EV_SNAPSHOT:
             desk_snapshot_nb(desk, ref)
         elif kind == EV_CANCEL:
