@@ -357,6 +357,11 @@ def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, 
     cum_lo = 0.0
     cum_hi = profile[0] / prof_total
     acc = 0.0
+    # the truncation of the power law depends on the step only (~13 events a step on a default day):
+    # one ``pow`` an event fewer; the same expressions, so the same bits
+    f_max = 0.0
+    f_step = -1
+    inv_mu = -1.0 / mu
     for k in range(n):
         acc += expo[k]
         x = acc / total
@@ -380,8 +385,10 @@ def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, 
         v = uni[2, k]
         if shape == SHAPE_POWER:
             sc = scale[s]
-            f_max = 1.0 - (1.0 + depth / sc) ** (-mu)
-            x = sc * ((1.0 - v * f_max) ** (-1.0 / mu) - 1.0)
+            if s != f_step:
+                f_max = 1.0 - (1.0 + depth / sc) ** (-mu)
+                f_step = s
+            x = sc * ((1.0 - v * f_max) ** inv_mu - 1.0)
             dist = min(np.int64(x) + 1, depth)
         else:
             if shape == SHAPE_LINEAR:

@@ -164,8 +164,12 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
     n_steps = times.shape[0]
     span_s = n_steps * step_ns / 1e9
     n = int(rng.poisson(cfg.book_events_per_second * span_s))
-    out = {"ts": np.empty(n, np.int64), "kind": np.empty(n, np.int8), "side": np.empty(n, np.int8),
-           "price": np.empty(n, np.int64), "qty": np.empty(n, np.int64), "u": np.empty(n, np.float64)}
+    # the makers' requotes (four a grid time) come first in one buffer with the flow: no concatenation
+    k = n_steps if cfg.book_quote_lots > 0 else 0
+    buf = {"ts": np.empty(4 * k + n, np.int64), "kind": np.empty(4 * k + n, np.int8),
+           "side": np.empty(4 * k + n, np.int8), "price": np.empty(4 * k + n, np.int64),
+           "qty": np.empty(4 * k + n, np.int64), "u": np.empty(4 * k + n, np.float64)}
+    out = {f_: a[4 * k:] for f_, a in buf.items()}
     expo = rng.standard_exponential(n + 1)
     uni = rng.random((5, n))
     _kernels.background_events_nb(expo, uni, np.ascontiguousarray(times, np.int64), np.int64(step_ns),
@@ -175,28 +179,29 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
                                   cfg.book_cancel_share,
                                   np.int64(_LOT), 1.0 / cfg.book_order_lots, np.int64(lo), out["ts"], out["kind"],
                                   out["side"], out["price"], out["qty"], out["u"])
-    if cfg.book_quote_lots > 0:
+    if k > 0:
         # market makers requote after every grid time, just after the fair-price pull: a bid and an ask
         # ``width`` ticks behind the fair price, and two cancel attempts that keep their quotes' life
-        k = n_steps
         f = fair_ticks
         # each requote lands a latency after the grid time (exponential, mean _REQUOTE_LATENCY_NS)
         lag = np.minimum(1 + np.floor(rng.exponential(_REQUOTE_LATENCY_NS, k)).astype(np.int64), step_ns // 2)
-        q_ts = np.repeat(np.asarray(times, np.int64) + lag, 4)
-        q_kind = np.tile(np.array([_kernels.K_LIMIT, _kernels.K_LIMIT, _kernels.K_BG_CANCEL, _kernels.K_BG_CANCEL],
-                                  np.int8), k)
-        q_side = np.tile(np.array([1, -1, 1, -1], np.int8), k)
-        bid = np.floor(f).astype(np.int64) - width + 1 - lo
-        ask = np.maximum(np.ceil(f).astype(np.int64), np.floor(f).astype(np.int64) + 1) + width - 1 - lo
-        q_price = np.stack([bid, ask, np.zeros(k, np.int64), np.zeros(k, np.int64)], axis=1).ravel()
-        q_qty = np.tile(np.array([1, 1, 0, 0], np.int64), k) * np.int64(_LOT * cfg.book_quote_lots)
+        q = {f_: a[:4 * k].reshape(k, 4) for f_, a in buf.items()}  # a grid time a row: bid, ask, two cancels
+        q["ts"][:] = (np.asarray(times, np.int64) + lag)[:, None]
+        q["kind"][:] = np.array([_kernels.K_LIMIT, _kernels.K_LIMIT, _kernels.K_BG_CANCEL, _kernels.K_BG_CANCEL],
+                                np.int8)
+        q["side"][:] = np.array([1, -1, 1, -1], np.int8)
+        q["price"][:, 0] = np.floor(f).astype(np.int64) - width + 1 - lo
+        q["price"][:, 1] = np.maximum(np.ceil(f).astype(np.int64), np.floor(f).astype(np.int64) + 1) + width - 1 - lo
+        q["price"][:, 2:] = 0
+        q["qty"][:] = np.array([1, 1, 0, 0], np.int64) * np.int64(_LOT * cfg.book_quote_lots)
         u = rng.random(2 * k)
-        q_u = np.stack([np.full(k, -1.0), np.full(k, -1.0), u[:k], u[k:]], axis=1).ravel()  # -1: a maker's requote
-        quotes = {"ts": q_ts, "kind": q_kind, "side": q_side, "price": q_price, "qty": q_qty, "u": q_u}
+        q["u"][:, :2] = -1.0  # -1: a maker's requote
+        q["u"][:, 2] = u[:k]
+        q["u"][:, 3] = u[k:]
         if not time_order:
-            return {f_: np.concatenate([quotes[f_], out[f_]]) for f_ in out}
-        order = np.argsort(np.concatenate([q_ts, out["ts"]]), kind="stable")
-        out = {f_: np.concatenate([quotes[f_], out[f_]])[order] for f_ in out}
+            return buf
+        order = np.argsort(buf["ts"], kind="stable")
+        out = {f_: a[order] for f_, a in buf.items()}
     return out
 
 
