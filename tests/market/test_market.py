@@ -151,6 +151,26 @@ def test_one_blas_thread_factors_as_numpy():
 
 
 
+def test_one_blas_thread_limits_numpys_blas_each_time_and_restores_it():
+    # the controller is made once and reused: every block must still run on one thread and give back the
+    # limits it found (threadpool_info scans afresh, so it is an independent reading)
+    from threadpoolctl import threadpool_info
+
+    from tradeflow.core.linalg import one_blas_thread
+
+    def blas_threads():
+        return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    before = blas_threads()
+    assert any("numpy" in path for path in before)  # numpy's own BLAS, the one numpy.linalg calls
+    for _ in range(2):
+        with one_blas_thread():
+            inside = blas_threads()
+        assert set(inside.values()) == {1}
+        assert blas_threads() == before
+
+
+
 def _grid_market(times):
     from tradeflow.market.paths import MarketData
 
