@@ -50,6 +50,7 @@ from tradeflow.middle.nb import (
     desk_event_nb,
     desk_fill_parts_nb,
     desk_finish_nb,
+    desk_order_event_nb,
 )
 from tradeflow.schema import KernelStatus
 
@@ -352,8 +353,9 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
                 i = orders[k]["instrument"]
                 st, nx = book_event_nb(bs[i], td, K_CANCEL, 0, 0, 0, k, 0.0, book, nx,
                                        (imp_state[i], imp_weight[i], imp_scale[i], imp_exp[i]))
-            if desk_event_nb(desk, orders, execs, exec_row, d_kind[a], k) != 0:
-                return SESSION_LOT_POOL_FULL, nx
+            # an arrival, cancel or snapshot never fills the lot pool; inlined, no whole-desk call (see
+            # desk_order_event_nb; ``td`` is the event's own time, as the streams were built)
+            desk_order_event_nb(desk, orders, d_kind[a], k, td)
             a += 1
             continue
         nx0 = nx

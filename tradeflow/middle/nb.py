@@ -92,6 +92,7 @@ from tradeflow.middle._desk_loop import (  # noqa: F401
     desk_fill_parts_nb,
     desk_finish_nb,
     desk_loop_nb,
+    desk_order_event_nb,
     desk_snapshot_nb,
 )
 from tradeflow.middle._engine_inputs import kernel_batch  # noqa: F401
@@ -270,6 +271,7 @@ __all__ = [
     "desk_arrival_nb",
     "desk_fill_nb",
     "desk_fill_parts_nb",
+    "desk_order_event_nb",
     "desk_event_nb",
     "desk_finish_nb",
     "pnl_snapshot_nb",
