@@ -20,6 +20,7 @@ Example
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -46,6 +47,17 @@ def _time(fn: Callable[[], Any]) -> float:
 
 
 _CPU: list[float] = []  # CPU seconds of the process during the last timed calls (see _time_call)
+_SYS: list[float] = []  # of which in the kernel (page faults of fresh memory, mostly): see _system_s
+
+
+def _system_s() -> float:
+    """The process's system (kernel) CPU seconds so far: ``getrusage`` (microseconds) where there is
+    one, else ``os.times`` (clock ticks)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return os.times().system
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
 
 
 def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -56,9 +68,11 @@ def _time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     try:
         t = time.perf_counter()
         c = time.process_time()
+        k = _system_s()
         out = fn()
         elapsed = time.perf_counter() - t
         _CPU.append(time.process_time() - c)
+        _SYS.append(_system_s() - k)
     finally:
         if was_enabled:
             gc.enable()
@@ -119,13 +133,17 @@ class Bench:
         else:
             cold = _time(fn) if warm_up else None
         _CPU.clear()
+        _SYS.clear()
         warm = [_time(fn) for _ in range(max(repeats, 1))]
         med = statistics.median(warm)
         m = {"role": role, "label": label, "n": int(n), "cold_s": cold, "warm_median_s": med,
              "warm_min_s": min(warm), "repeats": len(warm), "throughput_per_s": n / med if med > 0 else None,
              # the process's CPU time per warm call: on a shared, oversubscribed machine it is what the
              # wall time would be with a core to itself (single-threaded work)
-             "warm_median_cpu_s": statistics.median(_CPU) if _CPU else None}
+             "warm_median_cpu_s": statistics.median(_CPU) if _CPU else None,
+             # the kernel's share (zeroing and mapping fresh pages): it moves with the machine's memory
+             # state far more than the user time does (0.01-0.5 s a book day on one VM)
+             "warm_median_sys_s": statistics.median(_SYS) if _SYS else None}
         m.update(_memory(fn) if role == "target" else {"peak_rss_mb": _peak_rss_mb()})
         self.measurements.append(m)
         return m
