@@ -48,7 +48,7 @@ from tradeflow.middle.nb import (
     desk_advance_nb,
     desk_begin_nb,
     desk_event_nb,
-    desk_fill_parts_nb,
+    desk_fill_nb,
     desk_finish_nb,
     desk_order_event_nb,
 )
@@ -403,11 +403,10 @@ def session_loop_nb(streams, venue, bs, book, snaps, impact, orders, execs, exec
             execs[x]["arrival_mid"] = (am / 2.0 + lo[i]) * tick[i] if am >= 0 else np.nan
             exec_row[x] = k
             if ctx is None:
-                # desk_event_nb's fill, with the bundles a fill reads (see desk_fill_parts_nb)
+                # desk_event_nb's fill without its whole-desk call (desk_fill_nb is inlined)
                 if desk.risk_on:
                     desk_advance_nb(desk, x_ts[x])
-                if desk_fill_parts_nb(desk.risk_on, desk.records, desk.positions, desk.marks, desk.limits, desk.tails,
-                                      desk.controls.book_state, orders, execs, exec_row, x) != 0:
+                if desk_fill_nb(desk, orders, execs, exec_row, x) != 0:
                     return SESSION_LOT_POOL_FULL, nx
             else:
                 f0 = orders[k]["filled_qty"]

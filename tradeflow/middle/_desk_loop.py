@@ -174,11 +174,14 @@ def desk_arrival_nb(desk, orders, k):
                                    np.nan, 0, qty)
 
 
-@event_njit
+@event_njit(inline="always")
 def desk_fill_nb(desk, orders, execs, exec_row, x):
     """Execution ``x`` of order ``exec_row[x]``: post-trade, marks, VaR tails and limits, fill and
     event records. Executions of orders that are not working are discarded. Returns 1 when the
-    FIFO lot pool is full (nothing changed), else 0."""
+    FIFO lot pool is full (nothing changed), else 0.
+
+    Inlined: it only hands :func:`desk_fill_parts_nb` the bundles a fill reads, so a caller holding
+    the desk pays no whole-desk call for it."""
     return desk_fill_parts_nb(desk.risk_on, desk.records, desk.positions, desk.marks, desk.limits, desk.tails,
                               desk.controls.book_state, orders, execs, exec_row, x)
 
@@ -282,7 +285,7 @@ def desk_event_nb(desk, orders, execs, exec_row, kind, ref):
     """One desk event (``EV_*`` ``kind``; ``ref`` an order row, an ``execs`` row or a snapshot index),
     after the price updates up to its time. Returns 1 when the FIFO lot pool is full, else 0.
 
-    The loops dispatch themselves (:func:`desk_order_event_nb` inlined, :func:`desk_fill_parts_nb`);
+    The loops dispatch themselves (:func:`desk_order_event_nb` and :func:`desk_fill_nb` inlined);
     this whole-desk call serves the strategies' paths of the session loop."""
     ts = _desk_event_ts_nb(kind, ref, orders, execs, desk.records.snap_ts)
     if kind != EV_FILL:
@@ -290,8 +293,7 @@ def desk_event_nb(desk, orders, execs, exec_row, kind, ref):
         return 0
     if desk.risk_on:
         desk_advance_nb(desk, ts)
-    return desk_fill_parts_nb(desk.risk_on, desk.records, desk.positions, desk.marks, desk.limits, desk.tails,
-                              desk.controls.book_state, orders, execs, exec_row, ref)
+    return desk_fill_nb(desk, orders, execs, exec_row, ref)
 
 
 @event_njit
