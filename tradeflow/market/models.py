@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["garch_scale", "merton_jumps"]
+from tradeflow.market._path_kernels import garch_recursion_nb
+
+__all__ = ["garch_block_variance", "garch_scale", "merton_jumps"]
 
 
 def garch_scale(z: np.ndarray, *, block: int, alpha: float, beta: float,
@@ -39,6 +41,22 @@ def garch_scale(z: np.ndarray, *, block: int, alpha: float, beta: float,
     h_next : float ndarray of shape (n_instruments,)
         The variance entering the next session.
     """
+    h, h_next = garch_block_variance(z, block=block, alpha=alpha, beta=beta, h0=h0)
+    return np.repeat(np.sqrt(h), block, axis=1)[:, : z.shape[1]], h_next
+
+
+def garch_block_variance(z: np.ndarray, *, block: int, alpha: float, beta: float,
+                         h0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The GARCH(1,1) variance of each block of :func:`garch_scale` (its ``scale`` is ``sqrt(h)`` repeated
+    over each block's steps).
+
+    Returns
+    -------
+    h : float ndarray of shape (n_instruments, n_blocks)
+        The variance of each block, in units of the unconditional variance.
+    h_next : float ndarray of shape (n_instruments,)
+        The variance entering the next session.
+    """
     if not (alpha >= 0 and beta >= 0 and alpha + beta < 1):
         raise ValueError(f"GARCH(1,1) needs alpha, beta >= 0 and alpha + beta < 1. Got {alpha!r}, {beta!r}.")
     n_inst, n_steps = z.shape
@@ -50,12 +68,8 @@ def garch_scale(z: np.ndarray, *, block: int, alpha: float, beta: float,
     xi = zz.reshape(n_inst, n_blocks, block).sum(axis=2) / np.sqrt(counts)
     h = np.empty((n_inst, n_blocks))
     hm = np.ones(n_inst) if h0 is None else np.asarray(h0, np.float64).copy()
-    omega = 1.0 - alpha - beta
-    for m in range(n_blocks):
-        h[:, m] = hm
-        hm = omega + alpha * hm * xi[:, m] ** 2 + beta * hm
-    scale = np.repeat(np.sqrt(h), block, axis=1)[:, :n_steps]
-    return scale, hm
+    garch_recursion_nb(np.ascontiguousarray(xi), hm, 1.0 - alpha - beta, alpha, beta, h)
+    return h, hm
 
 
 def merton_jumps(rng: np.random.Generator, shape: tuple[int, int], *, intensity: float, mean: float,

@@ -9,7 +9,8 @@ import pandas as pd
 
 from tradeflow.config import MarketConfig
 from tradeflow.core.linalg import cholesky, eigh, ordered_matmul
-from tradeflow.market.models import garch_scale, merton_jumps
+from tradeflow.market._path_kernels import JUMPS_NONE, JUMPS_PLAIN, JUMPS_SESSION, log_paths_nb, quotes_nb
+from tradeflow.market.models import garch_block_variance, merton_jumps
 from tradeflow.market.options import option_mids
 from tradeflow.market.profile import intraday_profile
 from tradeflow.market.user_prices import prices_on_grid, validate_user_prices
@@ -178,38 +179,39 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
     """
     ccys = cfg.currencies
     mics, venues = cfg.mics, cfg.venues
-    rows = [
-        {
-            "instrument": i, "symbol": inst.symbol, "asset_class": "equity", "currency": inst.currency,
-            "currency_id": ccys.index(inst.currency), "tick_size": inst.tick_size,
-            "lot_size": inst.lot_size, "multiplier": 1.0,
-            "settlement_lag": -1 if inst.settlement_lag is None else inst.settlement_lag,  # -1: the market's cycle
-            "price": inst.price, "volatility": inst.volatility, "spread_bps": inst.spread_bps,
-            "weight": inst.weight, "underlying": -1, "strike": np.nan, "expiry": -1, "call_put": "",
-            "mic": mics[i], "venue_id": venues.index(mics[i]),
-        }
-        for i, inst in enumerate(cfg.instruments)
-    ]
-    by_symbol = {inst.symbol: i for i, inst in enumerate(cfg.instruments)}
-    for k, opt in enumerate(cfg.options):
-        u = by_symbol[opt.underlying]
-        under = cfg.instruments[u]
-        vol = under.volatility if opt.volatility is None else opt.volatility
-        rows.append({
-            "instrument": len(cfg.instruments) + k, "symbol": opt.symbol, "asset_class": "option",
-            "currency": under.currency, "currency_id": ccys.index(under.currency), "tick_size": opt.tick_size,
-            "lot_size": opt.lot_size, "multiplier": opt.multiplier,
-            "settlement_lag": -1 if opt.settlement_lag is None else opt.settlement_lag,
-            "price": np.nan, "volatility": vol, "spread_bps": opt.spread_bps, "weight": opt.weight,
-            "underlying": u, "strike": opt.strike,
-            "expiry": int(np.datetime64(opt.expiry, "D").astype(np.int64)),
-            "call_put": "C" if opt.kind == "call" else "P",
-            "mic": mics[len(cfg.instruments) + k], "venue_id": venues.index(mics[len(cfg.instruments) + k]),
-        })
-    df = pd.DataFrame(rows)
-    return df.astype({"instrument": np.int32, "currency_id": np.int32, "lot_size": np.int64,
-                      "settlement_lag": np.int64, "underlying": np.int32, "expiry": np.int64,
-                      "venue_id": np.int32})
+    insts, opts = cfg.instruments, cfg.options
+    n_inst = len(insts)
+    by_symbol = {inst.symbol: i for i, inst in enumerate(insts)}
+    under = [insts[by_symbol[opt.underlying]] for opt in opts]
+    # column by column (a DataFrame of row dicts, then astype, took ~5 ms a day)
+    cols = {
+        "instrument": np.arange(n_inst + len(opts), dtype=np.int32),
+        "symbol": [i.symbol for i in insts] + [o.symbol for o in opts],
+        "asset_class": ["equity"] * n_inst + ["option"] * len(opts),
+        "currency": [i.currency for i in insts] + [u.currency for u in under],
+        "currency_id": np.array([ccys.index(i.currency) for i in insts] + [ccys.index(u.currency) for u in under],
+                                np.int32),
+        "tick_size": np.array([i.tick_size for i in (*insts, *opts)], np.float64),
+        "lot_size": np.array([i.lot_size for i in (*insts, *opts)], np.int64),
+        "multiplier": np.array([1.0] * n_inst + [o.multiplier for o in opts], np.float64),
+        # -1: the market's cycle
+        "settlement_lag": np.array([-1 if i.settlement_lag is None else i.settlement_lag for i in (*insts, *opts)],
+                                   np.int64),
+        "price": np.array([i.price for i in insts] + [np.nan] * len(opts), np.float64),
+        "volatility": np.array([i.volatility for i in insts]
+                               + [u.volatility if o.volatility is None else o.volatility for o, u in zip(opts, under)],
+                               np.float64),
+        "spread_bps": np.array([i.spread_bps for i in (*insts, *opts)], np.float64),
+        "weight": np.array([i.weight for i in (*insts, *opts)], np.float64),
+        "underlying": np.array([-1] * n_inst + [by_symbol[o.underlying] for o in opts], np.int32),
+        "strike": np.array([np.nan] * n_inst + [o.strike for o in opts], np.float64),
+        "expiry": np.array([-1] * n_inst + [int(np.datetime64(o.expiry, "D").astype(np.int64)) for o in opts],
+                           np.int64),
+        "call_put": [""] * n_inst + ["C" if o.kind == "call" else "P" for o in opts],
+        "mic": list(mics[: n_inst + len(opts)]),
+        "venue_id": np.array([venues.index(m) for m in mics[: n_inst + len(opts)]], np.int32),
+    }
+    return pd.DataFrame(cols)
 
 
 def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int) -> np.ndarray:
@@ -229,13 +231,12 @@ def correlated_normals(rng: np.random.Generator, corr: np.ndarray, n_steps: int)
 
 
 def _quote(mid: np.ndarray, tick: np.ndarray, spread_bps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    half = np.maximum(mid * spread_bps[:, None] * 0.5e-4, tick[:, None] * 0.5)
-    bid_t = np.floor((mid - half) / tick[:, None] + 1e-9)
-    ask_t = np.ceil((mid + half) / tick[:, None] - 1e-9)
-    ask_t = np.maximum(ask_t, bid_t + 1.0)  # the spread is never below one tick
-    bid_t = np.maximum(bid_t, 1.0)
-    ask_t = np.maximum(ask_t, bid_t + 1.0)
-    return bid_t * tick[:, None], ask_t * tick[:, None]
+    # one pass (quotes_nb): the expression chain made a dozen temporaries of the grid's shape
+    mid = np.ascontiguousarray(mid, np.float64)
+    bid = np.empty_like(mid)
+    ask = np.empty_like(mid)
+    quotes_nb(mid, np.ascontiguousarray(tick, np.float64), np.ascontiguousarray(spread_bps, np.float64), bid, ask)
+    return bid, ask
 
 
 def _rate_from_fx(fx_close: np.ndarray, ccys: tuple[str, ...], pair, base: str) -> float:
@@ -322,49 +323,53 @@ def simulate_market(cfg: MarketConfig, rng: np.random.Generator, *, trade_date: 
     if inst_open is None:
         # variance follows its intraday profile (mean 1, so the daily variance is the configured one)
         vprofile = session_profile(cfg, n_steps, variance=True)
-        scale = np.sqrt(vprofile[:-1])
-        variance = vprofile[:-1][None, :]
+        base_scale = np.broadcast_to(np.sqrt(vprofile[:-1]), z.shape)
+        base_var = np.broadcast_to(vprofile[:-1], z.shape)
         on = None
     else:
         # each instrument moves only in its own session, with the intraday profile in its session time
         on, inst_profile, session_s = _instrument_sessions(cfg, times, step_ns, inst_open[:n_und],
                                                            inst_close[:n_und], inst_bs[:n_und], inst_be[:n_und])
-        dt_inst = (cfg.step_seconds / (session_s * TRADING_DAYS_PER_YEAR))[:, None]
-        scale = np.sqrt(inst_profile[:, :-1])
-        variance = inst_profile[:, :-1]
+        dt_inst = cfg.step_seconds / (session_s * TRADING_DAYS_PER_YEAR)
+        base_scale = np.sqrt(inst_profile[:, :-1])
+        base_var = inst_profile[:, :-1]
+    # GARCH and Student-t act per block of steps: the kernel reads each block's factor, not a repeat of it
+    block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
+    no_blocks = np.zeros((0, 0))
+    garch_sd = t_sd = no_blocks
     garch_next = None
     if cfg.garch:
-        block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
-        g, garch_next = garch_scale(z, block=block, alpha=cfg.garch_alpha, beta=cfg.garch_beta, h0=garch_state)
-        scale = scale * g
-        variance = variance * g**2
+        h, garch_next = garch_block_variance(z, block=block, alpha=cfg.garch_alpha, beta=cfg.garch_beta,
+                                             h0=garch_state)
+        garch_sd = np.sqrt(h)
     if cfg.return_dof > 0 and n_steps > 1:
         # Student-t blocks: each block's variance times an inverse chi-square of mean 1
-        block = max(int(round(cfg.garch_step_seconds / cfg.step_seconds)), 1)
         n_blocks = -(-(n_steps - 1) // block)
-        w = (cfg.return_dof - 2.0) / rng.chisquare(cfg.return_dof, size=(z.shape[0], n_blocks))
-        mult = np.repeat(np.sqrt(w), block, axis=1)[:, : n_steps - 1]
-        scale = scale * mult
-        variance = variance * mult**2
-    incr = (drift[:, None] - 0.5 * vol[:, None] ** 2 * variance) * dt_inst \
-        + vol[:, None] * np.sqrt(dt_inst) * scale * z
+        t_sd = np.sqrt((cfg.return_dof - 2.0) / rng.chisquare(cfg.return_dof, size=(z.shape[0], n_blocks)))
+    jump = no_blocks
+    jump_mode = JUMPS_NONE
+    comp = np.zeros(len(vol))
     if cfg.jumps and cfg.jump_intensity > 0:
         # compensated so the jumps add no drift to the price
-        jump = merton_jumps(rng, incr.shape, intensity=cfg.jump_intensity, mean=cfg.jump_mean, std=cfg.jump_std)
+        jump = merton_jumps(rng, z.shape, intensity=cfg.jump_intensity, mean=cfg.jump_mean, std=cfg.jump_std)
+        mean_jump = np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0
         if on is None:
-            comp = cfg.jump_intensity / max(n_steps - 1, 1) * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
-            incr = incr + jump - comp
+            jump_mode = JUMPS_PLAIN
+            comp[:] = cfg.jump_intensity / max(n_steps - 1, 1) * mean_jump
         else:
-            n_on = np.maximum(on.sum(axis=1, keepdims=True), 1)
-            comp = cfg.jump_intensity / n_on * (np.exp(cfg.jump_mean + 0.5 * cfg.jump_std**2) - 1.0)
-            incr = incr + (jump - comp) * on
-    if on is not None:
-        incr = incr * on  # no move outside the session (nor on the venue's holiday)
-    logp = np.concatenate([np.zeros((len(vol), 1)), np.cumsum(incr, axis=1)], axis=1)
+            jump_mode = JUMPS_SESSION
+            comp[:] = cfg.jump_intensity / np.maximum(on.sum(axis=1), 1) * mean_jump
     start = table["price"].to_numpy(np.float64)[:n_und] if open_mid is None \
         else np.asarray(open_mid, np.float64)[:n_und]
-    mid = start[:, None] * np.exp(logp)
-    if prices is not None:  # the user's prices replace the simulated paths (the draws still happen)
+    if prices is None:
+        # one pass per instrument (no move outside its session, nor on its venue's holiday)
+        logp = np.empty((len(vol), n_steps))
+        log_paths_nb(drift, vol, np.broadcast_to(np.asarray(dt_inst, np.float64), vol.shape).copy(), base_scale,
+                     base_var, garch_sd, t_sd, block, z, jump, comp, jump_mode,
+                     np.zeros((0, 0), np.bool_) if on is None else on, logp)
+        mid = np.exp(logp, out=logp)
+        mid *= start[:, None]
+    else:  # the user's prices replace the simulated paths (the draws still happen)
         mid = prices_on_grid(validate_user_prices(prices, [i.symbol for i in cfg.instruments]), times)
     if cfg.options:
         opt_rows = []
