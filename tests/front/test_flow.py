@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import small_config
 from tradeflow.config import FlowConfig
@@ -65,6 +67,31 @@ def test_metaorders_are_consecutive_runs_per_client():
         own = np.flatnonzero(client == client[rows[0]])
         pos = np.searchsorted(own, rows)
         assert np.all(np.diff(pos) == 1)
+
+
+def _metaorder_ids_reference(rng, client, n_clients, *, tail, max_len):
+    # the docstring's definition, client by client (the form metaorder_ids had before its kernel)
+    out = np.empty(client.shape[0], np.int64)
+    base = 0
+    for c in range(n_clients):
+        rows = np.flatnonzero(client == c)
+        if rows.size == 0:
+            continue
+        lengths = np.minimum(np.floor((1.0 - rng.random(rows.size)) ** (-1.0 / tail)), max_len).astype(np.int64)
+        ids = np.searchsorted(np.cumsum(np.maximum(lengths, 1)), np.arange(rows.size), side="right")
+        out[rows] = base + ids
+        base += int(ids[-1]) + 1
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_clients=st.integers(1, 6), n=st.integers(1, 400), seed=st.integers(0, 2**32 - 1),
+       tail=st.floats(1.05, 3.0), max_len=st.integers(1, 50))
+def test_metaorder_ids_match_the_per_client_reference(n_clients, n, seed, tail, max_len):
+    client = np.random.default_rng(seed).integers(0, n_clients, n)  # some clients may send nothing
+    got = metaorder_ids(np.random.default_rng(seed + 1), client, n_clients, tail=tail, max_len=max_len)
+    want = _metaorder_ids_reference(np.random.default_rng(seed + 1), client, n_clients, tail=tail, max_len=max_len)
+    np.testing.assert_array_equal(got, want)
 
 
 def test_power_law_sizes_have_the_configured_tail_and_round_lots():

@@ -300,6 +300,32 @@ def hawkes_times_nb(rng, mu_step, step_s, horizon_s, branching, decay, out):
 
 
 @njit(cache=True, nogil=True)
+def metaorder_split_nb(rows, offsets, lengths, out):
+    """Each client's orders, in time order, cut into consecutive metaorders of the given lengths.
+
+    ``rows[offsets[c]:offsets[c + 1]]`` are client ``c``'s orders in time order and ``lengths`` (aligned
+    with ``rows``) the lengths drawn for its metaorders, used in turn (a length below 1 counts as 1).
+    ``out[row]`` gets a metaorder id, unique across clients and numbered client by client: the id of a
+    client's ``j``-th order is its ``searchsorted(cumsum(lengths), j, side="right")`` plus the ids of the
+    clients before it.
+    """
+    base = 0
+    for c in range(offsets.shape[0] - 1):
+        lo = offsets[c]
+        m = offsets[c + 1] - lo
+        if m == 0:
+            continue
+        k = 0
+        end = max(lengths[lo], 1)
+        for j in range(m):
+            while j >= end:
+                k += 1
+                end += max(lengths[lo + k], 1)
+            out[rows[lo + j]] = base + k
+        base += k + 1
+
+
+@njit(cache=True, nogil=True)
 def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, inv, out_side):
     """Sides of metaorders taken in start order, leaning against each book's inventory.
 

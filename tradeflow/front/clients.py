@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeflow.config import FlowConfig
+from tradeflow.front import _kernels
 
 __all__ = ["ClientProfiles", "client_profiles", "metaorder_ids", "order_sizes"]
 
@@ -63,18 +64,14 @@ def metaorder_ids(rng: np.random.Generator, client: np.ndarray, n_clients: int, 
     -------
     int64 ndarray of shape (n,): a metaorder id per order, unique across clients.
     """
+    # one draw for all clients, in client order: the same numbers as a draw of each client's count in turn
+    rows = np.argsort(client, kind="stable")
+    offsets = np.zeros(n_clients + 1, np.int64)
+    np.cumsum(np.bincount(client, minlength=n_clients)[:n_clients], out=offsets[1:])
+    u = rng.random(rows.shape[0])
+    lengths = np.minimum(np.floor((1.0 - u) ** (-1.0 / tail)), max_len).astype(np.int64)
     out = np.empty(client.shape[0], np.int64)
-    base = 0
-    for c in range(n_clients):
-        rows = np.flatnonzero(client == c)
-        m = rows.size
-        if m == 0:
-            continue
-        lengths = np.minimum(np.floor((1.0 - rng.random(m)) ** (-1.0 / tail)), max_len).astype(np.int64)
-        ends = np.cumsum(np.maximum(lengths, 1))
-        ids = np.searchsorted(ends, np.arange(m), side="right")
-        out[rows] = base + ids
-        base += int(ids[-1]) + 1
+    _kernels.metaorder_split_nb(rows, offsets, lengths, out)
     return out
 
 
