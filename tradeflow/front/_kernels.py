@@ -142,9 +142,10 @@ def candidate_fills_nb(step, instrument, side, is_limit, limit_price, bid, ask, 
 
 @njit(cache=True, nogil=True)
 def execution_records_nb(orders, out_step, out_price, out_taker, times, taker_bps, maker_bps, minor_scale,
-                         multiplier, execs):
+                         multiplier, slot, execs):
     """Write the executions of :func:`candidate_fills_nb`'s output into ``execs`` (EXECUTION_DT, room for
-    every order that fills), in the orders' order; returns how many.
+    every order that fills): the ``n``-th execution, in the orders' order, at row ``slot[n]`` (e.g. its
+    place in time order); returns how many.
 
     A taker fills at its arrival ``ts``, a maker at the grid time its limit was traded through; the fee
     is ``taker_bps`` or ``maker_bps`` of qty x price x the instrument's ``multiplier``, rounded to the
@@ -161,13 +162,14 @@ def execution_records_nb(orders, out_step, out_price, out_taker, times, taker_bp
         price = out_price[k]
         bps = taker_bps if taker else maker_bps
         scale = minor_scale[i]
-        execs[n]["order_id"] = orders[k]["order_id"]
-        execs[n]["ts"] = orders[k]["ts"] if taker else times[t]
-        execs[n]["qty"] = qty
-        execs[n]["price"] = price
-        execs[n]["liquidity"] = LIQ_TAKER if taker else LIQ_MAKER
-        execs[n]["fee"] = np.rint(qty * price * multiplier[i] * bps * 1e-4 * scale) / scale
-        execs[n]["arrival_mid"] = 0.0
+        r = slot[n]
+        execs[r]["order_id"] = orders[k]["order_id"]
+        execs[r]["ts"] = orders[k]["ts"] if taker else times[t]
+        execs[r]["qty"] = qty
+        execs[r]["price"] = price
+        execs[r]["liquidity"] = LIQ_TAKER if taker else LIQ_MAKER
+        execs[r]["fee"] = np.rint(qty * price * multiplier[i] * bps * 1e-4 * scale) / scale
+        execs[r]["arrival_mid"] = 0.0
         n += 1
     return n
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
-from tradeflow.core.merge import merge_runs
-from tradeflow.core.records import take_records
 from tradeflow.front import _kernels
 from tradeflow.market.paths import MarketData
-from tradeflow.schema import EXECUTION_DT, Liquidity, OrderType
+from tradeflow.schema import EXECUTION_DT, OrderType
 
 __all__ = ["execute_orders"]
 
@@ -51,17 +49,20 @@ def execute_orders(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
     )
     inst = market.instruments
     mult = inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst else np.ones(market.n_instruments)
-    execs = np.zeros(int(np.count_nonzero(out_step >= 0)), dtype=EXECUTION_DT)
-    # immediate fills happen at arrival; resting ones at the grid time the market crossed; fees are bps
-    # of the money traded: qty x price x contract multiplier
+    filled = np.flatnonzero(out_step >= 0)
+    # each execution's time, to write it straight at its row in (ts, order_id) order: immediate fills happen
+    # at arrival, resting ones at the grid time the market crossed (sorting the records afterwards, a merge
+    # and a gather of every record, took twice as long)
+    ts = np.where(taker[filled], orders["ts"][filled], market.times[out_step[filled]])
+    oid = orders["order_id"][filled]
+    if oid.shape[0] > 1 and not (np.diff(oid) > 0).all():
+        order = np.lexsort((oid, ts))
+    else:  # in order-id order (the orders' usual order): a stable sort by time is (ts, order_id) order
+        order = np.argsort(ts, kind="stable")
+    slot = np.empty(order.shape[0], np.int64)
+    slot[order] = np.arange(order.shape[0])
+    execs = np.zeros(filled.shape[0], dtype=EXECUTION_DT)
+    # fees are bps of the money traded: qty x price x contract multiplier
     _kernels.execution_records_nb(orders, out_step, price, taker, market.times, float(cfg.taker_fee_bps),
-                                  float(cfg.maker_fee_bps), np.asarray(minor_scale, np.float64), mult, execs)
-    oid = execs["order_id"]
-    if execs.shape[0] > 1 and (np.diff(oid) > 0).all():
-        # in order-id order (the orders' usual order): the takers are in time order already, the makers
-        # are sorted alone and the two runs merged (a lexsort of every execution did both from scratch)
-        liq = execs["liquidity"] == Liquidity.TAKER
-        rows = np.arange(execs.shape[0])
-        _, _, order = merge_runs([(execs["ts"][liq], 0, rows[liq]), (execs["ts"][~liq], 0, rows[~liq])])
-        return take_records(execs, order)
-    return take_records(execs, np.lexsort((oid, execs["ts"])))
+                                  float(cfg.maker_fee_bps), np.asarray(minor_scale, np.float64), mult, slot, execs)
+    return execs

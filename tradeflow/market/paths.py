@@ -199,8 +199,8 @@ def instrument_table(cfg: MarketConfig) -> pd.DataFrame:
                                    np.int64),
         "price": np.array([i.price for i in insts] + [np.nan] * len(opts), np.float64),
         "volatility": np.array([i.volatility for i in insts]
-                               + [u.volatility if o.volatility is None else o.volatility for o, u in zip(opts, under)],
-                               np.float64),
+                               + [u.volatility if o.volatility is None else o.volatility
+                                  for o, u in zip(opts, under, strict=True)], np.float64),
         "spread_bps": np.array([i.spread_bps for i in (*insts, *opts)], np.float64),
         "weight": np.array([i.weight for i in (*insts, *opts)], np.float64),
         "underlying": np.array([-1] * n_inst + [by_symbol[o.underlying] for o in opts], np.int32),
