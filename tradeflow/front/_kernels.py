@@ -302,17 +302,29 @@ def hawkes_times_nb(rng, mu_step, step_s, horizon_s, branching, decay, out):
 
 
 @njit(cache=True, nogil=True)
-def metaorder_split_nb(rows, offsets, lengths, out):
+def metaorder_split_nb(client, n_clients, lengths, out):
     """Each client's orders, in time order, cut into consecutive metaorders of the given lengths.
 
-    ``rows[offsets[c]:offsets[c + 1]]`` are client ``c``'s orders in time order and ``lengths`` (aligned
-    with ``rows``) the lengths drawn for its metaorders, used in turn (a length below 1 counts as 1).
-    ``out[row]`` gets a metaorder id, unique across clients and numbered client by client: the id of a
-    client's ``j``-th order is its ``searchsorted(cumsum(lengths), j, side="right")`` plus the ids of the
-    clients before it.
+    The orders taken client by client (client 0's in time order, then client 1's, ...) are matched with
+    ``lengths`` in that order: each client's lengths are its metaorders' lengths, used in turn (a length
+    below 1 counts as 1). ``out[row]`` gets a metaorder id, unique across clients and numbered client by
+    client: the id of a client's ``j``-th order is ``searchsorted(cumsum(its lengths), j, side="right")``
+    plus the ids of the clients before it.
     """
+    n = client.shape[0]
+    offsets = np.zeros(n_clients + 1, np.int64)
+    for r in range(n):
+        offsets[client[r] + 1] += 1
+    for c in range(n_clients):
+        offsets[c + 1] += offsets[c]
+    rows = np.empty(n, np.int64)  # a counting sort by client: each client's rows stay in time order
+    fill = offsets[:-1].copy()
+    for r in range(n):
+        c = client[r]
+        rows[fill[c]] = r
+        fill[c] += 1
     base = 0
-    for c in range(offsets.shape[0] - 1):
+    for c in range(n_clients):
         lo = offsets[c]
         m = offsets[c + 1] - lo
         if m == 0:

@@ -64,14 +64,13 @@ def metaorder_ids(rng: np.random.Generator, client: np.ndarray, n_clients: int, 
     -------
     int64 ndarray of shape (n,): a metaorder id per order, unique across clients.
     """
+    if client.shape[0] and (client.min() < 0 or client.max() >= n_clients):
+        raise ValueError(f"metaorder_ids: 'client' must be ids in [0, {n_clients}); got {client.min()}..{client.max()}")
     # one draw for all clients, in client order: the same numbers as a draw of each client's count in turn
-    rows = np.argsort(client, kind="stable")
-    offsets = np.zeros(n_clients + 1, np.int64)
-    np.cumsum(np.bincount(client, minlength=n_clients)[:n_clients], out=offsets[1:])
-    u = rng.random(rows.shape[0])
+    u = rng.random(client.shape[0])
     lengths = np.minimum(np.floor((1.0 - u) ** (-1.0 / tail)), max_len).astype(np.int64)
     out = np.empty(client.shape[0], np.int64)
-    _kernels.metaorder_split_nb(rows, offsets, lengths, out)
+    _kernels.metaorder_split_nb(np.asarray(client, np.int64), int(n_clients), lengths, out)
     return out
 
 
