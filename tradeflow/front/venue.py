@@ -311,8 +311,11 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
     capacity = np.zeros(n_inst, np.int64)
     background = []
     impact = []
-    level = np.zeros(n, np.int64)
-    reachable = np.ones(n, bool)
+    oinst = np.ascontiguousarray(orders["instrument"], np.int64)
+    # the clients' volume per book: a cancel/replace re-sends what its original has left, so it is not
+    # counted again (one pass over the orders, not one per book; integer sums, exact in float64)
+    fresh_qty = np.bincount(oinst, weights=np.where(orders["origin"] != OrderOrigin.REPLACE, orders["qty"], 0),
+                            minlength=n_inst)
     step_s = (market.times[1] - market.times[0]) / 1e9 if market.n_steps > 1 else 1.0
     r_per_s = cfg.book_events_per_second * cfg.book_cancel_share + (2.0 / step_s if cfg.book_quote_lots > 0 else 0.0)
     for i in range(n_inst):
@@ -336,23 +339,23 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
                 bg = {f: a[~out] for f, a in bg.items()}
         np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
         background.append(bg)
-        # the clients' volume: a cancel/replace re-sends what its original has left, so it is not counted again
-        fresh = (orders["instrument"] == i) & (orders["origin"] != OrderOrigin.REPLACE)
         impact.append(session_impact(cfg, fair_ticks=fair[i, w[0]:max(w[1], w[0] + 1)],
                                      times=market.times[w[0]:max(w[1], w[0] + 1)], background=bg,
-                                     client_qty=float(orders["qty"][fresh].sum())))
+                                     client_qty=float(fresh_qty[i])))
         capacity[i] = max(int(round(r_per_s * cfg.book_lifetime_seconds)), 1)
-        rows = np.flatnonzero(orders["instrument"] == i)
-        side = orders["side"][rows]
-        lim = orders["limit_price"][rows] / tick[i]
-        # limits onto the tick grid away from the market (buy down, sell up)
-        lvl = np.where(side > 0, np.floor(lim + 1e-9), np.ceil(lim - 1e-9))
-        lvl = np.nan_to_num(lvl, nan=lo)
-        # a limit beyond the range on its passive side (a buy below it, a sell above) is out of reach
-        # of any flow the day sees: it rests unseen and ends cancelled or expired. One beyond the range
-        # on the aggressive side is capped at the range's end, which it can only fill better than.
-        reachable[rows] = ~(np.where(side > 0, lvl < lo, lvl > hi) & (kind[rows] != BookEvent.MARKET))
-        level[rows] = np.clip(lvl, lo, hi).astype(np.int64) - lo
+    # every order's limit as a level of its book, all books at once
+    lo_o = lo_all[oinst]
+    hi_o = lo_o + n_levels[oinst] - 1
+    side = orders["side"]
+    lim = orders["limit_price"] / tick[oinst]
+    # limits onto the tick grid away from the market (buy down, sell up)
+    lvl = np.where(side > 0, np.floor(lim + 1e-9), np.ceil(lim - 1e-9))
+    lvl = np.where(np.isnan(lvl), lo_o, lvl)
+    # a limit beyond the range on its passive side (a buy below it, a sell above) is out of reach
+    # of any flow the day sees: it rests unseen and ends cancelled or expired. One beyond the range
+    # on the aggressive side is capped at the range's end, which it can only fill better than.
+    reachable = ~(np.where(side > 0, lvl < lo_o, lvl > hi_o) & (kind != BookEvent.MARKET))
+    level = np.clip(lvl, lo_o, hi_o).astype(np.int64) - lo_o
     return VenueSetup(orders=orders, venue_ts=venue_ts, kind=kind, level=level, reachable=reachable, lo=lo_all,
                       n_levels=n_levels, live_capacity=capacity, fair=fair, background=background, impact=impact,
                       tick=tick,
