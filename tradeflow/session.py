@@ -23,7 +23,7 @@ from tradeflow._session_pool import renumber as _renumber
 from tradeflow._session_pool import strategy_ctx as _strategy_ctx
 from tradeflow._session_pool import with_pool as _with_pool
 from tradeflow.config import ExecutionConfig, PreTradeConfig
-from tradeflow.core.merge import merge_runs
+from tradeflow.core.merge import merge_runs, time_then_id_order
 from tradeflow.core.records import take_records
 from tradeflow.front.nb import (
     BS_COLUMNS,
@@ -35,6 +35,7 @@ from tradeflow.front.nb import (
     BS_REANCHOR,
     BS_SLOT0,
     BS_SLOT_CAP,
+    tape_records_nb,
 )
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup, venue_shut
 from tradeflow.market.paths import MarketData
@@ -232,7 +233,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         row_ids = sent_orders["order_id"]  # the tape's order rows -> their ids
     desk = run.outcome(state, market, 0)
     execs = execs[:nx]
-    execs = take_records(execs, np.lexsort((execs["order_id"], execs["ts"])))
+    execs = take_records(execs, time_then_id_order(execs["ts"], execs["order_id"]))
     bid, ask, bid_qty, ask_qty, cum_volume, cum_trades, snap_impact = snaps
     quotes = venue_quotes(market, setup, bid[:, :-1].T, ask[:, :-1].T, bid_qty[:, :-1].T, ask_qty[:, :-1].T,
                           np.diff(cum_volume, axis=1).T, np.diff(cum_trades, axis=1).T)
@@ -313,20 +314,10 @@ def _strategy_loop(args: tuple):
 def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, order_id: np.ndarray) -> np.ndarray:
     """TRADE_DT records from the kernels' tape (global levels, client rows), in the books' time order."""
     t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, t_n = tape
-    k = int(t_n[0])
-    inst = np.searchsorted(level0, t_lvl[:k], side="right") - 1
-    out = np.empty(k, TRADE_DT)
-    out["ts"] = t_ts[:k]
-    out["instrument"] = inst
-    out["side"] = t_side[:k]
-    out["qty"] = t_qty[:k]
-    out["price"] = (t_lvl[:k] - level0[inst] + lo[inst]) * tick[inst]
-    taker, maker = t_taker[:k], t_maker[:k]
+    out = np.zeros(int(t_n[0]), TRADE_DT)  # zeros: the padding too
     # a client row's order id; -1 for background liquidity (a day may send no client order at all)
-    ids = np.r_[np.asarray(order_id, np.int64), -1]
-    out["taker_order_id"] = ids[np.where(taker >= 0, taker, -1)]
-    out["maker_order_id"] = ids[np.where(maker >= 0, maker, -1)]
-    out["desk"] = (taker >= 0) | (maker >= 0)
+    tape_records_nb(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, np.asarray(level0, np.int64),
+                    np.asarray(lo, np.int64), np.asarray(tick, np.float64), np.asarray(order_id, np.int64), out)
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["merge_runs", "merge_runs_nb"]
+__all__ = ["merge_runs", "merge_runs_nb", "time_then_id_order", "time_then_id_order_nb"]
 
 
 @njit(cache=True, nogil=True)
@@ -88,3 +88,46 @@ def merge_runs(runs: list[tuple[np.ndarray, int, np.ndarray]]) -> tuple[np.ndarr
     out_ts, out_kind, out_ref = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     merge_runs_nb(ts, kind, ref, bounds, out_ts, out_kind, out_ref)
     return out_ts, out_kind, out_ref
+
+
+@njit(cache=True, nogil=True)
+def time_then_id_order_nb(ts, ids, order):
+    """``order`` = the rows in (ts, id) order, stable, when ``ts`` is non-decreasing: an insertion sort of
+    each run of equal times by id. Returns False (``order`` then undefined) when ``ts`` decreases."""
+    n = ts.shape[0]
+    for k in range(n):
+        order[k] = k
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and ts[end] == ts[start]:
+            end += 1
+        if end < n and ts[end] < ts[start]:
+            return False
+        for j in range(start + 1, end):
+            r = order[j]
+            x = ids[r]
+            m = j
+            while m > start and ids[order[m - 1]] > x:
+                order[m] = order[m - 1]
+                m -= 1
+            order[m] = r
+        start = end
+    return True
+
+
+def time_then_id_order(ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``numpy.lexsort((ids, ts))``: the rows in (ts, id) order, ties in row order.
+
+    Records written in time order (a session's executions) only need each run of equal times sorted by
+    id: one pass (:func:`time_then_id_order_nb`) instead of a two-key sort of every row.
+
+    >>> time_then_id_order(np.array([1, 2, 2, 3]), np.array([9, 5, 4, 0])).tolist()
+    [0, 2, 1, 3]
+    """
+    ts = np.ascontiguousarray(ts, np.int64)
+    ids = np.ascontiguousarray(ids, np.int64)
+    order = np.empty(ts.shape[0], np.int64)
+    if time_then_id_order_nb(ts, ids, order):
+        return order
+    return np.lexsort((ids, ts))

@@ -25,6 +25,7 @@ import numpy as np
 from tradeflow.config import ExecutionConfig
 from tradeflow.core.records import take_records
 from tradeflow.front import _kernels
+from tradeflow.front._record_kernels import quote_records_nb
 from tradeflow.front.impact import TransientImpact, transient_impact
 from tradeflow.front.orderbook import BookEvent, run_book
 from tradeflow.market.paths import MarketData
@@ -385,20 +386,11 @@ def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np
     its holiday) shows no quote: ``bid``/``ask`` NaN, quantities 0 (its volume and trades stay, 0).
     The orders resting in it are still there when it reopens; the desk's marks are the fair
     price's (``market.mid``), which holds its last value while the venue is shut."""
-    quotes = np.zeros((market.n_steps, market.n_instruments), dtype=QUOTE_DT)
-    quotes["ts"] = market.times[:, None]
-    quotes["instrument"] = np.arange(market.n_instruments)[None, :]
-    px = lambda lvl: np.where(lvl >= 0, (lvl + setup.lo) * setup.tick, np.nan)  # noqa: E731
-    quotes["bid"] = px(bid)
-    quotes["ask"] = px(ask)
-    quotes["bid_qty"] = bid_qty
-    quotes["ask_qty"] = ask_qty
-    quotes["volume"] = volume
-    quotes["n_trades"] = trades
-    shut = venue_shut(market)
-    for f, v in (("bid", np.nan), ("ask", np.nan), ("bid_qty", 0), ("ask_qty", 0)):
-        quotes[f][shut] = v
-    return quotes.ravel()
+    quotes = np.zeros(market.n_steps * market.n_instruments, dtype=QUOTE_DT)  # zeros: the padding too
+    shut = venue_shut(market) if market.session_open is not None else np.zeros((0, 0), bool)
+    quote_records_nb(np.asarray(market.times, np.int64), bid, ask, bid_qty, ask_qty, volume, trades,
+                     np.asarray(setup.lo, np.int64), np.asarray(setup.tick, np.float64), shut, quotes)
+    return quotes
 
 
 def venue_shut(market: MarketData) -> np.ndarray:

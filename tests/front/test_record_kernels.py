@@ -1,0 +1,84 @@
+"""The record kernels give the records of the numpy code they replaced (written out here), field by field;
+the (ts, id) order is numpy's lexsort."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tradeflow.core.merge import time_then_id_order
+from tradeflow.front.nb import quote_records_nb, tape_records_nb
+from tradeflow.schema import QUOTE_DT, TRADE_DT
+
+
+def _fields_equal(got, want):
+    assert got.dtype == want.dtype and got.shape == want.shape
+    for f in want.dtype.names:
+        np.testing.assert_array_equal(got[f], want[f], err_msg=f)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_steps=st.integers(1, 60), n_inst=st.integers(1, 5), sessions=st.booleans())
+def test_quote_records_are_the_numpy_records(seed, n_steps, n_inst, sessions):
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.integers(0, 10**12, n_steps))
+    bid = rng.integers(-1, 500, (n_steps, n_inst))  # -1: an empty side
+    ask = rng.integers(-1, 500, (n_steps, n_inst))
+    bid_qty, ask_qty = rng.integers(0, 10**4, (2, n_steps, n_inst))
+    volume, trades = rng.integers(0, 10**6, (2, n_steps, n_inst))
+    lo = rng.integers(1, 10**5, n_inst)
+    tick = rng.choice(np.array([0.0001, 0.01, 0.05, 0.25]), n_inst)
+    shut = rng.random((n_steps, n_inst)) < 0.3
+    # the numpy records, as venue_quotes built them
+    want = np.zeros((n_steps, n_inst), QUOTE_DT)
+    want["ts"] = times[:, None]
+    want["instrument"] = np.arange(n_inst)[None, :]
+    want["bid"] = np.where(bid >= 0, (bid + lo) * tick, np.nan)
+    want["ask"] = np.where(ask >= 0, (ask + lo) * tick, np.nan)
+    want["bid_qty"], want["ask_qty"], want["volume"], want["n_trades"] = bid_qty, ask_qty, volume, trades
+    if sessions:
+        for f, v in (("bid", np.nan), ("ask", np.nan), ("bid_qty", 0), ("ask_qty", 0)):
+            want[f][shut] = v
+    got = np.zeros(n_steps * n_inst, QUOTE_DT)
+    # the session passes its (n_inst, n_steps) snapshots transposed: strided views
+    quote_records_nb(times, bid.T.copy().T, ask, bid_qty, ask_qty, volume, trades, lo, tick,
+                     shut if sessions else np.zeros((0, 0), bool), got)
+    _fields_equal(got, want.ravel())
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), n_books=st.integers(1, 5), n_orders=st.integers(0, 20))
+def test_tape_records_are_the_numpy_records(seed, n, n_books, n_orders):
+    rng = np.random.default_rng(seed)
+    n_levels = rng.integers(1, 50, n_books)
+    level0 = np.concatenate([[0], np.cumsum(n_levels)[:-1]])
+    lo = rng.integers(1, 10**4, n_books)
+    tick = rng.choice(np.array([0.0001, 0.01, 0.05]), n_books)
+    t_lvl = rng.integers(0, n_levels.sum(), n)
+    t_ts, t_qty = rng.integers(0, 10**12, n), rng.integers(1, 10**4, n)
+    t_side = rng.choice(np.array([1, -1], np.int8), n)
+    t_taker = rng.integers(-1, n_orders, n) if n_orders else np.full(n, -1)
+    t_maker = rng.integers(-1, n_orders, n) if n_orders else np.full(n, -1)
+    order_id = rng.integers(0, 10**9, n_orders)
+    # the numpy records, as the session's _tape built them
+    inst = np.searchsorted(level0, t_lvl, side="right") - 1
+    want = np.empty(n, TRADE_DT)
+    want["ts"], want["instrument"], want["side"], want["qty"] = t_ts, inst, t_side, t_qty
+    want["price"] = (t_lvl - level0[inst] + lo[inst]) * tick[inst]
+    ids = np.r_[order_id, -1]
+    want["taker_order_id"] = ids[np.where(t_taker >= 0, t_taker, -1)]
+    want["maker_order_id"] = ids[np.where(t_maker >= 0, t_maker, -1)]
+    want["desk"] = (t_taker >= 0) | (t_maker >= 0)
+    got = np.zeros(n, TRADE_DT)
+    tape_records_nb(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, level0, lo, tick, order_id, got)
+    _fields_equal(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), sorted_ts=st.booleans(), span=st.integers(1, 20))
+def test_time_then_id_order_is_lexsort(seed, n, sorted_ts, span):
+    rng = np.random.default_rng(seed)
+    ts = rng.integers(0, span, n)  # small spans: many equal times
+    if sorted_ts:
+        ts = np.sort(ts)
+    ids = rng.integers(0, 10, n)  # equal ids too: ties keep row order
+    np.testing.assert_array_equal(time_then_id_order(ts, ids), np.lexsort((ids, ts)))
