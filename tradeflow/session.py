@@ -317,7 +317,8 @@ def _tape(tape: tuple, level0: np.ndarray, lo: np.ndarray, tick: np.ndarray, ord
     out = np.zeros(int(t_n[0]), TRADE_DT)  # zeros: the padding too
     # a client row's order id; -1 for background liquidity (a day may send no client order at all)
     tape_records_nb(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, np.asarray(level0, np.int64),
-                    np.asarray(lo, np.int64), np.asarray(tick, np.float64), np.asarray(order_id, np.int64), out)
+                    np.asarray(lo, np.int64), np.asarray(tick, np.float64),
+                    np.ascontiguousarray(order_id, np.int64), out)
     return out
 
 

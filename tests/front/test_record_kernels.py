@@ -39,8 +39,8 @@ def test_quote_records_are_the_numpy_records(seed, n_steps, n_inst, sessions):
         for f, v in (("bid", np.nan), ("ask", np.nan), ("bid_qty", 0), ("ask_qty", 0)):
             want[f][shut] = v
     got = np.zeros(n_steps * n_inst, QUOTE_DT)
-    # the session passes its (n_inst, n_steps) snapshots transposed: strided views
-    quote_records_nb(times, bid.T.copy().T, ask, bid_qty, ask_qty, volume, trades, lo, tick,
+    # a book a row, as the session records them (here strided views of (n_steps, n_inst) arrays)
+    quote_records_nb(times, bid.T, ask.T, bid_qty.T, ask_qty.T, volume.T, trades.T, lo, tick,
                      shut if sessions else np.zeros((0, 0), bool), got)
     _fields_equal(got, want.ravel())
 

@@ -17,50 +17,59 @@ __all__ = ["quote_records_nb", "tape_records_nb"]
 
 @njit(cache=True, nogil=True)
 def quote_records_nb(times, bid, ask, bid_qty, ask_qty, volume, trades, lo, tick, shut, out):
-    """QUOTE_DT rows ``t * n_inst + i`` of the books' snapshots (arrays of shape (n_steps, n_inst), levels
-    as recorded, -1 an empty side): a price is ``(level + lo[i]) * tick[i]`` (NaN for an empty side); a
-    book whose venue is shut (``shut[t, i]``; ``shut`` of shape (0, 0): none) shows no quote (NaN prices,
-    zero quantities) and keeps its volume and trades."""
-    n_steps, n_inst = bid.shape
+    """QUOTE_DT rows ``t * n_inst + i`` of the books' snapshots, arrays of shape (n_inst, n_steps) (a book a
+    row, as the session records them; levels as recorded, -1 an empty side): a price is ``(level + lo[i]) *
+    tick[i]`` (NaN for an empty side); a book whose venue is shut (``shut[t, i]``; ``shut`` of shape (0, 0):
+    none) shows no quote (NaN prices, zero quantities) and keeps its volume and trades.
+
+    Book by book: the inputs are read in order (a step at a time across the books read ten rows at once,
+    2.6x slower on a default day)."""
+    n_inst, n_steps = bid.shape
     has_shut = shut.shape[0] > 0
-    for t in range(n_steps):
-        ts = times[t]
-        for i in range(n_inst):
-            r = t * n_inst + i
-            out[r]["ts"] = ts
-            out[r]["instrument"] = i
-            out[r]["volume"] = volume[t, i]
-            out[r]["n_trades"] = trades[t, i]
+    for i in range(n_inst):
+        base = lo[i]
+        t_i = tick[i]
+        for t in range(n_steps):
+            r = out[t * n_inst + i]
+            r.ts = times[t]
+            r.instrument = i
+            r.volume = volume[i, t]
+            r.n_trades = trades[i, t]
             if has_shut and shut[t, i]:
-                out[r]["bid"] = np.nan
-                out[r]["ask"] = np.nan
-                out[r]["bid_qty"] = 0
-                out[r]["ask_qty"] = 0
+                r.bid = np.nan
+                r.ask = np.nan
+                r.bid_qty = 0
+                r.ask_qty = 0
                 continue
-            b = bid[t, i]
-            a = ask[t, i]
-            out[r]["bid"] = (b + lo[i]) * tick[i] if b >= 0 else np.nan
-            out[r]["ask"] = (a + lo[i]) * tick[i] if a >= 0 else np.nan
-            out[r]["bid_qty"] = bid_qty[t, i]
-            out[r]["ask_qty"] = ask_qty[t, i]
+            b = bid[i, t]
+            a = ask[i, t]
+            r.bid = (b + base) * t_i if b >= 0 else np.nan
+            r.ask = (a + base) * t_i if a >= 0 else np.nan
+            r.bid_qty = bid_qty[i, t]
+            r.ask_qty = ask_qty[i, t]
 
 
 @njit(cache=True, nogil=True)
 def tape_records_nb(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, level0, lo, tick, order_id, out):
     """TRADE_DT records of the session's tape (levels global across the books, client rows as the
-    parties, -1 for background liquidity): the book is the one whose levels hold the trade's level
-    (``searchsorted(level0, level, side="right") - 1``), the price ``(level - level0 + lo) * tick``, a
-    party's order id ``order_id[row]``."""
+    parties, -1 for background liquidity): the book is the last whose first level ``level0`` (increasing)
+    is at or below the trade's level (``searchsorted(level0, level, side="right") - 1``), the price
+    ``(level - level0 + lo) * tick``, a party's order id ``order_id[row]`` (contiguous: a strided view
+    doubled the kernel's time)."""
+    n_books = level0.shape[0]
     for k in range(out.shape[0]):
         lvl = t_lvl[k]
-        i = np.searchsorted(level0, lvl, side="right") - 1
+        i = 0
+        while i + 1 < n_books and level0[i + 1] <= lvl:  # a few books: a scan beats a binary search
+            i += 1
         taker = t_taker[k]
         maker = t_maker[k]
-        out[k]["ts"] = t_ts[k]
-        out[k]["instrument"] = i
-        out[k]["side"] = t_side[k]
-        out[k]["qty"] = t_qty[k]
-        out[k]["price"] = (lvl - level0[i] + lo[i]) * tick[i]
-        out[k]["taker_order_id"] = order_id[taker] if taker >= 0 else -1
-        out[k]["maker_order_id"] = order_id[maker] if maker >= 0 else -1
-        out[k]["desk"] = taker >= 0 or maker >= 0
+        r = out[k]
+        r.ts = t_ts[k]
+        r.instrument = i
+        r.side = t_side[k]
+        r.qty = t_qty[k]
+        r.price = (lvl - level0[i] + lo[i]) * tick[i]
+        r.taker_order_id = order_id[taker] if taker >= 0 else -1
+        r.maker_order_id = order_id[maker] if maker >= 0 else -1
+        r.desk = taker >= 0 or maker >= 0

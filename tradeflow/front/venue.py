@@ -388,7 +388,7 @@ def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np
     price's (``market.mid``), which holds its last value while the venue is shut."""
     quotes = np.zeros(market.n_steps * market.n_instruments, dtype=QUOTE_DT)  # zeros: the padding too
     shut = venue_shut(market) if market.session_open is not None else np.zeros((0, 0), bool)
-    quote_records_nb(np.asarray(market.times, np.int64), bid, ask, bid_qty, ask_qty, volume, trades,
+    quote_records_nb(np.asarray(market.times, np.int64), bid.T, ask.T, bid_qty.T, ask_qty.T, volume.T, trades.T,
                      np.asarray(setup.lo, np.int64), np.asarray(setup.tick, np.float64), shut, quotes)
     return quotes
 
