@@ -35,6 +35,7 @@ from tradeflow.front.nb import (
     BS_REANCHOR,
     BS_SLOT0,
     BS_SLOT_CAP,
+    depth_records_nb,
     tape_records_nb,
 )
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup, venue_shut
@@ -326,19 +327,9 @@ def _depth(depth: tuple, ts: np.ndarray, lo: np.ndarray, tick: np.ndarray,
            shut: np.ndarray | None = None) -> np.ndarray:
     """DEPTH_DT records (non-empty levels only) from the kernels' depth arrays of shape (n_inst, n_rows, L);
     none for a book whose venue is shut (``shut``, shape (n_rows, n_inst)), as its quotes."""
-    parts = []
-    for side, lvl, qty in ((Side.BUY, depth[0], depth[1]), (Side.SELL, depth[2], depth[3])):
-        live = lvl >= 0
-        if shut is not None:
-            live &= ~shut.T[:, : lvl.shape[1], None]
-        i, r, k = np.nonzero(live)
-        rec = np.empty(i.size, DEPTH_DT)
-        rec["ts"] = ts[r]
-        rec["instrument"] = i
-        rec["side"] = int(side)
-        rec["level"] = k
-        rec["price"] = (lvl[i, r, k] + lo[i]) * tick[i]
-        rec["qty"] = qty[i, r, k]
-        parts.append(rec)
-    out = np.concatenate(parts)
-    return take_records(out, np.lexsort((out["level"], -out["side"], out["instrument"], out["ts"])))
+    # written in (ts, instrument, bids then asks, level) order: a count, then the records
+    args = (np.asarray(ts, np.int64), *depth[:4], np.asarray(lo, np.int64), np.asarray(tick, np.float64),
+            np.zeros((0, 0), bool) if shut is None else np.asarray(shut, bool), int(Side.BUY), int(Side.SELL))
+    out = np.zeros(depth_records_nb(*args, np.zeros(0, DEPTH_DT)), DEPTH_DT)
+    depth_records_nb(*args, out)
+    return out

@@ -82,3 +82,37 @@ def test_time_then_id_order_is_lexsort(seed, n, sorted_ts, span):
         ts = np.sort(ts)
     ids = rng.integers(0, 10, n)  # equal ids too: ties keep row order
     np.testing.assert_array_equal(time_then_id_order(ts, ids), np.lexsort((ids, ts)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_inst=st.integers(1, 4), n_rows=st.integers(0, 12), n_lvl=st.integers(1, 5),
+       sessions=st.booleans())
+def test_depth_records_are_the_numpy_records(seed, n_inst, n_rows, n_lvl, sessions):
+    from tradeflow.front.nb import depth_records_nb
+    from tradeflow.schema import DEPTH_DT, Side
+
+    rng = np.random.default_rng(seed)
+    ts = np.cumsum(rng.integers(1, 10**9, n_rows))
+    depth = [rng.integers(-1, 40, (n_inst, n_rows, n_lvl)), rng.integers(0, 10**4, (n_inst, n_rows, n_lvl)),
+             rng.integers(-1, 40, (n_inst, n_rows, n_lvl)), rng.integers(0, 10**4, (n_inst, n_rows, n_lvl))]
+    lo = rng.integers(1, 10**4, n_inst)
+    tick = rng.choice(np.array([0.0001, 0.01, 0.05]), n_inst)
+    shut = rng.random((n_rows, n_inst)) < 0.3 if sessions else None
+    # the numpy records, as the session's _depth built them
+    parts = []
+    for side, lvl, qty in ((Side.BUY, depth[0], depth[1]), (Side.SELL, depth[2], depth[3])):
+        live = lvl >= 0
+        if shut is not None:
+            live &= ~shut.T[:, :, None]
+        i, r, k = np.nonzero(live)
+        rec = np.zeros(i.size, DEPTH_DT)
+        rec["ts"], rec["instrument"], rec["side"], rec["level"] = ts[r], i, int(side), k
+        rec["price"] = (lvl[i, r, k] + lo[i]) * tick[i]
+        rec["qty"] = qty[i, r, k]
+        parts.append(rec)
+    want = np.concatenate(parts)
+    want = want[np.lexsort((want["level"], -want["side"], want["instrument"], want["ts"]))]
+    args = (ts, *depth, lo, tick, np.zeros((0, 0), bool) if shut is None else shut, int(Side.BUY), int(Side.SELL))
+    got = np.zeros(depth_records_nb(*args, np.zeros(0, DEPTH_DT)), DEPTH_DT)
+    assert depth_records_nb(*args, got) == want.shape[0]
+    _fields_equal(got, want)

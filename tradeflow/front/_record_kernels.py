@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["quote_records_nb", "tape_records_nb"]
+__all__ = ["depth_records_nb", "quote_records_nb", "tape_records_nb"]
 
 
 @njit(cache=True, nogil=True)
@@ -73,3 +73,35 @@ def tape_records_nb(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, level0, lo, ti
         r.taker_order_id = order_id[taker] if taker >= 0 else -1
         r.maker_order_id = order_id[maker] if maker >= 0 else -1
         r.desk = taker >= 0 or maker >= 0
+
+
+@njit(cache=True, nogil=True)
+def depth_records_nb(ts, bid_lvl, bid_qty, ask_lvl, ask_qty, lo, tick, shut, buy, sell, out):
+    """DEPTH_DT records of the books' depth arrays (shape (n_inst, n_rows, L), level -1: none) in (ts,
+    instrument, bids then asks, level) order; none for a book whose venue is shut (``shut[r, i]``; shape
+    (0, 0): never). Returns how many; with ``out`` of length 0 it only counts them."""
+    n_inst, n_rows, n_lvl = bid_lvl.shape
+    has_shut = shut.shape[0] > 0
+    write = out.shape[0] > 0
+    n = 0
+    for r in range(n_rows):
+        for i in range(n_inst):
+            if has_shut and shut[r, i]:
+                continue
+            for s in range(2):
+                lvl_a = bid_lvl if s == 0 else ask_lvl
+                qty_a = bid_qty if s == 0 else ask_qty
+                for k in range(n_lvl):
+                    lvl = lvl_a[i, r, k]
+                    if lvl < 0:
+                        continue
+                    if write:
+                        rec = out[n]
+                        rec.ts = ts[r]
+                        rec.instrument = i
+                        rec.side = buy if s == 0 else sell
+                        rec.level = k
+                        rec.price = (lvl + lo[i]) * tick[i]
+                        rec.qty = qty_a[i, r, k]
+                    n += 1
+    return n

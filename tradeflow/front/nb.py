@@ -49,7 +49,7 @@ from tradeflow.front._kernels import (  # noqa: F401
     hawkes_times_nb,
     lean_sides_nb,
 )
-from tradeflow.front._record_kernels import quote_records_nb, tape_records_nb  # noqa: F401
+from tradeflow.front._record_kernels import depth_records_nb, quote_records_nb, tape_records_nb  # noqa: F401
 from tradeflow.front._replay_kernels import (  # noqa: F401
     Q_PROB,
     Q_RISK_AVERSE,
@@ -74,6 +74,7 @@ __all__ = [
     "hawkes_times_nb",
     "lean_sides_nb",
     "background_events_nb",
+    "depth_records_nb",
     "quote_records_nb",
     "tape_records_nb",
     "K_LIMIT",
