@@ -116,3 +116,26 @@ def test_depth_records_are_the_numpy_records(seed, n_inst, n_rows, n_lvl, sessio
     got = np.zeros(depth_records_nb(*args, np.zeros(0, DEPTH_DT)), DEPTH_DT)
     assert depth_records_nb(*args, got) == want.shape[0]
     _fields_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_steps=st.integers(1, 80), n_inst=st.integers(1, 5), breaks=st.booleans())
+def test_venue_shut_is_the_grid_compare(seed, n_steps, n_inst, breaks):
+    from types import SimpleNamespace
+
+    from tradeflow.front.venue import venue_shut
+
+    rng = np.random.default_rng(seed)
+    times = np.cumsum(rng.integers(1, 5, n_steps))
+    span = int(times[-1]) + 3
+    open_ = np.where(rng.random(n_inst) < 0.15, -1, rng.integers(-2, span, n_inst))  # -1: a holiday
+    close = np.where(open_ < 0, -1, open_ + rng.integers(-2, span, n_inst))
+    bs = np.where(rng.random(n_inst) < 0.5, -1, rng.integers(0, span, n_inst)) if breaks else None
+    be = None if bs is None else bs + rng.integers(0, 10, n_inst)
+    market = SimpleNamespace(n_steps=n_steps, n_instruments=n_inst, times=times, session_open=open_,
+                             session_close=close, break_start=bs, break_end=be)
+    t = times[:, None]
+    want = ~((t >= open_[None, :]) & (t < close[None, :]))
+    if bs is not None:
+        want |= (bs[None, :] >= 0) & (t >= bs[None, :]) & (t < be[None, :])
+    np.testing.assert_array_equal(venue_shut(market), want)

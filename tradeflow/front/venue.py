@@ -396,13 +396,17 @@ def venue_quotes(market: MarketData, setup: VenueSetup, bid: np.ndarray, ask: np
 def venue_shut(market: MarketData) -> np.ndarray:
     """Bool array of shape (n_steps, n_instruments): the instrument's venue is shut at the grid time (before
     its open, from its close, in its lunch break, all day on its holiday); all False without venue sessions."""
-    shut = np.zeros((market.n_steps, market.n_instruments), bool)
-    if market.session_open is not None:
-        t = market.times[:, None]
-        shut = ~((t >= market.session_open[None, :]) & (t < market.session_close[None, :]))
-        if market.break_start is not None:
-            shut |= (market.break_start[None, :] >= 0) & (t >= market.break_start[None, :]) \
-                & (t < market.break_end[None, :])
+    if market.session_open is None:
+        return np.zeros((market.n_steps, market.n_instruments), bool)
+    # each book's hours are a stretch of the (sorted) grid, less its break: slices, not a grid-sized compare
+    shut = np.ones((market.n_steps, market.n_instruments), bool)
+    times = market.times
+    for i in range(market.n_instruments):
+        a, b = np.searchsorted(times, (market.session_open[i], market.session_close[i]))
+        shut[a:b, i] = False
+        if market.break_start is not None and market.break_start[i] >= 0:
+            c, d = np.searchsorted(times, (market.break_start[i], market.break_end[i]))
+            shut[c:d, i] = True
     return shut
 
 
