@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradeflow.core.records import take_records
 from tradeflow.market.paths import MarketData
 from tradeflow.market.profile import volume_curve
 from tradeflow.schema import ALGO_PARENT_DT, ORDER_DT, AlgoKind, OrderOrigin, OrderStatus, OrderType, TimeInForce
@@ -130,7 +131,7 @@ def parent_fills(parents: np.ndarray, orders: np.ndarray) -> np.ndarray:
     pid = out["parent_id"]
     if np.any(np.diff(pid) <= 0):
         raise ValueError("parent_fills: 'parents' must be sorted by parent_id without duplicates")
-    kids = orders[orders["origin"] == OrderOrigin.ALGO_CHILD]
+    kids = take_records(orders, np.flatnonzero(orders["origin"] == OrderOrigin.ALGO_CHILD))  # whole records
     pos = np.searchsorted(pid, kids["parent_id"])
     pos_c = np.minimum(pos, pid.size - 1)
     if np.any(pid[pos_c] != kids["parent_id"]):
