@@ -119,3 +119,34 @@ def test_garch_recursion_is_the_row_loop_and_scale_repeats_it():
     out = np.empty((1, 2))
     garch_recursion_nb(np.ones((1, 2)), np.ones(1), 0.5, 0.25, 0.25, out)
     assert out.tolist() == [[1.0, 1.0]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_inst=st.integers(1, 4), n=st.integers(2, 200), breaks=st.booleans())
+def test_session_clock_is_the_numpy_expressions(seed, n_inst, n, breaks):
+    from tradeflow.market._path_kernels import session_clock_nb
+
+    rng = np.random.default_rng(seed)
+    step_ns = int(rng.integers(1, 10**9))
+    times = 10**15 + step_ns * np.arange(n, dtype=np.int64)
+    span = n * step_ns
+    open_ns = np.where(rng.random(n_inst) < 0.2, -1, 10**15 + rng.integers(-span // 4, span, n_inst))
+    close_ns = open_ns + rng.integers(1, span, n_inst)
+    start_b = open_ns + rng.integers(0, span // 2 + 1, n_inst)
+    bs_in = np.where(rng.random(n_inst) < 0.6, start_b, -1) if breaks else np.full(n_inst, -1)
+    be_in = bs_in + rng.integers(-5, span // 3 + 1, n_inst)  # some breaks empty or reversed: none
+    # the numpy expressions _instrument_sessions used
+    start = times[:-1]
+    on = (start[None, :] >= open_ns[:, None]) & (start[None, :] < close_ns[:, None]) & (open_ns[:, None] >= 0)
+    has = (bs_in >= 0) & (be_in > bs_in)
+    bs = np.where(has, bs_in, 0)[:, None]
+    blen = np.where(has, be_in - bs_in, 0)
+    on &= ~((start[None, :] >= bs) & (start[None, :] < bs + blen[:, None]))
+    length = np.maximum(close_ns - open_ns - blen, 1).astype(np.float64)
+    mid_t = times[None, :] + 0.5 * step_ns
+    frac = np.clip((mid_t - open_ns[:, None] - np.clip(mid_t - bs, 0, blen[:, None])) / length[:, None], 0.0, 1.0)
+    got_on = np.empty((n_inst, n - 1), bool)
+    got_frac = np.empty((n_inst, n))
+    session_clock_nb(times, 0.5 * step_ns, open_ns, close_ns, bs[:, 0].copy(), blen, length, got_on, got_frac)
+    np.testing.assert_array_equal(got_on, on)
+    assert got_frac.tobytes() == frac.tobytes()

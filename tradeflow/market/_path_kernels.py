@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["JUMPS_NONE", "JUMPS_PLAIN", "JUMPS_SESSION", "garch_recursion_nb", "log_paths_nb", "quotes_nb"]
+__all__ = ["JUMPS_NONE", "JUMPS_PLAIN", "JUMPS_SESSION", "garch_recursion_nb", "log_paths_nb", "quotes_nb",
+           "session_clock_nb"]
 
 JUMPS_NONE = 0  # no jumps
 JUMPS_PLAIN = 1  # ``incr + jump - comp``: every step is in the session
@@ -125,3 +126,30 @@ def quotes_nb(mid, tick, spread_bps, bid, ask):
             ask_t = _np_maximum(ask_t, bid_t + 1.0)
             bid[i, k] = bid_t * t
             ask[i, k] = ask_t * t
+
+
+@njit(cache=True, nogil=True)
+def session_clock_nb(times, half_step, open_ns, close_ns, bs, blen, length, on, frac):
+    """Per instrument and grid step: ``on`` (the interval starting at the step is in the session, outside
+    its break) and ``frac`` (the step's midpoint as a share of the session's trading time, the break
+    skipped, in [0, 1]), with numpy's expressions of :func:`tradeflow.market.paths._instrument_sessions`
+    (the midpoint ``times + half_step`` in float64, the break's part clipped to ``[0, blen]``)."""
+    n_inst = open_ns.shape[0]
+    n = times.shape[0]
+    for i in range(n_inst):
+        o = open_ns[i]
+        c = close_ns[i]
+        b0 = bs[i]
+        bl = blen[i]
+        ln = length[i]
+        for t in range(n):
+            ts = times[t]
+            if t < n - 1:
+                on[i, t] = ts >= o and ts < c and o >= 0 and not (ts >= b0 and ts < b0 + bl)
+            mid_t = ts + half_step
+            x = mid_t - b0
+            x = x if x > 0.0 else 0.0  # np.clip(x, 0, blen): maximum, then minimum
+            x = x if x < bl else float(bl)
+            f = (mid_t - o - x) / ln
+            f = f if f > 0.0 else 0.0
+            frac[i, t] = f if f < 1.0 else 1.0

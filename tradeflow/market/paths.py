@@ -9,7 +9,14 @@ import pandas as pd
 
 from tradeflow.config import MarketConfig
 from tradeflow.core.linalg import cholesky, eigh, ordered_matmul
-from tradeflow.market._path_kernels import JUMPS_NONE, JUMPS_PLAIN, JUMPS_SESSION, log_paths_nb, quotes_nb
+from tradeflow.market._path_kernels import (
+    JUMPS_NONE,
+    JUMPS_PLAIN,
+    JUMPS_SESSION,
+    log_paths_nb,
+    quotes_nb,
+    session_clock_nb,
+)
 from tradeflow.market.models import garch_block_variance, merton_jumps
 from tradeflow.market.options import option_mids
 from tradeflow.market.profile import intraday_profile
@@ -405,18 +412,17 @@ def _instrument_sessions(cfg: MarketConfig, times: np.ndarray, step_ns: int, ope
     """Per instrument: which grid intervals lie in its session (its lunch break excluded), its intraday
     profile on the grid (mean 1 over its trading time, 0 outside, in trading time: the break is skipped)
     and its trading time in seconds. The profile is the variance's (``volatility_open``/``volatility_close``)."""
-    start = times[:-1]
-    on = (start[None, :] >= open_ns[:, None]) & (start[None, :] < close_ns[:, None]) & (open_ns[:, None] >= 0)
     if break_start is None:
         break_start = break_end = np.full(open_ns.shape, -1, np.int64)
     has = (break_start >= 0) & (break_end > break_start)
-    bs = np.where(has, break_start, 0)[:, None]
-    blen = np.where(has, break_end - break_start, 0)
-    on &= ~((start[None, :] >= bs) & (start[None, :] < bs + blen[:, None]))
+    bs = np.where(has, break_start, 0).astype(np.int64)
+    blen = np.where(has, break_end - break_start, 0).astype(np.int64)
     length = np.maximum(close_ns - open_ns - blen, 1).astype(np.float64)
-    mid_t = times[None, :] + 0.5 * step_ns
-    trading_t = mid_t - open_ns[:, None] - np.clip(mid_t - bs, 0, blen[:, None])
-    frac = np.clip(trading_t / length[:, None], 0.0, 1.0)
+    # one pass per instrument (session_clock_nb): the grid-sized compares and clips made a dozen temporaries
+    on = np.empty((open_ns.shape[0], times.shape[0] - 1), bool)
+    frac = np.empty((open_ns.shape[0], times.shape[0]))
+    session_clock_nb(np.asarray(times, np.int64), 0.5 * step_ns, np.asarray(open_ns, np.int64),
+                     np.asarray(close_ns, np.int64), bs, blen, length, on, frac)
     if cfg.intraday_profile:
         prof = intraday_profile(frac, open_factor=cfg.volatility_open, close_factor=cfg.volatility_close,
                                 halflife=cfg.profile_halflife)
