@@ -274,3 +274,66 @@ def test_run_venues_round_trip_through_the_store(tmp_path):
     back = read_run(tmp_path / "run")
     assert back.venues == run.venues
     pd.testing.assert_series_equal(back.orders["venue"], run.orders["venue"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), fat_rate=st.sampled_from([0.0, 0.05, 0.5]),
+       shares=st.sampled_from([(0.0, 0.0), (0.1, 0.05), (0.4, 0.3)]), scalar_last=st.booleans())
+def test_client_order_records_are_the_numpy_expressions(seed, n, fat_rate, shares, scalar_last):
+    # the records the flow built with numpy (written out as generate_flow had them), from the same draws
+    from tradeflow.front import _kernels
+    from tradeflow.schema import ORDER_DT
+
+    rng = np.random.default_rng(seed)
+    n_inst, n_steps, n_cl = 3, 50, 4
+    inst_lot, inst_tick = rng.choice(np.array([1, 10, 100]), n_inst), rng.choice(np.array([0.01, 0.05, 0.5]), n_inst)
+    mid = rng.uniform(1.0, 300.0, (n_inst, n_steps))
+    ts = np.sort(rng.integers(0, 10**12, n))
+    instrument = rng.integers(0, n_inst, n).astype(np.int32)
+    client = rng.integers(0, n_cl, n).astype(np.int32)
+    trader, book, cpty = (rng.integers(0, 5, n).astype(np.int32) for _ in range(3))
+    side = rng.choice(np.array([1, -1], np.int8), n)
+    is_market = rng.random(n) < 0.3
+    raw = rng.pareto(1.5, n) * 300 + 1
+    step = rng.integers(0, n_steps, n)
+    cancel_rate = rng.uniform(0, 0.6, n_cl)
+    off_draw = rng.normal(5, 10, n)
+    u_fat, u_fat_size, u_tif, u_cancel = rng.random((4, n))
+    after_draw = rng.exponential(30.0, n)
+    last = np.int64(5 * 10**11) if scalar_last else rng.integers(0, 10**12, n)
+    ioc, fok = shares
+    replace_rate = 0.2
+    # numpy
+    qty = np.maximum(np.rint(raw / inst_lot[instrument]).astype(np.int64), 1) * inst_lot[instrument]
+    ref, tick = mid[instrument, step], inst_tick[instrument]
+    offset = off_draw * 1e-4
+    fat = u_fat < fat_rate
+    fat_size = fat & (u_fat_size < 0.5)
+    qty = np.where(fat_size, qty * 100, qty)
+    offset = np.where(fat & ~fat_size, -0.10, offset)
+    x = ref * (1.0 - side * offset)
+    limit = np.maximum(np.where(side > 0, np.floor(x / tick + 1e-9), np.ceil(x / tick - 1e-9)), 1.0) * tick
+    tif = np.where(u_tif < ioc, TimeInForce.IOC, np.where(u_tif < ioc + fok, TimeInForce.FOK, TimeInForce.DAY))
+    tif = np.where(is_market, TimeInForce.DAY, tif).astype(np.int8)
+    day_limit = ~is_market & (tif == TimeInForce.DAY)
+    cancelled = day_limit & (u_cancel < cancel_rate[client])
+    replaced = day_limit & ~cancelled & (u_cancel < cancel_rate[client] + replace_rate)
+    t_cancel = ts + np.floor(np.maximum(after_draw, 1e-3) * 1e9).astype(np.int64)
+    ends = (cancelled | replaced) & (t_cancel < last)
+    # the kernel
+    out = np.zeros(n, ORDER_DT)
+    got_replaced = np.empty(n, bool)
+    codes = np.array([OrderType.MARKET, OrderType.LIMIT, TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK,
+                      OrderOrigin.CLIENT], np.int64)
+    _kernels.client_order_records_nb(ts, instrument, client, trader, book, cpty, side, is_market, raw, step, mid,
+                                     inst_lot, inst_tick, cancel_rate, off_draw, u_fat, u_fat_size, u_tif, u_cancel,
+                                     after_draw, np.broadcast_to(np.asarray(last, np.int64), (n,)), fat_rate, ioc, fok,
+                                     replace_rate, codes, out, got_replaced)
+    np.testing.assert_array_equal(got_replaced, replaced & ends)
+    want = {"order_id": np.arange(n), "parent_id": np.full(n, -1), "ts_cancel": np.where(ends, t_cancel, -1),
+            "ts": ts, "instrument": instrument, "client": client, "trader": trader, "book": book,
+            "counterparty": cpty, "side": side, "order_type": np.where(is_market, OrderType.MARKET, OrderType.LIMIT),
+            "tif": tif, "qty": qty, "limit_price": np.where(is_market, np.nan, limit), "ref_price": ref,
+            "origin": np.full(n, OrderOrigin.CLIENT)}
+    for f, v in want.items():
+        np.testing.assert_array_equal(out[f], v, err_msg=f)

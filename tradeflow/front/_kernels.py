@@ -340,6 +340,67 @@ def metaorder_split_nb(client, n_clients, lengths, out):
 
 
 @njit(cache=True, nogil=True)
+def client_order_records_nb(ts, instrument, client, trader, book, counterparty, side, is_market, raw, step, mid,
+                            inst_lot, inst_tick, cancel_rate, off_draw, u_fat, u_fat_size, u_tif, u_cancel,
+                            after_draw, last, fat_rate, ioc_share, fok_share, replace_rate, codes, out, replaced):
+    """The client orders' records from the flow's draws, one order at a time, with the numpy expressions of
+    :func:`tradeflow.front.flow.generate_flow` (the same bits): the size rounded to the instrument's lot
+    (x100 for a fat finger), the limit ``offset`` bps behind the mid at arrival (10% through it for a fat
+    price) on the tick grid away from the market, the time in force, and a cancel or replace
+    ``after_draw`` seconds later if the client's habit (``u_cancel``) says so and the session is still on.
+    ``codes`` = (MARKET, LIMIT, DAY, IOC, FOK, CLIENT). ``out`` must be zeros; ``replaced`` (bool) gets the
+    orders to be replaced."""
+    market_t, limit_t, day, ioc, fok, origin = codes[0], codes[1], codes[2], codes[3], codes[4], codes[5]
+    for k in range(ts.shape[0]):
+        i = instrument[k]
+        lot = inst_lot[i]
+        qty = max(np.int64(np.rint(raw[k] / lot)), 1) * lot
+        fat = u_fat[k] < fat_rate
+        fat_size = fat and u_fat_size[k] < 0.5
+        if fat_size:
+            qty = qty * 100
+        offset = off_draw[k] * 1e-4
+        if fat and not fat_size:
+            offset = -0.10  # 10% through the market
+        ref = mid[i, step[k]]
+        tick = inst_tick[i]
+        s = side[k]
+        x = ref * (1.0 - s * offset)
+        lim = np.floor(x / tick + 1e-9) if s > 0 else np.ceil(x / tick - 1e-9)
+        lim = (lim if (lim >= 1.0 or lim != lim) else 1.0) * tick  # np.maximum(ticks, 1.0) * tick
+        mkt = is_market[k]
+        u = u_tif[k]
+        tif = ioc if u < ioc_share else (fok if u < ioc_share + fok_share else day)
+        if mkt:
+            tif = day
+        day_limit = (not mkt) and tif == day
+        cr = cancel_rate[client[k]]
+        uc = u_cancel[k]
+        cancelled = day_limit and uc < cr
+        repl = day_limit and (not cancelled) and uc < cr + replace_rate
+        t_cancel = ts[k] + np.int64(np.floor(max(after_draw[k], 1e-3) * 1e9))
+        ends = (cancelled or repl) and t_cancel < last[k]
+        replaced[k] = repl and ends
+        r = out[k]
+        r.order_id = k
+        r.parent_id = -1
+        r.ts_cancel = t_cancel if ends else -1
+        r.ts = ts[k]
+        r.instrument = i
+        r.client = client[k]
+        r.trader = trader[k]
+        r.book = book[k]
+        r.counterparty = counterparty[k]
+        r.side = s
+        r.order_type = market_t if mkt else limit_t
+        r.tif = tif
+        r.qty = qty
+        r.limit_price = np.nan if mkt else lim
+        r.ref_price = ref
+        r.origin = origin
+
+
+@njit(cache=True, nogil=True)
 def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, inv, out_side):
     """Sides of metaorders taken in start order, leaning against each book's inventory.
 

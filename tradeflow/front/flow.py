@@ -133,51 +133,27 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     counterparty = rng.integers(0, cfg.n_counterparties, size=n).astype(np.int32)
     is_market = rng.random(n) < clients.aggressiveness[client]
 
-    lot = inst["lot_size"].to_numpy(np.int64)[instrument]
-    qty = np.maximum(np.rint(raw / lot).astype(np.int64), 1) * lot
-
     step = market.step_of(ts)
-    ref = market.mid[instrument, step]
-    tick = inst["tick_size"].to_numpy(np.float64)[instrument]
     mean_off = clients.offset_bps[client]
-    offset = rng.normal(mean_off, np.maximum(np.abs(mean_off), 1.0)) * 1e-4
-    fat = rng.random(n) < cfg.fat_finger_rate
-    fat_size = fat & (rng.random(n) < 0.5)
-    qty = np.where(fat_size, qty * 100, qty)
-    offset = np.where(fat & ~fat_size, -0.10, offset)  # 10% through the market
-    limit = _limit_on_grid(ref * (1.0 - side * offset), side, tick)
-
+    # the draws, in their order; the records from them in one pass (client_order_records_nb: the numpy
+    # expressions it replaced, element by element, made some thirty temporaries of the orders' size)
+    off_draw = rng.normal(mean_off, np.maximum(np.abs(mean_off), 1.0))
+    u_fat = rng.random(n)
+    u_fat_size = rng.random(n)
     u_tif = rng.random(n)
-    tif = np.where(u_tif < cfg.ioc_share, TimeInForce.IOC,
-                   np.where(u_tif < cfg.ioc_share + cfg.fok_share, TimeInForce.FOK, TimeInForce.DAY))
-    tif = np.where(is_market, TimeInForce.DAY, tif).astype(np.int8)
-    day_limit = ~is_market & (tif == TimeInForce.DAY)
     u_cancel = rng.random(n)
-    cancel_rate = clients.cancel_rate[client]
-    cancelled = day_limit & (u_cancel < cancel_rate)
-    replaced = day_limit & ~cancelled & (u_cancel < cancel_rate + cfg.replace_rate)
-    after = np.maximum(rng.exponential(cfg.cancel_after_seconds, n), 1e-3)
-    t_cancel = ts + np.floor(after * 1e9).astype(np.int64)
-    ends = (cancelled | replaced) & (t_cancel < last)
-    replaced &= ends
-
+    after_draw = rng.exponential(cfg.cancel_after_seconds, n)
     orders = np.zeros(n, dtype=ORDER_DT)
-    orders["order_id"] = np.arange(n)
-    orders["parent_id"] = -1
-    orders["ts_cancel"] = np.where(ends, t_cancel, -1)
-    orders["ts"] = ts
-    orders["instrument"] = instrument
-    orders["client"] = client
-    orders["trader"] = trader
-    orders["book"] = book
-    orders["counterparty"] = counterparty
-    orders["side"] = side
-    orders["order_type"] = np.where(is_market, OrderType.MARKET, OrderType.LIMIT)
-    orders["tif"] = tif
-    orders["qty"] = qty
-    orders["limit_price"] = np.where(is_market, np.nan, limit)
-    orders["ref_price"] = ref
-    orders["origin"] = OrderOrigin.CLIENT
+    replaced = np.empty(n, bool)
+    codes = np.array([OrderType.MARKET, OrderType.LIMIT, TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK,
+                      OrderOrigin.CLIENT], np.int64)
+    _kernels.client_order_records_nb(
+        np.ascontiguousarray(ts, np.int64), instrument.astype(np.int32, copy=False), client, trader.astype(np.int32),
+        book.astype(np.int32), counterparty, side, is_market, raw, np.asarray(step, np.int64), market.mid,
+        inst["lot_size"].to_numpy(np.int64), inst["tick_size"].to_numpy(np.float64), clients.cancel_rate, off_draw,
+        u_fat, u_fat_size, u_tif, u_cancel, after_draw, np.broadcast_to(np.asarray(last, np.int64), (n,)),
+        float(cfg.fat_finger_rate), float(cfg.ioc_share), float(cfg.fok_share), float(cfg.replace_rate), codes,
+        orders, replaced)
 
     # cancel/replace: a new order at the replace time, re-priced halfway to the mid
     rep = take_records(orders, np.flatnonzero(replaced))
