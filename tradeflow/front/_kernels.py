@@ -382,22 +382,22 @@ def client_order_records_nb(ts, instrument, client, trader, book, counterparty, 
         ends = (cancelled or repl) and t_cancel < last[k]
         replaced[k] = repl and ends
         r = out[k]
-        r.order_id = k
-        r.parent_id = -1
-        r.ts_cancel = t_cancel if ends else -1
-        r.ts = ts[k]
-        r.instrument = i
-        r.client = client[k]
-        r.trader = trader[k]
-        r.book = book[k]
-        r.counterparty = counterparty[k]
-        r.side = s
-        r.order_type = market_t if mkt else limit_t
-        r.tif = tif
-        r.qty = qty
-        r.limit_price = np.nan if mkt else lim
-        r.ref_price = ref
-        r.origin = origin
+        r["order_id"] = k
+        r["parent_id"] = -1
+        r["ts_cancel"] = t_cancel if ends else -1
+        r["ts"] = ts[k]
+        r["instrument"] = i
+        r["client"] = client[k]
+        r["trader"] = trader[k]
+        r["book"] = book[k]
+        r["counterparty"] = counterparty[k]
+        r["side"] = s
+        r["order_type"] = market_t if mkt else limit_t
+        r["tif"] = tif
+        r["qty"] = qty
+        r["limit_price"] = np.nan if mkt else lim
+        r["ref_price"] = ref
+        r["origin"] = origin
 
 
 @njit(cache=True, nogil=True)

@@ -31,22 +31,22 @@ def quote_records_nb(times, bid, ask, bid_qty, ask_qty, volume, trades, lo, tick
         t_i = tick[i]
         for t in range(n_steps):
             r = out[t * n_inst + i]
-            r.ts = times[t]
-            r.instrument = i
-            r.volume = volume[i, t]
-            r.n_trades = trades[i, t]
+            r["ts"] = times[t]
+            r["instrument"] = i
+            r["volume"] = volume[i, t]
+            r["n_trades"] = trades[i, t]
             if has_shut and shut[t, i]:
-                r.bid = np.nan
-                r.ask = np.nan
-                r.bid_qty = 0
-                r.ask_qty = 0
+                r["bid"] = np.nan
+                r["ask"] = np.nan
+                r["bid_qty"] = 0
+                r["ask_qty"] = 0
                 continue
             b = bid[i, t]
             a = ask[i, t]
-            r.bid = (b + base) * t_i if b >= 0 else np.nan
-            r.ask = (a + base) * t_i if a >= 0 else np.nan
-            r.bid_qty = bid_qty[i, t]
-            r.ask_qty = ask_qty[i, t]
+            r["bid"] = (b + base) * t_i if b >= 0 else np.nan
+            r["ask"] = (a + base) * t_i if a >= 0 else np.nan
+            r["bid_qty"] = bid_qty[i, t]
+            r["ask_qty"] = ask_qty[i, t]
 
 
 @njit(cache=True, nogil=True)
@@ -65,14 +65,14 @@ def tape_records_nb(t_ts, t_lvl, t_qty, t_side, t_taker, t_maker, level0, lo, ti
         taker = t_taker[k]
         maker = t_maker[k]
         r = out[k]
-        r.ts = t_ts[k]
-        r.instrument = i
-        r.side = t_side[k]
-        r.qty = t_qty[k]
-        r.price = (lvl - level0[i] + lo[i]) * tick[i]
-        r.taker_order_id = order_id[taker] if taker >= 0 else -1
-        r.maker_order_id = order_id[maker] if maker >= 0 else -1
-        r.desk = taker >= 0 or maker >= 0
+        r["ts"] = t_ts[k]
+        r["instrument"] = i
+        r["side"] = t_side[k]
+        r["qty"] = t_qty[k]
+        r["price"] = (lvl - level0[i] + lo[i]) * tick[i]
+        r["taker_order_id"] = order_id[taker] if taker >= 0 else -1
+        r["maker_order_id"] = order_id[maker] if maker >= 0 else -1
+        r["desk"] = taker >= 0 or maker >= 0
 
 
 @njit(cache=True, nogil=True)
@@ -97,11 +97,11 @@ def depth_records_nb(ts, bid_lvl, bid_qty, ask_lvl, ask_qty, lo, tick, shut, buy
                         continue
                     if write:
                         rec = out[n]
-                        rec.ts = ts[r]
-                        rec.instrument = i
-                        rec.side = buy if s == 0 else sell
-                        rec.level = k
-                        rec.price = (lvl + lo[i]) * tick[i]
-                        rec.qty = qty_a[i, r, k]
+                        rec["ts"] = ts[r]
+                        rec["instrument"] = i
+                        rec["side"] = buy if s == 0 else sell
+                        rec["level"] = k
+                        rec["price"] = (lvl + lo[i]) * tick[i]
+                        rec["qty"] = qty_a[i, r, k]
                     n += 1
     return n
