@@ -102,7 +102,9 @@ def instrument_risk(table: pd.DataFrame, *, risk_free_rate: float = 0.04, divide
     """
     n = len(table)
     symbols = [str(s) for s in table["symbol"]] if "symbol" in table else [str(k) for k in range(n)]
-    ac = table["asset_class"].astype(str).str.lower().to_numpy() if "asset_class" in table else np.full(n, "equity")
+    # a list comprehension: pandas' string methods took ~1 ms for a ten-row table
+    ac = np.array([str(a).lower() for a in table["asset_class"]] if "asset_class" in table else ["equity"] * n,
+                  dtype=object)
     is_opt = ac == "option"
     mult = table["multiplier"].to_numpy(np.float64) if "multiplier" in table else np.ones(n)
     if not np.all(np.isfinite(mult) & (mult > 0)):
