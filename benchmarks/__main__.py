@@ -8,6 +8,10 @@
 ``python -m benchmarks compare OLD.json NEW.json [--threshold 0.25] [--metric time|ratio]``
     flags regressions beyond the threshold; exits 1 when there is one (see :mod:`benchmarks.compare`).
 
+``python -m benchmarks paired OTHER_TREE [--venue quote|book] [--rounds N]``
+    a default day on this tree and on another, in turn in two warm processes, with the pairs' ratio
+    (see :mod:`benchmarks.paired`): the A/B to trust on a machine whose speed moves from minute to minute.
+
 ``tradeflow bench`` runs the same thing.
 """
 
@@ -120,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["compare"]:
         from benchmarks.compare import main as compare_main
         return compare_main(argv[1:])
+    if argv[:1] == ["paired"]:
+        from benchmarks.paired import main as paired_main
+        return paired_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         print(f"--repeats must be a positive int. Got {args.repeats} instead.", file=sys.stderr)

@@ -230,3 +230,28 @@ def test_quick_suite_over_budget_warns(registry, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(runner, "QUICK_BUDGET_S", -1.0)  # every run is over a negative budget
     assert runner.main(["--quick", "--out", str(tmp_path / "q.json")]) == 0
     assert "over its -1 s budget; slowest: test.slow" in capsys.readouterr().err
+
+
+def test_paired_summary_is_the_pairs_ratio():
+    from benchmarks.paired import summarize
+
+    s = summarize([1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 6.0, 4.0])
+    assert s["rounds"] == 4 and s["this_min_s"] == 1.0 and s["other_median_s"] == 3.0
+    assert s["ratio_median"] == 0.75 and s["ratio_q1"] <= 0.5 < 1.0 <= s["ratio_q3"]
+    with pytest.raises(ValueError, match="same length"):
+        summarize([1.0], [1.0, 2.0])
+
+
+def test_paired_runs_both_trees_in_turn(tmp_path):
+    # this tree against itself: each worker runs its days, one pair a round
+    from pathlib import Path
+
+    from benchmarks.paired import paired_days
+
+    tree = Path(__file__).resolve().parents[1]
+    a, b = paired_days(tree, tree, venue="quote", rounds=2, orders=300)
+    assert len(a) == len(b) == 2 and all(t > 0 for t in a + b)
+    with pytest.raises(ValueError, match="not a tradeflow source tree"):
+        paired_days(tree, tmp_path, rounds=1)
+    with pytest.raises(ValueError, match="'venue'"):
+        paired_days(tree, tree, venue="dark", rounds=1)

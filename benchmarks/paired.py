@@ -1,0 +1,115 @@
+"""Paired A/B of a default day between two source trees: ``python -m benchmarks paired OTHER_TREE``.
+
+On a shared machine whose speed moves by a quarter from one minute to the next, two runs of a benchmark
+minutes apart compare the minutes, not the code. Here two warm worker processes, one importing
+tradeflow from this tree and one from ``OTHER_TREE`` (a checkout or ``git worktree`` of another
+commit; give it its own numba cache, e.g. its own directory), run one default ``simulate()`` day each
+in turn (which goes first alternates), so each pair shares its minute. Reported: each side's median and
+minimum CPU time (user + system) and the median of the pairs' ratios ``this / other`` with its
+interquartile range; ``--json`` prints them as JSON.
+
+    python -m benchmarks paired /tmp/prev --venue book --rounds 14
+
+Both trees' kernels compile on the workers' first day if their caches are cold (they warm before
+timing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["WORKER", "main", "paired_days", "summarize"]
+
+# one warm process: a day per "go" line, its CPU time (user + system) per answer
+WORKER = """
+import gc, resource, sys
+import tradeflow
+cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": int(sys.argv[2])},
+                                            "execution": {"venue": sys.argv[1]}})
+for _ in range(2):
+    tradeflow.simulate(cfg, seed=0, progress=False)
+print("ready", flush=True)
+for line in sys.stdin:
+    gc.collect()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    tradeflow.simulate(cfg, seed=0, progress=False)
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, flush=True)
+"""
+
+
+def _worker(tree: Path, venue: str, orders: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, venue, str(orders)], cwd=tree, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if line != "ready":
+        proc.kill()
+        raise RuntimeError(f"the worker on {tree} did not start (said {line!r}); run it by hand to see why")
+    return proc
+
+
+def paired_days(this: Path, other: Path, *, venue: str = "quote", rounds: int = 20,
+                orders: int = 100_000) -> tuple[list[float], list[float]]:
+    """CPU seconds of ``rounds`` default days on each tree, run in turn (see the module docstring)."""
+    if venue not in ("quote", "book"):
+        raise ValueError(f"paired: 'venue' must be 'quote' or 'book'; got {venue!r}")
+    if rounds < 1:
+        raise ValueError(f"paired: 'rounds' must be at least 1; got {rounds!r}")
+    for tree in (this, other):
+        if not (tree / "tradeflow" / "__init__.py").is_file():
+            raise ValueError(f"paired: {str(tree)!r} is not a tradeflow source tree (no tradeflow/__init__.py)")
+    a, b = _worker(this, venue, orders), _worker(other, venue, orders)
+    ta: list[float] = []
+    tb: list[float] = []
+    try:
+        for r in range(rounds):
+            for proc, out in ((a, ta), (b, tb)) if r % 2 == 0 else ((b, tb), (a, ta)):
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                out.append(float(proc.stdout.readline()))
+    finally:
+        for proc in (a, b):
+            proc.stdin.close()
+            proc.wait()
+    return ta, tb
+
+
+def summarize(this: list[float], other: list[float]) -> dict[str, Any]:
+    """Medians, minima and the pairs' ratio ``this / other`` (median and interquartile range)."""
+    if len(this) != len(other) or not this:
+        raise ValueError("summarize: two non-empty lists of the same length")
+    ratios = sorted(x / y for x, y in zip(this, other, strict=True))
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    return {"rounds": len(this), "this_median_s": statistics.median(this), "this_min_s": min(this),
+            "other_median_s": statistics.median(other), "other_min_s": min(other),
+            "ratio_median": statistics.median(ratios), "ratio_q1": q[0], "ratio_q3": q[2]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks paired",
+                                description="Paired A/B of a default day between this tree and another.")
+    p.add_argument("other", type=Path, help="the other source tree (a checkout or git worktree)")
+    p.add_argument("--venue", choices=("quote", "book"), default="quote")
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--orders", type=int, default=100_000)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = p.parse_args(argv)
+    this = Path(__file__).resolve().parents[1]
+    s = summarize(*paired_days(this, args.other.resolve(), venue=args.venue, rounds=args.rounds,
+                               orders=args.orders))
+    if args.json:
+        print(json.dumps(s, indent=1))
+    else:
+        print(f"{args.venue} day, {s['rounds']} pairs: this tree median {s['this_median_s']:.3f} s "
+              f"(min {s['this_min_s']:.3f}), {args.other} median {s['other_median_s']:.3f} s "
+              f"(min {s['other_min_s']:.3f}); paired this/other {s['ratio_median']:.3f} "
+              f"(IQR {s['ratio_q1']:.3f}-{s['ratio_q3']:.3f})")
+    return 0
