@@ -147,9 +147,9 @@ def generate_flow(cfg: FlowConfig, market: MarketData, rng: np.random.Generator,
     replaced = np.empty(n, bool)
     codes = np.array([OrderType.MARKET, OrderType.LIMIT, TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK,
                       OrderOrigin.CLIENT], np.int64)
+    i32 = [a.astype(np.int32, copy=False) for a in (instrument, client, trader, book, counterparty)]
     _kernels.client_order_records_nb(
-        np.ascontiguousarray(ts, np.int64), instrument.astype(np.int32, copy=False), client, trader.astype(np.int32),
-        book.astype(np.int32), counterparty, side, is_market, raw, np.asarray(step, np.int64), market.mid,
+        np.ascontiguousarray(ts, np.int64), *i32, side, is_market, raw, np.asarray(step, np.int64), market.mid,
         inst["lot_size"].to_numpy(np.int64), inst["tick_size"].to_numpy(np.float64), clients.cancel_rate, off_draw,
         u_fat, u_fat_size, u_tif, u_cancel, after_draw, np.broadcast_to(np.asarray(last, np.int64), (n,)),
         float(cfg.fat_finger_rate), float(cfg.ioc_share), float(cfg.fok_share), float(cfg.replace_rate), codes,
