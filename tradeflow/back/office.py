@@ -16,7 +16,7 @@ from tradeflow.back.netting import fold_into_open, net_obligations
 from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
 from tradeflow.config import SimulationConfig
-from tradeflow.core.records import RecordLog, concat_records
+from tradeflow.core.records import RecordLog, concat_records, count_distinct
 from tradeflow.core.time import NS_PER_DAY
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
 from tradeflow.market.paths import MarketData
@@ -207,13 +207,13 @@ class BackOffice:
         self.parts["settlement_events"].append(events)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
-        self._post(settle_ledger, int(np.unique(settle_ledger["txn_id"]).shape[0]))
+        self._post(settle_ledger, count_distinct(settle_ledger["txn_id"]))
         pen_ledger = post_penalties(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                     first_posting_id=self.n_post)
         self._post(pen_ledger, pen_ledger.shape[0] // 2)
         buy_in_ledger = post_buy_ins(events, ob, fill_of_obligation, as_of=d, first_txn_id=self.n_txn,
                                      first_posting_id=self.n_post)
-        self._post(buy_in_ledger, int(np.unique(buy_in_ledger["txn_id"]).shape[0]))
+        self._post(buy_in_ledger, count_distinct(buy_in_ledger["txn_id"]))
         # open instructions take their obligation's state (every open obligation has an event today)
         instructions = self.logs["settlements"].view
         still_open = np.empty(self._open_instr.shape[0], np.int64)

