@@ -93,3 +93,31 @@ def test_background_events_match_reference(seed, n, n_steps, shape, depth):
         want = (np.floor(fair[s]) - dist + 1 if side[j] > 0 else np.ceil(fair[s]) + dist - 1) - 400
         assert price[j] == want
         assert qty[j] == 100 * (1 + int(np.log(1 - uni[3, j]) / np.log(0.5))) and u[j] == uni[4, j]
+
+
+@given(seed=st.integers(0, 2**32 - 1), n_grid=st.integers(0, 60))
+def test_requote_events_are_the_numpy_rows(seed, n_grid):
+    # the makers' requotes as background_flow wrote them with numpy: a grid time a row of four
+    rng = np.random.default_rng(seed)
+    times = 10**12 + np.arange(n_grid, dtype=np.int64) * 500_000_000
+    lag = rng.integers(1, 1_000, n_grid)
+    f = rng.uniform(100.0, 110.0, n_grid)
+    on_level = rng.random(n_grid) < 0.2
+    f[on_level] = np.floor(f[on_level])  # some exactly on a level: floor == ceil
+    width = rng.integers(1, 5, n_grid)
+    lo, qty, u = np.int64(90), np.int64(200), rng.random(2 * n_grid)
+    want = {n: np.empty((n_grid, 4), dt) for n, dt in (("ts", np.int64), ("kind", np.int8), ("side", np.int8),
+                                                         ("price", np.int64), ("qty", np.int64), ("u", np.float64))}
+    want["ts"][:] = (times + lag)[:, None]
+    want["kind"][:] = np.array([k.K_LIMIT, k.K_LIMIT, k.K_BG_CANCEL, k.K_BG_CANCEL], np.int8)
+    want["side"][:] = np.array([1, -1, 1, -1], np.int8)
+    want["price"][:, 0] = np.floor(f).astype(np.int64) - width + 1 - lo
+    want["price"][:, 1] = np.maximum(np.ceil(f).astype(np.int64), np.floor(f).astype(np.int64) + 1) + width - 1 - lo
+    want["price"][:, 2:] = 0
+    want["qty"][:] = np.array([1, 1, 0, 0], np.int64) * qty
+    want["u"][:, :2] = -1.0
+    want["u"][:, 2], want["u"][:, 3] = u[:n_grid], u[n_grid:]
+    got = {n: np.empty(4 * n_grid, a.dtype) for n, a in want.items()}
+    k.requote_events_nb(times, lag, f, width, lo, qty, u, *got.values())
+    for n, a in want.items():
+        np.testing.assert_array_equal(got[n], a.ravel(), err_msg=n)

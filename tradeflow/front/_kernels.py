@@ -429,6 +429,45 @@ SHAPE_POWER = 2
 
 
 @njit(cache=True, nogil=True)
+def requote_events_nb(times, lag, fair_ticks, width, lo, quote_qty, u, out_ts, out_kind, out_side, out_price, out_qty,
+                      out_u):
+    """The market makers' requotes, four rows ``4g .. 4g + 3`` a grid time ``g`` (of ``k = len(times)``): a bid
+    ``floor(f) - width + 1`` and an ask ``max(ceil(f), floor(f) + 1) + width - 1`` (levels above ``lo``;
+    ``u`` -1: a maker's requote), then a background cancel attempt on each side (price 0, quantity 0, picks
+    ``u[g]`` and ``u[k + g]``), all at ``times[g] + lag[g]``."""
+    k = times.shape[0]
+    for g in range(k):
+        t = times[g] + lag[g]
+        f = fair_ticks[g]
+        fl = np.int64(np.floor(f))
+        ce = np.int64(np.ceil(f))
+        w = width[g]
+        r = 4 * g
+        for j in range(4):
+            out_ts[r + j] = t
+        out_kind[r] = K_LIMIT
+        out_kind[r + 1] = K_LIMIT
+        out_kind[r + 2] = K_BG_CANCEL
+        out_kind[r + 3] = K_BG_CANCEL
+        out_side[r] = 1
+        out_side[r + 1] = -1
+        out_side[r + 2] = 1
+        out_side[r + 3] = -1
+        out_price[r] = fl - w + 1 - lo
+        out_price[r + 1] = max(ce, fl + 1) + w - 1 - lo
+        out_price[r + 2] = 0
+        out_price[r + 3] = 0
+        out_qty[r] = quote_qty
+        out_qty[r + 1] = quote_qty
+        out_qty[r + 2] = 0
+        out_qty[r + 3] = 0
+        out_u[r] = -1.0
+        out_u[r + 1] = -1.0
+        out_u[r + 2] = u[g]
+        out_u[r + 3] = u[k + g]
+
+
+@njit(cache=True, nogil=True)
 def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, shape, scale, mu, market_share,
                          cancel_share, lot, p_geom, lo, out_ts, out_kind, out_side, out_price, out_qty, out_u):
     """One pass of zero-intelligence background events (see ``tradeflow.front.venue.background_flow``).
