@@ -111,12 +111,14 @@ def post_settlements(events: np.ndarray, obligations: np.ndarray, fill_of_obliga
     net_cash : bool
     as_of, first_txn_id, first_posting_id : int
     """
-    ev = events[((events["qty_settled"] != 0) | (events["cash_settled"] != 0))
-                & (events["status"] != SettlementStatus.BOUGHT_IN)]  # buy-ins: see post_buy_ins
+    # whole records as bytes (structured fancy indexing copies field by field); buy-ins: see post_buy_ins
+    moved = ((events["qty_settled"] != 0) | (events["cash_settled"] != 0)) \
+        & (events["status"] != SettlementStatus.BOUGHT_IN)
+    ev = take_records(events, np.flatnonzero(moved))
     if ev.shape[0] == 0:
         return np.zeros(0, dtype=LEDGER_DT)
     pos = ev["obligation_id"] - obligations["obligation_id"][0]
-    o = obligations[pos]
+    o = take_records(obligations, pos)
     fid = fill_of_obligation[pos]
     if net_cash:
         group, rep = group_in_order(o["book"], o["counterparty"], o["currency"])

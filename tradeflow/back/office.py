@@ -16,7 +16,7 @@ from tradeflow.back.netting import fold_into_open, net_obligations
 from tradeflow.back.recon import Reconciler, reconcile
 from tradeflow.back.settlement import N_SETTLEMENT_DRAWS, settle_day, settlement_instructions
 from tradeflow.config import SimulationConfig
-from tradeflow.core.records import RecordLog, concat_records, count_distinct
+from tradeflow.core.records import RecordLog, as_bytes, concat_records, count_distinct, take_records
 from tradeflow.core.time import NS_PER_DAY
 from tradeflow.market.calendar import BusinessCalendar, SettlementCycles
 from tradeflow.market.paths import MarketData
@@ -183,7 +183,8 @@ class BackOffice:
         attempt = open_all[csd_open[ob_all["currency"][open_all]]]
         # usually a run of consecutive obligations (all of them on a run's first day): settle a view in place
         in_place = attempt.size > 0 and bool(np.all(np.diff(attempt) == 1))
-        ob = ob_all[attempt[0]:attempt[-1] + 1] if in_place else ob_all[attempt]
+        # whole records as bytes (a structured fancy index copies field by field: 14 ms a day from day 3 on)
+        ob = ob_all[attempt[0]:attempt[-1] + 1] if in_place else take_records(ob_all, attempt)
         scfg = cfg.settlement
         rate = self.ccy_fail_rate[ob["currency"]]
         for cpty, r in scfg.counterparty_fail_rates.items():
@@ -201,7 +202,7 @@ class BackOffice:
                             buy_in_price=(marks * self.inst_mult * (1.0 + scfg.buy_in_premium_bps * 1e-4))[
                                 ob["instrument"]])
         if not in_place:
-            ob_all[attempt] = ob
+            as_bytes(ob_all)[attempt] = as_bytes(ob)  # back into the log, whole records (23 ms field by field)
         ob = ob_all
         self._open_obl = open_all[~np.isin(ob_all["status"][open_all], _CLOSED)]
         self.parts["settlement_events"].append(events)
