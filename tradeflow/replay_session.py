@@ -22,7 +22,7 @@ from tradeflow import _replay_session_kernels as _k
 from tradeflow import _strategy_ctx as _ctx
 from tradeflow._session_kernels import VenueParams
 from tradeflow._session_pool import renumber, strategy_ctx, with_pool
-from tradeflow.core.merge import merge_runs
+from tradeflow.core.merge import merge_runs, time_then_id_order
 from tradeflow.core.records import take_records
 from tradeflow.front.execution import execute_orders
 from tradeflow.front.nb import BS_COLUMNS, BS_N_LEVELS, K_FOK, K_IOC, K_LIMIT, K_MARKET, Q_PROB, Q_RISK_AVERSE, R_NONE
@@ -66,7 +66,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
     latency = int(round(execution.latency_us * 1e3))
     on = replayed[orders["instrument"]] if n else np.zeros(0, bool)
     rest = execute_orders(orders[~on], market, execution, minor_scale)
-    rest = take_records(rest, np.lexsort((rest["order_id"], rest["ts"])))
+    rest = take_records(rest, time_then_id_order(rest["ts"], rest["order_id"]))
     rest_row = np.searchsorted(orders["order_id"], rest["order_id"]).astype(np.int64)
     mult = market.instruments["multiplier"].to_numpy(np.float64)
 
@@ -193,7 +193,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
         run.orders["venue"][d] = vid[run.orders["instrument"][d]]
     desk = run.outcome(state, market, 0)
     execs = execs[:nx]
-    return take_records(execs, np.lexsort((execs["order_id"], execs["ts"]))), desk
+    return take_records(execs, time_then_id_order(execs["ts"], execs["order_id"])), desk
 
 
 class _Setup:

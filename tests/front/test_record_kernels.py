@@ -74,13 +74,15 @@ def test_tape_records_are_the_numpy_records(seed, n, n_books, n_orders):
 
 
 @settings(max_examples=100, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), sorted_ts=st.booleans(), span=st.integers(1, 20))
-def test_time_then_id_order_is_lexsort(seed, n, sorted_ts, span):
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), sorted_ts=st.booleans(), span=st.integers(1, 20),
+       increasing_ids=st.booleans())
+def test_time_then_id_order_is_lexsort(seed, n, sorted_ts, span, increasing_ids):
     rng = np.random.default_rng(seed)
     ts = rng.integers(0, span, n)  # small spans: many equal times
     if sorted_ts:
         ts = np.sort(ts)
-    ids = rng.integers(0, 10, n)  # equal ids too: ties keep row order
+    # equal ids too (ties keep row order), or ids in row order (a venue's executions, order by order)
+    ids = np.cumsum(rng.integers(1, 3, n)) if increasing_ids else rng.integers(0, 10, n)
     np.testing.assert_array_equal(time_then_id_order(ts, ids), np.lexsort((ids, ts)))
 
 

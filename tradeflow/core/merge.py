@@ -120,14 +120,19 @@ def time_then_id_order(ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``numpy.lexsort((ids, ts))``: the rows in (ts, id) order, ties in row order.
 
     Records written in time order (a session's executions) only need each run of equal times sorted by
-    id: one pass (:func:`time_then_id_order_nb`) instead of a two-key sort of every row.
+    id: one pass (:func:`time_then_id_order_nb`) instead of a two-key sort of every row. Records in id
+    order (a venue's executions, written order by order) need a stable sort by time only.
 
     >>> time_then_id_order(np.array([1, 2, 2, 3]), np.array([9, 5, 4, 0])).tolist()
     [0, 2, 1, 3]
+    >>> time_then_id_order(np.array([5, 1, 5, 2]), np.array([1, 2, 3, 4])).tolist()
+    [1, 3, 0, 2]
     """
     ts = np.ascontiguousarray(ts, np.int64)
     ids = np.ascontiguousarray(ids, np.int64)
     order = np.empty(ts.shape[0], np.int64)
     if time_then_id_order_nb(ts, ids, order):
         return order
+    if (np.diff(ids) > 0).all():
+        return np.argsort(ts, kind="stable")
     return np.lexsort((ids, ts))

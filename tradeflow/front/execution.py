@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
+from tradeflow.core.merge import time_then_id_order
 from tradeflow.front import _kernels
 from tradeflow.market.paths import MarketData
 from tradeflow.schema import EXECUTION_DT, OrderType
@@ -54,11 +55,7 @@ def execute_orders(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig,
     # at arrival, resting ones at the grid time the market crossed (sorting the records afterwards, a merge
     # and a gather of every record, took twice as long)
     ts = np.where(taker[filled], orders["ts"][filled], market.times[out_step[filled]])
-    oid = orders["order_id"][filled]
-    if oid.shape[0] > 1 and not (np.diff(oid) > 0).all():
-        order = np.lexsort((oid, ts))
-    else:  # in order-id order (the orders' usual order): a stable sort by time is (ts, order_id) order
-        order = np.argsort(ts, kind="stable")
+    order = time_then_id_order(ts, orders["order_id"][filled])
     slot = np.empty(order.shape[0], np.int64)
     slot[order] = np.arange(order.shape[0])
     execs = np.zeros(filled.shape[0], dtype=EXECUTION_DT)

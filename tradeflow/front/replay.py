@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tradeflow.core.merge import time_then_id_order
 from tradeflow.core.records import take_records
 from tradeflow.front import _replay_kernels as _k
 from tradeflow.front._replay_files import (
@@ -252,7 +253,7 @@ def replay(data: ReplayData, orders: np.ndarray | None = None, *, queue_model: s
                     out[:, col] = np.where(lvl >= 0, (lvl + lo) * tick, empty)
             books[st.symbol] = out
     ex = np.concatenate(ex_parts) if ex_parts else np.zeros(0, EXECUTION_DT)
-    ex = take_records(ex, np.lexsort((ex["order_id"], ex["ts"])))
+    ex = take_records(ex, time_then_id_order(ex["ts"], ex["order_id"]))
     quotes = np.concatenate(quote_parts) if quote_parts else np.zeros(0, QUOTE_DT)
     if quotes.size:
         quotes = take_records(quotes, np.lexsort((quotes["instrument"], quotes["ts"])))
@@ -296,7 +297,7 @@ def replay_venue(data: ReplayData, orders: np.ndarray, market, cfg, minor_scale:
         scale = np.asarray(minor_scale, np.float64)[i]
         ex["fee"] = np.rint(ex["qty"] * ex["price"] * mult * bps * 1e-4 * scale) / scale
     allx = np.concatenate([rest, ex])
-    return take_records(allx, np.lexsort((allx["order_id"], allx["ts"])))
+    return take_records(allx, time_then_id_order(allx["ts"], allx["order_id"]))
 
 
 def replay_mids(data: ReplayData, times: np.ndarray) -> pd.DataFrame:

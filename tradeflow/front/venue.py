@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeflow.config import ExecutionConfig
+from tradeflow.core.merge import time_then_id_order
 from tradeflow.core.records import take_records
 from tradeflow.front import _kernels
 from tradeflow.front._record_kernels import quote_records_nb
@@ -483,5 +484,5 @@ def run_venue(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mino
                      ("volume", run.volume), ("trades", run.trades)):
             snaps[k][:, i] = v
     execs = np.concatenate(x_parts) if x_parts else np.zeros(0, EXECUTION_DT)
-    execs = take_records(execs, np.lexsort((execs["order_id"], execs["ts"])))
+    execs = take_records(execs, time_then_id_order(execs["ts"], execs["order_id"]))
     return VenueOutcome(orders=orders, executions=execs, quotes=venue_quotes(market, setup, **snaps), impact=impact)
