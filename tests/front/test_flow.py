@@ -337,3 +337,11 @@ def test_client_order_records_are_the_numpy_expressions(seed, n, fat_rate, share
             "origin": np.full(n, OrderOrigin.CLIENT)}
     for f, v in want.items():
         np.testing.assert_array_equal(out[f], v, err_msg=f)
+
+
+def test_metaorder_ids_refuse_client_ids_out_of_range():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"'client' must be ids in \[0, 3\); got 0..3"):
+        metaorder_ids(rng, np.array([0, 3, 1]), 3, tail=1.5, max_len=10)
+    with pytest.raises(ValueError, match="'client' must be ids"):
+        metaorder_ids(rng, np.array([-1, 0]), 3, tail=1.5, max_len=10)
