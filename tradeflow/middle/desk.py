@@ -293,7 +293,8 @@ def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
 @dataclass(slots=True)
 class _DeskRun:
     """One session's desk loop, ready to run: the orders' working copy, the loop's state bundles
-    (:class:`tradeflow.middle.nb.Desk`) and its outputs."""
+    (:class:`tradeflow.middle.nb.Desk`) and its outputs. :meth:`outcome` ends it: it gives the record
+    buffers (``fills``, ``events``, ``breaches``) to the outcome and lets the bundles go (None after)."""
 
     orders: np.ndarray
     snap_ts: np.ndarray
@@ -315,7 +316,8 @@ class _DeskRun:
                 (self.snap_ts, _kernels.EV_SNAPSHOT, np.arange(self.snap_ts.size))]
 
     def outcome(self, state: DeskState, market: MarketData, status: int) -> DeskOutcome:
-        """Carry the counts into ``state`` and package what the loop wrote."""
+        """Carry the counts into ``state`` and package what the loop wrote (once: the run gives up its
+        record buffers to the outcome)."""
         nf, ne, nbr = (int(c) for c in self.desk.records.counts)
         if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
@@ -323,26 +325,34 @@ class _DeskRun:
             raise RuntimeError("breach buffer overflow")
         state.n_fills_total += nf
         state.n_breaches_total += nbr
-        events = self.events[:ne]
+        # the loop's bundles hold the record buffers too: let them go, so that the buffers can shrink in place
+        self.desk = None
+        events = _written(self, "events", ne)
         if ne > 1 and (np.diff(events["ts"]) < 0).any():
             events = take_records(events, np.argsort(events["ts"], kind="stable"))
-        else:  # written in time order, as the loop runs (usually): the view unless it would hold a much
-            # larger buffer (as the fills below; the quote venue's day fills 2/3 of it, and the copy took 5 ms)
-            events = _sized(events, self.events)
         events["event_id"] = np.arange(ne)
         trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
-        # the fill buffer has room for every execution the venue could send (4 a client order): keep only
-        # the fills (a default day: 7 of its 26 MB), not a view that holds the whole buffer
-        fills = _sized(self.fills[:nf], self.fills)
+        # the fill buffer has room for every execution the venue could send (4 a client order): the outcome
+        # keeps the fills only (a default day: 7 of its 26 MB)
+        fills = _written(self, "fills", nf)
         return DeskOutcome(orders=self.orders, fills=fills, events=events, pnl=self.pnl, positions=positions,
-                           risk=self.risk_rows, breaches=self.breaches[:nbr].copy())
+                           risk=self.risk_rows, breaches=_written(self, "breaches", nbr))
 
 
-def _sized(used: np.ndarray, buffer: np.ndarray) -> np.ndarray:
-    """``used`` (the written head of ``buffer``), copied when the buffer is much larger than it: a record
-    should not hold a buffer sized for the worst case alive."""
-    return used.copy() if buffer.shape[0] > 1.5 * used.shape[0] + 1024 else used
+def _written(run: _DeskRun, name: str, n: int) -> np.ndarray:
+    """The first ``n`` rows of the record buffer ``run.<name>``, taken from ``run``: the buffer shrunk in place
+    (``ndarray.resize``: a ``realloc``, which neither copies nor touches the rows, and hands the tail's pages
+    back) when nothing else holds it, else a copy of its head. A record should not keep a buffer sized for
+    the worst case alive, and a copy of one writes every row again into fresh pages (about 10 ms of a
+    book day, whose event buffer is 2.5 times its events)."""
+    buf = getattr(run, name)
+    setattr(run, name, None)
+    try:
+        buf.resize(n, refcheck=True)
+    except ValueError:  # a view or another object holds it (a strategy's context, a profiler's frame)
+        return buf[:n].copy()
+    return buf
 
 
 def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
