@@ -78,3 +78,25 @@ def test_time_units_agree_with_numpy():
     assert tf_time.NS_PER_DAY == np.timedelta64(1, "D") // np.timedelta64(1, "ns")
     assert tf_time.NS_PER_SECOND == np.timedelta64(1, "s") // np.timedelta64(1, "ns")
     assert tf_time.NS_PER_YEAR == 365 * tf_time.NS_PER_DAY
+
+
+def test_record_log_final_shrinks_its_buffer_in_place_and_stays_usable():
+    # a buffer much larger than its records is shrunk in place (the same array, no copy); held by a view,
+    # the records are copied instead; appends after either go on from the same records
+    rows = np.zeros(3_000, LEDGER_DT)
+    rows["posting_id"] = np.arange(3_000)
+    log = RecordLog(LEDGER_DT, expected_appends=4)
+    log.append(rows[:1_000])
+    buf = id(log._buf)
+    out = log.final()
+    assert id(out) == buf and out.shape == (1_000,)
+    np.testing.assert_array_equal(out["posting_id"], np.arange(1_000))
+    log.append(rows[1_000:1_500])
+    np.testing.assert_array_equal(log.final()["posting_id"], np.arange(1_500))
+    np.testing.assert_array_equal(out["posting_id"], np.arange(1_000))  # the earlier final is left as it was
+    held = RecordLog(LEDGER_DT, expected_appends=4)
+    held.append(rows[:1_000])
+    view = held.view
+    out = held.final()
+    assert not np.shares_memory(out, view)
+    np.testing.assert_array_equal(out["posting_id"], np.arange(1_000))

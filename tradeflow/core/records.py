@@ -109,5 +109,14 @@ class RecordLog:
         return self._buf[: self.n]
 
     def final(self) -> np.ndarray:
-        """The records, trimmed to a copy when the buffer holds much more than them."""
-        return self.view.copy() if self._buf.shape[0] > 1.5 * self.n + 1024 else self.view
+        """The records. When the buffer holds much more than them it is shrunk to them in place
+        (``ndarray.resize``: a ``realloc``, which neither copies nor touches the records, and hands the
+        tail's pages back), or, when something else holds it (a view), the records are copied. The log
+        stays usable: the next append grows a new buffer."""
+        if self._buf.shape[0] <= 1.5 * self.n + 1024:
+            return self.view
+        try:
+            self._buf.resize(self.n, refcheck=True)
+        except ValueError:
+            return self.view.copy()
+        return self._buf
