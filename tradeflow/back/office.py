@@ -105,7 +105,8 @@ class BackOffice:
         self.logs = {name: RecordLog(dt, expected_appends=days * (2 if name == "ledger" else 1)) for name, dt in (
             ("ledger", LEDGER_DT), ("bookings", BOOKING_DT), ("confirmations", CONFIRMATION_DT), ("fills", FILL_DT),
             ("fx", np.dtype(np.float64)), ("settlements", SETTLEMENT_DT), ("obligations", OBLIGATION_DT),
-            ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)))}
+            ("fill_of", np.dtype(np.int64)), ("matched_on", np.dtype(np.int64)),
+            ("settlement_events", BACK_OFFICE_RECORDS["settlement_events"]))}
         self.n_txn = self.n_post = self.n_booking = self.n_confirm = 0
         self._open_breaks: dict[tuple, int] = {}
         self._open_obl = np.zeros(0, np.int64)  # obligations (and instructions) not settled yet
@@ -205,7 +206,7 @@ class BackOffice:
             as_bytes(ob_all)[attempt] = as_bytes(ob)  # back into the log, whole records (23 ms field by field)
         ob = ob_all
         self._open_obl = open_all[~np.isin(ob_all["status"][open_all], _CLOSED)]
-        self.parts["settlement_events"].append(events)
+        self.logs["settlement_events"].append(events, take=True)
         settle_ledger = post_settlements(events, ob, fill_of_obligation, net_cash=scfg.netting == "net_cash",
                                          as_of=d, first_txn_id=self.n_txn, first_posting_id=self.n_post)
         self._post(settle_ledger, count_distinct(settle_ledger["txn_id"]))
@@ -300,7 +301,7 @@ class BackOffice:
     def records(self) -> dict[str, np.ndarray]:
         """Every back-office record array of the run so far (ids renumbered where they are per day)."""
         out = {k: concat_records(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
-        for k in ("ledger", "bookings", "confirmations", "settlements", "obligations"):
+        for k in ("ledger", "bookings", "confirmations", "settlements", "obligations", "settlement_events"):
             out[k] = self.logs[k].final()
         out["faults"]["fault_id"] = np.arange(out["faults"].shape[0])
         out["breaks"]["break_id"] = np.arange(out["breaks"].shape[0])
