@@ -81,7 +81,14 @@ def test_background_events_match_reference(seed, n, n_steps, shape, depth):
         assert times[s] <= ts[j] <= times[s] + 1_000_000
         r = uni[0, j]
         assert kind[j] == (k.K_MARKET if r < 0.1 else k.K_BG_CANCEL if r < 0.5 else k.K_LIMIT)
-        assert side[j] == (1 if uni[1, j] < 0.5 else -1)
+        assert side[j] == (1 if uni[1, j] < 0.5 else -1) and u[j] == uni[4, j]
+        if kind[j] == k.K_BG_CANCEL:  # picks a resting order by u: no price, no size
+            assert price[j] == 0 and qty[j] == 0
+            continue
+        assert qty[j] == 100 * (1 + int(np.log(1 - uni[3, j]) / np.log(0.5)))
+        if kind[j] == k.K_MARKET:  # sweeps the book: no price
+            assert price[j] == 0
+            continue
         if shape == k.SHAPE_POWER:  # invert the truncated P(x >= d) = (1 + d / scale) ** -0.6 on [0, depth)
             cdf = lambda d, sc=scale[s]: 1 - (1 + d / sc) ** -0.6  # noqa: E731
             xd = scale[s] * ((1 - uni[2, j] * cdf(depth)) ** (-1 / 0.6) - 1)
@@ -92,7 +99,6 @@ def test_background_events_match_reference(seed, n, n_steps, shape, depth):
             dist = min(int(v * depth) + 1, depth)
         want = (np.floor(fair[s]) - dist + 1 if side[j] > 0 else np.ceil(fair[s]) + dist - 1) - 400
         assert price[j] == want
-        assert qty[j] == 100 * (1 + int(np.log(1 - uni[3, j]) / np.log(0.5))) and u[j] == uni[4, j]
 
 
 @given(seed=st.integers(0, 2**32 - 1), n_grid=st.integers(0, 60))

@@ -513,15 +513,26 @@ def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, 
         frac = (x - cum_lo) / width if width > 0 else 0.0
         frac = min(max(frac, 0.0), 1.0)
         out_ts[k] = times[s] + np.int64(frac * step_ns)
-        r = uni[0, k]
-        if r < market_share:
-            out_kind[k] = K_MARKET
-        elif r < market_share + cancel_share:
-            out_kind[k] = K_BG_CANCEL
-        else:
-            out_kind[k] = K_LIMIT
         side = 1 if uni[1, k] < 0.5 else -1
         out_side[k] = side
+        out_u[k] = uni[4, k]
+        r = uni[0, k]
+        if market_share <= r < market_share + cancel_share:
+            # a cancel attempt picks a resting order by ``u``: no price, no size (the requotes' convention),
+            # and neither the size's log nor the distance's pow (half the kernel's time went on them)
+            out_kind[k] = K_BG_CANCEL
+            out_price[k] = 0
+            out_qty[k] = 0
+            continue
+        g = 1  # a geometric number of lots (>= 1), by inversion
+        if p_geom < 1.0:
+            g = 1 + np.int64(np.log(1.0 - uni[3, k]) / log_q)
+        out_qty[k] = lot * g
+        if r < market_share:  # a market order sweeps whatever the book holds: no price
+            out_kind[k] = K_MARKET
+            out_price[k] = 0
+            continue
+        out_kind[k] = K_LIMIT
         v = uni[2, k]
         if shape == SHAPE_POWER:
             sc = scale[s]
@@ -539,8 +550,3 @@ def background_events_nb(expo, uni, times, step_ns, profile, fair_ticks, depth, 
             out_price[k] = np.int64(np.floor(f)) - dist + 1 - lo
         else:
             out_price[k] = np.int64(np.ceil(f)) + dist - 1 - lo
-        g = 1  # a geometric number of lots (>= 1), by inversion
-        if p_geom < 1.0:
-            g = 1 + np.int64(np.log(1.0 - uni[3, k]) / log_q)
-        out_qty[k] = lot * g
-        out_u[k] = uni[4, k]

@@ -152,7 +152,8 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
 
     Returns
     -------
-    dict of ``ts, kind, side, price, qty, u`` arrays (price levels above ``lo``).
+    dict of ``ts, kind, side, price, qty, u`` arrays (price levels above ``lo``; price and size 0 where the
+    book reads none: a cancel attempt's, and a market order's price).
     """
     step_ns = times[1] - times[0] if times.shape[0] > 1 else np.int64(1_000_000_000)
     d = book_depth(fair_ticks, cfg)
