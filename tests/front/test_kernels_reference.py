@@ -127,3 +127,54 @@ def test_requote_events_are_the_numpy_rows(seed, n_grid):
     k.requote_events_nb(times, lag, f, width, lo, qty, u, *got.values())
     for n, a in want.items():
         np.testing.assert_array_equal(got[n], a.ravel(), err_msg=n)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n0=st.integers(1, 60), n1=st.integers(0, 20), n2=st.integers(0, 20),
+       first=st.integers(0, 10**6))
+def test_assemble_orders_matches_join_gather_and_field_writes(seed, n0, n1, n2, first):
+    # the flow's last step in one kernel against what it replaced: join the day orders, their replacements
+    # and the algo children, drop the picked parents' own orders, gather in time order, renumber, and set
+    # the venue and the starting state field by field
+    from tradeflow.core.records import concat_records, take_records
+    from tradeflow.front.flow import _words
+    from tradeflow.schema import ORDER_DT, OrderOrigin, OrderStatus, RejectReason
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for n, origin, id0 in ((n0, OrderOrigin.CLIENT, 0), (n1, OrderOrigin.REPLACE, n0),
+                           (n2, OrderOrigin.ALGO_CHILD, n0 + n1)):
+        p = np.zeros(n, ORDER_DT)
+        p["order_id"] = id0 + np.arange(n)
+        p["ts"] = np.sort(rng.integers(0, 50, n))  # ties across the parts
+        p["instrument"] = rng.integers(0, 4, n)
+        p["qty"] = rng.integers(1, 1000, n)
+        p["limit_price"] = np.where(rng.random(n) < 0.3, np.nan, rng.random(n))
+        p["origin"] = origin
+        p["parent_id"] = rng.integers(0, n0, n) if origin == OrderOrigin.REPLACE else rng.integers(-1, 9, n)
+        parts.append(p)
+    venue_of = rng.integers(0, 3, 4).astype(np.int32)
+    keep = np.ones(n0 + n1 + n2, bool)
+    keep[rng.choice(n0, rng.integers(0, n0), replace=False)] = False  # the parents' own orders
+    rows = np.flatnonzero(keep)
+    ts_all = np.concatenate([p["ts"] for p in parts])
+    order = rows[np.argsort(ts_all[rows], kind="stable")]
+
+    want = concat_records(parts, ORDER_DT)
+    want = take_records(want, order)
+    new_id = np.full(int(want["order_id"].max()) + 1, -1, np.int64)
+    new_id[want["order_id"]] = first + np.arange(want.size)
+    rp = want["origin"] == OrderOrigin.REPLACE
+    want["parent_id"][rp] = new_id[want["parent_id"][rp]]
+    want["order_id"] = first + np.arange(want.size)
+    want["venue"] = venue_of[want["instrument"]]
+    want["status"] = OrderStatus.NEW
+    want["reject_reason"] = RejectReason.NONE
+    want["avg_fill_price"] = np.nan
+    want["ts_done"] = -1
+
+    got = np.zeros(order.size, ORDER_DT)
+    k.assemble_orders_nb(*(_words(p) for p in parts), order, np.int64(first), venue_of, np.int8(OrderOrigin.REPLACE),
+                         np.int8(OrderStatus.NEW), np.int8(RejectReason.NONE),
+                         np.full(n0 + n1 + n2, -1, np.int64), _words(got), got)
+    for f in ORDER_DT.names:
+        assert np.array_equal(got[f], want[f], equal_nan=True), f

@@ -401,6 +401,47 @@ def client_order_records_nb(ts, instrument, client, trader, book, counterparty, 
 
 
 @njit(cache=True, nogil=True)
+def assemble_orders_nb(base, rep, kids, order, first_order_id, venue_of_inst, replace_origin, new_status,
+                       no_reject, new_id, out_words, out):
+    """The session's orders in their final order, in one pass over the records: row ``k`` of ``out`` is row
+    ``order[k]`` of the concatenation ``base | rep | kids`` (the day orders, their replacements, the algo
+    children), which need not be joined first. Then the ids run from ``first_order_id`` in that order (a
+    replacement's ``parent_id`` follows its original's id through ``new_id``, ``-1``-filled and indexed by
+    the old ids), each order goes to its instrument's listing venue (``venue_of_inst``) and starts ``NEW``
+    (``new_status``, ``no_reject``, no average fill price, not done).
+
+    The records move as words: ``base``, ``rep``, ``kids`` and ``out_words`` are their ``(n, itemsize // 8)``
+    uint64 views (numba assigns a record field by field, several times slower); ``out`` is ``out_words``'
+    buffer as records."""
+    n0 = base.shape[0]
+    n1 = n0 + rep.shape[0]
+    m = order.shape[0]
+    w = out_words.shape[1]
+    for k in range(m):
+        j = order[k]
+        if j < n0:
+            src = base[j]
+        elif j < n1:
+            src = rep[j - n0]
+        else:
+            src = kids[j - n1]
+        dst = out_words[k]
+        for q in range(w):
+            dst[q] = src[q]
+        new_id[out[k]["order_id"]] = first_order_id + k
+    for k in range(m):
+        r = out[k]
+        if r["origin"] == replace_origin:
+            r["parent_id"] = new_id[r["parent_id"]]
+        r["order_id"] = first_order_id + k
+        r["venue"] = venue_of_inst[r["instrument"]]
+        r["status"] = new_status
+        r["reject_reason"] = no_reject
+        r["avg_fill_price"] = np.nan
+        r["ts_done"] = -1
+
+
+@njit(cache=True, nogil=True)
 def lean_sides_nb(meta_order, meta_book, meta_inst, meta_qty, u, target, inv, out_side):
     """Sides of metaorders taken in start order, leaning against each book's inventory.
 
