@@ -218,7 +218,8 @@ def simulate(config: SimulationConfig | None = None, seed: int | np.random.SeedS
         out["executions"].append(executions, take=take)
         out["risk"].append(desk.risk, take=take)
         out["breaches"].append(desk.breaches, take=take)
-        desk.events["event_id"] += n_events
+        if n_events:  # the day's event ids run on from the run's
+            desk.events["event_id"] += n_events
         n_orders += len(desk.orders)
         n_events += len(desk.events)
         clock.lap("front+middle")

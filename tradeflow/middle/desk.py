@@ -330,7 +330,7 @@ class _DeskRun:
         events = _written(self, "events", ne)
         if ne > 1 and (np.diff(events["ts"]) < 0).any():
             events = take_records(events, np.argsort(events["ts"], kind="stable"))
-        events["event_id"] = np.arange(ne)
+            events["event_id"] = np.arange(ne)  # in time order the loop wrote each row's own index
         trade_date = int(market.trade_date.astype("datetime64[D]").astype(np.int64))
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
         # the fill buffer has room for every execution the venue could send (4 a client order): the outcome
