@@ -350,8 +350,8 @@ def _written(run: _DeskRun, name: str, n: int) -> np.ndarray:
     setattr(run, name, None)
     try:
         buf.resize(n, refcheck=True)
-    except ValueError:  # a view or another object holds it (a strategy's context, a profiler's frame)
-        return buf[:n].copy()
+    except ValueError:  # a view or another object holds it (a strategy's context; under sys.setprofile, e.g.
+        return buf[:n].copy()  # cProfile, the profiled call of resize itself holds one)
     return buf
 
 
