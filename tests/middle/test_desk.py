@@ -289,7 +289,8 @@ def test_run_desk_can_take_over_the_orders():
 def test_outcome_records_are_their_buffers_shrunk_in_place_or_a_copy_when_held():
     # the outcome takes the first n rows of each record buffer: the buffer itself, shrunk (no copy), when
     # nothing else holds it; a copy when something does (a view here). The same rows either way.
-    from tradeflow.middle.desk import _DeskRun, _written
+    from tradeflow.core.records import take_head
+    from tradeflow.middle.desk import _DeskRun
 
     def run_of(buf):
         return _DeskRun(orders=None, snap_ts=None, desk=None, fills=buf, events=None, pnl=None, risk_rows=None,
@@ -299,13 +300,13 @@ def test_outcome_records_are_their_buffers_shrunk_in_place_or_a_copy_when_held()
     rows["order_id"] = np.arange(5_000)
     free = run_of(rows.copy())
     ident = id(free.fills)
-    got = _written(free, "fills", 1_200)
+    got = take_head(free, "fills", 1_200)
     assert id(got) == ident and got.shape == (1_200,) and free.fills is None
     np.testing.assert_array_equal(got["order_id"], np.arange(1_200))
     held = run_of(rows.copy())
     view = held.fills[:10]
-    got = _written(held, "fills", 1_200)
+    got = take_head(held, "fills", 1_200)
     assert not np.shares_memory(got, view) and got.shape == (1_200,)
     np.testing.assert_array_equal(got["order_id"], np.arange(1_200))
     assert view.shape == (10,) and view["order_id"][9] == 9  # the holder's rows are untouched
-    assert _written(run_of(rows.copy()), "fills", 0).shape == (0,)
+    assert take_head(run_of(rows.copy()), "fills", 0).shape == (0,)

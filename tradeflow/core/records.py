@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concat_records", "take_records", "RecordLog", "as_bytes", "count_distinct"]
+__all__ = ["concat_records", "take_records", "take_head", "RecordLog", "as_bytes", "count_distinct"]
 
 
 def concat_records(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
@@ -38,6 +38,30 @@ def take_records(a: np.ndarray, index: np.ndarray) -> np.ndarray:
     machine); :func:`numpy.take` of the records' bytes is several times faster and gives the same array.
     """
     return np.take(as_bytes(a), index).view(a.dtype) if a.dtype.names else np.take(a, index)
+
+
+def take_head(owner: object, name: str, n: int) -> np.ndarray:
+    """The first ``n`` records of the buffer ``owner.<name>``, which ``owner`` gives up (the attribute is left
+    None): the buffer itself shrunk in place when nothing else holds it, else a copy of its head.
+
+    The shrink is ``ndarray.resize(n, refcheck=True)``: a ``realloc``, which neither copies nor touches the
+    records and hands the tail's pages back (a copy writes every record again into fresh pages). numpy
+    refuses it while a view or another object holds the buffer; under ``sys.setprofile`` (cProfile) the
+    profiled call of ``resize`` itself holds one, so profiled runs copy. The owner lets go of the buffer
+    first because its own reference would count as one too.
+
+    >>> from types import SimpleNamespace
+    >>> run = SimpleNamespace(buf=np.arange(10))
+    >>> take_head(run, "buf", 3).tolist(), run.buf
+    ([0, 1, 2], None)
+    """
+    buf = getattr(owner, name)
+    setattr(owner, name, None)
+    try:
+        buf.resize(n, refcheck=True)
+    except ValueError:
+        return buf[:n].copy()
+    return buf
 
 
 def count_distinct(ids: np.ndarray) -> int:
@@ -109,14 +133,9 @@ class RecordLog:
         return self._buf[: self.n]
 
     def final(self) -> np.ndarray:
-        """The records. When the buffer holds much more than them it is shrunk to them in place
-        (``ndarray.resize``: a ``realloc``, which neither copies nor touches the records, and hands the
-        tail's pages back), or, when something else holds it (a view), the records are copied. The log
-        stays usable: the next append grows a new buffer."""
+        """The records. When the buffer holds much more than them it is cut to them (:func:`take_head`: in
+        place, or a copy when a view holds it). The log stays usable: the next append grows a new buffer."""
         if self._buf.shape[0] <= 1.5 * self.n + 1024:
             return self.view
-        try:
-            self._buf.resize(self.n, refcheck=True)
-        except ValueError:
-            return self.view.copy()
+        self._buf = take_head(self, "_buf", self.n)
         return self._buf

@@ -8,7 +8,7 @@ import numpy as np
 
 from tradeflow.config import LimitsConfig, PreTradeConfig, RiskConfig
 from tradeflow.core.merge import merge_runs
-from tradeflow.core.records import take_records
+from tradeflow.core.records import take_head, take_records
 from tradeflow.market.paths import MarketData
 from tradeflow.middle import nb as _kernels
 from tradeflow.middle._risk_kernels import tail_size_nb, tail_width_nb
@@ -326,8 +326,10 @@ class _DeskRun:
         state.n_fills_total += nf
         state.n_breaches_total += nbr
         # the loop's bundles hold the record buffers too: let them go, so that the buffers can shrink in place
+        # (a copy of a buffer's head wrote every row again into fresh pages: about 10 ms of a book day, whose
+        # event buffer is 2.5 times its events)
         self.desk = None
-        events = _written(self, "events", ne)
+        events = take_head(self, "events", ne)
         if ne > 1 and (np.diff(events["ts"]) < 0).any():
             events = take_records(events, np.argsort(events["ts"], kind="stable"))
             events["event_id"] = np.arange(ne)  # in time order the loop wrote each row's own index
@@ -335,24 +337,9 @@ class _DeskRun:
         positions = state.positions(market.mid[:, -1], trade_date, self.multiplier)
         # the fill buffer has room for every execution the venue could send (4 a client order): the outcome
         # keeps the fills only (a default day: 7 of its 26 MB)
-        fills = _written(self, "fills", nf)
+        fills = take_head(self, "fills", nf)
         return DeskOutcome(orders=self.orders, fills=fills, events=events, pnl=self.pnl, positions=positions,
-                           risk=self.risk_rows, breaches=_written(self, "breaches", nbr))
-
-
-def _written(run: _DeskRun, name: str, n: int) -> np.ndarray:
-    """The first ``n`` rows of the record buffer ``run.<name>``, taken from ``run``: the buffer shrunk in place
-    (``ndarray.resize``: a ``realloc``, which neither copies nor touches the rows, and hands the tail's pages
-    back) when nothing else holds it, else a copy of its head. A record should not keep a buffer sized for
-    the worst case alive, and a copy of one writes every row again into fresh pages (about 10 ms of a
-    book day, whose event buffer is 2.5 times its events)."""
-    buf = getattr(run, name)
-    setattr(run, name, None)
-    try:
-        buf.resize(n, refcheck=True)
-    except ValueError:  # a view or another object holds it (a strategy's context; under sys.setprofile, e.g.
-        return buf[:n].copy()  # cProfile, the profiled call of resize itself holds one)
-    return buf
+                           risk=self.risk_rows, breaches=take_head(self, "breaches", nbr))
 
 
 def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
