@@ -65,3 +65,60 @@ def session(b: Bench) -> None:
     b.target("run_session (desk + books, one time order)", together, n=len(orders), repeats=repeats)
     b.baseline("run_venue then run_desk (one round of the fixed point)", one_after_the_other, n=len(orders),
                repeats=repeats)
+
+
+@register("desk.background_cost", unit="events")
+def background_cost(b: Bench) -> None:
+    """What the book venue's background liquidity costs a default day.
+
+    The day (book venue) at four background event rates, one day of each rate in turn per round (the
+    machine's speed drifts between minutes: interleaving spreads the drift over every rate), and a
+    least-squares line of the day's CPU time against its background events: the slope is the marginal
+    cost of one event from its draws to its matching (generation, the merge into one time order, the
+    session loop, the tape and the pulls it leads to); the intercept is the rest of the day. The
+    measurement is the default rate's day.
+    """
+    import statistics
+    import time
+
+    from tradeflow import session as _session
+
+    quick = b.quick
+    orders = 2_000 if quick else 100_000
+    rates = (1.0, 3.0) if quick else (1.5, 3.0, 6.0, 9.0)  # quick: a smoke of the method, not a figure
+    rounds = 1 if quick else b.repeats
+    counted: list[int] = []
+    stream = _session._background_stream
+
+    def counting(parts, bg_len):  # the day's background events, as the session merges them
+        counted.append(int(np.sum(bg_len)))
+        return stream(parts, bg_len)
+
+    cfgs = {r: tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders},
+                                                     "execution": {"venue": "book", "book_events_per_second": r}})
+            for r in rates}
+    events: dict[float, int] = {}
+    cpu: dict[float, list[float]] = {r: [] for r in rates}
+    _session._background_stream = counting
+    try:
+        for r, cfg in cfgs.items():  # the first day of each rate: numba's cache, and the count
+            tradeflow.simulate(cfg, seed=0, progress=False)
+            events[r] = counted[-1]
+        for _ in range(rounds):
+            for r, cfg in cfgs.items():
+                c = time.process_time()
+                tradeflow.simulate(cfg, seed=0, progress=False)
+                cpu[r].append(time.process_time() - c)
+    finally:
+        _session._background_stream = stream
+    x = np.array([events[r] for r in rates], np.float64)
+    y = np.array([statistics.median(cpu[r]) for r in rates])
+    slope, intercept = np.polyfit(x, y, 1)
+    b.param(orders_per_day=orders, rounds=rounds, venue="book",
+            rates={str(r): {"background_events": events[r], "day_cpu_median_s": float(m)}
+                   for r, m in zip(rates, y, strict=True)},
+            ns_per_background_event=float(slope * 1e9), day_without_background_s=float(intercept))
+    default = rates[-1] if quick else 6.0  # ExecutionConfig's default
+    b.target(f"tradeflow.simulate, one day, book venue, {default:g} background events/s a book",
+             lambda: tradeflow.simulate(cfgs[default], seed=0, progress=False), n=events[default],
+             repeats=1 if quick else None)

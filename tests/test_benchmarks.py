@@ -190,6 +190,24 @@ def test_a_real_quick_benchmark_runs_and_compares_with_itself(tmp_path):
     assert compare_main([str(out), str(out)]) == 0
 
 
+def test_background_cost_counts_the_days_events_and_fits_a_line():
+    """desk.background_cost at its quick size: a higher background rate gives a day more background events
+    (counted as the session merges them), the line's figures are finite, and the session's merge is put back."""
+    import benchmarks.bench_session  # noqa: F401 - registers the benchmark
+    from tradeflow import session as _session
+
+    merge = _session._background_stream
+    res = _harness.run_benchmark("desk.background_cost", quick=True)
+    assert _session._background_stream is merge
+    rates = res["params"]["rates"]
+    events = [rates[r]["background_events"] for r in sorted(rates, key=float)]
+    assert len(events) >= 2 and bool(np.all(np.diff(events) > 0))
+    assert np.isfinite(res["params"]["ns_per_background_event"])
+    assert np.isfinite(res["params"]["day_without_background_s"])
+    (m,) = res["measurements"]
+    assert m["role"] == "target" and m["n"] == events[-1]
+
+
 def test_python_average_cost_baseline_matches_the_desk(small_run):
     """The plain-Python baseline does the same bookkeeping the desk loop does, so its ratio is fair."""
     from benchmarks.bench_simulate import _python_book
