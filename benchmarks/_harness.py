@@ -123,7 +123,7 @@ class Bench:
         self.params.update(kwargs)
 
     def _measure(self, role: str, label: str, fn: Callable[[], Any], n: int | Callable[[Any], int],
-                 repeats: int | None, warm_up: bool) -> dict[str, Any]:
+                 repeats: int | None, warm_up: bool, fresh_process: bool = False) -> dict[str, Any]:
         repeats = self.repeats if repeats is None else repeats
         if callable(n):  # the count comes from the first call's return value (e.g. orders a run made)
             cold, first = _time_call(fn)
@@ -144,20 +144,27 @@ class Bench:
              # the kernel's share (zeroing and mapping fresh pages): it moves with the machine's memory
              # state far more than the user time does (0.01-0.5 s a book day on one VM)
              "warm_median_sys_s": statistics.median(_SYS) if _SYS else None}
-        m.update(_memory(fn) if role == "target" else {"peak_rss_mb": _peak_rss_mb()})
+        if fresh_process:  # the work ran in child processes: this process's memory says nothing of it
+            m.update({"tracemalloc_peak_mb": None, "peak_rss_mb": None})
+        else:
+            m.update(_memory(fn) if role == "target" else {"peak_rss_mb": _peak_rss_mb()})
         self.measurements.append(m)
         return m
 
     def target(self, label: str, fn: Callable[[], Any], *, n: int | Callable[[Any], int],
-               repeats: int | None = None) -> dict[str, Any]:
+               repeats: int | None = None, fresh_process: bool = False) -> dict[str, Any]:
         """Time tradeflow's implementation: the first call is reported as cold, then warm repeats.
 
         ``cold_s`` is the first call in this process: numba compiles, or loads its on-disk cache,
         unless an earlier benchmark already did. ``n`` is the number of ``unit`` the call processes,
         or a function of the first call's return value that gives it (the first call is then also
         the cold one, so nothing runs twice).
+
+        ``fresh_process``: ``fn`` runs its work in new processes (start-up, a day's peak RSS), so each
+        call is alike: no cold call first, and no call under ``tracemalloc`` after (this process's
+        memory says nothing of a child's); the memory fields are None.
         """
-        return self._measure("target", label, fn, n, repeats, warm_up=True)
+        return self._measure("target", label, fn, n, repeats, warm_up=not fresh_process, fresh_process=fresh_process)
 
     def baseline(self, label: str, fn: Callable[[], Any], *, n: int | Callable[[Any], int],
                  repeats: int | None = None, warm_up: bool = True) -> dict[str, Any]:

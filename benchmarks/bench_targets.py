@@ -197,8 +197,10 @@ def startup(b: Bench) -> None:
         firsts.append(r["import_s"] + r["work_s"])
         firsts_cpu.append(r["total_cpu_s"])  # the whole process: interpreter start, imports, the work
 
-    b.target("python -c 'import tradeflow' (whole process)", imp, n=1, repeats=1 if b.quick else None)
-    b.target("fresh process to a first small result (whole process)", first, n=1, repeats=1 if b.quick else None)
+    b.target("python -c 'import tradeflow' (whole process)", imp, n=1, repeats=1 if b.quick else None,
+             fresh_process=True)
+    b.target("fresh process to a first small result (whole process)", first, n=1, repeats=1 if b.quick else None,
+             fresh_process=True)
     b.param(import_s=float(np.median(imports)), first_result_s=float(np.median(firsts)),
             import_cpu_s=float(np.median(imports_cpu)), first_result_cpu_s=float(np.median(firsts_cpu)))
 
@@ -248,8 +250,9 @@ def memory(b: Bench) -> None:
     def run(orders: int):
         runs[orders] = _memory_run(orders, b.quick)
 
-    b.target(f"one day of {base} orders, fresh process", lambda: run(base), n=1, repeats=1)
-    b.target(f"one day of {10 * base} orders, fresh process", lambda: run(10 * base), n=1, repeats=1)
+    b.target(f"one day of {base} orders, fresh process", lambda: run(base), n=1, repeats=1, fresh_process=True)
+    b.target(f"one day of {10 * base} orders, fresh process", lambda: run(10 * base), n=1, repeats=1,
+             fresh_process=True)
     small, big = runs[base], runs[10 * base]
     b.param(orders=base, rss_above_import_mb=small["rss_above_import_mb"], records_mb=small["records_mb"],
             day_s=small["s"],

@@ -63,6 +63,23 @@ def test_cold_then_warm_repeats_and_ratios(registry):
     assert _harness.run_benchmark("test.counting", quick=False, repeats=1)["params"] == {"n": 1_000}
 
 
+def test_fresh_process_target_runs_only_its_repeats(registry):
+    """A target whose work runs in child processes: no cold call first, no tracemalloc call after (this
+    process's memory says nothing of a child's), so the work runs exactly ``repeats`` times."""
+    calls = {"n": 0}
+
+    @_harness.register("test.fresh", unit="processes")
+    def fresh(b):
+        def work():
+            calls["n"] += 1
+
+        b.target("child", work, n=1, repeats=3, fresh_process=True)
+
+    (m,) = _harness.run_benchmark("test.fresh", quick=True)["measurements"]
+    assert calls["n"] == 3 and m["repeats"] == 3
+    assert m["cold_s"] is None and m["tracemalloc_peak_mb"] is None and m["peak_rss_mb"] is None
+
+
 def test_register_twice_is_an_error(registry):
     _register_counting({})
     with pytest.raises(ValueError, match="registered twice"):
