@@ -149,9 +149,10 @@ def orderbook_ops(b: Bench) -> None:
 
 @register("front.day", unit="orders")
 def front_day(b: Bench) -> None:
-    orders_per_day = b.size(quick=20_000, full=100_000)
-    ex = {"book_events_per_second": 2.0} if b.quick else {}  # quick: a thinner book, as the other quick days
-    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders_per_day}, "execution": ex})
+    orders_per_day = b.size(quick=5_000, full=100_000)
+    # quick: a smoke on a thin book and a 10 s grid (the makers requote at every grid time)
+    thin = {"market": {"step_seconds": 10.0}, "execution": {"book_events_per_second": 0.5}} if b.quick else {}
+    cfg = tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders_per_day}, **thin})
     market = simulate_market(cfg.market, np.random.default_rng(0))
     scale = np.full(market.n_instruments, 100.0)
     orders = generate_orders(cfg.flow, market, np.random.default_rng(1))
