@@ -39,6 +39,8 @@ BACK_OFFICE_RECORDS = {name: t.dtype for name, t in TABLES.items() if t.office =
 
 # terminal statuses: the settlement run attempts an obligation until it is in one of them
 _CLOSED = np.array([SettlementStatus.SETTLED, SettlementStatus.BOUGHT_IN], np.int8)
+# the tables written into record logs (sized for the run) as the days go; the others gather a part a day
+_LOGGED = ("ledger", "bookings", "confirmations", "settlements", "obligations", "settlement_events")
 
 
 class BackOffice:
@@ -99,7 +101,7 @@ class BackOffice:
             int(scfg.buy_in_extension_days.get(asset_class[i], -1)) if self.currencies[self.inst_ccy[i]] in
             scfg.buy_in_currencies else -1 for i in range(self.n_inst)], np.int64)
         self.custodian = Custodian(self.n_books, self.n_inst, len(self.currencies))
-        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS}
+        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in BACK_OFFICE_RECORDS if k not in _LOGGED}
         days = config.days
         # matched_on: the day all of an obligation's trades are agreed with the counterparty
         self.logs = {name: RecordLog(dt, expected_appends=days * (2 if name == "ledger" else 1)) for name, dt in (
@@ -300,9 +302,8 @@ class BackOffice:
     # ---------------------------------------------------------------- results
     def records(self) -> dict[str, np.ndarray]:
         """Every back-office record array of the run so far (ids renumbered where they are per day)."""
-        out = {k: concat_records(v, BACK_OFFICE_RECORDS[k]) for k, v in self.parts.items()}
-        for k in ("ledger", "bookings", "confirmations", "settlements", "obligations", "settlement_events"):
-            out[k] = self.logs[k].final()
+        out = {k: self.logs[k].final() if k in _LOGGED else concat_records(self.parts[k], dt)
+               for k, dt in BACK_OFFICE_RECORDS.items()}
         out["faults"]["fault_id"] = np.arange(out["faults"].shape[0])
         out["breaks"]["break_id"] = np.arange(out["breaks"].shape[0])
         return out
