@@ -23,7 +23,7 @@ from tradeflow._session_pool import renumber as _renumber
 from tradeflow._session_pool import strategy_ctx as _strategy_ctx
 from tradeflow._session_pool import with_pool as _with_pool
 from tradeflow.config import ExecutionConfig, PreTradeConfig
-from tradeflow.core.merge import merge_runs, time_then_id_order
+from tradeflow.core.merge import merge_runs, stable_time_order, time_then_id_order
 from tradeflow.core.records import take_records
 from tradeflow.front.nb import (
     BS_COLUMNS,
@@ -249,21 +249,21 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
 
 def _background_stream(parts: list, bg_len: np.ndarray) -> tuple[np.ndarray, ...]:
     """Every book's background events (``parts``, one dict of arrays per book, emptied here) as one
-    stream in time order: ``(ts, inst, kind, side, price, qty, u)``. A stable sort of the books'
-    events one book after another keeps the books in order on ties, and each book's parts in order
+    stream in time order: ``(ts, inst, kind, side, price, qty, u)``. The order of a stable sort of the
+    books' events one book after another: the books in order on ties, and each book's parts in order
     (:func:`tradeflow.front.venue.background_flow` with ``time_order=False``: its makers' requotes
-    first). The sort finds the parts' sorted runs (timsort): O(n log parts)."""
+    first). Each book comes as two time-ordered runs, so the order is one sort of packed (time, run)
+    integers (:func:`tradeflow.core.merge.stable_time_order`), not an indirect sort of the times."""
     n_inst = len(parts)
     if n_inst == 0:
         return (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, np.int8),
                 np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
-    ts = np.concatenate([p.pop("ts") for p in parts]).astype(np.int64, copy=False)
-    order = np.argsort(ts, kind="stable")
-    out = [ts[order]]
-    del ts
-    out.append(np.repeat(np.arange(n_inst, dtype=np.int32), bg_len)[order])
+    bounds = np.zeros(n_inst + 1, np.int64)
+    np.cumsum(bg_len, out=bounds[1:])
+    ts, inst, row = stable_time_order(np.concatenate([p.pop("ts") for p in parts]), bounds)
+    out = [ts, inst]
     for f, dt in (("kind", np.int8), ("side", np.int8), ("price", np.int64), ("qty", np.int64), ("u", np.float64)):
-        out.append(np.concatenate([p.pop(f) for p in parts]).astype(dt, copy=False)[order])
+        out.append(np.concatenate([p.pop(f) for p in parts]).astype(dt, copy=False)[row])
     parts.clear()
     return tuple(out)
 

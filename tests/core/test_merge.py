@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradeflow.core.merge import merge_runs
+from tradeflow.core.merge import merge_runs, stable_time_order
 from tradeflow.middle.nb import EV_ARRIVAL, EV_CANCEL, EV_FILL, EV_SNAPSHOT
 
 _KINDS = [EV_ARRIVAL, EV_CANCEL, EV_FILL, EV_SNAPSHOT]
@@ -64,3 +64,48 @@ def test_merge_refuses_references_out_of_order():
         merge_runs([(np.array([5, 5]), EV_ARRIVAL, np.array([2, 1]))])
     with pytest.raises(ValueError, match="increasing reference"):
         merge_runs([(np.array([5, 6, 7]), EV_CANCEL, np.array([1, 2]))])
+
+
+@st.composite
+def _grouped_runs(draw):
+    # groups of a few time-ordered runs each (a book's requotes, then its flow), times often tied, and a span
+    # now and then too wide for time and run to share 63 bits (the stable sort then)
+    wide = draw(st.booleans())
+    hi = 2 ** 62 if wide else 50
+    groups = []
+    for _ in range(draw(st.integers(0, 6))):
+        runs = [sorted(draw(st.lists(st.integers(0, hi), max_size=12))) for _ in range(draw(st.integers(1, 3)))]
+        groups.append(np.array([t for r in runs for t in r], np.int64))
+    return groups
+
+
+@given(_grouped_runs())
+def test_stable_time_order_is_the_stable_argsort(groups):
+    ts = np.concatenate(groups) if groups else np.zeros(0, np.int64)
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups], dtype=np.int64)]).astype(np.int64)
+    got_ts, got_group, got_row = stable_time_order(ts, bounds)
+    want = np.argsort(ts, kind="stable")
+    assert got_row.tolist() == want.tolist()
+    assert got_ts.tolist() == ts[want].tolist()
+    assert got_group.tolist() == np.repeat(np.arange(len(groups)), np.diff(bounds))[want].tolist()
+    assert got_ts.dtype == np.int64 and got_group.dtype == np.int32 and got_row.dtype == np.int64
+
+
+def test_stable_time_order_of_a_book_days_background_is_the_stable_argsort():
+    # many rows in a few long runs with ties inside runs (a requote's four rows share a time): the packed sort
+    rng = np.random.default_rng(3)
+    groups = []
+    for _ in range(5):
+        quotes = np.repeat(np.sort(rng.integers(0, 10**12, 2_000)), 4)
+        flow = np.sort(rng.integers(0, 10**12, 20_000))
+        groups.append(np.concatenate([quotes, flow]))
+    ts = np.concatenate(groups)
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.int64)
+    _, _, row = stable_time_order(ts, bounds)
+    np.testing.assert_array_equal(row, np.argsort(ts, kind="stable"))
+
+
+@pytest.mark.parametrize("bounds", [[1, 3], [0, 2], [0, 3, 2, 3], []])
+def test_stable_time_order_refuses_bounds_that_do_not_cover_the_times(bounds):
+    with pytest.raises(ValueError, match="bounds must run from 0 to len"):
+        stable_time_order(np.array([3, 1, 2]), np.array(bounds, np.int64))

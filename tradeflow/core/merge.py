@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["merge_runs", "merge_runs_nb", "time_then_id_order", "time_then_id_order_nb"]
+__all__ = ["merge_runs", "merge_runs_nb", "stable_time_order", "time_then_id_order", "time_then_id_order_nb"]
 
 
 @njit(cache=True, nogil=True)
@@ -136,3 +136,104 @@ def time_then_id_order(ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     if (np.diff(ids) > 0).all():
         return np.argsort(ts, kind="stable")
     return np.lexsort((ids, ts))
+
+
+@njit(cache=True, nogil=True)
+def _run_stats_nb(ts, bounds):
+    # the number of natural (non-decreasing) runs of the groups ``[bounds[g], bounds[g + 1])``, and the
+    # smallest and largest time
+    n_runs = 0
+    t_min = ts[0] if ts.shape[0] > 0 else np.int64(0)
+    t_max = t_min
+    for g in range(bounds.shape[0] - 1):
+        for j in range(bounds[g], bounds[g + 1]):
+            t = ts[j]
+            if j == bounds[g] or t < ts[j - 1]:
+                n_runs += 1
+            t_min = min(t_min, t)
+            t_max = max(t_max, t)
+    return n_runs, t_min, t_max
+
+
+@njit(cache=True, nogil=True)
+def _run_keys_nb(ts, bounds, t_min, bits, key, run_start, run_group):
+    # each row's key ``(ts - t_min) << bits | run``, runs numbered in row order; each run's first row and group
+    r = -1
+    for g in range(bounds.shape[0] - 1):
+        for j in range(bounds[g], bounds[g + 1]):
+            if j == bounds[g] or ts[j] < ts[j - 1]:
+                r += 1
+                run_start[r] = j
+                run_group[r] = g
+            key[j] = ((ts[j] - t_min) << bits) | r
+
+
+@njit(cache=True, nogil=True)
+def _run_positions_nb(key, bits, t_min, run_start, run_group, out_ts, out_group, out_row):
+    # sorted keys -> time, group and row: the k-th key of run r is its k-th row (a run's times do not decrease)
+    head = run_start.copy()
+    mask = (np.int64(1) << bits) - 1
+    for j in range(key.shape[0]):
+        k = key[j]
+        r = k & mask
+        p = head[r]
+        head[r] = p + 1
+        out_row[j] = p
+        out_ts[j] = (k >> bits) + t_min
+        out_group[j] = run_group[r]
+
+
+def stable_time_order(ts: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of ``ts`` in the order of ``numpy.argsort(ts, kind="stable")``, for rows that come as a
+    few groups (``[bounds[g], bounds[g + 1])``) of a few time-ordered runs each: one sort of packed
+    integers instead of an indirect one.
+
+    Each row's key packs its time (from the smallest) above the number of its run (its group's natural
+    runs, numbered in row order): keys sort as (time, run), and among equal keys the rows of one run
+    come in row order, so the k-th key of run ``r`` is that run's k-th row. A plain sort of the keys
+    (numpy's vectorised one; about half an ``argsort``'s time on 2.6 million times in a few dozen runs) and
+    one pass give the same order as the stable sort, which is taken instead when time and run do not
+    fit in 63 bits.
+
+    Parameters
+    ----------
+    ts : int64 ndarray
+        The times, group after group.
+    bounds : int64 ndarray
+        ``bounds[0] = 0``, ``bounds[-1] = len(ts)``, non-decreasing.
+
+    Returns
+    -------
+    ts, group, row : int64, int32 and int64 ndarrays
+        The times in order, each row's group and its row in ``ts``.
+
+    Raises
+    ------
+    ValueError
+        When ``bounds`` does not run from 0 to ``len(ts)`` without decreasing.
+
+    >>> ts, group, row = stable_time_order(np.array([1, 4, 2, 2, 0]), np.array([0, 2, 5]))
+    >>> ts.tolist(), group.tolist(), row.tolist()
+    ([0, 1, 2, 2, 4], [1, 0, 1, 1, 0], [4, 0, 2, 3, 1])
+    """
+    ts = np.ascontiguousarray(ts, np.int64)
+    bounds = np.ascontiguousarray(bounds, np.int64)
+    n = ts.shape[0]
+    if bounds.ndim != 1 or bounds.shape[0] < 1 or bounds[0] != 0 or bounds[-1] != n or (np.diff(bounds) < 0).any():
+        raise ValueError(f"bounds must run from 0 to len(ts) = {n} without decreasing; got {bounds[:5].tolist()}...")
+    if n == 0:
+        return ts.copy(), np.zeros(0, np.int32), np.zeros(0, np.int64)
+    n_runs, t_min, t_max = _run_stats_nb(ts, bounds)
+    bits = max(int(n_runs - 1).bit_length(), 1)
+    if int(t_max) - int(t_min) < 2 ** (63 - bits):
+        key = np.empty(n, np.int64)
+        run_start = np.empty(n_runs, np.int64)
+        run_group = np.empty(n_runs, np.int32)
+        _run_keys_nb(ts, bounds, t_min, bits, key, run_start, run_group)
+        key.sort()
+        out_ts, out_group, out_row = np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.int64)
+        _run_positions_nb(key, bits, t_min, run_start, run_group, out_ts, out_group, out_row)
+        return out_ts, out_group, out_row
+    row = np.argsort(ts, kind="stable")
+    group_of_row = np.repeat(np.arange(bounds.shape[0] - 1, dtype=np.int32), np.diff(bounds))
+    return ts[row], group_of_row[row], row
