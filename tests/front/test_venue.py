@@ -96,3 +96,32 @@ def test_quote_venue_still_available():
     r = tradeflow.simulate(small_config(2_000, execution={"venue": "quote"}), seed=2)
     check_invariants(r)
     assert r.records["quotes"].size == 0 and len(r.records["executions"]) > 0
+
+
+def test_the_books_draw_into_one_scratch_buffer_the_same_flow():
+    """venue_setup draws every book's flow into one reused buffer: each book's events are background_flow's,
+    whether the buffer grows (a longer session next) or is larger than the book needs."""
+    from tradeflow.front.venue import _background_flow, background_flow
+
+    cfg = ExecutionConfig(venue="book", book_events_per_second=3.0)
+    scratch: dict[str, np.ndarray] = {}
+    for seed, n_steps in ((0, 400), (1, 900), (2, 150)):  # grows, then larger than needed
+        times = 10**12 + np.arange(n_steps, dtype=np.int64) * 1_000_000_000
+        fair = 10_000 + np.cumsum(np.random.default_rng(seed).normal(0, 2, n_steps))
+        kw = {"fair_ticks": fair, "times": times, "profile": np.ones(n_steps), "cfg": cfg, "lo": 9_000}
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        want, got = background_flow(a, **kw, time_order=False), _background_flow(b, **kw, time_order=False,
+                                                                                   scratch=scratch)
+        assert a.bit_generator.state == b.bit_generator.state
+        for f, x in want.items():
+            np.testing.assert_array_equal(got[f], x, err_msg=f)
+
+
+@given(kind=st.lists(st.integers(0, 5), max_size=40), seed=st.integers(0, 2**16))
+def test_kind_volume_is_the_masked_sum(kind, seed):
+    from tradeflow.front._kernels import kind_volume_nb
+
+    kind = np.array(kind, np.int8)
+    qty = np.random.default_rng(seed).integers(0, 10**9, kind.shape[0])
+    for k in range(6):
+        assert kind_volume_nb(kind, qty, np.int8(k)) == int(qty[kind == k].sum())

@@ -470,6 +470,15 @@ SHAPE_POWER = 2
 
 
 @njit(cache=True, nogil=True)
+def kind_volume_nb(kind, qty, k):
+    """The total ``qty`` of the rows of ``kind`` ``k`` (one pass; no mask, no gather)."""
+    v = np.int64(0)
+    for j in range(kind.shape[0]):
+        v += qty[j] if kind[j] == k else 0
+    return v
+
+
+@njit(cache=True, nogil=True)
 def requote_events_nb(times, lag, fair_ticks, width, lo, quote_qty, u, out_ts, out_kind, out_side, out_price, out_qty,
                       out_u):
     """The market makers' requotes, four rows ``4g .. 4g + 3`` a grid time ``g`` (of ``k = len(times)``): a bid
