@@ -290,3 +290,16 @@ def test_paired_runs_both_trees_in_turn(tmp_path):
         paired_days(tree, tmp_path, rounds=1)
     with pytest.raises(ValueError, match="'venue'"):
         paired_days(tree, tree, venue="dark", rounds=1)
+    with pytest.raises(ValueError, match="'part'"):
+        paired_days(tree, tree, venue="quote", rounds=1, part="loop")
+
+
+def test_paired_replays_the_session_loop_on_its_captured_arguments():
+    # the book day's loop alone, each worker on its own captured arguments
+    from pathlib import Path
+
+    from benchmarks.paired import paired_days
+
+    tree = Path(__file__).resolve().parents[1]
+    a, b = paired_days(tree, tree, venue="book", rounds=2, orders=300, part="loop")
+    assert len(a) == len(b) == 2 and all(t > 0 for t in a + b)
