@@ -213,3 +213,29 @@ def test_books_that_outgrow_their_slots_or_tape_run_again_with_the_same_result(m
         _assert_records_equal(getattr(got.venue, name), getattr(want.venue, name), name)
     for name in ("orders", "fills", "events", "pnl", "risk"):
         _assert_records_equal(getattr(got.desk, name), getattr(want.desk, name), name)
+
+
+def test_background_rows_joined_or_not_give_the_same_session(monkeypatch):
+    """The books write their background rows one after another into shared arrays, which the session sorts
+    as they are; when the room runs out (here after about one book), the rows are joined instead: the same
+    records either way."""
+    from tradeflow.front import venue
+
+    cfg = small_config(2_000)
+    want = tradeflow.simulate(cfg, seed=4)
+    seen = []
+    shared = venue._shared_rows
+
+    def tight(market, cfg):
+        rows = shared(market, cfg)
+        room = rows["arrays"]["ts"].shape[0] // market.n_instruments
+        rows["arrays"] = {f: a[:room] for f, a in rows["arrays"].items()}
+        seen.append(rows)
+        return rows
+
+    monkeypatch.setattr(venue, "_shared_rows", tight)
+    got = tradeflow.simulate(cfg, seed=4)
+    assert seen and not seen[0]["joined"] and seen[0]["pos"] > 0  # some books fit, then one did not
+    for name, table in want.records.items():
+        if isinstance(table, np.ndarray) and table.dtype.names:
+            _assert_records_equal(got.records[name], table, name)

@@ -104,7 +104,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
     # the books in order on ties) and the clients' arrivals at the venue; the loop takes background first
     # on ties. One copy of the background events: each book's arrays go as soon as they are gathered.
     bg_len = np.array([b["ts"].shape[0] for b in setup.background], np.int64)
-    bg_ts, bg_inst, bg_kind, bg_side, bg_price, bg_qty, bg_u = _background_stream(setup.background, bg_len)
+    bg_ts, bg_inst, bg_kind, bg_side, bg_price, bg_qty, bg_u = _background_stream(setup.background, bg_len,
+                                                                                   setup.background_rows)
     c_row = np.argsort(setup.venue_ts, kind="stable").astype(np.int64)
     c_ts = setup.venue_ts[c_row].astype(np.int64)
 
@@ -247,25 +248,35 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
                                              trades=trades, depth=depth_rec), desk=desk)
 
 
-def _background_stream(parts: list, bg_len: np.ndarray) -> tuple[np.ndarray, ...]:
+def _background_stream(parts: list, bg_len: np.ndarray, joined: dict | None = None) -> tuple[np.ndarray, ...]:
     """Every book's background events (``parts``, one dict of arrays per book, emptied here) as one
     stream in time order: ``(ts, inst, kind, side, price, qty, u)``. The order of a stable sort of the
     books' events one book after another: the books in order on ties, and each book's parts in order
     (:func:`tradeflow.front.venue.background_flow` with ``time_order=False``: its makers' requotes
     first). Each book comes as two time-ordered runs, so the order is one sort of packed (time, run)
-    integers (:func:`tradeflow.core.merge.stable_time_order`), not an indirect sort of the times."""
+    integers (:func:`tradeflow.core.merge.stable_time_order`), not an indirect sort of the times.
+    ``joined`` (``VenueSetup.background_rows``, emptied here): the books' rows already one after another
+    in one array a field, taken as they are instead of joined."""
     n_inst = len(parts)
     if n_inst == 0:
         return (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, np.int8),
                 np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
     bounds = np.zeros(n_inst + 1, np.int64)
     np.cumsum(bg_len, out=bounds[1:])
-    ts, inst, row = stable_time_order(np.concatenate([p.pop("ts") for p in parts]), bounds)
+
+    def take(f):  # a field of every book's rows; each goes as soon as it is gathered (the books' views too)
+        books = [p.pop(f) for p in parts]
+        return joined.pop(f) if joined else np.concatenate(books)
+
+    ts, inst, row = stable_time_order(take("ts"), bounds)
     out = [ts, inst]
-    for f, dt in (("kind", np.int8), ("side", np.int8), ("price", np.int64), ("qty", np.int64), ("u", np.float64)):
-        out.append(np.concatenate([p.pop(f) for p in parts]).astype(dt, copy=False)[row])
+    for f, dt in zip(_BG_FIELDS[1:], (np.int8, np.int8, np.int64, np.int64, np.float64), strict=True):
+        out.append(take(f).astype(dt, copy=False)[row])
     parts.clear()
     return tuple(out)
+
+
+_BG_FIELDS = ("ts", "kind", "side", "price", "qty", "u")
 
 
 def _slot_guess(bg_len: np.ndarray, n_client: np.ndarray, live_capacity: np.ndarray) -> np.ndarray:

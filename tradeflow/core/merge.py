@@ -139,32 +139,12 @@ def time_then_id_order(ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _run_stats_nb(ts, bounds):
-    # the number of natural (non-decreasing) runs of the groups ``[bounds[g], bounds[g + 1])``, and the
-    # smallest and largest time
-    n_runs = 0
-    t_min = ts[0] if ts.shape[0] > 0 else np.int64(0)
-    t_max = t_min
-    for g in range(bounds.shape[0] - 1):
-        for j in range(bounds[g], bounds[g + 1]):
-            t = ts[j]
-            if j == bounds[g] or t < ts[j - 1]:
-                n_runs += 1
-            t_min = min(t_min, t)
-            t_max = max(t_max, t)
-    return n_runs, t_min, t_max
-
-
-@njit(cache=True, nogil=True)
-def _run_keys_nb(ts, bounds, t_min, bits, key, run_start, run_group):
-    # each row's key ``(ts - t_min) << bits | run``, runs numbered in row order; each run's first row and group
-    r = -1
-    for g in range(bounds.shape[0] - 1):
-        for j in range(bounds[g], bounds[g + 1]):
-            if j == bounds[g] or ts[j] < ts[j - 1]:
-                r += 1
-                run_start[r] = j
-                run_group[r] = g
+def _run_keys_nb(ts, run_start, t_min, bits, key):
+    # each row's key ``(ts - t_min) << bits | run``, run ``r`` the rows ``run_start[r]`` up to the next run's
+    n = ts.shape[0]
+    for r in range(run_start.shape[0]):
+        end = run_start[r + 1] if r + 1 < run_start.shape[0] else n
+        for j in range(run_start[r], end):
             key[j] = ((ts[j] - t_min) << bits) | r
 
 
@@ -223,13 +203,15 @@ def stable_time_order(ts: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, n
         raise ValueError(f"bounds must run from 0 to len(ts) = {n} without decreasing; got {bounds[:5].tolist()}...")
     if n == 0:
         return ts.copy(), np.zeros(0, np.int32), np.zeros(0, np.int64)
-    n_runs, t_min, t_max = _run_stats_nb(ts, bounds)
-    bits = max(int(n_runs - 1).bit_length(), 1)
+    # the runs: each non-empty group's first row and every row whose time falls below the one before
+    sizes = np.diff(bounds)
+    run_start = np.union1d(bounds[:-1][sizes > 0], np.flatnonzero(ts[1:] < ts[:-1]) + 1).astype(np.int64)
+    t_min, t_max = ts.min(), ts.max()
+    bits = max(int(run_start.shape[0] - 1).bit_length(), 1)
     if int(t_max) - int(t_min) < 2 ** (63 - bits):
+        run_group = (np.searchsorted(bounds, run_start, side="right") - 1).astype(np.int32)
         key = np.empty(n, np.int64)
-        run_start = np.empty(n_runs, np.int64)
-        run_group = np.empty(n_runs, np.int32)
-        _run_keys_nb(ts, bounds, t_min, bits, key, run_start, run_group)
+        _run_keys_nb(ts, run_start, t_min, bits, key)
         key.sort()
         out_ts, out_group, out_row = np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.int64)
         _run_positions_nb(key, bits, t_min, run_start, run_group, out_ts, out_group, out_row)

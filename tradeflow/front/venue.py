@@ -18,7 +18,7 @@ produce the same executions and quotes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -79,6 +79,8 @@ def book_depth(fair_ticks: np.ndarray, cfg: ExecutionConfig) -> int:
 _SHAPES = {"flat": _kernels.SHAPE_FLAT, "linear": _kernels.SHAPE_LINEAR, "power": _kernels.SHAPE_POWER}
 _VOL_WINDOW = 301  # grid steps of the centred window of the fair price's local volatility
 _MIN_SCALE = 0.05  # ticks: the placement scale of a still fair price
+_ROW_DTYPES = (("ts", np.int64), ("kind", np.int8), ("side", np.int8), ("price", np.int64), ("qty", np.int64),
+               ("u", np.float64))  # a background event's fields
 _REQUOTE_LATENCY_NS = 50_000  # market makers requote 50 us (on average) after the fair price moves
 
 
@@ -159,12 +161,21 @@ def background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: 
                             time_order=time_order)
 
 
+def _preopen_steps(cfg: ExecutionConfig, step_ns: int) -> int:
+    """Grid steps of background flow before a book's open: three order lifetimes (the book opens populated)."""
+    return int(np.ceil(3 * cfg.book_lifetime_seconds * 1e9 / step_ns))
+
+
 def _background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times: np.ndarray, profile: np.ndarray,
                      cfg: ExecutionConfig, lo: int, time_order: bool = True,
-                     scratch: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                     scratch: dict[str, np.ndarray] | None = None,
+                     rows: dict | None = None) -> dict[str, np.ndarray]:
     """:func:`background_flow`, its draws written into ``scratch`` (buffers kept, and grown, from one book to
     the next: each fresh buffer's pages are faulted in and zeroed, 12 MB a book on a default day), the same
-    draws in the same order."""
+    draws in the same order. With ``time_order`` False and ``rows`` (``{"arrays": one array a field, "pos":
+    the next free row}``) the book's rows are written at ``pos`` when they fit (``pos`` moves past them), so
+    the books' rows sit one after another, ready to sort without joining them; else ``rows["joined"]`` is
+    set False."""
     step_ns = times[1] - times[0] if times.shape[0] > 1 else np.int64(1_000_000_000)
     d = book_depth(fair_ticks, cfg)
     vol = local_volatility(fair_ticks)  # once for both (about 0.75 ms a book)
@@ -172,7 +183,7 @@ def _background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times:
     width = quote_width(fair_ticks, cfg, rng.random(fair_ticks.shape[0]) if cfg.book_quote_lots > 0 else 0.0,
                         opening_factor(fair_ticks.shape[0], step_ns / 1e9, cfg), vol=vol)
     # the book opens already populated: a pre-open stretch of flow at the opening fair price
-    m = int(np.ceil(3 * cfg.book_lifetime_seconds * 1e9 / step_ns))
+    m = _preopen_steps(cfg, step_ns)
     times = np.concatenate([times[0] - step_ns * np.arange(m, 0, -1), times])
     profile = np.concatenate([np.ones(m), profile])
     fair_ticks = np.concatenate([np.full(m, fair_ticks[0]), fair_ticks])
@@ -183,9 +194,14 @@ def _background_flow(rng: np.random.Generator, *, fair_ticks: np.ndarray, times:
     n = int(rng.poisson(cfg.book_events_per_second * span_s))
     # the makers' requotes (four a grid time) come first in one buffer with the flow: no concatenation
     k = n_steps if cfg.book_quote_lots > 0 else 0
-    buf = {"ts": np.empty(4 * k + n, np.int64), "kind": np.empty(4 * k + n, np.int8),
-           "side": np.empty(4 * k + n, np.int8), "price": np.empty(4 * k + n, np.int64),
-           "qty": np.empty(4 * k + n, np.int64), "u": np.empty(4 * k + n, np.float64)}
+    size = 4 * k + n
+    if rows is not None and not time_order and rows["pos"] + size <= rows["arrays"]["ts"].shape[0]:
+        buf = {f_: a[rows["pos"]:rows["pos"] + size] for f_, a in rows["arrays"].items()}
+        rows["pos"] += size
+    else:
+        if rows is not None:
+            rows["joined"] = False
+        buf = {f_: np.empty(size, dt) for f_, dt in _ROW_DTYPES}
     out = {f_: a[4 * k:] for f_, a in buf.items()}
     if scratch is None:
         expo = rng.standard_exponential(n + 1)
@@ -270,6 +286,10 @@ class VenueSetup:
         What prices and fees are made of (a fee is bps of qty x price x contract multiplier).
     reanchor : bool
         ``ExecutionConfig.book_reanchor``: the books' pull re-anchors the side the fair price left.
+    background_rows : dict
+        With ``time_order`` False, when every book's rows sit one after another in one array a field
+        (``background`` holds views of them): those arrays, book after book; else empty. The session
+        sorts them as they are and empties the dict.
     """
 
     orders: np.ndarray
@@ -289,6 +309,7 @@ class VenueSetup:
     minor_scale: np.ndarray
     multiplier: np.ndarray
     reanchor: bool = True
+    background_rows: dict = field(default_factory=dict)
 
 
 def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, minor_scale: np.ndarray,
@@ -327,6 +348,7 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
     background = []
     impact = []
     scratch: dict[str, np.ndarray] = {}  # the books' draws, one buffer for all
+    rows = None if time_order else _shared_rows(market, cfg)
     oinst = np.ascontiguousarray(orders["instrument"], np.int64)
     # the clients' volume per book: a cancel/replace re-sends what its original has left, so it is not
     # counted again (one pass over the orders, not one per book; integer sums, exact in float64)
@@ -346,14 +368,15 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
         if w[1] - w[0] >= 2:
             bg = _background_flow(rng, fair_ticks=fair[i, w[0]:w[1]], times=market.times[w[0]:w[1]],
                                   profile=_window_profile(profile, market, w), cfg=cfg, lo=lo, time_order=time_order,
-                                  scratch=scratch)
+                                  scratch=scratch, rows=rows)
         else:
-            bg = {f: np.zeros(0, dt) for f, dt in (("ts", np.int64), ("kind", np.int8), ("side", np.int8),
-                                                    ("price", np.int64), ("qty", np.int64), ("u", np.float64))}
+            bg = {f: np.zeros(0, dt) for f, dt in _ROW_DTYPES}
         if market.break_start is not None and market.break_start[i] >= 0:  # none in its venue's lunch break
             out = (bg["ts"] >= market.break_start[i]) & (bg["ts"] < market.break_end[i])
             if out.any():
                 bg = {f: a[~out] for f, a in bg.items()}
+                if rows is not None:
+                    rows["joined"] = False
         np.clip(bg["price"], 0, n_levels[i] - 1, out=bg["price"])
         background.append(bg)
         impact.append(session_impact(cfg, fair_ticks=fair[i, w[0]:max(w[1], w[0] + 1)],
@@ -373,13 +396,31 @@ def venue_setup(orders: np.ndarray, market: MarketData, cfg: ExecutionConfig, mi
     # on the aggressive side is capped at the range's end, which it can only fill better than.
     reachable = ~(np.where(side > 0, lvl < lo_o, lvl > hi_o) & (kind != BookEvent.MARKET))
     level = np.clip(lvl, lo_o, hi_o).astype(np.int64) - lo_o
+    joined = {} if rows is None or not rows["joined"] else {f: a[:rows["pos"]] for f, a in rows["arrays"].items()}
     return VenueSetup(orders=orders, venue_ts=venue_ts, kind=kind, level=level, reachable=reachable, lo=lo_all,
                       n_levels=n_levels, live_capacity=capacity, fair=fair, background=background, impact=impact,
+                      background_rows=joined,
                       tick=tick,
                       maker_fee_bps=cfg.maker_fee_bps, taker_fee_bps=cfg.taker_fee_bps,
                       minor_scale=np.asarray(minor_scale, np.float64),
                       multiplier=inst["multiplier"].to_numpy(np.float64) if "multiplier" in inst
                       else np.ones(n_inst), reanchor=cfg.book_reanchor)
+
+
+def _shared_rows(market: MarketData, cfg: ExecutionConfig) -> dict:
+    """One array a field for every book's background rows, one book after another (see
+    :func:`_background_flow`): room for each book's requotes and its expected flow plus eight standard
+    deviations. Allocated, not touched: only the rows written take memory."""
+    step_ns = int(market.times[1] - market.times[0]) if market.n_steps > 1 else 1_000_000_000
+    m = _preopen_steps(cfg, step_ns)
+    room = 0
+    for i in range(market.n_instruments):
+        w = market.session_steps(i)
+        if w[1] - w[0] >= 2:
+            steps = w[1] - w[0] + m
+            mean = cfg.book_events_per_second * steps * step_ns / 1e9
+            room += (4 * steps if cfg.book_quote_lots > 0 else 0) + int(mean + 8 * np.sqrt(mean)) + 64
+    return {"arrays": {f: np.empty(room, dt) for f, dt in _ROW_DTYPES}, "pos": 0, "joined": True}
 
 
 def _window_profile(profile: np.ndarray, market: MarketData, w: tuple[int, int]) -> np.ndarray:
