@@ -92,9 +92,9 @@ def background_cost(b: Bench) -> None:
     counted: list[int] = []
     stream = _session._background_stream
 
-    def counting(parts, bg_len):  # the day's background events, as the session merges them
+    def counting(parts, bg_len, *rest):  # the day's background events, as the session merges them
         counted.append(int(np.sum(bg_len)))
-        return stream(parts, bg_len)
+        return stream(parts, bg_len, *rest)
 
     cfgs = {r: tradeflow.SimulationConfig.from_dict({"flow": {"orders_per_day": orders},
                                                      "execution": {"venue": "book", "book_events_per_second": r}})
