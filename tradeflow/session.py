@@ -270,13 +270,10 @@ def _background_stream(parts: list, bg_len: np.ndarray, joined: dict | None = No
 
     ts, inst, row = stable_time_order(take("ts"), bounds)
     out = [ts, inst]
-    for f, dt in zip(_BG_FIELDS[1:], (np.int8, np.int8, np.int64, np.int64, np.float64), strict=True):
+    for f, dt in (("kind", np.int8), ("side", np.int8), ("price", np.int64), ("qty", np.int64), ("u", np.float64)):
         out.append(take(f).astype(dt, copy=False)[row])
     parts.clear()
     return tuple(out)
-
-
-_BG_FIELDS = ("ts", "kind", "side", "price", "qty", "u")
 
 
 def _slot_guess(bg_len: np.ndarray, n_client: np.ndarray, live_capacity: np.ndarray) -> np.ndarray:

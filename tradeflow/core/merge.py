@@ -217,5 +217,5 @@ def stable_time_order(ts: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, n
         _run_positions_nb(key, bits, t_min, run_start, run_group, out_ts, out_group, out_row)
         return out_ts, out_group, out_row
     row = np.argsort(ts, kind="stable")
-    group_of_row = np.repeat(np.arange(bounds.shape[0] - 1, dtype=np.int32), np.diff(bounds))
+    group_of_row = np.repeat(np.arange(bounds.shape[0] - 1, dtype=np.int32), sizes)
     return ts[row], group_of_row[row], row
