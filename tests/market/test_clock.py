@@ -243,3 +243,25 @@ def test_the_cli_takes_days_and_venue_sessions():
     assert args.days == 5 and args.venue_sessions is True
     args = build_parser().parse_args(["run"])
     assert args.days is None and args.venue_sessions is None
+
+
+def test_a_calendar_without_data_is_a_clear_error_but_a_warning_stays_a_warning(monkeypatch):
+    import warnings
+
+    import exchange_calendars as xcals
+
+    from tradeflow.market.clock import trading
+
+    trading._schedule.cache_clear()
+    with pytest.raises(ValueError, match="'XNAS' has no data for 2300-2301"):
+        trading._schedule("XNAS", 2300, 2301)  # beyond pandas' nanosecond range
+
+    def warns(*args, **kwargs):
+        warnings.warn("a deprecation inside the calendar library", DeprecationWarning, stacklevel=2)
+
+    monkeypatch.setattr(xcals, "get_calendar", warns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DeprecationWarning, match="a deprecation inside"):
+            trading._schedule("XNAS", 2025, 2026)
+    trading._schedule.cache_clear()

@@ -41,7 +41,8 @@ def _schedule(mic: str, y0: int, y1: int) -> tuple[np.ndarray, ...]:
 
     try:
         cal = xcals.get_calendar(mic, start=f"{y0}-01-01", end=f"{y1}-12-31")
-    except Exception as exc:  # e.g. a start before the calendar's first published date
+    except (ValueError, xcals.errors.CalendarError) as exc:  # e.g. years beyond pandas' ns range
+        # the calendar's own errors only: a warning turned into an error (``-W error``) is not "no data"
         raise ValueError(f"The exchange calendar {mic!r} has no data for {y0}-{y1}: {exc}") from exc
     sched = cal.schedule
     days = sched.index.values.astype("datetime64[D]")
