@@ -32,8 +32,6 @@ def test_import_contracts_hold():
 
 # Known exceptions, each to be removed by giving the name a public home (then delete the line here).
 ALLOWED = {
-    ("tradeflow.session", "tradeflow.middle.desk._prepare"),  # the desk session reuses the desk's input preparation
-    ("tradeflow.replay_session", "tradeflow.middle.desk._prepare"),  # and so does the replay session
     # the intraday strategies' callbacks (send_nb, cancel_nb, StrategyCtx) are compiled with the session loop;
     # their public home is tradeflow.strategies, which re-exports them
     ("tradeflow.strategies.intraday", "tradeflow._strategy_ctx"),

@@ -27,7 +27,7 @@ from tradeflow.core.records import take_records
 from tradeflow.front.execution import execute_orders
 from tradeflow.front.nb import BS_COLUMNS, BS_N_LEVELS, K_FOK, K_IOC, K_LIMIT, K_MARKET, Q_PROB, Q_RISK_AVERSE, R_NONE
 from tradeflow.front.replay import PRICE_SCALE, ReplayData
-from tradeflow.middle.desk import DeskOutcome, _prepare
+from tradeflow.middle.desk import DeskOutcome, prepare_desk_run
 from tradeflow.middle.nb import EV_SNAPSHOT
 from tradeflow.schema import EXECUTION_DT, OrderOrigin, OrderType, TimeInForce
 
@@ -138,7 +138,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
                             minor_scale=np.asarray(minor_scale, np.float64), multiplier=mult)
         bs = np.zeros((n_inst, BS_COLUMNS), np.int64)
         bs[:, BS_N_LEVELS] = n_lv
-        run = _prepare(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
+        run = prepare_desk_run(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
                        risk=risk, fifo=fifo, n_exec=cap)
         d_ts, d_kind, d_ref = merge_runs(run.event_runs())  # in (ts, kind, ref) order
         keep = (d_kind == EV_SNAPSHOT) | (d_ref < n)
@@ -171,7 +171,7 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
             raise ValueError(f"The recorded events of {s.symbol} remove more than the book shows at event row "
                              f"{row} (price {s.price[row] / PRICE_SCALE}, side {int(s.side[row])}, "
                              f"size {int(s.qty[row])}): the messages do not explain the book.")
-        if status == _k.REPLAY_SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
+        if status == _k.REPLAY_SESSION_LOT_POOL_FULL:  # pragma: no cover - the pool is sized for every fill
             raise RuntimeError("FIFO lot pool exhausted")
         overflow = ctx.counts[_ctx.C_OVERFLOW] > 0
         if status == _k.REPLAY_SESSION_OK and not overflow:

@@ -40,7 +40,7 @@ from tradeflow.front.nb import (
 )
 from tradeflow.front.venue import VenueOutcome, venue_quotes, venue_setup, venue_shut
 from tradeflow.market.paths import MarketData
-from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, _prepare
+from tradeflow.middle.desk import DeskOutcome, DeskState, RiskSetup, prepare_desk_run
 from tradeflow.middle.nb import EV_SNAPSHOT
 from tradeflow.schema import DEPTH_DT, EXECUTION_DT, TRADE_DT, BookEvent, OrderOrigin, Side
 
@@ -157,7 +157,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         venue = _k.VenueParams(o_kind=kind, o_level=level, o_reachable=reachable, lo=setup.lo, tick=setup.tick,
                                taker_bps=float(setup.taker_fee_bps), maker_bps=float(setup.maker_fee_bps),
                                minor_scale=setup.minor_scale, multiplier=setup.multiplier)
-        run = _prepare(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
+        run = prepare_desk_run(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
                        risk=risk, fifo=fifo, n_exec=cap)
         d_ts, d_kind, d_ref = merge_runs(run.event_runs())  # in (ts, kind, ref) order
         if pool:  # the pool's rows arrive when the strategy sends them
@@ -195,7 +195,7 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         args = (streams, venue, bs_run, book, snaps, impact, run.orders, execs, exec_row, run.desk, depth, ctx,
                 on_event, st)
         status, nx = _strategy_loop(args) if intraday is not None else _k.session_loop_nb(*args)
-        if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - _prepare sizes the pool for every fill
+        if status == _k.SESSION_LOT_POOL_FULL:  # pragma: no cover - prepare_desk_run sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
         overflow = ctx is not None and ctx.counts[_ctx.C_OVERFLOW] > 0
         if status == _k.SESSION_OK and not overflow:

@@ -44,13 +44,13 @@ def test_a_desk_days_events_merge_as_they_sorted():
     from tests.conftest import small_config
     from tradeflow.front import execute_orders, generate_orders
     from tradeflow.market import simulate_market
-    from tradeflow.middle.desk import DeskState, _prepare
+    from tradeflow.middle.desk import DeskState, prepare_desk_run
 
     cfg = small_config(2_000)
     market = simulate_market(cfg.market, np.random.default_rng(0))
     orders = generate_orders(cfg.flow, market, np.random.default_rng(1))
     execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
-    run = _prepare(orders, market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
+    run = prepare_desk_run(orders, market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
                    close_ts=int(market.times[-1]) + 1, pnl_interval_s=600, risk=None, fifo=False,
                    n_exec=execs.shape[0])
     runs = run.event_runs() + [(execs["ts"], EV_FILL, np.arange(execs.shape[0]))]

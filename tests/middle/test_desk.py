@@ -290,10 +290,10 @@ def test_outcome_records_are_their_buffers_shrunk_in_place_or_a_copy_when_held()
     # the outcome takes the first n rows of each record buffer: the buffer itself, shrunk (no copy), when
     # nothing else holds it; a copy when something does (a view here). The same rows either way.
     from tradeflow.core.records import take_head
-    from tradeflow.middle.desk import _DeskRun
+    from tradeflow.middle.desk import DeskRun
 
     def run_of(buf):
-        return _DeskRun(orders=None, snap_ts=None, desk=None, fills=buf, events=None, pnl=None, risk_rows=None,
+        return DeskRun(orders=None, snap_ts=None, desk=None, fills=buf, events=None, pnl=None, risk_rows=None,
                         breaches=None, multiplier=None)
 
     rows = np.zeros(5_000, dtype=EXECUTION_DT)

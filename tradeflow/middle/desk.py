@@ -15,7 +15,8 @@ from tradeflow.middle._risk_kernels import tail_size_nb, tail_width_nb
 from tradeflow.middle.instruments import InstrumentRisk, instrument_risk
 from tradeflow.schema import BREACH_DT, FILL_DT, ORDER_EVENT_DT, PNL_DT, POSITION_DT, RISK_DT, TradingState
 
-__all__ = ["DeskState", "DeskOutcome", "RiskSetup", "run_desk", "limit_params", "breach_action_code"]
+__all__ = ["DeskState", "DeskOutcome", "DeskRun", "RiskSetup", "run_desk", "prepare_desk_run", "limit_params",
+           "breach_action_code"]
 
 
 @dataclass(slots=True)
@@ -263,7 +264,7 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     -------
     DeskOutcome
     """
-    run = _prepare(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
+    run = prepare_desk_run(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
                    fifo=fifo, n_exec=executions.shape[0], session_start=session_start, copy=copy)
     exec_row = _exec_rows(run.orders, executions)
     fills = (executions["ts"], _kernels.EV_FILL, np.arange(executions.shape[0]))
@@ -273,7 +274,7 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
 
 
 def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
-    """Row of each execution's order in ``orders`` (``order_id`` strictly increasing, as :func:`_prepare`
+    """Row of each execution's order in ``orders`` (``order_id`` strictly increasing, as :func:`prepare_desk_run`
     checks), validated."""
     n = orders.shape[0]
     oid = orders["order_id"]
@@ -291,7 +292,7 @@ def _exec_rows(orders: np.ndarray, executions: np.ndarray) -> np.ndarray:
 
 
 @dataclass(slots=True)
-class _DeskRun:
+class DeskRun:
     """One session's desk loop, ready to run: the orders' working copy, the loop's state bundles
     (:class:`tradeflow.middle.nb.Desk`) and its outputs. :meth:`outcome` ends it: it gives the record
     buffers (``fills``, ``events``, ``breaches``) to the outcome and lets the bundles go (None after)."""
@@ -321,7 +322,7 @@ class _DeskRun:
         nf, ne, nbr = (int(c) for c in self.desk.records.counts)
         if status != 0:  # pragma: no cover - reserve_lots sizes the pool for every fill
             raise RuntimeError("FIFO lot pool exhausted")
-        if nbr > self.breaches.shape[0]:  # pragma: no cover - sized in _prepare for every check
+        if nbr > self.breaches.shape[0]:  # pragma: no cover - sized in prepare_desk_run for every check
             raise RuntimeError("breach buffer overflow")
         state.n_fills_total += nf
         state.n_breaches_total += nbr
@@ -342,11 +343,49 @@ class _DeskRun:
                            risk=self.risk_rows, breaches=take_head(self, "breaches", nbr))
 
 
-def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *, close_ts: int,
-             pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int,
-             session_start: bool = True, copy: bool = True) -> _DeskRun:
-    """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions
-    (on a copy of ``orders``, or, with ``copy=False``, on ``orders`` itself)."""
+def prepare_desk_run(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, state: DeskState, *,
+                     close_ts: int, pnl_interval_s: float, risk: RiskSetup | None, fifo: bool, n_exec: int,
+                     session_start: bool = True, copy: bool = True) -> DeskRun:
+    """Validate the session's orders and lay out the desk loop's state for ``n_exec`` executions.
+
+    The input preparation that :func:`run_desk` and the desk sessions (:func:`tradeflow.session.run_session`,
+    :func:`tradeflow.replay_session.run_replay_session`) share: each then runs its own compiled loop over
+    the returned state and ends it with :meth:`DeskRun.outcome`.
+
+    Parameters
+    ----------
+    orders : ndarray of ORDER_DT
+        The session's orders, sorted by ``ts`` with increasing ``order_id`` (C-contiguous and
+        writeable with ``copy=False``).
+    market : MarketData
+    limits : PreTradeConfig
+    state : DeskState
+        The desk's state carried from the previous session (positions, P&L, credit, limits).
+    close_ts : int
+        The session's close, ns.
+    pnl_interval_s : float
+        Seconds between the P&L and risk snapshots.
+    risk : RiskSetup or None
+        Scenario VaR/ES and risk limits; None: none.
+    fifo : bool
+        Realized P&L by FIFO lots (else average cost).
+    n_exec : int
+        Room for this many executions (the fills buffer; a session that outgrows it runs again).
+    session_start : bool, default=True
+        Whether this call opens a session (:func:`run_desk`'s morning review); False for a session
+        run in several calls, each continuing from the previous call's state.
+    copy : bool, default=True
+        Work on a copy of ``orders`` (False: on ``orders`` itself).
+
+    Returns
+    -------
+    DeskRun
+
+    Raises
+    ------
+    ValueError
+        Orders out of time order, ``order_id`` not increasing, a book or instrument out of range.
+    """
     if copy:
         orders = orders.copy()
     elif not (orders.flags.c_contiguous and orders.flags.writeable):
@@ -473,5 +512,5 @@ def _prepare(orders: np.ndarray, market: MarketData, limits: PreTradeConfig, sta
                                      first_fill_id=int(state.n_fills_total), snap_ts=snap_ts, snap_step=snap_step,
                                      close_ts=int(close_ts), order_fx=order_fx, counts=np.zeros(3, np.int64)),
     )
-    return _DeskRun(orders=orders, snap_ts=snap_ts, desk=desk, fills=fills, events=events, pnl=pnl,
+    return DeskRun(orders=orders, snap_ts=snap_ts, desk=desk, fills=fills, events=events, pnl=pnl,
                     risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)
