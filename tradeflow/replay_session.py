@@ -138,8 +138,8 @@ def run_replay_session(orders: np.ndarray, data: ReplayData, market, execution, 
                             minor_scale=np.asarray(minor_scale, np.float64), multiplier=mult)
         bs = np.zeros((n_inst, BS_COLUMNS), np.int64)
         bs[:, BS_N_LEVELS] = n_lv
-        run = prepare_desk_run(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
-                       risk=risk, fifo=fifo, n_exec=cap)
+        run = prepare_desk_run(all_orders, market, pretrade, state, close_ts=close_ts,
+                               pnl_interval_s=pnl_interval_s, risk=risk, fifo=fifo, n_exec=cap)
         d_ts, d_kind, d_ref = merge_runs(run.event_runs())  # in (ts, kind, ref) order
         keep = (d_kind == EV_SNAPSHOT) | (d_ref < n)
         d_ts, d_kind, d_ref = d_ts[keep], d_kind[keep], d_ref[keep]

@@ -157,8 +157,8 @@ def run_session(orders: np.ndarray, market: MarketData, execution: ExecutionConf
         venue = _k.VenueParams(o_kind=kind, o_level=level, o_reachable=reachable, lo=setup.lo, tick=setup.tick,
                                taker_bps=float(setup.taker_fee_bps), maker_bps=float(setup.maker_fee_bps),
                                minor_scale=setup.minor_scale, multiplier=setup.multiplier)
-        run = prepare_desk_run(all_orders, market, pretrade, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
-                       risk=risk, fifo=fifo, n_exec=cap)
+        run = prepare_desk_run(all_orders, market, pretrade, state, close_ts=close_ts,
+                               pnl_interval_s=pnl_interval_s, risk=risk, fifo=fifo, n_exec=cap)
         d_ts, d_kind, d_ref = merge_runs(run.event_runs())  # in (ts, kind, ref) order
         if pool:  # the pool's rows arrive when the strategy sends them
             keep = (d_kind == EV_SNAPSHOT) | (d_ref < n)

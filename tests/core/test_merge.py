@@ -51,8 +51,8 @@ def test_a_desk_days_events_merge_as_they_sorted():
     orders = generate_orders(cfg.flow, market, np.random.default_rng(1))
     execs = execute_orders(orders, market, cfg.execution, np.full(market.n_instruments, 100.0))
     run = prepare_desk_run(orders, market, cfg.pretrade, DeskState.flat(cfg.flow.n_books, market.n_instruments),
-                   close_ts=int(market.times[-1]) + 1, pnl_interval_s=600, risk=None, fifo=False,
-                   n_exec=execs.shape[0])
+                           close_ts=int(market.times[-1]) + 1, pnl_interval_s=600, risk=None, fifo=False,
+                           n_exec=execs.shape[0])
     runs = run.event_runs() + [(execs["ts"], EV_FILL, np.arange(execs.shape[0]))]
     cancel_ts = runs[1][0]
     assert cancel_ts.size > 10 and (np.diff(cancel_ts) < 0).any()  # the case the merge must sort first

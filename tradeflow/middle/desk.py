@@ -264,8 +264,8 @@ def run_desk(orders: np.ndarray, executions: np.ndarray, market: MarketData, lim
     -------
     DeskOutcome
     """
-    run = prepare_desk_run(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s, risk=risk,
-                   fifo=fifo, n_exec=executions.shape[0], session_start=session_start, copy=copy)
+    run = prepare_desk_run(orders, market, limits, state, close_ts=close_ts, pnl_interval_s=pnl_interval_s,
+                           risk=risk, fifo=fifo, n_exec=executions.shape[0], session_start=session_start, copy=copy)
     exec_row = _exec_rows(run.orders, executions)
     fills = (executions["ts"], _kernels.EV_FILL, np.arange(executions.shape[0]))
     _, ev_kind, ev_ref = merge_runs(run.event_runs() + [fills])
@@ -513,4 +513,4 @@ def prepare_desk_run(orders: np.ndarray, market: MarketData, limits: PreTradeCon
                                      close_ts=int(close_ts), order_fx=order_fx, counts=np.zeros(3, np.int64)),
     )
     return DeskRun(orders=orders, snap_ts=snap_ts, desk=desk, fills=fills, events=events, pnl=pnl,
-                    risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)
+                   risk_rows=risk_rows, breaches=breaches, multiplier=ri.multiplier)
